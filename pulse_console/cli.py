@@ -1,0 +1,251 @@
+"""`pulse-console`: the console (default) and the operator's commands.
+
+Every failure an operator can cause (bad config, unreachable database, schema behind) ends
+in one line on stderr and a meaningful exit code, never a traceback: 0 done, 1 failed,
+2 refused or misused. An unexpected error writes a crash report to the data dir and says
+where it is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pulse_console import __version__
+from pulse_console.config import ConfigError, Settings, load_settings
+from storage.db import Database, DatabaseError, open_database
+from storage.embedded import EmbeddedDatabaseError
+from storage.migrate import SchemaBehind
+from storage.secrets import SecretStoreError
+
+EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
+OPERATOR_ERRORS = (
+    ConfigError,
+    DatabaseError,
+    SchemaBehind,
+    EmbeddedDatabaseError,
+    SecretStoreError,
+)
+
+Handler = Callable[[argparse.Namespace, Settings], int]
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("global options")
+    group.add_argument(
+        "--config", type=Path, help="config file (default: $PULSE_CONFIG, then the user config dir)"
+    )
+    group.add_argument("--database-url", help="PostgreSQL URL (default: embedded database)")
+    group.add_argument(
+        "--data-dir", type=Path, help="data directory (embedded database, logs, keys)"
+    )
+    group.add_argument("--client", help="client (tenant) to work on")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    _common(common)
+    parser = argparse.ArgumentParser(
+        prog="pulse-console",
+        description="Terminal operations console and ETL engine for "
+        "software-engineering intelligence.",
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"pulse-console {__version__}")
+    parser.set_defaults(handler=run_tui)
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    tui = sub.add_parser("tui", parents=[common], help="open the console (the default)")
+    tui.set_defaults(handler=run_tui)
+
+    db = sub.add_parser("db", parents=[common], help="database schema: upgrade, status, reset")
+    db_sub = db.add_subparsers(title="db commands", metavar="ACTION", required=True)
+    upgrade = db_sub.add_parser(
+        "upgrade", parents=[common], help="migrate the schema to the latest revision"
+    )
+    upgrade.set_defaults(handler=run_db_upgrade)
+    status = db_sub.add_parser(
+        "status", parents=[common], help="show the schema revision and pending migrations"
+    )
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+    status.set_defaults(handler=run_db_status)
+    reset = db_sub.add_parser(
+        "reset", parents=[common], help="drop every table and migrate afresh (destroys data)"
+    )
+    reset.add_argument(
+        "--yes", action="store_true", help="confirm: all data in this database is lost"
+    )
+    reset.set_defaults(handler=run_db_reset)
+
+    config = sub.add_parser("config", parents=[common], help="configuration")
+    config_sub = config.add_subparsers(title="config commands", metavar="ACTION", required=True)
+    show = config_sub.add_parser(
+        "show", parents=[common], help="print the effective configuration (secrets masked)"
+    )
+    show.add_argument("--json", action="store_true", help="JSON instead of TOML-like text")
+    show.set_defaults(handler=run_config_show)
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load_settings(
+        args.config,
+        database_url=args.database_url,
+        data_dir=args.data_dir,
+        client=args.client,
+    )
+
+
+def _open(settings: Settings, *, upgrade_embedded: bool = True) -> Database:
+    return open_database(
+        settings.database_url, settings.data_dir, upgrade_embedded=upgrade_embedded
+    )
+
+
+def run_tui(args: argparse.Namespace, settings: Settings) -> int:
+    from pulse_console.engine.status import list_jobs
+    from pulse_console.tui.app import PulseApp
+    from storage import migrate
+
+    database = _open(settings)
+    try:
+        if not database.embedded:
+            migrate.require_current(database.engine)
+        app = PulseApp(
+            client=settings.client,
+            database_label=database.label,
+            jobs=lambda: list_jobs(database, settings.client),
+        )
+        app.run()
+        return EXIT_OK
+    finally:
+        database.dispose()
+
+
+def run_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    from storage import migrate
+
+    database = _open(settings, upgrade_embedded=False)
+    try:
+        before = migrate.status(database.engine)
+        migrate.upgrade(database.engine)
+        after = migrate.status(database.engine)
+        print(
+            f"{database.display_url}: {before.current or 'empty'} → {after.current}",
+            f"({after.describe()})",
+        )
+        return EXIT_OK
+    finally:
+        database.dispose()
+
+
+def run_db_status(args: argparse.Namespace, settings: Settings) -> int:
+    from storage import migrate
+
+    database = _open(settings, upgrade_embedded=False)
+    try:
+        state = migrate.status(database.engine)
+        if args.json:
+            print(
+                json.dumps(
+                    {
+                        "database": database.display_url,
+                        "embedded": database.embedded,
+                        "current": state.current,
+                        "head": state.head,
+                        "pending": state.pending,
+                        "up_to_date": state.up_to_date,
+                    }
+                )
+            )
+        else:
+            print(f"database: {database.display_url}{' (embedded)' if database.embedded else ''}")
+            print(state.describe())
+        return EXIT_OK if state.up_to_date else EXIT_REFUSED
+    finally:
+        database.dispose()
+
+
+def run_db_reset(args: argparse.Namespace, settings: Settings) -> int:
+    from storage import migrate
+
+    if not args.yes:
+        print(
+            "pulse-console: refused: `db reset` deletes every row; run it again with --yes",
+            file=sys.stderr,
+        )
+        return EXIT_REFUSED
+    database = _open(settings, upgrade_embedded=False)
+    try:
+        migrate.reset_database(database.engine)
+        print(f"{database.display_url}: reset to an empty schema at {migrate.head_revision()}")
+        return EXIT_OK
+    finally:
+        database.dispose()
+
+
+def run_config_show(args: argparse.Namespace, settings: Settings) -> int:
+    data = settings.masked()
+    if args.json:
+        print(json.dumps(data, indent=2))
+    else:
+        _print_toml_like(data)
+    return EXIT_OK
+
+
+def _print_toml_like(data: dict[str, object], prefix: str = "") -> None:
+    tables = {k: v for k, v in data.items() if isinstance(v, dict)}
+    lists = {k: v for k, v in data.items() if isinstance(v, list) and v and isinstance(v[0], dict)}
+    for key, value in data.items():
+        if key not in tables and key not in lists:
+            print(f"{key} = {json.dumps(value)}")
+    for key, value in tables.items():
+        print(f"\n[{prefix}{key}]")
+        _print_toml_like(value, prefix=f"{prefix}{key}.")
+    for key, items in lists.items():
+        for item in items:
+            print(f"\n[[{prefix}{key}]]")
+            for k, v in item.items():
+                print(f"{k} = {json.dumps(v)}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Handler = args.handler
+    settings: Settings | None = None
+    try:
+        settings = _settings(args)
+        return handler(args, settings)
+    except OPERATOR_ERRORS as exc:
+        print(f"pulse-console: error: {exc}", file=sys.stderr)
+        return EXIT_REFUSED if isinstance(exc, (ConfigError, SchemaBehind)) else EXIT_FAILED
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # the last line of defence: never a traceback on the console
+        report = _write_crash_report(settings, exc)
+        print(
+            f"pulse-console: unexpected error: {type(exc).__name__}: {exc}. "
+            f"Details were written to {report}",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+
+
+def _write_crash_report(settings: Settings | None, exc: BaseException) -> Path:
+    from pulse_console.config import default_data_dir
+
+    directory = (settings.data_dir if settings else default_data_dir()) / "crash"
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"crash-{datetime.now(UTC):%Y%m%dT%H%M%S}.txt"
+    path.write_text("".join(traceback.format_exception(exc)))
+    return path
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

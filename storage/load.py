@@ -1,0 +1,272 @@
+"""Bulk idempotent upsert: COPY into a temporary table, then INSERT … ON CONFLICT.
+
+Every pipeline loads through `upsert`. A row whose values did not change is not rewritten
+(`… DO UPDATE … WHERE (target) IS DISTINCT FROM (excluded)`), which keeps re-syncs cheap and
+leaves no dead tuples behind; the result says how many rows were inserted, updated and left
+unchanged. Statement-per-row inserts and `insert().values(<many dicts>)` are several times
+slower than COPY here, so neither is used.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from psycopg import sql
+from psycopg.types.json import Jsonb
+from sqlalchemy import Connection, Table, UniqueConstraint
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase
+
+_temp_names = itertools.count()
+_encode_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_pg_dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+
+# SQL type (as compiled) -> the name psycopg's binary COPY wants; anything else goes as text.
+_BINARY_TYPES = {
+    "BIGINT": "int8",
+    "INTEGER": "int4",
+    "SMALLINT": "int2",
+    "TEXT": "text",
+    "BOOLEAN": "bool",
+    "TIMESTAMP WITH TIME ZONE": "timestamptz",
+    "JSONB": "jsonb",
+    "BYTEA": "bytea",
+}
+
+
+class LoadError(Exception):
+    """A batch that cannot be loaded as given (mismatched columns, unknown key)."""
+
+
+@dataclass(frozen=True)
+class UpsertResult:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    duplicates: int = 0
+    ids: dict[tuple[Any, ...], int] | None = None
+
+    @property
+    def written(self) -> int:
+        return self.inserted + self.updated
+
+    def __add__(self, other: UpsertResult) -> UpsertResult:
+        ids = None
+        if self.ids is not None or other.ids is not None:
+            ids = {**(self.ids or {}), **(other.ids or {})}
+        return UpsertResult(
+            self.inserted + other.inserted,
+            self.updated + other.updated,
+            self.unchanged + other.unchanged,
+            self.duplicates + other.duplicates,
+            ids,
+        )
+
+
+def natural_key(table: Table) -> tuple[str, ...]:
+    """The table's natural key: its `*_nk` unique constraint, else its only one."""
+    uniques = [c for c in table.constraints if isinstance(c, UniqueConstraint)]
+    named = [c for c in uniques if str(c.name or "").endswith("_nk")]
+    chosen = named or uniques
+    if len(chosen) != 1:
+        raise LoadError(f"{table.name}: name the key columns explicitly (no single natural key)")
+    return tuple(col.name for col in chosen[0].columns)
+
+
+def upsert(
+    conn: Connection,
+    target: Table | type[DeclarativeBase],
+    rows: Iterable[Mapping[str, Any]],
+    *,
+    key: Sequence[str] | None = None,
+    update: Sequence[str] | None = None,
+    return_ids: bool = False,
+) -> UpsertResult:
+    """Insert or update `rows` (dicts with the same keys) in `target` in one round of COPY.
+
+    `key` defaults to the table's natural key; `update` defaults to every other column given.
+    With `return_ids`, the result maps each key tuple to the row's `id` (new or existing).
+    Runs in the caller's transaction, so a checkpoint written alongside commits atomically.
+    """
+    table: Table = target if isinstance(target, Table) else target.__table__  # type: ignore[assignment]
+    key_cols = tuple(key) if key is not None else natural_key(table)
+    batch, duplicates = _dedupe(rows, key_cols)
+    if not batch:
+        return UpsertResult(duplicates=duplicates, ids={} if return_ids else None)
+    columns = list(batch[0].keys())
+    _check_columns(table, columns, key_cols, batch)
+    update_cols = [c for c in (update if update is not None else columns) if c not in key_cols]
+
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    temp = sql.Identifier(f"_load_{table.name}_{next(_temp_names)}")
+    target_id = sql.Identifier(table.name)
+    col_list = sql.SQL(", ").join(map(sql.Identifier, columns))
+    with raw.cursor() as cur:
+        cur.execute(
+            sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA").format(
+                temp, col_list, target_id
+            )
+        )
+        _copy_rows(cur, table, temp, columns, batch)
+        cur.execute(_upsert_statement(target_id, temp, columns, key_cols, update_cols))
+        counts = cur.fetchone()
+        assert counts is not None
+        inserted, updated = int(counts[0]), int(counts[1])
+        ids = _fetch_ids(cur, target_id, temp, key_cols) if return_ids else None
+        cur.execute(sql.SQL("DROP TABLE {}").format(temp))
+    return UpsertResult(
+        inserted=inserted,
+        updated=updated,
+        unchanged=len(batch) - inserted - updated,
+        duplicates=duplicates,
+        ids=ids,
+    )
+
+
+def _copy_rows(
+    cur: Any,
+    table: Table,
+    temp: sql.Identifier,
+    columns: list[str],
+    batch: list[Mapping[str, Any]],
+) -> None:
+    """Binary COPY when every column type has a binary form (faster), else text COPY."""
+    compiled = [str(table.c[c].type.compile(dialect=_pg_dialect)) for c in columns]
+    compiled = ["TEXT" if t.startswith("VARCHAR") else t for t in compiled]
+    binary = all(t in _BINARY_TYPES for t in compiled)
+    jsonb = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, JSONB)]
+    fmt = sql.SQL(" (FORMAT BINARY)") if binary else sql.SQL("")
+    col_list = sql.SQL(", ").join(map(sql.Identifier, columns))
+    with cur.copy(sql.SQL("COPY {} ({}) FROM STDIN{}").format(temp, col_list, fmt)) as copy:
+        if binary:
+            copy.set_types([_BINARY_TYPES[t] for t in compiled])
+        for row in batch:
+            values = [row[c] for c in columns]
+            for i in jsonb:
+                if values[i] is not None:
+                    values[i] = Jsonb(values[i], dumps=_encode_json)
+            copy.write_row(values)
+
+
+def _dedupe(
+    rows: Iterable[Mapping[str, Any]], key_cols: Sequence[str]
+) -> tuple[list[Mapping[str, Any]], int]:
+    """Keep the last row per key: ON CONFLICT cannot touch one row twice in a statement."""
+    by_key: dict[tuple[Any, ...], Mapping[str, Any]] = {}
+    count = 0
+    for row in rows:
+        count += 1
+        try:
+            by_key[tuple(row[c] for c in key_cols)] = row
+        except KeyError as exc:
+            raise LoadError(f"row is missing key column {exc.args[0]!r}") from None
+    return list(by_key.values()), count - len(by_key)
+
+
+def _check_columns(
+    table: Table, columns: list[str], key_cols: Sequence[str], batch: list[Mapping[str, Any]]
+) -> None:
+    unknown = [c for c in columns if c not in table.c]
+    if unknown:
+        raise LoadError(f"{table.name} has no column(s) {', '.join(unknown)}")
+    missing_key = [c for c in key_cols if c not in columns]
+    if missing_key:
+        raise LoadError(f"{table.name}: key column(s) {', '.join(missing_key)} not given")
+    width = len(columns)
+    for row in batch:
+        if len(row) != width:
+            raise LoadError(f"{table.name}: every row must have the same columns as the first")
+
+
+def _upsert_statement(
+    target: sql.Identifier,
+    temp: sql.Identifier,
+    columns: list[str],
+    key_cols: Sequence[str],
+    update_cols: list[str],
+) -> sql.Composed:
+    col_list = sql.SQL(", ").join(map(sql.Identifier, columns))
+    conflict = sql.SQL(", ").join(map(sql.Identifier, key_cols))
+    if update_cols:
+        assignments = sql.SQL(", ").join(
+            sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in update_cols
+        )
+        current = sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(c)) for c in update_cols)
+        incoming = sql.SQL(", ").join(
+            sql.SQL("EXCLUDED.{}").format(sql.Identifier(c)) for c in update_cols
+        )
+        # ROW(...) keeps a single-column comparison a row comparison too.
+        action = sql.SQL("DO UPDATE SET {} WHERE ROW({}) IS DISTINCT FROM ROW({})").format(
+            assignments, current, incoming
+        )
+    else:
+        action = sql.Composed([sql.SQL("DO NOTHING")])
+    return sql.SQL(
+        "WITH upserted AS ("
+        " INSERT INTO {target} AS t ({cols}) SELECT {cols} FROM {temp}"
+        " ON CONFLICT ({conflict}) {action}"
+        " RETURNING (xmax = 0) AS inserted)"
+        " SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted)"
+        " FROM upserted"
+    ).format(target=target, cols=col_list, temp=temp, conflict=conflict, action=action)
+
+
+def _fetch_ids(
+    cur: Any, target: sql.Identifier, temp: sql.Identifier, key_cols: Sequence[str]
+) -> dict[tuple[Any, ...], int]:
+    keys = sql.SQL(", ").join(sql.SQL("s.{}").format(sql.Identifier(c)) for c in key_cols)
+    join = sql.SQL(" AND ").join(
+        sql.SQL("t.{0} = s.{0}").format(sql.Identifier(c)) for c in key_cols
+    )
+    cur.execute(
+        sql.SQL("SELECT {keys}, t.id FROM {temp} s JOIN {target} t ON {join}").format(
+            keys=keys, temp=temp, target=target, join=join
+        )
+    )
+    return {tuple(row[:-1]): int(row[-1]) for row in cur.fetchall()}
+
+
+def fetch_ids(
+    conn: Connection,
+    target: Table | type[DeclarativeBase],
+    key_rows: Iterable[Mapping[str, Any]],
+    *,
+    key: Sequence[str] | None = None,
+) -> dict[tuple[Any, ...], int]:
+    """Map natural keys to row ids for rows loaded earlier (one query via a temp table)."""
+    table: Table = target if isinstance(target, Table) else target.__table__  # type: ignore[assignment]
+    key_cols = tuple(key) if key is not None else natural_key(table)
+    rows = [{c: r[c] for c in key_cols} for r in key_rows]
+    if not rows:
+        return {}
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    temp = sql.Identifier(f"_keys_{table.name}_{next(_temp_names)}")
+    col_list = sql.SQL(", ").join(map(sql.Identifier, key_cols))
+    with raw.cursor() as cur:
+        cur.execute(
+            sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA").format(
+                temp, col_list, sql.Identifier(table.name)
+            )
+        )
+        with cur.copy(sql.SQL("COPY {} ({}) FROM STDIN").format(temp, col_list)) as copy:
+            for row in rows:
+                copy.write_row([row[c] for c in key_cols])
+        ids = _fetch_ids(cur, sql.Identifier(table.name), temp, key_cols)
+        cur.execute(sql.SQL("DROP TABLE {}").format(temp))
+    return ids
+
+
+def iter_batches(
+    rows: Iterable[Mapping[str, Any]], size: int = 5000
+) -> Iterable[list[Mapping[str, Any]]]:
+    """Split a stream of rows into lists of at most `size` (bounded memory per load)."""
+    iterator = iter(rows)
+    while batch := list(itertools.islice(iterator, size)):
+        yield batch

@@ -1,0 +1,53 @@
+"""Clients (tenants): find-or-create, and removal that also clears the bulk fact tables.
+
+The bulk-loaded tables carry `client_id` without a foreign key (see models), so removing a
+client deletes their rows here explicitly, in one transaction with the client itself.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from storage.models import (
+    Client,
+    Deployment,
+    PrComment,
+    PrCommit,
+    PrReview,
+    PullRequest,
+    WorkItem,
+    WorkItemLink,
+    WorkItemTransition,
+)
+
+# Children before parents, so foreign keys between fact tables never block a delete.
+_BULK_TABLES = (
+    WorkItemLink,
+    WorkItemTransition,
+    PrCommit,
+    PrReview,
+    PrComment,
+    Deployment,
+    PullRequest,
+    WorkItem,
+)
+
+
+def ensure_client(session: Session, name: str, display_name: str | None = None) -> int:
+    """The id of client `name`, creating it if needed (safe under concurrent callers)."""
+    stmt = insert(Client).values(name=name, display_name=display_name or name)
+    session.execute(stmt.on_conflict_do_nothing(index_elements=[Client.name]))
+    return int(session.execute(select(Client.id).where(Client.name == name)).scalar_one())
+
+
+def find_client(session: Session, name: str) -> int | None:
+    value = session.execute(select(Client.id).where(Client.name == name)).scalar()
+    return None if value is None else int(value)
+
+
+def delete_client(session: Session, client_id: int) -> None:
+    for model in _BULK_TABLES:
+        session.execute(delete(model).where(model.client_id == client_id))
+    session.execute(delete(Client).where(Client.id == client_id))

@@ -1,0 +1,61 @@
+"""Finding a PostgreSQL for tests and benchmarks, and giving each test its own schema.
+
+Order: `PULSE_TEST_DATABASE_URL`, else a server on 127.0.0.1:5432 (CI machines have one with
+trust auth, user postgres, database test), else the embedded server in a scratch data dir.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+from sqlalchemy import Engine, text
+
+from storage import migrate
+from storage.db import make_engine, normalize_url
+from storage.embedded import start_embedded
+
+LOCAL_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def _answers(url: str) -> bool:
+    conninfo = normalize_url(url).set(drivername="postgresql").render_as_string(False)
+    try:
+        with psycopg.connect(conninfo, connect_timeout=3):
+            return True
+    except psycopg.Error:
+        return False
+
+
+def find_test_server() -> str:
+    explicit = os.environ.get("PULSE_TEST_DATABASE_URL")
+    if explicit:
+        return explicit
+    if _answers(LOCAL_URL):
+        return LOCAL_URL
+    data_dir = Path(tempfile.gettempdir()) / "pulse-console-test-db"
+    return start_embedded(data_dir).url
+
+
+@contextmanager
+def scratch_schema(url: str, *, migrated: bool = True) -> Iterator[Engine]:
+    """An engine whose search_path is a fresh schema, dropped afterwards."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(url, pool_size=1)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine = make_engine(url, schema=schema, pool_size=2)
+    try:
+        if migrated:
+            migrate.upgrade(engine)
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()

@@ -1,0 +1,177 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Engine, text
+
+from storage.load import LoadError, fetch_ids, iter_batches, upsert
+from storage.models import Project, WorkItem
+
+
+@pytest.fixture
+def tenant(engine: Engine) -> Engine:
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO clients (id, name) VALUES (1, 'acme')"))
+        conn.execute(
+            text(
+                "INSERT INTO integrations (id, client_id, name, type, base_url)"
+                " VALUES (1, 1, 'jira', 'jira', 'https://acme.atlassian.net')"
+            )
+        )
+    return engine
+
+
+def issue_rows(count: int, status: str = "To Do") -> list[dict[str, Any]]:
+    base = datetime(2024, 1, 1, tzinfo=UTC)
+    return [
+        {
+            "client_id": 1,
+            "integration_id": 1,
+            "source": "jira",
+            "external_id": str(10000 + i),
+            "key": f"ALP-{i}",
+            "project_key": "ALP",
+            "type": "Story",
+            "status": status,
+            "summary": "x" * 200,
+            "created_at": base + timedelta(minutes=i),
+            "updated_at": base + timedelta(minutes=i, hours=1),
+            "custom_fields": {"Story Points": i % 8, "Team": "Core"},
+            "raw": {"id": str(10000 + i), "fields": {"labels": ["a"]}},
+        }
+        for i in range(count)
+    ]
+
+
+def load_all(engine: Engine, rows: list[dict[str, Any]]) -> tuple[int, int, int]:
+    inserted = updated = unchanged = 0
+    with engine.begin() as conn:
+        for batch in iter_batches(rows, 2500):
+            result = upsert(conn, WorkItem, batch)
+            inserted += result.inserted
+            updated += result.updated
+            unchanged += result.unchanged
+    return inserted, updated, unchanged
+
+
+def count(engine: Engine, sql: str) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(text(sql)).scalar_one())
+
+
+def test_loading_the_same_10000_rows_twice_changes_nothing(tenant: Engine) -> None:
+    rows = issue_rows(10_000)
+    assert load_all(tenant, rows) == (10_000, 0, 0)
+    versions = row_versions(tenant)
+    assert load_all(tenant, rows) == (0, 0, 10_000)
+    assert count(tenant, "SELECT count(*) FROM work_items") == 10_000
+    # An upsert that changes nothing must not rewrite the row: same tuple version (xmin).
+    assert row_versions(tenant) == versions
+
+
+def row_versions(engine: Engine) -> list[tuple[int, str]]:
+    with engine.connect() as conn:
+        return [
+            (int(r[0]), str(r[1]))
+            for r in conn.execute(text("SELECT id, xmin::text FROM work_items ORDER BY id"))
+        ]
+
+
+def test_reloading_changed_rows_applies_the_updates(tenant: Engine) -> None:
+    load_all(tenant, issue_rows(10_000))
+    changed = issue_rows(10_000)
+    for row in changed[::4]:
+        row["status"] = "Done"
+        row["custom_fields"] = {"Story Points": 13}
+    assert load_all(tenant, changed) == (0, 2_500, 7_500)
+    assert count(tenant, "SELECT count(*) FROM work_items WHERE status = 'Done'") == 2_500
+    assert (
+        count(tenant, "SELECT count(*) FROM work_items WHERE custom_fields->>'Story Points' = '13'")
+        == 2_500
+    )
+
+
+def test_jsonb_values_are_stored_as_objects_not_strings(tenant: Engine) -> None:
+    load_all(tenant, issue_rows(3))
+    assert count(tenant, "SELECT count(*) FROM work_items WHERE jsonb_typeof(raw) = 'object'") == 3
+
+
+def test_duplicate_keys_in_one_batch_keep_the_last_row(tenant: Engine) -> None:
+    rows = issue_rows(2)
+    rows.append(dict(rows[0], status="In Progress"))
+    with tenant.begin() as conn:
+        result = upsert(conn, WorkItem, rows)
+    assert (result.inserted, result.duplicates) == (2, 1)
+    assert count(tenant, "SELECT count(*) FROM work_items WHERE status = 'In Progress'") == 1
+
+
+def test_return_ids_maps_every_key_including_unchanged_rows(tenant: Engine) -> None:
+    rows = issue_rows(5)
+    with tenant.begin() as conn:
+        first = upsert(conn, WorkItem, rows, return_ids=True)
+        again = upsert(conn, WorkItem, rows, return_ids=True)
+        looked_up = fetch_ids(conn, WorkItem, rows)
+    assert first.ids is not None and len(first.ids) == 5
+    assert again.ids == first.ids == looked_up
+    assert again.unchanged == 5
+
+
+def test_rows_with_mismatched_or_unknown_columns_are_refused(tenant: Engine) -> None:
+    rows = issue_rows(2)
+    del rows[1]["summary"]
+    with tenant.begin() as conn, pytest.raises(LoadError, match="same columns"):
+        upsert(conn, WorkItem, rows)
+    with tenant.begin() as conn, pytest.raises(LoadError, match="no column"):
+        upsert(conn, WorkItem, [dict(issue_rows(1)[0], colour="red")])
+    with tenant.begin() as conn, pytest.raises(LoadError, match="missing key column"):
+        upsert(conn, WorkItem, [{"client_id": 1, "source": "jira"}])
+
+
+def test_a_failed_load_rolls_back_with_the_caller_transaction(tenant: Engine) -> None:
+    with pytest.raises(RuntimeError), tenant.begin() as conn:
+        upsert(conn, WorkItem, issue_rows(10))
+        raise RuntimeError("crash before commit")
+    assert count(tenant, "SELECT count(*) FROM work_items") == 0
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(
+        st.lists(st.tuples(st.integers(0, 20), st.sampled_from(["A", "B", "C"])), max_size=15),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_any_sequence_of_loads_leaves_the_last_value_of_each_key(
+    tenant: Engine, batches: list[list[tuple[int, str]]]
+) -> None:
+    with tenant.begin() as conn:
+        conn.execute(text("DELETE FROM projects"))
+    expected: dict[str, str] = {}
+    with tenant.begin() as conn:
+        for batch in batches:
+            rows = [
+                {
+                    "client_id": 1,
+                    "integration_id": 1,
+                    "external_id": str(k),
+                    "key": f"P{k}",
+                    "name": n,
+                }
+                for k, n in batch
+            ]
+            result = upsert(conn, Project, rows)
+            assert result.inserted + result.updated + result.unchanged + result.duplicates == len(
+                rows
+            )
+            for k, n in batch:
+                expected[str(k)] = n
+    with tenant.connect() as conn:
+        stored = dict(conn.execute(text("SELECT external_id, name FROM projects")).all())
+    assert stored == expected

@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, inspect
+
+from storage import migrate
+from storage.models import Base
+
+CONTRACT_TABLES = {
+    "clients", "integrations", "jobs", "job_runs", "settings", "console_users", "audit_log",
+    "projects", "statuses", "issue_types", "work_items", "work_item_transitions",
+    "work_item_links", "repositories", "pull_requests", "pr_commits", "pr_reviews",
+    "pr_comments", "deployments", "flow_steps", "status_mappings", "issue_type_mappings",
+    "log_entries",
+}  # fmt: skip
+
+CONTRACT_COLUMNS = {
+    "work_items": {
+        "id", "client_id", "integration_id", "source", "external_id", "key", "project_key",
+        "type", "status", "priority", "summary", "assignee", "created_at", "updated_at",
+        "resolved_at", "custom_fields", "raw", "active",
+    },
+    "work_item_transitions": {
+        "work_item_id", "external_id", "field", "from_value", "to_value", "author", "changed_at",
+    },
+    "work_item_links": {
+        "work_item_id", "kind", "url", "repository", "pull_request_number", "evidence",
+    },
+    "repositories": {"id", "integration_id", "external_id", "full_name", "url", "discovered_by", "active"},
+    "pull_requests": {
+        "id", "repository_id", "external_id", "number", "title", "state", "author",
+        "base_branch", "head_branch", "created_at", "updated_at", "merged_at", "closed_at",
+        "merge_commit_sha", "additions", "deletions", "changed_files", "active",
+    },
+    "pr_commits": {"pull_request_id", "sha", "author", "authored_at", "committed_at", "message"},
+    "pr_reviews": {"pull_request_id", "external_id", "author", "state", "submitted_at"},
+    "pr_comments": {"pull_request_id", "external_id", "author", "kind", "created_at"},
+    "deployments": {
+        "id", "repository_id", "external_id", "environment", "status", "sha", "created_at",
+        "finished_at",
+    },
+    "log_entries": {"ts", "level", "job", "run_id", "logger", "message", "extra"},
+}  # fmt: skip
+
+
+def test_upgrade_creates_the_contract_tables_and_downgrade_removes_them(
+    empty_engine: Engine,
+) -> None:
+    assert migrate.status(empty_engine).current is None
+    migrate.upgrade(empty_engine)
+    tables = set(inspect(empty_engine).get_table_names())
+    assert CONTRACT_TABLES <= tables
+    assert migrate.status(empty_engine).up_to_date
+
+    migrate.downgrade(empty_engine, "base")
+    assert set(inspect(empty_engine).get_table_names()) <= {"alembic_version"}
+    migrate.upgrade(empty_engine)
+    assert migrate.status(empty_engine).up_to_date
+
+
+def test_contract_columns_are_present_with_their_names(engine: Engine) -> None:
+    inspector = inspect(engine)
+    for table, expected in CONTRACT_COLUMNS.items():
+        columns = {c["name"] for c in inspector.get_columns(table)}
+        assert expected <= columns, f"{table} lacks {expected - columns}"
+
+
+def test_every_table_carries_client_id(engine: Engine) -> None:
+    inspector = inspect(engine)
+    for table in inspector.get_table_names():
+        if table in {"alembic_version", "clients"}:
+            continue
+        assert "client_id" in {c["name"] for c in inspector.get_columns(table)}, table
+
+
+def test_models_and_migrations_agree(engine: Engine) -> None:
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []
+
+
+def test_external_database_behind_is_refused_with_a_clear_message(empty_engine: Engine) -> None:
+    with pytest.raises(migrate.SchemaBehind, match="pulse-console db upgrade"):
+        migrate.require_current(empty_engine)
+    migrate.upgrade(empty_engine)
+    migrate.require_current(empty_engine)
+
+
+def test_reset_leaves_an_empty_schema_at_head(engine: Engine) -> None:
+    from sqlalchemy import text
+
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO clients (name) VALUES ('acme')"))
+    migrate.reset_database(engine)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM clients")).scalar_one() == 0
+    assert migrate.status(engine).up_to_date
