@@ -74,6 +74,11 @@ class FieldInfo(JiraModel):
     clause_names: list[str] = Field(default_factory=list)
     field_schema: FieldSchema | None = Field(default=None, alias="schema")
 
+    @property
+    def is_custom(self) -> bool:
+        """``field/search`` omits ``custom``; the ``customfield_`` id prefix is reliable."""
+        return self.custom or self.id.startswith("customfield_")
+
 
 class ServerInfo(JiraModel):
     """https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-server-info/
@@ -105,7 +110,7 @@ class NamedRef(JiraModel):
 
 def custom_field_names(fields: list[FieldInfo]) -> dict[str, str]:
     """``customfield_NNNNN`` → display name, for naming custom fields in jsonb."""
-    return {f.id: f.name for f in fields if f.custom}
+    return {f.id: f.name for f in fields if f.is_custom}
 
 
 __all__ = [
