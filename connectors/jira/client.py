@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable, Iterator, Sequence
 from enum import StrEnum
@@ -629,7 +630,7 @@ def _envelope(data: Any, key: str, path: str) -> dict[str, Any]:
     if not isinstance(data, dict) or key not in data:
         raise BadPayload(
             f"{path} returned a response without '{key}'; the API may have changed.",
-            raw=str(data),
+            raw=json.dumps(data, ensure_ascii=False, default=str),
             url=path,
         )
     return data
@@ -638,7 +639,8 @@ def _envelope(data: Any, key: str, path: str) -> dict[str, Any]:
 def _int_field(data: Any, key: str, path: str) -> int:
     value = data.get(key) if isinstance(data, dict) else None
     if not isinstance(value, int) or isinstance(value, bool):
-        raise BadPayload(f"{path} returned no integer '{key}'.", raw=str(data), url=path)
+        raw = json.dumps(data, ensure_ascii=False, default=str)
+        raise BadPayload(f"{path} returned no integer '{key}'.", raw=raw, url=path)
     return value
 
 

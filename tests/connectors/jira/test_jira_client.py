@@ -45,6 +45,25 @@ def history(hid: int, *, minute: int = 0) -> dict[str, Any]:
     }
 
 
+def project(n: int) -> dict[str, Any]:
+    return {"id": str(n), "key": f"P{n}", "name": f"Project {n}"}
+
+
+def user(n: int) -> dict[str, Any]:
+    return {"accountId": f"u{n}", "displayName": f"User {n}"}
+
+
+def page(start: int, values: list[dict[str, Any]], total: int) -> dict[str, Any]:
+    """A ``PageBeanChangelog`` as /issue/{id}/changelog returns it."""
+    return {
+        "startAt": start,
+        "maxResults": 2,
+        "total": total,
+        "isLast": start + len(values) >= total,
+        "values": values,
+    }
+
+
 # -- construction and connection ---------------------------------------------------------
 
 
@@ -234,7 +253,6 @@ def test_cancel_between_pages_stops_before_the_next_request() -> None:
 
 def test_projects_page_by_start_at_even_when_the_server_caps_page_size() -> None:
     path = "/rest/api/3/project/search"
-    project = lambda n: {"id": str(n), "key": f"P{n}", "name": f"Project {n}"}  # noqa: E731
     script = (
         ScriptedJira()
         .add(
@@ -261,7 +279,6 @@ def test_projects_page_by_start_at_even_when_the_server_caps_page_size() -> None
 
 def test_users_page_until_a_short_page() -> None:
     path = "/rest/api/3/users/search"
-    user = lambda n: {"accountId": f"u{n}", "displayName": f"User {n}"}  # noqa: E731
     script = (
         ScriptedJira()
         .add("GET", path, [user(1), user(2)])
@@ -347,13 +364,6 @@ def test_a_malformed_history_is_rejected_alone() -> None:
 
 
 def test_without_bulkfetch_the_client_pages_each_issue_and_remembers() -> None:
-    page = lambda start, values, total: {  # noqa: E731
-        "startAt": start,
-        "maxResults": 2,
-        "total": total,
-        "isLast": start + len(values) >= total,
-        "values": values,
-    }
     script = (
         ScriptedJira()
         .add("POST", BULK, {}, status=404)
