@@ -1,0 +1,437 @@
+"""The one HTTP client every connector uses.
+
+A request goes through, in order: cancellation check → run budget → per-minute pace →
+"remaining is 0" pre-wait → send → classify the answer (success, rate limit, transient,
+permanent). Rate-limit waits up to ``RateLimitPolicy.max_wait_seconds`` are slept through
+(interruptibly); longer ones raise :class:`RateLimited`. Transient failures are retried with
+full-jitter backoff, but only for requests marked ``retry_safe`` (idempotent methods by
+default; POST searches opt in explicitly).
+"""
+
+from __future__ import annotations
+
+import json as jsonlib
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from connectors.errors import (
+    AuthError,
+    BadPayload,
+    BudgetExhausted,
+    Cancelled,
+    HttpStatusError,
+    NotFound,
+    RateLimited,
+    RequestRejected,
+    TransportError,
+)
+from connectors.http.budget import BudgetTracker, RequestBudget
+from connectors.http.cancel import CancelCheck, CancelToken
+from connectors.http.clock import Clock, SystemClock
+from connectors.http.counters import CounterSet, HttpCounters
+from connectors.http.events import Observer, RateLimitWait, RetryScheduled
+from connectors.http.ratelimit import RateLimitInfo, parse_rate_limit
+from connectors.http.retry import IDEMPOTENT_METHODS, RateLimitPolicy, RetryPolicy
+
+log = logging.getLogger("connectors.http")
+
+DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=30.0, pool=10.0)
+
+QueryParams = Mapping[str, str | int | float | bool | list[str] | None]
+
+
+@dataclass(frozen=True)
+class HttpConfig:
+    """Everything that shapes one connector's HTTP behaviour.
+
+    ``source`` names the service in errors and events ("jira", "github" …).
+    """
+
+    base_url: str
+    source: str = "http"
+    auth: httpx.Auth | None = field(default=None, repr=False)
+    timeout: httpx.Timeout = field(default_factory=lambda: DEFAULT_TIMEOUT)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    rate_limit: RateLimitPolicy = field(default_factory=RateLimitPolicy)
+    budget: RequestBudget = field(default_factory=RequestBudget)
+    user_agent: str = "pulse-console"
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+class HttpClient:
+    """A synchronous, thread-confined client (one per job / worker thread).
+
+    ``cancel`` and ``observer`` may be set after construction: a job attaches its cancel flag
+    and progress callback at the start of a run.
+    """
+
+    def __init__(
+        self,
+        config: HttpConfig,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        clock: Clock | None = None,
+        cancel: CancelCheck | None = None,
+        observer: Observer | None = None,
+    ) -> None:
+        self.config = config
+        self.clock: Clock = clock or SystemClock()
+        self.cancel: CancelCheck | None = cancel
+        self.observer: Observer | None = observer
+        self._counters = CounterSet()
+        self._budget = BudgetTracker(config.budget)
+        self._last_limit: RateLimitInfo | None = None
+        headers = {"Accept": "application/json", "User-Agent": config.user_agent}
+        headers.update(config.headers)
+        self._client = httpx.Client(
+            base_url=config.base_url,
+            auth=config.auth,
+            timeout=config.timeout,
+            headers=headers,
+            transport=transport,
+            follow_redirects=False,
+        )
+        self._origin = self._client.base_url.copy_with(raw_path=b"/")
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> HttpClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"HttpClient(source={self.config.source!r}, base_url={self.config.base_url!r})"
+
+    def counters(self) -> HttpCounters:
+        return self._counters.snapshot()
+
+    @property
+    def last_rate_limit(self) -> RateLimitInfo | None:
+        """Rate-limit headers of the latest response (for the console's health view)."""
+        return self._last_limit
+
+    # -- JSON helpers ----------------------------------------------------------------------
+
+    def get_json(self, path: str, *, params: QueryParams | None = None) -> Any:
+        return decode_json(self.request("GET", path, params=params))
+
+    def post_json(
+        self,
+        path: str,
+        body: Any,
+        *,
+        params: QueryParams | None = None,
+        retry_safe: bool = False,
+    ) -> Any:
+        """POST a JSON body; ``retry_safe=True`` for read-only POSTs such as searches."""
+        response = self.request("POST", path, params=params, json=body, retry_safe=retry_safe)
+        return decode_json(response)
+
+    # -- the request loop ------------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: QueryParams | None = None,
+        json: Any = None,
+        retry_safe: bool | None = None,
+    ) -> httpx.Response:
+        """Send one logical request, retrying and waiting as the policies allow.
+
+        Returns only 2xx/3xx responses; every other outcome is a typed ``ConnectorError``.
+        """
+        method = method.upper()
+        self._check_same_origin(path)
+        safe = method in IDEMPOTENT_METHODS if retry_safe is None else retry_safe
+        clean_params = _clean_params(params)
+        attempt = 0
+        waits = 0
+        while True:
+            self._before_send(method, path)
+            attempt += 1
+            self._counters.request_sent()
+            try:
+                response = self._client.request(method, path, params=clean_params, json=json)
+            except httpx.TransportError as exc:
+                # Covers timeouts, connection resets and protocol errors alike.
+                self._counters.transport_error()
+                cause = f"{type(exc).__name__}: {exc}"
+                if safe and self.config.retry.can_retry(attempt):
+                    self._backoff(attempt, None, cause, method, path)
+                    continue
+                raise TransportError(
+                    f"{method} {path} failed after {attempt} attempt(s) ({cause}). "
+                    "Check the network and the service status, then retry the job.",
+                    attempts=attempt,
+                ) from None
+            self._counters.response(response.status_code, len(response.content))
+            now = self.clock.now()
+            info = parse_rate_limit(response.headers, now)
+            self._last_limit = info
+            status = response.status_code
+            log.debug(
+                "%s %s -> %s (%d bytes)", method, response.url.path, status, len(response.content)
+            )
+
+            if status == 429 or (status == 403 and _says_wait(info)):
+                waits += 1
+                wait = info.wait_seconds(now)
+                if wait is None:
+                    wait = self.config.rate_limit.default_wait_seconds
+                reset_at = info.resolved_reset(now) or now + timedelta(seconds=wait)
+                if waits > self.config.rate_limit.max_consecutive_waits:
+                    raise self._rate_limited(reset_at, wait, info.reason, persistent=True)
+                self.wait_for_rate_limit(reset_at, wait, info.reason, method, path)
+                continue
+
+            if status in self.config.retry.retry_statuses:
+                if safe and self.config.retry.can_retry(attempt):
+                    if (
+                        info.retry_after is not None
+                        and info.retry_after > self.config.rate_limit.max_wait_seconds
+                    ):
+                        raise self._rate_limited(
+                            now + timedelta(seconds=info.retry_after),
+                            info.retry_after,
+                            info.reason,
+                        )
+                    self._backoff(attempt, info.retry_after, f"HTTP {status}", method, path)
+                    continue
+                raise TransportError(
+                    f"{method} {path} answered {status} after {attempt} attempt(s). "
+                    "The service is failing; the job can be retried later.",
+                    attempts=attempt,
+                    last_status=status,
+                )
+
+            if status >= 400:
+                raise _status_error(response, method, path)
+            return response
+
+    # -- rate limits -----------------------------------------------------------------------
+
+    def wait_for_rate_limit(
+        self,
+        reset_at: datetime,
+        seconds: float,
+        reason: str | None = None,
+        method: str = "",
+        path: str = "",
+    ) -> None:
+        """Sleep through a short rate-limit wait, or raise ``RateLimited`` for a long one.
+
+        Public so connectors can apply the same rule to signals found in bodies (GitHub
+        GraphQL reports its limit in the JSON, not only in headers).
+        """
+        if seconds > self.config.rate_limit.max_wait_seconds:
+            raise self._rate_limited(reset_at, seconds, reason)
+        self._emit(
+            RateLimitWait(
+                seconds=seconds,
+                reset_at=reset_at,
+                source=self.config.source,
+                reason=reason,
+                method=method,
+                path=path,
+            )
+        )
+        log.info(
+            "%s rate limit: waiting %.1f s until %s (%s)",
+            self.config.source,
+            seconds,
+            reset_at.isoformat(timespec="seconds"),
+            reason or "no reason given",
+        )
+        self._counters.rate_limit_wait(seconds)
+        self._sleep(seconds)
+
+    def _rate_limited(
+        self,
+        reset_at: datetime | None,
+        seconds: float | None,
+        reason: str | None,
+        *,
+        persistent: bool = False,
+    ) -> RateLimited:
+        when = reset_at.strftime("%H:%M:%S UTC") if reset_at else "an unknown time"
+        why = f" ({reason})" if reason else ""
+        if persistent:
+            text = (
+                f"{self.config.source} kept refusing requests{why} after repeated short waits. "
+                f"The job will pause and resume after {when}."
+            )
+        else:
+            text = (
+                f"{self.config.source} asked us to wait until {when}{why}. "
+                "The job will pause with its checkpoint and resume then."
+            )
+        return RateLimited(text, reset_at=reset_at, retry_after=seconds, source=self.config.source)
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _before_send(self, method: str, path: str) -> None:
+        self._check_cancel()
+        if self._budget.run_exhausted():
+            limit = self._budget.budget.max_requests or 0
+            raise BudgetExhausted(
+                f"This run has used its budget of {limit} {self.config.source} requests. "
+                "Raise the budget in the integration settings or run again to continue.",
+                limit=limit,
+            )
+        pace = self._budget.pace_wait(self.clock.monotonic())
+        if pace > 0:
+            now = self.clock.now()
+            self.wait_for_rate_limit(
+                now + timedelta(seconds=pace), pace, "client request budget", method, path
+            )
+        last = self._last_limit
+        if last is not None and last.exhausted and last.reset_at is not None:
+            now = self.clock.now()
+            if last.reset_at > now:
+                # The previous answer said no calls remain; asking again would only earn a 429.
+                self._last_limit = None
+                wait = (last.reset_at - now).total_seconds()
+                self.wait_for_rate_limit(last.reset_at, wait, last.reason, method, path)
+        self._check_cancel()
+        self._budget.record(self.clock.monotonic())
+
+    def _backoff(
+        self, attempt: int, retry_after: float | None, cause: str, method: str, path: str
+    ) -> None:
+        delay = self.config.retry.backoff(attempt)
+        if retry_after is not None:
+            delay = max(delay, retry_after)
+        self._counters.retry(delay)
+        self._emit(
+            RetryScheduled(attempt=attempt, delay=delay, cause=cause, method=method, path=path)
+        )
+        log.warning("%s %s: %s; retry %d in %.2f s", method, path, cause, attempt, delay)
+        self._sleep(delay)
+
+    def _sleep(self, seconds: float) -> None:
+        if seconds <= 0:
+            return
+        cancel = self.cancel
+        if isinstance(cancel, CancelToken) and isinstance(self.clock, SystemClock):
+            # Wake immediately on cancel instead of finishing a minute-long wait.
+            cancel.wait(seconds)
+        else:
+            self.clock.sleep(seconds)
+        self._check_cancel()
+
+    def _check_cancel(self) -> None:
+        if self.cancel is not None and self.cancel():
+            raise Cancelled(
+                f"Stopped before the next {self.config.source} request, as requested. "
+                "The job's last checkpoint is intact."
+            )
+
+    def _emit(self, event: RateLimitWait | RetryScheduled) -> None:
+        if self.observer is None:
+            return
+        try:
+            self.observer(event)
+        except Exception:  # an observer bug must never break extraction
+            log.exception("HTTP event observer failed")
+
+    def _check_same_origin(self, path: str) -> None:
+        url = httpx.URL(path)
+        if url.is_absolute_url and url.copy_with(raw_path=b"/") != self._origin:
+            # Credentials go only to the configured service, never to a URL a payload supplied.
+            raise ValueError(f"refusing request to another origin: {url.host}")
+
+
+def decode_json(response: httpx.Response) -> Any:
+    """The response body as JSON, or ``BadPayload`` carrying the raw text."""
+    try:
+        return jsonlib.loads(response.content)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadPayload(
+            f"{response.request.method} {response.url.path} returned a body that is not valid "
+            f"JSON ({exc}). The response was kept for inspection.",
+            raw=response.text,
+            url=str(response.url),
+        ) from None
+
+
+def _says_wait(info: RateLimitInfo) -> bool:
+    """A 403 that is a rate limit (GitHub's primary/secondary limits), not a permission."""
+    return info.retry_after is not None or info.exhausted
+
+
+def _clean_params(params: QueryParams | None) -> dict[str, Any] | None:
+    if params is None:
+        return None
+    return {k: v for k, v in params.items() if v is not None}
+
+
+def server_messages(response: httpx.Response) -> tuple[str, ...]:
+    """Human messages from an error body (Jira ErrorCollection, GitHub ``message``)."""
+    try:
+        body = jsonlib.loads(response.content)
+    except (ValueError, UnicodeDecodeError):
+        text = response.text.strip()
+        return (text[:300],) if text else ()
+    messages: list[str] = []
+    if isinstance(body, dict):
+        for item in body.get("errorMessages") or []:
+            messages.append(str(item))
+        errors = body.get("errors")
+        if isinstance(errors, dict):
+            messages.extend(f"{k}: {v}" for k, v in errors.items())
+        elif isinstance(errors, list):
+            messages.extend(
+                str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in errors
+            )
+        if isinstance(body.get("message"), str):
+            messages.append(body["message"])
+    return tuple(m[:300] for m in messages)
+
+
+def _status_error(response: httpx.Response, method: str, path: str) -> HttpStatusError:
+    status = response.status_code
+    messages = server_messages(response)
+    detail = f" Server said: {'; '.join(messages)}" if messages else ""
+    common: dict[str, Any] = {
+        "status": status,
+        "method": method,
+        "path": path,
+        "server_messages": messages,
+    }
+    if status == 401:
+        return AuthError(
+            f"The credentials were refused ({method} {path} → 401). Check the email/user and "
+            f"token in the integration settings; the token may have expired.{detail}",
+            **common,
+        )
+    if status == 403:
+        return AuthError(
+            f"The account is not allowed to do this ({method} {path} → 403). Grant it the "
+            f"needed permission or use another account.{detail}",
+            title="Permission denied",
+            **common,
+        )
+    if status == 404:
+        return NotFound(
+            f"{method} {path} → 404: it does not exist or this account cannot see it.{detail}",
+            **common,
+        )
+    return RequestRejected(f"{method} {path} → {status}.{detail}", **common)
