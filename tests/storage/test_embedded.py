@@ -78,7 +78,7 @@ def query(url: str) -> int:
 @pytest.mark.slow
 def test_second_process_reuses_the_server_and_the_last_one_out_stops_it(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    first, url, server_pid = start_holder(data_dir)
+    first, _, server_pid = start_holder(data_dir)
     second, url2, server_pid2 = start_holder(data_dir)
     try:
         assert server_pid2 == server_pid, "the second process must join, not start another"
