@@ -73,7 +73,8 @@ def test_database_url_from_environment(
         ("[orchestrator]\nintervall_minutes = 5\n", "orchestrator.intervall_minutes: unknown key"),
         ('database_url = "mysql://x"\n', "database_url"),
         (
-            '[[integrations]]\nname = "j"\ntype = "jira"\nbase_url = "https://x"\ntoken = "s3cr3t"\n',
+            '[[integrations]]\nname = "j"\ntype = "jira"\n'
+            'base_url = "https://x"\ntoken = "s3cr3t"\n',
             "secrets do not belong in config",
         ),
         (
