@@ -35,27 +35,41 @@ OPERATOR_ERRORS = (
 Handler = Callable[[argparse.Namespace, Settings], int]
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
+def _common(parser: argparse.ArgumentParser, *, default: object = None) -> None:
     group = parser.add_argument_group("global options")
     group.add_argument(
-        "--config", type=Path, help="config file (default: $PULSE_CONFIG, then the user config dir)"
+        "--config",
+        type=Path,
+        default=default,
+        help="config file (default: $PULSE_CONFIG, then the user config dir)",
     )
-    group.add_argument("--database-url", help="PostgreSQL URL (default: embedded database)")
     group.add_argument(
-        "--data-dir", type=Path, help="data directory (embedded database, logs, keys)"
+        "--database-url", default=default, help="PostgreSQL URL (default: embedded database)"
     )
-    group.add_argument("--client", help="client (tenant) to work on")
+    group.add_argument(
+        "--data-dir",
+        type=Path,
+        default=default,
+        help="data directory (embedded database, logs, keys)",
+    )
+    group.add_argument("--client", default=default, help="client (tenant) to work on")
+
+
+def common_options() -> argparse.ArgumentParser:
+    """Global options for subcommands; SUPPRESS so they never reset a value given earlier."""
+    common = argparse.ArgumentParser(add_help=False)
+    _common(common, default=argparse.SUPPRESS)
+    return common
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    _common(common)
+    common = common_options()
     parser = argparse.ArgumentParser(
         prog="pulse-console",
         description="Terminal operations console and ETL engine for "
         "software-engineering intelligence.",
-        parents=[common],
     )
+    _common(parser)
     parser.add_argument("--version", action="version", version=f"pulse-console {__version__}")
     parser.set_defaults(handler=run_tui)
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
