@@ -237,21 +237,39 @@ class Org:
     def _sort_keys(self, version: int, order: str) -> Iterator[int]:
         sk = self.skeletons
         touched = {i for i in self._changes if i < len(sk)} | set(self._born)
-        origin = self.start_ms - 10 * 365 * DAY_MS
+        origin = self.sort_origin_ms
+        updated_order = order == ORDER_UPDATED
         for i in range(len(sk)):
             if i in touched:
-                st = self.state_at(i, version)
-                if not st.alive:
-                    continue
-                project, number, updated = st.project, st.number, st.updated_ms
+                key = self.sort_key(i, version, order)
+                if key is not None:
+                    yield key
+            elif updated_order:  # the common case, inlined: this loop runs over every issue
+                yield ((sk.updated[i] - origin) << _IDX_BITS) | i
             else:
-                project, number, updated = sk.project[i], sk.number[i], sk.updated[i]
-            if order == ORDER_UPDATED:
-                yield ((updated - origin) << _IDX_BITS) | i
-            elif order == ORDER_KEY:
-                yield (self._key_rank[project] << 50) | (number << _IDX_BITS) | i
-            else:
-                yield i
+                yield self._compose(order, i, sk.project[i], sk.number[i], sk.updated[i])
+
+    @property
+    def sort_origin_ms(self) -> int:
+        return self.start_ms - 10 * 365 * DAY_MS
+
+    def sort_key(self, index: int, version: int, order: str) -> int | None:
+        """The issue's position key in ``ordering(version, order)``; None if not alive."""
+        st = self.state_at(index, version)
+        if not st.alive:
+            return None
+        return self._compose(order, index, st.project, st.number, st.updated_ms)
+
+    def _compose(self, order: str, index: int, project: int, number: int, updated: int) -> int:
+        if order == ORDER_UPDATED:
+            return ((updated - self.sort_origin_ms) << _IDX_BITS) | index
+        if order == ORDER_KEY:
+            return (self._key_rank[project] << 50) | (number << _IDX_BITS) | index
+        return index
+
+    def updated_sort_key(self, updated_ms: int) -> int:
+        """The smallest ``updated`` ordering key at or after ``updated_ms``."""
+        return (updated_ms - self.sort_origin_ms) << _IDX_BITS
 
     @staticmethod
     def index_from_sort_key(sort_key: int) -> int:
