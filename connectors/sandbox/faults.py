@@ -206,7 +206,6 @@ class FaultInjector:
     ) -> httpx.Response:
         """Serve ``request`` through ``route``, injecting whatever the scenario says."""
         plan = self._plan(request)
-        c = self.counters
         if plan.latency_s > 0:
             self._count("latency")
             self._sleep(plan.latency_s)
@@ -232,7 +231,6 @@ class FaultInjector:
             self._count("malformed")
             # Valid JSON text with a stray token appended: a parser must reject the body.
             return _with_body(response, response.content[:-1] + b",NaN}garbage")
-        del c
         return response
 
     def _count(self, name: str) -> None:
