@@ -27,6 +27,13 @@ def json_response(status: int, body: Any, headers: dict[str, str] | None = None)
     return httpx.Response(status, content=content, headers=all_headers)
 
 
+def raw_json_response(status: int, text: str) -> httpx.Response:
+    """A JSON response whose body the caller has already encoded."""
+    return httpx.Response(
+        status, content=text.encode(), headers={"content-type": "application/json;charset=UTF-8"}
+    )
+
+
 def text_response(status: int, text: str, headers: dict[str, str] | None = None) -> httpx.Response:
     all_headers = {"content-type": "text/plain;charset=UTF-8"}
     if headers:

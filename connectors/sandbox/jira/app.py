@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import bisect
+import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -19,7 +20,13 @@ import httpx
 from connectors.sandbox import timefmt
 from connectors.sandbox.catalog import FIELDS, ISSUE_TYPES, STATUSES
 from connectors.sandbox.faults import FaultInjector, FaultScenario
-from connectors.sandbox.http_app import json_body, json_response, site_base, text_response
+from connectors.sandbox.http_app import (
+    json_body,
+    json_response,
+    raw_json_response,
+    site_base,
+    text_response,
+)
 from connectors.sandbox.issue_model import Issue
 from connectors.sandbox.jira import render, tokens
 from connectors.sandbox.jira.jql import JqlError, Query, parse
@@ -348,26 +355,25 @@ class JiraSimulator:
         renderer = render.IssueRenderer(self.org, base)
         wanted = [f for f in field_ids if f not in _ID_FIELDS] if field_ids else None
         only_id = field_ids in ([], ["id"]) and "changelog" not in expand
-        issues = []
+        issues: list[str] = []
+        cap = SEARCH_CHANGELOG_CAP if "changelog" in expand else None
         for sort_key in found:
             issue = self.org.issue(Org.index_from_sort_key(sort_key))
             if issue is None:  # deleted since the walk began: the page comes back shorter
                 continue
             if only_id:
-                issues.append({"id": issue.id})
-                continue
-            issues.append(
-                renderer.issue(
-                    issue, wanted or [], SEARCH_CHANGELOG_CAP if "changelog" in expand else None
-                )
-            )
-        out: dict[str, Any] = {"issues": issues}
+                issues.append(f'{{"id":"{issue.id}"}}')
+            else:
+                issues.append(renderer.issue_text(issue, wanted or [], cap))
+        tail: dict[str, Any] = {}
         if more:
-            out["nextPageToken"] = tokens.encode({"f": fp, "v": version, "k": found[-1]})
-        out["isLast"] = not more
+            tail["nextPageToken"] = tokens.encode({"f": fp, "v": version, "k": found[-1]})
+        tail["isLast"] = not more
         if "names" in expand:
-            out["names"] = {f.id: f.name for f in FIELDS if not wanted or f.id in wanted}
-        return json_response(200, out)
+            tail["names"] = {f.id: f.name for f in FIELDS if not wanted or f.id in wanted}
+        # Assembled as text: issues arrive pre-encoded (see IssueRenderer.issue_text).
+        body = '{"issues":[' + ",".join(issues) + "]," + json.dumps(tail, separators=(",", ":"))[1:]
+        return raw_json_response(200, body)
 
     def _parse(self, jql: str) -> Query:
         try:

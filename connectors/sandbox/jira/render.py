@@ -6,6 +6,7 @@ recorded payloads in fixtures/devlake/jira/ (keys and nesting; values are our ow
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -157,6 +158,7 @@ class IssueRenderer:
         self.org = org
         self.base = base
         self._users: dict[int, Json] = {}
+        self._user_texts: dict[int, str] = {}
         self._field_renderers: dict[str, Callable[[Issue], Any]] = {
             "summary": lambda i: i.summary,
             "description": lambda i: _adf(i.description),
@@ -191,6 +193,35 @@ class IssueRenderer:
     @property
     def all_field_ids(self) -> list[str]:
         return list(self._field_renderers)
+
+    def user_text(self, index: int) -> str:
+        """The user's JSON, encoded once per request: authors repeat across histories."""
+        cached = self._user_texts.get(index)
+        if cached is None:
+            cached = self._user_texts[index] = _dumps(self.user(index))
+        return cached
+
+    def history_text(self, h: History) -> str:
+        items = _dumps([history_item(it) for it in h.items])
+        return (
+            f'{{"id":"{h.id}","author":{self.user_text(h.author)},'
+            f'"created":"{jira_timestamp(h.created_ms)}","items":{items}}}'
+        )
+
+    def issue_text(self, i: Issue, fields: list[str] | None, changelog_cap: int | None) -> str:
+        """``issue`` encoded as JSON text; the changelog is spliced in from pre-encoded
+        pieces, which is most of the bytes of a search page with ``expand=changelog``."""
+        bean = self.issue(i, fields, None)
+        if changelog_cap is None:
+            return _dumps(bean)
+        newest = i.histories[::-1][:changelog_cap]
+        histories = ",".join(self.history_text(h) for h in newest)
+        changelog = (
+            f'"changelog":{{"startAt":0,"maxResults":{len(newest)},"total":{len(i.histories)},'
+            f'"histories":[{histories}]}}'
+        )
+        head = _dumps(bean)
+        return f"{head[:-1]},{changelog}}}"
 
     def user(self, index: int) -> Json:
         cached = self._users.get(index)
@@ -290,6 +321,10 @@ class IssueRenderer:
                 "histories": [self.history(h) for h in newest],
             }
         return out
+
+
+def _dumps(value: object) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def _adf(text: str) -> Json | None:
