@@ -370,7 +370,7 @@ class Org:
             )
             picks = r.sample(alive, min(len(alive), plan.update + plan.move + plan.delete))
             updated = tuple(self._update(i, now) for i in picks[: plan.update])
-            moved = tuple(self._move(i, r) for i in picks[plan.update : plan.update + plan.move])
+            moved = tuple(self._move(i) for i in picks[plan.update : plan.update + plan.move])
             deleted = tuple(self._delete(i) for i in picks[plan.update + plan.move :])
             created = tuple(
                 self._create(r.randrange(len(self.projects)), now) for _ in range(plan.create)
@@ -422,7 +422,7 @@ class Org:
             self._record(index, summary=summary, extra_histories=(history,))
         return self.issue(index).key  # type: ignore[union-attr]
 
-    def _move(self, index: int, r: object) -> tuple[str, str]:
+    def _move(self, index: int) -> tuple[str, str]:
         issue = self.issue(index)
         assert issue is not None
         target = (issue.project + 1) % len(self.projects)

@@ -449,12 +449,6 @@ class JiraSimulator:
         return json_response(200, {"count": count})
 
     # ------------------------------------------------------------------ issues & changelogs
-    def _issue_or_404(self, id_or_key: str) -> Issue:
-        issue = self.org.find_issue(id_or_key)
-        if issue is None:
-            raise _NotFound
-        return issue
-
     def issue(self, request: httpx.Request, id_or_key: str) -> httpx.Response:
         """GET /rest/api/3/issue/{issueIdOrKey} (default fields ``*all``; an old key of a moved
         issue resolves to it) — https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issues/#api-rest-api-3-issue-issueidorkey-get"""
@@ -725,10 +719,6 @@ class JiraSimulator:
         if issue is None:
             return _issue_not_found()
         return issue
-
-
-class _NotFound(Exception):
-    pass
 
 
 def _issue_not_found() -> httpx.Response:
