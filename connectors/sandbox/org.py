@@ -364,7 +364,7 @@ class Org:
             r = rng(self.seed, STREAM_MUTATION, self.version)
             sk = self.skeletons
             alive = (
-                [i for i in range(len(sk)) if self.issue(i) is not None]
+                [i for i in range(len(sk)) if self.state_at(i, self.version).alive]
                 if plan.update + plan.move + plan.delete
                 else []
             )
