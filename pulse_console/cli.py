@@ -103,6 +103,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     show.add_argument("--json", action="store_true", help="JSON instead of TOML-like text")
     show.set_defaults(handler=run_config_show)
+
+    from pulse_console.commands import sandbox
+
+    sandbox.register(sub, common)
     return parser
 
 
