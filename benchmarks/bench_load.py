@@ -133,7 +133,14 @@ def main() -> int:
             }
 
         load("upsert_new", rows)
+        versions_sql = text("SELECT md5(string_agg(xmin::text, ',' ORDER BY id)) FROM work_items")
+        with engine.connect() as conn:
+            before = conn.execute(versions_sql).scalar_one()
         load("upsert_unchanged", rows)
+        with engine.connect() as conn:
+            results["unchanged_reload_rewrote_rows"] = (
+                conn.execute(versions_sql).scalar_one() != before
+            )
         changed = [dict(r, status="Reopened") if i % 10 == 0 else r for i, r in enumerate(rows)]
         load("upsert_10pct_changed", changed)
 
