@@ -22,7 +22,7 @@ from storage import migrate
 from storage.db import make_engine
 from storage.load import iter_batches, upsert
 from storage.models import WorkItem
-from storage.testing import find_test_server
+from storage.testing import find_test_server, seed_tenant
 
 COLUMNS = [
     "client_id",
@@ -85,14 +85,8 @@ def main() -> int:
     engine = make_engine(url, schema=schema)
     try:
         migrate.upgrade(engine)
+        seed_tenant(engine)
         with engine.begin() as conn:
-            conn.execute(text("INSERT INTO clients (id, name) VALUES (1, 'bench')"))
-            conn.execute(
-                text(
-                    "INSERT INTO integrations (id, client_id, name, type, base_url)"
-                    " VALUES (1, 1, 'jira', 'jira', 'http://x')"
-                )
-            )
             conn.execute(text("CREATE TABLE copy_target (LIKE work_items INCLUDING DEFAULTS)"))
         rows = make_rows(args.rows)
         results: dict[str, Any] = {"rows": args.rows, "batch": args.batch}

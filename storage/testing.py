@@ -68,3 +68,16 @@ def scratch_schema(url: str, *, migrated: bool = True) -> Iterator[Engine]:
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+def seed_tenant(engine: Engine, *, client_id: int = 1, integration_id: int = 1) -> None:
+    """A client `acme` with one Jira integration, the parents most test rows need."""
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO clients (id, name) VALUES (:c, 'acme')"), {"c": client_id})
+        conn.execute(
+            text(
+                "INSERT INTO integrations (id, client_id, name, type, base_url)"
+                " VALUES (:i, :c, 'jira', 'jira', 'https://acme.atlassian.net')"
+            ),
+            {"i": integration_id, "c": client_id},
+        )
