@@ -100,7 +100,7 @@ _RUBY_MESSAGES = [
         ),
     ),
     (
-        re.compile(r"Field '(\w+)' argument '(\w+)' of type '.+' is required, but it was not"),
+        re.compile(r"Argument '\w+\.(\w+)\((\w+):\)' of type '.+' is required, but it was not"),
         lambda m: (
             f"Field '{m[1]}' is missing required arguments: {m[2]}",
             {
