@@ -14,6 +14,7 @@ from types import FrameType
 
 from connectors.sandbox.credentials import DEMO_GITHUB_TOKEN, DEMO_JIRA
 from connectors.sandbox.faults import FaultInjector, FaultScenario
+from connectors.sandbox.github import GitHubSimulator
 from connectors.sandbox.jira import JiraSimulator
 from connectors.sandbox.org import Org
 from connectors.sandbox.server import SandboxServer
@@ -34,8 +35,10 @@ def build(args: argparse.Namespace) -> tuple[SandboxServer, Org, FaultInjector]:
     scenario = FaultScenario.load(args.scenario) if args.scenario else FaultScenario()
     injector = FaultInjector(scenario, mutate=org.apply)
     jira = JiraSimulator(org, DEMO_JIRA, injector)
-    # The GitHub GraphQL simulator mounts here as "github" once it exists.
-    server = SandboxServer({"jira": jira.handle}, host=args.host, port=args.port)
+    github = GitHubSimulator(org, injector)
+    server = SandboxServer(
+        {"jira": jira.handle, "github": github.handle}, host=args.host, port=args.port
+    )
     return server, org, injector
 
 
@@ -45,7 +48,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"Pulse sandbox: seed {org.seed}, size {org.size.value}", flush=True)
     print(f"  {org.issue_count} issues, {org.pull_request_count} pull requests")
     print(f"  Jira   {urls['jira']}   email {DEMO_JIRA.email}   API token {DEMO_JIRA.api_token}")
-    print(f"  GitHub token {DEMO_GITHUB_TOKEN} (GitHub simulator not mounted yet)")
+    github = urls["github"]
+    print(f"  GitHub {github}   token {DEMO_GITHUB_TOKEN}   (GraphQL {github}/graphql)")
     print("Serving until interrupted (Ctrl-C).", flush=True)
     done = threading.Event()
 
