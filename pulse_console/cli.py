@@ -71,6 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _common(parser)
     parser.add_argument("--version", action="version", version=f"pulse-console {__version__}")
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="serve a sandbox organisation locally and open the console on its demo client",
+    )
     parser.set_defaults(handler=run_tui)
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
 
@@ -131,17 +136,26 @@ def run_tui(args: argparse.Namespace, settings: Settings) -> int:
     from storage import migrate
 
     database = _open(settings)
+    demo = None
     try:
         if not database.embedded:
             migrate.require_current(database.engine)
+        client = settings.client
+        if getattr(args, "demo", False):
+            from pulse_console.demo import start_demo
+
+            demo = start_demo(database, settings.data_dir)
+            client = demo.client
         app = PulseApp(
-            client=settings.client,
+            client=client,
             database_label=database.label,
-            jobs=lambda: list_jobs(database, settings.client),
+            jobs=lambda: list_jobs(database, client),
         )
         app.run()
         return EXIT_OK
     finally:
+        if demo is not None:
+            demo.stop()
         database.dispose()
 
 
