@@ -320,34 +320,33 @@ class _Run:
         if self.options.dev_status:
             self._report("dev-status")
             for issue in changed:
-                detail, bad = self._dev_status(issue)
-                rejected.extend(bad)
+                detail = self._dev_status(issue)
                 if detail is not None:
                     dev[issue.id] = detail
         page = IssuePage(issues=changed, histories=batch.histories, dev_status=dev, skipped=skipped)
         return page, rejected
 
-    def _dev_status(
-        self, issue: Issue
-    ) -> tuple[DevStatusDetail | None, list[Rejected | BadResponse]]:
-        """All linked pull requests of one issue, across the configured tools."""
+    def _dev_status(self, issue: Issue) -> DevStatusDetail | None:
+        """All linked pull requests of one issue, across the configured tools.
+
+        None keeps the links stored before: the issue vanished meanwhile (reconciliation
+        deactivates it), or its panel stayed unreadable (quarantined).
+        """
         merged: DevStatusDetail | None = None
-        rejected: list[Rejected | BadResponse] = []
         for application in self.options.dev_status_applications:
             self._check_cancel()
+            call = functools.partial(
+                self.client.dev_status_detail, issue.id, application, "pullrequest"
+            )
             try:
-                detail = self.client.dev_status_detail(issue.id, application, "pullrequest")
-            except NotFound:
-                return None, rejected  # deleted meanwhile: reconciliation deactivates it
-            except BadPayload as exc:
-                # Keep the links we had; the payload is kept for inspection.
-                rejected.append(_rejected_payload("dev-status", exc, issue.id))
-                return None, rejected
+                detail = self._retrying(call, what="dev-status", external_id=issue.id)
+            except (NotFound, BadPayload):
+                return None
             if merged is None:
                 merged = detail
             else:
                 merged.detail.extend(detail.detail)
-        return merged, rejected
+        return merged
 
     def _commit_page(
         self,
@@ -438,14 +437,28 @@ class _Run:
         return self.ctx.run_id or None
 
     def _payload(self, call: Callable[[], T], *, what: str = "response") -> T:
-        """Run ``call``; a body that is not JSON is quarantined and requested again."""
+        """Run ``call``; an unreadable body is quarantined and asked for again, then fails."""
+        try:
+            return self._retrying(call, what=what)
+        except BadPayload as exc:
+            raise JiraSyncError(
+                f"Jira kept sending an unreadable {what} ({exc.message}). The payloads are in "
+                "quarantine and the checkpoint is intact: run the sync again later to resume.",
+                title="Unreadable Jira response",
+            ) from None
+
+    def _retrying(self, call: Callable[[], T], *, what: str, external_id: str | None = None) -> T:
+        """Up to ``PAYLOAD_ATTEMPTS`` tries; every unreadable body is quarantined."""
         for attempt in range(1, PAYLOAD_ATTEMPTS + 1):
             try:
                 return call()
             except BadPayload as exc:
                 with self.ctx.database.engine.begin() as conn:
                     load.quarantine(
-                        conn, self.tenant, self._run_id, [_rejected_payload(what, exc, None)]
+                        conn,
+                        self.tenant,
+                        self._run_id,
+                        [_rejected_payload(what, exc, external_id)],
                     )
                 self.totals.counts.quarantined += 1
                 self.ctx.log.warning(
@@ -455,12 +468,7 @@ class _Run:
                     PAYLOAD_ATTEMPTS,
                 )
                 if attempt == PAYLOAD_ATTEMPTS:
-                    raise JiraSyncError(
-                        f"Jira kept sending an unreadable {what} ({exc.message}). The payloads "
-                        "are in quarantine and the checkpoint is intact: run the sync again "
-                        "later to resume.",
-                        title="Unreadable Jira response",
-                    ) from None
+                    raise
         raise AssertionError("unreachable")
 
     def _check_cancel(self) -> None:
