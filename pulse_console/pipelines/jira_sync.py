@@ -392,7 +392,12 @@ class _Run:
             jql = f"{project_clause(meta.project_keys)} AND id in ({id_list}) ORDER BY id ASC"
             token: str | None = None
             while True:
-                page = self._search(jql, token)
+                try:
+                    page = self._search(jql, token)
+                except RequestRejected as exc:
+                    # JQL refuses ids deleted since the walk; the next run compares again.
+                    self.ctx.log.warning("skipped refetching %d issue(s): %s", len(chunk), exc)
+                    break
                 prepared, rejected = self._prepare(page.issues, skip_unchanged=False)
                 self._commit_page(state, prepared, [*page.rejected, *rejected], meta)
                 self.totals.reactivated += len(prepared.issues)
