@@ -110,8 +110,10 @@ def build_parser() -> argparse.ArgumentParser:
     show.set_defaults(handler=run_config_show)
 
     from pulse_console.commands import sandbox
+    from pulse_console.commands import sync as sync_commands
 
     sandbox.register(sub, common)
+    sync_commands.register(sub, common)
     return parser
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -81,3 +82,14 @@ def list_integrations(session: Session, client_id: int) -> list[IntegrationRow]:
         )
         for r in rows
     ]
+
+
+def record_connection_test(
+    session: Session, integration_id: int, *, ok: bool, message: str, at: datetime
+) -> None:
+    """Remember the outcome of the last "test connection" (shown in the console)."""
+    session.execute(
+        update(Integration)
+        .where(Integration.id == integration_id)
+        .values(last_test_at=at, last_test_ok=ok, last_test_message=message)
+    )

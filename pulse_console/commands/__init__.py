@@ -1,0 +1,1 @@
+"""Operator commands registered on the `pulse-console` parser, one module per area."""
