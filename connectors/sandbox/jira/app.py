@@ -109,6 +109,8 @@ class JiraSimulator:
         routes: list[tuple[str, str, Callable[..., httpx.Response]]] = [
             ("GET", "/rest/api/3/myself", self.myself),
             ("GET", "/rest/api/3/serverInfo", self.server_info),
+            # Cloud serves v2 alongside v3; clients that work on Data Center too use v2.
+            ("GET", "/rest/api/2/serverInfo", self.server_info),
             ("GET", "/rest/api/3/project/search", self.project_search),
             ("GET", "/rest/api/3/status", self.statuses),
             ("GET", "/rest/api/3/issuetype", self.issue_types),
