@@ -34,7 +34,8 @@ class ConsoleContext:
     live: bool = True  # pollers and event streams on (off in snapshot tests)
     tester: Tester = check_connection
     keymap: dict[str, str] = field(default_factory=dict)
+    label: str | None = None  # fixed database label (snapshots); default from the database
 
     @property
     def database_label(self) -> str:
-        return self.database.label
+        return self.label or self.database.label

@@ -30,6 +30,7 @@ def make_ctx(
         actor="ada",
         clock=lambda: NOW,
         live=False,
+        label="test-db",
         **changes,
     )
 

@@ -28,9 +28,10 @@ class PulseScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = []
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
+        # Before super(): Textual merges BINDINGS when the subclass is created.
         if "BINDINGS" not in cls.__dict__:
             cls.BINDINGS = list(bindings_for(cls.SCOPE))
+        super().__init_subclass__(**kwargs)
 
     filter_text: str = ""
 

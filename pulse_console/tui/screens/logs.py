@@ -52,6 +52,7 @@ class LogsScreen(PulseScreen):
         self.show_ts = True
         self.wrap = False
         self._loading = False
+        self._rendering = False
 
     def compose_body(self) -> ComposeResult:
         table: DataTable[str | Text] = DataTable(id="logs", cursor_type="row")
@@ -139,6 +140,7 @@ class LogsScreen(PulseScreen):
 
     def _redraw(self, cursor_row: int) -> None:
         table = self.query_one(DataTable)
+        self._rendering = True
         table.clear()
         for record in self.records:
             cells: list[str | Text] = []
@@ -153,7 +155,11 @@ class LogsScreen(PulseScreen):
             table.add_row(*cells, key=str(record.id))
         if self.records:
             table.move_cursor(row=max(0, min(cursor_row, len(self.records) - 1)), animate=False)
+        self.call_after_refresh(self._rendered)
         self._status()
+
+    def _rendered(self) -> None:
+        self._rendering = False
 
     def _status(self) -> None:
         badge = self.query_one("#badge", Static)
@@ -181,6 +187,8 @@ class LogsScreen(PulseScreen):
 
     @on(DataTable.RowHighlighted)
     def _moved(self, event: DataTable.RowHighlighted) -> None:
+        if self._rendering:
+            return
         last = len(self.records) - 1
         if event.cursor_row < last and self.following:
             self.following = False
