@@ -133,12 +133,16 @@ def _open(settings: Settings, *, upgrade_embedded: bool = True) -> Database:
 
 
 def run_tui(args: argparse.Namespace, settings: Settings) -> int:
-    from pulse_console.engine.status import list_jobs
+    from pulse_console.services.settings import ConsoleSettings
     from pulse_console.tui.app import PulseApp
+    from pulse_console.tui.context import ConsoleContext
+    from pulse_console.tui.status_jobs import StatusOnlyJobs
     from storage import migrate
+    from storage.secrets import open_secret_store
 
     database = _open(settings)
     demo = None
+    jobs = None
     try:
         if not database.embedded:
             migrate.require_current(database.engine)
@@ -148,14 +152,22 @@ def run_tui(args: argparse.Namespace, settings: Settings) -> int:
 
             demo = start_demo(database, settings.data_dir)
             client = demo.client
-        app = PulseApp(
+        jobs = StatusOnlyJobs(database, client)
+        ctx = ConsoleContext(
             client=client,
-            database_label=database.label,
-            jobs=lambda: list_jobs(database, client),
+            database=database,
+            jobs=jobs,
+            log_dir=settings.log_dir,
+            export_dir=settings.data_dir / "exports",
+            secrets=open_secret_store(database.engine, settings.data_dir),
+            defaults=ConsoleSettings.from_config(settings),
+            keymap=dict(settings.keymap),
         )
-        app.run()
+        PulseApp(ctx).run()
         return EXIT_OK
     finally:
+        if jobs is not None:
+            jobs.close()
         if demo is not None:
             demo.stop()
         database.dispose()

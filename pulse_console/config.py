@@ -108,6 +108,9 @@ class Settings(BaseSettings):
     retry: RetrySettings = Field(default_factory=RetrySettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     integrations: list[IntegrationSettings] = Field(default_factory=list)
+    keymap: dict[str, str] = Field(
+        default_factory=dict, description="console key bindings by id, e.g. logs.follow = 'F'"
+    )
 
     @field_validator("database_url")
     @classmethod

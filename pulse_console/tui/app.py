@@ -1,109 +1,166 @@
-"""The console's App: a header with client and database, the jobs table, and the footer.
+"""The console's App: named screens (`:` to jump), `/` filter, `?` help, `Esc` back.
 
-Data comes from a `JobSource` callable (engine read models in production; a fixed list in
-snapshot tests), loaded in a thread worker so a slow database never blocks the UI.
+Screens reach the database only through `pulse_console.services` and the engine only
+through the `JobsPort` in `ctx.jobs`, both from thread workers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, datetime
+import logging
+from pathlib import Path
 from typing import ClassVar
 
-from textual import work
-from textual.app import App, ComposeResult
+from textual import on, work
+from textual.app import App
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.worker import Worker, WorkerState
 
-from pulse_console import __version__
-from pulse_console.engine.status import JobSummary
-from pulse_console.tui.messages import JobsLoaded
+from pulse_console.services import settings as console_settings
+from pulse_console.tui.commands import PulseCommands
+from pulse_console.tui.context import ConsoleContext
+from pulse_console.tui.dialogs.choose import ChooseDialog
+from pulse_console.tui.dialogs.confirm import ConfirmDialog
+from pulse_console.tui.dialogs.error import ErrorDialog
+from pulse_console.tui.dialogs.help import HelpDialog
+from pulse_console.tui.keymap import ALIASES, SCREENS, bindings_for, check_keymap
+from pulse_console.tui.messages import SettingsLoaded
+from pulse_console.tui.ports import JobView
+from pulse_console.tui.screens.base import PulseScreen
+from pulse_console.tui.screens.flow import FlowScreen
+from pulse_console.tui.screens.health import HealthScreen
+from pulse_console.tui.screens.integrations import IntegrationsScreen
+from pulse_console.tui.screens.jobs import JobsScreen
+from pulse_console.tui.screens.log_files import LogFilesScreen
+from pulse_console.tui.screens.logs import LogsScreen
+from pulse_console.tui.screens.runs import RunsScreen
+from pulse_console.tui.screens.settings import SettingsScreen
 
-JobSource = Callable[[], list[JobSummary]]
-Clock = Callable[[], datetime]
-
-# Status is shown as a word and a colour, never colour alone (works with NO_COLOR).
-STATUS_STYLE = {
-    "RUNNING": "bold cyan",
-    "PENDING": "yellow",
-    "FINISHED": "green",
-    "FAILED": "bold red",
-    "PAUSED": "magenta",
-}
-
-
-def _when(value: datetime | None) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if value else "—"
+log = logging.getLogger(__name__)
 
 
 class PulseApp(App[None]):
     """Pulse Console."""
 
-    CSS_PATH = "app.tcss"
+    CSS_PATH = str(Path(__file__).with_name("app.tcss"))
     TITLE = "Pulse Console"
+    COMMANDS = App.COMMANDS | {PulseCommands}
+    MODES = {
+        "jobs": JobsScreen,
+        "runs": RunsScreen,
+        "logs": LogsScreen,
+        "log_files": LogFilesScreen,
+        "integrations": IntegrationsScreen,
+        "flow": FlowScreen,
+        "health": HealthScreen,
+        "settings": SettingsScreen,
+    }
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("r", "refresh", "Refresh", tooltip="Reload the jobs table"),
-        Binding("q", "quit", "Quit", tooltip="Leave the console"),
+        *bindings_for("app"),
+        *[Binding(alias, "noop", show=False) for alias in ALIASES.values()],
     ]
 
-    def __init__(
-        self,
-        *,
-        client: str,
-        database_label: str,
-        jobs: JobSource,
-        clock: Clock | None = None,
-    ) -> None:
+    def __init__(self, ctx: ConsoleContext, *, start: str = "jobs") -> None:
         super().__init__()
-        self.client = client
-        self.database_label = database_label
-        self._jobs = jobs
-        self._clock = clock or (lambda: datetime.now(UTC))
-        self.sub_title = f"client {client} · db {database_label} · v{__version__}"
-
-    def compose(self) -> ComposeResult:
-        yield Header(show_clock=False)
-        yield Static(id="context")
-        table: DataTable[str] = DataTable(id="jobs", cursor_type="row", zebra_stripes=True)
-        yield table
-        yield Static(id="empty")
-        yield Footer()
+        self.ctx = ctx
+        self._start = start
+        self._history: list[str] = []
+        self.selected_job: str | None = None
+        self.pending_log_query: str | None = None
+        self.worker_label = "embedded"
+        self.job_rows: list[JobView] = []
+        self.keymap = check_keymap(ctx.keymap)
 
     def on_mount(self) -> None:
-        table = self.query_one("#jobs", DataTable)
-        table.add_columns("Job", "Status", "Retries", "Last run", "Next run", "Reason")
-        self.query_one("#context", Static).update(
-            f"Client [b]{self.client}[/b]   Database [b]{self.database_label}[/b]"
-        )
-        self.action_refresh()
+        if self.keymap:
+            self.set_keymap(self.keymap)
+        self.switch_to(self._start, remember=False)
+        self._load_settings()
+
+    # --- navigation -------------------------------------------------------------------
+
+    def switch_to(self, name: str, *, remember: bool = True) -> None:
+        if name not in SCREENS:
+            return
+        if remember and self.current_mode != name:
+            self._history.append(self.current_mode)
+        self.switch_mode(name)
+
+    def action_jump(self) -> None:
+        options = [(name, f"{title}  (:{name})") for name, title in SCREENS.items()]
+
+        def chosen(name: str | None) -> None:
+            if name:
+                self.switch_to(name)
+
+        self.push_screen(ChooseDialog("Go to screen", options), chosen)
+
+    def action_go_back(self) -> None:
+        if len(self.screen_stack) > 1:
+            self.pop_screen()
+        elif self._history:
+            self.switch_mode(self._history.pop())
+
+    def action_help(self) -> None:
+        scope = self.screen.SCOPE if isinstance(self.screen, PulseScreen) else "app"
+        self.push_screen(HelpDialog(scope, self.keymap))
+
+    def action_filter(self) -> None:
+        if isinstance(self.screen, PulseScreen):
+            self.screen.action_filter()
 
     def action_refresh(self) -> None:
-        self._load_jobs()
+        if isinstance(self.screen, PulseScreen):
+            self.screen.reload()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="jobs")
-    def _load_jobs(self) -> None:
-        self.post_message(JobsLoaded(self._jobs(), self._clock()))
+    def action_noop(self) -> None:
+        """Alias keys land here unless a screen binds them."""
 
-    def on_jobs_loaded(self, message: JobsLoaded) -> None:
-        table = self.query_one("#jobs", DataTable)
-        table.clear()
-        for job in message.jobs:
-            style = STATUS_STYLE.get(job.status, "")
-            status = f"[{style}]{job.status}[/]" if style else job.status
-            table.add_row(
-                job.name,
-                status,
-                str(job.retry_count),
-                _when(job.last_run_at),
-                _when(job.next_run_at),
-                job.status_reason or "",
-                key=job.name,
+    def action_quit_console(self) -> None:
+        running = [j.name for j in self.job_rows if j.status == "RUNNING"]
+        if not running or self.worker_label != "embedded":
+            self.exit()
+            return
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self.exit()
+
+        self.push_screen(
+            ConfirmDialog(
+                "Quit while a job runs?",
+                f"{', '.join(running)} is running in this console. Quitting stops it at its "
+                "next checkpoint; the orchestrator resumes it from there next time.",
+                confirm="Quit",
+                danger=True,
+            ),
+            answer,
+        )
+
+    # --- settings (theme) -------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="settings")
+    def _load_settings(self) -> None:
+        self.post_message(
+            SettingsLoaded(
+                console_settings.load(self.ctx.database, self.ctx.client, self.ctx.defaults)
             )
-        empty = self.query_one("#empty", Static)
-        if message.jobs:
-            empty.update(f"{len(message.jobs)} job(s) · loaded {_when(message.at)}")
-        else:
-            empty.update(
-                "No jobs for this client yet. Add an integration with "
-                "`pulse-console integration add …`; its sync job appears here."
-            )
+        )
+
+    def on_settings_loaded(self, message: SettingsLoaded) -> None:
+        self.apply_theme(message.settings.theme)
+
+    def apply_theme(self, theme: str) -> None:
+        if theme in self.available_themes:
+            self.theme = theme
+
+    # --- errors -----------------------------------------------------------------------
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        if event.state != WorkerState.ERROR or event.worker.error is None:
+            return
+        error = event.worker.error
+        log.error("worker %s failed", event.worker.name, exc_info=error)
+        title = getattr(error, "title", None) or "Something went wrong"
+        message = getattr(error, "message", None) or str(error) or type(error).__name__
+        self.push_screen(ErrorDialog(title, message))

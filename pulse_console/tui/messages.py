@@ -3,16 +3,141 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from typing import Any
 
 from textual.message import Message
 
-from pulse_console.engine.status import JobSummary
+from pulse_console.services.flow_mappings import FlowMappings
+from pulse_console.services.health import HealthCheck
+from pulse_console.services.integrations import IntegrationView
+from pulse_console.services.log_files import LogFileInfo
+from pulse_console.services.logs import LogPage, LogRecord
+from pulse_console.services.settings import ConsoleSettings
+from pulse_console.tui.ports import JobProgress, JobView, OrchestratorView, RunDetail, RunView
 
 
 @dataclass
 class JobsLoaded(Message):
-    """A fresh list of the client's jobs arrived from the engine."""
+    """Fresh job rows and orchestrator state arrived from the engine."""
 
-    jobs: list[JobSummary]
-    at: datetime
+    jobs: list[JobView]
+    orchestrator: OrchestratorView
+
+
+@dataclass
+class ProgressUpdated(Message):
+    """The running job's progress changed (only the newest matters)."""
+
+    progress: JobProgress | None
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, ProgressUpdated)
+
+
+@dataclass
+class ControlDone(Message):
+    """A job/orchestrator control was accepted by the engine."""
+
+    action: str
+    job: str | None
+
+
+@dataclass
+class RunsLoaded(Message):
+    """Past runs of a job arrived."""
+
+    runs: list[RunView]
+
+
+@dataclass
+class RunDetailLoaded(Message):
+    """One run's checkpoints and stats arrived."""
+
+    detail: RunDetail | None
+
+
+@dataclass
+class LogPageLoaded(Message):
+    """A page of log records arrived; `mode` says where it goes (replace/prepend/append)."""
+
+    page: LogPage
+    mode: str
+
+
+@dataclass
+class NewLogCount(Message):
+    """How many records arrived after the last one shown (the "N new" badge)."""
+
+    count: int
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, NewLogCount)
+
+
+@dataclass
+class LogDetailLoaded(Message):
+    """One log record in full."""
+
+    record: LogRecord | None
+
+
+@dataclass
+class LogFilesLoaded(Message):
+    """The log directory listing arrived."""
+
+    files: list[LogFileInfo]
+
+
+@dataclass
+class FileIndexed(Message):
+    """A log file's line index is complete."""
+
+    line_count: int
+
+
+@dataclass
+class IndexProgress(Message):
+    """Bytes scanned so far while indexing a log file."""
+
+    done: int
+    total: int
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, IndexProgress)
+
+
+@dataclass
+class IntegrationsLoaded(Message):
+    """The client's integrations arrived."""
+
+    integrations: list[IntegrationView]
+
+
+@dataclass
+class FlowLoaded(Message):
+    """Flow steps, mappings and unmapped statuses arrived."""
+
+    data: FlowMappings
+
+
+@dataclass
+class HealthLoaded(Message):
+    """Health checks arrived."""
+
+    checks: list[HealthCheck]
+
+
+@dataclass
+class SettingsLoaded(Message):
+    """The effective console settings arrived."""
+
+    settings: ConsoleSettings
+
+
+@dataclass
+class Done(Message):
+    """A command finished; `text` is what to tell the operator, `refresh` reloads the view."""
+
+    text: str
+    refresh: bool = True
+    payload: Any = None

@@ -1,0 +1,101 @@
+"""Log view budgets: the last page of a 1 GB JSON-lines file < 1 s; filtering a
+1,000,000-row log_entries < 200 ms. Run: `.venv/bin/python benchmarks/bench_logs.py`."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from sqlalchemy import text
+
+from pulse_console.services import logs
+from pulse_console.services.log_files import LogFile
+from pulse_console.services.logs import LogFilter
+from storage.db import Database
+from storage.testing import find_test_server, scratch_schema
+
+GB = 1 << 30
+
+
+def make_file(path: Path, size: int) -> None:
+    line = b'{"ts": "2026-01-15T09:30:00Z", "level": "INFO", "logger": "pulse.pipelines", '
+    line += b'"message": "page loaded: 100 issues, 37 changelogs", "extra": {"page": 12345}}\n'
+    block = line * (4 * 1024 * 1024 // len(line))
+    with path.open("wb") as out:
+        written = 0
+        while written < size:
+            out.write(block)
+            written += len(block)
+
+
+def timed(label: str, fn: object, budget_ms: float | None = None) -> float:
+    assert callable(fn)
+    start = time.perf_counter()
+    fn()
+    ms = (time.perf_counter() - start) * 1000
+    verdict = "" if budget_ms is None else (" OK" if ms < budget_ms else " OVER BUDGET")
+    print(f"{label:<58} {ms:9.1f} ms{verdict}")
+    return ms
+
+
+def bench_file() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "big.jsonl"
+        make_file(path, GB)
+        print(f"file: {path.stat().st_size / GB:.2f} GB")
+        timed("open 1 GB file + last page (100 lines, tail)", lambda: LogFile(path).tail(100), 1000)
+        lf = LogFile(path)
+        timed("full sparse line index (background worker)", lf.build_index)
+        timed(
+            "random page after index (50 lines at the middle)",
+            lambda: lf.lines(lf.line_count // 2, 50),
+            50,
+        )
+        os.sync()
+
+
+def bench_table() -> None:
+    with scratch_schema(find_test_server()) as engine:
+        db = Database(engine=engine, embedded=False)
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO clients (id, name) VALUES (1, 'acme')"))
+            conn.execute(
+                text("""
+                INSERT INTO log_entries (client_id, ts, level, job, run_id, logger, message, extra)
+                SELECT 1, timestamptz '2026-01-01' + g * interval '1 second',
+                       (ARRAY['DEBUG','INFO','INFO','INFO','WARNING','ERROR'])[1 + g % 6],
+                       (ARRAY['jira_sync','github_sync','deployments_sync'])[1 + g % 3],
+                       g / 5000, 'pulse.pipelines',
+                       'page ' || g || ' loaded' || CASE WHEN g % 997 = 0
+                           THEN ' read timeout' ELSE '' END,
+                       jsonb_build_object('page', g)
+                FROM generate_series(1, 1000000) g""")
+            )
+            conn.execute(text("ANALYZE log_entries"))
+        print("log_entries: 1,000,000 rows")
+        cases = {
+            "tail, no filter": LogFilter(),
+            "level ERROR": LogFilter(frozenset({"ERROR"})),
+            "job github_sync + level WARNING,ERROR": LogFilter(
+                frozenset({"WARNING", "ERROR"}), "github_sync"
+            ),
+            "run 100": LogFilter(run_id=100),
+            "text 'timeout' (1 in 997 rows)": LogFilter(text="timeout"),
+            "text 'no such words' (no match: full scan)": LogFilter(text="no such words"),
+        }
+        for label, flt in cases.items():
+            logs.latest(db, "acme", flt, 200)  # warm
+            timed(f"filter: {label}", lambda flt=flt: logs.latest(db, "acme", flt, 200), 200)
+        page = logs.latest(db, "acme", LogFilter(), 200)
+        timed(
+            "page back from the tail (keyset)",
+            lambda: logs.older(db, "acme", LogFilter(), page.records[0].cursor, 200),
+            200,
+        )
+
+
+if __name__ == "__main__":
+    bench_file()
+    bench_table()

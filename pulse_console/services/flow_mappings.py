@@ -1,0 +1,313 @@
+"""Flow steps and the mappings onto them: statuses, issue types, unmapped statuses, validation.
+
+Status matching is case-insensitive; a mapping may be per issue type. Deleting a step first
+reports its impact, then reassigns its mappings in the same transaction as the delete.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from pulse_console.services import audit
+from storage.db import Database
+from storage.models import FlowStep, IssueTypeMapping, StatusMapping, WorkItem
+from storage.tenancy import ensure_client, find_client
+
+CATEGORIES = ("todo", "in_progress", "done")
+CATEGORY_LABEL = {"todo": "To Do", "in_progress": "In Progress", "done": "Done"}
+KINDS = ("feature", "defect", "incident", "task", "other")
+
+
+class MappingError(Exception):
+    """A mapping change was refused; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class StepView:
+    id: int
+    name: str
+    category: str
+    position: int
+    active: bool
+    mappings: int
+
+
+@dataclass(frozen=True)
+class StatusMappingView:
+    id: int
+    status_name: str
+    issue_type: str | None
+    step: str
+    step_id: int
+
+
+@dataclass(frozen=True)
+class IssueTypeMappingView:
+    id: int
+    issue_type: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class UnmappedStatus:
+    status: str
+    issues: int
+
+
+@dataclass(frozen=True)
+class StepImpact:
+    step: str
+    mappings: int
+    work_items: int
+
+
+@dataclass(frozen=True)
+class FlowMappings:
+    steps: list[StepView]
+    status_mappings: list[StatusMappingView]
+    issue_types: list[IssueTypeMappingView]
+    unmapped: list[UnmappedStatus]
+
+
+def _client(session: Session, client: str) -> int | None:
+    return find_client(session, client)
+
+
+def load(database: Database, client: str) -> FlowMappings:
+    with database.session() as session:
+        cid = _client(session, client)
+        if cid is None:
+            return FlowMappings([], [], [], [])
+        counts = (
+            select(StatusMapping.flow_step_id, func.count().label("n"))
+            .where(StatusMapping.client_id == cid)
+            .group_by(StatusMapping.flow_step_id)
+            .subquery()
+        )
+        steps = [
+            StepView(s.id, s.name, s.category, s.position, s.active, int(n or 0))
+            for s, n in session.execute(
+                select(FlowStep, counts.c.n)
+                .outerjoin(counts, counts.c.flow_step_id == FlowStep.id)
+                .where(FlowStep.client_id == cid)
+                .order_by(FlowStep.position, FlowStep.name)
+            ).all()
+        ]
+        mappings = [
+            StatusMappingView(m.id, m.status_name, m.issue_type, name, m.flow_step_id)
+            for m, name in session.execute(
+                select(StatusMapping, FlowStep.name)
+                .join(FlowStep, FlowStep.id == StatusMapping.flow_step_id)
+                .where(StatusMapping.client_id == cid)
+                .order_by(func.lower(StatusMapping.status_name), StatusMapping.issue_type)
+            ).all()
+        ]
+        types = [
+            IssueTypeMappingView(t.id, t.issue_type, t.kind)
+            for t in session.execute(
+                select(IssueTypeMapping)
+                .where(IssueTypeMapping.client_id == cid)
+                .order_by(func.lower(IssueTypeMapping.issue_type))
+            ).scalars()
+        ]
+        return FlowMappings(steps, mappings, types, _unmapped(session, cid))
+
+
+def _unmapped(session: Session, cid: int) -> list[UnmappedStatus]:
+    """Statuses seen on work items with no mapping (any issue type), with issue counts."""
+    mapped = select(func.lower(StatusMapping.status_name)).where(
+        StatusMapping.client_id == cid, StatusMapping.active
+    )
+    rows = session.execute(
+        select(WorkItem.status, func.count())
+        .where(
+            WorkItem.client_id == cid,
+            WorkItem.status.is_not(None),
+            func.lower(WorkItem.status).not_in(mapped),
+        )
+        .group_by(WorkItem.status)
+        .order_by(func.count().desc(), WorkItem.status)
+    ).all()
+    return [UnmappedStatus(str(s), int(n)) for s, n in rows]
+
+
+def add_step(database: Database, client: str, name: str, category: str, *, actor: str) -> int:
+    name = name.strip()
+    if not name:
+        raise MappingError("A flow step needs a name.")
+    if category not in CATEGORIES:
+        raise MappingError("Choose a category: To Do, In Progress or Done.")
+    with database.session() as session:
+        cid = ensure_client(session, client)
+        clash = session.execute(
+            select(FlowStep.id).where(
+                FlowStep.client_id == cid, func.lower(FlowStep.name) == name.lower()
+            )
+        ).scalar()
+        if clash is not None:
+            raise MappingError(f"A step named {name!r} already exists.")
+        position = session.execute(
+            select(func.coalesce(func.max(FlowStep.position) + 1, 0)).where(
+                FlowStep.client_id == cid
+            )
+        ).scalar_one()
+        step = FlowStep(client_id=cid, name=name, category=category, position=int(position))
+        session.add(step)
+        session.flush()
+        audit.record(session, client, actor, "flow.step.add", name, {"category": category})
+        return step.id
+
+
+def map_status(
+    database: Database,
+    client: str,
+    status_name: str,
+    step_id: int,
+    *,
+    issue_type: str | None = None,
+    actor: str,
+) -> int:
+    """Map a status (case-insensitively, optionally per issue type); refuses duplicates."""
+    status_name = status_name.strip()
+    if not status_name:
+        raise MappingError("Name the status to map.")
+    try:
+        with database.session() as session:
+            cid = ensure_client(session, client)
+            step = session.get(FlowStep, step_id)
+            if step is None or step.client_id != cid:
+                raise MappingError("That flow step no longer exists.")
+            row = StatusMapping(
+                client_id=cid,
+                status_name=status_name,
+                issue_type=issue_type or None,
+                flow_step_id=step_id,
+            )
+            session.add(row)
+            session.flush()
+            audit.record(
+                session,
+                client,
+                actor,
+                "flow.status.map",
+                status_name,
+                {"step": step.name, "issue_type": issue_type},
+            )
+            return row.id
+    except IntegrityError:
+        scope = f" for {issue_type}" if issue_type else ""
+        raise MappingError(
+            f"{status_name!r}{scope} is already mapped (case-insensitive)."
+        ) from None
+
+
+def unmap_status(database: Database, client: str, mapping_id: int, *, actor: str) -> None:
+    with database.session() as session:
+        row = session.get(StatusMapping, mapping_id)
+        if row is None:
+            return
+        session.delete(row)
+        audit.record(session, client, actor, "flow.status.unmap", row.status_name)
+
+
+def map_issue_type(
+    database: Database, client: str, issue_type: str, kind: str, *, actor: str
+) -> int:
+    if kind not in KINDS:
+        raise MappingError(f"Choose a kind: {', '.join(KINDS)}.")
+    try:
+        with database.session() as session:
+            cid = ensure_client(session, client)
+            row = IssueTypeMapping(client_id=cid, issue_type=issue_type.strip(), kind=kind)
+            session.add(row)
+            session.flush()
+            audit.record(session, client, actor, "flow.issue_type.map", issue_type, {"kind": kind})
+            return row.id
+    except IntegrityError:
+        raise MappingError(f"{issue_type!r} is already mapped (case-insensitive).") from None
+
+
+def step_impact(database: Database, client: str, step_id: int) -> StepImpact:
+    """What deleting a step touches: its mappings and the work items in its statuses."""
+    with database.session() as session:
+        step = session.get(FlowStep, step_id)
+        if step is None:
+            raise MappingError("That flow step no longer exists.")
+        names = select(func.lower(StatusMapping.status_name)).where(
+            StatusMapping.flow_step_id == step_id
+        )
+        mappings = session.execute(
+            select(func.count()).where(StatusMapping.flow_step_id == step_id)
+        ).scalar_one()
+        items = session.execute(
+            select(func.count()).where(
+                WorkItem.client_id == step.client_id, func.lower(WorkItem.status).in_(names)
+            )
+        ).scalar_one()
+        return StepImpact(step.name, int(mappings), int(items))
+
+
+def delete_step(
+    database: Database, client: str, step_id: int, reassign_to: int | None, *, actor: str
+) -> int:
+    """Move the step's mappings to `reassign_to` (or drop them when None), then delete it.
+
+    One transaction: either everything moves and the step is gone, or nothing changed.
+    Returns how many mappings moved.
+    """
+    if reassign_to == step_id:
+        raise MappingError("Reassign to a different step than the one being deleted.")
+    with database.session() as session:
+        step = session.get(FlowStep, step_id)
+        if step is None:
+            raise MappingError("That flow step no longer exists.")
+        if reassign_to is not None:
+            target = session.get(FlowStep, reassign_to)
+            if target is None or target.client_id != step.client_id:
+                raise MappingError("The step to reassign to no longer exists.")
+            moved = _rowcount(
+                session.execute(
+                    update(StatusMapping)
+                    .where(StatusMapping.flow_step_id == step_id)
+                    .values(flow_step_id=reassign_to)
+                )
+            )
+        else:
+            moved = _rowcount(
+                session.execute(delete(StatusMapping).where(StatusMapping.flow_step_id == step_id))
+            )
+        session.delete(step)
+        audit.record(
+            session,
+            client,
+            actor,
+            "flow.step.delete",
+            step.name,
+            {"reassigned_to": reassign_to, "mappings": moved},
+        )
+        return moved
+
+
+def _rowcount(result: object) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def validation_problems(database: Database, client: str) -> list[str]:
+    """Every seen status mapped, no step without a category, no step left empty."""
+    data = load(database, client)
+    problems = [
+        f"Status {u.status!r} ({u.issues} issues) is not mapped to a flow step."
+        for u in data.unmapped
+    ]
+    problems += [
+        f"Step {s.name!r} has no valid category."
+        for s in data.steps
+        if s.category not in CATEGORIES
+    ]
+    if not data.steps:
+        problems.append("No flow steps yet: add To Do, In Progress and Done steps.")
+    return problems

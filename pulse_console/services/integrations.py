@@ -1,0 +1,298 @@
+"""Integrations: list, validate and save (token to the secret store), test, deactivate."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from sqlalchemy import func, select, update
+
+from connectors.base import ConnectionCheck
+from connectors.http.secret import Secret
+from connectors.jira.client import JiraClient
+from pulse_console.services import audit
+from storage.db import Database
+from storage.integrations import record_connection_test, save_integration, secret_name
+from storage.models import Integration, Repository
+from storage.secrets import SecretStore
+from storage.tenancy import ensure_client, find_client
+
+TYPES = ("jira", "github", "azure_devops", "aha")
+_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+_URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass(frozen=True)
+class IntegrationView:
+    id: int
+    name: str
+    type: str
+    base_url: str
+    email: str | None
+    active: bool
+    has_token: bool
+    last_test_at: datetime | None
+    last_test_ok: bool | None
+    last_test_message: str | None
+    last_sync_at: datetime | None
+    repositories: int = 0
+
+
+@dataclass(frozen=True)
+class RepositoryView:
+    full_name: str
+    discovered_by: str | None
+    active: bool
+
+
+@dataclass(frozen=True)
+class IntegrationDraft:
+    """What the form holds. `token` None = keep the stored one."""
+
+    name: str
+    type: str
+    base_url: str
+    email: str = ""
+    token: str | None = None
+    existing_id: int | None = None
+    config: dict[str, Any] = field(default_factory=dict)
+
+
+def validate(draft: IntegrationDraft) -> dict[str, str]:
+    """Per-field problems, keyed by field name; empty means valid."""
+    errors: dict[str, str] = {}
+    if not _NAME.match(draft.name):
+        errors["name"] = "Letters, digits, '.', '_' or '-' only, 1 to 100 characters."
+    if draft.type not in TYPES:
+        errors["type"] = f"Choose one of: {', '.join(TYPES)}."
+    if not _URL.match(draft.base_url.strip()):
+        errors["base_url"] = "A full URL, e.g. https://acme.atlassian.net"
+    if draft.type == "jira" and draft.email and not _EMAIL.match(draft.email.strip()):
+        errors["email"] = "An e-mail address, e.g. ada@example.com (Cloud needs one)."
+    if draft.type == "jira" and not draft.email and draft.base_url.endswith(".atlassian.net"):
+        errors["email"] = "Jira Cloud signs in with e-mail and API token."
+    if draft.existing_id is None and not draft.token:
+        errors["token"] = "A token is required for a new integration."
+    elif draft.token is not None and draft.token != draft.token.strip():
+        errors["token"] = "The token has leading or trailing spaces."
+    return errors
+
+
+class ValidationFailed(Exception):
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+def list_integrations(
+    database: Database, client: str, secrets: SecretStore | None = None
+) -> list[IntegrationView]:
+    with database.session() as session:
+        client_id = find_client(session, client)
+        if client_id is None:
+            return []
+        repos = (
+            select(Repository.integration_id, func.count().label("n"))
+            .group_by(Repository.integration_id)
+            .subquery()
+        )
+        rows = session.execute(
+            select(Integration, repos.c.n)
+            .outerjoin(repos, repos.c.integration_id == Integration.id)
+            .where(Integration.client_id == client_id)
+            .order_by(Integration.name)
+        ).all()
+        return [_view(client, row[0], int(row[1] or 0), secrets) for row in rows]
+
+
+def _view(
+    client: str, row: Integration, repos: int, secrets: SecretStore | None
+) -> IntegrationView:
+    has_token = bool(row.secret_ref)
+    if secrets is not None and row.secret_ref:
+        has_token = secrets.get(row.secret_ref) is not None
+    return IntegrationView(
+        id=row.id,
+        name=row.name,
+        type=row.type,
+        base_url=row.base_url,
+        email=(row.config or {}).get("email"),
+        active=row.active,
+        has_token=has_token,
+        last_test_at=row.last_test_at,
+        last_test_ok=row.last_test_ok,
+        last_test_message=row.last_test_message,
+        last_sync_at=row.last_sync_at,
+        repositories=repos,
+    )
+
+
+def repositories(database: Database, integration_id: int) -> list[RepositoryView]:
+    with database.session() as session:
+        rows = session.execute(
+            select(Repository)
+            .where(Repository.integration_id == integration_id)
+            .order_by(Repository.full_name)
+        ).scalars()
+        return [RepositoryView(r.full_name, r.discovered_by, r.active) for r in rows]
+
+
+def save(
+    database: Database,
+    client: str,
+    draft: IntegrationDraft,
+    secrets: SecretStore,
+    *,
+    actor: str,
+) -> int:
+    """Insert or update; the token goes to the secret store, only its name to the row."""
+    errors = validate(draft)
+    if errors:
+        raise ValidationFailed(errors)
+    ref = secret_name(client, draft.name)
+    config = {**draft.config, **({"email": draft.email.strip()} if draft.email else {})}
+    values = {
+        "name": draft.name,
+        "type": draft.type,
+        "base_url": draft.base_url.strip().rstrip("/"),
+        "config": config,
+        "secret_ref": ref,
+        "active": True,
+        "updated_at": func.now(),
+    }
+    with database.session() as session:
+        client_id = ensure_client(session, client)
+        if draft.existing_id is None:
+            new_id = save_integration(
+                session,
+                client_id=client_id,
+                client=client,
+                name=draft.name,
+                type=draft.type,
+                base_url=str(values["base_url"]),
+                config=config,
+            )
+            action = "integration.add"
+        else:
+            old = session.get(Integration, draft.existing_id)
+            if old is None or old.client_id != client_id:
+                raise ValidationFailed({"name": "This integration no longer exists."})
+            if old.secret_ref and old.secret_ref != ref and draft.token is None:
+                moved = secrets.get(old.secret_ref)
+                if moved is not None:
+                    secrets.set(ref, moved)
+                    secrets.delete(old.secret_ref)
+            session.execute(
+                update(Integration).where(Integration.id == draft.existing_id).values(**values)
+            )
+            new_id = draft.existing_id
+            action = "integration.edit"
+        if draft.token is not None:
+            secrets.set(ref, draft.token)
+        audit.record(
+            session,
+            client,
+            actor,
+            action,
+            draft.name,
+            {
+                "type": draft.type,
+                "base_url": values["base_url"],
+                "token_changed": bool(draft.token),
+            },
+        )
+    return new_id
+
+
+Tester = Callable[[IntegrationDraft, str], ConnectionCheck]
+
+
+def check_connection(
+    draft: IntegrationDraft, token: str, *, transport: httpx.BaseTransport | None = None
+) -> ConnectionCheck:
+    """One cheap authenticated call through the connector for the draft's type."""
+    if draft.type != "jira":
+        return ConnectionCheck(
+            ok=False,
+            title="Not available yet",
+            message=f"Testing {draft.type} connections is not supported by this version.",
+        )
+    options: dict[str, Any] = {"transport": transport} if transport is not None else {}
+    url = draft.base_url.strip().rstrip("/")
+    if draft.email:
+        client = JiraClient.cloud(url, draft.email.strip(), Secret(token), **options)
+    else:
+        client = JiraClient.data_center(url, Secret(token), **options)
+    try:
+        return client.test_connection()
+    finally:
+        client.close()
+
+
+def stored_token(database: Database, client: str, name: str, secrets: SecretStore) -> str | None:
+    return secrets.get(secret_name(client, name))
+
+
+def record_test(
+    database: Database, integration_id: int, check: ConnectionCheck, at: datetime | None = None
+) -> None:
+    with database.session() as session:
+        record_connection_test(
+            session,
+            integration_id,
+            ok=check.ok,
+            message=check.message[:500],
+            at=at or datetime.now(UTC),
+        )
+
+
+def check_saved(
+    database: Database,
+    client: str,
+    integration_id: int,
+    secrets: SecretStore,
+    *,
+    transport: httpx.BaseTransport | None = None,
+) -> ConnectionCheck:
+    """Test a stored integration with its stored token and remember the outcome."""
+    with database.session() as session:
+        row = session.get(Integration, integration_id)
+        if row is None:
+            return ConnectionCheck(ok=False, message="This integration no longer exists.")
+        draft = IntegrationDraft(
+            row.name, row.type, row.base_url, (row.config or {}).get("email", ""), None, row.id
+        )
+        ref = row.secret_ref
+    token = secrets.get(ref) if ref else None
+    if token is None:
+        check = ConnectionCheck(
+            ok=False,
+            title="No token",
+            message="No token is stored for this integration: edit it and enter one.",
+        )
+    else:
+        check = check_connection(draft, token, transport=transport)
+    record_test(database, integration_id, check)
+    return check
+
+
+def set_active(
+    database: Database, client: str, integration_id: int, active: bool, *, actor: str
+) -> None:
+    with database.session() as session:
+        row = session.get(Integration, integration_id)
+        if row is None:
+            return
+        row.active = active
+        audit.record(
+            session,
+            client,
+            actor,
+            "integration.activate" if active else "integration.deactivate",
+            row.name,
+        )

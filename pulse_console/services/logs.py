@@ -1,0 +1,313 @@
+"""Log records in `log_entries`: filtered, keyset-paged on (ts, id), never loaded whole.
+
+Pages come back oldest-first (the order a log is read in); cursors are `(ts, id)` of an edge
+row, so paging forwards and backwards through millions of rows costs one index range scan.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, tuple_
+
+from pulse_console.services import audit
+from storage.db import Database
+from storage.models import Client, LogEntry
+
+LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+MESSAGE_PREVIEW = 2000  # characters of a message fetched for the table; detail loads all
+
+
+@dataclass(frozen=True)
+class LogFilter:
+    """What the operator asked to see; empty means everything."""
+
+    levels: frozenset[str] = frozenset()
+    job: str | None = None
+    run_id: int | None = None
+    text: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not (self.levels or self.job or self.run_id is not None or self.text)
+
+    def describe(self) -> str:
+        parts = []
+        if self.levels:
+            parts.append("level:" + ",".join(sorted(self.levels)))
+        if self.job:
+            parts.append(f"job:{self.job}")
+        if self.run_id is not None:
+            parts.append(f"run:{self.run_id}")
+        if self.text:
+            parts.append(self.text)
+        return " ".join(parts)
+
+
+_TOKEN = re.compile(r"^(level|job|run):(\S+)$", re.IGNORECASE)
+
+
+def parse_filter(query: str) -> LogFilter:
+    """`level:error,warning job:jira_sync run:12 timeout` → a LogFilter (unknown words = text)."""
+    levels: set[str] = set()
+    job: str | None = None
+    run_id: int | None = None
+    words: list[str] = []
+    for word in query.split():
+        match = _TOKEN.match(word)
+        if not match:
+            words.append(word)
+            continue
+        key, value = match.group(1).lower(), match.group(2)
+        if key == "level":
+            levels.update(v.upper() for v in value.split(",") if v.upper() in LEVELS)
+        elif key == "job":
+            job = value
+        elif value.isdigit():
+            run_id = int(value)
+        else:
+            words.append(word)
+    return LogFilter(frozenset(levels), job, run_id, " ".join(words) or None)
+
+
+@dataclass(frozen=True)
+class Cursor:
+    ts: datetime
+    id: int
+
+
+@dataclass(frozen=True)
+class LogRecord:
+    id: int
+    ts: datetime
+    level: str
+    job: str | None
+    run_id: int | None
+    logger: str
+    message: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def cursor(self) -> Cursor:
+        return Cursor(self.ts, self.id)
+
+    def as_json(self) -> str:
+        return json.dumps(
+            {
+                "ts": self.ts.isoformat(),
+                "level": self.level,
+                "job": self.job,
+                "run_id": self.run_id,
+                "logger": self.logger,
+                "message": self.message,
+                **({"extra": self.extra} if self.extra else {}),
+            },
+            ensure_ascii=False,
+            default=str,
+        )
+
+
+@dataclass(frozen=True)
+class LogPage:
+    """Rows oldest-first; `more_before`/`more_after` say whether paging further finds rows."""
+
+    records: list[LogRecord]
+    more_before: bool
+    more_after: bool
+
+
+_COLUMNS = (
+    LogEntry.id,
+    LogEntry.ts,
+    LogEntry.level,
+    LogEntry.job,
+    LogEntry.run_id,
+    LogEntry.logger,
+    func.left(LogEntry.message, MESSAGE_PREVIEW),
+)
+
+
+def _conditions(client_id: int | None, flt: LogFilter) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = [
+        or_(LogEntry.client_id == client_id, LogEntry.client_id.is_(None))
+        if client_id is not None
+        else LogEntry.client_id.is_(None)
+    ]
+    if flt.levels:
+        where.append(LogEntry.level.in_(sorted(flt.levels)))
+    if flt.job:
+        where.append(LogEntry.job == flt.job)
+    if flt.run_id is not None:
+        where.append(LogEntry.run_id == flt.run_id)
+    if flt.text:
+        escaped = flt.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        where.append(LogEntry.message.ilike(f"%{escaped}%", escape="\\"))
+    return where
+
+
+def _client_id(database: Database, client: str) -> int | None:
+    with database.engine.connect() as conn:
+        value = conn.execute(select(Client.id).where(Client.name == client)).scalar()
+    return None if value is None else int(value)
+
+
+def _fetch(database: Database, stmt: Select[Any]) -> list[LogRecord]:
+    with database.engine.connect() as conn:
+        rows = conn.execute(stmt).all()
+    return [LogRecord(r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in rows]
+
+
+def _page(
+    database: Database,
+    client: str,
+    flt: LogFilter,
+    limit: int,
+    *,
+    before: Cursor | None = None,
+    after: Cursor | None = None,
+) -> list[LogRecord]:
+    where = _conditions(_client_id(database, client), flt)
+    key = tuple_(LogEntry.ts, LogEntry.id)
+    stmt = select(*_COLUMNS).where(and_(*where))
+    if after is not None:
+        stmt = stmt.where(key > tuple_(after.ts, after.id)).order_by(
+            LogEntry.ts.asc(), LogEntry.id.asc()
+        )
+        return _fetch(database, stmt.limit(limit))
+    if before is not None:
+        stmt = stmt.where(key < tuple_(before.ts, before.id))
+    stmt = stmt.order_by(LogEntry.ts.desc(), LogEntry.id.desc()).limit(limit)
+    return list(reversed(_fetch(database, stmt)))
+
+
+def latest(database: Database, client: str, flt: LogFilter, limit: int = 200) -> LogPage:
+    """The newest `limit` matching rows (the tail)."""
+    rows = _page(database, client, flt, limit + 1)
+    more = len(rows) > limit
+    return LogPage(rows[-limit:] if more else rows, more_before=more, more_after=False)
+
+
+def older(
+    database: Database, client: str, flt: LogFilter, cursor: Cursor, limit: int = 200
+) -> LogPage:
+    """Up to `limit` rows just before `cursor`."""
+    rows = _page(database, client, flt, limit + 1, before=cursor)
+    more = len(rows) > limit
+    return LogPage(rows[-limit:] if more else rows, more_before=more, more_after=True)
+
+
+def newer(
+    database: Database, client: str, flt: LogFilter, cursor: Cursor, limit: int = 200
+) -> LogPage:
+    """Up to `limit` rows just after `cursor` (what follow mode appends)."""
+    rows = _page(database, client, flt, limit + 1, after=cursor)
+    more = len(rows) > limit
+    return LogPage(rows[:limit], more_before=True, more_after=more)
+
+
+def at_time(
+    database: Database, client: str, flt: LogFilter, ts: datetime, limit: int = 200
+) -> LogPage:
+    """The page starting at the first row at or after `ts` ("jump to a time")."""
+    start = Cursor(ts, 0)
+    page = newer(database, client, flt, start, limit)
+    return replace(page, more_before=True)
+
+
+def count_newer(
+    database: Database, client: str, flt: LogFilter, cursor: Cursor, cap: int = 10_000
+) -> int:
+    """How many matching rows arrived after `cursor` (capped: the badge says "10000+")."""
+    where = _conditions(_client_id(database, client), flt)
+    key = tuple_(LogEntry.ts, LogEntry.id)
+    inner = (
+        select(LogEntry.id).where(and_(*where), key > tuple_(cursor.ts, cursor.id)).limit(cap)
+    ).subquery()
+    with database.engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(inner)).scalar_one())
+
+
+def detail(database: Database, record_id: int) -> LogRecord | None:
+    """One record in full: the whole message and its structured `extra`."""
+    with database.engine.connect() as conn:
+        row = conn.execute(select(LogEntry).where(LogEntry.id == record_id)).first()
+    if row is None:
+        return None
+    entry = row._mapping
+    return LogRecord(
+        entry["id"],
+        entry["ts"],
+        entry["level"],
+        entry["job"],
+        entry["run_id"],
+        entry["logger"],
+        entry["message"],
+        dict(entry["extra"] or {}),
+    )
+
+
+def iter_matching(
+    database: Database, client: str, flt: LogFilter, batch: int = 5000
+) -> Iterator[LogRecord]:
+    """Every matching row, oldest first, in keyset batches (for export)."""
+    where = _conditions(_client_id(database, client), flt)
+    cursor: Cursor | None = None
+    while True:
+        stmt = select(LogEntry).where(and_(*where))
+        if cursor is not None:
+            stmt = stmt.where(tuple_(LogEntry.ts, LogEntry.id) > tuple_(cursor.ts, cursor.id))
+        stmt = stmt.order_by(LogEntry.ts, LogEntry.id).limit(batch)
+        with database.engine.connect() as conn:
+            rows = [r._mapping for r in conn.execute(stmt)]
+        for m in rows:
+            yield LogRecord(
+                m["id"],
+                m["ts"],
+                m["level"],
+                m["job"],
+                m["run_id"],
+                m["logger"],
+                m["message"],
+                dict(m["extra"] or {}),
+            )
+        if len(rows) < batch:
+            return
+        cursor = Cursor(rows[-1]["ts"], rows[-1]["id"])
+
+
+def export_zip(database: Database, client: str, flt: LogFilter, dest: Path, *, actor: str) -> int:
+    """Write the matching rows as JSON lines into a zip at `dest`; audited. Returns the count."""
+    count = 0
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with (
+        zipfile.ZipFile(dest, "w", compression=zipfile.ZIP_DEFLATED) as archive,
+        archive.open("log_entries.jsonl", "w") as out,
+    ):
+        for record in iter_matching(database, client, flt):
+            out.write(record.as_json().encode() + b"\n")
+            count += 1
+    with database.session() as session:
+        audit.record(
+            session,
+            client,
+            actor,
+            "logs.export",
+            str(dest),
+            {"filter": flt.describe(), "records": count},
+        )
+    return count
+
+
+def jobs_seen(database: Database, client: str) -> list[str]:
+    """Job names that have log records (for the filter's suggestions)."""
+    where = _conditions(_client_id(database, client), LogFilter())
+    stmt = select(LogEntry.job).where(and_(*where), LogEntry.job.is_not(None)).distinct()
+    with database.engine.connect() as conn:
+        return sorted(str(v) for v in conn.execute(stmt).scalars())

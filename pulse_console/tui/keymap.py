@@ -1,0 +1,184 @@
+"""The one command table: bindings, footer, help screen and command palette all read it.
+
+Each command has a stable id (`logs.follow`), so users remap keys in config.toml:
+
+    [keymap]
+    "logs.follow" = "F"
+    "app.jump" = "colon,ctrl+g"
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from textual.binding import Binding
+
+APP = "app"
+
+
+@dataclass(frozen=True)
+class Command:
+    id: str
+    key: str
+    action: str
+    title: str
+    help: str
+    scope: str = APP
+    show: bool = True
+    palette: bool = True
+
+
+COMMANDS: tuple[Command, ...] = (
+    # --- everywhere
+    Command("app.jump", "colon", "jump", "Go to", "Jump to a screen by name (:logs, :jobs…)"),
+    Command("app.filter", "slash", "filter", "Filter", "Filter the current table"),
+    Command("app.help", "question_mark", "help", "Help", "Keys of this screen"),
+    Command("app.back", "escape", "go_back", "Back", "Close this view, back to the last screen"),
+    Command(
+        "app.palette",
+        "ctrl+p",
+        "command_palette",
+        "Commands",
+        "Every action, searchable",
+        show=False,
+        palette=False,
+    ),
+    Command("app.quit", "q", "quit_console", "Quit", "Leave the console (asks if a job runs)"),
+    Command("app.refresh", "r", "refresh", "Refresh", "Reload this screen"),
+    # --- jobs
+    Command("jobs.start", "s", "job('start')", "Start", "Force-start the selected job", "jobs"),
+    Command("jobs.stop", "x", "job('stop')", "Stop", "Stop the running job (checkpointed)", "jobs"),
+    Command("jobs.pause", "p", "job('pause')", "Pause", "Pause the running job", "jobs"),
+    Command("jobs.resume", "u", "job('resume')", "Resume", "Resume a paused job", "jobs"),
+    Command(
+        "jobs.set_active",
+        "a",
+        "job('set_active')",
+        "Set active",
+        "Make this job the next to run (others FINISHED)",
+        "jobs",
+    ),
+    Command(
+        "jobs.tick",
+        "n",
+        "orchestrator('orchestrator_tick')",
+        "Tick now",
+        "Start the orchestrator's tick now",
+        "jobs",
+    ),
+    Command(
+        "jobs.orchestrator",
+        "o",
+        "toggle_orchestrator",
+        "Pause/resume orch.",
+        "Pause or resume the orchestrator",
+        "jobs",
+    ),
+    Command("jobs.history", "h", "history", "History", "Run history of the selected job", "jobs"),
+    # --- run history
+    Command("runs.open", "enter", "open_run", "Open", "Checkpoint before/after and log", "runs"),
+    Command("runs.logs", "l", "run_logs", "Logs", "Log records of this run", "runs"),
+    # --- logs
+    Command("logs.follow", "f", "toggle_follow", "Follow", "Tail new records live", "logs"),
+    Command("logs.wrap", "w", "toggle_wrap", "Wrap", "Show the full message below", "logs"),
+    Command("logs.timestamps", "t", "toggle_timestamps", "Time", "Show/hide timestamps", "logs"),
+    Command("logs.copy", "c", "copy", "Copy", "Copy the record (OSC 52, works over SSH)", "logs"),
+    Command("logs.detail", "enter", "detail", "Detail", "All fields of the record", "logs"),
+    Command("logs.jump_time", "g", "jump_time", "Jump to time", "Go to a date/time", "logs"),
+    Command("logs.export", "e", "export", "Export", "Zip the filtered records", "logs"),
+    Command("logs.files", "F", "files", "Files", "Log files in the log directory", "logs"),
+    Command("logs.end", "G", "tail", "End", "Jump to the newest record", "logs", show=False),
+    # --- log files
+    Command("files.open", "enter", "open_file", "Open", "View the file", "log_files"),
+    Command("files.export", "e", "export_file", "Export", "Zip the file", "log_files"),
+    Command("files.delete", "d", "delete_file", "Delete", "Delete the file", "log_files"),
+    Command("files.clear", "c", "clear_file", "Clear", "Empty the file", "log_files"),
+    Command(
+        "files.prune", "D", "prune", "Delete old", "Delete files older than N days", "log_files"
+    ),
+    # --- file viewer
+    Command("viewer.wrap", "w", "toggle_wrap", "Wrap", "Wrap long lines", "file_view"),
+    Command("viewer.end", "G", "tail", "End", "Last line", "file_view"),
+    Command("viewer.top", "g", "top", "Top", "First line", "file_view"),
+    # --- integrations
+    Command("integrations.add", "a", "add", "Add", "Add an integration", "integrations"),
+    Command(
+        "integrations.edit",
+        "enter",
+        "edit",
+        "Edit",
+        "Edit the selected integration",
+        "integrations",
+    ),
+    Command("integrations.test", "t", "test", "Test", "Test the connection", "integrations"),
+    Command(
+        "integrations.deactivate",
+        "d",
+        "toggle_active",
+        "(De)activate",
+        "Deactivate or reactivate",
+        "integrations",
+    ),
+    # --- flow mappings
+    Command("flow.add", "a", "add", "Add", "Add a step or mapping on this tab", "flow"),
+    Command("flow.map", "m", "map", "Map", "Map the selected unmapped status", "flow"),
+    Command("flow.delete", "d", "delete", "Delete", "Delete the selected row", "flow"),
+    Command("flow.validate", "v", "validate", "Validate", "Check the mappings", "flow"),
+    # --- health, settings
+    Command("health.test", "t", "test_all", "Test APIs", "Test every integration", "health"),
+    Command("settings.save", "ctrl+s", "save", "Save", "Save the settings (audited)", "settings"),
+)
+
+# Chords that terminals swallow get an alias (ctrl+enter arrives as ctrl+j in most).
+ALIASES: dict[str, str] = {"ctrl+enter": "ctrl+j"}
+
+SCREENS: dict[str, str] = {
+    "jobs": "Jobs",
+    "runs": "Run history",
+    "logs": "Logs",
+    "log_files": "Log files",
+    "integrations": "Integrations",
+    "flow": "Flow mappings",
+    "health": "Health",
+    "settings": "Settings",
+}
+
+
+def commands_for(scope: str) -> list[Command]:
+    return [c for c in COMMANDS if c.scope == scope]
+
+
+def bindings_for(scope: str) -> list[Binding]:
+    """Textual bindings of a scope, with ids (remappable) and tooltips."""
+    return [
+        Binding(c.key, c.action, c.title, show=c.show, id=c.id, tooltip=c.help)
+        for c in commands_for(scope)
+    ]
+
+
+class KeymapError(ValueError):
+    pass
+
+
+def check_keymap(keymap: Mapping[str, str]) -> dict[str, str]:
+    """Refuse ids that do not exist (a typo would otherwise silently do nothing)."""
+    known = {c.id for c in COMMANDS}
+    unknown = sorted(set(keymap) - known)
+    if unknown:
+        raise KeymapError(f"keymap: unknown binding id(s): {', '.join(unknown)}")
+    return {
+        k: ",".join(ALIASES.get(p.strip(), p.strip()) for p in v.split(","))
+        for k, v in keymap.items()
+    }
+
+
+def effective_key(command: Command, keymap: Mapping[str, str]) -> str:
+    return keymap.get(command.id, command.key)
+
+
+KEY_LABELS = {"colon": ":", "slash": "/", "question_mark": "?", "escape": "Esc", "enter": "Enter"}
+
+
+def key_label(key: str) -> str:
+    return ", ".join(KEY_LABELS.get(k, k) for k in key.split(","))

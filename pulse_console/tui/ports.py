@@ -1,0 +1,140 @@
+"""What the console needs from the engine, as a narrow Protocol (harlequin's adapter idea).
+
+The Jobs and Run history screens talk only to a `JobsPort`. The engine provides the real
+implementation (a thin adapter over its service API and event bus); snapshot tests use a
+fake. Every method may block (database, NOTIFY) and is called from a thread worker; commands
+raise `ControlRefused` with an operator-facing reason when the engine says no.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal, Protocol, runtime_checkable
+
+JobStatus = Literal["PENDING", "RUNNING", "FINISHED", "FAILED", "PAUSED"]
+Control = Literal[
+    "start",
+    "stop",
+    "pause",
+    "resume",
+    "set_active",
+    "orchestrator_tick",
+    "orchestrator_pause",
+    "orchestrator_resume",
+]
+
+
+class ControlRefused(Exception):
+    """The engine refused a control; `str()` says why, in words an operator can act on."""
+
+
+@dataclass(frozen=True)
+class JobView:
+    """One row of the jobs table."""
+
+    name: str
+    status: JobStatus
+    status_reason: str | None = None
+    last_run_at: datetime | None = None
+    next_run_at: datetime | None = None
+    retry_count: int = 0
+    max_retries: int = 3
+    last_records: int | None = None
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class OrchestratorView:
+    running: bool
+    paused: bool
+    next_tick_at: datetime | None
+    mode: Literal["embedded", "attached", "none"] = "embedded"
+    worker: str | None = None  # host/pid of the worker holding the client lock
+
+
+@dataclass(frozen=True)
+class JobProgress:
+    """The live state of a running job (replaced wholesale by every update)."""
+
+    job: str
+    run_id: int | None
+    phase: str
+    done: int
+    total: int | None  # None: unknown total → indeterminate bar with a counter
+    items_per_second: float
+    eta_seconds: float | None
+    api_calls: int
+    rate_limit_reset_at: datetime | None = None  # set while waiting on a rate limit
+    started_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class RunView:
+    id: int
+    job: str
+    trigger: str
+    status: str
+    started_at: datetime
+    finished_at: datetime | None
+    records: int
+    api_calls: int
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class RunDetail:
+    run: RunView
+    checkpoint_before: dict[str, Any] | None = None
+    checkpoint_after: dict[str, Any] | None = None
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class JobsChanged:
+    """Job rows or the orchestrator changed: reload `jobs()` / `orchestrator()`."""
+
+
+@dataclass(frozen=True)
+class ProgressChanged:
+    progress: JobProgress
+
+
+@dataclass(frozen=True)
+class RunFinished:
+    job: str
+    run_id: int
+    status: str
+
+
+JobEvent = JobsChanged | ProgressChanged | RunFinished
+
+
+@runtime_checkable
+class JobsPort(Protocol):
+    """Read models, controls and live events of one client's jobs."""
+
+    def jobs(self) -> list[JobView]: ...
+
+    def orchestrator(self) -> OrchestratorView: ...
+
+    def progress(self) -> JobProgress | None:
+        """The running job's progress, or None when nothing runs."""
+        ...
+
+    def runs(self, job: str | None, limit: int = 200) -> list[RunView]:
+        """Past runs, newest first (`job` None = every job)."""
+        ...
+
+    def run_detail(self, run_id: int) -> RunDetail | None: ...
+
+    def control(self, action: Control, job: str | None = None) -> None:
+        """Start/stop/pause/resume/set_active a job, or tick/pause/resume the orchestrator."""
+        ...
+
+    def events(self) -> Iterator[JobEvent]:
+        """Blocking stream of events (LISTEN/NOTIFY); ends when `close()` is called."""
+        ...
+
+    def close(self) -> None: ...

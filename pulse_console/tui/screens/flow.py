@@ -1,0 +1,314 @@
+"""Flow mappings: steps, status mappings, issue-type mappings and unmapped statuses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.widgets import DataTable, TabbedContent, TabPane
+
+from pulse_console.services import flow_mappings as flow
+from pulse_console.services.flow_mappings import FlowMappings
+from pulse_console.tui.dialogs.choose import ChooseDialog
+from pulse_console.tui.dialogs.confirm import ConfirmDialog
+from pulse_console.tui.dialogs.prompt import PromptDialog
+from pulse_console.tui.dialogs.text_view import TextViewDialog
+from pulse_console.tui.messages import Done, FlowLoaded
+from pulse_console.tui.screens.base import PulseScreen
+
+TABS = ("unmapped", "steps", "statuses", "types")
+
+
+class FlowScreen(PulseScreen):
+    SCOPE: ClassVar[str] = "flow"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.data = FlowMappings([], [], [], [])
+
+    def compose_body(self) -> ComposeResult:
+        with TabbedContent(id="tabs"):
+            with TabPane("Unmapped", id="unmapped"):
+                yield DataTable(id="t-unmapped", cursor_type="row")
+            with TabPane("Steps", id="steps"):
+                yield DataTable(id="t-steps", cursor_type="row")
+            with TabPane("Status mappings", id="statuses"):
+                yield DataTable(id="t-statuses", cursor_type="row")
+            with TabPane("Issue types", id="types"):
+                yield DataTable(id="t-types", cursor_type="row")
+
+    def on_mount(self) -> None:
+        self._table("unmapped").add_columns("Status", "Issues")
+        self._table("steps").add_columns("#", "Step", "Category", "Mappings", "State")
+        self._table("statuses").add_columns("Status", "Issue type", "→ Step")
+        self._table("types").add_columns("Issue type", "Kind")
+
+    def _table(self, tab: str) -> DataTable[str | Text]:
+        return self.query_one(f"#t-{tab}", DataTable)
+
+    @property
+    def tab(self) -> str:
+        return self.query_one(TabbedContent).active or "unmapped"
+
+    def reload(self) -> None:
+        self._load()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="flow")
+    def _load(self) -> None:
+        self.post_message(FlowLoaded(flow.load(self.ctx.database, self.ctx.client)))
+
+    def on_flow_loaded(self, message: FlowLoaded) -> None:
+        self.data = message.data
+        self._redraw()
+
+    def apply_filter(self, text: str) -> None:
+        self._redraw()
+
+    def _redraw(self) -> None:
+        d = self.data
+        t = self._table("unmapped")
+        t.clear()
+        for u in d.unmapped:
+            if self.matches(u.status):
+                t.add_row(Text(u.status, style="yellow"), f"{u.issues:,}", key=u.status)
+        t = self._table("steps")
+        t.clear()
+        for s in d.steps:
+            if self.matches(s.name, s.category):
+                t.add_row(
+                    str(s.position),
+                    s.name,
+                    flow.CATEGORY_LABEL.get(s.category, "?"),
+                    str(s.mappings),
+                    "active" if s.active else "inactive",
+                    key=str(s.id),
+                )
+        t = self._table("statuses")
+        t.clear()
+        for m in d.status_mappings:
+            if self.matches(m.status_name, m.step, m.issue_type or ""):
+                t.add_row(m.status_name, m.issue_type or "any", m.step, key=str(m.id))
+        t = self._table("types")
+        t.clear()
+        for it in d.issue_types:
+            if self.matches(it.issue_type, it.kind):
+                t.add_row(it.issue_type, it.kind, key=str(it.id))
+        unmapped = sum(u.issues for u in d.unmapped)
+        if d.unmapped:
+            self.status(
+                f"{len(d.unmapped)} unmapped status(es) on {unmapped:,} issues: "
+                "select one and press m to map it"
+            )
+        elif not d.steps:
+            self.status("No flow steps yet: Steps tab, a to add (To Do / In Progress / Done).")
+        else:
+            self.status(
+                f"{len(d.steps)} step(s) · {len(d.status_mappings)} mapping(s) · "
+                "every seen status is mapped"
+            )
+
+    def _key(self, tab: str) -> str | None:
+        table = self._table(tab)
+        if table.row_count == 0:
+            return None
+        value = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return str(value) if value is not None else None
+
+    def disabled_reason(self, action: str) -> str | None:
+        if action == "map" and not self.data.unmapped:
+            return "every seen status is mapped"
+        if (
+            action in {"map", "add"}
+            and self.tab in {"unmapped", "statuses"}
+            and not self.data.steps
+        ):
+            return "add a flow step first (Steps tab)"
+        if action == "delete" and self.tab == "unmapped":
+            return "unmapped statuses are not rows to delete"
+        return None
+
+    def _steps_choice(
+        self,
+        title: str,
+        then: Callable[[int], object],
+        exclude: int | None = None,
+        extra: list[tuple[str, str]] | None = None,
+    ) -> None:
+        options = [
+            (str(s.id), f"{s.name}  ({flow.CATEGORY_LABEL.get(s.category, '?')})")
+            for s in self.data.steps
+            if s.id != exclude
+        ]
+
+        def chosen(key: str | None) -> None:
+            if key is not None:
+                then(int(key))
+
+        self.app.push_screen(ChooseDialog(title, options + (extra or [])), chosen)
+
+    def _guard(self, action: str) -> bool:
+        reason = self.disabled_reason(action)
+        if reason:
+            self.notify(reason.capitalize() + ".", severity="warning")
+        return reason is None
+
+    def action_map(self) -> None:
+        if not self._guard("map"):
+            return
+        status = self._key("unmapped") if self.tab == "unmapped" else None
+        status = status or self.data.unmapped[0].status
+        self._steps_choice(f"Map “{status}” to…", lambda step: self._cmd("map", status, step))
+
+    def action_add(self) -> None:
+        if not self._guard("add"):
+            return
+        tab = self.tab
+        if tab == "steps":
+
+            def named(name: str | None) -> None:
+                if not name:
+                    return
+
+                def category(cat: str | None) -> None:
+                    if cat:
+                        self._cmd("step", name, cat)
+
+                self.app.push_screen(
+                    ChooseDialog(
+                        f"Category of “{name}”",
+                        [(c, flow.CATEGORY_LABEL[c]) for c in flow.CATEGORIES],
+                        filterable=False,
+                    ),
+                    category,
+                )
+
+            self.app.push_screen(
+                PromptDialog(
+                    "New flow step",
+                    "e.g. In Review",
+                    check=lambda v: None if v else "A name, please.",
+                ),
+                named,
+            )
+        elif tab == "types":
+
+            def typed(name: str | None) -> None:
+                if not name:
+                    return
+
+                def kind(k: str | None) -> None:
+                    if k:
+                        self._cmd("type", name, k)
+
+                self.app.push_screen(
+                    ChooseDialog(
+                        f"Kind of “{name}”", [(k, k) for k in flow.KINDS], filterable=False
+                    ),
+                    kind,
+                )
+
+            self.app.push_screen(PromptDialog("Map an issue type", "e.g. Incident"), typed)
+        else:
+
+            def status_named(name: str | None) -> None:
+                if name:
+                    self._steps_choice(
+                        f"Map “{name}” to…", lambda step: self._cmd("map", name, step)
+                    )
+
+            self.app.push_screen(
+                PromptDialog("Map a status", "Matched case-insensitively"), status_named
+            )
+
+    def action_delete(self) -> None:
+        if not self._guard("delete"):
+            return
+        tab, key = self.tab, self._key(self.tab)
+        if key is None:
+            return
+        if tab == "steps":
+            self._impact(int(key))
+        elif tab == "statuses":
+            self._confirm_then(
+                "Remove this status mapping?",
+                "Its status shows as unmapped until mapped again.",
+                lambda: self._cmd("unmap", int(key)),
+            )
+        else:
+            self.notify("Issue type mappings are edited by mapping the type again.")
+
+    def _confirm_then(self, title: str, body: str, then: Callable[[], object]) -> None:
+        def answer(yes: bool | None) -> None:
+            if yes:
+                then()
+
+        self.app.push_screen(ConfirmDialog(title, body, confirm="Delete", danger=True), answer)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="flow-impact")
+    def _impact(self, step_id: int) -> None:
+        impact = flow.step_impact(self.ctx.database, self.ctx.client, step_id)
+        self.app.call_from_thread(self._ask_reassign, step_id, impact)
+
+    def _ask_reassign(self, step_id: int, impact: flow.StepImpact) -> None:
+        def target(key: int) -> None:
+            goal = None if key == -1 else key
+            where = "dropped" if goal is None else "moved"
+            self._confirm_then(
+                f"Delete step “{impact.step}”?",
+                f"{impact.mappings} mapping(s) covering {impact.work_items:,} work item(s) "
+                f"will be {where}, in one transaction with the delete.",
+                lambda: self._cmd("delete", step_id, goal),
+            )
+
+        self._steps_choice(
+            f"“{impact.step}”: {impact.mappings} mapping(s), {impact.work_items:,} item(s). "
+            "Reassign to…",
+            target,
+            exclude=step_id,
+            extra=[("-1", "(drop its mappings)")],
+        )
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="flow-cmd")
+    def _cmd(self, what: str, *args: object) -> None:
+        db, client, actor = self.ctx.database, self.ctx.client, self.ctx.actor
+        if what == "map":
+            flow.map_status(db, client, str(args[0]), int(str(args[1])), actor=actor)
+            text = f"Mapped {args[0]}"
+        elif what == "unmap":
+            flow.unmap_status(db, client, int(str(args[0])), actor=actor)
+            text = "Mapping removed"
+        elif what == "step":
+            flow.add_step(db, client, str(args[0]), str(args[1]), actor=actor)
+            text = f"Added step {args[0]}"
+        elif what == "type":
+            flow.map_issue_type(db, client, str(args[0]), str(args[1]), actor=actor)
+            text = f"Mapped issue type {args[0]}"
+        elif what == "delete":
+            goal = args[1]
+            moved = flow.delete_step(
+                db, client, int(str(args[0])), None if goal is None else int(str(goal)), actor=actor
+            )
+            text = f"Step deleted; {moved} mapping(s) reassigned"
+        else:
+            return
+        self.post_message(Done(text))
+
+    def on_done(self, message: Done) -> None:
+        self.notify(message.text)
+        self.reload()
+
+    def action_validate(self) -> None:
+        self._validate()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="flow-validate")
+    def _validate(self) -> None:
+        problems = flow.validation_problems(self.ctx.database, self.ctx.client)
+        body = "\n".join(f"• {p}" for p in problems) or "✔ Every seen status is mapped."
+        self.app.call_from_thread(self.app.push_screen, TextViewDialog("Flow mapping check", body))
+
+    @on(TabbedContent.TabActivated)
+    def _tab_changed(self) -> None:
+        self.refresh_bindings()

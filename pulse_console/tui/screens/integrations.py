@@ -1,0 +1,173 @@
+"""Integrations: list with last test/sync; add/edit form, test connection, (de)activate."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.widgets import DataTable
+
+from pulse_console.services import integrations as service
+from pulse_console.services.integrations import IntegrationDraft, IntegrationView
+from pulse_console.tui.dialogs.confirm import ConfirmDialog
+from pulse_console.tui.dialogs.integration_form import IntegrationForm
+from pulse_console.tui.format import status, when
+from pulse_console.tui.messages import Done, IntegrationsLoaded
+from pulse_console.tui.screens.base import PulseScreen
+
+
+class IntegrationsScreen(PulseScreen):
+    SCOPE: ClassVar[str] = "integrations"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: list[IntegrationView] = []
+
+    def compose_body(self) -> ComposeResult:
+        yield DataTable(id="integrations", cursor_type="row", zebra_stripes=True)
+
+    def on_mount(self) -> None:
+        self.query_one(DataTable).add_columns(
+            "Name", "Type", "Base URL", "Token", "Last test", "Last sync", "State"
+        )
+
+    def reload(self) -> None:
+        self._load()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="integrations")
+    def _load(self) -> None:
+        items = service.list_integrations(self.ctx.database, self.ctx.client, self.ctx.secrets)
+        self.post_message(IntegrationsLoaded(items))
+
+    def on_integrations_loaded(self, message: IntegrationsLoaded) -> None:
+        self.items = message.integrations
+        self._redraw()
+
+    def apply_filter(self, text: str) -> None:
+        self._redraw()
+
+    def _redraw(self) -> None:
+        table = self.query_one(DataTable)
+        table.clear()
+        for item in self.items:
+            if not self.matches(item.name, item.type, item.base_url):
+                continue
+            if item.last_test_ok is None:
+                test: Text = Text("never", style="dim")
+            else:
+                test = status("OK" if item.last_test_ok else "FAIL")
+                test.append(f" {when(item.last_test_at)}")
+            table.add_row(
+                item.name,
+                item.type + (f" ({item.repositories} repos)" if item.type == "github" else ""),
+                item.base_url,
+                "stored" if item.has_token else Text("missing", style="bold red"),
+                test,
+                when(item.last_sync_at),
+                "active" if item.active else Text("inactive", style="dim"),
+                key=str(item.id),
+            )
+        if not self.items:
+            self.status("No integrations yet: press a to add one (Jira, GitHub, …).")
+        else:
+            current = self._current()
+            detail = ""
+            if current is not None and current.last_test_message:
+                detail = f" · {current.name}: {current.last_test_message}"
+            self.status(f"{len(self.items)} integration(s){detail}")
+
+    def _current(self) -> IntegrationView | None:
+        table = self.query_one(DataTable)
+        if table.row_count == 0:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return next((i for i in self.items if str(i.id) == key), None)
+
+    def disabled_reason(self, action: str) -> str | None:
+        if action in {"edit", "test", "toggle_active"} and not self.items:
+            return "no integration selected"
+        return None
+
+    @on(DataTable.RowSelected)
+    def _row(self) -> None:
+        self.action_edit()
+
+    def action_add(self) -> None:
+        self._form(None)
+
+    def action_edit(self) -> None:
+        current = self._current()
+        if current is not None:
+            self._form(current)
+
+    def _form(self, existing: IntegrationView | None) -> None:
+        ctx = self.ctx
+
+        def stored() -> str | None:
+            if existing is None or ctx.secrets is None:
+                return None
+            return service.stored_token(ctx.database, ctx.client, existing.name, ctx.secrets)
+
+        def saved(draft: IntegrationDraft | None) -> None:
+            if draft is not None:
+                self._save(draft)
+
+        self.app.push_screen(IntegrationForm(existing, ctx.tester, stored), saved)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="integration-cmd")
+    def _save(self, draft: IntegrationDraft) -> None:
+        if self.ctx.secrets is None:
+            raise RuntimeError("No secret store is available: set PULSE_ENCRYPTION_KEY.")
+        service.save(
+            self.ctx.database, self.ctx.client, draft, self.ctx.secrets, actor=self.ctx.actor
+        )
+        self.post_message(Done(f"Saved integration {draft.name}"))
+
+    def action_test(self) -> None:
+        current = self._current()
+        if current is not None:
+            self._test(current.id)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="integration-cmd")
+    def _test(self, integration_id: int) -> None:
+        ctx = self.ctx
+        if ctx.secrets is None:
+            raise RuntimeError("No secret store is available: set PULSE_ENCRYPTION_KEY.")
+        check = service.check_saved(ctx.database, ctx.client, integration_id, ctx.secrets)
+        self.post_message(Done(("OK: " if check.ok else "FAILED: ") + check.message))
+
+    def action_toggle_active(self) -> None:
+        current = self._current()
+        if current is None:
+            return
+        if not current.active:
+            self._set_active(current.id, True)
+            return
+
+        def answer(yes: bool | None) -> None:
+            if yes and current is not None:
+                self._set_active(current.id, False)
+
+        self.app.push_screen(
+            ConfirmDialog(
+                f"Deactivate {current.name}?",
+                "Its sync job stops being scheduled; data already loaded stays. "
+                "Press d again to reactivate.",
+                confirm="Deactivate",
+                danger=True,
+            ),
+            answer,
+        )
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="integration-cmd")
+    def _set_active(self, integration_id: int, active: bool) -> None:
+        service.set_active(
+            self.ctx.database, self.ctx.client, integration_id, active, actor=self.ctx.actor
+        )
+        self.post_message(Done("Reactivated" if active else "Deactivated"))
+
+    def on_done(self, message: Done) -> None:
+        self.notify(message.text)
+        self.reload()

@@ -1,0 +1,318 @@
+"""Logs: filtered, keyset-paged log records with follow mode, detail, copy, export.
+
+The table holds a bounded window of rows; reaching its top loads the previous page, and
+following appends what arrived. Scrolling away from the tail stops following (like
+`less +F`) and a badge counts the records that arrived meanwhile.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.widgets import DataTable, Static
+
+from pulse_console.services import logs as log_service
+from pulse_console.services.logs import Cursor, LogFilter, LogPage, LogRecord, parse_filter
+from pulse_console.tui.dialogs.prompt import PromptDialog
+from pulse_console.tui.dialogs.text_view import TextViewDialog
+from pulse_console.tui.format import clip, status
+from pulse_console.tui.messages import Done, LogDetailLoaded, LogPageLoaded, NewLogCount
+from pulse_console.tui.screens.base import PulseScreen
+
+PAGE = 200
+WINDOW = 2000
+
+
+def parse_time(value: str) -> datetime | None:
+    for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(value, fmt).replace(tzinfo=UTC)
+        except ValueError:
+            continue
+    return None
+
+
+class LogsScreen(PulseScreen):
+    SCOPE: ClassVar[str] = "logs"
+    CSS_PATH = "logs.tcss"
+    FILTER_HINT = "level:ERROR job:jira_sync run:12 text… (Enter applies, Esc clears)"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[LogRecord] = []
+        self.flt = LogFilter()
+        self.more_before = False
+        self.following = True
+        self.new_count = 0
+        self.show_ts = True
+        self.wrap = False
+        self._loading = False
+        self._rendering = False
+
+    def compose_body(self) -> ComposeResult:
+        table: DataTable[str | Text] = DataTable(id="logs", cursor_type="row")
+        yield table
+        yield Static(id="badge", classes="badge")
+        yield Static(id="preview", classes="panel")
+
+    def on_mount(self) -> None:
+        self._columns()
+        self.query_one("#preview").display = False
+        if self.ctx.live:
+            self.set_interval(1.0, self._poll)
+
+    def _columns(self) -> None:
+        table = self.query_one(DataTable)
+        table.clear(columns=True)
+        if self.show_ts:
+            table.add_column("Time", key="ts")
+        table.add_columns("Level", "Job", "Run", "Message")
+
+    def reload(self) -> None:
+        if self.pulse.pending_log_query is not None:
+            query = self.pulse.pending_log_query
+            self.pulse.pending_log_query = None
+            self.filter_text = query
+            self.flt = parse_filter(query)
+        self.following = True
+        self._fetch("replace", None)
+
+    def apply_filter(self, text: str) -> None:
+        self.flt = parse_filter(text)
+        self.reload()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="logs")
+    def _fetch(self, mode: str, cursor: Cursor | None, at: datetime | None = None) -> None:
+        db, client = self.ctx.database, self.ctx.client
+        if at is not None:
+            page = log_service.at_time(db, client, self.flt, at, PAGE)
+        elif mode == "prepend" and cursor is not None:
+            page = log_service.older(db, client, self.flt, cursor, PAGE)
+        elif mode == "append" and cursor is not None:
+            page = log_service.newer(db, client, self.flt, cursor, PAGE)
+        else:
+            page = log_service.latest(db, client, self.flt, PAGE)
+        self.post_message(LogPageLoaded(page, mode))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="logs-follow")
+    def _count_new(self, cursor: Cursor) -> None:
+        count = log_service.count_newer(self.ctx.database, self.ctx.client, self.flt, cursor)
+        self.post_message(NewLogCount(count))
+
+    def _poll(self) -> None:
+        if not self.is_current or not self.records or self._loading:
+            return
+        if self.following:
+            self._loading = True
+            self._fetch("append", self.records[-1].cursor)
+        else:
+            self._count_new(self.records[-1].cursor)
+
+    def on_log_page_loaded(self, message: LogPageLoaded) -> None:
+        self._loading = False
+        page: LogPage = message.page
+        table = self.query_one(DataTable)
+        if message.mode == "append":
+            if not page.records:
+                return
+            self.records += page.records
+            if len(self.records) > WINDOW:
+                self.records = self.records[-WINDOW:]
+                self.more_before = True
+            self._redraw(len(self.records) - 1)
+            return
+        if message.mode == "prepend":
+            self.records = page.records + self.records
+            self.more_before = page.more_before
+            self.records = self.records[:WINDOW]
+            self._redraw(len(page.records))
+            return
+        self.records = page.records
+        self.more_before = page.more_before
+        self.new_count = 0
+        self._redraw(0 if message.mode == "at" else len(self.records) - 1)
+        table.focus()
+
+    def _redraw(self, cursor_row: int) -> None:
+        table = self.query_one(DataTable)
+        self._rendering = True
+        table.clear()
+        for record in self.records:
+            cells: list[str | Text] = []
+            if self.show_ts:
+                cells.append(record.ts.astimezone(UTC).strftime("%m-%d %H:%M:%S"))
+            cells += [
+                status(record.level),
+                record.job or "—",
+                "—" if record.run_id is None else str(record.run_id),
+                clip(record.message),
+            ]
+            table.add_row(*cells, key=str(record.id))
+        if self.records:
+            table.move_cursor(row=max(0, min(cursor_row, len(self.records) - 1)), animate=False)
+        self.call_after_refresh(self._rendered)
+        self._status()
+
+    def _rendered(self) -> None:
+        self._rendering = False
+
+    def _status(self) -> None:
+        badge = self.query_one("#badge", Static)
+        badge.set_class(bool(self.new_count) and not self.following, "-show")
+        shown = f"{self.new_count:,}" if self.new_count < 10_000 else "10000+"
+        badge.update(f"▼ {shown} new records — G jumps to the newest, f follows")
+        mode = "FOLLOWING" if self.following else "paused (f to follow)"
+        flt = f" · filter {self.flt.describe()}" if not self.flt.empty else ""
+        if not self.records:
+            hint = "No log records match." if not self.flt.empty else "No log records yet."
+            self.status(f"{hint}{flt} · F shows log files")
+        else:
+            older = " · ↑ at the top loads older" if self.more_before else " · start of log"
+            self.status(f"{len(self.records):,} shown · {mode}{flt}{older}")
+
+    def on_new_log_count(self, message: NewLogCount) -> None:
+        self.new_count = message.count
+        self._status()
+
+    def _current(self) -> LogRecord | None:
+        table = self.query_one(DataTable)
+        if not self.records or table.cursor_row >= len(self.records):
+            return None
+        return self.records[table.cursor_row]
+
+    @on(DataTable.RowHighlighted)
+    def _moved(self, event: DataTable.RowHighlighted) -> None:
+        if self._rendering:
+            return
+        last = len(self.records) - 1
+        if event.cursor_row < last and self.following:
+            self.following = False
+            self._status()
+        elif event.cursor_row == last and not self.following and not self.new_count:
+            pass
+        if event.cursor_row == 0 and self.more_before and not self._loading and self.records:
+            self._loading = True
+            self._fetch("prepend", self.records[0].cursor)
+        self._preview()
+
+    def _preview(self) -> None:
+        preview = self.query_one("#preview", Static)
+        record = self._current()
+        if self.wrap and record is not None:
+            preview.update(Text(record.message[:4000]))
+
+    @on(DataTable.RowSelected)
+    def _open(self) -> None:
+        self.action_detail()
+
+    def action_toggle_follow(self) -> None:
+        self.following = not self.following
+        if self.following:
+            self.new_count = 0
+            self._fetch("replace", None)
+        self._status()
+
+    def action_tail(self) -> None:
+        self.following = True
+        self.new_count = 0
+        self._fetch("replace", None)
+
+    def action_toggle_wrap(self) -> None:
+        self.wrap = not self.wrap
+        self.query_one("#preview").display = self.wrap
+        self._preview()
+
+    def action_toggle_timestamps(self) -> None:
+        self.show_ts = not self.show_ts
+        row = self.query_one(DataTable).cursor_row
+        self._columns()
+        self._redraw(row)
+
+    def action_copy(self) -> None:
+        record = self._current()
+        if record is not None:
+            self.app.copy_to_clipboard(record.as_json())
+            self.notify("Record copied to the clipboard (OSC 52).")
+
+    def action_detail(self) -> None:
+        record = self._current()
+        if record is not None:
+            self._load_detail(record.id)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="log-detail")
+    def _load_detail(self, record_id: int) -> None:
+        self.post_message(LogDetailLoaded(log_service.detail(self.ctx.database, record_id)))
+
+    def on_log_detail_loaded(self, message: LogDetailLoaded) -> None:
+        record = message.record
+        if record is None:
+            self.notify("That record is gone (cleared or retention).", severity="warning")
+            return
+
+        def closed(result: str | None) -> None:
+            if result == "copy":
+                self.app.copy_to_clipboard(record.as_json())
+                self.notify("Record copied to the clipboard (OSC 52).")
+
+        self.app.push_screen(
+            TextViewDialog(f"Log record {record.id}", render_record(record)), closed
+        )
+
+    def action_jump_time(self) -> None:
+        def chosen(value: str | None) -> None:
+            at = parse_time(value) if value else None
+            if at is not None:
+                self.following = False
+                self._fetch("at", None, at)
+
+        self.app.push_screen(
+            PromptDialog(
+                "Jump to time (UTC)",
+                "YYYY-MM-DD HH:MM[:SS] — shows records from then on",
+                check=lambda v: None if parse_time(v) else "Use YYYY-MM-DD HH:MM (UTC).",
+            ),
+            chosen,
+        )
+
+    def action_export(self) -> None:
+        stamp = self.ctx.clock().strftime("%Y%m%d-%H%M%S")
+        self._export(self.ctx.export_dir / f"logs-{self.ctx.client}-{stamp}.zip")
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="logs-export")
+    def _export(self, dest: object) -> None:
+        from pathlib import Path
+
+        assert isinstance(dest, Path)
+        count = log_service.export_zip(
+            self.ctx.database, self.ctx.client, self.flt, dest, actor=self.ctx.actor
+        )
+        self.post_message(Done(f"Exported {count:,} records to {dest}", refresh=False))
+
+    def on_done(self, message: Done) -> None:
+        self.notify(message.text)
+
+    def action_files(self) -> None:
+        self.pulse.switch_to("log_files")
+
+
+def render_record(record: LogRecord) -> str:
+    head = (
+        f"time     {record.ts.astimezone(UTC).isoformat()}\n"
+        f"level    {record.level}\n"
+        f"job      {record.job or '—'}\n"
+        f"run      {record.run_id if record.run_id is not None else '—'}\n"
+        f"logger   {record.logger}\n\n"
+    )
+    message = record.message
+    try:
+        parsed = json.loads(message)
+        message = json.dumps(parsed, indent=2, ensure_ascii=False)
+    except ValueError:
+        pass
+    extra = json.dumps(record.extra, indent=2, ensure_ascii=False, default=str)
+    return head + f"message\n{message[:100_000]}\n\nextra\n{extra[:100_000]}"

@@ -1,0 +1,140 @@
+"""Run history: past runs of a job; Enter shows checkpoints before/after, `l` its log."""
+
+from __future__ import annotations
+
+import json
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.widgets import DataTable
+
+from pulse_console.tui.dialogs.text_view import TextViewDialog
+from pulse_console.tui.format import duration, status, when
+from pulse_console.tui.messages import RunDetailLoaded, RunsLoaded
+from pulse_console.tui.ports import RunDetail, RunView
+from pulse_console.tui.screens.base import PulseScreen
+
+
+class RunsScreen(PulseScreen):
+    SCOPE: ClassVar[str] = "runs"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.runs: list[RunView] = []
+        self.job: str | None = None
+
+    def compose_body(self) -> ComposeResult:
+        table: DataTable[str | Text] = DataTable(id="runs", cursor_type="row", zebra_stripes=True)
+        yield table
+
+    def on_mount(self) -> None:
+        self.query_one(DataTable).add_columns(
+            "Run", "Job", "Trigger", "Outcome", "Started", "Duration", "Records", "API", "Error"
+        )
+
+    def reload(self) -> None:
+        self.job = self.pulse.selected_job
+        self._load(self.job)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="runs")
+    def _load(self, job: str | None) -> None:
+        self.post_message(RunsLoaded(self.ctx.jobs.runs(job)))
+
+    def on_runs_loaded(self, message: RunsLoaded) -> None:
+        self.runs = message.runs
+        self._redraw()
+
+    def apply_filter(self, text: str) -> None:
+        self._redraw()
+
+    def _redraw(self) -> None:
+        table = self.query_one(DataTable)
+        table.clear()
+        for run in self.runs:
+            if not self.matches(run.id, run.job, run.status, run.trigger, run.error or ""):
+                continue
+            took = (run.finished_at - run.started_at).total_seconds() if run.finished_at else None
+            table.add_row(
+                str(run.id),
+                run.job,
+                run.trigger,
+                status(run.status),
+                when(run.started_at),
+                duration(took),
+                f"{run.records:,}",
+                f"{run.api_calls:,}",
+                (run.error or "")[:80],
+                key=str(run.id),
+            )
+        scope = self.job or "every job"
+        if not self.runs:
+            self.status(f"No runs of {scope} yet. Start one from :jobs (s).")
+        else:
+            self.status(f"{table.row_count} run(s) of {scope} · Enter opens · l shows its log")
+
+    def _selected(self) -> int | None:
+        table = self.query_one(DataTable)
+        if table.row_count == 0:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return int(key) if key is not None else None
+
+    @on(DataTable.RowSelected)
+    def _selected_row(self) -> None:
+        self.action_open_run()
+
+    def action_open_run(self) -> None:
+        run_id = self._selected()
+        if run_id is not None:
+            self._load_detail(run_id)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="run-detail")
+    def _load_detail(self, run_id: int) -> None:
+        self.post_message(RunDetailLoaded(self.ctx.jobs.run_detail(run_id)))
+
+    def on_run_detail_loaded(self, message: RunDetailLoaded) -> None:
+        if message.detail is None:
+            self.notify("That run no longer exists.", severity="warning")
+            return
+        detail = message.detail
+
+        def closed(result: str | None) -> None:
+            if result == "copy":
+                self.app.copy_to_clipboard(render_detail(detail))
+            elif result == "logs":
+                self._open_logs(detail.run.id)
+
+        self.app.push_screen(
+            TextViewDialog(
+                f"Run {detail.run.id} · {detail.run.job} (l: its log)", render_detail(detail)
+            ),
+            closed,
+        )
+
+    def action_run_logs(self) -> None:
+        run_id = self._selected()
+        if run_id is not None:
+            self._open_logs(run_id)
+
+    def _open_logs(self, run_id: int) -> None:
+        self.pulse.pending_log_query = f"run:{run_id}"
+        self.pulse.switch_to("logs")
+
+
+def render_detail(detail: RunDetail) -> str:
+    run = detail.run
+
+    def js(value: object) -> str:
+        return json.dumps(value, indent=2, sort_keys=True, default=str) if value else "(none)"
+
+    return (
+        f"Outcome   {run.status}   trigger {run.trigger}\n"
+        f"Started   {when(run.started_at)}   finished {when(run.finished_at)}\n"
+        f"Records   {run.records:,}   API calls {run.api_calls:,}\n"
+        f"Error     {run.error or '—'}\n\n"
+        f"Checkpoint before\n{js(detail.checkpoint_before)}\n\n"
+        f"Checkpoint after\n{js(detail.checkpoint_after)}\n\n"
+        f"Stats\n{js(detail.stats)}"
+    )

@@ -1,0 +1,37 @@
+"""The always-visible header: screen, client, database and worker (k9s-style context)."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widgets import Static
+
+
+class ContextHeader(Static):
+    """One line: `Pulse Console │ Logs │ client acme │ db … │ worker embedded`."""
+
+    screen_title: reactive[str] = reactive("")
+    worker: reactive[str] = reactive("embedded")
+    banner: reactive[str] = reactive("")
+
+    def __init__(self, client: str, database: str, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.client = client
+        self.database = database
+
+    def render(self) -> Text:
+        text = Text.assemble(
+            ("Pulse Console", "bold"),
+            " │ ",
+            (self.screen_title, "bold reverse"),
+            " │ client ",
+            (self.client, "bold"),
+            " │ db ",
+            (self.database, "bold"),
+            " │ worker ",
+            (self.worker, "bold"),
+        )
+        if self.banner:
+            text.append(f"  {self.banner}", style="bold red")
+        text.truncate(max(self.size.width, 1), overflow="ellipsis")
+        return text

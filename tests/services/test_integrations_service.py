@@ -1,0 +1,102 @@
+"""Integrations: validation, tokens only in the secret store, test against the Jira simulator."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy import select
+
+from connectors.sandbox.credentials import DEMO_JIRA
+from connectors.sandbox.jira import JiraSimulator
+from connectors.sandbox.org import Org
+from pulse_console.services import audit, integrations
+from pulse_console.services.integrations import IntegrationDraft, ValidationFailed
+from storage.db import Database
+from storage.models import Integration
+from storage.secrets import DatabaseSecretStore
+
+URL = "https://sandbox.atlassian.net"
+
+
+@pytest.fixture
+def secrets(database: Database) -> DatabaseSecretStore:
+    return DatabaseSecretStore(database.engine, Fernet.generate_key())
+
+
+@pytest.fixture(scope="module")
+def jira_transport() -> httpx.MockTransport:
+    sim = JiraSimulator(Org(7, "small"), DEMO_JIRA)
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        # The client asks /rest/api/2/serverInfo (both versions exist on real Jira Cloud);
+        # the simulator serves only /rest/api/3/serverInfo so far.
+        if request.url.path == "/rest/api/2/serverInfo":
+            request.url = request.url.copy_with(path="/rest/api/3/serverInfo")
+        return sim.handle(request)
+
+    return httpx.MockTransport(handle)
+
+
+def draft(**changes: object) -> IntegrationDraft:
+    base = IntegrationDraft("jira-main", "jira", URL, DEMO_JIRA.email, DEMO_JIRA.api_token)
+    return IntegrationDraft(**{**base.__dict__, **changes})  # type: ignore[arg-type]
+
+
+def test_validation_names_each_bad_field() -> None:
+    errors = integrations.validate(
+        draft(name="bad name", base_url="acme", email="nope", token=None)
+    )
+    assert set(errors) == {"name", "base_url", "email", "token"}
+    assert integrations.validate(draft()) == {}
+
+
+def test_saved_token_lives_in_the_secret_store_not_the_row(
+    database: Database, secrets: DatabaseSecretStore
+) -> None:
+    new_id = integrations.save(database, "acme", draft(), secrets, actor="ada")
+    with database.session() as session:
+        row = session.execute(select(Integration)).scalar_one()
+        assert DEMO_JIRA.api_token not in str(row.config) + (row.secret_ref or "")
+        assert row.secret_ref == "integration:acme:jira-main"
+    assert secrets.get("integration:acme:jira-main") == DEMO_JIRA.api_token
+    # Editing without a new token keeps the stored one.
+    integrations.save(
+        database,
+        "acme",
+        draft(token=None, existing_id=new_id, base_url=URL + "/"),
+        secrets,
+        actor="ada",
+    )
+    assert secrets.get("integration:acme:jira-main") == DEMO_JIRA.api_token
+    [view] = integrations.list_integrations(database, "acme", secrets)
+    assert view.has_token and view.base_url == URL and view.email == DEMO_JIRA.email
+    assert [a.action for a in audit.recent(database, "acme")] == [
+        "integration.edit",
+        "integration.add",
+    ]
+
+
+def test_invalid_draft_is_refused(database: Database, secrets: DatabaseSecretStore) -> None:
+    with pytest.raises(ValidationFailed) as info:
+        integrations.save(database, "acme", draft(base_url="ftp:/x"), secrets, actor="ada")
+    assert "base_url" in info.value.errors
+
+
+def test_connection_test_against_the_simulator(jira_transport: httpx.MockTransport) -> None:
+    good = integrations.check_connection(draft(), DEMO_JIRA.api_token, transport=jira_transport)
+    assert good.ok, good.message
+    bad = integrations.check_connection(draft(), "wrong-token", transport=jira_transport)
+    assert not bad.ok and bad.message
+
+
+def test_saved_integration_test_is_recorded_and_deactivate_is_audited(
+    database: Database, secrets: DatabaseSecretStore, jira_transport: httpx.MockTransport
+) -> None:
+    new_id = integrations.save(database, "acme", draft(), secrets, actor="ada")
+    check = integrations.check_saved(database, "acme", new_id, secrets, transport=jira_transport)
+    assert check.ok
+    integrations.set_active(database, "acme", new_id, False, actor="ada")
+    [view] = integrations.list_integrations(database, "acme")
+    assert view.last_test_ok is True and not view.active
+    assert audit.recent(database, "acme")[0].action == "integration.deactivate"

@@ -1,0 +1,151 @@
+"""A scripted JobsPort for snapshots (and control tests of the screen's own logic)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from pulse_console.tui.ports import (
+    Control,
+    ControlRefused,
+    JobEvent,
+    JobProgress,
+    JobView,
+    OrchestratorView,
+    RunDetail,
+    RunView,
+)
+
+NOW = datetime(2026, 1, 15, 9, 30, tzinfo=UTC)
+
+
+def seeded_jobs() -> list[JobView]:
+    return [
+        JobView("jira_sync", "RUNNING", None, NOW - timedelta(minutes=4), None, 0, 3, 12_480),
+        JobView(
+            "github_sync",
+            "FAILED",
+            "503 from api.github.com",
+            NOW - timedelta(hours=1),
+            NOW + timedelta(minutes=11, seconds=20),
+            2,
+            3,
+            310,
+        ),
+        JobView(
+            "deployments_sync",
+            "FINISHED",
+            None,
+            NOW - timedelta(hours=2),
+            NOW + timedelta(minutes=30),
+            0,
+            3,
+            58,
+        ),
+    ]
+
+
+class FakeJobs:
+    def __init__(
+        self,
+        jobs: list[JobView] | None = None,
+        progress: JobProgress | None = None,
+        orchestrator: OrchestratorView | None = None,
+    ) -> None:
+        self._jobs = list(jobs or [])
+        self._progress = progress
+        self._orch = orchestrator or OrchestratorView(True, False, NOW + timedelta(minutes=26))
+        self.controls: list[tuple[str, str | None]] = []
+
+    def jobs(self) -> list[JobView]:
+        return list(self._jobs)
+
+    def orchestrator(self) -> OrchestratorView:
+        return self._orch
+
+    def progress(self) -> JobProgress | None:
+        return self._progress
+
+    def runs(self, job: str | None, limit: int = 200) -> list[RunView]:
+        runs = [
+            RunView(
+                41,
+                "jira_sync",
+                "schedule",
+                "FINISHED",
+                NOW - timedelta(hours=2),
+                NOW - timedelta(hours=2) + timedelta(minutes=3, seconds=12),
+                1204,
+                37,
+            ),
+            RunView(
+                40,
+                "github_sync",
+                "retry",
+                "FAILED",
+                NOW - timedelta(hours=3),
+                NOW - timedelta(hours=3) + timedelta(seconds=41),
+                12,
+                9,
+                "HTTP 503 from api.github.com after 3 retries",
+            ),
+        ]
+        return [r for r in runs if job is None or r.job == job]
+
+    def run_detail(self, run_id: int) -> RunDetail | None:
+        run = next((r for r in self.runs(None) if r.id == run_id), None)
+        if run is None:
+            return None
+        return RunDetail(
+            run,
+            {"updated": "2026-01-15T06:00:00Z", "page": 0},
+            {"updated": "2026-01-15T07:31:10Z", "page": 0},
+            {"issues": 1204},
+        )
+
+    def control(self, action: Control, job: str | None = None) -> None:
+        self.controls.append((action, job))
+        if action == "stop" and job:
+            self._set(job, "FINISHED")
+            self._progress = None
+        elif action == "pause" and job:
+            self._set(job, "PAUSED")
+        elif (action == "resume" and job) or (action == "start" and job):
+            self._set(job, "RUNNING")
+        elif action == "orchestrator_pause":
+            self._orch = replace(self._orch, paused=True)
+        elif action == "orchestrator_resume":
+            self._orch = replace(self._orch, paused=False)
+        elif action == "set_active" and job:
+            for j in self._jobs:
+                self._set(j.name, "PENDING" if j.name == job else "FINISHED")
+        else:
+            raise ControlRefused(f"{action} is not scripted")
+
+    def _set(self, name: str, status: str) -> None:
+        self._jobs = [
+            replace(j, status=status) if j.name == name else j  # type: ignore[arg-type]
+            for j in self._jobs
+        ]
+
+    def events(self) -> Iterator[JobEvent]:
+        return iter(())
+
+    def close(self) -> None:
+        pass
+
+
+def running_progress(rate_limited: bool = False, total: int | None = 5000) -> JobProgress:
+    return JobProgress(
+        job="jira_sync",
+        run_id=42,
+        phase="extract issues",
+        done=1850,
+        total=total,
+        items_per_second=61.7,
+        eta_seconds=51.0 if total else None,
+        api_calls=38,
+        rate_limit_reset_at=NOW + timedelta(seconds=47) if rate_limited else None,
+        started_at=NOW - timedelta(minutes=4),
+    )
