@@ -89,6 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     show.add_argument("--json", action="store_true", help="JSON instead of TOML-like text")
     show.set_defaults(handler=run_config_show)
+
+    from pulse_console.commands import jobs as jobs_commands
+
+    jobs_commands.register(sub, common)
     return parser
 
 

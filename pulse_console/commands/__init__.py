@@ -1,0 +1,1 @@
+"""CLI command groups, each with `register(subparsers, common)`."""
