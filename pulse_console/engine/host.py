@@ -151,6 +151,10 @@ class OrchestratorHost:
             loop.call_soon_threadsafe(stop.set)
             return
         try:
+            created = self.orchestrator.ensure_jobs()  # integrations added while running
+            if created:
+                _log.info("new jobs: %s", ", ".join(created))
+                self.orchestrator.on_wake()
             self.orchestrator.bus.publish(self.orchestrator.health())
         except Exception:
             _log.exception("health beat failed")

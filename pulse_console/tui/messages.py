@@ -7,6 +7,7 @@ from datetime import datetime
 
 from textual.message import Message
 
+from pulse_console.engine.events import Event, JobProgress
 from pulse_console.engine.status import JobSummary
 
 
@@ -16,3 +17,22 @@ class JobsLoaded(Message):
 
     jobs: list[JobSummary]
     at: datetime
+
+
+@dataclass
+class EngineEvent(Message):
+    """An engine event (engine/events.py) delivered to the console.
+
+    Wrap a service subscription with `lambda e: app.post_message(EngineEvent(e))`; progress
+    events of the same run replace each other in the queue.
+    """
+
+    event: Event
+
+    def can_replace(self, message: Message) -> bool:
+        return (
+            isinstance(message, EngineEvent)
+            and isinstance(self.event, JobProgress)
+            and isinstance(message.event, JobProgress)
+            and message.event.run_id == self.event.run_id
+        )

@@ -53,3 +53,16 @@ def test_a_failing_subscriber_does_not_stop_the_others() -> None:
     unsubscribe()
     bus.publish(event)
     assert got == [event]
+
+
+def test_progress_messages_of_one_run_replace_each_other_in_the_console_queue() -> None:
+    from pulse_console.engine.events import JobProgress
+    from pulse_console.tui.messages import EngineEvent
+
+    older = EngineEvent(JobProgress("acme", "jira_sync", 1, "load", 1, 9, 2, "", AT))
+    newer = EngineEvent(JobProgress("acme", "jira_sync", 1, "load", 2, 9, 4, "", AT))
+    other = EngineEvent(JobProgress("acme", "jira_sync", 2, "load", 2, 9, 4, "", AT))
+    status = EngineEvent(JobStatusChanged("acme", "jira_sync", "FAILED", "RUNNING", "x", 1, AT))
+    assert newer.can_replace(older)
+    assert not other.can_replace(older)
+    assert not status.can_replace(older) and not newer.can_replace(status)

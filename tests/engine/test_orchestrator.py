@@ -102,15 +102,16 @@ def test_fast_retry_timing_to_the_minute_over_a_day(
     jira = Script(fail_always=True, duration=2 * MIN)
     orch = make(database, settings, clock, {"jira_sync": jira})
     started = time.perf_counter()
-    orch.run_until(T0 + timedelta(hours=6), clock.set)
+    orch.run_until(T0 + timedelta(days=1) - MIN, clock.set)
     elapsed = time.perf_counter() - started
-    print(f"\nsimulated 6 h of fast retry: {elapsed * 1000:.0f} ms")
+    print(f"\nsimulated day of a failing job (fast retry, then hourly): {elapsed * 1000:.0f} ms")
     minutes = [int((t - T0).total_seconds() // 60) for t in jira.runs]
-    # tick at 0; fails at 2; retries 15 min after each failure (3 times); then the main
-    # interval: the next ticks after the last failure (ticks every 60 min from the first)
+    # tick at 0; each run fails 2 min in; retried 15 min after each failure, 3 times; then
+    # only at the main ticks, every 60 min from the first
     assert minutes[:4] == [0, 17, 34, 51]
-    assert minutes[4:] == [60, 120, 180, 240, 300, 360]
-    assert orch.jobs()[0].retry_count == len(minutes)
+    assert minutes[4:] == list(range(60, 24 * 60, 60))
+    assert orch.jobs()[0].retry_count == len(minutes) == 27
+    assert [t for t, _ in runs(database)][:5] == ["schedule", "retry", "retry", "retry", "retry"]
 
 
 def test_success_clears_the_retry_count(
