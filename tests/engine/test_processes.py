@@ -130,7 +130,7 @@ def test_worker_and_attached_console_exchange_events_and_controls(
         runtime_settings.set_setting(
             session, console.client_id, "orchestrator.paused", True, actor="test"
         )
-    worker = WorkerProcess(url, "w1", batches=12, seconds=0.4)
+    worker = WorkerProcess(url, "w1", batches=12, seconds=0.5)
     workers.append(worker)
     wait_for(lambda: current_leader(database, console.client_id) == "w1", what="w1 leads")
     events: list[Event] = []
