@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/pulse-console
+	$(BIN)/pulse-console --demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check pulse_console connectors storage tests benchmarks

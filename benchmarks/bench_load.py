@@ -22,7 +22,7 @@ from storage import migrate
 from storage.db import make_engine
 from storage.load import iter_batches, upsert
 from storage.models import WorkItem
-from storage.testing import find_test_server
+from storage.testing import find_test_server, seed_tenant
 
 COLUMNS = [
     "client_id",
@@ -85,14 +85,8 @@ def main() -> int:
     engine = make_engine(url, schema=schema)
     try:
         migrate.upgrade(engine)
+        seed_tenant(engine)
         with engine.begin() as conn:
-            conn.execute(text("INSERT INTO clients (id, name) VALUES (1, 'bench')"))
-            conn.execute(
-                text(
-                    "INSERT INTO integrations (id, client_id, name, type, base_url)"
-                    " VALUES (1, 1, 'jira', 'jira', 'http://x')"
-                )
-            )
             conn.execute(text("CREATE TABLE copy_target (LIKE work_items INCLUDING DEFAULTS)"))
         rows = make_rows(args.rows)
         results: dict[str, Any] = {"rows": args.rows, "batch": args.batch}
@@ -133,7 +127,14 @@ def main() -> int:
             }
 
         load("upsert_new", rows)
+        versions_sql = text("SELECT md5(string_agg(xmin::text, ',' ORDER BY id)) FROM work_items")
+        with engine.connect() as conn:
+            before = conn.execute(versions_sql).scalar_one()
         load("upsert_unchanged", rows)
+        with engine.connect() as conn:
+            results["unchanged_reload_rewrote_rows"] = (
+                conn.execute(versions_sql).scalar_one() != before
+            )
         changed = [dict(r, status="Reopened") if i % 10 == 0 else r for i, r in enumerate(rows)]
         load("upsert_10pct_changed", changed)
 

@@ -35,28 +35,47 @@ OPERATOR_ERRORS = (
 Handler = Callable[[argparse.Namespace, Settings], int]
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
+def _common(parser: argparse.ArgumentParser, *, default: object = None) -> None:
     group = parser.add_argument_group("global options")
     group.add_argument(
-        "--config", type=Path, help="config file (default: $PULSE_CONFIG, then the user config dir)"
+        "--config",
+        type=Path,
+        default=default,
+        help="config file (default: $PULSE_CONFIG, then the user config dir)",
     )
-    group.add_argument("--database-url", help="PostgreSQL URL (default: embedded database)")
     group.add_argument(
-        "--data-dir", type=Path, help="data directory (embedded database, logs, keys)"
+        "--database-url", default=default, help="PostgreSQL URL (default: embedded database)"
     )
-    group.add_argument("--client", help="client (tenant) to work on")
+    group.add_argument(
+        "--data-dir",
+        type=Path,
+        default=default,
+        help="data directory (embedded database, logs, keys)",
+    )
+    group.add_argument("--client", default=default, help="client (tenant) to work on")
+
+
+def common_options() -> argparse.ArgumentParser:
+    """Global options for subcommands; SUPPRESS so they never reset a value given earlier."""
+    common = argparse.ArgumentParser(add_help=False)
+    _common(common, default=argparse.SUPPRESS)
+    return common
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    _common(common)
+    common = common_options()
     parser = argparse.ArgumentParser(
         prog="pulse-console",
         description="Terminal operations console and ETL engine for "
         "software-engineering intelligence.",
-        parents=[common],
     )
+    _common(parser)
     parser.add_argument("--version", action="version", version=f"pulse-console {__version__}")
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="serve a sandbox organisation locally and open the console on its demo client",
+    )
     parser.set_defaults(handler=run_tui)
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
 
@@ -91,7 +110,11 @@ def build_parser() -> argparse.ArgumentParser:
     show.set_defaults(handler=run_config_show)
 
     from pulse_console.commands import jobs as jobs_commands
+    from pulse_console.commands import sandbox
+    from pulse_console.commands import sync as sync_commands
 
+    sandbox.register(sub, common)
+    sync_commands.register(sub, common)
     jobs_commands.register(sub, common)
     return parser
 
@@ -117,17 +140,26 @@ def run_tui(args: argparse.Namespace, settings: Settings) -> int:
     from storage import migrate
 
     database = _open(settings)
+    demo = None
     try:
         if not database.embedded:
             migrate.require_current(database.engine)
+        client = settings.client
+        if getattr(args, "demo", False):
+            from pulse_console.demo import start_demo
+
+            demo = start_demo(database, settings.data_dir)
+            client = demo.client
         app = PulseApp(
-            client=settings.client,
+            client=client,
             database_label=database.label,
-            jobs=lambda: list_jobs(database, settings.client),
+            jobs=lambda: list_jobs(database, client),
         )
         app.run()
         return EXIT_OK
     finally:
+        if demo is not None:
+            demo.stop()
         database.dispose()
 
 

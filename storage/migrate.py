@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,6 +74,15 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 def downgrade(engine: Engine, revision: str = "base") -> None:
     _run(engine, "downgrade", revision)
+
+
+def upgrade_sql(revision: str = "head") -> str:
+    """The SQL that migrates an empty database to `revision` (Alembic's offline mode)."""
+    config = _config()
+    buffer = io.StringIO()
+    config.output_buffer = buffer
+    command.upgrade(config, revision, sql=True)
+    return buffer.getvalue()
 
 
 def reset_database(engine: Engine) -> None:

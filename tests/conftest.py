@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine
 
 from storage.db import Database
-from storage.testing import find_test_server, scratch_schema
+from storage.testing import find_test_server, scratch_schema, seed_tenant
 
 # Snapshot and TUI tests must not depend on the developer's own setup.
 os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
@@ -51,3 +51,10 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     return tmp_path
+
+
+@pytest.fixture
+def tenant(engine: Engine) -> Engine:
+    """A migrated schema with client 1 (`acme`) and its Jira integration 1."""
+    seed_tenant(engine)
+    return engine

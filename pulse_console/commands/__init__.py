@@ -1,1 +1,1 @@
-"""CLI command groups, each with `register(subparsers, common)`."""
+"""Operator commands registered on the `pulse-console` parser, one module per area."""

@@ -1,22 +1,9 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from storage.checkpoints import clear_checkpoints, load_checkpoint, save_checkpoint
-
-
-@pytest.fixture
-def tenant(engine: Engine) -> Engine:
-    with engine.begin() as conn:
-        conn.execute(text("INSERT INTO clients (id, name) VALUES (1, 'acme')"))
-        conn.execute(
-            text(
-                "INSERT INTO integrations (id, client_id, name, type, base_url)"
-                " VALUES (1, 1, 'jira', 'jira', 'https://x')"
-            )
-        )
-    return engine
 
 
 def test_checkpoint_round_trip_and_overwrite(tenant: Engine) -> None:

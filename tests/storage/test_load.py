@@ -12,19 +12,6 @@ from storage.load import LoadError, fetch_ids, iter_batches, upsert
 from storage.models import Project, WorkItem
 
 
-@pytest.fixture
-def tenant(engine: Engine) -> Engine:
-    with engine.begin() as conn:
-        conn.execute(text("INSERT INTO clients (id, name) VALUES (1, 'acme')"))
-        conn.execute(
-            text(
-                "INSERT INTO integrations (id, client_id, name, type, base_url)"
-                " VALUES (1, 1, 'jira', 'jira', 'https://acme.atlassian.net')"
-            )
-        )
-    return engine
-
-
 def issue_rows(count: int, status: str = "To Do") -> list[dict[str, Any]]:
     base = datetime(2024, 1, 1, tzinfo=UTC)
     return [

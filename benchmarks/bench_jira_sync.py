@@ -1,0 +1,148 @@
+"""Benchmark the Jira sync against the sandbox simulator (in-process transport, no latency).
+
+Usage: python benchmarks/bench_jira_sync.py [--size medium] [--no-dev-status] [--url …]
+
+Reports, for a full sync of the chosen organisation: issues/s, transitions/s, API calls per
+1,000 issues, peak RSS; then an incremental run with no changes and one after mutations.
+Beside them, two ceilings measured in the same process: the simulator's raw page rate
+(the same search pages with changelogs, fetched and discarded) and `storage/load.py`'s rate
+on the same work-item rows. Works in a scratch schema it drops afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import text
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from connectors.http import RetryPolicy, Secret
+from connectors.jira import JiraClient, sync_jql
+from connectors.sandbox.credentials import DEMO_JIRA
+from connectors.sandbox.jira import JiraSimulator
+from connectors.sandbox.mutations import MutationPlan
+from connectors.sandbox.org import Org
+from pulse_console.pipelines.jira import transform
+from pulse_console.pipelines.jira.transform import Tenant
+from pulse_console.pipelines.jira_sync import JiraSync
+from storage.db import Database
+from storage.load import upsert
+from storage.models import WorkItem
+from storage.testing import find_test_server, scratch_schema
+from tests.pipelines.harness import add_integration, context
+
+BASE = "https://sandbox.atlassian.net"
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def raw_page_ceiling(org: Org) -> tuple[float, int, list[Any]]:
+    """Issues/s of fetching every search page (with changelogs) and discarding it."""
+    sim = JiraSimulator(org, DEMO_JIRA)
+    client = JiraClient.cloud(
+        BASE,
+        DEMO_JIRA.email,
+        Secret(DEMO_JIRA.api_token),
+        transport=httpx.MockTransport(sim.handle),
+    )
+    keys = sorted(p.key for p in org.projects)
+    start = time.perf_counter()
+    count = 0
+    sample: list[Any] = []
+    for page in client.iter_search(sync_jql(keys), fields=["*navigable"], expand=["changelog"]):
+        count += len(page.issues)
+        if len(sample) < 5000:
+            sample.extend(page.issues)
+    seconds = time.perf_counter() - start
+    return count / seconds, client.counters().requests, sample
+
+
+def load_ceiling(database: Database, issues: list[Any]) -> float:
+    """Rows/s of `storage.load.upsert` on the same work-item rows (into an empty table)."""
+    t = Tenant(999, 999)
+    rows = [transform.work_item_row(t, i, {}) for i in issues]
+    start = time.perf_counter()
+    with database.engine.begin() as conn:
+        for i in range(0, len(rows), 100):
+            upsert(conn, WorkItem, rows[i : i + 100], return_ids=True)
+    return len(rows) / (time.perf_counter() - start)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--size", default="medium", choices=["tiny", "small", "medium", "large"])
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--no-dev-status", action="store_true")
+    parser.add_argument("--url", help="PostgreSQL URL (default: the test server)")
+    args = parser.parse_args()
+    url = args.url or find_test_server()
+    org = Org(args.seed, args.size)
+    t0 = time.perf_counter()
+    org.warm_up()
+    print(
+        f"org {args.size}: {org.issue_count} issues, generated in {time.perf_counter() - t0:.1f}s"
+    )
+    report: dict[str, Any] = {"size": args.size, "issues": org.issue_count}
+
+    with scratch_schema(url) as engine:
+        database = Database(engine=engine, embedded=False)
+        secrets = add_integration(database, config={"dev_status": not args.no_dev_status})
+        sim = JiraSimulator(org, DEMO_JIRA)
+        options = {"retry": RetryPolicy(base_delay=0.01)}
+
+        def run(full: bool = False) -> dict[str, Any]:
+            pipeline = JiraSync(
+                full=full, transport=httpx.MockTransport(sim.handle), http_options=options
+            )
+            start = time.perf_counter()
+            result = pipeline.run(context(database, secrets))
+            seconds = time.perf_counter() - start
+            s = result.stats
+            return {
+                "mode": s["mode"],
+                "seconds": round(seconds, 2),
+                "issues": s["issues"],
+                "written": s["inserted"] + s["updated"],
+                "transitions": s["transitions"],
+                "links": s["links"],
+                "deactivated": s["deactivated"],
+                "api_calls": result.api_calls,
+                "issues_per_s": round(s["issues"] / seconds, 1),
+                "transitions_per_s": round(s["transitions"] / seconds, 1),
+                "calls_per_1000_issues": round(1000 * result.api_calls / max(s["issues"], 1), 1),
+                "peak_rss_mb": round(peak_rss_mb(), 1),
+            }
+
+        report["full"] = run()
+        print("full", json.dumps(report["full"]))
+        report["incremental_no_change"] = run()
+        print("incremental (no change)", json.dumps(report["incremental_no_change"]))
+        org.apply(MutationPlan(create=50, update=200, move=20, delete=20))
+        report["incremental_after_changes"] = run()
+        print("incremental (changes)", json.dumps(report["incremental_after_changes"]))
+        with engine.connect() as conn:
+            report["rows"] = {
+                n: conn.execute(text(f"SELECT count(*) FROM {n}")).scalar_one()
+                for n in ("work_items", "work_item_transitions", "work_item_links")
+            }
+
+        rate, requests, sample = raw_page_ceiling(org)
+        report["ceiling_raw_pages_issues_per_s"] = round(rate, 1)
+        report["ceiling_raw_pages_requests"] = requests
+        report["ceiling_load_rows_per_s"] = round(load_ceiling(database, sample), 1)
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,5 @@
+import sys
+
+from connectors.sandbox.serve import main
+
+sys.exit(main())

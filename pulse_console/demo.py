@@ -1,0 +1,71 @@
+"""The demo: a sandbox organisation served locally and a `demo` client wired to it.
+
+`pulse-console --demo` (what `make run` does) starts the Jira and GitHub simulators on a
+free 127.0.0.1 port in a background thread and points the demo client's two integrations
+at them, so the console has real APIs to sync from with no accounts. The demo's tokens are
+the sandbox's public ones and go to the database-backed secret store (never the user's OS
+keyring).
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from pathlib import Path
+
+from connectors.sandbox import serve
+from connectors.sandbox.credentials import DEMO_GITHUB_TOKEN, DEMO_JIRA
+from connectors.sandbox.server import SandboxServer
+from storage.db import Database
+from storage.integrations import save_integration, secret_name
+from storage.secrets import open_secret_store
+from storage.tenancy import ensure_client
+
+DEMO_CLIENT = "demo"
+JIRA_NAME = "sandbox-jira"
+GITHUB_NAME = "sandbox-github"
+
+
+@dataclass
+class Demo:
+    server: SandboxServer
+    client: str
+    client_id: int
+    integration_ids: dict[str, int]
+
+    def stop(self) -> None:
+        self.server.stop()
+
+
+def start_demo(database: Database, data_dir: Path, *, seed: int = 7, size: str = "small") -> Demo:
+    args = argparse.Namespace(seed=seed, size=size, host="127.0.0.1", port=0, scenario=None)
+    server, org, _ = serve.build(args)
+    server.start()
+    urls = server.base_urls
+    orgs = sorted({client.github_org for client in org.clients})
+    with database.session() as session:
+        client_id = ensure_client(session, DEMO_CLIENT, "Demo (sandbox)")
+        ids = {
+            JIRA_NAME: save_integration(
+                session,
+                client_id=client_id,
+                client=DEMO_CLIENT,
+                name=JIRA_NAME,
+                type="jira",
+                base_url=urls["jira"],
+                config={"email": DEMO_JIRA.email},
+            ),
+            GITHUB_NAME: save_integration(
+                session,
+                client_id=client_id,
+                client=DEMO_CLIENT,
+                name=GITHUB_NAME,
+                type="github",
+                base_url=urls["github"],
+                config={"organizations": orgs},
+            ),
+        }
+    secrets = open_secret_store(database.engine, data_dir, allow_keyring=False)
+    secrets.set(secret_name(DEMO_CLIENT, JIRA_NAME), DEMO_JIRA.api_token)
+    secrets.set(secret_name(DEMO_CLIENT, GITHUB_NAME), DEMO_GITHUB_TOKEN)
+    return Demo(server=server, client=DEMO_CLIENT, client_id=client_id, integration_ids=ids)

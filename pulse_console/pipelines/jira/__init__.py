@@ -1,0 +1,1 @@
+"""The pieces of the Jira sync pipeline: options, checkpoint state, transform, load."""

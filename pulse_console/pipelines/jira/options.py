@@ -1,0 +1,77 @@
+"""What a Jira integration's `config` (jsonb) may say, with defaults."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pulse_console.pipelines.base import IntegrationRef
+
+
+class JiraConfigError(ValueError):
+    """The integration's configuration cannot be used; the message says what to fix."""
+
+
+@dataclass(frozen=True)
+class JiraSyncOptions:
+    """Tunables of one Jira integration (all optional except ``email`` on Cloud).
+
+    ``projects``: project keys to sync (empty: every visible project).
+    ``overlap_minutes``: how far before the committed watermark an incremental run looks
+    again (JQL has minute resolution and Jira's clock is not ours).
+    ``metadata_refresh_minutes``: incremental runs reuse projects/statuses/fields fetched
+    less than this long ago (a full run always refreshes them).
+    ``reconcile``: walk every issue id after each run to deactivate deleted, moved-out or
+    no longer visible issues and to fetch any the table lacks (id-only pages: cheap).
+    """
+
+    email: str | None = None
+    deployment: str = "cloud"
+    projects: tuple[str, ...] = ()
+    page_size: int = 100
+    overlap_minutes: int = 5
+    fields: tuple[str, ...] = ("*navigable",)
+    dev_status: bool = True
+    dev_status_applications: tuple[str, ...] = ("GitHub",)
+    metadata_refresh_minutes: int = 60
+    reconcile: bool = True
+    reconcile_page_size: int = 5000
+
+    @classmethod
+    def from_integration(cls, ref: IntegrationRef) -> JiraSyncOptions:
+        config: dict[str, Any] = dict(ref.config or {})
+        known = set(cls.__dataclass_fields__)
+        unknown = sorted(set(config) - known)
+        if unknown:
+            # Tolerated (other tools may store notes there) but never silently used.
+            config = {k: v for k, v in config.items() if k in known}
+        try:
+            options = cls(
+                email=config.get("email"),
+                deployment=str(config.get("deployment", "cloud")),
+                projects=tuple(str(p).upper() for p in config.get("projects") or ()),
+                page_size=int(config.get("page_size", 100)),
+                overlap_minutes=int(config.get("overlap_minutes", 5)),
+                fields=tuple(config.get("fields") or ("*navigable",)),
+                dev_status=bool(config.get("dev_status", True)),
+                dev_status_applications=tuple(config.get("dev_status_applications") or ("GitHub",)),
+                metadata_refresh_minutes=int(config.get("metadata_refresh_minutes", 60)),
+                reconcile=bool(config.get("reconcile", True)),
+                reconcile_page_size=int(config.get("reconcile_page_size", 5000)),
+            )
+        except (TypeError, ValueError) as exc:
+            raise JiraConfigError(
+                f"integration {ref.name!r}: invalid Jira settings: {exc}"
+            ) from None
+        if options.deployment not in ("cloud", "data_center"):
+            raise JiraConfigError(
+                f"integration {ref.name!r}: deployment must be 'cloud' or 'data_center'"
+            )
+        if options.deployment == "cloud" and not options.email:
+            raise JiraConfigError(
+                f"integration {ref.name!r}: Jira Cloud needs the account e-mail in its config; "
+                "add it again with `pulse-console integration add jira --email …`"
+            )
+        if not 1 <= options.page_size <= 100:
+            raise JiraConfigError(f"integration {ref.name!r}: page_size must be between 1 and 100")
+        return options

@@ -1,0 +1,548 @@
+"""The Jira sync job: complete, incremental, crash-safe extraction of Jira into PostgreSQL.
+
+One run:
+
+1. **discovering** — who we are (JQL time zone), projects (all, or the configured ones),
+   statuses, issue types, fields (custom field names) and users; loaded in one transaction.
+   Incremental runs reuse metadata younger than ``metadata_refresh_minutes``.
+2. **issues** — a bounded JQL ordered ``updated ASC, id ASC``: everything on the first run
+   (or ``--full``, or when the project set changed), else issues updated since the committed
+   watermark minus an overlap. Page by page: complete changelogs (≤1 bulk call per page),
+   dev-status links per changed issue, then one transaction with the page's work items,
+   transitions, links, quarantined payloads and the checkpoint (watermark + next page
+   token). A crash at any instant resumes from the last committed page with the same JQL.
+   Issues whose stored ``updated`` is unchanged are not fetched again on incremental runs.
+3. **reconciling** — every issue id the JQL still matches (id-only pages of up to 5,000);
+   stored items missing from it are marked ``active = false`` (deleted, moved to an unsynced
+   project, no longer visible), and ids the table lacks or holds inactive are fetched again.
+
+Rate limits surface as ``RateLimited`` (the engine parks the job), cancellation is honoured
+between pages (and before every request by the HTTP stack), and a payload that does not
+validate is quarantined with its raw JSON while the sync goes on.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, ClassVar, TypeVar
+
+import httpx
+from sqlalchemy import Connection
+
+from connectors.errors import AuthError, BadPayload, Cancelled, NotFound, RequestRejected
+from connectors.http import HttpEvent, RateLimitWait, Secret
+from connectors.jira import JiraClient, SearchPage, project_clause, sync_jql
+from connectors.jira.models import DevStatusDetail, Issue
+from connectors.jira.validation import Rejected
+from pulse_console.pipelines.base import Progress, RunContext, RunResult
+from pulse_console.pipelines.jira import load, transform
+from pulse_console.pipelines.jira.load import BadResponse, IssuePage, PageCounts
+from pulse_console.pipelines.jira.options import JiraSyncOptions
+from pulse_console.pipelines.jira.state import SCOPE, Metadata, RunState, SyncState
+from pulse_console.pipelines.jira.transform import Tenant
+from storage.checkpoints import load_checkpoint, save_checkpoint
+from storage.integrations import secret_name as integration_secret_name
+
+T = TypeVar("T")
+
+PAYLOAD_ATTEMPTS = 3
+"""A response that is not valid JSON is quarantined and asked for again this many times."""
+
+RECONCILE_FETCH_CHUNK = 100
+
+
+class JiraSyncError(Exception):
+    """The run cannot go on; ``title``/``message`` are shown to the operator."""
+
+    def __init__(self, message: str, *, title: str = "Jira sync failed") -> None:
+        super().__init__(message)
+        self.title = title
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"{self.title}: {self.message}"
+
+
+class JiraSync:
+    """The ``jira_sync`` pipeline (see the module docstring).
+
+    The engine calls ``JiraSync().run(ctx)``; every constructor argument is optional:
+    ``full`` forces a full sync, ``transport`` routes HTTP through a given httpx transport
+    (the sandbox in tests and benchmarks), ``http_options`` passes retry/rate-limit/budget
+    policies, a clock or a timeout to the Jira client.
+    """
+
+    job_name: ClassVar[str] = "jira_sync"
+
+    def __init__(
+        self,
+        *,
+        full: bool = False,
+        transport: httpx.BaseTransport | None = None,
+        http_options: dict[str, Any] | None = None,
+    ) -> None:
+        self.full = full
+        self.transport = transport
+        self.http_options = dict(http_options or {})
+
+    def run(self, ctx: RunContext) -> RunResult:
+        options = JiraSyncOptions.from_integration(ctx.integration)
+        with self._client(ctx, options) as client:
+            return _Run(ctx, options, client, force_full=self.full).execute()
+
+    def _client(self, ctx: RunContext, options: JiraSyncOptions) -> JiraClient:
+        secret_name = integration_secret_name(ctx.client, ctx.integration.name)
+        token = ctx.secret(secret_name)
+        if not token:
+            raise JiraSyncError(
+                f"No API token is stored for integration {ctx.integration.name!r} "
+                f"(secret {secret_name!r}). Store it with `pulse-console integration add jira "
+                "… --token-stdin`, then run the sync again.",
+                title="Jira token missing",
+            )
+        http: dict[str, Any] = {**self.http_options, "cancel": ctx.cancel}
+        if self.transport is not None:
+            http["transport"] = self.transport
+        base_url = ctx.integration.base_url
+        if options.deployment == "data_center":
+            return JiraClient.data_center(base_url, Secret(token), **http)
+        return JiraClient.cloud(base_url, options.email or "", Secret(token), **http)
+
+
+@dataclass
+class _Totals:
+    counts: PageCounts = field(default_factory=PageCounts)
+    pages: int = 0
+    reactivated: int = 0
+    metadata: dict[str, int] = field(default_factory=dict)
+
+
+class _Run:
+    """One execution: holds the client, the checkpoint and the running totals."""
+
+    def __init__(
+        self, ctx: RunContext, options: JiraSyncOptions, client: JiraClient, *, force_full: bool
+    ) -> None:
+        self.ctx = ctx
+        self.options = options
+        self.client = client
+        self.force_full = force_full
+        self.tenant = Tenant(ctx.client_id, ctx.integration.id)
+        self.totals = _Totals()
+        self.started = time.monotonic()
+        self.phase = "discovering"
+        self.total: int | None = None
+        client.http.observer = self._on_http_event
+
+    # -- the run -------------------------------------------------------------------------
+
+    def execute(self) -> RunResult:
+        state = self._read_state()
+        meta = self._metadata(state)
+        keys = meta.project_keys
+        if not keys:
+            raise JiraSyncError(
+                "No Jira projects to sync: the account sees none, or none of the configured "
+                f"projects ({', '.join(self.options.projects) or 'all'}) exist.",
+                title="No projects",
+            )
+        run = self._plan(state, meta)
+        mode = run.mode
+        self._sync_issues(state, run, meta)
+        if self.options.reconcile:
+            self._reconcile(state, meta)
+        with self.ctx.database.engine.begin() as conn:
+            quality = load.quality_summary(conn, self.tenant)
+        return self._result(state, mode, quality)
+
+    def _read_state(self) -> SyncState:
+        with self.ctx.database.engine.connect() as conn:
+            data = load_checkpoint(conn, *self._scope())
+        return SyncState.from_json(data)
+
+    def _scope(self) -> tuple[int, int, str]:
+        return self.tenant.client_id, self.tenant.integration_id, SCOPE
+
+    def _save(self, conn: Connection, state: SyncState) -> None:
+        save_checkpoint(conn, *self._scope(), state.to_json())
+
+    # -- metadata ------------------------------------------------------------------------
+
+    def _metadata(self, state: SyncState) -> Metadata:
+        meta = state.metadata
+        fresh = (
+            meta is not None
+            and meta.fetched_at is not None
+            and not self.force_full
+            and state.watermark is not None
+            and self.ctx.clock() - meta.fetched_at
+            < timedelta(minutes=self.options.metadata_refresh_minutes)
+        )
+        if fresh and meta is not None:
+            return meta
+        self._report("discovering", message="projects, statuses, fields and users")
+        me = self._payload(self.client.myself)
+        projects = self._payload(lambda: list(self.client.iter_projects()))
+        wanted = set(self.options.projects)
+        if wanted:
+            missing = wanted - {p.key for p in projects}
+            if missing:
+                self.ctx.log.warning(
+                    "configured Jira projects not found or not visible: %s",
+                    ", ".join(sorted(missing)),
+                )
+            projects = [p for p in projects if p.key in wanted]
+        statuses = self._payload(self.client.statuses)
+        issue_types = self._payload(self.client.issue_types)
+        fields = self._payload(self.client.fields)
+        try:
+            users = self._payload(lambda: list(self.client.iter_users()))
+        except AuthError as exc:
+            # Browse-users permission is optional: people still arrive with their issues.
+            self.ctx.log.warning("cannot list Jira users (%s); continuing without", exc.message)
+            users = []
+        t = self.tenant
+        user_rows = [r for r in (transform.user_row(t, u) for u in users) if r is not None]
+        meta = Metadata(
+            fetched_at=self.ctx.clock(),
+            time_zone=me.time_zone or "UTC",
+            project_keys=sorted(p.key for p in projects),
+            field_names=transform.custom_field_names(fields),
+        )
+        with self.ctx.database.engine.begin() as conn:
+            self.totals.metadata = load.load_metadata(
+                conn,
+                t,
+                projects=[transform.project_row(t, p) for p in projects],
+                statuses=[transform.status_row(t, s) for s in statuses],
+                issue_types=[transform.issue_type_row(t, i) for i in issue_types],
+                fields=[transform.field_row(t, f) for f in fields],
+                users=user_rows,
+            )
+            state.metadata = meta
+            self._save(conn, state)
+        return meta
+
+    # -- issues --------------------------------------------------------------------------
+
+    def _plan(self, state: SyncState, meta: Metadata) -> RunState:
+        """Resume the interrupted run, or start a full or incremental one."""
+        keys = meta.project_keys
+        resumable = state.run is not None and not self.force_full
+        if resumable and state.run is not None and state.synced_projects == keys:
+            self.ctx.log.info(
+                "resuming the interrupted %s Jira sync after page %d",
+                state.run.mode,
+                state.run.pages,
+            )
+            return state.run
+        full = self.force_full or state.watermark is None or state.synced_projects != keys
+        if full:
+            return RunState(mode="full", jql=sync_jql(keys), started_at=self.ctx.clock())
+        assert state.watermark is not None
+        since = state.watermark - timedelta(minutes=self.options.overlap_minutes)
+        jql = sync_jql(keys, since=since, tz=meta.time_zone)
+        return RunState(mode="incremental", jql=jql, started_at=self.ctx.clock())
+
+    def _sync_issues(self, state: SyncState, run: RunState, meta: Metadata) -> None:
+        full = run.mode == "full"
+        if full and run.pages == 0:
+            # A new full run starts from nothing: forget a watermark of another project set.
+            state.watermark = None
+        state.run = run
+        state.synced_projects = meta.project_keys
+        self.total = self._payload(lambda: self.client.approximate_count(run.jql))
+        self._report("issues", message=f"{run.mode} sync")
+        restarted = False
+        while True:
+            self._check_cancel()
+            token = run.page_token
+            try:
+                page = self._search(run.jql, token)
+            except RequestRejected as exc:
+                if token is None or exc.status != 400 or restarted:
+                    raise
+                # A saved page token can expire; the watermark is still exact (pages are
+                # committed oldest first), so continue from it with a fresh query.
+                restarted = True
+                self.ctx.log.warning(
+                    "Jira refused the saved page token (%s); continuing from the watermark",
+                    exc.message,
+                )
+                since = state.watermark
+                if since is not None:
+                    since -= timedelta(minutes=self.options.overlap_minutes)
+                run.jql = sync_jql(meta.project_keys, since=since, tz=meta.time_zone)
+                run.page_token = None
+                continue
+            prepared, rejected = self._prepare(page.issues, skip_unchanged=not full)
+            rejected = [*page.rejected, *rejected]
+            run.page_token = None if page.is_last else page.next_page_token
+            run.pages += 1
+            newest = max((i.fields.updated for i in page.issues if i.fields.updated), default=None)
+            if newest is not None and (state.watermark is None or newest > state.watermark):
+                state.watermark = newest
+            if page.is_last:
+                state.run = None
+                if full:
+                    state.last_full_at = self.ctx.clock()
+            self._commit_page(state, prepared, rejected, meta)
+            self.totals.pages += 1
+            self._report("loading")
+            if page.is_last:
+                return
+
+    def _prepare(
+        self, issues: list[Issue], *, skip_unchanged: bool
+    ) -> tuple[IssuePage, list[Rejected | BadResponse]]:
+        """Changelogs and dev-status for the issues that need loading."""
+        if skip_unchanged and issues:
+            with self.ctx.database.engine.connect() as conn:
+                stored = load.stored_versions(conn, self.tenant, [i.id for i in issues])
+            changed = [
+                i
+                for i in issues
+                if stored.get(i.id) != (i.fields.updated, i.key, True) or i.fields.updated is None
+            ]
+        else:
+            changed = list(issues)
+        skipped = len(issues) - len(changed)
+        if not changed:
+            return IssuePage(issues=[], histories={}, skipped=skipped), []
+        self._report("changelogs")
+        batch = self._payload(lambda: self.client.complete_changelogs(changed), what="changelogs")
+        rejected: list[Rejected | BadResponse] = list(batch.rejected)
+        dev: dict[str, DevStatusDetail] = {}
+        if self.options.dev_status:
+            self._report("dev-status")
+            for issue in changed:
+                detail = self._dev_status(issue)
+                if detail is not None:
+                    dev[issue.id] = detail
+        page = IssuePage(issues=changed, histories=batch.histories, dev_status=dev, skipped=skipped)
+        return page, rejected
+
+    def _dev_status(self, issue: Issue) -> DevStatusDetail | None:
+        """All linked pull requests of one issue, across the configured tools.
+
+        None keeps the links stored before: the issue vanished meanwhile (reconciliation
+        deactivates it), or its panel stayed unreadable (quarantined).
+        """
+        merged: DevStatusDetail | None = None
+        for application in self.options.dev_status_applications:
+            self._check_cancel()
+            call = functools.partial(
+                self.client.dev_status_detail, issue.id, application, "pullrequest"
+            )
+            try:
+                detail = self._retrying(call, what="dev-status", external_id=issue.id)
+            except (NotFound, BadPayload):
+                return None
+            if merged is None:
+                merged = detail
+            else:
+                merged.detail.extend(detail.detail)
+        return merged
+
+    def _commit_page(
+        self,
+        state: SyncState,
+        page: IssuePage,
+        rejected: Sequence[Rejected | BadResponse],
+        meta: Metadata,
+    ) -> None:
+        with self.ctx.database.engine.begin() as conn:
+            counts = load.load_page(conn, self.tenant, page, meta.field_names)
+            counts.quarantined = load.quarantine(conn, self.tenant, self._run_id, rejected)
+            self._save(conn, state)
+        if rejected:
+            self.ctx.log.warning(
+                "quarantined %d Jira payload(s) that did not validate: %s",
+                len(rejected),
+                rejected[0].error.splitlines()[0][:200],
+            )
+        self.totals.counts.add(counts)
+
+    # -- reconciliation ------------------------------------------------------------------
+
+    def _reconcile(self, state: SyncState, meta: Metadata) -> None:
+        self._report("reconciling", message="comparing issue ids with the source")
+        jql = f"{project_clause(meta.project_keys)} ORDER BY id ASC"
+        ids: list[str] = []
+        for page in self._id_pages(jql):
+            ids.extend(i.id for i in page.issues)
+            ids.extend(
+                r.raw["id"] for r in page.rejected if isinstance(r.raw, dict) and "id" in r.raw
+            )
+        with self.ctx.database.engine.begin() as conn:
+            deactivated, missing = load.reconcile(conn, self.tenant, ids)
+            state.last_reconciled_at = self.ctx.clock()
+            self._save(conn, state)
+        self.totals.counts.deactivated += deactivated
+        if missing:
+            self.ctx.log.info("fetching %d Jira issue(s) the table lacks", len(missing))
+        for start in range(0, len(missing), RECONCILE_FETCH_CHUNK):
+            self._check_cancel()
+            chunk = missing[start : start + RECONCILE_FETCH_CHUNK]
+            id_list = ", ".join(chunk)
+            jql = f"{project_clause(meta.project_keys)} AND id in ({id_list}) ORDER BY id ASC"
+            token: str | None = None
+            while True:
+                try:
+                    page = self._search(jql, token)
+                except RequestRejected as exc:
+                    # JQL refuses ids deleted since the walk; the next run compares again.
+                    self.ctx.log.warning("skipped refetching %d issue(s): %s", len(chunk), exc)
+                    break
+                prepared, rejected = self._prepare(page.issues, skip_unchanged=False)
+                self._commit_page(state, prepared, [*page.rejected, *rejected], meta)
+                self.totals.reactivated += len(prepared.issues)
+                if page.is_last or page.next_page_token is None:
+                    break
+                token = page.next_page_token
+
+    def _id_pages(self, jql: str) -> Iterator[SearchPage]:
+        token: str | None = None
+        while True:
+            self._check_cancel()
+            page = self._search(jql, token, ids_only=True)
+            yield page
+            if page.is_last or page.next_page_token is None:
+                return
+            token = page.next_page_token
+
+    # -- plumbing ------------------------------------------------------------------------
+
+    def _search(self, jql: str, token: str | None, *, ids_only: bool = False) -> SearchPage:
+        if ids_only:
+            call = functools.partial(
+                self.client.search_page,
+                jql,
+                fields=["key"],
+                next_page_token=token,
+                max_results=self.options.reconcile_page_size,
+            )
+        else:
+            call = functools.partial(
+                self.client.search_page,
+                jql,
+                fields=self.options.fields,
+                expand=["changelog"],
+                next_page_token=token,
+                max_results=self.options.page_size,
+            )
+        return self._payload(call, what="search page")
+
+    @property
+    def _run_id(self) -> int | None:
+        return self.ctx.run_id or None
+
+    def _payload(self, call: Callable[[], T], *, what: str = "response") -> T:
+        """Run ``call``; an unreadable body is quarantined and asked for again, then fails."""
+        try:
+            return self._retrying(call, what=what)
+        except BadPayload as exc:
+            raise JiraSyncError(
+                f"Jira kept sending an unreadable {what} ({exc.message}). The payloads are in "
+                "quarantine and the checkpoint is intact: run the sync again later to resume.",
+                title="Unreadable Jira response",
+            ) from None
+
+    def _retrying(self, call: Callable[[], T], *, what: str, external_id: str | None = None) -> T:
+        """Up to ``PAYLOAD_ATTEMPTS`` tries; every unreadable body is quarantined."""
+        for attempt in range(1, PAYLOAD_ATTEMPTS + 1):
+            try:
+                return call()
+            except BadPayload as exc:
+                with self.ctx.database.engine.begin() as conn:
+                    load.quarantine(
+                        conn,
+                        self.tenant,
+                        self._run_id,
+                        [_rejected_payload(what, exc, external_id)],
+                    )
+                self.totals.counts.quarantined += 1
+                self.ctx.log.warning(
+                    "Jira sent an unreadable %s (attempt %d of %d); kept it in quarantine",
+                    what,
+                    attempt,
+                    PAYLOAD_ATTEMPTS,
+                )
+                if attempt == PAYLOAD_ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _check_cancel(self) -> None:
+        if self.ctx.cancel.cancelled:
+            raise Cancelled(
+                "Stopped between Jira pages, as requested. Every committed page is kept and "
+                "the next run resumes after it."
+            )
+
+    def _on_http_event(self, event: HttpEvent) -> None:
+        if isinstance(event, RateLimitWait):
+            self._report(
+                self.phase,
+                message=f"rate limited by Jira: waiting {event.seconds:.0f} s",
+                rate_limit_until=event.reset_at,
+            )
+
+    def _report(
+        self, phase: str, *, message: str = "", rate_limit_until: datetime | None = None
+    ) -> None:
+        self.phase = phase
+        done = self.totals.counts.issues
+        elapsed = max(time.monotonic() - self.started, 1e-6)
+        rate = f"{done / elapsed:.0f} issues/s"
+        text = f"{message} · {rate}" if message else rate
+        try:
+            self.ctx.report(
+                Progress(
+                    phase=phase,
+                    done=done,
+                    total=self.total,
+                    api_calls=self.client.counters().requests,
+                    message=text,
+                    rate_limit_until=rate_limit_until,
+                )
+            )
+        except Exception:  # a progress display bug must never break the sync
+            self.ctx.log.exception("progress callback failed")
+
+    def _result(self, state: SyncState, mode: str, quality: dict[str, int]) -> RunResult:
+        counters = self.client.counters()
+        c = self.totals.counts
+        stats: dict[str, Any] = {
+            "mode": mode,
+            "pages": self.totals.pages,
+            **c.as_dict(),
+            "refetched": self.totals.reactivated,
+            "metadata": self.totals.metadata,
+            "seconds": round(time.monotonic() - self.started, 3),
+            "bytes_received": counters.bytes_received,
+            "rate_limit_seconds": round(counters.rate_limit_seconds, 1),
+            "quality": quality,
+        }
+        self._report("done", message=f"{mode} sync finished")
+        return RunResult(
+            records=c.inserted + c.updated + c.transitions + c.links + c.deactivated,
+            api_calls=counters.requests,
+            retries=counters.retries,
+            rate_limit_waits=counters.rate_limit_waits,
+            checkpoint=state.to_json(),
+            stats=stats,
+        )
+
+
+def _rejected_payload(what: str, exc: BadPayload, external_id: str | None) -> BadResponse:
+    error = exc.message + (" (truncated)" if exc.truncated else "")
+    return BadResponse(
+        kind=what, raw_text=exc.raw, error=error, source=exc.url, external_id=external_id
+    )
+
+
+__all__: Sequence[str] = ["JiraSync", "JiraSyncError"]

@@ -1,0 +1,41 @@
+"""Child process for the SIGKILL trials: sync the tiny org, killing itself after N requests.
+
+``python -m tests.pipelines.crash_child URL SCHEMA SEED KILL_AFTER`` (KILL_AFTER 0: never).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+
+import httpx
+
+from connectors.sandbox.credentials import DEMO_JIRA
+from connectors.sandbox.org import Org
+from storage.db import Database, make_engine
+from storage.integrations import secret_name as integration_secret_name
+from tests.pipelines.harness import CLIENT, INTEGRATION, MemorySecrets, Sandbox, context
+
+PAGE_SIZE = 10
+
+
+def main(argv: list[str]) -> int:
+    url, schema, seed, kill_after = argv[0], argv[1], int(argv[2]), int(argv[3])
+    database = Database(engine=make_engine(url, schema=schema, pool_size=1), embedded=False)
+    secrets = MemorySecrets()
+    secrets.set(integration_secret_name(CLIENT, INTEGRATION), DEMO_JIRA.api_token)
+    sandbox = Sandbox(Org(seed, "tiny"))
+
+    def maybe_die(request: httpx.Request) -> None:
+        if kill_after and len(sandbox.requests) >= kill_after:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    sandbox.before_request = maybe_die
+    result = sandbox.pipeline().run(context(database, secrets))
+    print(result.stats["mode"], result.api_calls, flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
