@@ -219,6 +219,38 @@ class AuditLog(Base):
     details: Mapped[Json] = mapped_column(server_default=text("'{}'::jsonb"))
 
 
+class ControlCommand(Base):
+    """An operator's control for the orchestrator that drives a client (attached mode).
+
+    At most one command per (client, job) is pending at a time (a partial unique index), so
+    a second request while one is pending is answered "already pending", never queued twice.
+    `job` is NULL for orchestrator-wide commands.
+    """
+
+    __tablename__ = "control_commands"
+    __table_args__ = (
+        Index(
+            "uq_control_commands_pending",
+            "client_id",
+            text("coalesce(job, '')"),
+            unique=True,
+            postgresql_where=text("status = 'pending'"),
+        ),
+        Index(None, "client_id", "status", "id"),
+    )
+    id: Mapped[int] = _pk()
+    client_id: Mapped[int] = _client_fk()
+    job: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    args: Mapped[Json] = mapped_column(server_default=text("'{}'::jsonb"))
+    requested_by: Mapped[str]
+    status: Mapped[str] = mapped_column(String(16), server_default=text("'pending'"))
+    ok: Mapped[bool | None]
+    result: Mapped[str | None]
+    created_at: Mapped[datetime] = _created()
+    handled_at: Mapped[datetime | None]
+
+
 class Secret(Base):
     """Fernet-encrypted secrets, used when no real OS keyring is available."""
 

@@ -7,6 +7,8 @@ from typing import Any
 
 from textual.message import Message
 
+from pulse_console.engine.events import Event
+from pulse_console.engine.events import JobProgress as EngineJobProgress
 from pulse_console.services.flow_mappings import FlowMappings
 from pulse_console.services.health import HealthCheck
 from pulse_console.services.integrations import IntegrationView
@@ -141,3 +143,22 @@ class Done(Message):
     text: str
     refresh: bool = True
     payload: Any = None
+
+
+@dataclass
+class EngineEvent(Message):
+    """An engine event (engine/events.py) delivered to the console.
+
+    Wrap a service subscription with `lambda e: app.post_message(EngineEvent(e))`; progress
+    events of the same run replace each other in the queue.
+    """
+
+    event: Event
+
+    def can_replace(self, message: Message) -> bool:
+        return (
+            isinstance(message, EngineEvent)
+            and isinstance(self.event, EngineJobProgress)
+            and isinstance(message.event, EngineJobProgress)
+            and message.event.run_id == self.event.run_id
+        )

@@ -1,0 +1,199 @@
+"""`pulse-console worker`, `jobs …` and `orchestrator …`: the scriptable controls.
+
+They work the same whether a worker drives the client (the command is sent through the
+control table and its answer awaited: attached mode) or nobody does (this command takes the
+client's lock and acts alone: embedded mode — a started job then runs to its end before the
+command returns). Exit codes: 0 done, 2 refused (the reason on stderr), 1 failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import TYPE_CHECKING, Any
+
+from pulse_console.engine.controls import ControlResult
+
+if TYPE_CHECKING:
+    from pulse_console.config import Settings
+    from pulse_console.engine.service import EngineStatus
+
+JOB_ACTIONS = ["list", "start", "stop", "pause", "resume", "set-active"]
+ORCHESTRATOR_ACTIONS = ["status", "start", "pause", "resume", "set"]
+
+
+def register(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    worker = sub.add_parser(
+        "worker",
+        parents=[common],
+        help="run the orchestrator headless (JSON-lines logs on stdout)",
+        description="Drive the client's jobs with no UI. Waits as a standby while another "
+        "process drives the client; SIGTERM stops the running job at a batch boundary and "
+        "exits 0.",
+    )
+    worker.add_argument("--name", help="worker name shown to consoles (default host:pid)")
+    worker.add_argument(
+        "--poll-seconds",
+        type=float,
+        default=1.0,
+        help="how often a standby tries to take over (default 1)",
+    )
+    worker.set_defaults(handler=run_worker_command)
+
+    jobs = sub.add_parser(
+        "jobs",
+        parents=[common],
+        help="list the client's jobs, or start/stop/pause/resume/set-active one",
+        description="Job controls; they go to the worker that drives the client when there "
+        "is one. Exit codes: 0 done, 2 refused (reason on stderr), 1 failed.",
+    )
+    jobs.add_argument("action", nargs="?", default="list", choices=JOB_ACTIONS)
+    jobs.add_argument("job", nargs="?", help="job name, e.g. jira_sync")
+    jobs.add_argument("--json", action="store_true", help="machine-readable output")
+    jobs.add_argument(
+        "--timeout", type=float, default=10.0, help="seconds to wait for a worker's answer"
+    )
+    jobs.set_defaults(handler=run_jobs_command)
+
+    orch = sub.add_parser(
+        "orchestrator",
+        parents=[common],
+        help="orchestrator status, start (the chain now), pause, resume, set KEY VALUE",
+        description="Orchestrator controls and run-time settings ("
+        "orchestrator.interval_minutes, retry.enabled, retry.interval_minutes, "
+        "retry.max_attempts). Exit codes: 0 done, 2 refused, 1 failed.",
+    )
+    orch.add_argument("action", nargs="?", default="status", choices=ORCHESTRATOR_ACTIONS)
+    orch.add_argument("key", nargs="?", help="setting key (for `set`)")
+    orch.add_argument("value", nargs="?", help="setting value as JSON (for `set`)")
+    orch.add_argument("--json", action="store_true", help="machine-readable output")
+    orch.add_argument(
+        "--timeout", type=float, default=10.0, help="seconds to wait for a worker's answer"
+    )
+    orch.set_defaults(handler=run_orchestrator_command)
+
+
+def run_worker_command(args: argparse.Namespace, settings: Settings) -> int:
+    from pulse_console.cli import _open
+    from pulse_console.engine.worker import configure_json_logging, run_worker
+    from pulse_console.pipelines.registry import default_registry
+    from storage import migrate
+
+    configure_json_logging(settings.logging.level)
+    database = _open(settings)
+    try:
+        if not database.embedded:
+            migrate.require_current(database.engine)
+        return run_worker(
+            database,
+            settings,
+            default_registry(),
+            name=args.name,
+            poll_seconds=args.poll_seconds,
+            secret=_secret_lookup(database, settings),
+        )
+    finally:
+        database.dispose()
+
+
+def _secret_lookup(database: Any, settings: Settings) -> Any:
+    from storage.secrets import open_secret_store
+
+    try:
+        return open_secret_store(database.engine, settings.data_dir).get
+    except Exception:
+        return None
+
+
+def _print_status(status: EngineStatus, as_json: bool, *, jobs_only: bool) -> None:
+    if as_json:
+        data = status.as_json()
+        print(json.dumps(data["jobs"] if jobs_only else data, indent=2))
+        return
+    driver = status.leader or "nobody (no worker running)"
+    print(f"client {status.client} · driven by {driver}")
+    if not jobs_only:
+        print(f"orchestrator: {'PAUSED' if status.orchestrator_paused else 'running'}")
+        for key, value in sorted(status.settings.items()):
+            print(f"  {key} = {json.dumps(value)}")
+    if not status.jobs:
+        print("no jobs yet: add an integration; its sync job appears here")
+    for job in status.jobs:
+        when = job.next_run_at.strftime("%Y-%m-%d %H:%M UTC") if job.next_run_at else "—"
+        print(f"  {job.name:<20} {job.status:<9} next {when:<21} {job.reason or ''}")
+
+
+def _report(result: ControlResult, as_json: bool, mode: str) -> int:
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "ok": result.ok,
+                    "refused": result.refused,
+                    "message": result.message,
+                    "mode": mode,
+                }
+            )
+        )
+    if result.ok:
+        if not as_json:
+            print(result.message)
+    else:
+        word = "refused" if result.refused else "failed"
+        print(f"pulse-console: {word}: {result.message}", file=sys.stderr)
+    return result.exit_code
+
+
+def _with_service(
+    args: argparse.Namespace, settings: Settings, call: Any, read_only: bool = False
+) -> int:
+    from pulse_console.cli import _open
+    from pulse_console.engine.service import AttachedService, connect
+    from pulse_console.pipelines.registry import default_registry
+
+    database = _open(settings)
+    try:
+        if read_only:
+            service: Any = AttachedService(database, settings)
+            status = service.status()
+            _print_status(status, args.json, jobs_only=args.command_name == "jobs")
+            return 0
+        service = connect(database, settings, default_registry(), timeout=args.timeout)
+        try:
+            result: ControlResult = call(service)
+            return _report(result, args.json, service.mode)
+        finally:
+            service.close()
+    finally:
+        database.dispose()
+
+
+def run_jobs_command(args: argparse.Namespace, settings: Settings) -> int:
+    args.command_name = "jobs"
+    if args.action == "list":
+        return _with_service(args, settings, None, read_only=True)
+    if not args.job:
+        print(f"pulse-console: refused: `jobs {args.action}` needs a JOB name", file=sys.stderr)
+        return 2
+    method = args.action.replace("-", "_")
+    return _with_service(args, settings, lambda service: getattr(service, method)(args.job))
+
+
+def run_orchestrator_command(args: argparse.Namespace, settings: Settings) -> int:
+    args.command_name = "orchestrator"
+    if args.action == "status":
+        return _with_service(args, settings, None, read_only=True)
+    if args.action == "set":
+        if not args.key or args.value is None:
+            print("pulse-console: refused: usage: orchestrator set KEY VALUE", file=sys.stderr)
+            return 2
+        try:
+            value = json.loads(args.value)
+        except json.JSONDecodeError:
+            value = args.value
+        return _with_service(args, settings, lambda s: s.set_setting(args.key, value))
+    method = f"orchestrator_{args.action}"
+    return _with_service(args, settings, lambda service: getattr(service, method)())

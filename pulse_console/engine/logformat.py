@@ -1,0 +1,38 @@
+"""JSON-lines log formatting (worker stdout and job log files): one object per line."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
+
+
+def structured_extra(record: logging.LogRecord) -> dict[str, Any]:
+    """The caller's `extra=` fields of a record, made JSON-safe."""
+    extra: dict[str, Any] = {}
+    for key, value in vars(record).items():
+        if key in _STANDARD or key.startswith("_") or key in {"job", "run_id", "client"}:
+            continue
+        extra[key] = value if isinstance(value, (str, int, float, bool, type(None))) else str(value)
+    return extra
+
+
+class JsonLinesFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        data: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for key in ("client", "job", "run_id"):
+            value = getattr(record, key, None)
+            if value is not None:
+                data[key] = value
+        data.update(structured_extra(record))
+        if record.exc_info:
+            data["exc"] = self.formatException(record.exc_info)
+        return json.dumps(data, default=str)

@@ -1,0 +1,128 @@
+"""Orchestrator settings that operators change at run time, stored in `settings` and audited.
+
+Effective value of a key, strongest first: the client's row in `settings`, the global row
+(client_id NULL), then the process configuration (config.toml / PULSE_* environment). Every
+change writes the new value and an `audit_log` row in one transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from pulse_console.config import Settings
+from storage.models import AuditLog, Setting
+
+# key → (type, lower bound, upper bound) — the same limits as pulse_console.config
+_INT_LIMITS = {
+    "orchestrator.interval_minutes": (1, 7 * 24 * 60),
+    "retry.interval_minutes": (1, 24 * 60),
+    "retry.max_attempts": (0, 100),
+}
+_BOOLS = {"orchestrator.paused", "retry.enabled"}
+KEYS = tuple(sorted({*_INT_LIMITS, *_BOOLS}))
+
+
+class SettingError(ValueError):
+    """An unknown key or a value out of range; `str()` is the operator-facing reason."""
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The scheduling knobs the pure policy functions read."""
+
+    interval: timedelta
+    retry_enabled: bool
+    retry_interval: timedelta
+    max_attempts: int
+    paused: bool
+
+    @classmethod
+    def from_values(cls, values: dict[str, Any]) -> Policy:
+        return cls(
+            interval=timedelta(minutes=int(values["orchestrator.interval_minutes"])),
+            retry_enabled=bool(values["retry.enabled"]),
+            retry_interval=timedelta(minutes=int(values["retry.interval_minutes"])),
+            max_attempts=int(values["retry.max_attempts"]),
+            paused=bool(values["orchestrator.paused"]),
+        )
+
+
+def defaults(settings: Settings) -> dict[str, Any]:
+    return {
+        "orchestrator.interval_minutes": settings.orchestrator.interval_minutes,
+        "orchestrator.paused": not settings.orchestrator.enabled,
+        "retry.enabled": settings.retry.enabled,
+        "retry.interval_minutes": settings.retry.interval_minutes,
+        "retry.max_attempts": settings.retry.max_attempts,
+    }
+
+
+def validate(key: str, value: Any) -> Any:
+    if key in _BOOLS:
+        try:
+            return TypeAdapter(bool).validate_python(value)
+        except ValidationError:
+            raise SettingError(f"{key}: expected true or false, got {value!r}") from None
+    if key in _INT_LIMITS:
+        low, high = _INT_LIMITS[key]
+        try:
+            number = TypeAdapter(int).validate_python(value)
+        except ValidationError:
+            raise SettingError(f"{key}: expected a whole number, got {value!r}") from None
+        if not low <= number <= high:
+            raise SettingError(f"{key}: {number} is out of range ({low} to {high})")
+        return number
+    raise SettingError(f"unknown setting {key!r}; known: {', '.join(KEYS)}")
+
+
+def effective(session: Session, client_id: int, settings: Settings) -> dict[str, Any]:
+    values = defaults(settings)
+    rows = session.execute(
+        select(Setting.client_id, Setting.key, Setting.value)
+        .where(Setting.key.in_(KEYS))
+        .where((Setting.client_id == client_id) | Setting.client_id.is_(None))
+        .order_by(Setting.client_id.is_not(None))  # global first, the client's overrides it
+    ).all()
+    for _client, key, value in rows:
+        values[key] = value
+    return values
+
+
+def load_policy(session: Session, client_id: int, settings: Settings) -> Policy:
+    return Policy.from_values(effective(session, client_id, settings))
+
+
+def set_setting(
+    session: Session, client_id: int | None, key: str, value: Any, *, actor: str
+) -> Any:
+    """Store `key = value` (validated) for a client (or globally with None) and audit it."""
+    clean = validate(key, value)
+    old = session.execute(
+        select(Setting.value).where(
+            func.coalesce(Setting.client_id, 0) == (client_id or 0), Setting.key == key
+        )
+    ).scalar()
+    stmt = insert(Setting).values(client_id=client_id, key=key, value=clean, updated_by=actor)
+    session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[func.coalesce(Setting.client_id, 0), Setting.key],
+            set_={"value": stmt.excluded.value, "updated_by": actor, "updated_at": func.now()},
+        )
+    )
+    session.add(
+        AuditLog(
+            client_id=client_id,
+            actor=actor,
+            action="setting.set",
+            target=key,
+            details={"old": old, "new": clean},
+        )
+    )
+    return clean
