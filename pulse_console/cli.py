@@ -107,6 +107,9 @@ def build_parser() -> argparse.ArgumentParser:
     from pulse_console.commands import sandbox
 
     sandbox.register(sub, common)
+    from pulse_console.commands.github import register_github
+
+    register_github(sub, common)
     return parser
 
 
