@@ -114,8 +114,11 @@ def build_parser() -> argparse.ArgumentParser:
     from pulse_console.commands import sync as sync_commands
 
     sandbox.register(sub, common)
+    from pulse_console.commands.github import register_github
+
     sync_commands.register(sub, common)
     jobs_commands.register(sub, common)
+    register_github(sub, common)
     return parser
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol
@@ -281,6 +282,13 @@ class AttachedService:
             listener.stop()
 
 
+def _secret_lookup(database: Database, settings: Settings) -> Callable[[str], str | None]:
+    """Integration tokens for runs this process drives (keyring or encrypted in the DB)."""
+    from storage.secrets import open_secret_store
+
+    return open_secret_store(database.engine, settings.data_dir).get
+
+
 def connect(
     database: Database,
     settings: Settings,
@@ -313,6 +321,7 @@ def connect(
         clock=clock,
         runner=runner or (ThreadRunner() if background else InlineRunner()),
         worker_name=leadership.name,
+        secret=_secret_lookup(database, settings),
     )
     orchestrator.ensure_jobs()
     orchestrator.recover()

@@ -1,0 +1,63 @@
+"""Pydantic models of GitHub payloads (GraphQL results and the REST shapes we read)."""
+
+from connectors.github.models.base import (
+    GitHubDateTime,
+    GitHubModel,
+    format_github_datetime,
+    parse_github_datetime,
+)
+from connectors.github.models.graphql import (
+    Actor,
+    Commit,
+    Deployment,
+    DeploymentStatus,
+    IssueComment,
+    PageInfo,
+    PullRequest,
+    PullRequestCommit,
+    RateLimit,
+    Repository,
+    Review,
+    ReviewComment,
+    ReviewThread,
+    Viewer,
+)
+from connectors.github.models.rest import (
+    RepositorySearch,
+    RestComment,
+    RestCommit,
+    RestPullRequest,
+    RestRepository,
+    RestReview,
+    WorkflowRun,
+    WorkflowRunPage,
+)
+
+__all__ = [
+    "Actor",
+    "Commit",
+    "Deployment",
+    "DeploymentStatus",
+    "GitHubDateTime",
+    "GitHubModel",
+    "IssueComment",
+    "PageInfo",
+    "PullRequest",
+    "PullRequestCommit",
+    "RateLimit",
+    "Repository",
+    "RepositorySearch",
+    "RestComment",
+    "RestCommit",
+    "RestPullRequest",
+    "RestRepository",
+    "RestReview",
+    "Review",
+    "ReviewComment",
+    "ReviewThread",
+    "Viewer",
+    "WorkflowRun",
+    "WorkflowRunPage",
+    "format_github_datetime",
+    "parse_github_datetime",
+]
