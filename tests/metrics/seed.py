@@ -30,7 +30,10 @@ CLIENT, JIRA, GITHUB = 1, 1, 2
 def ts(value: str | datetime | None) -> datetime | None:
     if value is None or isinstance(value, datetime):
         return value
-    parsed = datetime.fromisoformat(value.replace(" ", "T"))
+    try:
+        parsed = datetime.fromisoformat(value.replace(" ", "T"))
+    except ValueError:  # DevLake's CSVs write unpadded fields: 2023-4-10 6:51:47
+        parsed = datetime.strptime(value, "%Y-%m-%d %H:%M:%S")
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
 
 

@@ -54,7 +54,7 @@ def board(conn: Connection, seed: Seeder) -> Connection:
         [("2024-03-05", "In Progress"), ("2024-03-06", "In Review"), ("2024-03-07", "Done")],
     )
     # done without starting, reopened, done again as "done" (lower case).
-    # lead = first Done 03-05 − 03-04 = 24 h; cycle = 03-06 → 03-08 12:00 = 60 h.
+    # lead = first Done 03-05 - 03-04 = 24 h; cycle = 03-06 → 03-08 12:00 = 60 h.
     seed.item(
         "A-2",
         "2024-03-04",
