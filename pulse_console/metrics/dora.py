@@ -23,7 +23,10 @@ Reports 2021 and 2023), with the choices the reports leave open made explicit:
   Deterministic, and bounded, unlike apache/incubator-devlake#8150.
 - **Time to restore** — median (incident created → resolved) over incidents resolved in the
   period (DORA 2023 "failed deployment recovery time"; DevLake's MTTR uses the same span).
-  With a repository filter only incidents attributed to that repository's deployments count.
+  With a project (team) filter, the project's (team's) incidents count; with a repository
+  filter, the incidents attributed to that repository's deployments. Attribution itself never
+  depends on the filter: a deployment of a project's repository counts as failed in the
+  change failure rate whichever project's incident it caused.
 
 Medians are `sql.median` (percentile_cont 0.5 — DevLake's dashboards take the lower median).
 Weekly series use ISO weeks (Monday, UTC) overlapping the period.
@@ -46,13 +49,11 @@ from pulse_console.metrics.sql import hours, median
 INCIDENT_CTES = """
 incidents AS (
     SELECT w.id, w.key, w.summary, coalesce(w.project_key, '') AS pk, w.created_at,
-           w.resolved_at
+           w.resolved_at, w.project_key, w.custom_fields ->> 'Team' AS team
     FROM work_items w
     JOIN issue_type_mappings m ON m.client_id = w.client_id AND m.active
          AND m.kind = 'incident' AND lower(m.issue_type) = lower(w.type)
     WHERE w.client_id = :client_id AND w.active AND w.created_at IS NOT NULL
-      AND (CAST(:project AS text) IS NULL OR w.project_key = :project)
-      AND (CAST(:team AS text) IS NULL OR w.custom_fields ->> 'Team' = :team)
 ),
 incident_projects AS (SELECT DISTINCT pk FROM incidents),
 incident_scope AS (
@@ -90,8 +91,9 @@ attributed AS (
 ),
 scope_incidents AS (
     SELECT i.*, a.deployment_id FROM incidents i LEFT JOIN attributed a ON a.incident_id = i.id
-    WHERE CAST(:repository AS text) IS NULL
-       OR a.repository_id IN (SELECT id FROM scope_repos)
+    WHERE (CAST(:repository AS text) IS NULL OR a.repository_id IN (SELECT id FROM scope_repos))
+      AND (CAST(:project AS text) IS NULL OR i.project_key = :project)
+      AND (CAST(:team AS text) IS NULL OR i.team = :team)
 )
 """
 

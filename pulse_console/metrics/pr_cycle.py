@@ -54,7 +54,6 @@ project_repos AS (
     JOIN work_items w ON w.id = l.work_item_id AND w.active AND w.project_key IS NOT NULL
     JOIN repositories r ON r.client_id = :client_id AND lower(r.full_name) = lower(l.repository)
     WHERE l.client_id = :client_id AND l.repository IS NOT NULL
-      AND (CAST(:project AS text) IS NULL OR w.project_key = :project)
 ),
 scope_repos AS (
     SELECT r.id, r.full_name FROM repositories r
