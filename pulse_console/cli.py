@@ -109,11 +109,13 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--json", action="store_true", help="JSON instead of TOML-like text")
     show.set_defaults(handler=run_config_show)
 
+    from pulse_console.commands import metrics as metrics_commands
     from pulse_console.commands import sandbox
     from pulse_console.commands import sync as sync_commands
 
     sandbox.register(sub, common)
     sync_commands.register(sub, common)
+    metrics_commands.register(sub, common)
     return parser
 
 
