@@ -38,16 +38,29 @@ from pulse_console.metrics.flow import EFFECTIVE_MAPPINGS_SQL
 from pulse_console.metrics.sql import hours, median
 
 # The status timeline of every matching item, each visit resolved to its flow step.
-FLOW_CTES = f"""
-eff AS ({EFFECTIVE_MAPPINGS_SQL}),
-items AS (
+_ITEMS_CTES = f"""
+eff AS MATERIALIZED ({EFFECTIVE_MAPPINGS_SQL}),
+items AS MATERIALIZED (
     SELECT w.id, w.key, w.summary, w.type, w.project_key, w.created_at, w.status
     FROM work_items w
-    WHERE w.client_id = :client_id AND w.active AND w.created_at IS NOT NULL
+    LEFT JOIN eff t ON t.status_key = lower(w.status) AND t.type_key = lower(w.type)
+                   AND t.type_key <> ''
+    LEFT JOIN eff g ON g.status_key = lower(w.status) AND g.type_key = ''
+    WHERE w.client_id = :client_id AND w.active AND w.created_at < :until
       AND (CAST(:project AS text) IS NULL OR w.project_key = :project)
       AND (CAST(:team AS text) IS NULL OR w.custom_fields ->> 'Team' = :team)
       AND (CAST(:issue_type AS text) IS NULL OR lower(w.type) = lower(:issue_type))
-),
+      -- Only items whose timeline can touch the period: created in it, changed status
+      -- since it began, or not (yet) in a Done step. Anything else has sat in Done,
+      -- unchanged, since before `since`, and no flow metric of the period counts it.
+      AND (w.created_at >= :since
+           OR coalesce(t.category, g.category, '') <> 'done'
+           OR w.id IN (SELECT x.work_item_id FROM work_item_transitions x
+                       WHERE x.client_id = :client_id AND x.field = 'status'
+                         AND x.changed_at >= :since))
+)
+"""
+_STEPS_CTES = """
 changes AS (
     SELECT x.work_item_id, x.changed_at, x.from_value, x.to_value,
            row_number() OVER (PARTITION BY x.work_item_id ORDER BY x.changed_at, x.id) AS seq
@@ -61,7 +74,7 @@ visits AS (
     UNION ALL
     SELECT work_item_id, changed_at, seq, to_value FROM changes
 ),
-steps AS (
+steps AS MATERIALIZED (
     SELECT v.work_item_id, v.entered_at,
            lead(v.entered_at) OVER (PARTITION BY v.work_item_id ORDER BY v.seq) AS left_at,
            coalesce(t.step_id, g.step_id) AS step_id,
@@ -73,7 +86,9 @@ steps AS (
     LEFT JOIN eff t ON t.status_key = lower(v.status) AND t.type_key = lower(i.type)
                    AND t.type_key <> ''
     LEFT JOIN eff g ON g.status_key = lower(v.status) AND g.type_key = ''
-),
+)
+"""
+_DERIVED_CTES = f"""
 marks AS (
     SELECT s.*, min(s.entered_at) FILTER (WHERE s.category = 'in_progress')
                 OVER (PARTITION BY s.work_item_id) AS started_at
@@ -86,13 +101,15 @@ item_flow AS (
                AS cycle_done_at
     FROM marks GROUP BY work_item_id
 ),
-flow_items AS (
+flow_items AS MATERIALIZED (
     SELECT i.*, f.started_at, f.done_at, f.cycle_done_at,
            {hours("i.created_at", "f.done_at")} AS lead_hours,
            {hours("f.started_at", "f.cycle_done_at")} AS cycle_hours
     FROM items i JOIN item_flow f ON f.work_item_id = i.id
 )
 """
+FLOW_CTES = f"{_ITEMS_CTES},{_STEPS_CTES},{_DERIVED_CTES}"
+
 
 _IN_PERIOD = "{col} >= :since AND {col} < :until"
 
@@ -143,8 +160,65 @@ class DailyCount:
     count: int
 
 
+# Against a snapshot made by `flow_overview`: the same names, read from temp tables.
+_SNAPSHOT_CTES = """
+steps AS (SELECT * FROM pg_temp._flow_steps),
+flow_items AS (SELECT * FROM pg_temp._flow_items)
+"""
+_snapshot: dict[int, bool] = {}
+
+
 def _run(conn: Connection, f: MetricFilter, body: str, **extra: Any) -> Any:
-    return conn.execute(text(f"WITH {FLOW_CTES}, {body}"), {**f.params(), **extra})
+    ctes = _SNAPSHOT_CTES if _snapshot.get(id(conn)) else FLOW_CTES
+    return conn.execute(text(f"WITH {ctes}, {body}"), {**f.params(), **extra})
+
+
+@dataclass(frozen=True)
+class FlowOverview:
+    """Everything the Metrics screen shows about flow, computed from one timeline pass."""
+
+    summary: FlowSummary
+    steps: list[StepTime]
+    wip: list[DailyCount]
+    throughput: list[DailyCount]
+    slowest: list[CompletedItem]
+
+
+def flow_overview(conn: Connection, f: MetricFilter, *, slowest: int = 50) -> FlowOverview:
+    """Summary, time in steps, WIP, throughput and the slowest items for one period.
+
+    The status timeline is computed once into two temporary tables (dropped before
+    returning) and every figure is read from them: one pass over the changelog instead
+    of five.
+    """
+    params = f.params()
+    temp_items = "items AS (SELECT * FROM pg_temp._flow_base)"
+    temp_steps = "steps AS (SELECT * FROM pg_temp._flow_steps)"
+    eff = f"eff AS ({EFFECTIVE_MAPPINGS_SQL})"
+    for sql in (
+        f"CREATE TEMP TABLE _flow_base AS WITH {_ITEMS_CTES} SELECT * FROM items",
+        f"CREATE TEMP TABLE _flow_steps AS WITH {eff}, {temp_items}, {_STEPS_CTES}"
+        " SELECT * FROM steps",
+        f"CREATE TEMP TABLE _flow_items AS WITH {temp_items}, {temp_steps}, {_DERIVED_CTES}"
+        " SELECT * FROM flow_items",
+    ):
+        conn.execute(text(sql), params)
+    _snapshot[id(conn)] = True
+    try:
+        return FlowOverview(
+            summary=flow_summary(conn, f),
+            steps=time_in_steps(conn, f),
+            wip=wip_per_day(conn, f),
+            throughput=throughput_per_week(conn, f),
+            slowest=completed_items(conn, f, limit=slowest),
+        )
+    finally:
+        _snapshot.pop(id(conn), None)
+        conn.execute(
+            text(
+                "DROP TABLE IF EXISTS pg_temp._flow_base, pg_temp._flow_steps, pg_temp._flow_items"
+            )
+        )
 
 
 def flow_summary(conn: Connection, f: MetricFilter) -> FlowSummary:

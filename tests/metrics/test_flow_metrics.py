@@ -17,6 +17,7 @@ from pulse_console.metrics import flow
 from pulse_console.metrics.filters import MetricFilter
 from pulse_console.metrics.flow_metrics import (
     completed_items,
+    flow_overview,
     flow_summary,
     throughput_per_week,
     time_in_steps,
@@ -183,3 +184,14 @@ def test_no_items_gives_empty_metrics_not_errors(conn: Connection) -> None:
 def test_a_period_must_not_be_empty() -> None:
     with pytest.raises(ValueError):
         MetricFilter(CLIENT, datetime(2024, 3, 4), datetime(2024, 3, 4))
+
+
+def test_the_screen_overview_equals_the_separate_queries(board: Connection) -> None:
+    f = period()
+    overview = flow_overview(board, f, slowest=3)
+    assert overview.summary == flow_summary(board, f)
+    assert overview.steps == time_in_steps(board, f)
+    assert overview.wip == wip_per_day(board, f)
+    assert overview.throughput == throughput_per_week(board, f)
+    assert overview.slowest == completed_items(board, f, limit=3)
+    assert flow_overview(board, f.with_(project="A")).summary.completed == 4  # temp tables gone
