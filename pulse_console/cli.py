@@ -110,15 +110,16 @@ def build_parser() -> argparse.ArgumentParser:
     show.set_defaults(handler=run_config_show)
 
     from pulse_console.commands import jobs as jobs_commands
+    from pulse_console.commands import metrics as metrics_commands
     from pulse_console.commands import sandbox
     from pulse_console.commands import sync as sync_commands
-
-    sandbox.register(sub, common)
     from pulse_console.commands.github import register_github
 
+    sandbox.register(sub, common)
     sync_commands.register(sub, common)
     jobs_commands.register(sub, common)
     register_github(sub, common)
+    metrics_commands.register(sub, common)
     return parser
 
 

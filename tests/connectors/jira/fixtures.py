@@ -1,27 +1,14 @@
-"""Locating the shared recorded payloads (``shared/fixtures`` beside the checkout)."""
+"""Reading the shared recorded Jira payloads (located by `tests.fixtures_path`)."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
-
-
-def fixtures_root() -> Path:
-    env = os.environ.get("PULSE_FIXTURES")
-    if env:
-        return Path(env)
-    for parent in Path(__file__).resolve().parents:
-        for candidate in (parent / "shared" / "fixtures", parent / "fixtures"):
-            if (candidate / "devlake" / "jira").is_dir():
-                return candidate
-    pytest.skip("shared fixtures not found (set PULSE_FIXTURES)")
+from tests.fixtures_path import fixtures_root
 
 
 def openapi_example(name: str) -> Any:

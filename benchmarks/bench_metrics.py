@@ -1,0 +1,410 @@
+"""Benchmark the metric queries on the large sandbox organisation (issue 8's done-when).
+
+Loads `Org(7, "large")` — 100,000 issues with their full changelogs, 20,000 PRs with
+commits/reviews/comments, every deployment — into one client of a scratch schema through
+`storage.load.upsert`, then times each query the Metrics screen and CLI run, for the whole
+period and for one project. Target: everything the screen needs in under one second.
+
+Usage: python benchmarks/bench_metrics.py [--url postgresql+psycopg://…] [--days 90] [--runs 3]
+Without --url it uses PULSE_TEST_DATABASE_URL, else 127.0.0.1:5432, else an embedded server.
+The sandbox is imported here only; metric code never imports connectors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine, text
+
+from connectors.sandbox import deploy_schedule as ds
+from connectors.sandbox.catalog import ISSUE_TYPES, STATUSES
+from connectors.sandbox.org import Org
+from pulse_console.metrics import flow
+from pulse_console.metrics.dora import dora_report
+from pulse_console.metrics.filters import MetricFilter
+from pulse_console.metrics.flow_metrics import (
+    completed_items,
+    flow_overview,
+    flow_summary,
+    throughput_per_week,
+    time_in_steps,
+    wip_per_day,
+)
+from pulse_console.metrics.pr_cycle import pr_cycle_summary
+from pulse_console.metrics.settings import MetricsSettings
+from storage import migrate
+from storage.db import make_engine
+from storage.load import iter_batches, upsert
+from storage.models import (
+    Deployment,
+    PrComment,
+    PrCommit,
+    PrReview,
+    PullRequest,
+    Repository,
+    Status,
+    WorkItem,
+    WorkItemLink,
+    WorkItemTransition,
+)
+from storage.testing import find_test_server, seed_tenant
+
+C, JIRA, GITHUB = 1, 1, 2
+BATCH = 5000
+
+
+def at(ms: int | None) -> datetime | None:
+    return None if ms is None else datetime.fromtimestamp(ms / 1000, UTC)
+
+
+def load(engine: Engine, org: Org) -> dict[str, float]:
+    took: dict[str, float] = {}
+    status_name = {s.id: s.name for s in STATUSES}
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO integrations (id, client_id, name, type, base_url)"
+                " VALUES (2, 1, 'github', 'github', 'https://api.github.com')"
+            )
+        )
+        upsert(
+            conn,
+            Status,
+            [
+                {
+                    "client_id": C,
+                    "integration_id": JIRA,
+                    "external_id": s.id,
+                    "name": s.name,
+                    "category": s.category.key,
+                }
+                for s in STATUSES
+            ],
+        )
+        flow.propose_default_mappings(conn, C)
+        flow.map_issue_type(conn, C, "Incident", "incident")
+
+    t = time.perf_counter()
+    item_ids: dict[str, int] = {}
+
+    def issues() -> Iterator[Any]:
+        for index in range(org.issue_count):
+            issue = org.issue(index)
+            if issue is not None:
+                yield issue
+
+    for chunk in iter_batches(issues(), BATCH):
+        project = {i.index: org.projects[i.project] for i in chunk}
+        with engine.begin() as conn:
+            result = upsert(
+                conn,
+                WorkItem,
+                [
+                    {
+                        "client_id": C,
+                        "integration_id": JIRA,
+                        "source": "jira",
+                        "external_id": i.id,
+                        "key": i.key,
+                        "project_key": project[i.index].key,
+                        "type": ISSUE_TYPES[i.type].name,
+                        "status": status_name.get(i.status_id, i.status_id),
+                        "summary": i.summary,
+                        "created_at": at(i.created_ms),
+                        "updated_at": at(i.updated_ms),
+                        "resolved_at": at(i.resolved_ms),
+                        "custom_fields": {
+                            "Team": project[i.index].team.name,
+                            "Story Points": i.story_points,
+                        },
+                    }
+                    for i in chunk
+                ],
+                return_ids=True,
+            )
+            assert result.ids is not None
+            ids = {key[-1]: v for key, v in result.ids.items()}
+            item_ids.update(ids)
+            rows = [
+                {
+                    "client_id": C,
+                    "integration_id": JIRA,
+                    "work_item_id": ids[i.id],
+                    "external_id": str(h.id),
+                    "item_index": n,
+                    "field": item.field,
+                    "field_id": item.field_id,
+                    "from_value": item.from_string,
+                    "to_value": item.to_string,
+                    "from_id": item.from_,
+                    "to_id": item.to,
+                    "changed_at": at(h.created_ms),
+                }
+                for i in chunk
+                for h in i.histories
+                for n, item in enumerate(h.items)
+            ]
+            for batch in iter_batches(rows, 20_000):
+                upsert(conn, WorkItemTransition, batch)
+    took["issues + transitions"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    with engine.begin() as conn:
+        repos = upsert(
+            conn,
+            Repository,
+            [
+                {
+                    "client_id": C,
+                    "integration_id": GITHUB,
+                    "external_id": str(r.database_id),
+                    "full_name": f"{r.owner}/{r.name}",
+                    "default_branch": r.default_branch,
+                }
+                for r in org.repositories
+            ],
+            return_ids=True,
+        )
+        assert repos.ids is not None
+        repo_id = {int(k[-1]): v for k, v in repos.ids.items()}
+        repo_of = {r.index: repo_id[r.database_id] for r in org.repositories}
+        rows = []
+        for r in org.repositories:
+            for env in ds.Environment:
+                for slot in range(org.deployment_slots(r.index, env)):
+                    d = org.deployment(r.index, env, slot)
+                    rows.append(
+                        {
+                            "client_id": C,
+                            "integration_id": GITHUB,
+                            "repository_id": repo_of[r.index],
+                            "external_id": str(d.database_id),
+                            "environment": d.environment,
+                            "status": d.state,
+                            "sha": d.sha,
+                            "ref": d.ref,
+                            "created_at": at(d.created_ms),
+                            "finished_at": at(d.statuses[-1].created_ms if d.statuses else None),
+                        }
+                    )
+        for batch in iter_batches(rows, 20_000):
+            upsert(conn, Deployment, batch)
+    took["repositories + deployments"] = time.perf_counter() - t
+    deployments = len(rows)
+
+    t = time.perf_counter()
+    for chunk in iter_batches(range(org.pull_request_count), 2000):
+        prs = [org.pull_request(i) for i in chunk]
+        with engine.begin() as conn:
+            result = upsert(
+                conn,
+                PullRequest,
+                [
+                    {
+                        "client_id": C,
+                        "integration_id": GITHUB,
+                        "repository_id": repo_of[p.repository],
+                        "external_id": str(p.database_id),
+                        "number": p.number,
+                        "title": p.title,
+                        "state": p.state,
+                        "author": p.author_login,
+                        "base_branch": p.base_ref,
+                        "head_branch": p.head_ref,
+                        "created_at": at(p.created_ms),
+                        "updated_at": at(p.updated_ms),
+                        "merged_at": at(p.merged_ms),
+                        "closed_at": at(p.closed_ms),
+                        "merge_commit_sha": p.merge_commit_oid,
+                    }
+                    for p in prs
+                ],
+                return_ids=True,
+            )
+            assert result.ids is not None
+            pr_id = {k[-1]: v for k, v in result.ids.items()}
+
+            def rows_of(
+                kind: str, prs: list[Any] = prs, pr_id: dict[str, int] = pr_id
+            ) -> list[dict[str, Any]]:
+                out: list[dict[str, Any]] = []
+                for p in prs:
+                    own = pr_id[str(p.database_id)]
+                    base = {"client_id": C, "integration_id": GITHUB, "pull_request_id": own}
+                    if kind == "commits":
+                        out += [
+                            {
+                                **base,
+                                "sha": c.oid,
+                                "author": c.author_login,
+                                "authored_at": at(c.authored_ms),
+                                "committed_at": at(c.committed_ms),
+                            }
+                            for c in p.commits
+                        ]
+                    elif kind == "reviews":
+                        out += [
+                            {
+                                **base,
+                                "external_id": str(r.database_id),
+                                "author": r.author_login,
+                                "state": r.state,
+                                "submitted_at": at(r.submitted_ms),
+                            }
+                            for r in p.reviews
+                        ]
+                    else:
+                        out += [
+                            {
+                                **base,
+                                "external_id": str(c.database_id),
+                                "author": c.author_login,
+                                "kind": c.kind,
+                                "created_at": at(c.created_ms),
+                            }
+                            for c in p.comments
+                        ]
+                return out
+
+            upsert(conn, PrCommit, rows_of("commits"))
+            upsert(conn, PrReview, rows_of("reviews"))
+            upsert(conn, PrComment, rows_of("comments"))
+            links = [
+                {
+                    "client_id": C,
+                    "work_item_id": item_ids[org.issue(p.issue_index).id],  # type: ignore[union-attr]
+                    "kind": "pull_request",
+                    "url": f"https://github.com/{p.repository}/pull/{p.number}",
+                    "repository": next(
+                        f"{r.owner}/{r.name}" for r in org.repositories if r.index == p.repository
+                    ),
+                    "pull_request_number": p.number,
+                    "evidence": "dev_status",
+                }
+                for p in prs
+                if p.issue_index is not None and org.issue(p.issue_index) is not None
+            ]
+            upsert(conn, WorkItemLink, links)
+    took["pull requests + commits/reviews/comments/links"] = time.perf_counter() - t
+    with engine.begin() as conn:
+        pass
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE"))  # what autovacuum does after a sync
+    with engine.connect() as conn:
+        counts = {
+            name: conn.execute(text(f"SELECT count(*) FROM {name}")).scalar_one()
+            for name in (
+                "work_items",
+                "work_item_transitions",
+                "pull_requests",
+                "pr_commits",
+                "pr_reviews",
+                "pr_comments",
+                "deployments",
+                "work_item_links",
+            )
+        }
+    print("rows:", counts, f"(deployments generated: {deployments})")
+    return took
+
+
+def timed(runs: int, fn: Callable[[], Any]) -> float:
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def screen_queries(conn: Connection, f: MetricFilter, s: MetricsSettings) -> dict[str, Any]:
+    """What the Metrics screen runs: DORA, the flow overview, the PR breakdown."""
+    return {
+        "dora (4 metrics + weekly series)": lambda: dora_report(conn, f, s),
+        "flow overview (one timeline pass)": lambda: flow_overview(conn, f),
+        "PR cycle breakdown": lambda: pr_cycle_summary(conn, f, s),
+    }
+
+
+def single_queries(conn: Connection, f: MetricFilter, s: MetricsSettings) -> dict[str, Any]:
+    """Each flow query on its own (as the CLI and drill-downs run them)."""
+    return {
+        "flow summary (lead/cycle/WIP/efficiency)": lambda: flow_summary(conn, f),
+        "time in steps": lambda: time_in_steps(conn, f),
+        "WIP per day": lambda: wip_per_day(conn, f),
+        "throughput per week": lambda: throughput_per_week(conn, f),
+        "drill-down (50 slowest items)": lambda: completed_items(conn, f, limit=50),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--url")
+    parser.add_argument("--days", type=int, default=90, help="period length (ends at org now)")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--keep", action="store_true", help="keep the scratch schema")
+    args = parser.parse_args()
+    url = args.url or find_test_server()
+    schema = f"bench_metrics_{uuid.uuid4().hex[:8]}"
+    admin = make_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    engine = make_engine(url, schema=schema)
+    try:
+        migrate.upgrade(engine)
+        seed_tenant(engine)
+        org = Org(7, "large")
+        for label, seconds in load(engine, org).items():
+            print(f"load {label}: {seconds:.1f} s")
+        now = at(org.now_ms)
+        assert now is not None
+        until = now.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+        whole = MetricFilter(C, until - timedelta(days=args.days), until)
+        project = org.projects[0].key
+        s = MetricsSettings()
+        print(f"period: {whole.since:%Y-%m-%d} .. {whole.until:%Y-%m-%d}, project {project}")
+        with engine.connect() as conn:
+            print(f"{'query':45} {'whole org':>10} {'project':>10}")
+            totals = [0.0, 0.0]
+            for (name, fn), (_, pfn) in zip(
+                screen_queries(conn, whole, s).items(),
+                screen_queries(conn, whole.with_(project=project), s).items(),
+                strict=True,
+            ):
+                a, b = timed(args.runs, fn), timed(args.runs, pfn)
+                totals[0] += a
+                totals[1] += b
+                print(f"{name:45} {a * 1000:8.0f}ms {b * 1000:8.0f}ms")
+            print(
+                f"{'= everything the Metrics screen needs':45} "
+                f"{totals[0] * 1000:8.0f}ms {totals[1] * 1000:8.0f}ms"
+            )
+            for (name, fn), (_, pfn) in zip(
+                single_queries(conn, whole, s).items(),
+                single_queries(conn, whole.with_(project=project), s).items(),
+                strict=True,
+            ):
+                a, b = timed(args.runs, fn), timed(args.runs, pfn)
+                print(f"  {name:43} {a * 1000:8.0f}ms {b * 1000:8.0f}ms")
+            r = dora_report(conn, whole, s)
+            print(
+                "dora:", [(m.name, m.value, m.level.level if m.level else None) for m in r.metrics]
+            )
+            print("flow:", flow_summary(conn, whole))
+    finally:
+        engine.dispose()
+        if not args.keep:
+            with admin.begin() as conn:
+                conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,173 @@
+"""`pulse-console metrics dora|flow`: the metrics of one client and period, on stdout.
+
+`--format table` (default) for people, `json` and `csv` for scripts. The period is
+`[--since, --until)` in UTC (dates or ISO times; default: the 28 whole days before today).
+Exit codes: 0 done, 1 failed, 2 refused (unknown client, empty period, bad benchmark year).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from dataclasses import asdict
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from pulse_console.config import Settings
+from pulse_console.metrics.benchmarks import UnknownBenchmarkYear
+from pulse_console.metrics.dora import DoraReport, dora_report
+from pulse_console.metrics.filters import MetricFilter
+from pulse_console.metrics.flow_metrics import (
+    FlowSummary,
+    StepTime,
+    flow_summary,
+    throughput_per_week,
+    time_in_steps,
+)
+from storage.db import open_database
+from storage.tenancy import find_client
+
+EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
+DEFAULT_DAYS = 28
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    """Add `metrics dora` and `metrics flow` to the top-level subparsers."""
+    metrics = sub.add_parser("metrics", parents=[common], help="DORA and flow metrics")
+    kinds = metrics.add_subparsers(title="metrics", metavar="KIND")
+    kinds.required = True
+    dora = kinds.add_parser("dora", parents=[common], help="the four DORA metrics and levels")
+    flow = kinds.add_parser("flow", parents=[common], help="lead/cycle time, WIP, throughput")
+    for parser in (dora, flow):
+        parser.add_argument("--project", help="project key")
+        parser.add_argument("--team", help="value of the work items' Team field")
+        parser.add_argument("--since", type=_when, help="start, inclusive (YYYY-MM-DD, UTC)")
+        parser.add_argument("--until", type=_when, help="end, exclusive (default: today)")
+        parser.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    dora.add_argument("--repository", help="owner/name")
+    flow.add_argument("--issue-type", help="issue type, e.g. Story")
+    dora.set_defaults(handler=run_dora)
+    flow.set_defaults(handler=run_flow)
+
+
+def _when(value: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a date or ISO time: {value!r}") from exc
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
+
+
+def _filter(args: argparse.Namespace, client_id: int) -> MetricFilter:
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    until = args.until or today
+    since = args.since or until - timedelta(days=DEFAULT_DAYS)
+    return MetricFilter(
+        client_id,
+        since,
+        until,
+        project=args.project,
+        team=args.team,
+        issue_type=getattr(args, "issue_type", None),
+        repository=getattr(args, "repository", None),
+    )
+
+
+def _run(args: argparse.Namespace, settings: Settings, render: Any) -> int:
+    database = open_database(settings.database_url, settings.data_dir)
+    try:
+        with database.engine.connect() as conn:
+            with database.session() as session:
+                client_id = find_client(session, settings.client)
+            if client_id is None:
+                return _fail(f"no client {settings.client!r} in {database.display_url}")
+            try:
+                f = _filter(args, client_id)
+            except ValueError as exc:
+                return _fail(str(exc))
+            try:
+                render(conn, f, args.format)
+            except UnknownBenchmarkYear as exc:
+                return _fail(exc.msg)
+        return EXIT_OK
+    finally:
+        database.dispose()
+
+
+def run_dora(args: argparse.Namespace, settings: Settings) -> int:
+    return _run(args, settings, _render_dora)
+
+
+def run_flow(args: argparse.Namespace, settings: Settings) -> int:
+    return _run(args, settings, _render_flow)
+
+
+def _fail(message: str, code: int = EXIT_REFUSED) -> int:
+    print(f"pulse-console: {message}", file=sys.stderr)
+    return code
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(type(value).__name__)
+
+
+def _period(f: MetricFilter) -> dict[str, str]:
+    return {"since": f.since.isoformat(), "until": f.until.isoformat()}
+
+
+def _render_dora(conn: Any, f: MetricFilter, fmt: str) -> None:
+    report: DoraReport = dora_report(conn, f)
+    if fmt == "json":
+        print(json.dumps({**_period(f), **asdict(report)}, default=_jsonable, indent=2))
+        return
+    rows = [
+        [
+            m.name,
+            "" if m.value is None else f"{m.value:.4g}",
+            m.unit,
+            m.sample,
+            m.level.level if m.level else "",
+            m.level.label if m.level else "",
+        ]
+        for m in report.metrics
+    ]
+    header = ["metric", "value", "unit", "sample", "level", f"benchmark {report.benchmark_year}"]
+    _emit(fmt, header, rows)
+
+
+def _render_flow(conn: Any, f: MetricFilter, fmt: str) -> None:
+    summary: FlowSummary = flow_summary(conn, f)
+    steps: list[StepTime] = time_in_steps(conn, f)
+    if fmt == "json":
+        weeks = throughput_per_week(conn, f)
+        data = {
+            **_period(f),
+            "summary": asdict(summary),
+            "time_in_steps": [asdict(s) for s in steps],
+            "throughput_per_week": [asdict(w) for w in weeks],
+        }
+        print(json.dumps(data, default=_jsonable, indent=2))
+        return
+    rows: list[list[Any]] = [
+        [name, "" if value is None else f"{value:.4g}"] for name, value in asdict(summary).items()
+    ]
+    rows += [[f"time_in_step_hours:{s.step}", f"{s.hours:.4g}"] for s in steps]
+    _emit(fmt, ["metric", "value"], rows)
+
+
+def _emit(fmt: str, header: list[str], rows: list[list[Any]]) -> None:
+    if fmt == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+        return
+    table = [header, *[[str(c) for c in r] for r in rows]]
+    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
+    for n, r in enumerate(table):
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+        if n == 0:
+            print("  ".join("-" * w for w in widths))

@@ -1,0 +1,373 @@
+"""Flow metrics over work items and their status changelog, per project/team/type and period.
+
+Definitions (each one SQL statement below; the status → step rule is `flow`'s):
+
+- **Status timeline.** An item is in its first status from `created_at` (the `from_value` of
+  its first status change, else its current status) and in each `to_value` from that
+  change's `changed_at` until the next change. Each status maps to a flow step (see `flow`);
+  time in an unmapped status, or a status whose mapping/step is inactive, belongs to no step.
+- **Lead time** = `created_at` → the first time the item enters a Done-category step.
+  Counted in the period that contains that first Done. An item reopened later keeps its
+  first Done (Kanban's "customer lead time", Anderson, *Kanban*, 2010; Vacanti, *Actionable
+  Agile Metrics*, 2015 — first commitment to first delivery).
+- **Cycle time** = the first time the item enters an In-Progress-category step → the first
+  Done after that moment; counted in the period containing that Done. An item that skipped
+  In Progress (To Do → Done) has a lead time but no cycle time.
+- **Time in step** = for every step, the time items spent in it within the period (visits
+  after a reopening add up), with the open last visit running to the end of the period.
+- **Flow efficiency** = time in active-work In-Progress steps ÷ time in all In-Progress
+  steps, within the period (Flow Framework, Kersten, *Project to Product*, 2018: active time
+  ÷ flow time, where waiting steps are those not marked `is_active_work`).
+- **WIP per day** = items in an In-Progress step at the end of each UTC day.
+- **Throughput per week** = items whose first Done falls in each ISO week (Monday, UTC).
+
+Medians are `sql.median` (percentile_cont 0.5); the 85th percentile is `percentile_cont(0.85)`.
+Inactive work items are excluded everywhere; periods are `[since, until)`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from pulse_console.metrics.filters import MetricFilter
+from pulse_console.metrics.flow import EFFECTIVE_MAPPINGS_SQL
+from pulse_console.metrics.sql import hours, median
+
+# The status timeline of every matching item, each visit resolved to its flow step.
+_ITEMS_CTES = f"""
+eff AS MATERIALIZED ({EFFECTIVE_MAPPINGS_SQL}),
+items AS MATERIALIZED (
+    SELECT w.id, w.key, w.summary, w.type, w.project_key, w.created_at, w.status
+    FROM work_items w
+    LEFT JOIN eff t ON t.status_key = lower(w.status) AND t.type_key = lower(w.type)
+                   AND t.type_key <> ''
+    LEFT JOIN eff g ON g.status_key = lower(w.status) AND g.type_key = ''
+    WHERE w.client_id = :client_id AND w.active AND w.created_at < :until
+      AND (CAST(:project AS text) IS NULL OR w.project_key = :project)
+      AND (CAST(:team AS text) IS NULL OR w.custom_fields ->> 'Team' = :team)
+      AND (CAST(:issue_type AS text) IS NULL OR lower(w.type) = lower(:issue_type))
+      -- Only items whose timeline can touch the period: created in it, changed status
+      -- since it began, or not (yet) in a Done step. Anything else has sat in Done,
+      -- unchanged, since before `since`, and no flow metric of the period counts it.
+      AND (w.created_at >= :since
+           OR coalesce(t.category, g.category, '') <> 'done'
+           OR w.id IN (SELECT x.work_item_id FROM work_item_transitions x
+                       WHERE x.client_id = :client_id AND x.field = 'status'
+                         AND x.changed_at >= :since))
+)
+"""
+_STEPS_CTES = """
+changes AS (
+    SELECT x.work_item_id, x.changed_at, x.from_value, x.to_value,
+           row_number() OVER (PARTITION BY x.work_item_id ORDER BY x.changed_at, x.id) AS seq
+    FROM work_item_transitions x JOIN items i ON i.id = x.work_item_id
+    WHERE x.client_id = :client_id AND x.field = 'status'
+),
+visits AS (
+    SELECT i.id AS work_item_id, i.created_at AS entered_at, 0::bigint AS seq,
+           coalesce(c.from_value, i.status) AS status
+    FROM items i LEFT JOIN changes c ON c.work_item_id = i.id AND c.seq = 1
+    UNION ALL
+    SELECT work_item_id, changed_at, seq, to_value FROM changes
+),
+steps AS MATERIALIZED (
+    SELECT v.work_item_id, v.entered_at,
+           lead(v.entered_at) OVER (PARTITION BY v.work_item_id ORDER BY v.seq) AS left_at,
+           coalesce(t.step_id, g.step_id) AS step_id,
+           coalesce(t.step_name, g.step_name) AS step_name,
+           coalesce(t.category, g.category) AS category,
+           coalesce(t.position, g.position) AS position,
+           coalesce(t.is_active_work, g.is_active_work) AS is_active_work
+    FROM visits v JOIN items i ON i.id = v.work_item_id
+    LEFT JOIN eff t ON t.status_key = lower(v.status) AND t.type_key = lower(i.type)
+                   AND t.type_key <> ''
+    LEFT JOIN eff g ON g.status_key = lower(v.status) AND g.type_key = ''
+)
+"""
+_DERIVED_CTES = f"""
+marks AS (
+    SELECT s.*, min(s.entered_at) FILTER (WHERE s.category = 'in_progress')
+                OVER (PARTITION BY s.work_item_id) AS started_at
+    FROM steps s
+),
+item_flow AS (
+    SELECT work_item_id, min(started_at) AS started_at,
+           min(entered_at) FILTER (WHERE category = 'done') AS done_at,
+           min(entered_at) FILTER (WHERE category = 'done' AND entered_at >= started_at)
+               AS cycle_done_at
+    FROM marks GROUP BY work_item_id
+),
+flow_items AS MATERIALIZED (
+    SELECT i.*, f.started_at, f.done_at, f.cycle_done_at,
+           {hours("i.created_at", "f.done_at")} AS lead_hours,
+           {hours("f.started_at", "f.cycle_done_at")} AS cycle_hours
+    FROM items i JOIN item_flow f ON f.work_item_id = i.id
+)
+"""
+FLOW_CTES = f"{_ITEMS_CTES},{_STEPS_CTES},{_DERIVED_CTES}"
+
+
+_IN_PERIOD = "{col} >= :since AND {col} < :until"
+
+
+@dataclass(frozen=True)
+class FlowSummary:
+    completed: int  # items whose first Done is in the period
+    lead_time_median_hours: float | None
+    lead_time_p85_hours: float | None
+    cycle_time_median_hours: float | None
+    cycle_time_p85_hours: float | None
+    cycle_time_items: int
+    throughput_per_week: float  # completed ÷ weeks in the period
+    wip_at_end: int  # items in progress at `until`
+    flow_efficiency: float | None  # 0..1
+
+
+@dataclass(frozen=True)
+class StepTime:
+    step_id: int
+    step: str
+    category: str
+    position: int
+    is_active_work: bool
+    hours: float
+    items: int
+
+
+@dataclass(frozen=True)
+class CompletedItem:
+    """The work items behind a lead/cycle-time number (the console's drill-down)."""
+
+    id: int
+    key: str | None
+    summary: str | None
+    type: str | None
+    project_key: str | None
+    created_at: datetime
+    started_at: datetime | None
+    done_at: datetime
+    lead_hours: float | None
+    cycle_hours: float | None
+
+
+@dataclass(frozen=True)
+class DailyCount:
+    day: date
+    count: int
+
+
+# Against a snapshot made by `flow_overview`: the same names, read from temp tables.
+_SNAPSHOT_CTES = """
+steps AS (SELECT * FROM pg_temp._flow_steps),
+flow_items AS (SELECT * FROM pg_temp._flow_items)
+"""
+_snapshot: dict[int, bool] = {}
+
+
+def _run(conn: Connection, f: MetricFilter, body: str, **extra: Any) -> Any:
+    ctes = _SNAPSHOT_CTES if _snapshot.get(id(conn)) else FLOW_CTES
+    return conn.execute(text(f"WITH {ctes}, {body}"), {**f.params(), **extra})
+
+
+@dataclass(frozen=True)
+class FlowOverview:
+    """Everything the Metrics screen shows about flow, computed from one timeline pass."""
+
+    summary: FlowSummary
+    steps: list[StepTime]
+    wip: list[DailyCount]
+    throughput: list[DailyCount]
+    slowest: list[CompletedItem]
+
+
+def flow_overview(conn: Connection, f: MetricFilter, *, slowest: int = 50) -> FlowOverview:
+    """Summary, time in steps, WIP, throughput and the slowest items for one period.
+
+    The status timeline is computed once into two temporary tables (dropped before
+    returning) and every figure is read from them: one pass over the changelog instead
+    of five.
+    """
+    params = f.params()
+    temp_items = "items AS (SELECT * FROM pg_temp._flow_base)"
+    temp_steps = "steps AS (SELECT * FROM pg_temp._flow_steps)"
+    eff = f"eff AS ({EFFECTIVE_MAPPINGS_SQL})"
+    for sql in (
+        f"CREATE TEMP TABLE _flow_base AS WITH {_ITEMS_CTES} SELECT * FROM items",
+        f"CREATE TEMP TABLE _flow_steps AS WITH {eff}, {temp_items}, {_STEPS_CTES}"
+        " SELECT * FROM steps",
+        f"CREATE TEMP TABLE _flow_items AS WITH {temp_items}, {temp_steps}, {_DERIVED_CTES}"
+        " SELECT * FROM flow_items",
+    ):
+        conn.execute(text(sql), params)
+    _snapshot[id(conn)] = True
+    try:
+        return FlowOverview(
+            summary=flow_summary(conn, f),
+            steps=time_in_steps(conn, f),
+            wip=wip_per_day(conn, f),
+            throughput=throughput_per_week(conn, f),
+            slowest=completed_items(conn, f, limit=slowest),
+        )
+    finally:
+        _snapshot.pop(id(conn), None)
+        conn.execute(
+            text(
+                "DROP TABLE IF EXISTS pg_temp._flow_base, pg_temp._flow_steps, pg_temp._flow_items"
+            )
+        )
+
+
+def flow_summary(conn: Connection, f: MetricFilter) -> FlowSummary:
+    row = _run(
+        conn,
+        f,
+        f"""
+        lead AS (
+            SELECT count(*) AS n, {median("lead_hours")} AS med,
+                   percentile_cont(0.85) WITHIN GROUP (ORDER BY lead_hours) AS p85
+            FROM flow_items WHERE {_IN_PERIOD.format(col="done_at")}
+        ), cycle AS (
+            SELECT count(cycle_hours) AS n, {median("cycle_hours")} AS med,
+                   percentile_cont(0.85) WITHIN GROUP (ORDER BY cycle_hours) AS p85
+            FROM flow_items WHERE {_IN_PERIOD.format(col="cycle_done_at")}
+        ), wip AS (
+            SELECT count(DISTINCT work_item_id) AS n FROM steps
+            WHERE category = 'in_progress' AND entered_at < :until
+              AND (left_at IS NULL OR left_at >= :until)
+        ), eff_time AS (
+            SELECT sum(secs) FILTER (WHERE is_active_work) AS active, sum(secs) AS total
+            FROM (SELECT is_active_work, extract(epoch FROM
+                    least(coalesce(left_at, :until), :until, now()) - greatest(entered_at, :since)
+                  ) AS secs
+                  FROM steps WHERE category = 'in_progress') x
+            WHERE secs > 0
+        )
+        SELECT lead.n, lead.med, lead.p85, cycle.n, cycle.med, cycle.p85, wip.n,
+               eff_time.active, eff_time.total
+        FROM lead, cycle, wip, eff_time
+        """,
+    ).one()
+    weeks = (f.until - f.since).total_seconds() / (7 * 86400)
+    active, total = row[7], row[8]
+    return FlowSummary(
+        completed=int(row[0]),
+        lead_time_median_hours=_f(row[1]),
+        lead_time_p85_hours=_f(row[2]),
+        cycle_time_median_hours=_f(row[4]),
+        cycle_time_p85_hours=_f(row[5]),
+        cycle_time_items=int(row[3]),
+        throughput_per_week=int(row[0]) / weeks,
+        wip_at_end=int(row[6]),
+        flow_efficiency=(float(active or 0) / float(total)) if total else None,
+    )
+
+
+def completed_items(
+    conn: Connection, f: MetricFilter, *, order: str = "lead", limit: int | None = None
+) -> list[CompletedItem]:
+    """Items whose first Done is in the period, slowest first by `order` (lead|cycle|done)."""
+    order_by = {
+        "lead": "lead_hours DESC NULLS LAST",
+        "cycle": "cycle_hours DESC NULLS LAST",
+        "done": "done_at",
+    }[order]
+    rows = _run(
+        conn,
+        f,
+        f"""
+        picked AS (SELECT 1)
+        SELECT id, key, summary, type, project_key, created_at, started_at, done_at,
+               lead_hours, cycle_hours
+        FROM flow_items WHERE {_IN_PERIOD.format(col="done_at")}
+        ORDER BY {order_by}, id LIMIT :limit
+        """,
+        limit=limit,
+    ).all()
+    return [
+        CompletedItem(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], _f(r[8]), _f(r[9]))
+        for r in rows
+    ]
+
+
+def time_in_steps(conn: Connection, f: MetricFilter) -> list[StepTime]:
+    """Hours spent in each mapped step within the period, in board order."""
+    rows = _run(
+        conn,
+        f,
+        """
+        clipped AS (
+            SELECT step_id, step_name, category, position, is_active_work, work_item_id,
+                   extract(epoch FROM least(coalesce(left_at, :until), :until, now())
+                                      - greatest(entered_at, :since)) AS secs
+            FROM steps WHERE step_id IS NOT NULL
+        )
+        SELECT step_id, step_name, category, position, is_active_work,
+               sum(secs) / 3600.0, count(DISTINCT work_item_id)
+        FROM clipped WHERE secs > 0
+        GROUP BY step_id, step_name, category, position, is_active_work
+        ORDER BY position, step_id
+        """,
+    ).all()
+    return [StepTime(r[0], r[1], r[2], r[3], r[4], float(r[5]), int(r[6])) for r in rows]
+
+
+def wip_per_day(conn: Connection, f: MetricFilter) -> list[DailyCount]:
+    """Items in an In-Progress step at the end of each UTC day of the period."""
+    rows = _run(
+        conn,
+        f,
+        """
+        ip AS (SELECT entered_at, left_at FROM steps WHERE category = 'in_progress'),
+        ev AS (
+            SELECT entered_at AS t, 1 AS d FROM ip
+            UNION ALL SELECT left_at, -1 FROM ip WHERE left_at IS NOT NULL
+        ),
+        base AS (SELECT coalesce(sum(d), 0) AS n FROM ev WHERE t < :since),
+        per_day AS (
+            SELECT CAST(t AT TIME ZONE 'UTC' AS date) AS day, sum(d) AS n
+            FROM ev WHERE t >= :since AND t < :until GROUP BY 1
+        ),
+        days AS (
+            SELECT CAST(g AS date) AS day FROM generate_series(
+                CAST(CAST(:since AT TIME ZONE 'UTC' AS date) AS timestamp),
+                CAST(:until AT TIME ZONE 'UTC' AS timestamp) - interval '1 microsecond',
+                interval '1 day') g
+        )
+        SELECT days.day, base.n + sum(coalesce(per_day.n, 0)) OVER (ORDER BY days.day)
+        FROM days CROSS JOIN base LEFT JOIN per_day USING (day)
+        ORDER BY days.day
+        """,
+    ).all()
+    return [DailyCount(r[0], int(r[1])) for r in rows]
+
+
+def throughput_per_week(conn: Connection, f: MetricFilter) -> list[DailyCount]:
+    """Items first Done in each ISO week (Monday, UTC) overlapping the period."""
+    rows = _run(
+        conn,
+        f,
+        """
+        done AS (
+            SELECT CAST(date_trunc('week', done_at AT TIME ZONE 'UTC') AS date) AS day,
+                   count(*) AS n
+            FROM flow_items WHERE done_at >= :since AND done_at < :until GROUP BY 1
+        ),
+        weeks AS (
+            SELECT CAST(g AS date) AS day FROM generate_series(
+                date_trunc('week', :since AT TIME ZONE 'UTC'),
+                CAST(:until AT TIME ZONE 'UTC' AS timestamp) - interval '1 microsecond',
+                interval '1 week') g
+        )
+        SELECT weeks.day, coalesce(done.n, 0) FROM weeks LEFT JOIN done USING (day)
+        ORDER BY weeks.day
+        """,
+    ).all()
+    return [DailyCount(r[0], int(r[1])) for r in rows]
+
+
+def _f(value: Any) -> float | None:
+    return None if value is None else float(value)

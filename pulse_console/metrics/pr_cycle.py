@@ -1,0 +1,218 @@
+"""Pull-request cycle time and the production deployment that shipped each PR.
+
+Per merged PR (Apache DevLake's `project_pr_metrics`, devlake.apache.org/docs/Metrics/PRCycleTime):
+
+- **coding** = first commit authored → PR opened;
+- **pickup** = PR opened → first review activity by someone other than the PR's author
+  (the earlier of a submitted review and a comment; DevLake stores both as
+  `pull_request_comments`);
+- **review** = that first review activity → merge;
+- **deploy** = merge → finish of the production deployment that shipped the PR;
+- **cycle** = coding + (opened → merge) + deploy, each part counted only when it exists.
+
+A negative part (a commit authored after the PR was opened, a comment dated before it) is
+NULL, as in DevLake.
+
+**Which deployment shipped a PR.** Successful deployments to a production environment
+(`settings.production_environments`) of the PR's repository form a timeline (by start,
+`created_at`). A deployment ships the PRs merged after the previous successful production
+deployment of that repository and environment started, up to its own start: each merged PR
+belongs to exactly one deployment, the first one started at or after its merge. The first
+deployment of a repository has no previous one; it claims only PRs merged within
+`settings.first_deployment_window_days` before it (0 = none, DevLake's behaviour). So the
+first deployment never claims every PR ever merged (apache/incubator-devlake#7193).
+
+DevLake decides the same question from the commit graph (the commits between the two
+deployments' SHAs, its `commits_diffs` table); our schema keeps no commit graph, so the merge
+time stands in for "the merge commit is an ancestor of the deployed SHA", which holds for
+every PR merged into the deployed branch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from pulse_console.metrics.filters import MetricFilter
+from pulse_console.metrics.settings import MetricsSettings
+from pulse_console.metrics.sql import hours, median
+
+# Repositories in scope, the client's successful production deployments with their
+# previous one, and the deployment that shipped each merged PR.
+DELIVERY_CTES = f"""
+project_repos AS (
+    SELECT p.key AS project_key, r.id AS repository_id
+    FROM (SELECT e.key, jsonb_array_elements_text(e.value) AS full_name
+          FROM jsonb_each(CAST(:project_repos_json AS jsonb)) e) p
+    JOIN repositories r ON r.client_id = :client_id AND lower(r.full_name) = lower(p.full_name)
+    UNION
+    SELECT DISTINCT w.project_key, r.id
+    FROM work_item_links l
+    JOIN work_items w ON w.id = l.work_item_id AND w.active AND w.project_key IS NOT NULL
+    JOIN repositories r ON r.client_id = :client_id AND lower(r.full_name) = lower(l.repository)
+    WHERE l.client_id = :client_id AND l.repository IS NOT NULL
+),
+scope_repos AS (
+    SELECT r.id, r.full_name FROM repositories r
+    WHERE r.client_id = :client_id AND r.active
+      AND (CAST(:repository AS text) IS NULL OR lower(r.full_name) = lower(:repository))
+      AND (CAST(:project AS text) IS NULL OR r.id IN (
+          SELECT repository_id FROM project_repos WHERE project_key = :project))
+),
+client_deploys AS (
+    SELECT d.id, d.repository_id, d.external_id, d.environment, d.sha, d.created_at,
+           coalesce(d.finished_at, d.created_at) AS finished_at,
+           lag(d.id) OVER env AS prev_id, lag(d.created_at) OVER env AS prev_created_at,
+           row_number() OVER (PARTITION BY d.repository_id ORDER BY d.created_at, d.id) AS rseq
+    FROM deployments d
+    JOIN repositories r ON r.id = d.repository_id AND r.active
+    WHERE d.client_id = :client_id AND upper(d.status) = 'SUCCESS'
+      AND lower(d.environment) = ANY(CAST(:environments AS text[]))
+      AND d.created_at IS NOT NULL
+    WINDOW env AS (PARTITION BY d.repository_id, lower(d.environment)
+                   ORDER BY d.created_at, d.id)
+),
+scope_deploys AS (
+    SELECT d.* FROM client_deploys d WHERE d.repository_id IN (SELECT id FROM scope_repos)
+),
+prs AS (
+    SELECT p.id, p.repository_id, p.number, p.title, p.author, p.created_at, p.merged_at
+    FROM pull_requests p
+    WHERE p.client_id = :client_id AND p.active AND p.merged_at IS NOT NULL
+      AND p.repository_id IN (SELECT id FROM scope_repos)
+),
+pr_stream AS (
+    SELECT repository_id, merged_at AS t, id AS pr_id, NULL::bigint AS rseq FROM prs
+    UNION ALL
+    SELECT repository_id, created_at, NULL, rseq FROM scope_deploys
+),
+pr_next AS (
+    SELECT pr_id, repository_id,
+           min(rseq) OVER (PARTITION BY repository_id ORDER BY t DESC
+                           RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS rseq
+    FROM pr_stream
+),
+shipped AS (
+    SELECT n.pr_id, d.id AS deployment_id, d.finished_at AS deployed_at
+    FROM pr_next n
+    JOIN scope_deploys d ON d.repository_id = n.repository_id AND d.rseq = n.rseq
+    JOIN prs p ON p.id = n.pr_id
+    WHERE n.pr_id IS NOT NULL
+      AND (d.prev_id IS NOT NULL
+           OR p.merged_at > d.created_at - :first_window_hours * interval '1 hour')
+),
+first_commit AS (
+    SELECT c.pull_request_id, min(c.authored_at) AS at
+    FROM pr_commits c JOIN prs p ON p.id = c.pull_request_id GROUP BY 1
+),
+first_review AS (
+    SELECT pull_request_id, min(at) AS at FROM (
+        SELECT r.pull_request_id, r.submitted_at AS at
+        FROM pr_reviews r JOIN prs p ON p.id = r.pull_request_id
+        WHERE r.author IS DISTINCT FROM p.author AND r.submitted_at IS NOT NULL
+        UNION ALL
+        SELECT c.pull_request_id, c.created_at
+        FROM pr_comments c JOIN prs p ON p.id = c.pull_request_id
+        WHERE c.author IS DISTINCT FROM p.author AND c.created_at IS NOT NULL
+    ) x GROUP BY 1
+),
+pr_times AS (
+    SELECT p.*, fc.at AS first_commit_at, fr.at AS first_review_at,
+           s.deployment_id, s.deployed_at,
+           {hours("fc.at", "p.created_at")} AS coding_hours,
+           {hours("p.created_at", "fr.at")} AS pickup_hours,
+           {hours("fr.at", "p.merged_at")} AS review_hours,
+           {hours("p.merged_at", "s.deployed_at")} AS deploy_hours,
+           {hours("p.created_at", "p.merged_at")} AS open_hours,
+           {hours("coalesce(fc.at, p.created_at)", "s.deployed_at")} AS lead_hours
+    FROM prs p
+    LEFT JOIN first_commit fc ON fc.pull_request_id = p.id
+    LEFT JOIN first_review fr ON fr.pull_request_id = p.id
+    LEFT JOIN shipped s ON s.pr_id = p.id
+)
+"""
+
+
+@dataclass(frozen=True)
+class PrCycle:
+    id: int
+    repository_id: int
+    number: int
+    title: str | None
+    author: str | None
+    created_at: datetime | None
+    merged_at: datetime
+    first_commit_at: datetime | None
+    first_review_at: datetime | None
+    deployment_id: int | None
+    deployed_at: datetime | None
+    coding_hours: float | None
+    pickup_hours: float | None
+    review_hours: float | None
+    deploy_hours: float | None
+    cycle_hours: float | None
+
+
+@dataclass(frozen=True)
+class PrCycleSummary:
+    merged: int
+    deployed: int
+    coding_median_hours: float | None
+    pickup_median_hours: float | None
+    review_median_hours: float | None
+    deploy_median_hours: float | None
+    cycle_median_hours: float | None
+
+
+_CYCLE = (
+    "CASE WHEN num_nonnulls(coding_hours, open_hours, deploy_hours) > 0 THEN"
+    " coalesce(coding_hours, 0) + coalesce(open_hours, 0) + coalesce(deploy_hours, 0) END"
+)
+
+
+def delivery_params(f: MetricFilter, s: MetricsSettings) -> dict[str, Any]:
+    return {**f.params(), **s.params()}
+
+
+def pr_cycles(
+    conn: Connection, f: MetricFilter, s: MetricsSettings, *, limit: int | None = None
+) -> list[PrCycle]:
+    """PRs merged in the period with their breakdown, slowest cycle first."""
+    rows = conn.execute(
+        text(
+            f"""WITH {DELIVERY_CTES}
+            SELECT id, repository_id, number, title, author, created_at, merged_at,
+                   first_commit_at, first_review_at, deployment_id, deployed_at,
+                   coding_hours, pickup_hours, review_hours, deploy_hours, {_CYCLE}
+            FROM pr_times WHERE merged_at >= :since AND merged_at < :until
+            ORDER BY {_CYCLE} DESC NULLS LAST, id LIMIT :limit"""
+        ),
+        {**delivery_params(f, s), "limit": limit},
+    ).all()
+    return [PrCycle(*(_float_tail(r, 11))) for r in rows]
+
+
+def pr_cycle_summary(conn: Connection, f: MetricFilter, s: MetricsSettings) -> PrCycleSummary:
+    row = conn.execute(
+        text(
+            f"""WITH {DELIVERY_CTES}
+            SELECT count(*), count(deployment_id), {median("coding_hours")},
+                   {median("pickup_hours")}, {median("review_hours")},
+                   {median("deploy_hours")}, {median(_CYCLE)}
+            FROM pr_times WHERE merged_at >= :since AND merged_at < :until"""
+        ),
+        delivery_params(f, s),
+    ).one()
+    return PrCycleSummary(int(row[0]), int(row[1]), *(_opt(v) for v in row[2:7]))
+
+
+def _opt(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _float_tail(row: Any, start: int) -> list[Any]:
+    values = list(row)
+    return values[:start] + [_opt(v) for v in values[start:]]

@@ -1,0 +1,90 @@
+"""`pulse-console metrics dora|flow` end to end against a real database."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from sqlalchemy import Engine
+
+from pulse_console import cli
+from pulse_console.commands import metrics as commands
+from pulse_console.metrics import flow
+from storage.db import Database
+from tests.metrics.seed import CLIENT, Seeder
+
+PERIOD = ["--since", "2024-03-04", "--until", "2024-03-18", "--client", "acme"]
+
+
+@pytest.fixture
+def wired(tenant: Engine, database: Database, monkeypatch: pytest.MonkeyPatch) -> Database:
+    with tenant.begin() as conn:
+        seed = Seeder(conn)
+        todo = flow.add_step(conn, CLIENT, "To Do", "todo")
+        done = flow.add_step(conn, CLIENT, "Done", "done")
+        flow.map_status(conn, CLIENT, "To Do", todo)
+        flow.map_status(conn, CLIENT, "Done", done)
+        seed.item("A-1", "2024-03-04", [("2024-03-05", "Done")])
+        repo = seed.repo("org/api")
+        seed.pr(repo, 1, "2024-03-04", "2024-03-05", commits=["2024-03-04"])
+        seed.deploy(repo, "2024-03-01")  # the previous deployment
+        seed.deploy(repo, "2024-03-06")
+    monkeypatch.setattr(commands, "open_database", lambda url, data_dir: database)
+    return database
+
+
+def test_dora_as_json(wired: Database, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["metrics", "dora", *PERIOD, "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["deployments"] == 1
+    assert data["lead_time_for_changes"]["value"] == 48  # 03-04 → 03-06
+    assert data["lead_time_for_changes"]["level"]["level"] == "high"
+    assert len(data["weeks"]) == 2
+
+
+def test_dora_as_a_table_and_csv(wired: Database, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["metrics", "dora", *PERIOD]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].split() == [
+        "metric",
+        "value",
+        "unit",
+        "sample",
+        "level",
+        "benchmark",
+        "2023",
+    ]
+    assert "lead_time_for_changes" in out
+    nowhere = ["--repository", "org/none", "--format", "csv"]
+    assert cli.main(["metrics", "dora", *PERIOD, *nowhere]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert (rows[0]["metric"], rows[0]["sample"]) == ("deployment_frequency", "0")
+
+
+def test_flow_as_json_and_csv(wired: Database, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["metrics", "flow", *PERIOD, "--format", "json", "--project", "A"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["summary"]["completed"] == 1
+    assert data["summary"]["lead_time_median_hours"] == 24
+    assert [w["count"] for w in data["throughput_per_week"]] == [1, 0]
+    assert cli.main(["metrics", "flow", *PERIOD, "--format", "csv"]) == 0
+    rows = dict(csv.reader(io.StringIO(capsys.readouterr().out)))
+    assert rows["completed"] == "1"
+
+
+def test_unknown_client_and_empty_period_are_refused(
+    wired: Database, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["metrics", "flow", "--client", "nobody"]) == 2
+    assert "no client 'nobody'" in capsys.readouterr().err
+    args = ["metrics", "flow", "--client", "acme", "--since", "2024-03-04", "--until", "2024-03-01"]
+    assert cli.main(args) == 2
+    assert "empty period" in capsys.readouterr().err
+
+
+def test_a_bad_date_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["metrics", "dora", "--since", "last tuesday"])
+    assert exit_.value.code == 2
