@@ -23,13 +23,23 @@ SIZES = [(100, 32), (80, 24)]
 
 
 async def settle(pilot: Any) -> None:
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-    await pilot.wait_for_scheduled_animations()
-    await pilot.pause()
+    """Wait until workers are done and the screen stops changing.
+
+    On a loaded machine a worker's result can land after a fixed number of pauses, so the
+    shot is taken only once three consecutive renders are identical.
+    """
+    previous = None
+    stable = 0
+    for _ in range(100):
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+        await pilot.wait_for_scheduled_animations()
+        await pilot.pause(0.05)
+        current = pilot.app.export_screenshot()
+        stable = stable + 1 if current == previous else 0
+        if stable >= 2:
+            return
+        previous = current
 
 
 def app_on(ctx: ConsoleContext, start: str) -> SnapApp:

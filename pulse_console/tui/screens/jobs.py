@@ -43,6 +43,17 @@ CONFIRM: dict[str, tuple[str, str]] = {
 }
 
 
+JOB_COLUMNS: tuple[tuple[str, int | None], ...] = (
+    ("Job", 16),
+    ("Status", 9),
+    ("Last run", 16),
+    ("Next run", 30),
+    ("Retries", 7),
+    ("Records", 8),
+    ("Reason", None),
+)
+
+
 class JobsScreen(PulseScreen):
     SCOPE: ClassVar[str] = "jobs"
     CSS_PATH = "jobs.tcss"
@@ -61,9 +72,11 @@ class JobsScreen(PulseScreen):
         yield ProgressPanel(id="progress")
 
     def on_mount(self) -> None:
-        self.query_one("#jobs", DataTable).add_columns(
-            "Job", "Status", "Last run", "Next run", "Retries", "Records", "Reason"
-        )
+        # Fixed widths: auto-sized columns came out differently depending on when the first
+        # rows arrived, which made the layout (and the snapshots) vary between runs.
+        table = self.query_one("#jobs", DataTable)
+        for label, width in JOB_COLUMNS:
+            table.add_column(label, width=width)
         if self.ctx.live:
             self.set_interval(1.0, self._tick)
             self.set_interval(15.0, self.reload)

@@ -16,6 +16,18 @@ from pulse_console.tui.messages import RunDetailLoaded, RunsLoaded
 from pulse_console.tui.ports import RunDetail, RunView
 from pulse_console.tui.screens.base import PulseScreen
 
+RUN_COLUMNS: tuple[tuple[str, int | None], ...] = (
+    ("Run", 5),
+    ("Job", 16),
+    ("Trigger", 8),
+    ("Outcome", 9),
+    ("Started", 16),
+    ("Duration", 8),
+    ("Records", 8),
+    ("API", 6),
+    ("Error", None),
+)
+
 
 class RunsScreen(PulseScreen):
     SCOPE: ClassVar[str] = "runs"
@@ -30,9 +42,10 @@ class RunsScreen(PulseScreen):
         yield table
 
     def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns(
-            "Run", "Job", "Trigger", "Outcome", "Started", "Duration", "Records", "API", "Error"
-        )
+        # Fixed widths keep the layout independent of when rows arrive (see jobs.py).
+        table = self.query_one(DataTable)
+        for label, width in RUN_COLUMNS:
+            table.add_column(label, width=width)
 
     def reload(self) -> None:
         self.job = self.pulse.selected_job
