@@ -139,10 +139,12 @@ def _open(settings: Settings, *, upgrade_embedded: bool = True) -> Database:
 
 
 def run_tui(args: argparse.Namespace, settings: Settings) -> int:
+    from pulse_console.engine.service import connect
+    from pulse_console.pipelines.registry import default_registry
     from pulse_console.services.settings import ConsoleSettings
     from pulse_console.tui.app import PulseApp
     from pulse_console.tui.context import ConsoleContext
-    from pulse_console.tui.status_jobs import StatusOnlyJobs
+    from pulse_console.tui.engine_jobs import EngineJobs
     from storage import migrate
     from storage.secrets import open_secret_store
 
@@ -158,7 +160,8 @@ def run_tui(args: argparse.Namespace, settings: Settings) -> int:
 
             demo = start_demo(database, settings.data_dir)
             client = demo.client
-        jobs = StatusOnlyJobs(database, client)
+        service = connect(database, settings, default_registry(), client=client, background=True)
+        jobs = EngineJobs(service)
         ctx = ConsoleContext(
             client=client,
             database=database,

@@ -6,6 +6,7 @@ through the `JobsPort` in `ctx.jobs`, both from thread workers.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 from typing import ClassVar
@@ -63,6 +64,7 @@ class PulseApp(App[None]):
         super().__init__()
         self.ctx = ctx
         self._start = start
+        self._engine_stop: asyncio.Event | None = None
         self._history: list[str] = []
         self.selected_job: str | None = None
         self.pending_log_query: str | None = None
@@ -75,6 +77,14 @@ class PulseApp(App[None]):
             self.set_keymap(self.keymap)
         self.switch_to(self._start, remember=False)
         self._load_settings()
+        host = getattr(self.ctx.jobs, "host", None)
+        if self.ctx.live and callable(host):
+            self._engine_stop = asyncio.Event()
+            self.run_worker(host(self._engine_stop), group="engine-host", exit_on_error=False)
+
+    def on_unmount(self) -> None:
+        if self._engine_stop is not None:
+            self._engine_stop.set()
 
     # --- navigation -------------------------------------------------------------------
 

@@ -1,0 +1,241 @@
+"""The real `JobsPort`: a thin adapter over the engine's service API and its events.
+
+Read models come from `service.status()` and `engine.status` (runs); live progress is the
+latest `JobProgress`/`RateLimitWait` event kept in memory; controls map to service methods
+and raise `ControlRefused` with the engine's reason. Engine events arrive on the engine's
+threads and are queued (thread-safe) for the single `events()` consumer. An embedded service
+is driven in real time by `host(stop)`, which the app runs on its own asyncio loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from pulse_console.engine import events as engine_events
+from pulse_console.engine.controls import ControlResult
+from pulse_console.engine.service import AttachedService, EmbeddedService
+from pulse_console.engine.status import RunSummary, get_run, list_runs
+from pulse_console.tui.ports import (
+    Control,
+    ControlRefused,
+    JobEvent,
+    JobProgress,
+    JobsChanged,
+    JobView,
+    OrchestratorView,
+    ProgressChanged,
+    RunDetail,
+    RunFinished,
+    RunView,
+)
+
+_CLOSED = object()
+
+
+def _run_view(run: RunSummary) -> RunView:
+    return RunView(
+        id=run.id,
+        job=run.job,
+        trigger=run.trigger,
+        status=run.status,
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+        records=run.records,
+        api_calls=run.api_calls,
+        error=run.error,
+    )
+
+
+class EngineJobs:
+    """`JobsPort` over an `EmbeddedService` or an `AttachedService`."""
+
+    def __init__(self, service: EmbeddedService | AttachedService) -> None:
+        self.service = service
+        self._lock = threading.Lock()
+        self._queue: queue.Queue[object] = queue.Queue()
+        self._progress: JobProgress | None = None
+        self._started: dict[int, datetime] = {}  # run id → first progress seen
+        self._next_tick_at: datetime | None = None
+        self._closed = False
+        self._subscription = service.subscribe(self._on_event)
+
+    # --- read models ------------------------------------------------------------------
+
+    @property
+    def _database(self) -> Any:
+        if isinstance(self.service, EmbeddedService):
+            return self.service.orchestrator.database
+        return self.service.database
+
+    def jobs(self) -> list[JobView]:
+        status = self.service.status()
+        max_retries = int(status.settings.get("retry.max_attempts", 3))
+        records: dict[str, int] = {}
+        for run in list_runs(self._database, status.client, None, limit=50):
+            records.setdefault(run.job, run.records)
+        return [
+            JobView(
+                name=j.name,
+                status=j.status,  # type: ignore[arg-type]
+                status_reason=j.reason,
+                last_run_at=j.last_run_at,
+                next_run_at=j.next_run_at,
+                retry_count=j.retry_count,
+                max_retries=max_retries,
+                last_records=records.get(j.name),
+            )
+            for j in status.jobs
+        ]
+
+    def orchestrator(self) -> OrchestratorView:
+        status = self.service.status()
+        return OrchestratorView(
+            running=status.leader is not None,
+            paused=status.orchestrator_paused,
+            next_tick_at=self._next_tick_at,
+            mode=status.mode,
+            worker=status.leader,
+        )
+
+    def progress(self) -> JobProgress | None:
+        with self._lock:
+            return self._progress
+
+    def runs(self, job: str | None, limit: int = 200) -> list[RunView]:
+        return [_run_view(r) for r in list_runs(self._database, self.service.client, job, limit)]
+
+    def run_detail(self, run_id: int) -> RunDetail | None:
+        run = get_run(self._database, self.service.client, run_id)
+        if run is None:
+            return None
+        return RunDetail(
+            run=_run_view(run),
+            checkpoint_before=run.checkpoint_before,
+            checkpoint_after=run.checkpoint_after,
+            stats=run.stats,
+        )
+
+    # --- controls ---------------------------------------------------------------------
+
+    def control(self, action: Control, job: str | None = None) -> None:
+        service = self.service
+        job_actions: dict[str, Callable[[str], ControlResult]] = {
+            "start": service.start,
+            "stop": service.stop,
+            "pause": service.pause,
+            "resume": service.resume,
+            "set_active": service.set_active,
+        }
+        orchestrator_actions: dict[str, Callable[[], ControlResult]] = {
+            "orchestrator_tick": service.orchestrator_start,
+            "orchestrator_pause": service.orchestrator_pause,
+            "orchestrator_resume": service.orchestrator_resume,
+        }
+        if action in job_actions:
+            if not job:
+                raise ControlRefused(f"{action.replace('_', ' ')} needs a job: select one")
+            result = job_actions[action](job)
+        elif action in orchestrator_actions:
+            result = orchestrator_actions[action]()
+        else:
+            raise ControlRefused(f"unknown control {action!r}")
+        if not result.ok:
+            raise ControlRefused(result.message or f"{action} was refused")
+        self._queue.put(JobsChanged())
+
+    # --- events -----------------------------------------------------------------------
+
+    def _on_event(self, event: engine_events.Event) -> None:
+        """Called on the engine's threads: translate, remember, queue; never block."""
+        out: list[JobEvent] = []
+        with self._lock:
+            if isinstance(event, engine_events.JobProgress):
+                started = self._started.setdefault(event.run_id, event.at)
+                elapsed = max((event.at - started).total_seconds(), 0.0)
+                rate = event.done / elapsed if elapsed > 0 else 0.0
+                eta = (
+                    (event.total - event.done) / rate
+                    if event.total is not None and rate > 0
+                    else None
+                )
+                self._progress = JobProgress(
+                    job=event.job,
+                    run_id=event.run_id,
+                    phase=event.phase,
+                    done=event.done,
+                    total=event.total,
+                    items_per_second=rate,
+                    eta_seconds=eta,
+                    api_calls=event.api_calls,
+                    started_at=started,
+                )
+                out.append(ProgressChanged(self._progress))
+            elif isinstance(event, engine_events.RateLimitWait):
+                base = self._progress
+                if base is None or base.job != event.job:
+                    base = JobProgress(
+                        job=event.job,
+                        run_id=event.run_id,
+                        phase="rate limit",
+                        done=0,
+                        total=None,
+                        items_per_second=0.0,
+                        eta_seconds=None,
+                        api_calls=0,
+                    )
+                self._progress = replace(base, rate_limit_reset_at=event.until)
+                out.append(ProgressChanged(self._progress))
+            elif isinstance(event, engine_events.JobStatusChanged):
+                if event.previous == "RUNNING" and event.status != "RUNNING":
+                    if self._progress is not None and self._progress.job == event.job:
+                        self._progress = None
+                    if event.run_id is not None:
+                        self._started.pop(event.run_id, None)
+                        out.append(RunFinished(event.job, event.run_id, str(event.status)))
+                    else:
+                        out.append(JobsChanged())
+                else:
+                    out.append(JobsChanged())
+            elif isinstance(event, engine_events.ControlAnswered):
+                out.append(JobsChanged())
+            elif isinstance(event, engine_events.Health):
+                changed = self._next_tick_at != event.next_tick_at
+                self._next_tick_at = event.next_tick_at
+                if changed:
+                    out.append(JobsChanged())
+        for item in out:
+            self._queue.put(item)
+
+    def events(self) -> Iterator[JobEvent]:
+        """Blocking stream of the engine's events; ends when `close()` is called."""
+        while True:
+            item = self._queue.get()
+            if item is _CLOSED:
+                self._queue.put(_CLOSED)  # later callers end at once too
+                return
+            yield item  # type: ignore[misc]
+
+    # --- lifetime ---------------------------------------------------------------------
+
+    async def host(self, stop: asyncio.Event) -> None:
+        """Drive an embedded service in real time until `stop` is set (attached: just wait)."""
+        if isinstance(self.service, EmbeddedService):
+            await self.service.host(stop)
+        else:
+            await stop.wait()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        if callable(self._subscription):
+            self._subscription()
+        self.service.close()
+        self._queue.put(_CLOSED)
