@@ -22,13 +22,13 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from types import TracebackType
 from typing import Any, TypeVar
 
 import httpx
 from pydantic import BaseModel, TypeAdapter
 
 from connectors.base import ConnectionCheck
+from connectors.closing import Closing
 from connectors.errors import BadPayload, ConnectorError, HttpStatusError
 from connectors.github import queries
 from connectors.github.budget import BudgetSnapshot, TokenBudget, TokenPool
@@ -124,7 +124,7 @@ class GraphQLCall:
     rate_limit: RateLimit | None = None
 
 
-class GitHubClient:
+class GitHubClient(Closing):
     """Reads GitHub (GitHub.com or Enterprise Server). Not thread-safe; one per job."""
 
     source = "github"
@@ -227,17 +227,6 @@ class GitHubClient:
     def close(self) -> None:
         for http in self.https:
             http.close()
-
-    def __enter__(self) -> GitHubClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         base = self.https[0].config.base_url

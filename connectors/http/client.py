@@ -15,11 +15,11 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from types import TracebackType
 from typing import Any
 
 import httpx
 
+from connectors.closing import Closing
 from connectors.errors import (
     AuthError,
     BadPayload,
@@ -64,7 +64,7 @@ class HttpConfig:
     headers: Mapping[str, str] = field(default_factory=dict)
 
 
-class HttpClient:
+class HttpClient(Closing):
     """A synchronous, thread-confined client (one per job / worker thread).
 
     ``cancel`` and ``observer`` may be set after construction: a job attaches its cancel flag
@@ -103,17 +103,6 @@ class HttpClient:
 
     def close(self) -> None:
         self._client.close()
-
-    def __enter__(self) -> HttpClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"HttpClient(source={self.config.source!r}, base_url={self.config.base_url!r})"

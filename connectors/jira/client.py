@@ -6,13 +6,13 @@ import json
 import logging
 from collections.abc import Iterable, Iterator, Sequence
 from enum import StrEnum
-from types import TracebackType
 from typing import Any
 
 import httpx
 from pydantic import Field, TypeAdapter
 
 from connectors.base import ConnectionCheck
+from connectors.closing import Closing
 from connectors.errors import BadPayload, ConnectorError, NotFound, RequestRejected
 from connectors.http import (
     DEFAULT_TIMEOUT,
@@ -65,7 +65,7 @@ class Deployment(StrEnum):
     DATA_CENTER = "data_center"
 
 
-class JiraClient:
+class JiraClient(Closing):
     """Reads a Jira site through the shared :class:`HttpClient`.
 
     Build one with :meth:`cloud` (email + API token, basic auth) or :meth:`data_center`
@@ -107,17 +107,6 @@ class JiraClient:
 
     def close(self) -> None:
         self.http.close()
-
-    def __enter__(self) -> JiraClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         kind = self._deployment.value if self._deployment else "unknown"
