@@ -481,50 +481,50 @@ class GitHubClient(Closing):
     def complete_pull_request(self, pr: PullRequest, sizes: PageSizes) -> list[Rejected]:
         """Fetch the rest of every nested connection that has more than its first page,
         through ``node(id:)``; mutates ``pr`` in place. Returns items that did not validate."""
-        rejected: list[Rejected] = []
-        if pr.commits and pr.commits.page_info.has_next_page:
-            more, bad = self._rest_of(
-                queries.PR_COMMITS_PAGE, pr.id, "commits", pr.commits.page_info.end_cursor,
-                PullRequestCommit, "pr_commit", sizes.nested,
-            )  # fmt: skip
-            pr.commits.nodes.extend(more)
-            pr.commits.page_info.has_next_page = False
-            rejected += bad
-        if pr.reviews and pr.reviews.page_info.has_next_page:
-            more_r, bad = self._rest_of(
-                queries.PR_REVIEWS_PAGE, pr.id, "reviews", pr.reviews.page_info.end_cursor,
-                Review, "pr_review", sizes.nested,
-            )  # fmt: skip
-            pr.reviews.nodes.extend(more_r)
-            pr.reviews.page_info.has_next_page = False
-            rejected += bad
-        if pr.comments and pr.comments.page_info.has_next_page:
-            more_c, bad = self._rest_of(
-                queries.PR_COMMENTS_PAGE, pr.id, "comments", pr.comments.page_info.end_cursor,
-                IssueComment, "pr_comment", sizes.nested,
-            )  # fmt: skip
-            pr.comments.nodes.extend(more_c)
-            pr.comments.page_info.has_next_page = False
-            rejected += bad
-        if pr.review_threads and pr.review_threads.page_info.has_next_page:
-            more_t, bad = self._rest_of(
-                queries.PR_THREADS_PAGE, pr.id, "reviewThreads",
-                pr.review_threads.page_info.end_cursor, ReviewThread, "pr_review_thread",
-                min(sizes.nested, 25), {"threadComments": sizes.thread_comments},
-            )  # fmt: skip
-            pr.review_threads.nodes.extend(more_t)
-            pr.review_threads.page_info.has_next_page = False
-            rejected += bad
+        rejected = self._complete(
+            pr.commits, queries.PR_COMMITS_PAGE, pr.id, "commits",
+            PullRequestCommit, "pr_commit", sizes.nested,
+        )  # fmt: skip
+        rejected += self._complete(
+            pr.reviews, queries.PR_REVIEWS_PAGE, pr.id, "reviews",
+            Review, "pr_review", sizes.nested,
+        )  # fmt: skip
+        rejected += self._complete(
+            pr.comments, queries.PR_COMMENTS_PAGE, pr.id, "comments",
+            IssueComment, "pr_comment", sizes.nested,
+        )  # fmt: skip
+        rejected += self._complete(
+            pr.review_threads, queries.PR_THREADS_PAGE, pr.id, "reviewThreads",
+            ReviewThread, "pr_review_thread", min(sizes.nested, 25),
+            {"threadComments": sizes.thread_comments},
+        )  # fmt: skip
         for thread in pr.review_threads.nodes if pr.review_threads else []:
-            if thread is not None and thread.comments.page_info.has_next_page:
-                more_rc, bad = self._rest_of(
-                    queries.THREAD_COMMENTS_PAGE, thread.id, "comments",
-                    thread.comments.page_info.end_cursor, ReviewComment, "pr_review_comment",
-                    sizes.nested,
+            if thread is not None:
+                rejected += self._complete(
+                    thread.comments, queries.THREAD_COMMENTS_PAGE, thread.id, "comments",
+                    ReviewComment, "pr_review_comment", sizes.nested,
                 )  # fmt: skip
-                thread.comments.nodes.extend(more_rc)
-                thread.comments.page_info.has_next_page = False
-                rejected += bad
+        return rejected
+
+    def _complete(
+        self,
+        connection: Any,
+        query: str,
+        node_id: str,
+        field: str,
+        model: type[M],
+        kind: str,
+        first: int,
+        extra: dict[str, Any] | None = None,
+    ) -> list[Rejected]:
+        """Append the remaining pages of a nested connection (if it has more) to its nodes."""
+        if connection is None or not connection.page_info.has_next_page:
+            return []
+        more, rejected = self._rest_of(
+            query, node_id, field, connection.page_info.end_cursor, model, kind, first, extra
+        )
+        connection.nodes.extend(more)
+        connection.page_info.has_next_page = False
         return rejected
 
     def _rest_of(
