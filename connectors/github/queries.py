@@ -2,8 +2,7 @@
 """Every GraphQL document the client sends, one place each.
 
 Fields are GitHub's public schema (https://docs.github.com/graphql/reference).
-``PullRequest.url`` is not selected: it is always ``{repository url}/pull/{number}``, and
-the sandbox's resolver for it is broken (reported). Every query selects
+Every query selects
 ``rateLimit { cost remaining resetAt limit used nodeCount }`` so the client always
 knows its budget. Connection sizes are variables so the client can shrink them when the
 budget runs low; nested connections that overflow their first page are continued with the
@@ -48,7 +47,7 @@ fragment ThreadFields on PullRequestReviewThread {
 
 PULL_REQUEST_FIELDS = """
 fragment PullRequestFields on PullRequest {
-  id number title state isDraft createdAt updatedAt mergedAt closedAt
+  id number title url state isDraft createdAt updatedAt mergedAt closedAt
   author { login } baseRefName headRefName mergeCommit { oid }
   additions deletions changedFiles
   commits(first: $commits) { totalCount %(pi)s nodes { ...CommitFields } }

@@ -408,7 +408,7 @@ class _Run:
                 "external_id": pr.id,
                 "number": pr.number,
                 "title": pr.title,
-                "url": f"{repo.url}/pull/{pr.number}",
+                "url": pr.url,
                 "state": pr.state,
                 "author": pr.author.login if pr.author else None,
                 "base_branch": pr.base_ref_name,
@@ -525,7 +525,7 @@ class _Run:
                 "client_id": self.client_id,
                 "work_item_id": resolved[key],
                 "kind": "pull_request",
-                "url": f"{repo.url}/pull/{pr.number}",
+                "url": pr.url,
                 "repository": repo.full_name,
                 "pull_request_number": pr.number,
                 "evidence": evidence,
@@ -535,7 +535,7 @@ class _Run:
             if key in resolved
         ]
         upsert(conn, WorkItemLink, rows)
-        urls = [f"{repo.url}/pull/{pr.number}" for pr in prs]
+        urls = [pr.url for pr in prs]
         keep = [(r["work_item_id"], r["url"], r["evidence"]) for r in rows]
         conn.execute(
             text(

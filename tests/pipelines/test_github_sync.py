@@ -10,7 +10,7 @@ from sqlalchemy import Engine, text
 
 from connectors.errors import Cancelled, RateLimited
 from connectors.http import CancelToken, RateLimitPolicy
-from connectors.sandbox.faults import FaultInjector, FaultScenario, RateLimit
+from connectors.sandbox.faults import FaultScenario, RateLimit
 from connectors.sandbox.github import GitHubSimulator
 from connectors.sandbox.mutations import MutationPlan
 from connectors.sandbox.org import Org
@@ -164,10 +164,7 @@ def test_secondary_limit_waits_are_visible_with_reset_time(tenant: Engine, small
         {"repos": [small_org.repositories[0].full_name], "deployments": "off",
          "page_sizes": {"prs": 10}},
     )  # fmt: skip
-    faults = FaultInjector(
-        FaultScenario(rate_limit=RateLimit(after_requests=2, window_seconds=30)),
-        clock=lambda: clock.now().timestamp(),
-    )
+    faults = FaultScenario(rate_limit=RateLimit(after_requests=2, window_seconds=30))
     sim = GitHubSimulator(small_org, faults, clock=lambda: clock.now().timestamp())
     job = pipeline(sim.handle, clock=clock, rate_limit=RateLimitPolicy(max_wait_seconds=60))
     reports: list[Progress] = []

@@ -125,7 +125,7 @@ class PullRequest(GitHubModel):
     id: str
     number: int
     title: str | None = None
-    url: str | None = None
+    url: str
     state: str
     is_draft: bool | None = Field(default=None, alias="isDraft")
     created_at: GitHubDateTime | None = Field(default=None, alias="createdAt")

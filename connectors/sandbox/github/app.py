@@ -129,7 +129,8 @@ class GitHubSimulator:
     primary limit (5,000 for a user token). ``secondary_status``: 403 (default) or 429 for the
     scenario-driven secondary limit. ``rate_limit_error_type``: the ``type`` of the primary-limit
     error; GitHub currently sends ``RATE_LIMIT`` with ``code: graphql_rate_limit`` (older
-    responses and many clients say ``RATE_LIMITED``). ``clock``: wall clock for rate windows.
+    responses and many clients say ``RATE_LIMITED``). ``clock``: the time of rate windows, the
+    simulator's own and its fault injector's (a secondary-limit window ends on it).
     """
 
     def __init__(
@@ -150,7 +151,9 @@ class GitHubSimulator:
         self.org = org
         self.data = GitHubData(org)
         self.faults = (
-            faults if isinstance(faults, FaultInjector) else FaultInjector(faults, mutate=org.apply)
+            faults
+            if isinstance(faults, FaultInjector)
+            else FaultInjector(faults, mutate=org.apply, clock=clock)
         )
         self.tokens = tokens or (DEMO_GITHUB_TOKEN,)
         self.secondary_status = secondary_status

@@ -9,7 +9,6 @@ import httpx
 from connectors.github import GitHubClient
 from connectors.http import RateLimitPolicy, RetryPolicy, Secret
 from connectors.sandbox.credentials import DEMO_GITHUB_TOKEN
-from connectors.sandbox.faults import FaultInjector, FaultScenario
 from connectors.sandbox.github import GitHubSimulator
 from connectors.sandbox.org import Org
 from tests.connectors.fakes import FakeClock
@@ -18,13 +17,8 @@ NO_JITTER = RetryPolicy(max_attempts=4, base_delay=0.5, rng=lambda lo, hi: hi)
 
 
 def simulator(org: Org, clock: FakeClock, **options: Any) -> GitHubSimulator:
-    """A simulator on ``clock``. A fault scenario gets an injector on the same clock: the
-    simulator builds its own injector on the wall clock (reported), so a secondary-limit
-    window would never end under a fake clock."""
-    faults = options.pop("faults", None)
-    if isinstance(faults, FaultScenario):
-        faults = FaultInjector(faults, mutate=org.apply, clock=lambda: clock.now().timestamp())
-    return GitHubSimulator(org, faults, clock=lambda: clock.now().timestamp(), **options)
+    """A simulator (and its fault injector, for a ``faults=`` scenario) on ``clock``."""
+    return GitHubSimulator(org, clock=lambda: clock.now().timestamp(), **options)
 
 
 def client_for(

@@ -328,6 +328,40 @@ def test_secondary_limit_from_scenario(small_org_readonly: Org) -> None:
     assert sim.faults.counters.rate_limited == 1
 
 
+def test_secondary_limit_window_runs_on_the_injected_clock(small_org_readonly: Org) -> None:
+    """The scenario's window ends when the simulator's clock says so, not the wall clock's."""
+    now = [FIXED_NOW]
+    scenario = FaultScenario.model_validate(
+        {"rate_limit": {"after_requests": 1, "window_seconds": 3600}}
+    )
+    sim = GitHubSimulator(small_org_readonly, scenario, clock=lambda: now[0])
+    viewer = {"query": "{ viewer { login } }"}
+    with gh_client(sim) as client:
+        assert client.post("/graphql", json=viewer).status_code == 200
+        limited = client.post("/graphql", json=viewer)
+        assert limited.status_code == 403
+        assert 3500 <= int(limited.headers["retry-after"]) <= 3600
+        now[0] += 3601
+        assert client.post("/graphql", json=viewer).status_code == 200
+    assert sim.faults.counters.rate_limited == 1
+
+
+def test_pull_request_url_and_permalink(gh: Any, small_org_readonly: Org) -> None:
+    repo = small_org_readonly.repositories[0]
+    body = gql(
+        gh,
+        """query($owner: String!, $name: String!) { repository(owner: $owner, name: $name) {
+             url pullRequests(first: 3) { nodes { number url permalink resourcePath } } } }""",
+        **_repo(small_org_readonly),
+    )
+    assert "errors" not in body, body
+    data = body["data"]["repository"]
+    assert data["url"] == f"https://github.com/{repo.full_name}"
+    for pr in data["pullRequests"]["nodes"]:
+        assert pr["url"] == pr["permalink"] == f"{data['url']}/pull/{pr['number']}"
+        assert pr["resourcePath"] == f"/{repo.full_name}/pull/{pr['number']}"
+
+
 def test_auth(small_org_readonly: Org, gh_sim: GitHubSimulator) -> None:
     with gh_client(gh_sim, token="ghp_wrong") as client:
         bad = client.post("/graphql", json={"query": "{ viewer { login } }"})
