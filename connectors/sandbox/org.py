@@ -10,7 +10,8 @@ Read model for simulators
 - ``issue(index)`` / ``find_issue(id_or_key)``: the current state of an issue (None once
   deleted). ``issues_for_pull_request`` and ``pull_requests_for_issue`` link both sides.
 - ``pull_request(index)``, ``repository_pull_requests(repo)`` (indices in number order),
-  ``pull_requests_by_updated(repo, version)`` for ``orderBy: UPDATED_AT``.
+  ``pull_requests_by_updated(repo, version)`` for ``orderBy: UPDATED_AT``; ``oversize``
+  gives chosen pull requests hundreds of commits, comments and reviews.
 - ``deployments(repo, env)`` count and ``deployment(repo, env, slot)``.
 - ``ordering(version, field)`` + ``state_at(index, version)``: the snapshot used by paging.
 """
@@ -22,7 +23,7 @@ import functools
 import threading
 from array import array
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from connectors.sandbox import deploy_schedule as ds
 from connectors.sandbox.catalog import STATUS_BY_NAME, Status, StatusCategory, workflow_for
@@ -34,6 +35,7 @@ from connectors.sandbox.issue_skeleton import FLAG_UNTOUCHED, IssueSkeletons, bu
 from connectors.sandbox.mutations import IssueChange, MutationPlan, MutationReport
 from connectors.sandbox.people import User, automation_user, make_user
 from connectors.sandbox.pull_requests import (
+    Oversize,
     PullRequestSkeletons,
     build_pr_skeletons,
     generate_pull_request,
@@ -63,8 +65,16 @@ class IssueState:
 
 
 class Org:
-    def __init__(self, seed: int = 7, size: Size | str = Size.SMALL) -> None:
+    def __init__(
+        self,
+        seed: int = 7,
+        size: Size | str = Size.SMALL,
+        oversize: Mapping[int, Oversize] | None = None,
+    ) -> None:
+        """``oversize``: pull request index -> its exact commit, comment and review counts
+        (for nested pagination); every other pull request is generated as usual."""
         self.seed = seed
+        self.oversize = dict(oversize or {})
         self.size = Size(size)
         self.spec = SPECS[self.size]
         self.base_now_ms = anchor_ms(seed)
@@ -290,6 +300,7 @@ class Org:
             index,
             pushes,
             self.base_now_ms,
+            self.oversize.get(index),
         )
 
     @property

@@ -28,6 +28,30 @@ _DIRS = ("src/api", "src/web", "src/core", "tests", "docs", "migrations")
 _SLUG_WORDS = ("fix", "add", "handle", "retry", "cache", "export", "filter", "cleanup")
 
 
+@dataclass(frozen=True, slots=True)
+class Oversize:
+    """Exact child counts for one pull request, past the generator's usual few: nested
+    connections then need several pages (GitHub lists at most 250 commits of a PR)."""
+
+    commits: int = 250
+    comments: int = 120  # about half conversation comments, half review threads
+    reviews: int = 60
+
+    def __post_init__(self) -> None:
+        if not all(1 <= n <= _OVERSIZE_MAX for n in (self.commits, self.comments, self.reviews)):
+            raise ValueError(f"oversize counts must be 1..{_OVERSIZE_MAX}")
+
+
+_OVERSIZE_MAX = 1000
+_OVERSIZE_IDS = 100_000_000  # database ids of oversize children, clear of the usual ones
+
+
+def _child_id(base: int, index: int, k: int) -> int:
+    """A review's or comment's database id: eight slots a pull request, and a range of
+    its own for the children of an oversize one."""
+    return base + index * 8 + k if k < 8 else base + _OVERSIZE_IDS + index * _OVERSIZE_MAX + k
+
+
 def sha40(*parts: object) -> str:
     """A 40-hex git object id, stable for the same parts."""
     return hashlib.sha1(":".join(map(str, parts)).encode()).hexdigest()
@@ -123,9 +147,11 @@ def generate_pull_request(
     index: int,
     force_pushed_ms: tuple[int, ...] = (),
     now_ms: int = 0,
+    oversize: Oversize | None = None,
 ) -> PullRequest:
     """One pull request. ``key_of(k)`` is the key issue ``k`` had when the PR was opened: a
-    PR's title and branch keep that key even after the issue moves to another project."""
+    PR's title and branch keep that key even after the issue moves to another project.
+    ``oversize`` replaces the drawn numbers of commits, reviews and comments."""
     r = random.Random(mix64(seed, STREAM_PULL_REQUEST, index, 99))
     repo = structure.repositories[pk.repository[index]]
     project = structure.projects[repo.project]
@@ -153,6 +179,8 @@ def generate_pull_request(
         title = f"Bump {dep} from 1.{r.randrange(9)}.0 to 1.{r.randrange(10, 20)}.0"
     pushes = len(force_pushed_ms)
     n_commits = 1 + int(r.expovariate(0.4)) % 12
+    if oversize is not None:
+        n_commits = oversize.commits
     coding_start = created - int(r.random() * 24 * HOUR_MS)
     commits = []
     for c in range(n_commits):
@@ -177,7 +205,8 @@ def generate_pull_request(
     reviewers = [login for login in logins if login != author] or [author]
     reviews = []
     t = created
-    for k in range(r.choice((0, 1, 1, 2, 3)) if key else 0):
+    n_reviews = r.choice((0, 1, 1, 2, 3)) if key else 0
+    for k in range(oversize.reviews if oversize else n_reviews):
         t += int((end - t) * r.uniform(0.1, 0.6))
         last = k == 2 or r.random() < 0.5
         state_r = (
@@ -187,7 +216,7 @@ def generate_pull_request(
         )
         reviews.append(
             Review(
-                database_id=900_000_000 + index * 8 + k,
+                database_id=_child_id(900_000_000, index, k),
                 node_id=node_id("PRR_kwDO", mix64(seed, STREAM_PULL_REQUEST, index, 200 + k)),
                 author_login=r.choice(reviewers),
                 state=state_r,
@@ -196,11 +225,12 @@ def generate_pull_request(
             )
         )
     comments = []
-    for k in range(r.choice((0, 0, 1, 2, 4))):
+    n_comments = r.choice((0, 0, 1, 2, 4))
+    for k in range(oversize.comments if oversize else n_comments):
         kind = "review" if r.random() < 0.5 else "issue"
         comments.append(
             Comment(
-                database_id=1_500_000_000 + index * 8 + k,
+                database_id=_child_id(1_500_000_000, index, k),
                 node_id=node_id(
                     "IC_kwDO" if kind == "issue" else "PRRC_kwDO",
                     mix64(seed, STREAM_PULL_REQUEST, index, 300 + k),

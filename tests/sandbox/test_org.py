@@ -8,6 +8,7 @@ from connectors.sandbox import deploy_schedule as ds
 from connectors.sandbox.catalog import TYPE_INCIDENT
 from connectors.sandbox.mutations import MutationPlan
 from connectors.sandbox.org import Org
+from connectors.sandbox.pull_requests import Oversize
 
 
 def test_same_seed_same_org() -> None:
@@ -16,6 +17,20 @@ def test_same_seed_same_org() -> None:
         assert a.issue(i) == b.issue(i)
     assert a.pull_request(5) == b.pull_request(5)
     assert Org(4, "small").issue(17) != a.issue(17)
+
+
+def test_oversize_makes_only_the_chosen_pull_request_huge() -> None:
+    plain, big = Org(3, "tiny"), Org(3, "tiny", oversize={2: Oversize(250, 120, 60)})
+    huge = big.pull_request(2)
+    assert (len(huge.commits), len(huge.comments), len(huge.reviews)) == (250, 120, 60)
+    assert huge == Org(3, "tiny", oversize={2: Oversize(250, 120, 60)}).pull_request(2)
+    assert {c.kind for c in huge.comments} == {"issue", "review"}
+    assert all(big.pull_request(j) == plain.pull_request(j)
+               for j in range(plain.pull_request_count) if j != 2)  # fmt: skip
+    # Database ids (thread ids derive from them) stay unique across the whole org.
+    ids = [c.database_id for j in range(big.pull_request_count)
+           for c in big.pull_request(j).comments]  # fmt: skip
+    assert len(ids) == len(set(ids))
 
 
 def test_issue_ids_grow_with_creation_and_histories_fit_lifetime() -> None:
