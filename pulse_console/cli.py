@@ -113,12 +113,10 @@ def build_parser() -> argparse.ArgumentParser:
     from pulse_console.commands import metrics as metrics_commands
     from pulse_console.commands import sandbox
     from pulse_console.commands import sync as sync_commands
-    from pulse_console.commands.github import register_github
 
     sandbox.register(sub, common)
     sync_commands.register(sub, common)
     jobs_commands.register(sub, common)
-    register_github(sub, common)
     metrics_commands.register(sub, common)
     return parser
 

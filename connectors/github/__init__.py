@@ -14,7 +14,14 @@ what this client has spent.
 """
 
 from connectors.github.budget import BudgetSnapshot, TokenPool
-from connectors.github.client import GITHUB_API, GitHubClient, GraphQLCall, Page, PageSizes
+from connectors.github.client import (
+    GITHUB_API,
+    GitHubClient,
+    GraphQLCall,
+    Page,
+    PageSizes,
+    split_tokens,
+)
 from connectors.github.cost import CostEstimate, estimate
 from connectors.github.errors import RATE_LIMIT_TYPES, GraphQLQueryError
 from connectors.github.validation import Rejected
@@ -32,4 +39,5 @@ __all__ = [
     "Rejected",
     "TokenPool",
     "estimate",
+    "split_tokens",
 ]

@@ -70,6 +70,14 @@ from connectors.http import (
 log = logging.getLogger("connectors.github")
 
 GITHUB_API = "https://api.github.com"
+
+
+def split_tokens(stored: str) -> list[Secret]:
+    """The tokens of one stored secret (several, one a line or comma-separated, are used in
+    turn)."""
+    return [Secret(t) for t in re.split(r"[\s,]+", stored) if t]
+
+
 SECONDARY_MIN_WAIT = 60.0
 _SECONDARY = re.compile(r"secondary rate limit|abuse detection|abuse", re.IGNORECASE)
 _LINK_NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="next"')

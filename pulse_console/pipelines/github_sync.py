@@ -20,6 +20,7 @@ from __future__ import annotations
 import fnmatch
 import logging
 import re
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -29,7 +30,7 @@ import httpx
 from sqlalchemy import Connection, text, update
 
 from connectors.errors import Cancelled
-from connectors.github import GitHubClient, Page, PageSizes, Rejected
+from connectors.github import GitHubClient, Page, PageSizes, Rejected, split_tokens
 from connectors.github.models import (
     Deployment,
     PullRequest,
@@ -38,7 +39,7 @@ from connectors.github.models import (
     format_github_datetime,
     parse_github_datetime,
 )
-from connectors.http import Clock, HttpEvent, RateLimitPolicy, RateLimitWait, RetryPolicy, Secret
+from connectors.http import Clock, HttpEvent, RateLimitPolicy, RateLimitWait, RetryPolicy
 from pulse_console.pipelines.base import Progress, RunContext, RunResult
 from pulse_console.pipelines.quarantine import quarantine
 from pulse_console.pipelines.work_item_keys import KeyMatcher
@@ -61,6 +62,10 @@ log = logging.getLogger("pulse_console.pipelines.github_sync")
 KEY_EVIDENCE = ("title", "branch", "commit")
 TERMINAL = ("SUCCESS", "FAILURE", "ERROR")
 INCREMENTAL_FIRST_PAGE = 10
+
+
+class GitHubConfigError(ValueError):
+    """The integration cannot be used as stored; the message says what to fix."""
 
 
 @dataclass(frozen=True)
@@ -126,19 +131,23 @@ class Stats:
 
 
 class GitHubSync:
-    """The github_sync job. ``transport``/``clock``/policies are for tests and benchmarks."""
+    """The github_sync job. ``full``: walk every repository from its newest pull request
+    and deployment again, ignoring the watermarks. ``transport``/``clock``/policies are for
+    tests and benchmarks."""
 
     job_name: ClassVar[str] = "github_sync"
 
     def __init__(
         self,
         *,
+        full: bool = False,
         transport: httpx.BaseTransport | None = None,
         clock: Clock | None = None,
         retry: RetryPolicy | None = None,
         rate_limit: RateLimitPolicy | None = None,
         after_commit: Callable[[str], None] | None = None,
     ) -> None:
+        self.full = full
         self.transport = transport
         self.clock = clock
         self.retry = retry
@@ -148,11 +157,9 @@ class GitHubSync:
     # -- entry point -----------------------------------------------------------------------
 
     def client_for(self, ctx: RunContext, cfg: GitHubSyncConfig) -> GitHubClient:
-        # The integration's secret may hold several tokens (whitespace or commas), used in turn.
-        raw = ctx.secret(secret_name(ctx.client, ctx.integration.name)) or ""
-        tokens = [Secret(t) for t in re.split(r"[\s,]+", raw) if t]
+        tokens = split_tokens(ctx.secret(secret_name(ctx.client, ctx.integration.name)) or "")
         if not tokens:
-            raise ValueError(
+            raise GitHubConfigError(
                 f"GitHub integration {ctx.integration.name!r} has no token. Add one with "
                 "`pulse-console integration add github … --token-stdin`."
             )
@@ -186,24 +193,30 @@ class _Run:
         self.integration_id = ctx.integration.id
         self.stats = Stats()
         self.rate_limit_until: datetime | None = None
-        self.phase = "starting"
+        self.phase: str | None = None  # the repository being walked
         client.set_observer(self._on_http_event)
         self.matcher = KeyMatcher(())
 
     # -- orchestration ---------------------------------------------------------------------
 
     def run(self) -> RunResult:
+        started = time.monotonic()
         self._report("discovering repositories")
         with self.engine.connect() as conn:
             self.matcher = KeyMatcher(self.cfg.project_keys or self._known_project_keys(conn))
         repos = self.discover()
         self.stats.repositories = len(repos)
         checkpoints: dict[str, Any] = {}
+        mode = "incremental" if repos else "full"
         for n, repo in enumerate(repos, 1):
             self._check_cancel()
             scope = f"repo:{repo.full_name}"
             with self.engine.connect() as conn:
                 state = load_checkpoint(conn, self.client_id, self.integration_id, scope)
+            if self.job.full:
+                state = {}
+            if not (state.get("pull_requests") or {}).get("watermark"):
+                mode = "full"
             self.phase = f"{repo.full_name} ({n}/{len(repos)})"
             self.sync_pull_requests(repo, scope, state)
             if self.cfg.deployments != "off":
@@ -211,6 +224,7 @@ class _Run:
             checkpoints[scope] = state
         counters = self.client.counters()
         budget = self.client.budget()
+        self.phase = None
         self._report("done")
         return RunResult(
             records=self.stats.records,
@@ -219,6 +233,8 @@ class _Run:
             rate_limit_waits=counters.rate_limit_waits,
             checkpoint=checkpoints,
             stats={
+                "mode": mode,
+                "seconds": round(time.monotonic() - started, 3),
                 **self.stats.__dict__,
                 "graphql_calls": self.client.graphql_calls,
                 "points_used": self.client.points_used,
@@ -689,7 +705,7 @@ class _Run:
         try:
             self.ctx.report(
                 Progress(
-                    phase=f"{self.phase}: {what}" if self.phase != "starting" else what,
+                    phase=f"{self.phase}: {what}" if self.phase else what,
                     done=done,
                     total=total,
                     api_calls=self.client.counters().requests,

@@ -12,6 +12,7 @@ import httpx
 from sqlalchemy import func, select, update
 
 from connectors.base import ConnectionCheck
+from connectors.github import GitHubClient, split_tokens
 from connectors.http.secret import Secret
 from connectors.jira.client import JiraClient
 from pulse_console.services import audit
@@ -216,22 +217,27 @@ def check_connection(
     draft: IntegrationDraft, token: str, *, transport: httpx.BaseTransport | None = None
 ) -> ConnectionCheck:
     """One cheap authenticated call through the connector for the draft's type."""
-    if draft.type != "jira":
+    options: dict[str, Any] = {"transport": transport} if transport is not None else {}
+    url = draft.base_url.strip().rstrip("/")
+    client: JiraClient | GitHubClient
+    if draft.type == "github":
+        tokens = split_tokens(token)
+        if not tokens:
+            return ConnectionCheck(ok=False, title="No token", message="No GitHub token given.")
+        enterprise = bool(draft.config.get("enterprise")) or None
+        client = GitHubClient.create(tokens, url, enterprise=enterprise, **options)
+    elif draft.type != "jira":
         return ConnectionCheck(
             ok=False,
             title="Not available yet",
             message=f"Testing {draft.type} connections is not supported by this version.",
         )
-    options: dict[str, Any] = {"transport": transport} if transport is not None else {}
-    url = draft.base_url.strip().rstrip("/")
-    if draft.email:
+    elif draft.email and draft.config.get("deployment") != "data_center":
         client = JiraClient.cloud(url, draft.email.strip(), Secret(token), **options)
     else:
         client = JiraClient.data_center(url, Secret(token), **options)
-    try:
+    with client:
         return client.test_connection()
-    finally:
-        client.close()
 
 
 def stored_token(database: Database, client: str, name: str, secrets: SecretStore) -> str | None:
@@ -264,8 +270,9 @@ def check_saved(
         row = session.get(Integration, integration_id)
         if row is None:
             return ConnectionCheck(ok=False, message="This integration no longer exists.")
+        config = dict(row.config or {})
         draft = IntegrationDraft(
-            row.name, row.type, row.base_url, (row.config or {}).get("email", ""), None, row.id
+            row.name, row.type, row.base_url, config.get("email", ""), None, row.id, config
         )
         ref = row.secret_ref
     token = secrets.get(ref) if ref else None

@@ -1,4 +1,5 @@
-"""`integration add jira`, `integration test` and `sync NAME` end to end over a real socket."""
+"""`integration add jira|github`, `integration test` and `sync NAME` end to end over a real
+socket: one set of commands for every integration type."""
 
 from __future__ import annotations
 
@@ -8,13 +9,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from connectors.sandbox.credentials import DEMO_JIRA
+from connectors.sandbox.credentials import DEMO_GITHUB_TOKEN, DEMO_JIRA
+from connectors.sandbox.github import GitHubSimulator
 from connectors.sandbox.jira import JiraSimulator
 from connectors.sandbox.org import Org
 from connectors.sandbox.server import SandboxServer
 from pulse_console import cli
 from pulse_console.commands import sync as commands
 from storage.db import Database
+from tests.pipelines.github_support import snapshot, truth
 from tests.pipelines.harness import MemorySecrets, expected, stored
 
 
@@ -63,9 +66,68 @@ def test_add_test_and_sync_a_jira_integration_from_the_command_line(
     assert DEMO_JIRA.api_token not in config
 
 
+def test_add_test_and_sync_a_github_integration_from_the_command_line(
+    database: Database,
+    wired: MemorySecrets,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    org = Org(7, "tiny")
+    second = "ghp_second_token_for_the_pool"
+    sim = GitHubSimulator(org, tokens=(DEMO_GITHUB_TOKEN, second))
+    with SandboxServer({"github": sim.handle}) as server:
+        base = ["--client", "acme"]
+        add = ["integration", "add", "github", "--name", "gh", "--token-stdin", *base,
+               "--base-url", server.base_urls["github"], "--deployments", "graphql"]  # fmt: skip
+        org_args = ["--org", org.clients[0].github_org, "--pattern", "*"]
+        monkeypatch.setattr("sys.stdin", io.StringIO("ghp_wrong\n"))
+        assert cli.main([*add, *org_args]) == 1
+        assert "not saved" in capsys.readouterr().err and not wired.values
+        monkeypatch.setattr("sys.stdin", io.StringIO(DEMO_GITHUB_TOKEN + "\n"))
+        assert cli.main([*add, "--pattern", "*"]) == 1
+        assert "--org" in capsys.readouterr().err and not wired.values
+
+        monkeypatch.setattr("sys.stdin", io.StringIO(f"{DEMO_GITHUB_TOKEN}\n\n{second}\n"))
+        assert cli.main([*add, *org_args]) == 0
+        assert "as pulse-sandbox" in capsys.readouterr().out
+        assert wired.values == {"integration:acme:gh": f"{DEMO_GITHUB_TOKEN}\n{second}"}
+
+        assert cli.main(["integration", "test", "gh", *base]) == 0
+        assert "Connected to GitHub" in capsys.readouterr().out
+        assert cli.main(["sync", "gh", *base]) == 0
+        out = capsys.readouterr()
+        assert "gh: full sync finished" in out.out and "API calls" in out.out
+        assert f"pull requests: {org.pull_request_count}" in out.out
+        assert "GraphQL budget" in out.err
+        assert DEMO_GITHUB_TOKEN not in out.out + out.err
+        rows, made = snapshot(database.engine), truth(org)
+        assert {t: len(rows[t]) for t in made} == made
+
+        assert cli.main(["sync", "gh", *base]) == 0
+        assert "gh: incremental sync finished" in capsys.readouterr().out
+        assert cli.main(["sync", "gh", "--full", *base]) == 0
+        out = capsys.readouterr()
+        assert "gh: full sync finished" in out.out
+        assert f"pull requests: {org.pull_request_count}" in out.out
+        assert {t: len(rows[t]) for t in made} == made
+
+    with database.engine.connect() as conn:
+        config = conn.execute(text("SELECT config::text FROM integrations")).scalar_one()
+    assert DEMO_GITHUB_TOKEN not in config and second not in config
+
+
+def test_a_jira_token_is_one_line(
+    wired: MemorySecrets, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("one\ntwo\n"))
+    add = ["integration", "add", "jira", "--name", "j", "--base-url", "https://x.example"]
+    assert cli.main([*add, "--data-center", "--token-stdin", "--client", "acme"]) == 2
+    assert "one jira token" in capsys.readouterr().err and not wired.values
+
+
 def test_sync_of_an_unknown_integration_is_one_line(
     wired: MemorySecrets, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert cli.main(["sync", "nope", "--client", "acme"]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "integration add jira" in err
+    assert err.count("\n") == 1 and "integration add <type>" in err

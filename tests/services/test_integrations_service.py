@@ -1,4 +1,4 @@
-"""Integrations: validation, tokens only in the secret store, test against the Jira simulator."""
+"""Integrations: validation, tokens only in the secret store, tests against the simulators."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import select
 
-from connectors.sandbox.credentials import DEMO_JIRA
+from connectors.sandbox.credentials import DEMO_GITHUB_TOKEN, DEMO_JIRA
+from connectors.sandbox.github import GitHubSimulator
 from connectors.sandbox.jira import JiraSimulator
 from connectors.sandbox.org import Org
 from pulse_console.services import audit, integrations
@@ -88,6 +89,19 @@ def test_connection_test_against_the_simulator(jira_transport: httpx.MockTranspo
     assert good.ok, good.message
     bad = integrations.check_connection(draft(), "wrong-token", transport=jira_transport)
     assert not bad.ok and bad.message
+
+
+def test_github_connection_test_takes_several_stored_tokens() -> None:
+    sim = GitHubSimulator(Org(7, "tiny"), tokens=(DEMO_GITHUB_TOKEN, "ghp_second"))
+    transport = httpx.MockTransport(sim.handle)
+    gh = IntegrationDraft("gh", "github", "https://api.github.com")
+    good = integrations.check_connection(
+        gh, f"{DEMO_GITHUB_TOKEN}\nghp_second", transport=transport
+    )
+    assert good.ok and "as pulse-sandbox" in good.message
+    bad = integrations.check_connection(gh, "ghp_wrong", transport=transport)
+    assert not bad.ok and bad.message
+    assert not integrations.check_connection(gh, " \n", transport=transport).ok
 
 
 def test_saved_integration_test_is_recorded_and_deactivate_is_audited(
