@@ -27,7 +27,7 @@ from pulse_console.pipelines.context import (
     find_integration,
     local_run_context,
 )
-from pulse_console.services.integrations import IntegrationDraft, check_connection
+from pulse_console.services.integrations import IntegrationDraft, check_connection, check_saved
 from storage.db import Database, open_database
 from storage.integrations import record_connection_test, save_integration
 from storage.integrations import secret_name as integration_secret_name
@@ -120,13 +120,8 @@ def run_integration_test(args: argparse.Namespace, settings: Settings) -> int:
             _, ref = find_integration(database, settings.client, args.name)
         except IntegrationNotFound as exc:
             return _fail(str(exc), EXIT_REFUSED)
-        token = _secrets(database, settings).get(integration_secret_name(settings.client, ref.name))
-        if not token:
-            return _fail(f"no token stored for {ref.name!r}; add the integration again")
-        draft = IntegrationDraft(
-            ref.name, ref.type, ref.base_url, ref.config.get("email", ""), None, ref.id, ref.config
-        )
-        check = check_connection(draft, token)
+        # The console's "test" too: the outcome is remembered on the integration.
+        check = check_saved(database, settings.client, ref.id, _secrets(database, settings))
     finally:
         database.dispose()
     if not check.ok:

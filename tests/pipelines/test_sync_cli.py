@@ -111,9 +111,13 @@ def test_add_test_and_sync_a_github_integration_from_the_command_line(
         assert f"pull requests: {org.pull_request_count}" in out.out
         assert {t: len(rows[t]) for t in made} == made
 
+    wired.values.clear()
+    assert cli.main(["integration", "test", "gh", "--client", "acme"]) == 1
+    assert "No token" in capsys.readouterr().err
     with database.engine.connect() as conn:
-        config = conn.execute(text("SELECT config::text FROM integrations")).scalar_one()
+        config, ok = conn.execute(text("SELECT config::text, last_test_ok FROM integrations")).one()
     assert DEMO_GITHUB_TOKEN not in config and second not in config
+    assert ok is False, "the CLI's test is remembered like the console's"
 
 
 def test_a_jira_token_is_one_line(
