@@ -65,6 +65,7 @@ def test_a_huge_pull_request_is_paged_completely(tenant: Engine) -> None:
     assert rows["quarantined_payloads"] == []
 
     # Only the huge PR overflows its first pages; each connection needed these follow-ups.
+    print(f"\nGraphQL requests by operation: {dict(sorted(operations.items()))}")
     sizes = PageSizes()
     issue, review = kinds["issue"], kinds["review"]
     assert operations["PullRequestsPage"] == math.ceil(len(prs) / sizes.prs)
