@@ -76,6 +76,17 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="serve a sandbox organisation locally and open the console on its demo client",
     )
+    parser.add_argument(
+        "--demo-size",
+        choices=["tiny", "small", "medium", "large"],
+        default="small",
+        help="size of the demo organisation (default small)",
+    )
+    parser.add_argument(
+        "--demo-scenario",
+        type=Path,
+        help="fault scenario for the demo's simulators (.toml/.json: latency, errors…)",
+    )
     parser.set_defaults(handler=run_tui)
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
 
@@ -158,7 +169,12 @@ def run_tui(args: argparse.Namespace, settings: Settings) -> int:
         if getattr(args, "demo", False):
             from pulse_console.demo import start_demo
 
-            demo = start_demo(database, settings.data_dir)
+            demo = start_demo(
+                database,
+                settings.data_dir,
+                size=args.demo_size,
+                scenario=args.demo_scenario,
+            )
             client = demo.client
         service = connect(database, settings, default_registry(), client=client, background=True)
         jobs = EngineJobs(service)
@@ -171,6 +187,7 @@ def run_tui(args: argparse.Namespace, settings: Settings) -> int:
             secrets=open_secret_store(database.engine, settings.data_dir),
             defaults=ConsoleSettings.from_config(settings),
             keymap=dict(settings.keymap),
+            signals=True,
         )
         PulseApp(ctx).run()
         return EXIT_OK

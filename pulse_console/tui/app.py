@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
 
@@ -23,6 +24,7 @@ from pulse_console.tui.dialogs.choose import ChooseDialog
 from pulse_console.tui.dialogs.confirm import ConfirmDialog
 from pulse_console.tui.dialogs.error import ErrorDialog
 from pulse_console.tui.dialogs.help import HelpDialog
+from pulse_console.tui.hangup import exit_on_signals
 from pulse_console.tui.keymap import ALIASES, SCREENS, bindings_for, check_keymap
 from pulse_console.tui.messages import SettingsLoaded
 from pulse_console.tui.ports import JobView
@@ -65,6 +67,7 @@ class PulseApp(App[None]):
         self.ctx = ctx
         self._start = start
         self._engine_stop: asyncio.Event | None = None
+        self._undo_signals: Callable[[], None] | None = None
         self._history: list[str] = []
         self.selected_job: str | None = None
         self.pending_log_query: str | None = None
@@ -73,6 +76,8 @@ class PulseApp(App[None]):
         self.keymap = check_keymap(ctx.keymap)
 
     def on_mount(self) -> None:
+        if self.ctx.signals:
+            self._undo_signals = exit_on_signals(self)
         if self.keymap:
             self.set_keymap(self.keymap)
         self.switch_to(self._start, remember=False)
@@ -82,9 +87,14 @@ class PulseApp(App[None]):
             self._engine_stop = asyncio.Event()
             self.run_worker(host(self._engine_stop), group="engine-host", exit_on_error=False)
 
-    def on_unmount(self) -> None:
+    async def on_unmount(self) -> None:
         if self._engine_stop is not None:
             self._engine_stop.set()
+        # Closing the port checkpoints a running embedded job and ends its event stream,
+        # whose thread the loop's executor would otherwise wait for forever on exit.
+        await asyncio.to_thread(self.ctx.jobs.close)
+        if self._undo_signals is not None:
+            self._undo_signals()
 
     # --- navigation -------------------------------------------------------------------
 
