@@ -36,6 +36,7 @@ class ConsoleContext:
     keymap: dict[str, str] = field(default_factory=dict)
     label: str | None = None  # fixed database label (snapshots); default from the database
     signals: bool = False  # SIGTERM/SIGHUP leave cleanly (the real console, not tests)
+    probe_seconds: float = 2.0  # how often a live console checks the database is there
 
     @property
     def database_label(self) -> str:
