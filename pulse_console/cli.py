@@ -150,7 +150,7 @@ def _open(settings: Settings, *, upgrade_embedded: bool = True) -> Database:
 
 
 def run_tui(args: argparse.Namespace, settings: Settings) -> int:
-    from pulse_console.engine.service import connect
+    from pulse_console.engine.service import AttachedService, EmbeddedService, connect
     from pulse_console.pipelines.registry import default_registry
     from pulse_console.services.settings import ConsoleSettings
     from pulse_console.tui.app import PulseApp
@@ -176,8 +176,11 @@ def run_tui(args: argparse.Namespace, settings: Settings) -> int:
                 scenario=args.demo_scenario,
             )
             client = demo.client
-        service = connect(database, settings, default_registry(), client=client, background=True)
-        jobs = EngineJobs(service)
+
+        def engine() -> EmbeddedService | AttachedService:
+            return connect(database, settings, default_registry(), client=client, background=True)
+
+        jobs = EngineJobs(engine(), reconnect=engine)
         ctx = ConsoleContext(
             client=client,
             database=database,

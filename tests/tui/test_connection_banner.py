@@ -1,4 +1,5 @@
-"""A lost database connection shows a banner (not error dialogs) and the console reconnects.
+"""A lost database connection shows a banner (not error dialogs); the console and its
+embedded engine reconnect when it is back.
 
 The console reaches PostgreSQL through a real TCP proxy that the test cuts (every
 connection closed, new ones dropped) and restores.
@@ -17,8 +18,13 @@ import pytest
 from sqlalchemy import Engine, make_url, text
 from textual.widgets import DataTable
 
+from pulse_console.config import Settings
+from pulse_console.demo import start_demo
+from pulse_console.engine.service import AttachedService, EmbeddedService, connect
+from pulse_console.pipelines.registry import default_registry
 from pulse_console.tui.app import PulseApp
 from pulse_console.tui.dialogs.error import ErrorDialog
+from pulse_console.tui.engine_jobs import EngineJobs
 from pulse_console.tui.widgets.common.connection_banner import ConnectionBanner
 from storage.db import Database, make_engine
 from storage.testing import seed_tenant
@@ -128,3 +134,47 @@ def test_banner_snapshot(
         assert snap_compare(SnapApp(ctx, start="jobs"), terminal_size=size, run_before=settle)
     finally:
         database.dispose()
+
+
+async def test_the_embedded_engine_takes_its_lock_again_when_the_database_is_back(
+    engine: Engine, proxied: Database, proxy: TcpProxy, tmp_path: Path, isolated_home: Path
+) -> None:
+    demo = start_demo(Database(engine=engine, embedded=False), tmp_path / "data", size="tiny")
+    settings = Settings(client=demo.client, data_dir=tmp_path / "data")
+
+    def connect_engine() -> EmbeddedService | AttachedService:
+        return connect(proxied, settings, default_registry(), background=True, actor="test")
+
+    first = connect_engine()
+    assert isinstance(first, EmbeddedService)
+    jobs = EngineJobs(first, reconnect=connect_engine, retry_seconds=0.2)
+    jobs.control("orchestrator_pause")  # nothing starts by itself: the test drives
+    ctx = dataclasses.replace(
+        make_ctx(proxied, tmp_path), client=demo.client, jobs=jobs, live=True, probe_seconds=0.2
+    )
+    app = PulseApp(ctx)
+    try:
+        async with app.run_test(size=(100, 32)) as pilot:
+            table = app.screen.query_one("#jobs", DataTable)
+            banner = app.screen.query_one(ConnectionBanner)
+            await wait_until(pilot, lambda: "jira_sync" in table.rows, "the job rows")
+
+            proxy.cut()  # the lock's connection dies with the others
+            await wait_until(pilot, lambda: banner.display, "the banner")
+            proxy.restore()
+            await wait_until(pilot, lambda: jobs.service is not first, "a new engine", 20)
+            assert isinstance(jobs.service, EmbeddedService)
+            await wait_until(pilot, lambda: not banner.display, "the banner to clear")
+
+            table.move_cursor(row=table.get_row_index("jira_sync"))
+            await pilot.press("s")
+            await wait_until(
+                pilot,
+                lambda: [r.status for r in jobs.runs("jira_sync")] == ["FINISHED"],
+                "a sync started on the new engine",
+                60,
+            )
+            assert no_error_dialog(app)
+    finally:
+        jobs.close()
+        demo.stop()
