@@ -36,6 +36,7 @@ class TmuxTerminal:
         self.conf = workdir / "tmux.conf"
         self.conf.write_text(CONF)
         self.session = "console"
+        self.socket_path: Path | None = None
 
     def tmux(self, *args: str, check: bool = True) -> str:
         assert TMUX is not None
@@ -73,6 +74,7 @@ class TmuxTerminal:
             str(self.height),
             command + shlex.join(program),
         )
+        self.socket_path = Path(self.query("#{socket_path}"))
         shell_pid = int(self.query("#{pane_pid}"))
         children = Path(f"/proc/{shell_pid}/task/{shell_pid}/children")
         deadline = time.monotonic() + 10
@@ -128,6 +130,8 @@ class TmuxTerminal:
 
     def close(self) -> None:
         self.tmux("kill-server", check=False)
+        if self.socket_path is not None:
+            self.socket_path.unlink(missing_ok=True)  # tmux leaves it behind
 
 
 def wait_gone(pid: int, timeout: float) -> float:
