@@ -76,6 +76,17 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="serve a sandbox organisation locally and open the console on its demo client",
     )
+    parser.add_argument(
+        "--demo-size",
+        choices=["tiny", "small", "medium", "large"],
+        default="small",
+        help="size of the demo organisation (default small)",
+    )
+    parser.add_argument(
+        "--demo-scenario",
+        type=Path,
+        help="fault scenario for the demo's simulators (.toml/.json: latency, errors…)",
+    )
     parser.set_defaults(handler=run_tui)
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
 
@@ -137,7 +148,7 @@ def _open(settings: Settings, *, upgrade_embedded: bool = True) -> Database:
 
 
 def run_tui(args: argparse.Namespace, settings: Settings) -> int:
-    from pulse_console.engine.service import connect
+    from pulse_console.engine.service import AttachedService, EmbeddedService, connect
     from pulse_console.pipelines.registry import default_registry
     from pulse_console.services.settings import ConsoleSettings
     from pulse_console.tui.app import PulseApp
@@ -156,10 +167,18 @@ def run_tui(args: argparse.Namespace, settings: Settings) -> int:
         if getattr(args, "demo", False):
             from pulse_console.demo import start_demo
 
-            demo = start_demo(database, settings.data_dir)
+            demo = start_demo(
+                database,
+                settings.data_dir,
+                size=args.demo_size,
+                scenario=args.demo_scenario,
+            )
             client = demo.client
-        service = connect(database, settings, default_registry(), client=client, background=True)
-        jobs = EngineJobs(service)
+
+        def engine() -> EmbeddedService | AttachedService:
+            return connect(database, settings, default_registry(), client=client, background=True)
+
+        jobs = EngineJobs(engine(), reconnect=engine)
         ctx = ConsoleContext(
             client=client,
             database=database,
@@ -169,6 +188,7 @@ def run_tui(args: argparse.Namespace, settings: Settings) -> int:
             secrets=open_secret_store(database.engine, settings.data_dir),
             defaults=ConsoleSettings.from_config(settings),
             keymap=dict(settings.keymap),
+            signals=True,
         )
         PulseApp(ctx).run()
         return EXIT_OK

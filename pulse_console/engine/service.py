@@ -176,9 +176,15 @@ class EmbeddedService:
     def subscribe(self, callback: Subscriber) -> Any:
         return self.orchestrator.bus.subscribe(callback)
 
-    async def host(self, stop: asyncio.Event) -> None:
-        """Drive the orchestrator in real time until `stop` is set (needs a ThreadRunner)."""
-        await OrchestratorHost(self.orchestrator, self.leadership).run(stop)
+    async def host(self, stop: asyncio.Event) -> bool:
+        """Drive the orchestrator in real time until `stop` is set (needs a ThreadRunner).
+
+        Returns True when it stopped because the client's lock was lost (its connection
+        died, e.g. with the database): this service is spent, `connect()` again.
+        """
+        host = OrchestratorHost(self.orchestrator, self.leadership)
+        await host.run(stop)
+        return host.lost_leadership
 
     def close(self) -> None:
         self.orchestrator.shutdown()

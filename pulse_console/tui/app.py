@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
 
@@ -16,15 +17,18 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.worker import Worker, WorkerState
 
+from pulse_console.services import connectivity
 from pulse_console.services import settings as console_settings
 from pulse_console.tui.commands import PulseCommands
 from pulse_console.tui.context import ConsoleContext
+from pulse_console.tui.db_watch import DatabaseWatch
 from pulse_console.tui.dialogs.choose import ChooseDialog
 from pulse_console.tui.dialogs.confirm import ConfirmDialog
 from pulse_console.tui.dialogs.error import ErrorDialog
 from pulse_console.tui.dialogs.help import HelpDialog
+from pulse_console.tui.hangup import exit_on_signals
 from pulse_console.tui.keymap import ALIASES, SCREENS, bindings_for, check_keymap
-from pulse_console.tui.messages import SettingsLoaded
+from pulse_console.tui.messages import DatabaseReachability, SettingsLoaded
 from pulse_console.tui.ports import JobView
 from pulse_console.tui.screens.base import PulseScreen
 from pulse_console.tui.screens.flow import FlowScreen
@@ -35,6 +39,7 @@ from pulse_console.tui.screens.log_files import LogFilesScreen
 from pulse_console.tui.screens.logs import LogsScreen
 from pulse_console.tui.screens.runs import RunsScreen
 from pulse_console.tui.screens.settings import SettingsScreen
+from pulse_console.tui.widgets.common.connection_banner import ConnectionBanner
 
 log = logging.getLogger(__name__)
 
@@ -65,26 +70,37 @@ class PulseApp(App[None]):
         self.ctx = ctx
         self._start = start
         self._engine_stop: asyncio.Event | None = None
+        self._undo_signals: Callable[[], None] | None = None
         self._history: list[str] = []
         self.selected_job: str | None = None
         self.pending_log_query: str | None = None
         self.worker_label = "embedded"
         self.job_rows: list[JobView] = []
         self.keymap = check_keymap(ctx.keymap)
+        self.db_watch = DatabaseWatch(self, ctx.database, ctx.probe_seconds)
 
     def on_mount(self) -> None:
+        if self.ctx.signals:
+            self._undo_signals = exit_on_signals(self)
         if self.keymap:
             self.set_keymap(self.keymap)
         self.switch_to(self._start, remember=False)
         self._load_settings()
+        if self.ctx.live:
+            self.db_watch.start()
         host = getattr(self.ctx.jobs, "host", None)
         if self.ctx.live and callable(host):
             self._engine_stop = asyncio.Event()
             self.run_worker(host(self._engine_stop), group="engine-host", exit_on_error=False)
 
-    def on_unmount(self) -> None:
+    async def on_unmount(self) -> None:
         if self._engine_stop is not None:
             self._engine_stop.set()
+        # Closing the port checkpoints a running embedded job and ends its event stream,
+        # whose thread the loop's executor would otherwise wait for forever on exit.
+        await asyncio.to_thread(self.ctx.jobs.close)
+        if self._undo_signals is not None:
+            self._undo_signals()
 
     # --- navigation -------------------------------------------------------------------
 
@@ -163,6 +179,22 @@ class PulseApp(App[None]):
         if theme in self.available_themes:
             self.theme = theme
 
+    # --- database connection ----------------------------------------------------------
+
+    def on_database_reachability(self, message: DatabaseReachability) -> None:
+        if not self.db_watch.update(message.problem):
+            return
+        lost = message.problem is not None
+        if lost:
+            log.warning("database unreachable: %s", message.problem)
+        else:
+            log.info("database reachable again")
+        for screen in self.screen_stack:
+            for banner in screen.query(ConnectionBanner):
+                banner.show(lost)
+        if not lost and isinstance(self.screen, PulseScreen):
+            self.screen.reload()
+
     # --- errors -----------------------------------------------------------------------
 
     @on(Worker.StateChanged)
@@ -170,6 +202,9 @@ class PulseApp(App[None]):
         if event.state != WorkerState.ERROR or event.worker.error is None:
             return
         error = event.worker.error
+        if connectivity.is_connection_error(error):
+            self.db_watch.check()  # a banner until it is back, not a dialog per screen
+            return
         log.error("worker %s failed", event.worker.name, exc_info=error)
         title = getattr(error, "title", None) or "Something went wrong"
         message = getattr(error, "message", None) or str(error) or type(error).__name__

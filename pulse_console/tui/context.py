@@ -35,6 +35,8 @@ class ConsoleContext:
     tester: Tester = check_connection
     keymap: dict[str, str] = field(default_factory=dict)
     label: str | None = None  # fixed database label (snapshots); default from the database
+    signals: bool = False  # SIGTERM/SIGHUP leave cleanly (the real console, not tests)
+    probe_seconds: float = 2.0  # how often a live console checks the database is there
 
     @property
     def database_label(self) -> str:

@@ -10,6 +10,8 @@ is driven in real time by `host(stop)`, which the app runs on its own asyncio lo
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import queue
 import threading
 from collections.abc import Callable, Iterator
@@ -21,6 +23,7 @@ from pulse_console.engine import events as engine_events
 from pulse_console.engine.controls import ControlResult
 from pulse_console.engine.service import AttachedService, EmbeddedService
 from pulse_console.engine.status import RunSummary, get_run, list_runs
+from pulse_console.services import connectivity
 from pulse_console.tui.ports import (
     Control,
     ControlRefused,
@@ -36,6 +39,19 @@ from pulse_console.tui.ports import (
 )
 
 _CLOSED = object()
+_log = logging.getLogger("pulse.console")
+
+
+async def _drive(service: EmbeddedService, stop: asyncio.Event) -> bool:
+    """Host `service` until `stop` is set or it loses its lock (True); the host sets the
+    event it is given when the lock goes, so it gets one of its own."""
+    own = asyncio.Event()
+    relay = asyncio.ensure_future(stop.wait())
+    relay.add_done_callback(lambda _: own.set())
+    try:
+        return await service.host(own)
+    finally:
+        relay.cancel()
 
 
 def _run_view(run: RunSummary) -> RunView:
@@ -55,8 +71,16 @@ def _run_view(run: RunSummary) -> RunView:
 class EngineJobs:
     """`JobsPort` over an `EmbeddedService` or an `AttachedService`."""
 
-    def __init__(self, service: EmbeddedService | AttachedService) -> None:
+    def __init__(
+        self,
+        service: EmbeddedService | AttachedService,
+        *,
+        reconnect: Callable[[], EmbeddedService | AttachedService] | None = None,
+        retry_seconds: float = 1.0,
+    ) -> None:
         self.service = service
+        self._reconnect = reconnect
+        self.retry_seconds = retry_seconds
         self._lock = threading.Lock()
         self._queue: queue.Queue[object] = queue.Queue()
         self._progress: JobProgress | None = None
@@ -224,11 +248,55 @@ class EngineJobs:
     # --- lifetime ---------------------------------------------------------------------
 
     async def host(self, stop: asyncio.Event) -> None:
-        """Drive an embedded service in real time until `stop` is set (attached: just wait)."""
-        if isinstance(self.service, EmbeddedService):
-            await self.service.host(stop)
-        else:
-            await stop.wait()
+        """Drive an embedded service in real time until `stop` is set (attached: just wait).
+
+        When the database drops, the embedded orchestrator loses its lock and stops; with a
+        `reconnect` factory the console connects afresh once the database answers (taking
+        the lock again, or attaching to whoever took it meanwhile) and carries on: the run
+        the drop cut short is closed INTERRUPTED and resumed from its checkpoint.
+        """
+        while isinstance(self.service, EmbeddedService) and not stop.is_set():
+            lost = await _drive(self.service, stop)
+            if not lost or self._reconnect is None:
+                break
+            _log.warning("the engine lost its database connection: reconnecting")
+            replacement = await self._connect_again(stop)
+            if replacement is None:
+                break
+            await asyncio.to_thread(self._swap, replacement)
+        await stop.wait()
+
+    async def _connect_again(self, stop: asyncio.Event) -> EmbeddedService | AttachedService | None:
+        assert self._reconnect is not None
+        while not stop.is_set():
+            try:
+                return await asyncio.to_thread(self._reconnect)
+            except Exception as error:
+                if not connectivity.is_connection_error(error):
+                    raise
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.retry_seconds)
+        return None
+
+    def _swap(self, replacement: EmbeddedService | AttachedService) -> None:
+        """Put a fresh service in place of one whose connection died."""
+        with self._lock:
+            if self._closed:  # the console is leaving: keep nothing open
+                replacement.close()
+                return
+            spent, unsubscribe = self.service, self._subscription
+            self.service = replacement
+            self._progress = None
+            self._started.clear()
+        if callable(unsubscribe):
+            unsubscribe()
+        try:
+            spent.close()
+        except Exception:
+            _log.warning("closing the engine that lost its connection failed", exc_info=True)
+        self._subscription = replacement.subscribe(self._on_event)
+        _log.info("the engine is back (%s)", replacement.mode)
+        self._queue.put(JobsChanged())
 
     def close(self) -> None:
         with self._lock:

@@ -162,3 +162,10 @@ class EngineEvent(Message):
             and isinstance(message.event, EngineJobProgress)
             and message.event.run_id == self.event.run_id
         )
+
+
+@dataclass
+class DatabaseReachability(Message):
+    """A probe of the database: None when it answered, else why it did not."""
+
+    problem: str | None

@@ -12,6 +12,7 @@ from textual.widgets import Footer
 
 from pulse_console.tui.context import ConsoleContext
 from pulse_console.tui.keymap import SCREENS, bindings_for
+from pulse_console.tui.widgets.common.connection_banner import ConnectionBanner
 from pulse_console.tui.widgets.common.context_header import ContextHeader
 from pulse_console.tui.widgets.common.filter_bar import FilterBar
 from pulse_console.tui.widgets.common.status_line import StatusLine
@@ -51,6 +52,7 @@ class PulseScreen(Screen[None]):
         header.screen_title = SCREENS.get(self.SCOPE, self.SCOPE)
         header.worker = self.pulse.worker_label
         yield header
+        yield ConnectionBanner()
         yield from self.compose_body()
         yield FilterBar(self.FILTER_HINT, id="filter-bar")
         yield StatusLine(id="status")
@@ -61,6 +63,7 @@ class PulseScreen(Screen[None]):
 
     def on_screen_resume(self) -> None:
         self.query_one(ContextHeader).worker = self.pulse.worker_label
+        self.query_one(ConnectionBanner).show(self.pulse.db_watch.problem is not None)
         self.reload()
 
     def reload(self) -> None:

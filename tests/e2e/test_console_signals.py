@@ -1,0 +1,125 @@
+"""SIGTERM, SIGHUP and a dropped SSH session while a sync runs: the console checkpoints and
+leaves at once, and the next console resumes the sync where it stopped."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import Console
+from tests.e2e.test_console_tmux import job_line
+from tests.e2e.tmux import TmuxTerminal, cooked, wait_gone
+
+# Slow only the per-issue dev-status calls: pages of 100 issues take a few seconds each, so
+# the signal lands mid-run, after the first pages are committed.
+SLOW_DEV_STATUS = {"paths": ["/rest/dev-status"], "latency": {"fixed_ms": 25}}
+EXIT_WITHIN = 8.0  # measured 1.9 to 2.7 s; slack for a loaded 2-core machine
+
+
+def jira_checkpoint(console: Console) -> dict[str, Any] | None:
+    rows = console.rows("SELECT state FROM checkpoints WHERE scope = 'jira:issues'")
+    return rows[0][0] if rows else None
+
+
+def jira_runs(console: Console) -> list[Any]:
+    return console.rows(
+        "SELECT r.id, r.status, r.error, r.checkpoint_before, r.checkpoint_after"
+        " FROM job_runs r JOIN jobs j ON j.id = r.job_id WHERE j.name = 'jira_sync'"
+        " ORDER BY r.id"
+    )
+
+
+def wait_until(check: Any, what: str, timeout: float = 60.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", ["SIGTERM", "SIGHUP", "ssh-drop"])
+def test_console_checkpoints_and_exits_on_signal_then_the_next_one_resumes(
+    console: Console, terminal: TmuxTerminal, tmp_path: Path, how: str
+) -> None:
+    scenario = tmp_path / "slow.json"
+    scenario.write_text(json.dumps(SLOW_DEV_STATUS))
+    argv = console.argv("--demo", "--demo-size", "small", "--demo-scenario", str(scenario))
+    pid = terminal.start(argv, console.env, console.home)
+
+    # --demo syncs on its own: the operator sees jira_sync RUNNING with its progress.
+    terminal.wait_for(
+        lambda s: "RUNNING" in job_line(s, "jira_sync") and "/600" in s,
+        "the demo's own sync of jira_sync, with progress",
+    )
+    committed = wait_until(
+        lambda: (c := jira_checkpoint(console)) and c.get("run") and c["run"]["pages"] >= 1 and c,
+        "a first page committed",
+    )
+    assert committed["run"]["page_token"]
+
+    sent = time.monotonic()
+    if how == "ssh-drop":
+        terminal.kill_session()  # the pty closes and its processes get SIGHUP
+    else:
+        os.kill(pid, getattr(signal, how))
+    took = wait_gone(pid, timeout=30)
+    assert took < EXIT_WITHIN, f"exited {took:.1f} s after {how}"
+    if how != "ssh-drop":
+        status, after = terminal.wait_exit(timeout=5)
+        assert status == 0, after
+        assert "Traceback" not in after and cooked(after), after
+    print(f"{how}: exited {time.monotonic() - sent:.2f} s after the signal")
+    assert console.crash_reports() == []
+
+    # The run is closed INTERRUPTED at a committed checkpoint; the job waits to resume.
+    [(run_id, status, error, _, after_cp)] = jira_runs(console)
+    assert status == "INTERRUPTED", error
+    [(job_status, reason)] = console.rows(
+        "SELECT status, status_reason FROM jobs WHERE name = 'jira_sync'"
+    )
+    assert (job_status, reason.split(":")[0]) == ("PENDING", "interrupted")
+    stopped_at = jira_checkpoint(console)
+    assert stopped_at is not None and stopped_at["run"]["pages"] >= 1
+    assert after_cp["jira:issues"] == stopped_at
+
+    # The next console resumes it from that checkpoint (no scenario: at full speed).
+    terminal.close()
+    pid = terminal.start(console.argv("--demo", "--demo-size", "small"), console.env, console.home)
+    terminal.wait_for(
+        lambda s: "FINISHED" in job_line(s, "jira_sync") and len(jira_runs(console)) == 2,
+        "the resumed jira_sync to finish",
+        timeout=90,
+    )
+    [_, (_, status, error, before_cp, _)] = jira_runs(console)
+    assert status == "FINISHED", error
+    assert before_cp["jira:issues"] == stopped_at
+    pages = stopped_at["run"]["pages"]
+    resumed = console.rows(
+        "SELECT message FROM log_entries WHERE job = 'jira_sync' AND run_id > :r"
+        " AND message LIKE 'resuming the interrupted%'",
+        r=run_id,
+    )
+    assert [m for (m,) in resumed] == [
+        f"resuming the interrupted full Jira sync after page {pages}"
+    ]
+    assert console.rows("SELECT count(*) FROM work_items")[0][0] == 600
+
+    terminal.send("q")
+    screen = terminal.wait_for(
+        lambda s: "Quit while a job runs?" in s or "pulse-console exited" in s, "quit"
+    )
+    if "Quit while a job runs?" in screen:  # github_sync took over from jira_sync
+        assert re.search(r"github_sync is running", screen), screen
+        terminal.send("y")
+    status, after = terminal.wait_exit(timeout=EXIT_WITHIN + 5)
+    assert status == 0 and "Traceback" not in after, after

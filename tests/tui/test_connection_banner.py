@@ -1,0 +1,180 @@
+"""A lost database connection shows a banner (not error dialogs); the console and its
+embedded engine reconnect when it is back.
+
+The console reaches PostgreSQL through a real TCP proxy that the test cuts (every
+connection closed, new ones dropped) and restores.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, make_url, text
+from textual.widgets import DataTable
+
+from pulse_console.config import Settings
+from pulse_console.demo import start_demo
+from pulse_console.engine.service import AttachedService, EmbeddedService, connect
+from pulse_console.pipelines.registry import default_registry
+from pulse_console.tui.app import PulseApp
+from pulse_console.tui.dialogs.error import ErrorDialog
+from pulse_console.tui.engine_jobs import EngineJobs
+from pulse_console.tui.widgets.common.connection_banner import ConnectionBanner
+from storage.db import Database, make_engine
+from storage.testing import seed_tenant
+from tests.tui.conftest import SnapApp, make_ctx
+from tests.tui.fakes import FakeJobs, seeded_jobs
+from tests.tui.tcp_proxy import TcpProxy
+from tests.tui.test_snapshots import SIZES, settle
+
+
+def schema_of(engine: Engine) -> str:
+    with engine.connect() as conn:
+        return str(conn.execute(text("SELECT current_schema()")).scalar_one())
+
+
+@pytest.fixture
+def proxy(pg_url: str) -> Iterator[TcpProxy]:
+    url = make_url(pg_url)
+    if not url.host:
+        pytest.skip("the proxy needs PostgreSQL on TCP, not a Unix socket")
+    running = TcpProxy((url.host, url.port or 5432))
+    try:
+        yield running
+    finally:
+        running.close()
+
+
+@pytest.fixture
+def proxied(pg_url: str, engine: Engine, proxy: TcpProxy) -> Iterator[Database]:
+    """The test's schema, reached through the proxy."""
+    url = make_url(pg_url).set(host="127.0.0.1", port=proxy.port)
+    through = make_engine(url, schema=schema_of(engine), pool_size=2)
+    try:
+        yield Database(engine=through, embedded=False)
+    finally:
+        through.dispose()
+
+
+async def wait_until(pilot: Any, check: Any, what: str, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def no_error_dialog(app: PulseApp) -> bool:
+    return not any(isinstance(screen, ErrorDialog) for screen in app.screen_stack)
+
+
+async def test_lost_connection_shows_a_banner_and_the_console_reconnects(
+    engine: Engine, proxied: Database, proxy: TcpProxy, tmp_path: Path
+) -> None:
+    seed_tenant(engine)
+    ctx = dataclasses.replace(make_ctx(proxied, tmp_path), live=True, probe_seconds=0.2)
+    app = PulseApp(ctx, start="integrations")
+    async with app.run_test(size=(100, 32)) as pilot:
+        table = app.screen.query_one(DataTable)
+        banner = app.screen.query_one(ConnectionBanner)
+        await wait_until(pilot, lambda: table.row_count == 1, "the integration row")
+        assert not banner.display
+
+        proxy.cut()
+        await wait_until(pilot, lambda: banner.display, "the banner")
+        assert "connection lost" in str(banner.render())
+        await pilot.press("r")  # a screen reading while it is down: still no dialog
+        await pilot.pause(0.5)
+        assert banner.display and no_error_dialog(app)
+        assert table.row_count == 1  # what was on screen stays, under the banner
+
+        with engine.begin() as conn:  # changed meanwhile, seen once reconnected
+            conn.execute(
+                text(
+                    "INSERT INTO integrations (id, client_id, name, type, base_url)"
+                    " VALUES (2, 1, 'jira-two', 'jira', 'https://two.atlassian.net')"
+                )
+            )
+        proxy.restore()
+        await wait_until(pilot, lambda: not banner.display, "the banner to clear")
+        await wait_until(pilot, lambda: table.row_count == 2, "the screen to reload")
+        assert no_error_dialog(app)
+
+        # Other screens open with the banner state of the moment.
+        proxy.cut()
+        await wait_until(pilot, lambda: banner.display, "the banner again")
+        app.switch_to("logs")
+        await pilot.pause()
+        assert app.screen.query_one(ConnectionBanner).display
+
+
+def closed_port_database(engine: Engine, pg_url: str) -> Database:
+    """A database URL where nothing listens: connecting is refused at once."""
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        port = probe.getsockname()[1]
+    url = make_url(pg_url).set(host="127.0.0.1", port=port)
+    return Database(engine=make_engine(url, schema=schema_of(engine)), embedded=False)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_banner_snapshot(
+    snap_compare: Any, engine: Engine, pg_url: str, tmp_path: Path, size: tuple[int, int]
+) -> None:
+    # Not live (no periodic probe): the failed settings read at start brings the banner.
+    database = closed_port_database(engine, pg_url)
+    try:
+        ctx = make_ctx(database, tmp_path, FakeJobs(seeded_jobs()))
+        assert snap_compare(SnapApp(ctx, start="jobs"), terminal_size=size, run_before=settle)
+    finally:
+        database.dispose()
+
+
+async def test_the_embedded_engine_takes_its_lock_again_when_the_database_is_back(
+    engine: Engine, proxied: Database, proxy: TcpProxy, tmp_path: Path, isolated_home: Path
+) -> None:
+    demo = start_demo(Database(engine=engine, embedded=False), tmp_path / "data", size="tiny")
+    settings = Settings(client=demo.client, data_dir=tmp_path / "data")
+
+    def connect_engine() -> EmbeddedService | AttachedService:
+        return connect(proxied, settings, default_registry(), background=True, actor="test")
+
+    first = connect_engine()
+    assert isinstance(first, EmbeddedService)
+    jobs = EngineJobs(first, reconnect=connect_engine, retry_seconds=0.2)
+    jobs.control("orchestrator_pause")  # nothing starts by itself: the test drives
+    ctx = dataclasses.replace(
+        make_ctx(proxied, tmp_path), client=demo.client, jobs=jobs, live=True, probe_seconds=0.2
+    )
+    app = PulseApp(ctx)
+    try:
+        async with app.run_test(size=(100, 32)) as pilot:
+            table = app.screen.query_one("#jobs", DataTable)
+            banner = app.screen.query_one(ConnectionBanner)
+            await wait_until(pilot, lambda: "jira_sync" in table.rows, "the job rows")
+
+            proxy.cut()  # the lock's connection dies with the others
+            await wait_until(pilot, lambda: banner.display, "the banner")
+            proxy.restore()
+            await wait_until(pilot, lambda: jobs.service is not first, "a new engine", 20)
+            assert isinstance(jobs.service, EmbeddedService)
+            await wait_until(pilot, lambda: not banner.display, "the banner to clear")
+
+            table.move_cursor(row=table.get_row_index("jira_sync"))
+            await pilot.press("s")
+            await wait_until(
+                pilot,
+                lambda: [r.status for r in jobs.runs("jira_sync")] == ["FINISHED"],
+                "a sync started on the new engine",
+                60,
+            )
+            assert no_error_dialog(app)
+    finally:
+        jobs.close()
+        demo.stop()
