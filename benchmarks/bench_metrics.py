@@ -349,19 +349,30 @@ def main() -> int:
     parser.add_argument("--days", type=int, default=90, help="period length (ends at org now)")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--keep", action="store_true", help="keep the scratch schema")
+    parser.add_argument(
+        "--reuse-schema",
+        metavar="SCHEMA",
+        help="time against a schema an earlier --keep run loaded (migrated to head, not reloaded)",
+    )
     args = parser.parse_args()
     url = args.url or find_test_server()
-    schema = f"bench_metrics_{uuid.uuid4().hex[:8]}"
+    schema = args.reuse_schema or f"bench_metrics_{uuid.uuid4().hex[:8]}"
+    keep = args.keep or args.reuse_schema is not None
     admin = make_engine(url)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    if args.reuse_schema is None:
+        with admin.begin() as conn:
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
     engine = make_engine(url, schema=schema)
     try:
-        migrate.upgrade(engine)
-        seed_tenant(engine)
         org = Org(7, "large")
-        for label, seconds in load(engine, org).items():
-            print(f"load {label}: {seconds:.1f} s")
+        if args.reuse_schema is None:
+            migrate.upgrade(engine)
+            seed_tenant(engine)
+            for label, seconds in load(engine, org).items():
+                print(f"load {label}: {seconds:.1f} s")
+        else:
+            migrate.upgrade(engine)
+        print(f"schema: {schema}{' (kept)' if keep else ''}")
         now = at(org.now_ms)
         assert now is not None
         until = now.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
@@ -399,7 +410,7 @@ def main() -> int:
             print("flow:", flow_summary(conn, whole))
     finally:
         engine.dispose()
-        if not args.keep:
+        if not keep:
             with admin.begin() as conn:
                 conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()
