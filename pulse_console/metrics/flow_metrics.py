@@ -35,7 +35,7 @@ from sqlalchemy import Connection, text
 
 from pulse_console.metrics.filters import MetricFilter
 from pulse_console.metrics.flow import EFFECTIVE_MAPPINGS_SQL
-from pulse_console.metrics.sql import hours, median
+from pulse_console.metrics.sql import hours, median, temp_table, without_jit
 
 # The status timeline of every matching item, each visit resolved to its flow step.
 _ITEMS_CTES = f"""
@@ -60,19 +60,20 @@ items AS MATERIALIZED (
                          AND x.changed_at >= :since))
 )
 """
+# Each visit carries its item's type, so resolving its step needs no join back to `items`.
 _STEPS_CTES = """
 changes AS (
-    SELECT x.work_item_id, x.changed_at, x.from_value, x.to_value,
+    SELECT x.work_item_id, x.changed_at, x.from_value, x.to_value, i.type,
            row_number() OVER (PARTITION BY x.work_item_id ORDER BY x.changed_at, x.id) AS seq
     FROM work_item_transitions x JOIN items i ON i.id = x.work_item_id
     WHERE x.client_id = :client_id AND x.field = 'status'
 ),
 visits AS (
-    SELECT i.id AS work_item_id, i.created_at AS entered_at, 0::bigint AS seq,
+    SELECT i.id AS work_item_id, i.type, i.created_at AS entered_at, 0::bigint AS seq,
            coalesce(c.from_value, i.status) AS status
     FROM items i LEFT JOIN changes c ON c.work_item_id = i.id AND c.seq = 1
     UNION ALL
-    SELECT work_item_id, changed_at, seq, to_value FROM changes
+    SELECT work_item_id, type, changed_at, seq, to_value FROM changes
 ),
 steps AS MATERIALIZED (
     SELECT v.work_item_id, v.entered_at,
@@ -82,8 +83,8 @@ steps AS MATERIALIZED (
            coalesce(t.category, g.category) AS category,
            coalesce(t.position, g.position) AS position,
            coalesce(t.is_active_work, g.is_active_work) AS is_active_work
-    FROM visits v JOIN items i ON i.id = v.work_item_id
-    LEFT JOIN eff t ON t.status_key = lower(v.status) AND t.type_key = lower(i.type)
+    FROM visits v
+    LEFT JOIN eff t ON t.status_key = lower(v.status) AND t.type_key = lower(v.type)
                    AND t.type_key <> ''
     LEFT JOIN eff g ON g.status_key = lower(v.status) AND g.type_key = ''
 )
@@ -170,7 +171,8 @@ _snapshot: dict[int, bool] = {}
 
 def _run(conn: Connection, f: MetricFilter, body: str, **extra: Any) -> Any:
     ctes = _SNAPSHOT_CTES if _snapshot.get(id(conn)) else FLOW_CTES
-    return conn.execute(text(f"WITH {ctes}, {body}"), {**f.params(), **extra})
+    with without_jit(conn):
+        return conn.execute(text(f"WITH {ctes}, {body}"), {**f.params(), **extra})
 
 
 @dataclass(frozen=True)
@@ -195,14 +197,16 @@ def flow_overview(conn: Connection, f: MetricFilter, *, slowest: int = 50) -> Fl
     temp_items = "items AS (SELECT * FROM pg_temp._flow_base)"
     temp_steps = "steps AS (SELECT * FROM pg_temp._flow_steps)"
     eff = f"eff AS ({EFFECTIVE_MAPPINGS_SQL})"
-    for sql in (
-        f"CREATE TEMP TABLE _flow_base AS WITH {_ITEMS_CTES} SELECT * FROM items",
-        f"CREATE TEMP TABLE _flow_steps AS WITH {eff}, {temp_items}, {_STEPS_CTES}"
-        " SELECT * FROM steps",
-        f"CREATE TEMP TABLE _flow_items AS WITH {temp_items}, {temp_steps}, {_DERIVED_CTES}"
-        " SELECT * FROM flow_items",
-    ):
-        conn.execute(text(sql), params)
+    with without_jit(conn):
+        for table, select in (
+            ("_flow_base", f"WITH {_ITEMS_CTES} SELECT * FROM items"),
+            ("_flow_steps", f"WITH {eff}, {temp_items}, {_STEPS_CTES} SELECT * FROM steps"),
+            (
+                "_flow_items",
+                f"WITH {temp_items}, {temp_steps}, {_DERIVED_CTES} SELECT * FROM flow_items",
+            ),
+        ):
+            temp_table(conn, f"pg_temp.{table}", select, params)
     _snapshot[id(conn)] = True
     try:
         return FlowOverview(
