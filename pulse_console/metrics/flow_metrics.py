@@ -60,24 +60,33 @@ items AS MATERIALIZED (
                          AND x.changed_at >= :since))
 )
 """
-# Each visit carries its item's type, so resolving its step needs no join back to `items`.
+# One pass over the changelog: each status change opens a visit that lasts until the next
+# change (`lead` over the same ordering as `seq`, so one sort), and the first change also
+# yields the visit before it, from creation. Items without a status change have one open
+# visit in their current status. Each visit carries its item's type, so resolving its
+# step needs no join back to `items`.
 _STEPS_CTES = """
 changes AS (
-    SELECT x.work_item_id, x.changed_at, x.from_value, x.to_value, i.type,
-           row_number() OVER (PARTITION BY x.work_item_id ORDER BY x.changed_at, x.id) AS seq
+    SELECT x.work_item_id, x.changed_at, x.from_value, x.to_value, i.type, i.created_at,
+           i.status AS item_status,
+           row_number() OVER w AS seq, lead(x.changed_at) OVER w AS next_at
     FROM work_item_transitions x JOIN items i ON i.id = x.work_item_id
     WHERE x.client_id = :client_id AND x.field = 'status'
+    WINDOW w AS (PARTITION BY x.work_item_id ORDER BY x.changed_at, x.id)
 ),
 visits AS (
-    SELECT i.id AS work_item_id, i.type, i.created_at AS entered_at, 0::bigint AS seq,
-           coalesce(c.from_value, i.status) AS status
-    FROM items i LEFT JOIN changes c ON c.work_item_id = i.id AND c.seq = 1
+    SELECT c.work_item_id, c.type, v.entered_at, v.left_at, v.status
+    FROM changes c CROSS JOIN LATERAL (VALUES
+        (c.changed_at, c.next_at, c.to_value, true),
+        (c.created_at, c.changed_at, coalesce(c.from_value, c.item_status), false)
+    ) v(entered_at, left_at, status, is_change)
+    WHERE v.is_change OR c.seq = 1
     UNION ALL
-    SELECT work_item_id, type, changed_at, seq, to_value FROM changes
+    SELECT i.id, i.type, i.created_at, NULL, i.status FROM items i
+    WHERE NOT EXISTS (SELECT 1 FROM changes c WHERE c.work_item_id = i.id)
 ),
 steps AS MATERIALIZED (
-    SELECT v.work_item_id, v.entered_at,
-           lead(v.entered_at) OVER (PARTITION BY v.work_item_id ORDER BY v.seq) AS left_at,
+    SELECT v.work_item_id, v.entered_at, v.left_at,
            coalesce(t.step_id, g.step_id) AS step_id,
            coalesce(t.step_name, g.step_name) AS step_name,
            coalesce(t.category, g.category) AS category,
@@ -308,10 +317,17 @@ def time_in_steps(conn: Connection, f: MetricFilter) -> list[StepTime]:
                    extract(epoch FROM least(coalesce(left_at, :until), :until, now())
                                       - greatest(entered_at, :since)) AS secs
             FROM steps WHERE step_id IS NOT NULL
+        ),
+        -- Per (step, item) first, then per step: two hash aggregates instead of a sort for
+        -- count(DISTINCT work_item_id).
+        per_item AS (
+            SELECT step_id, step_name, category, position, is_active_work, sum(secs) AS secs
+            FROM clipped WHERE secs > 0
+            GROUP BY step_id, step_name, category, position, is_active_work, work_item_id
         )
         SELECT step_id, step_name, category, position, is_active_work,
-               sum(secs) / 3600.0, count(DISTINCT work_item_id)
-        FROM clipped WHERE secs > 0
+               sum(secs) / 3600.0, count(*)
+        FROM per_item
         GROUP BY step_id, step_name, category, position, is_active_work
         ORDER BY position, step_id
         """,
