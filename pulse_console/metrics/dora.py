@@ -198,8 +198,8 @@ def _params(conn: Connection, f: MetricFilter, s: MetricsSettings | None) -> dic
 def delivery_snapshot(
     conn: Connection, f: MetricFilter, s: MetricsSettings
 ) -> AbstractContextManager[Mapping[str, str]]:
-    """The delivery chain (deployments, PRs, incidents) of `f`'s scope computed once, for
-    every DORA and PR-cycle statement run on `conn` inside the block (any period)."""
+    """The delivery chain (deployments, PRs, incidents) of `f` computed once, for every DORA
+    and PR-cycle statement of the same filter and settings run on `conn` inside the block."""
     params = delivery_params(f, s)
     return snapshot(conn, key_of(params), DORA_PARTS, _STORED, params)
 

@@ -100,7 +100,8 @@ SCOPE_PARTS: Parts = (
     ),
 )
 
-# The deployment that shipped each merged PR in scope, and each PR's breakdown.
+# The deployment that shipped each merged PR in scope, and the breakdown of each PR merged
+# or shipped in the period (`pr_times`, which therefore depends on the period).
 PR_PARTS: Parts = (
     (
         "prs",
@@ -138,11 +139,21 @@ PR_PARTS: Parts = (
            OR n.merged_at > d.created_at - :first_window_hours * interval '1 hour')
 """,
     ),
+    # Only PRs merged or shipped in the period get their commits, reviews and comments
+    # read: every statement over `pr_times` asks about one of the two.
+    (
+        "period_prs",
+        """
+    SELECT p.*, s.deployment_id, s.deployed_at FROM prs p LEFT JOIN shipped s ON s.pr_id = p.id
+    WHERE (p.merged_at >= :since AND p.merged_at < :until)
+       OR (s.deployed_at >= :since AND s.deployed_at < :until)
+""",
+    ),
     (
         "first_commit",
         """
     SELECT c.pull_request_id, min(c.authored_at) AS at
-    FROM pr_commits c JOIN prs p ON p.id = c.pull_request_id GROUP BY 1
+    FROM pr_commits c JOIN period_prs p ON p.id = c.pull_request_id GROUP BY 1
 """,
     ),
     (
@@ -150,11 +161,11 @@ PR_PARTS: Parts = (
         """
     SELECT pull_request_id, min(at) AS at FROM (
         SELECT r.pull_request_id, r.submitted_at AS at
-        FROM pr_reviews r JOIN prs p ON p.id = r.pull_request_id
+        FROM pr_reviews r JOIN period_prs p ON p.id = r.pull_request_id
         WHERE r.author IS DISTINCT FROM p.author AND r.submitted_at IS NOT NULL
         UNION ALL
         SELECT c.pull_request_id, c.created_at
-        FROM pr_comments c JOIN prs p ON p.id = c.pull_request_id
+        FROM pr_comments c JOIN period_prs p ON p.id = c.pull_request_id
         WHERE c.author IS DISTINCT FROM p.author AND c.created_at IS NOT NULL
     ) x GROUP BY 1
 """,
@@ -162,18 +173,18 @@ PR_PARTS: Parts = (
     (
         "pr_times",
         f"""
-    SELECT p.*, fc.at AS first_commit_at, fr.at AS first_review_at,
-           s.deployment_id, s.deployed_at,
+    SELECT p.id, p.repository_id, p.number, p.title, p.author, p.created_at, p.merged_at,
+           fc.at AS first_commit_at, fr.at AS first_review_at,
+           p.deployment_id, p.deployed_at,
            {hours("fc.at", "p.created_at")} AS coding_hours,
            {hours("p.created_at", "fr.at")} AS pickup_hours,
            {hours("fr.at", "p.merged_at")} AS review_hours,
-           {hours("p.merged_at", "s.deployed_at")} AS deploy_hours,
+           {hours("p.merged_at", "p.deployed_at")} AS deploy_hours,
            {hours("p.created_at", "p.merged_at")} AS open_hours,
-           {hours("coalesce(fc.at, p.created_at)", "s.deployed_at")} AS lead_hours
-    FROM prs p
+           {hours("coalesce(fc.at, p.created_at)", "p.deployed_at")} AS lead_hours
+    FROM period_prs p
     LEFT JOIN first_commit fc ON fc.pull_request_id = p.id
     LEFT JOIN first_review fr ON fr.pull_request_id = p.id
-    LEFT JOIN shipped s ON s.pr_id = p.id
 """,
     ),
 )

@@ -72,6 +72,6 @@ def snapshot(
         conn.execute(text(f"DROP TABLE IF EXISTS {', '.join(stored.values())}"))
 
 
-def key_of(params: Mapping[str, Any], *, ignore: Sequence[str] = ("since", "until")) -> str:
-    """A snapshot key from bind parameters (the period is left out: parts never use it)."""
-    return repr(sorted((k, repr(v)) for k, v in params.items() if k not in ignore))
+def key_of(params: Mapping[str, Any]) -> str:
+    """A snapshot key from the bind parameters its parts are computed with."""
+    return repr(sorted((k, repr(v)) for k, v in params.items()))
