@@ -127,7 +127,12 @@ INCIDENT_PARTS: Parts = (
 INCIDENT_CTES = ctes(INCIDENT_PARTS)
 DORA_PARTS: Parts = DELIVERY_PARTS + INCIDENT_PARTS
 # What a DORA report reads more than once, computed once per report (`delivery_snapshot`).
-_STORED = (*PR_STORED, "incidents", "attributed", "scope_incidents")
+_STORED = {
+    **PR_STORED,
+    "incidents": ("id", "pk"),
+    "attributed": ("incident_id", "deployment_id"),
+    "scope_incidents": (),
+}
 
 # Successful production deployments in scope finished in the period, each flagged when an
 # incident is attributed to it (a join: a correlated EXISTS rescanned `attributed` per row).

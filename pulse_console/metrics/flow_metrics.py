@@ -207,15 +207,20 @@ def flow_overview(conn: Connection, f: MetricFilter, *, slowest: int = 50) -> Fl
     temp_steps = "steps AS (SELECT * FROM pg_temp._flow_steps)"
     eff = f"eff AS ({EFFECTIVE_MAPPINGS_SQL})"
     with without_jit(conn):
-        for table, select in (
-            ("_flow_base", f"WITH {_ITEMS_CTES} SELECT * FROM items"),
-            ("_flow_steps", f"WITH {eff}, {temp_items}, {_STEPS_CTES} SELECT * FROM steps"),
+        for table, select, keys in (
+            ("_flow_base", f"WITH {_ITEMS_CTES} SELECT * FROM items", ("id",)),
+            (
+                "_flow_steps",
+                f"WITH {eff}, {temp_items}, {_STEPS_CTES} SELECT * FROM steps",
+                ("work_item_id",),
+            ),
             (
                 "_flow_items",
                 f"WITH {temp_items}, {temp_steps}, {_DERIVED_CTES} SELECT * FROM flow_items",
+                (),
             ),
         ):
-            temp_table(conn, f"pg_temp.{table}", select, params)
+            temp_table(conn, f"pg_temp.{table}", select, params, keys)
     _snapshot[id(conn)] = True
     try:
         return FlowOverview(

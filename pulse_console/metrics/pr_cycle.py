@@ -191,7 +191,14 @@ PR_PARTS: Parts = (
 DELIVERY_PARTS: Parts = SCOPE_PARTS + PR_PARTS
 DELIVERY_CTES = ctes(DELIVERY_PARTS)
 # What a report reads more than once (see `dora.delivery_snapshot`).
-PR_STORED = ("project_repos", "scope_repos", "client_deploys", "scope_deploys", "pr_times")
+# Each with the columns later statements join on.
+PR_STORED: dict[str, tuple[str, ...]] = {
+    "project_repos": ("project_key", "repository_id"),
+    "scope_repos": ("id",),
+    "client_deploys": ("id", "repository_id"),
+    "scope_deploys": ("id", "gseq"),
+    "pr_times": (),
+}
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,9 @@
 A report (DORA's totals and weekly series, the PR breakdown, the flow overview) asks many
 questions of the same intermediate results. Written as one CTE chain per statement, each
 statement recomputes the chain; a snapshot computes the named parts once, in order, each
-into an analyzed temp table, and later statements read them under the same CTE names (see
-`sql.ctes`). The tables live until the `with` block ends and belong to this connection's
-session only.
+into a temp table (its join keys analyzed), and later statements read them under the same
+CTE names (see `sql.ctes`). The tables live until the `with` block ends and belong to this
+connection's session only.
 
 A snapshot is keyed by everything its parts depend on. A statement that asks for a
 snapshot while one with the same key and parts is open reuses it (so `delivery_overview`
@@ -38,12 +38,13 @@ def snapshot(
     conn: Connection,
     key: Hashable,
     parts: Parts,
-    names: Sequence[str],
+    names: Mapping[str, Sequence[str]],
     params: dict[str, Any],
     *,
     build: bool = True,
 ) -> Iterator[Mapping[str, str]]:
-    """Yield {part name: temp table} for `names` (computed in this order) to pass to `ctes`.
+    """Yield {part name: temp table} for `names` (computed in this order; each with the
+    columns to analyze, see `sql.temp_table`) to pass to `ctes`.
 
     `build=False` is for a caller with a single statement: it reuses an open snapshot but
     never makes one (the tables would cost more than they save), and gets {} instead.
@@ -57,9 +58,10 @@ def snapshot(
             yield open_.stored if open_ is not None and reusable else {}
             return
         stored: dict[str, str] = {}
-        for name in names:
+        for name, keys in names.items():
             table = f"pg_temp._snap_{name}"
-            temp_table(conn, table, f"WITH {ctes(parts, stored)} SELECT * FROM {name}", params)
+            select = f"WITH {ctes(parts, stored)} SELECT * FROM {name}"
+            temp_table(conn, table, select, params, keys)
             stored[name] = table
         conn.info[_OPEN] = _Open(key, stored)
         try:
