@@ -318,23 +318,25 @@ def time_in_steps(conn: Connection, f: MetricFilter) -> list[StepTime]:
         f,
         """
         clipped AS (
-            SELECT step_id, step_name, category, position, is_active_work, work_item_id,
+            SELECT step_id, work_item_id,
                    extract(epoch FROM least(coalesce(left_at, :until), :until, now())
                                       - greatest(entered_at, :since)) AS secs
             FROM steps WHERE step_id IS NOT NULL
         ),
-        -- Per (step, item) first, then per step: two hash aggregates instead of a sort for
-        -- count(DISTINCT work_item_id).
+        -- Per (step, item) first, then per step, on integer keys: two hash aggregates
+        -- instead of a sort for count(DISTINCT work_item_id). A step's name, category,
+        -- position and kind are its `flow_steps` row's (as `steps` took them).
         per_item AS (
-            SELECT step_id, step_name, category, position, is_active_work, sum(secs) AS secs
-            FROM clipped WHERE secs > 0
-            GROUP BY step_id, step_name, category, position, is_active_work, work_item_id
+            SELECT step_id, sum(secs) AS secs FROM clipped WHERE secs > 0
+            GROUP BY step_id, work_item_id
+        ),
+        per_step AS (
+            SELECT step_id, sum(secs) AS secs, count(*) AS items FROM per_item GROUP BY step_id
         )
-        SELECT step_id, step_name, category, position, is_active_work,
-               sum(secs) / 3600.0, count(*)
-        FROM per_item
-        GROUP BY step_id, step_name, category, position, is_active_work
-        ORDER BY position, step_id
+        SELECT s.step_id, f.name, f.category, f.position, f.is_active_work,
+               s.secs / 3600.0, s.items
+        FROM per_step s JOIN flow_steps f ON f.id = s.step_id
+        ORDER BY f.position, s.step_id
         """,
     ).all()
     return [StepTime(r[0], r[1], r[2], r[3], r[4], float(r[5]), int(r[6])) for r in rows]
