@@ -6,7 +6,10 @@ commits/reviews/comments, every deployment — into one client of a scratch sche
 period and for one project. Target: everything the screen needs in under one second.
 
 Usage: python benchmarks/bench_metrics.py [--url postgresql+psycopg://…] [--days 90] [--runs 3]
-Without --url it uses PULSE_TEST_DATABASE_URL, else 127.0.0.1:5432, else an embedded server.
+                                         [--keep | --reuse-schema SCHEMA]
+`--keep` leaves the loaded schema in place (its name is printed); `--reuse-schema` times
+against it again, migrated to head, without the few minutes of loading. Without --url it
+uses PULSE_TEST_DATABASE_URL, else 127.0.0.1:5432, else an embedded server.
 The sandbox is imported here only; metric code never imports connectors.
 """
 
@@ -26,6 +29,7 @@ from connectors.sandbox import deploy_schedule as ds
 from connectors.sandbox.catalog import ISSUE_TYPES, STATUSES
 from connectors.sandbox.org import Org
 from pulse_console.metrics import flow
+from pulse_console.metrics.delivery import delivery_overview
 from pulse_console.metrics.dora import dora_report
 from pulse_console.metrics.filters import MetricFilter
 from pulse_console.metrics.flow_metrics import (
@@ -324,17 +328,19 @@ def timed(runs: int, fn: Callable[[], Any]) -> float:
 
 
 def screen_queries(conn: Connection, f: MetricFilter, s: MetricsSettings) -> dict[str, Any]:
-    """What the Metrics screen runs: DORA, the flow overview, the PR breakdown."""
+    """What the Metrics screen runs: DORA with the PR breakdown (one delivery pass), and the
+    flow overview (one timeline pass)."""
     return {
-        "dora (4 metrics + weekly series)": lambda: dora_report(conn, f, s),
+        "delivery overview (DORA + PR cycle)": lambda: delivery_overview(conn, f, s),
         "flow overview (one timeline pass)": lambda: flow_overview(conn, f),
-        "PR cycle breakdown": lambda: pr_cycle_summary(conn, f, s),
     }
 
 
 def single_queries(conn: Connection, f: MetricFilter, s: MetricsSettings) -> dict[str, Any]:
-    """Each flow query on its own (as the CLI and drill-downs run them)."""
+    """Each query on its own (as the CLI and drill-downs run them)."""
     return {
+        "dora (4 metrics + weekly series)": lambda: dora_report(conn, f, s),
+        "PR cycle breakdown": lambda: pr_cycle_summary(conn, f, s),
         "flow summary (lead/cycle/WIP/efficiency)": lambda: flow_summary(conn, f),
         "time in steps": lambda: time_in_steps(conn, f),
         "WIP per day": lambda: wip_per_day(conn, f),
@@ -349,19 +355,32 @@ def main() -> int:
     parser.add_argument("--days", type=int, default=90, help="period length (ends at org now)")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--keep", action="store_true", help="keep the scratch schema")
+    parser.add_argument(
+        "--reuse-schema",
+        metavar="SCHEMA",
+        help="time against a schema an earlier --keep run loaded (migrated to head, not reloaded)",
+    )
     args = parser.parse_args()
     url = args.url or find_test_server()
-    schema = f"bench_metrics_{uuid.uuid4().hex[:8]}"
+    schema = args.reuse_schema or f"bench_metrics_{uuid.uuid4().hex[:8]}"
+    keep = args.keep or args.reuse_schema is not None
     admin = make_engine(url)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    if args.reuse_schema is None:
+        with admin.begin() as conn:
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
     engine = make_engine(url, schema=schema)
     try:
-        migrate.upgrade(engine)
-        seed_tenant(engine)
         org = Org(7, "large")
-        for label, seconds in load(engine, org).items():
-            print(f"load {label}: {seconds:.1f} s")
+        if args.reuse_schema is None:
+            migrate.upgrade(engine)
+            seed_tenant(engine)
+            for label, seconds in load(engine, org).items():
+                print(f"load {label}: {seconds:.1f} s")
+        else:
+            migrate.upgrade(engine)
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text("ANALYZE"))  # statistics for indexes a migration added
+        print(f"schema: {schema}{' (kept)' if keep else ''}")
         now = at(org.now_ms)
         assert now is not None
         until = now.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
@@ -399,7 +418,7 @@ def main() -> int:
             print("flow:", flow_summary(conn, whole))
     finally:
         engine.dispose()
-        if not args.keep:
+        if not keep:
             with admin.begin() as conn:
                 conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()

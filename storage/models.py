@@ -390,6 +390,7 @@ class WorkItem(Base):
         _source_key("work_items"),
         Index(None, "client_id", "project_key", "created_at"),
         Index(None, "client_id", "key"),
+        Index("ix_work_items_client_id_lower_type", "client_id", text("lower(type)")),  # incidents
     )
     id: Mapped[int] = _pk()
     client_id: Mapped[int] = _bulk_client()
@@ -425,6 +426,15 @@ class WorkItemTransition(Base):
         ),
         Index(None, "work_item_id", "changed_at"),
         Index(None, "client_id", "field", "changed_at"),
+        # The flow timeline: status changes per item, index-only (migration 0003).
+        Index(
+            "ix_work_item_transitions_status",
+            "work_item_id",
+            "changed_at",
+            "id",
+            postgresql_include=["client_id", "from_value", "to_value"],
+            postgresql_where=text("field = 'status'"),
+        ),
     )
     id: Mapped[int] = _pk()
     client_id: Mapped[int] = _bulk_client()
@@ -578,6 +588,14 @@ class Deployment(Base):
         _source_key("deployments"),
         Index(None, "repository_id", "environment", "finished_at"),
         Index(None, "sha"),
+        # DORA's successful production deployments; also statistics on both expressions.
+        Index(
+            "ix_deployments_production",
+            "client_id",
+            text("upper(status)"),
+            text("lower(environment)"),
+            "created_at",
+        ),
     )
     id: Mapped[int] = _pk()
     client_id: Mapped[int] = _bulk_client()

@@ -34,6 +34,8 @@ Weekly series use ISO weeks (Monday, UTC) overlapping the period.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -42,62 +44,101 @@ from sqlalchemy import Connection, text
 
 from pulse_console.metrics.benchmarks import Level, level_for
 from pulse_console.metrics.filters import MetricFilter
-from pulse_console.metrics.pr_cycle import DELIVERY_CTES, delivery_params
+from pulse_console.metrics.pr_cycle import DELIVERY_PARTS, PR_STORED, delivery_params
 from pulse_console.metrics.settings import MetricsSettings
-from pulse_console.metrics.sql import hours, median
+from pulse_console.metrics.snapshot import key_of, snapshot
+from pulse_console.metrics.sql import Parts, ctes, hours, median
 
-INCIDENT_CTES = """
-incidents AS (
+# Incidents and the deployment each is attributed to. `dseq` numbers each project's
+# deployments by finish, unique across projects, and the stream carries each incident's
+# creation time, so attribution is one single-key join (see `client_deploys.gseq` in
+# `pr_cycle`); joining `incidents` back in let the planner, misled by the estimates of the
+# project scope, cross-join incidents with deployments (77 s on the large sandbox).
+INCIDENT_PARTS: Parts = (
+    (
+        "incidents",
+        """
     SELECT w.id, w.key, w.summary, coalesce(w.project_key, '') AS pk, w.created_at,
            w.resolved_at, w.project_key, w.custom_fields ->> 'Team' AS team
     FROM work_items w
     JOIN issue_type_mappings m ON m.client_id = w.client_id AND m.active
          AND m.kind = 'incident' AND lower(m.issue_type) = lower(w.type)
     WHERE w.client_id = :client_id AND w.active AND w.created_at IS NOT NULL
-),
-incident_projects AS (SELECT DISTINCT pk FROM incidents),
-incident_scope AS (
+""",
+    ),
+    ("incident_projects", "SELECT DISTINCT pk FROM incidents"),
+    (
+        "incident_scope",
+        """
     SELECT ip.pk, pr.repository_id
     FROM incident_projects ip JOIN project_repos pr ON pr.project_key = ip.pk
     UNION
     SELECT ip.pk, r.id FROM incident_projects ip
     JOIN repositories r ON r.client_id = :client_id AND r.active
     WHERE NOT EXISTS (SELECT 1 FROM project_repos pr WHERE pr.project_key = ip.pk)
-),
-incident_deploys AS (
+""",
+    ),
+    (
+        "incident_deploys",
+        """
     SELECT s.pk, d.id, d.repository_id, d.finished_at,
-           row_number() OVER (PARTITION BY s.pk ORDER BY d.finished_at, d.id) AS dseq
+           row_number() OVER (ORDER BY s.pk, d.finished_at, d.id) AS dseq
     FROM incident_scope s JOIN client_deploys d ON d.repository_id = s.repository_id
-),
-incident_stream AS (
+""",
+    ),
+    (
+        "incident_stream",
+        """
     SELECT pk, finished_at AS t, dseq, NULL::bigint AS incident_id FROM incident_deploys
     UNION ALL
     SELECT pk, created_at, NULL, id FROM incidents
-),
-incident_latest AS (
-    SELECT incident_id, pk,
+""",
+    ),
+    (
+        "incident_latest",
+        """
+    SELECT incident_id, t AS created_at,
            max(dseq) OVER (PARTITION BY pk ORDER BY t
                            RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS dseq
     FROM incident_stream
-),
-attributed AS (
-    SELECT i.id AS incident_id, d.id AS deployment_id, d.repository_id
+""",
+    ),
+    (
+        "attributed",
+        """
+    SELECT l.incident_id, d.id AS deployment_id, d.repository_id
     FROM incident_latest l
-    JOIN incidents i ON i.id = l.incident_id
-    JOIN incident_deploys d ON d.pk = l.pk AND d.dseq = l.dseq
+    JOIN incident_deploys d ON d.dseq = l.dseq
     WHERE l.incident_id IS NOT NULL
       AND (CAST(:incident_window_hours AS float8) IS NULL
-           OR d.finished_at >= i.created_at - :incident_window_hours * interval '1 hour')
-),
-scope_incidents AS (
+           OR d.finished_at >= l.created_at - :incident_window_hours * interval '1 hour')
+""",
+    ),
+    (
+        "scope_incidents",
+        """
     SELECT i.*, a.deployment_id FROM incidents i LEFT JOIN attributed a ON a.incident_id = i.id
     WHERE (CAST(:repository AS text) IS NULL OR a.repository_id IN (SELECT id FROM scope_repos))
       AND (CAST(:project AS text) IS NULL OR i.project_key = :project)
       AND (CAST(:team AS text) IS NULL OR i.team = :team)
+""",
+    ),
 )
-"""
+INCIDENT_CTES = ctes(INCIDENT_PARTS)
+DORA_PARTS: Parts = DELIVERY_PARTS + INCIDENT_PARTS
+# What a DORA report reads more than once, computed once per report (`delivery_snapshot`).
+_STORED = {
+    **PR_STORED,
+    "incidents": ("id", "pk"),
+    "attributed": ("incident_id", "deployment_id"),
+    "scope_incidents": (),
+}
 
-_PERIOD_DEPLOYS = "scope_deploys d WHERE d.finished_at >= :since AND d.finished_at < :until"
+# Successful production deployments in scope finished in the period, each flagged when an
+# incident is attributed to it (a join: a correlated EXISTS rescanned `attributed` per row).
+_PERIOD_DEPLOYS = """scope_deploys d
+    LEFT JOIN (SELECT DISTINCT deployment_id FROM attributed) fd ON fd.deployment_id = d.id
+    WHERE d.finished_at >= :since AND d.finished_at < :until"""
 
 
 @dataclass(frozen=True)
@@ -159,32 +200,23 @@ def _params(conn: Connection, f: MetricFilter, s: MetricsSettings | None) -> dic
     return delivery_params(f, s or MetricsSettings.load(conn, f.client_id))
 
 
+def delivery_snapshot(
+    conn: Connection, f: MetricFilter, s: MetricsSettings
+) -> AbstractContextManager[Mapping[str, str]]:
+    """The delivery chain (deployments, PRs, incidents) of `f` computed once, for every DORA
+    and PR-cycle statement of the same filter and settings run on `conn` inside the block."""
+    params = delivery_params(f, s)
+    return snapshot(conn, key_of(params), DORA_PARTS, _STORED, params)
+
+
 def dora_report(
     conn: Connection, f: MetricFilter, settings: MetricsSettings | None = None
 ) -> DoraReport:
     s = settings or MetricsSettings.load(conn, f.client_id)
     params = delivery_params(f, s)
-    row = conn.execute(
-        text(
-            f"""WITH {DELIVERY_CTES}, {INCIDENT_CTES},
-            dep AS (
-                SELECT count(*) AS n,
-                       count(DISTINCT CAST(d.finished_at AT TIME ZONE 'UTC' AS date)) AS days,
-                       count(*) FILTER (WHERE EXISTS (
-                           SELECT 1 FROM attributed a WHERE a.deployment_id = d.id)) AS failed
-                FROM {_PERIOD_DEPLOYS}
-            ), lead AS (
-                SELECT count(lead_hours) AS n, {median("lead_hours")} AS med FROM pr_times
-                WHERE deployed_at >= :since AND deployed_at < :until
-            ), restore AS (
-                SELECT count(*) AS n, {median(hours("created_at", "resolved_at"))} AS med
-                FROM scope_incidents WHERE resolved_at >= :since AND resolved_at < :until
-            )
-            SELECT dep.n, dep.days, dep.failed, lead.n, lead.med, restore.n, restore.med
-            FROM dep, lead, restore"""
-        ),
-        params,
-    ).one()
+    with delivery_snapshot(conn, f, s) as stored:
+        row = _totals(conn, params, stored)
+        weeks = _weekly(conn, params, stored)
     deployments, days, failed = int(row[0]), int(row[1]), int(row[2])
     weeks_in_period = (f.until - f.since).total_seconds() / (7 * 86400)
     days_per_week = days / weeks_in_period
@@ -225,16 +257,45 @@ def dora_report(
         deployment_days=days,
         failed_deployments=failed,
         benchmark_year=year,
-        weeks=tuple(dora_weekly(conn, f, s)),
+        weeks=tuple(weeks),
     )
+
+
+def _totals(conn: Connection, params: dict[str, Any], stored: Mapping[str, str]) -> Any:
+    return conn.execute(
+        text(
+            f"""WITH {ctes(DORA_PARTS, stored)},
+            dep AS (
+                SELECT count(*) AS n,
+                       count(DISTINCT CAST(d.finished_at AT TIME ZONE 'UTC' AS date)) AS days,
+                       count(fd.deployment_id) AS failed
+                FROM {_PERIOD_DEPLOYS}
+            ), lead AS (
+                SELECT count(lead_hours) AS n, {median("lead_hours")} AS med FROM pr_times
+                WHERE deployed_at >= :since AND deployed_at < :until
+            ), restore AS (
+                SELECT count(*) AS n, {median(hours("created_at", "resolved_at"))} AS med
+                FROM scope_incidents WHERE resolved_at >= :since AND resolved_at < :until
+            )
+            SELECT dep.n, dep.days, dep.failed, lead.n, lead.med, restore.n, restore.med
+            FROM dep, lead, restore"""
+        ),
+        params,
+    ).one()
 
 
 def dora_weekly(conn: Connection, f: MetricFilter, s: MetricsSettings) -> list[DoraWeek]:
     """The four metrics per ISO week of the period (for sparklines)."""
+    params = delivery_params(f, s)
+    with snapshot(conn, key_of(params), DORA_PARTS, _STORED, params, build=False) as stored:
+        return _weekly(conn, params, stored)
+
+
+def _weekly(conn: Connection, params: dict[str, Any], stored: Mapping[str, str]) -> list[DoraWeek]:
     week = "CAST(date_trunc('week', {} AT TIME ZONE 'UTC') AS date)"
     rows = conn.execute(
         text(
-            f"""WITH {DELIVERY_CTES}, {INCIDENT_CTES},
+            f"""WITH {ctes(DORA_PARTS, stored)},
             weeks AS (
                 SELECT CAST(g AS date) AS week FROM generate_series(
                     date_trunc('week', :since AT TIME ZONE 'UTC'),
@@ -242,8 +303,7 @@ def dora_weekly(conn: Connection, f: MetricFilter, s: MetricsSettings) -> list[D
                     interval '1 week') g
             ), dep AS (
                 SELECT {week.format("d.finished_at")} AS week, count(*) AS n,
-                       count(*) FILTER (WHERE EXISTS (
-                           SELECT 1 FROM attributed a WHERE a.deployment_id = d.id)) AS failed
+                       count(fd.deployment_id) AS failed
                 FROM {_PERIOD_DEPLOYS} GROUP BY 1
             ), lead AS (
                 SELECT {week.format("deployed_at")} AS week, {median("lead_hours")} AS med
@@ -260,7 +320,7 @@ def dora_weekly(conn: Connection, f: MetricFilter, s: MetricsSettings) -> list[D
                  LEFT JOIN restore USING (week)
             ORDER BY weeks.week"""
         ),
-        delivery_params(f, s),
+        params,
     ).all()
     return [DoraWeek(r[0], int(r[1]), _opt(r[2]), _opt(r[3]), _opt(r[4])) for r in rows]
 
@@ -269,14 +329,16 @@ def incident_attributions(
     conn: Connection, f: MetricFilter, settings: MetricsSettings | None = None
 ) -> list[IncidentAttribution]:
     """Every incident created in the period and the deployment it is attributed to."""
-    rows = conn.execute(
-        text(
-            f"""WITH {DELIVERY_CTES}, {INCIDENT_CTES}
-            SELECT id, key, created_at, deployment_id FROM scope_incidents
-            WHERE created_at >= :since AND created_at < :until ORDER BY created_at, id"""
-        ),
-        _params(conn, f, settings),
-    ).all()
+    params = _params(conn, f, settings)
+    with snapshot(conn, key_of(params), DORA_PARTS, _STORED, params, build=False) as stored:
+        rows = conn.execute(
+            text(
+                f"""WITH {ctes(DORA_PARTS, stored)}
+                SELECT id, key, created_at, deployment_id FROM scope_incidents
+                WHERE created_at >= :since AND created_at < :until ORDER BY created_at, id"""
+            ),
+            params,
+        ).all()
     return [IncidentAttribution(r[0], r[1], r[2], r[3]) for r in rows]
 
 
@@ -285,13 +347,15 @@ def deployment_ranges(
 ) -> list[DeploymentRange]:
     """Each successful production deployment in scope and the previous successful one of
     its repository and environment (the start of the range of changes it shipped)."""
-    rows = conn.execute(
-        text(
-            f"""WITH {DELIVERY_CTES}
-            SELECT id, external_id, prev_id FROM scope_deploys ORDER BY created_at, id"""
-        ),
-        _params(conn, f, settings),
-    ).all()
+    params = _params(conn, f, settings)
+    with snapshot(conn, key_of(params), DORA_PARTS, _STORED, params, build=False) as stored:
+        rows = conn.execute(
+            text(
+                f"""WITH {ctes(DORA_PARTS, stored)}
+                SELECT id, external_id, prev_id FROM scope_deploys ORDER BY created_at, id"""
+            ),
+            params,
+        ).all()
     return [DeploymentRange(r[0], r[1], r[2]) for r in rows]
 
 

@@ -35,7 +35,7 @@ from sqlalchemy import Connection, text
 
 from pulse_console.metrics.filters import MetricFilter
 from pulse_console.metrics.flow import EFFECTIVE_MAPPINGS_SQL
-from pulse_console.metrics.sql import hours, median
+from pulse_console.metrics.sql import hours, median, temp_table, without_jit
 
 # The status timeline of every matching item, each visit resolved to its flow step.
 _ITEMS_CTES = f"""
@@ -60,30 +60,40 @@ items AS MATERIALIZED (
                          AND x.changed_at >= :since))
 )
 """
+# One pass over the changelog: each status change opens a visit that lasts until the next
+# change (`lead` over the same ordering as `seq`, so one sort), and the first change also
+# yields the visit before it, from creation. Items without a status change have one open
+# visit in their current status. Each visit carries its item's type, so resolving its
+# step needs no join back to `items`.
 _STEPS_CTES = """
 changes AS (
-    SELECT x.work_item_id, x.changed_at, x.from_value, x.to_value,
-           row_number() OVER (PARTITION BY x.work_item_id ORDER BY x.changed_at, x.id) AS seq
+    SELECT x.work_item_id, x.changed_at, x.from_value, x.to_value, i.type, i.created_at,
+           i.status AS item_status,
+           row_number() OVER w AS seq, lead(x.changed_at) OVER w AS next_at
     FROM work_item_transitions x JOIN items i ON i.id = x.work_item_id
     WHERE x.client_id = :client_id AND x.field = 'status'
+    WINDOW w AS (PARTITION BY x.work_item_id ORDER BY x.changed_at, x.id)
 ),
 visits AS (
-    SELECT i.id AS work_item_id, i.created_at AS entered_at, 0::bigint AS seq,
-           coalesce(c.from_value, i.status) AS status
-    FROM items i LEFT JOIN changes c ON c.work_item_id = i.id AND c.seq = 1
+    SELECT c.work_item_id, c.type, v.entered_at, v.left_at, v.status
+    FROM changes c CROSS JOIN LATERAL (VALUES
+        (c.changed_at, c.next_at, c.to_value, true),
+        (c.created_at, c.changed_at, coalesce(c.from_value, c.item_status), false)
+    ) v(entered_at, left_at, status, is_change)
+    WHERE v.is_change OR c.seq = 1
     UNION ALL
-    SELECT work_item_id, changed_at, seq, to_value FROM changes
+    SELECT i.id, i.type, i.created_at, NULL, i.status FROM items i
+    WHERE NOT EXISTS (SELECT 1 FROM changes c WHERE c.work_item_id = i.id)
 ),
 steps AS MATERIALIZED (
-    SELECT v.work_item_id, v.entered_at,
-           lead(v.entered_at) OVER (PARTITION BY v.work_item_id ORDER BY v.seq) AS left_at,
+    SELECT v.work_item_id, v.entered_at, v.left_at,
            coalesce(t.step_id, g.step_id) AS step_id,
            coalesce(t.step_name, g.step_name) AS step_name,
            coalesce(t.category, g.category) AS category,
            coalesce(t.position, g.position) AS position,
            coalesce(t.is_active_work, g.is_active_work) AS is_active_work
-    FROM visits v JOIN items i ON i.id = v.work_item_id
-    LEFT JOIN eff t ON t.status_key = lower(v.status) AND t.type_key = lower(i.type)
+    FROM visits v
+    LEFT JOIN eff t ON t.status_key = lower(v.status) AND t.type_key = lower(v.type)
                    AND t.type_key <> ''
     LEFT JOIN eff g ON g.status_key = lower(v.status) AND g.type_key = ''
 )
@@ -170,7 +180,8 @@ _snapshot: dict[int, bool] = {}
 
 def _run(conn: Connection, f: MetricFilter, body: str, **extra: Any) -> Any:
     ctes = _SNAPSHOT_CTES if _snapshot.get(id(conn)) else FLOW_CTES
-    return conn.execute(text(f"WITH {ctes}, {body}"), {**f.params(), **extra})
+    with without_jit(conn):
+        return conn.execute(text(f"WITH {ctes}, {body}"), {**f.params(), **extra})
 
 
 @dataclass(frozen=True)
@@ -195,14 +206,21 @@ def flow_overview(conn: Connection, f: MetricFilter, *, slowest: int = 50) -> Fl
     temp_items = "items AS (SELECT * FROM pg_temp._flow_base)"
     temp_steps = "steps AS (SELECT * FROM pg_temp._flow_steps)"
     eff = f"eff AS ({EFFECTIVE_MAPPINGS_SQL})"
-    for sql in (
-        f"CREATE TEMP TABLE _flow_base AS WITH {_ITEMS_CTES} SELECT * FROM items",
-        f"CREATE TEMP TABLE _flow_steps AS WITH {eff}, {temp_items}, {_STEPS_CTES}"
-        " SELECT * FROM steps",
-        f"CREATE TEMP TABLE _flow_items AS WITH {temp_items}, {temp_steps}, {_DERIVED_CTES}"
-        " SELECT * FROM flow_items",
-    ):
-        conn.execute(text(sql), params)
+    with without_jit(conn):
+        for table, select, keys in (
+            ("_flow_base", f"WITH {_ITEMS_CTES} SELECT * FROM items", ("id",)),
+            (
+                "_flow_steps",
+                f"WITH {eff}, {temp_items}, {_STEPS_CTES} SELECT * FROM steps",
+                ("work_item_id",),
+            ),
+            (
+                "_flow_items",
+                f"WITH {temp_items}, {temp_steps}, {_DERIVED_CTES} SELECT * FROM flow_items",
+                (),
+            ),
+        ):
+            temp_table(conn, f"pg_temp.{table}", select, params, keys)
     _snapshot[id(conn)] = True
     try:
         return FlowOverview(
@@ -300,16 +318,25 @@ def time_in_steps(conn: Connection, f: MetricFilter) -> list[StepTime]:
         f,
         """
         clipped AS (
-            SELECT step_id, step_name, category, position, is_active_work, work_item_id,
+            SELECT step_id, work_item_id,
                    extract(epoch FROM least(coalesce(left_at, :until), :until, now())
                                       - greatest(entered_at, :since)) AS secs
             FROM steps WHERE step_id IS NOT NULL
+        ),
+        -- Per (step, item) first, then per step, on integer keys: two hash aggregates
+        -- instead of a sort for count(DISTINCT work_item_id). A step's name, category,
+        -- position and kind are its `flow_steps` row's (as `steps` took them).
+        per_item AS (
+            SELECT step_id, sum(secs) AS secs FROM clipped WHERE secs > 0
+            GROUP BY step_id, work_item_id
+        ),
+        per_step AS (
+            SELECT step_id, sum(secs) AS secs, count(*) AS items FROM per_item GROUP BY step_id
         )
-        SELECT step_id, step_name, category, position, is_active_work,
-               sum(secs) / 3600.0, count(DISTINCT work_item_id)
-        FROM clipped WHERE secs > 0
-        GROUP BY step_id, step_name, category, position, is_active_work
-        ORDER BY position, step_id
+        SELECT s.step_id, f.name, f.category, f.position, f.is_active_work,
+               s.secs / 3600.0, s.items
+        FROM per_step s JOIN flow_steps f ON f.id = s.step_id
+        ORDER BY f.position, s.step_id
         """,
     ).all()
     return [StepTime(r[0], r[1], r[2], r[3], r[4], float(r[5]), int(r[6])) for r in rows]

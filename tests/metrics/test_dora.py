@@ -10,10 +10,11 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pytest
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 
 from pulse_console.metrics import flow
-from pulse_console.metrics.dora import dora_report, incident_attributions
+from pulse_console.metrics.delivery import delivery_overview
+from pulse_console.metrics.dora import delivery_snapshot, dora_report, incident_attributions
 from pulse_console.metrics.filters import MetricFilter
 from pulse_console.metrics.pr_cycle import pr_cycle_summary, pr_cycles
 from pulse_console.metrics.settings import MetricsSettings
@@ -186,3 +187,53 @@ def test_no_deployments_gives_empty_metrics(conn: Connection) -> None:
     r = dora_report(conn, PERIOD)
     assert r.deployments == 0 and r.deployment_frequency.level is None
     assert [m.value for m in r.metrics] == [0.0, None, None, None]
+
+
+def _temp_tables(conn: Connection) -> list[str]:
+    return list(
+        conn.execute(
+            text("SELECT relname FROM pg_class WHERE relpersistence = 't' ORDER BY relname")
+        ).scalars()
+    )
+
+
+def test_delivery_overview_gives_what_each_function_gives_alone(
+    conn: Connection, org: dict[str, int]
+) -> None:
+    s = MetricsSettings.load(conn, CLIENT)
+    settings_before = conn.execute(
+        text("SELECT current_setting('jit'), current_setting('work_mem')")
+    ).one()
+    for f in (PERIOD, PERIOD.with_(project="A"), PERIOD.with_(repository="org/web")):
+        overview = delivery_overview(conn, f, s)
+        assert overview.dora == dora_report(conn, f, s)
+        assert overview.pr_cycle == pr_cycle_summary(conn, f, s)
+    # The snapshot's temp tables are gone and the planner settings are as they were.
+    assert _temp_tables(conn) == []
+    assert (
+        conn.execute(text("SELECT current_setting('jit'), current_setting('work_mem')")).one()
+        == settings_before
+    )
+
+
+def test_an_open_snapshot_is_reused_only_for_the_same_filter(
+    conn: Connection, org: dict[str, int]
+) -> None:
+    s = MetricsSettings.load(conn, CLIENT)
+    b = PERIOD.with_(project="B")
+    alone = (
+        pr_cycle_summary(conn, PERIOD, s),
+        pr_cycle_summary(conn, b, s),
+        dora_report(conn, b, s),
+    )
+    with delivery_snapshot(conn, PERIOD, s):
+        assert _temp_tables(conn) != []
+        # Same filter: read from the snapshot; another filter: computed inline, not from it.
+        inside = (
+            pr_cycle_summary(conn, PERIOD, s),
+            pr_cycle_summary(conn, b, s),
+            dora_report(conn, b, s),
+        )
+    assert inside == alone
+    assert inside[2].deployments == 1  # B's one deployment, not the client's five
+    assert _temp_tables(conn) == []
