@@ -33,6 +33,7 @@ from pulse_console.tui.screens.integrations import IntegrationsScreen
 from pulse_console.tui.screens.jobs import JobsScreen
 from pulse_console.tui.screens.log_files import LogFilesScreen
 from pulse_console.tui.screens.logs import LogsScreen
+from pulse_console.tui.screens.metrics import MetricsScreen
 from pulse_console.tui.screens.runs import RunsScreen
 from pulse_console.tui.screens.settings import SettingsScreen
 
@@ -52,6 +53,7 @@ class PulseApp(App[None]):
         "log_files": LogFilesScreen,
         "integrations": IntegrationsScreen,
         "flow": FlowScreen,
+        "metrics": MetricsScreen,
         "health": HealthScreen,
         "settings": SettingsScreen,
     }
