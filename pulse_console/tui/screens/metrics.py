@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Label, Static
@@ -50,6 +50,7 @@ class MetricsScreen(PulseScreen):
         super().__init__()
         self.query_ = MetricsQuery()
         self.view: MetricsView | None = None
+        self._back_from_drill = False
 
     def compose_body(self) -> ComposeResult:
         with Vertical(id="metrics-body"):
@@ -69,6 +70,13 @@ class MetricsScreen(PulseScreen):
         self.query_one(FlowTable).focus()
 
     # --- loading ----------------------------------------------------------------------
+
+    @on(events.ScreenResume)
+    def _keep_figures_after_drill(self, event: events.ScreenResume) -> None:
+        # Textual runs PulseScreen.on_screen_resume (reload) after this unless prevented.
+        if self._back_from_drill and self.view is not None:
+            event.prevent_default()  # same period and project: the figures still hold
+        self._back_from_drill = False
 
     def reload(self) -> None:
         self.query_one("#metrics-body").loading = True
@@ -144,8 +152,7 @@ class MetricsScreen(PulseScreen):
             f"{dora.deployments} deploys ({dora.failed_deployments} failed) · " if dora else ""
         )
         self.status(
-            f"{deploys}{s.completed} done · {view.prs.merged} PRs merged"
-            " · Enter: the items behind a number"
+            f"{deploys}{s.completed} done · {view.prs.merged} PRs · Enter: items behind a number"
         )
 
     def _draw_dora(self, dora: DoraReport | None) -> None:
@@ -214,6 +221,7 @@ class MetricsScreen(PulseScreen):
         if drill.target is None:
             self.status(f"{drill.title} has no list of its own: {drill.why_not}.")
             return
+        self._back_from_drill = True
         self.app.push_screen(
             MetricsDrillScreen(self.query_, drill.title, drill.target, drill.step_id)
         )
