@@ -157,14 +157,19 @@ async def test_a_failure_is_shown_in_the_screen_in_words(
     tenant: Engine, ctx: ConsoleContext
 ) -> None:
     seed_delivery(tenant)
-    with tenant.begin() as conn:
-        Seeder(conn).setting("metrics.benchmark_year", 1999)
     app = PulseApp(ctx, start="metrics")
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         screen = metrics_screen(app)
+        assert screen.query_one(FlowTable).row_count > 0
+        with tenant.begin() as conn:
+            Seeder(conn).setting("metrics.benchmark_year", 1999)
+        await pilot.press("r")
+        await ready(pilot)
         error = screen.query_one("#metrics-error")
         assert error.display and not isinstance(app.screen, ErrorDialog)
         text = str(error.render())
         assert text.startswith("Unknown benchmark year: no DORA benchmark rows for 1999")
         assert screen.query_one("#metrics-body").loading is False
+        # The figures of before are gone, not left standing under the error.
+        assert screen.view is None and screen.query_one(FlowTable).row_count == 0

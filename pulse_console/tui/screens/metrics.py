@@ -23,6 +23,7 @@ from pulse_console.metrics.dora import DoraReport
 from pulse_console.services import metrics as service
 from pulse_console.services.metrics import MetricsQuery, MetricsView
 from pulse_console.tui.dialogs.choose import ChooseDialog
+from pulse_console.tui.format import failure
 from pulse_console.tui.messages import LoadFailed, MetricsLoaded
 from pulse_console.tui.screens.base import PulseScreen
 from pulse_console.tui.screens.metrics_drill import MetricsDrillScreen
@@ -89,7 +90,7 @@ class MetricsScreen(PulseScreen):
             view = service.load(self.ctx.database, self.ctx.client, query, now=self.ctx.clock())
         except Exception as exc:
             log.exception("loading metrics failed")
-            self.post_message(LoadFailed(*_words(exc, "The metrics could not be computed")))
+            self.post_message(LoadFailed(*failure(exc, "The metrics could not be computed")))
             return
         self.post_message(MetricsLoaded(view))
 
@@ -106,6 +107,10 @@ class MetricsScreen(PulseScreen):
         error = self.query_one("#metrics-error", Static)
         error.update(Text.assemble((message.title, "bold"), ": ", message.text))
         error.display = True
+        self.view = None  # figures of an earlier period or project would mislead here
+        for row in self.query(TrendRow):
+            row.show("—", "", [])
+        self.query_one(FlowTable).clear()
         self.status("Figures not shown: fix the cause above, then r to retry.")
 
     # --- drawing ----------------------------------------------------------------------
@@ -230,10 +235,3 @@ class MetricsScreen(PulseScreen):
     def _row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
         self.action_drill()
-
-
-def _words(exc: BaseException, fallback: str) -> tuple[str, str]:
-    """An operator-facing title and message for a failure."""
-    title = getattr(exc, "title", None) or fallback
-    text = getattr(exc, "msg", None) or getattr(exc, "message", None) or str(exc)
-    return str(title), str(text or type(exc).__name__)

@@ -11,6 +11,7 @@ from textual.widgets import Static
 
 from pulse_console.services import metrics as service
 from pulse_console.services.metrics import DrillDown, MetricsQuery, Target
+from pulse_console.tui.format import failure
 from pulse_console.tui.messages import DrillLoaded, LoadFailed
 from pulse_console.tui.screens.base import PulseScreen
 from pulse_console.tui.widgets.common.context_header import ContextHeader
@@ -71,8 +72,7 @@ class MetricsDrillScreen(PulseScreen):
             )
         except Exception as exc:
             log.exception("loading a metrics drill-down failed")
-            title = getattr(exc, "title", None) or "The list could not be loaded"
-            self.post_message(LoadFailed(str(title), str(exc) or type(exc).__name__))
+            self.post_message(LoadFailed(*failure(exc, "The list could not be loaded")))
             return
         self.post_message(DrillLoaded(drill))
 
