@@ -41,7 +41,7 @@ class MetricsDrillScreen(PulseScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Static("", id="drill-what")
-        yield DrillTable(id="drill-table")
+        yield DrillTable(self.target, id="drill-table")
 
     def on_mount(self) -> None:
         self.query_one(ContextHeader).screen_title = f"Metrics: {self.what}"

@@ -32,12 +32,18 @@ class FlowTable(DataTable[str | Text]):
         self.drills: dict[str, Drill] = {}
 
     def on_mount(self) -> None:
+        self._columns()
+
+    def _columns(self) -> None:
+        if self.columns:  # at mount, or at the first rows if they come sooner
+            return
         self.add_column("Flow", key="name", width=24)
         self.add_column("Value", key="value", width=9)
-        self.add_column("Detail", key="detail")
+        self.add_column("Detail", key="detail", width=38)  # fixed: fits 80 columns
 
     def show(self, flow: FlowOverview, prs: PrCycleSummary, matches: Callable[..., bool]) -> None:
         """Fill the rows; `matches(*cells)` is the screen's `/` filter."""
+        self._columns()
         keep = self.cursor_row
         self.clear()
         self.drills = {}
@@ -91,7 +97,7 @@ class FlowTable(DataTable[str | Text]):
                     Drill(f"Time in {step.step}", "step", step.step_id),
                 )
             )
-        merged = f"of {prs.merged} merged PRs"
+        merged = f"of {prs.merged} merged"
         for key, label, median in (
             ("coding", "PR coding", prs.coding_median_hours),
             ("pickup", "PR pickup", prs.pickup_median_hours),
@@ -99,7 +105,9 @@ class FlowTable(DataTable[str | Text]):
             ("deploy", "PR deploy", prs.deploy_median_hours),
             ("cycle", "PR cycle", prs.cycle_median_hours),
         ):
-            detail = f"median {merged}" + (f", {prs.deployed} deployed" if key == "deploy" else "")
+            detail = f"median {merged}" + (
+                f", {prs.deployed} deployed" if key == "deploy" else " PRs"
+            )
             rows.append((f"pr:{key}", label, hours(median), detail, Drill("Pull requests", "prs")))
         for key, name, value, detail, drill in rows:
             if matches(name, value, detail):
