@@ -37,18 +37,8 @@ def period(**kw: object) -> MetricFilter:
 
 @pytest.fixture
 def board(conn: Connection, seed: Seeder) -> Connection:
-    todo = flow.add_step(conn, CLIENT, "To Do", "todo")
-    ip = flow.add_step(conn, CLIENT, "In Progress", "in_progress")
-    review = flow.add_step(conn, CLIENT, "Review", "in_progress", is_active_work=False)
-    done = flow.add_step(conn, CLIENT, "Done", "done")
-    for status, step in [
-        ("To Do", todo),
-        ("In Progress", ip),
-        ("In Review", review),
-        ("Done", done),
-        ("Closed", done),
-    ]:
-        flow.map_status(conn, CLIENT, status, step)
+    steps = seed.board()
+    flow.map_status(conn, CLIENT, "Closed", steps["Done"])
     # straight through. lead 03-04 → 03-07 = 72 h; cycle 03-05 → 03-07 = 48 h.
     seed.item(
         "A-1",

@@ -28,17 +28,7 @@ def _at(moment: datetime) -> str:
 def seed_delivery(engine: Engine) -> None:
     with engine.begin() as conn:
         seed = Seeder(conn)
-        todo = flow.add_step(conn, CLIENT, "To Do", "todo")
-        doing = flow.add_step(conn, CLIENT, "In Progress", "in_progress")
-        review = flow.add_step(conn, CLIENT, "Review", "in_progress", is_active_work=False)
-        done = flow.add_step(conn, CLIENT, "Done", "done")
-        for status, step in [
-            ("To Do", todo),
-            ("In Progress", doing),
-            ("In Review", review),
-            ("Done", done),
-        ]:
-            flow.map_status(conn, CLIENT, status, step)
+        seed.board()
         flow.map_issue_type(conn, CLIENT, "Incident", "incident")
         repos = {project: seed.repo(name) for project, name in REPOS.items()}
         for n in range(ITEMS):
