@@ -18,6 +18,9 @@
   changed or switched off.
 - **Deleting a step** moves its mappings to another step and deletes it in one transaction.
 
+The default proposal is written in `storage.flow_defaults` (the Jira sync calls it, and
+pipelines may not import metrics); it is re-exported here.
+
 `EFFECTIVE_STEP_SQL` is the one place the resolution rule is written in SQL; the flow
 metrics use it.
 """
@@ -28,9 +31,12 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
 
+from storage.flow_defaults import DEFAULT_STEPS as DEFAULT_STEPS
+from storage.flow_defaults import SOURCE_CATEGORY as SOURCE_CATEGORY
+from storage.flow_defaults import Proposal as Proposal
+from storage.flow_defaults import propose_default_mappings as propose_default_mappings
+
 CATEGORIES = ("todo", "in_progress", "done")
-DEFAULT_STEPS = (("To Do", "todo", 0), ("In Progress", "in_progress", 1), ("Done", "done", 2))
-SOURCE_CATEGORY = {"new": "todo", "indeterminate": "in_progress", "done": "done"}
 ISSUE_KINDS = ("incident", "defect", "feature", "story", "task", "other")
 
 # CTE body: the mappings that apply (active mapping → active step), keyed by lower-cased
@@ -71,14 +77,6 @@ class StatusMapping:
     step_id: int
     step_name: str
     active: bool
-
-
-@dataclass(frozen=True)
-class Proposal:
-    """What `propose_default_mappings` added."""
-
-    steps_created: tuple[str, ...]
-    mappings_created: tuple[tuple[str, str], ...]  # (status name, step name)
 
 
 @dataclass(frozen=True)
@@ -168,63 +166,6 @@ def map_issue_type(
             " DO UPDATE SET kind = EXCLUDED.kind, active = EXCLUDED.active"
         ),
         {"c": client_id, "t": issue_type, "k": kind, "a": active},
-    )
-
-
-def propose_default_mappings(conn: Connection, client_id: int) -> Proposal:
-    """Map every known status without a mapping to the default step of its category.
-
-    Called by the Jira sync after its first load (and safe to call after every sync): a
-    category with no active step gets the default one (To Do / In Progress / Done); a status
-    name that already has a typeless mapping — active or not, to whatever step — is left
-    alone. Statuses with the same name but different categories across integrations take
-    the most advanced category (done > in progress > to do), deterministically.
-    """
-    created_steps: list[str] = []
-    for name, category, position in DEFAULT_STEPS:
-        exists = conn.execute(
-            text("SELECT 1 FROM flow_steps WHERE client_id = :c AND category = :cat AND active"),
-            {"c": client_id, "cat": category},
-        ).first()
-        if exists is None:
-            conn.execute(
-                text(
-                    "INSERT INTO flow_steps (client_id, name, category, position)"
-                    " VALUES (:c, :n, :cat, :p) ON CONFLICT (client_id, name)"
-                    " DO UPDATE SET active = true, category = EXCLUDED.category"
-                ),
-                {"c": client_id, "n": name, "cat": category, "p": position},
-            )
-            created_steps.append(name)
-    rows = conn.execute(
-        text(
-            """
-            WITH step_for AS (
-                SELECT DISTINCT ON (category) category, id, name FROM flow_steps
-                WHERE client_id = :c AND active ORDER BY category, position, id
-            ), wanted AS (
-                SELECT DISTINCT ON (lower(s.name)) s.name, CASE s.category
-                    WHEN 'new' THEN 'todo' WHEN 'indeterminate' THEN 'in_progress'
-                    WHEN 'done' THEN 'done' END AS category
-                FROM statuses s
-                WHERE s.client_id = :c AND s.category IN ('new', 'indeterminate', 'done')
-                ORDER BY lower(s.name),
-                    array_position(ARRAY['done', 'indeterminate', 'new'], s.category), s.name
-            )
-            INSERT INTO status_mappings (client_id, status_name, issue_type, flow_step_id)
-            SELECT :c, w.name, NULL, f.id FROM wanted w JOIN step_for f USING (category)
-            ORDER BY lower(w.name)
-            ON CONFLICT (client_id, lower(status_name), lower(coalesce(issue_type, '')))
-            DO NOTHING
-            RETURNING status_name, flow_step_id
-            """
-        ),
-        {"c": client_id},
-    ).all()
-    names = {s.id: s.name for s in list_steps(conn, client_id)}
-    return Proposal(
-        steps_created=tuple(created_steps),
-        mappings_created=tuple(sorted((r[0], names[r[1]]) for r in rows)),
     )
 
 

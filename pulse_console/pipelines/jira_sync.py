@@ -45,6 +45,7 @@ from pulse_console.pipelines.jira.options import JiraSyncOptions
 from pulse_console.pipelines.jira.state import SCOPE, Metadata, RunState, SyncState
 from pulse_console.pipelines.jira.transform import Tenant
 from storage.checkpoints import load_checkpoint, save_checkpoint
+from storage.flow_defaults import propose_default_mappings
 from storage.integrations import secret_name as integration_secret_name
 
 T = TypeVar("T")
@@ -119,6 +120,7 @@ class _Totals:
     pages: int = 0
     reactivated: int = 0
     metadata: dict[str, int] = field(default_factory=dict)
+    flow_proposal: dict[str, int] = field(default_factory=dict)
 
 
 class _Run:
@@ -152,12 +154,33 @@ class _Run:
             )
         run = self._plan(state, meta)
         mode = run.mode
+        first_sync = state.last_full_at is None
         self._sync_issues(state, run, meta)
         if self.options.reconcile:
             self._reconcile(state, meta)
         with self.ctx.database.engine.begin() as conn:
+            if first_sync:
+                self._propose_flow(conn)
             quality = load.quality_summary(conn, self.tenant)
         return self._result(state, mode, quality)
+
+    def _propose_flow(self, conn: Connection) -> None:
+        """After the integration's first complete sync, map its statuses to default steps.
+
+        Only then: later syncs leave the mapping to the operator (the Flow screen lists new
+        unmapped statuses), so a step or mapping they deleted is never brought back.
+        """
+        proposal = propose_default_mappings(conn, self.tenant.client_id)
+        self.totals.flow_proposal = {
+            "steps_created": len(proposal.steps_created),
+            "mappings_created": len(proposal.mappings_created),
+        }
+        if proposal.steps_created or proposal.mappings_created:
+            self.ctx.log.info(
+                "proposed the default flow mapping: %d step(s), %d status mapping(s)",
+                len(proposal.steps_created),
+                len(proposal.mappings_created),
+            )
 
     def _read_state(self) -> SyncState:
         with self.ctx.database.engine.connect() as conn:
@@ -526,6 +549,7 @@ class _Run:
             "bytes_received": counters.bytes_received,
             "rate_limit_seconds": round(counters.rate_limit_seconds, 1),
             "quality": quality,
+            "flow_proposal": self.totals.flow_proposal,
         }
         self._report("done", message=f"{mode} sync finished")
         return RunResult(

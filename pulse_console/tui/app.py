@@ -37,6 +37,7 @@ from pulse_console.tui.screens.integrations import IntegrationsScreen
 from pulse_console.tui.screens.jobs import JobsScreen
 from pulse_console.tui.screens.log_files import LogFilesScreen
 from pulse_console.tui.screens.logs import LogsScreen
+from pulse_console.tui.screens.metrics import MetricsScreen
 from pulse_console.tui.screens.runs import RunsScreen
 from pulse_console.tui.screens.settings import SettingsScreen
 from pulse_console.tui.widgets.common.connection_banner import ConnectionBanner
@@ -57,6 +58,7 @@ class PulseApp(App[None]):
         "log_files": LogFilesScreen,
         "integrations": IntegrationsScreen,
         "flow": FlowScreen,
+        "metrics": MetricsScreen,
         "health": HealthScreen,
         "settings": SettingsScreen,
     }

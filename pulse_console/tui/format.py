@@ -78,3 +78,10 @@ def bar(done: int, total: int | None, width: int = 30) -> str:
         return "·" * width
     filled = min(width, int(width * done / total))
     return "█" * filled + "░" * (width - filled)
+
+
+def failure(exc: BaseException, fallback: str) -> tuple[str, str]:
+    """An operator-facing title and message for an error (typed errors carry their own)."""
+    title = getattr(exc, "title", None) or fallback
+    text = getattr(exc, "msg", None) or getattr(exc, "message", None) or str(exc)
+    return str(title), str(text or type(exc).__name__)

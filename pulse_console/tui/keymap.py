@@ -125,6 +125,16 @@ COMMANDS: tuple[Command, ...] = (
     Command("flow.map", "m", "map", "Map", "Map the selected unmapped status", "flow"),
     Command("flow.delete", "d", "delete", "Delete", "Delete the selected row", "flow"),
     Command("flow.validate", "v", "validate", "Validate", "Check the mappings", "flow"),
+    # --- metrics
+    Command(
+        "metrics.drill", "enter", "drill", "Drill down", "Work items behind the number", "metrics"
+    ),
+    Command("metrics.days_30", "1", "period(30)", "30 days", "Period: the last 30 days", "metrics"),
+    Command("metrics.days_90", "3", "period(90)", "90 days", "Period: the last 90 days", "metrics"),
+    Command(
+        "metrics.days_180", "6", "period(180)", "180 days", "Period: the last 180 days", "metrics"
+    ),
+    Command("metrics.project", "p", "project", "Project", "Show one project, or all", "metrics"),
     # --- health, settings
     Command("health.test", "t", "test_all", "Test APIs", "Test every integration", "health"),
     Command("settings.save", "ctrl+s", "save", "Save", "Save the settings (audited)", "settings"),
@@ -140,6 +150,7 @@ SCREENS: dict[str, str] = {
     "log_files": "Log files",
     "integrations": "Integrations",
     "flow": "Flow mappings",
+    "metrics": "Metrics",
     "health": "Health",
     "settings": "Settings",
 }

@@ -14,6 +14,7 @@ from pulse_console.services.health import HealthCheck
 from pulse_console.services.integrations import IntegrationView
 from pulse_console.services.log_files import LogFileInfo
 from pulse_console.services.logs import LogPage, LogRecord
+from pulse_console.services.metrics import DrillDown, MetricsView
 from pulse_console.services.settings import ConsoleSettings
 from pulse_console.tui.ports import JobProgress, JobView, OrchestratorView, RunDetail, RunView
 
@@ -120,6 +121,28 @@ class FlowLoaded(Message):
     """Flow steps, mappings and unmapped statuses arrived."""
 
     data: FlowMappings
+
+
+@dataclass
+class MetricsLoaded(Message):
+    """DORA, flow and PR-cycle figures of one period and project arrived."""
+
+    view: MetricsView
+
+
+@dataclass
+class DrillLoaded(Message):
+    """The rows behind one metric arrived."""
+
+    drill: DrillDown
+
+
+@dataclass
+class LoadFailed(Message):
+    """A load failed; shown in the screen itself, in words (`title`: what, `text`: why)."""
+
+    title: str
+    text: str
 
 
 @dataclass

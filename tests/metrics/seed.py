@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from pulse_console.metrics import flow
 from storage.load import upsert
 from storage.models import (
     Deployment,
@@ -128,6 +129,26 @@ class Seeder:
         if rows:
             upsert(self.conn, WorkItemTransition, rows)
         return item_id
+
+    def board(self) -> dict[str, int]:
+        """To Do → In Progress → Review (in progress, waiting) → Done, with the statuses
+        To Do, In Progress, In Review and Done mapped onto them; the steps' ids by name."""
+        steps = {
+            "To Do": flow.add_step(self.conn, CLIENT, "To Do", "todo"),
+            "In Progress": flow.add_step(self.conn, CLIENT, "In Progress", "in_progress"),
+            "Review": flow.add_step(
+                self.conn, CLIENT, "Review", "in_progress", is_active_work=False
+            ),
+            "Done": flow.add_step(self.conn, CLIENT, "Done", "done"),
+        }
+        for status, step in [
+            ("To Do", "To Do"),
+            ("In Progress", "In Progress"),
+            ("In Review", "Review"),
+            ("Done", "Done"),
+        ]:
+            flow.map_status(self.conn, CLIENT, status, steps[step])
+        return steps
 
     def link(self, item_id: int, repository: str, number: int | None = None) -> None:
         upsert(

@@ -23,6 +23,7 @@ from pulse_console.metrics.flow_metrics import (
     time_in_steps,
     wip_per_day,
 )
+from pulse_console.metrics.step_items import step_items
 from tests.metrics.seed import CLIENT, Seeder, ts
 
 SINCE, UNTIL = "2024-03-04", "2024-03-18"
@@ -36,18 +37,8 @@ def period(**kw: object) -> MetricFilter:
 
 @pytest.fixture
 def board(conn: Connection, seed: Seeder) -> Connection:
-    todo = flow.add_step(conn, CLIENT, "To Do", "todo")
-    ip = flow.add_step(conn, CLIENT, "In Progress", "in_progress")
-    review = flow.add_step(conn, CLIENT, "Review", "in_progress", is_active_work=False)
-    done = flow.add_step(conn, CLIENT, "Done", "done")
-    for status, step in [
-        ("To Do", todo),
-        ("In Progress", ip),
-        ("In Review", review),
-        ("Done", done),
-        ("Closed", done),
-    ]:
-        flow.map_status(conn, CLIENT, status, step)
+    steps = seed.board()
+    flow.map_status(conn, CLIENT, "Closed", steps["Done"])
     # straight through. lead 03-04 → 03-07 = 72 h; cycle 03-05 → 03-07 = 48 h.
     seed.item(
         "A-1",
@@ -195,3 +186,21 @@ def test_the_screen_overview_equals_the_separate_queries(board: Connection) -> N
     assert overview.throughput == throughput_per_week(board, f)
     assert overview.slowest == completed_items(board, f, limit=3)
     assert flow_overview(board, f.with_(project="A")).summary.completed == 4  # temp tables gone
+
+
+def test_a_steps_drill_down_adds_up_to_its_time_in_step(board: Connection) -> None:
+    f = period()
+    steps = {s.step: s for s in time_in_steps(board, f)}
+    in_progress = step_items(board, f, steps["In Progress"].step_id)
+    assert [(i.key, i.hours, i.visits, i.in_step_at_end) for i in in_progress] == [
+        ("A-5", 336, 1, True),  # the whole period
+        ("B-1", 162, 1, True),  # 03-11 06:00 → 03-18, leaves exactly at `until`
+        ("A-2", 60, 1, False),
+        ("A-1", 24, 1, False),
+    ]
+    for step in steps.values():
+        items = step_items(board, f, step.step_id)
+        assert len(items) == step.items
+        assert sum(i.hours for i in items) == pytest.approx(step.hours)
+    done = {i.key: i.visits for i in step_items(board, f, steps["Done"].step_id)}
+    assert done["A-2"] == 2  # done, reopened, done again

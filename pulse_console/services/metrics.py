@@ -1,0 +1,168 @@
+"""What the Metrics screen shows: DORA, flow and PR-cycle figures of one period and project.
+
+The screen never runs SQL: it asks this module, from a thread worker, for a `MetricsView`
+(the same three calls `benchmarks/bench_metrics.py` times as `screen_queries`) and, when the
+operator selects a number, for the rows behind it (`drill_down`).
+
+The period is the `days` whole UTC days before today (`MetricFilter.last_days`), today
+excluded so the figures do not move while the screen is open.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import Connection, text
+
+from pulse_console.metrics.delivery import delivery_overview
+from pulse_console.metrics.dora import DoraReport
+from pulse_console.metrics.filters import MetricFilter
+from pulse_console.metrics.flow_metrics import (
+    CompletedItem,
+    FlowOverview,
+    completed_items,
+    flow_overview,
+)
+from pulse_console.metrics.pr_cycle import PrCycle, PrCycleSummary, pr_cycles
+from pulse_console.metrics.settings import MetricsSettings
+from pulse_console.metrics.step_items import StepItem, step_items
+from storage.db import Database
+from storage.tenancy import find_client
+
+PERIODS = (30, 90, 180)
+DRILL_LIMIT = 500
+
+# What a drill-down opens: items by lead time / cycle time / completion, one step, or PRs.
+Target = Literal["lead", "cycle", "done", "step", "prs"]
+
+
+@dataclass(frozen=True)
+class MetricsQuery:
+    days: int = 90
+    project: str | None = None
+
+
+@dataclass(frozen=True)
+class MetricsView:
+    query: MetricsQuery
+    since: datetime
+    until: datetime
+    projects: list[str] = field(default_factory=list)  # the project filter's choices
+    dora: DoraReport | None = None  # None: nothing synced for the client yet
+    flow: FlowOverview | None = None
+    prs: PrCycleSummary | None = None
+
+    @property
+    def empty(self) -> bool:
+        return self.dora is None
+
+
+@dataclass(frozen=True)
+class DrillDown:
+    title: str
+    target: Target
+    items: list[CompletedItem] = field(default_factory=list)
+    step_items: list[StepItem] = field(default_factory=list)
+    prs: list[PrCycle] = field(default_factory=list)
+
+    @property
+    def rows(self) -> int:
+        return len(self.items) + len(self.step_items) + len(self.prs)
+
+
+def _filter(client_id: int, query: MetricsQuery, now: datetime) -> MetricFilter:
+    period = MetricFilter.last_days(client_id, query.days, now=now)
+    return period.with_(project=query.project)
+
+
+def _client_id(database: Database, client: str) -> int | None:
+    with database.session() as session:
+        return find_client(session, client)
+
+
+def load(database: Database, client: str, query: MetricsQuery, *, now: datetime) -> MetricsView:
+    """Every figure of the screen for `query`, in one connection."""
+    client_id = _client_id(database, client)
+    if client_id is None:
+        period = MetricFilter.last_days(0, query.days, now=now)
+        return MetricsView(query, period.since, period.until)
+    with database.engine.connect() as conn:
+        f = _filter(client_id, query, now)
+        if not _has_data(conn, client_id):
+            return MetricsView(query, f.since, f.until)
+        settings = MetricsSettings.load(conn, client_id)
+        # DORA and the PR breakdown share one delivery computation (metrics/delivery.py).
+        delivery = delivery_overview(conn, f, settings)
+        view = MetricsView(
+            query,
+            f.since,
+            f.until,
+            projects=_projects(conn, client_id),
+            dora=delivery.dora,
+            flow=flow_overview(conn, f),
+            prs=delivery.pr_cycle,
+        )
+        conn.rollback()
+    return view
+
+
+def drill_down(
+    database: Database,
+    client: str,
+    query: MetricsQuery,
+    target: Target,
+    *,
+    now: datetime,
+    step_id: int | None = None,
+    title: str = "",
+) -> DrillDown:
+    """The rows behind one number: completed items, one step's items, or merged PRs."""
+    client_id = _client_id(database, client)
+    if client_id is None:
+        return DrillDown(title, target)
+    with database.engine.connect() as conn:
+        f = _filter(client_id, query, now)
+        if target == "step":
+            if step_id is None:
+                raise ValueError("a step drill-down needs the step's id")
+            found = DrillDown(
+                title, target, step_items=step_items(conn, f, step_id, limit=DRILL_LIMIT)
+            )
+        elif target == "prs":
+            settings = MetricsSettings.load(conn, client_id)
+            found = DrillDown(title, target, prs=pr_cycles(conn, f, settings, limit=DRILL_LIMIT))
+        else:
+            found = DrillDown(
+                title, target, items=completed_items(conn, f, order=target, limit=DRILL_LIMIT)
+            )
+        conn.rollback()
+    return found
+
+
+def _has_data(conn: Connection, client_id: int) -> bool:
+    """Has anything been synced for the client yet (else the screen says how to start)?"""
+    return bool(
+        conn.execute(
+            text(
+                "SELECT EXISTS (SELECT 1 FROM work_items WHERE client_id = :c)"
+                " OR EXISTS (SELECT 1 FROM pull_requests WHERE client_id = :c)"
+                " OR EXISTS (SELECT 1 FROM deployments WHERE client_id = :c)"
+            ),
+            {"c": client_id},
+        ).scalar_one()
+    )
+
+
+def _projects(conn: Connection, client_id: int) -> list[str]:
+    """Project keys the client has: synced projects and those its work items carry."""
+    rows = conn.execute(
+        text(
+            "SELECT key FROM projects WHERE client_id = :c AND active"
+            " UNION SELECT DISTINCT project_key FROM work_items"
+            " WHERE client_id = :c AND active AND project_key IS NOT NULL ORDER BY 1"
+        ),
+        {"c": client_id},
+    ).all()
+    return [str(r[0]) for r in rows]
