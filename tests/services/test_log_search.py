@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import insert
+from sqlalchemy import text as sql
 
 from pulse_console.services import log_search, logs
 from pulse_console.services.logs import Cursor, LogFilter
@@ -74,7 +75,22 @@ def test_paging_finds_exactly_the_rows_containing_the_text_in_order(
 ) -> None:
     # A 7-row probe sends most searches to the second step; the real size answers most here.
     monkeypatch.setattr(log_search, "PROBE_ROWS", probe_rows)
-    rows = seed(database)
+    assert_pages_match_python(database, seed(database), level)
+
+
+def test_without_the_trigram_index_paging_finds_the_same_rows(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What a server without pg_trgm has (migration 0003 skips the index there).
+    with database.engine.begin() as conn:
+        conn.execute(sql(f"DROP INDEX {log_search.TRIGRAM_INDEX}"))
+    monkeypatch.setattr(log_search, "PROBE_ROWS", 7)
+    assert_pages_match_python(database, seed(database), None)
+
+
+def assert_pages_match_python(
+    database: Database, rows: list[tuple[int, str, str]], level: str | None
+) -> None:
     for text in TEXTS:
         flt = LogFilter(frozenset({level}) if level else frozenset(), text=text)
         expected = [
