@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, and_, func, or_, select
@@ -59,69 +60,62 @@ def key_order(source: Any, ascending: bool) -> list[UnaryExpression[Any]]:
     return [source.ts.desc(), source.id.desc()]
 
 
-def search(
-    conn: Connection,
-    where: Sequence[ColumnElement[bool]],
-    text: str,
-    *,
-    ascending: bool,
-    limit: int,
-    preview: int,
-) -> list[Sequence[Any]]:
+@dataclass(frozen=True)
+class TextSearch:
     """Up to `limit` rows matching `where` and containing `text`, in key order."""
-    hits, window_full = _probe(conn, where, text, ascending, limit, preview)
-    if len(hits) >= limit or not window_full:
-        return hits[:limit]
-    if conn.execute(select(func.to_regclass(TRIGRAM_INDEX))).scalar() is not None:
-        setting = "enable_indexscan" if _TRIGRAM.search(text) else "enable_bitmapscan"
-        conn.exec_driver_sql(f"SET LOCAL {setting} = off")  # ends with this transaction
-    stmt = (
-        select(*row_columns(_TABLE, preview))
-        .where(and_(*where), contains(_TABLE.message, text))
-        .order_by(*key_order(_TABLE, ascending))
-        .limit(limit)
-    )
-    return list(conn.execute(stmt).all())
 
+    where: Sequence[ColumnElement[bool]]
+    text: str
+    ascending: bool
+    limit: int
+    preview: int  # characters of each message fetched
 
-def _probe(
-    conn: Connection,
-    where: Sequence[ColumnElement[bool]],
-    text: str,
-    ascending: bool,
-    limit: int,
-    preview: int,
-) -> tuple[list[Sequence[Any]], bool]:
-    """Matches among the first PROBE_ROWS candidates, and whether there were that many.
-
-    The text test sits outside the window's LIMIT, so PostgreSQL cannot trade the bounded
-    key-order scan for the index. The window's last row comes back even when it does not
-    match: its presence says the window was full (more candidates lie beyond it).
-    """
-    order = key_order(_TABLE, ascending)
-    window = (
-        select(
-            _TABLE.id,
-            _TABLE.ts,
-            _TABLE.level,
-            _TABLE.job,
-            _TABLE.run_id,
-            _TABLE.logger,
-            _TABLE.message,
-            func.row_number().over(order_by=order).label("position"),
+    def run(self, conn: Connection) -> list[Sequence[Any]]:
+        hits, window_full = self._probe(conn)
+        if len(hits) >= self.limit or not window_full:
+            return hits[: self.limit]
+        if conn.execute(select(func.to_regclass(TRIGRAM_INDEX))).scalar() is not None:
+            setting = "enable_indexscan" if _TRIGRAM.search(self.text) else "enable_bitmapscan"
+            conn.exec_driver_sql(f"SET LOCAL {setting} = off")  # ends with this transaction
+        stmt = (
+            select(*row_columns(_TABLE, self.preview))
+            .where(and_(*self.where), contains(_TABLE.message, self.text))
+            .order_by(*key_order(_TABLE, self.ascending))
+            .limit(self.limit)
         )
-        .where(and_(*where))
-        .order_by(*order)
-        .limit(PROBE_ROWS)
-        .subquery()
-    )
-    matched = contains(window.c.message, text)
-    stmt = (
-        select(*row_columns(window.c, preview), matched.label("hit"), window.c.position)
-        .where(or_(matched, window.c.position == PROBE_ROWS))
-        .order_by(*key_order(window.c, ascending))  # the window's own order: rows stream
-        .limit(limit + 1)
-    )
-    rows = conn.execute(stmt).all()
-    full = any(row.position == PROBE_ROWS for row in rows)
-    return [row for row in rows if row.hit], full
+        return list(conn.execute(stmt).all())
+
+    def _probe(self, conn: Connection) -> tuple[list[Sequence[Any]], bool]:
+        """Matches among the first PROBE_ROWS candidates, and whether there were that many.
+
+        The text test sits outside the window's LIMIT, so PostgreSQL cannot trade the
+        bounded key-order scan for the index. The window's last row comes back even when it
+        does not match: its presence says the window was full (more candidates lie beyond).
+        """
+        order = key_order(_TABLE, self.ascending)
+        window = (
+            select(
+                _TABLE.id,
+                _TABLE.ts,
+                _TABLE.level,
+                _TABLE.job,
+                _TABLE.run_id,
+                _TABLE.logger,
+                _TABLE.message,
+                func.row_number().over(order_by=order).label("position"),
+            )
+            .where(and_(*self.where))
+            .order_by(*order)
+            .limit(PROBE_ROWS)
+            .subquery()
+        )
+        matched = contains(window.c.message, self.text)
+        stmt = (
+            select(*row_columns(window.c, self.preview), matched.label("hit"), window.c.position)
+            .where(or_(matched, window.c.position == PROBE_ROWS))
+            .order_by(*key_order(window.c, self.ascending))  # the window's order: rows stream
+            .limit(self.limit + 1)
+        )
+        rows = conn.execute(stmt).all()
+        full = any(row.position == PROBE_ROWS for row in rows)
+        return [row for row in rows if row.hit], full

@@ -167,9 +167,8 @@ def _page(
     ascending = after is not None
     with database.engine.connect() as conn:
         if flt.text:
-            rows = log_search.search(
-                conn, where, flt.text, ascending=ascending, limit=limit, preview=MESSAGE_PREVIEW
-            )
+            search = log_search.TextSearch(where, flt.text, ascending, limit, MESSAGE_PREVIEW)
+            rows = search.run(conn)
         else:
             stmt = select(*_COLUMNS).where(and_(*where))
             order = log_search.key_order(LogEntry, ascending)

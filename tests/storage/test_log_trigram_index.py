@@ -24,25 +24,31 @@ from storage.tenancy import ensure_client
 INDEX = "ix_log_entries_message_trgm"
 
 
-def index_definition(engine: Engine) -> str | None:
+def scalar(engine: Engine, sql: str) -> str | None:
     with engine.connect() as conn:
-        return conn.execute(
-            text(
-                "SELECT indexdef FROM pg_indexes"
-                " WHERE schemaname = current_schema() AND indexname = :name"
-            ),
-            {"name": INDEX},
-        ).scalar()
+        return conn.execute(text(sql)).scalar()
+
+
+def index_definition(engine: Engine) -> str | None:
+    return scalar(
+        engine,
+        "SELECT indexdef FROM pg_indexes"
+        f" WHERE schemaname = current_schema() AND indexname = '{INDEX}'",
+    )
 
 
 def extension_schema(engine: Engine) -> str | None:
-    with engine.connect() as conn:
-        return conn.execute(
-            text(
-                "SELECT n.nspname FROM pg_extension e"
-                " JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'"
-            )
-        ).scalar()
+    return scalar(
+        engine,
+        "SELECT n.nspname FROM pg_extension e"
+        " JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'",
+    )
+
+
+def ships_pg_trgm(engine: Engine) -> bool:
+    return (
+        scalar(engine, "SELECT 'yes' FROM pg_available_extensions WHERE name = 'pg_trgm'") == "yes"
+    )
 
 
 def search_still_works(database: Database) -> None:
@@ -68,12 +74,8 @@ def search_still_works(database: Database) -> None:
 def test_upgrade_builds_the_index_outside_the_schema_and_downgrade_drops_it(
     empty_engine: Engine,
 ) -> None:
-    with empty_engine.connect() as conn:
-        shipped = conn.execute(
-            text("SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm'")
-        ).scalar()
-        schema = conn.execute(text("SELECT current_schema()")).scalar()
-    if not shipped:
+    schema = scalar(empty_engine, "SELECT current_schema()")
+    if not ships_pg_trgm(empty_engine):
         pytest.skip("the test PostgreSQL does not ship pg_trgm")
     migrate.upgrade(empty_engine)
     assert "USING gin (message" in (index_definition(empty_engine) or "")
@@ -127,11 +129,7 @@ def test_the_embedded_server_gets_the_index_only_if_it_ships_pg_trgm(
         database = open_database(None, tmp_path)  # upgrades the embedded schema
     try:
         assert migrate.status(database.engine).up_to_date
-        with database.engine.connect() as conn:
-            shipped = conn.execute(
-                text("SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm'")
-            ).scalar()
-        if shipped:
+        if ships_pg_trgm(database.engine):
             assert index_definition(database.engine) is not None
         else:
             assert index_definition(database.engine) is None
