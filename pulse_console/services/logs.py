@@ -2,6 +2,7 @@
 
 Pages come back oldest-first (the order a log is read in); cursors are `(ts, id)` of an edge
 row, so paging forwards and backwards through millions of rows costs one index range scan.
+A free-text filter plans its own page (log_search.py): PostgreSQL's guess at it is poor.
 """
 
 from __future__ import annotations
