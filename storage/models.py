@@ -269,8 +269,15 @@ class LogEntry(Base):
     __table_args__ = (
         Index(None, "ts", "id"),
         Index(None, "job", "ts"),
-        Index(None, "run_id", "id"),
+        Index(None, "run_id", "ts", "id"),
         Index(None, "level", "ts"),
+        # Substring search (ILIKE '%…%'). Migration 0003 skips it where pg_trgm is missing.
+        Index(
+            "ix_log_entries_message_trgm",
+            "message",
+            postgresql_using="gin",
+            postgresql_ops={"message": "gin_trgm_ops"},
+        ),
     )
     id: Mapped[int] = _pk()
     client_id: Mapped[int | None] = mapped_column(

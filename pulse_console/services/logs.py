@@ -2,6 +2,7 @@
 
 Pages come back oldest-first (the order a log is read in); cursors are `(ts, id)` of an edge
 row, so paging forwards and backwards through millions of rows costs one index range scan.
+A free-text filter plans its own page (log_search.py): PostgreSQL's guess at it is poor.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, and_, func, or_, select, tuple_
 
-from pulse_console.services import audit
+from pulse_console.services import audit, log_search
 from storage.db import Database
 from storage.models import Client, LogEntry
 
@@ -123,15 +124,7 @@ class LogPage:
     more_after: bool
 
 
-_COLUMNS = (
-    LogEntry.id,
-    LogEntry.ts,
-    LogEntry.level,
-    LogEntry.job,
-    LogEntry.run_id,
-    LogEntry.logger,
-    func.left(LogEntry.message, MESSAGE_PREVIEW),
-)
+_COLUMNS = log_search.row_columns(LogEntry.__table__.c, MESSAGE_PREVIEW)
 
 
 def _conditions(client_id: int | None, flt: LogFilter) -> list[ColumnElement[bool]]:
@@ -147,8 +140,7 @@ def _conditions(client_id: int | None, flt: LogFilter) -> list[ColumnElement[boo
     if flt.run_id is not None:
         where.append(LogEntry.run_id == flt.run_id)
     if flt.text:
-        escaped = flt.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        where.append(LogEntry.message.ilike(f"%{escaped}%", escape="\\"))
+        where.append(log_search.contains(LogEntry.message, flt.text))
     return where
 
 
@@ -156,12 +148,6 @@ def _client_id(database: Database, client: str) -> int | None:
     with database.engine.connect() as conn:
         value = conn.execute(select(Client.id).where(Client.name == client)).scalar()
     return None if value is None else int(value)
-
-
-def _fetch(database: Database, stmt: Select[Any]) -> list[LogRecord]:
-    with database.engine.connect() as conn:
-        rows = conn.execute(stmt).all()
-    return [LogRecord(r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in rows]
 
 
 def _page(
@@ -173,18 +159,23 @@ def _page(
     before: Cursor | None = None,
     after: Cursor | None = None,
 ) -> list[LogRecord]:
-    where = _conditions(_client_id(database, client), flt)
+    where = _conditions(_client_id(database, client), replace(flt, text=None))
     key = tuple_(LogEntry.ts, LogEntry.id)
-    stmt = select(*_COLUMNS).where(and_(*where))
     if after is not None:
-        stmt = stmt.where(key > tuple_(after.ts, after.id)).order_by(
-            LogEntry.ts.asc(), LogEntry.id.asc()
-        )
-        return _fetch(database, stmt.limit(limit))
+        where.append(key > tuple_(after.ts, after.id))
     if before is not None:
-        stmt = stmt.where(key < tuple_(before.ts, before.id))
-    stmt = stmt.order_by(LogEntry.ts.desc(), LogEntry.id.desc()).limit(limit)
-    return list(reversed(_fetch(database, stmt)))
+        where.append(key < tuple_(before.ts, before.id))
+    ascending = after is not None
+    with database.engine.connect() as conn:
+        if flt.text:
+            search = log_search.TextSearch(where, flt.text, ascending, limit, MESSAGE_PREVIEW)
+            rows = search.run(conn)
+        else:
+            stmt = select(*_COLUMNS).where(and_(*where))
+            order = log_search.key_order(LogEntry, ascending)
+            rows = list(conn.execute(stmt.order_by(*order).limit(limit)).all())
+    records = [LogRecord(r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in rows]
+    return records if ascending else list(reversed(records))
 
 
 def latest(database: Database, client: str, flt: LogFilter, limit: int = 200) -> LogPage:
