@@ -37,8 +37,16 @@ class Demo:
         self.server.stop()
 
 
-def start_demo(database: Database, data_dir: Path, *, seed: int = 7, size: str = "small") -> Demo:
-    args = argparse.Namespace(seed=seed, size=size, host="127.0.0.1", port=0, scenario=None)
+def start_demo(
+    database: Database,
+    data_dir: Path,
+    *,
+    seed: int = 7,
+    size: str = "small",
+    scenario: Path | None = None,
+) -> Demo:
+    """`scenario`: a fault scenario file (e.g. latency, so a test can act on a running sync)."""
+    args = argparse.Namespace(seed=seed, size=size, host="127.0.0.1", port=0, scenario=scenario)
     server, org, _ = serve.build(args)
     server.start()
     urls = server.base_urls

@@ -1,16 +1,25 @@
-"""Console fixtures: a context on the real test database with a fixed clock, no pollers."""
+"""Console fixtures: a context on the real test database with a fixed clock, no pollers;
+and the sandbox demo with the real engine behind the console, for the live tests."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
 
+from connectors.sandbox.credentials import DEMO_JIRA
+from pulse_console.config import Settings
+from pulse_console.demo import JIRA_NAME, Demo, start_demo
+from pulse_console.engine.service import EmbeddedService, connect
+from pulse_console.pipelines.registry import default_registry
 from pulse_console.tui.app import PulseApp
 from pulse_console.tui.context import ConsoleContext
+from pulse_console.tui.engine_jobs import EngineJobs
 from storage.db import Database
+from storage.integrations import save_integration
 from storage.secrets import DatabaseSecretStore
 from tests.tui.fakes import NOW, FakeJobs
 
@@ -47,3 +56,60 @@ class SnapApp(PulseApp):
         super().on_mount()
         for widget in self.query("Input"):
             widget.cursor_blink = False  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def demo(database: Database, tmp_path: Path, isolated_home: Path) -> Iterator[Demo]:
+    running = start_demo(database, tmp_path / "data", size="tiny")
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture
+def slow_demo(database: Database, tmp_path: Path, isolated_home: Path) -> Iterator[Demo]:
+    """The tiny demo at 40 ms a request and 10 Jira issues a page: a sync takes seconds and
+    its progress moves in steps, so a test can watch it and act on it mid-run."""
+    scenario = tmp_path / "slow.toml"
+    scenario.write_text("[latency]\nfixed_ms = 40\n")
+    running = start_demo(database, tmp_path / "data", size="tiny", scenario=scenario)
+    with database.session() as session:
+        save_integration(
+            session,
+            client_id=running.client_id,
+            client=running.client,
+            name=JIRA_NAME,
+            type="jira",
+            base_url=running.server.base_urls["jira"],
+            config={"email": DEMO_JIRA.email, "page_size": 10},
+        )
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def engine_jobs(database: Database, tmp_path: Path, demo: Demo) -> EngineJobs:
+    """The real engine, embedded, with its orchestrator paused: the test drives."""
+    settings = Settings(client=demo.client, data_dir=tmp_path / "data")
+    service = connect(database, settings, default_registry(), background=True, actor="test")
+    assert isinstance(service, EmbeddedService)
+    jobs = EngineJobs(service)
+    jobs.control("orchestrator_pause")
+    return jobs
+
+
+def live_ctx(database: Database, tmp_path: Path, demo: Demo, jobs: EngineJobs) -> ConsoleContext:
+    """A live console context (real clock, pollers, event stream) on the demo client."""
+    (tmp_path / "logs").mkdir(exist_ok=True)
+    return ConsoleContext(
+        client=demo.client,
+        database=database,
+        jobs=jobs,
+        log_dir=tmp_path / "logs",
+        export_dir=tmp_path / "exports",
+        secrets=DatabaseSecretStore(database.engine, Fernet.generate_key()),
+        actor="ada",
+        label="test-db",
+    )

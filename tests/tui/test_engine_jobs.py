@@ -3,43 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cryptography.fernet import Fernet
 from textual.widgets import DataTable
 
-from pulse_console.config import Settings
-from pulse_console.demo import Demo, start_demo
-from pulse_console.engine.service import EmbeddedService, connect
-from pulse_console.pipelines.registry import default_registry
+from pulse_console.demo import Demo
 from pulse_console.tui.app import PulseApp
-from pulse_console.tui.context import ConsoleContext
 from pulse_console.tui.engine_jobs import EngineJobs
 from pulse_console.tui.ports import ControlRefused, JobEvent, JobsPort, RunFinished
+from pulse_console.tui.widgets.jobs.progress_panel import ProgressPanel
 from storage.db import Database
-from storage.secrets import DatabaseSecretStore
-
-
-@pytest.fixture
-def demo(database: Database, tmp_path: Path, isolated_home: Path) -> Iterator[Demo]:
-    running = start_demo(database, tmp_path / "data", size="tiny")
-    try:
-        yield running
-    finally:
-        running.stop()
-
-
-def engine_jobs(database: Database, tmp_path: Path, demo: Demo) -> EngineJobs:
-    settings = Settings(client=demo.client, data_dir=tmp_path / "data")
-    service = connect(database, settings, default_registry(), background=True, actor="test")
-    assert isinstance(service, EmbeddedService)
-    jobs = EngineJobs(service)
-    jobs.control("orchestrator_pause")  # nothing starts by itself: the test drives
-    return jobs
+from tests.tui.conftest import engine_jobs, live_ctx
 
 
 def status_of(jobs: EngineJobs, name: str) -> str:
@@ -83,25 +61,25 @@ async def test_engine_jobs_starts_a_job_streams_events_and_refuses_with_a_reason
     assert any(isinstance(e, RunFinished) and e.job == "jira_sync" for e in seen)
 
 
-async def test_console_starts_jira_sync_and_the_jobs_table_follows_it(
-    database: Database, tmp_path: Path, demo: Demo
+def bar_reading(panel: ProgressPanel) -> tuple[int, int | None] | None:
+    """(done, total) as the progress panel shows it, or None when no job runs."""
+    text = str(panel.content)
+    if (m := re.search(r"([\d,]+)/([\d,]+) \(\d+%\)", text)) is not None:
+        return int(m[1].replace(",", "")), int(m[2].replace(",", ""))
+    if (m := re.search(r"([\d,]+) items \(total unknown\)", text)) is not None:
+        return int(m[1].replace(",", "")), None
+    return None
+
+
+async def test_console_starts_jira_sync_and_the_progress_bar_follows_it_to_the_end(
+    database: Database, tmp_path: Path, slow_demo: Demo
 ) -> None:
-    jobs = engine_jobs(database, tmp_path, demo)
-    (tmp_path / "logs").mkdir()
-    ctx = ConsoleContext(
-        client=demo.client,
-        database=database,
-        jobs=jobs,
-        log_dir=tmp_path / "logs",
-        export_dir=tmp_path / "exports",
-        secrets=DatabaseSecretStore(database.engine, Fernet.generate_key()),
-        actor="ada",
-        label="test-db",
-    )
-    app = PulseApp(ctx)
+    jobs = engine_jobs(database, tmp_path, slow_demo)
+    app = PulseApp(live_ctx(database, tmp_path, slow_demo, jobs))
     try:
         async with app.run_test(size=(160, 40)) as pilot:
             table = app.screen.query_one("#jobs", DataTable)
+            panel = app.screen.query_one(ProgressPanel)
             deadline = time.monotonic() + 15
             while "jira_sync" not in table.rows and time.monotonic() < deadline:
                 await pilot.pause(0.1)
@@ -110,17 +88,33 @@ async def test_console_starts_jira_sync_and_the_jobs_table_follows_it(
             before = str(table.get_cell("jira_sync", table.ordered_columns[1].key))
             await pilot.press("s")
             statuses: list[str] = [before]
+            readings: list[tuple[int, int | None]] = []
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline:
-                await pilot.pause(0.25)
+                await pilot.pause(0.02)
+                reading = bar_reading(panel)
+                if reading is not None and (not readings or readings[-1] != reading):
+                    readings.append(reading)
                 cell = str(table.get_cell("jira_sync", table.ordered_columns[1].key))
                 if cell != statuses[-1]:
                     statuses.append(cell)
                 if cell == "FINISHED" and jobs.runs("jira_sync"):
                     break
             assert statuses[-1] == "FINISHED", statuses
-            assert jobs.runs("jira_sync")[0].trigger.lower() == "manual"
+            assert "RUNNING" in statuses, statuses
+            run = jobs.runs("jira_sync")[0]
+            assert run.trigger.lower() == "manual" and run.status == "FINISHED"
             records = str(table.get_cell("jira_sync", table.ordered_columns[5].key))
             assert records not in {"—", "0"}
+            # The bar moved forward only, several times, and ended full.
+            dones = [done for done, _ in readings]
+            assert len(set(dones)) >= 3, readings
+            assert dones == sorted(dones), readings
+            assert len({total for _, total in readings if total is not None}) == 1, readings
+            done, total = readings[-1]
+            assert total is not None and done == total, readings
+            await pilot.pause(0.3)
+            assert bar_reading(panel) is None  # the run ended: the panel says so
+            assert "No job is running" in str(panel.content)
     finally:
         jobs.close()

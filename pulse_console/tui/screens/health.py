@@ -41,7 +41,7 @@ class HealthScreen(PulseScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="health")
     def _load(self) -> None:
         ctx = self.ctx
-        checks = health.report(ctx.database, ctx.client, ctx.log_dir)
+        checks = health.report(ctx.database, ctx.client, ctx.log_dir, ctx.clock())
         orch = ctx.jobs.orchestrator()
         state = "WARN" if orch.paused else ("OK" if orch.running else "FAIL")
         word = "paused" if orch.paused else ("running" if orch.running else "not running")

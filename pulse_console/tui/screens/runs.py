@@ -13,7 +13,7 @@ from textual.widgets import DataTable
 from pulse_console.tui.dialogs.text_view import TextViewDialog
 from pulse_console.tui.format import duration, status, when
 from pulse_console.tui.messages import RunDetailLoaded, RunsLoaded
-from pulse_console.tui.ports import RunDetail, RunView
+from pulse_console.tui.ports import RateBudget, RunDetail, RunView
 from pulse_console.tui.screens.base import PulseScreen
 
 RUN_COLUMNS: tuple[tuple[str, int | None], ...] = (
@@ -138,6 +138,9 @@ class RunsScreen(PulseScreen):
 
 def render_detail(detail: RunDetail) -> str:
     run = detail.run
+    budget = RateBudget.from_stats(detail.stats)
+    # Against the run's end: "resets at" stays what it was when the run left it.
+    left = budget.describe(run.finished_at or run.started_at) if budget else "—"
 
     def js(value: object) -> str:
         return json.dumps(value, indent=2, sort_keys=True, default=str) if value else "(none)"
@@ -146,6 +149,7 @@ def render_detail(detail: RunDetail) -> str:
         f"Outcome   {run.status}   trigger {run.trigger}\n"
         f"Started   {when(run.started_at)}   finished {when(run.finished_at)}\n"
         f"Records   {run.records:,}   API calls {run.api_calls:,}\n"
+        f"Budget    {left}\n"
         f"Error     {run.error or '—'}\n\n"
         f"Checkpoint before\n{js(detail.checkpoint_before)}\n\n"
         f"Checkpoint after\n{js(detail.checkpoint_after)}\n\n"
