@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import select, text
+from sqlalchemy.dialects.postgresql import distinct_on
 
 from pulse_console.services.integrations import list_integrations
 from pulse_console.services.rate_budget import RateBudget
@@ -53,7 +54,7 @@ def last_budgets(database: Database, client: str) -> dict[int, tuple[int, RateBu
         .join(Client, Client.id == JobRun.client_id)
         .where(Client.name == client, JobRun.stats.has_key("points_remaining"))
         .order_by(Job.integration_id, JobRun.started_at.desc(), JobRun.id.desc())
-        .distinct(Job.integration_id)
+        .ext(distinct_on(Job.integration_id))
     )
     with database.session() as session:
         rows = session.execute(query).all()

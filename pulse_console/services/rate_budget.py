@@ -42,10 +42,12 @@ class RateBudget:
         return self.limit is not None and self.remaining < self.limit * LOW_SHARE and not refilled
 
     def describe(self, now: datetime) -> str:
-        """E.g. `4,870/5,000 points left · resets 10:00 UTC`."""
+        """E.g. `4,870/5,000 points left · resets 10:00 UTC` (or, once past the reset,
+        `refilled at 10:00 UTC (4,870/5,000 points were left)`)."""
         left = f"{self.remaining:,}" + (f"/{self.limit:,}" if self.limit is not None else "")
-        text = f"{left} points left"
-        if self.reset_at is not None:
-            at = self.reset_at.astimezone(UTC).strftime("%H:%M")
-            text += f" · resets {at} UTC" if self.reset_at > now else f" · refilled at {at} UTC"
-        return text
+        if self.reset_at is None:
+            return f"{left} points left"
+        at = self.reset_at.astimezone(UTC).strftime("%H:%M")
+        if self.reset_at <= now:
+            return f"refilled at {at} UTC ({left} points were left)"
+        return f"{left} points left · resets {at} UTC"

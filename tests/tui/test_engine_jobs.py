@@ -11,10 +11,18 @@ from pathlib import Path
 import pytest
 from textual.widgets import DataTable
 
-from pulse_console.demo import Demo
+from pulse_console.demo import GITHUB_NAME, JIRA_NAME, Demo
+from pulse_console.services import health
 from pulse_console.tui.app import PulseApp
 from pulse_console.tui.engine_jobs import EngineJobs
-from pulse_console.tui.ports import ControlRefused, JobEvent, JobsPort, RunFinished
+from pulse_console.tui.ports import (
+    ControlRefused,
+    JobEvent,
+    JobsPort,
+    ProgressChanged,
+    RunFinished,
+)
+from pulse_console.tui.screens.runs import render_detail
 from pulse_console.tui.widgets.jobs.progress_panel import ProgressPanel
 from storage.db import Database
 from tests.tui.conftest import engine_jobs, live_ctx
@@ -118,3 +126,46 @@ async def test_console_starts_jira_sync_and_the_progress_bar_follows_it_to_the_e
             assert "No job is running" in str(panel.content)
     finally:
         jobs.close()
+
+
+async def test_github_sync_brings_its_graphql_budget_to_the_console(
+    database: Database, tmp_path: Path, demo: Demo
+) -> None:
+    jobs = engine_jobs(database, tmp_path, demo)
+    seen: list[JobEvent] = []
+    reader = threading.Thread(target=lambda: seen.extend(jobs.events()), daemon=True)
+    reader.start()
+    stop = asyncio.Event()
+    host = asyncio.create_task(jobs.host(stop))
+    try:
+        for job in ("jira_sync", "github_sync"):  # GitHub finds its repositories via Jira
+            await asyncio.to_thread(jobs.control, "start", job)
+            deadline = time.monotonic() + 60
+            while status_of(jobs, job) == "RUNNING" and time.monotonic() < deadline:
+                await asyncio.sleep(0.25)
+        [run] = jobs.runs("github_sync")
+        assert run.status == "FINISHED"
+        detail = jobs.run_detail(run.id)
+    finally:
+        stop.set()
+        await host
+        jobs.close()
+    reader.join(10)
+    # Live: the progress the Jobs panel shows carries the budget, spent as the run goes.
+    budgets = [
+        e.progress.budget
+        for e in seen
+        if isinstance(e, ProgressChanged) and e.progress.budget is not None
+    ]
+    assert budgets and all(b.limit == 5000 for b in budgets)
+    assert budgets[-1].remaining < budgets[0].limit  # type: ignore[operator]
+    assert budgets[-1].reset_at is not None
+    # After: the run's detail and the Health screen's check say what the run left.
+    assert detail is not None
+    left = f"{budgets[-1].remaining:,}/5,000 points left"
+    assert f"Budget    {left}" in render_detail(detail)
+    checks = {c.component: c for c in health.report(database, demo.client, tmp_path / "logs")}
+    check = checks[f"Budget {GITHUB_NAME}"]
+    assert check.state == "OK" and check.detail.startswith(left)
+    assert f"after run {run.id}" in check.detail
+    assert f"Budget {JIRA_NAME}" not in checks  # Jira reports no budget
