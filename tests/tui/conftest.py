@@ -50,7 +50,12 @@ def ctx(database: Database, tmp_path: Path) -> ConsoleContext:
 
 
 class SnapApp(PulseApp):
-    """The console as snapshots see it: a fixed database label, no cursor blink."""
+    """The console as snapshots see it: a fixed database label, no cursor blink, and no
+    animation (Textual reads TEXTUAL_ANIMATIONS before this conftest can set it)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.animation_level = "none"
 
     def on_mount(self) -> None:
         super().on_mount()

@@ -93,7 +93,7 @@ async def test_console_starts_jira_sync_and_the_progress_bar_follows_it_to_the_e
                 await pilot.pause(0.1)
             table.move_cursor(row=table.get_row_index("jira_sync"))
             await pilot.pause()
-            before = str(table.get_cell("jira_sync", table.ordered_columns[1].key))
+            before = str(table.get_cell("jira_sync", "status"))
             await pilot.press("s")
             statuses: list[str] = [before]
             readings: list[tuple[int, int | None]] = []
@@ -103,7 +103,7 @@ async def test_console_starts_jira_sync_and_the_progress_bar_follows_it_to_the_e
                 reading = bar_reading(panel)
                 if reading is not None and (not readings or readings[-1] != reading):
                     readings.append(reading)
-                cell = str(table.get_cell("jira_sync", table.ordered_columns[1].key))
+                cell = str(table.get_cell("jira_sync", "status"))
                 if cell != statuses[-1]:
                     statuses.append(cell)
                 if cell == "FINISHED" and jobs.runs("jira_sync"):
@@ -112,7 +112,7 @@ async def test_console_starts_jira_sync_and_the_progress_bar_follows_it_to_the_e
             assert "RUNNING" in statuses, statuses
             run = jobs.runs("jira_sync")[0]
             assert run.trigger.lower() == "manual" and run.status == "FINISHED"
-            records = str(table.get_cell("jira_sync", table.ordered_columns[5].key))
+            records = str(table.get_cell("jira_sync", "records"))
             assert records not in {"—", "0"}
             # The bar moved forward only, several times, and ended full.
             dones = [done for done, _ in readings]

@@ -59,10 +59,16 @@ def screen_of(app: PulseApp) -> JobsScreen:
 
 
 async def select(pilot: Pilot[None], app: PulseApp, job: str) -> None:
-    table = screen_of(app).query_one("#jobs", DataTable)
+    """Move the cursor with the keys, as an operator would (the table has the focus)."""
+    screen = screen_of(app)
+    table = screen.query_one("#jobs", DataTable)
     await until(pilot, lambda: job in table.rows)
-    table.move_cursor(row=table.get_row_index(job))
-    await pilot.pause()
+    key = "down" if table.get_row_index(job) > table.cursor_row else "up"
+    for _ in range(table.row_count):
+        if screen.selected_job == job:
+            return
+        await pilot.press(key)
+    assert screen.selected_job == job
 
 
 async def shown_as(pilot: Pilot[None], app: PulseApp, job: str, status: str) -> None:

@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.screen import Screen
 from textual.widgets import Footer
+from textual.worker import Worker, WorkerState
 
 from pulse_console.tui.context import ConsoleContext
 from pulse_console.tui.keymap import SCREENS, bindings_for
@@ -24,6 +25,8 @@ class PulseScreen(Screen[None]):
     """A named console screen. Subclasses set SCOPE and implement `compose_body`/`reload`."""
 
     SCOPE: ClassVar[str] = "app"
+    # The widget that says "Loading..." until this screen's first data arrives (None: none).
+    BUSY: ClassVar[str | None] = None
     FILTER_HINT: ClassVar[str] = "filter rows (Enter applies, Esc clears)"
     BINDINGS: ClassVar[list[BindingType]] = []
 
@@ -65,6 +68,24 @@ class PulseScreen(Screen[None]):
 
     def reload(self) -> None:
         """Fetch this screen's data (in a worker)."""
+
+    def on_mount(self) -> None:
+        if self.BUSY is not None:
+            self.query_one(self.BUSY).loading = True
+
+    def loaded(self) -> None:
+        """The first data arrived (or its load failed): stop saying "Loading..."."""
+        if self.BUSY is not None:
+            widget = self.query_one(self.BUSY)
+            widget.loading = False
+            if self.focused is None:  # a loading widget cannot take focus: give it now
+                widget.focus()
+
+    @on(Worker.StateChanged)
+    def _load_failed(self, event: Worker.StateChanged) -> None:
+        # The app shows the error; the screen must not keep loading forever behind it.
+        if event.state == WorkerState.ERROR:
+            self.loaded()
 
     def status(self, text: str) -> None:
         self.query_one("#status", StatusLine).update(text)

@@ -18,6 +18,7 @@ from pulse_console.tui.screens.base import PulseScreen
 
 class HealthScreen(PulseScreen):
     SCOPE: ClassVar[str] = "health"
+    BUSY: ClassVar[str | None] = "#health"
 
     def __init__(self) -> None:
         super().__init__()
@@ -55,6 +56,7 @@ class HealthScreen(PulseScreen):
         self.post_message(HealthLoaded(checks))
 
     def on_health_loaded(self, message: HealthLoaded) -> None:
+        self.loaded()
         self.checks = message.checks
         self._redraw()
 

@@ -39,6 +39,7 @@ def parse_time(value: str) -> datetime | None:
 
 class LogsScreen(PulseScreen):
     SCOPE: ClassVar[str] = "logs"
+    BUSY: ClassVar[str | None] = "#logs"
     CSS_PATH = "logs.tcss"
     FILTER_HINT = "level:ERROR job:jira_sync run:12 text… (Enter applies, Esc clears)"
 
@@ -114,6 +115,7 @@ class LogsScreen(PulseScreen):
             self._count_new(self.records[-1].cursor)
 
     def on_log_page_loaded(self, message: LogPageLoaded) -> None:
+        self.loaded()
         self._loading = False
         page: LogPage = message.page
         table = self.query_one(DataTable)
