@@ -3,12 +3,14 @@ and the sandbox demo with the real engine behind the console, for the live tests
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from cryptography.fernet import Fernet
+from textual.pilot import Pilot
 
 from connectors.sandbox.credentials import DEMO_JIRA
 from pulse_console.config import Settings
@@ -118,3 +120,20 @@ def live_ctx(database: Database, tmp_path: Path, demo: Demo, jobs: EngineJobs) -
         actor="ada",
         label="test-db",
     )
+
+
+AppT = TypeVar("AppT", bound=PulseApp)
+
+
+@asynccontextmanager
+async def live_console(
+    database: Database, tmp_path: Path, demo: Demo, app_type: type[AppT]
+) -> AsyncIterator[tuple[AppT, Pilot[None], EngineJobs]]:
+    """The console, live on the demo client with the real engine embedded, at 160x40."""
+    jobs = engine_jobs(database, tmp_path, demo)
+    app = app_type(live_ctx(database, tmp_path, demo, jobs))
+    try:
+        async with app.run_test(size=(160, 40)) as pilot:
+            yield app, pilot, jobs
+    finally:
+        jobs.close()

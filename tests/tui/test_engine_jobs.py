@@ -6,6 +6,8 @@ import asyncio
 import re
 import threading
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -25,7 +27,26 @@ from pulse_console.tui.ports import (
 from pulse_console.tui.screens.runs import render_detail
 from pulse_console.tui.widgets.jobs.progress_panel import ProgressPanel
 from storage.db import Database
-from tests.tui.conftest import engine_jobs, live_ctx
+from tests.tui.conftest import engine_jobs, live_console
+
+
+@asynccontextmanager
+async def driven(jobs: EngineJobs) -> AsyncIterator[list[JobEvent]]:
+    """Host the embedded engine in real time and collect its events until the block ends;
+    then close the port and check that this ends the event stream."""
+    seen: list[JobEvent] = []
+    reader = threading.Thread(target=lambda: seen.extend(jobs.events()), daemon=True)
+    reader.start()
+    stop = asyncio.Event()
+    host = asyncio.create_task(jobs.host(stop))
+    try:
+        yield seen
+    finally:
+        stop.set()
+        await host
+        jobs.close()
+    reader.join(10)
+    assert not reader.is_alive()  # close() ends events()
 
 
 def status_of(jobs: EngineJobs, name: str) -> str:
@@ -37,12 +58,7 @@ async def test_engine_jobs_starts_a_job_streams_events_and_refuses_with_a_reason
 ) -> None:
     jobs = engine_jobs(database, tmp_path, demo)
     assert isinstance(jobs, JobsPort)
-    seen: list[JobEvent] = []
-    reader = threading.Thread(target=lambda: seen.extend(jobs.events()), daemon=True)
-    reader.start()
-    stop = asyncio.Event()
-    host = asyncio.create_task(jobs.host(stop))
-    try:
+    async with driven(jobs) as seen:
         assert jobs.orchestrator().paused
         with pytest.raises(ControlRefused, match=r"\S"):
             jobs.control("resume", "jira_sync")  # not paused: refused, with a reason
@@ -60,12 +76,6 @@ async def test_engine_jobs_starts_a_job_streams_events_and_refuses_with_a_reason
         detail = jobs.run_detail(runs[0].id)
         assert detail is not None and detail.run.id == runs[0].id
         assert jobs.progress() is None
-    finally:
-        stop.set()
-        await host
-        jobs.close()
-    reader.join(10)
-    assert not reader.is_alive()  # close() ends events()
     assert any(isinstance(e, RunFinished) and e.job == "jira_sync" for e in seen)
 
 
@@ -82,62 +92,52 @@ def bar_reading(panel: ProgressPanel) -> tuple[int, int | None] | None:
 async def test_console_starts_jira_sync_and_the_progress_bar_follows_it_to_the_end(
     database: Database, tmp_path: Path, slow_demo: Demo
 ) -> None:
-    jobs = engine_jobs(database, tmp_path, slow_demo)
-    app = PulseApp(live_ctx(database, tmp_path, slow_demo, jobs))
-    try:
-        async with app.run_test(size=(160, 40)) as pilot:
-            table = app.screen.query_one("#jobs", DataTable)
-            panel = app.screen.query_one(ProgressPanel)
-            deadline = time.monotonic() + 15
-            while "jira_sync" not in table.rows and time.monotonic() < deadline:
-                await pilot.pause(0.1)
-            table.move_cursor(row=table.get_row_index("jira_sync"))
-            await pilot.pause()
-            before = str(table.get_cell("jira_sync", "status"))
-            await pilot.press("s")
-            statuses: list[str] = [before]
-            readings: list[tuple[int, int | None]] = []
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                await pilot.pause(0.02)
-                reading = bar_reading(panel)
-                if reading is not None and (not readings or readings[-1] != reading):
-                    readings.append(reading)
-                cell = str(table.get_cell("jira_sync", "status"))
-                if cell != statuses[-1]:
-                    statuses.append(cell)
-                if cell == "FINISHED" and jobs.runs("jira_sync"):
-                    break
-            assert statuses[-1] == "FINISHED", statuses
-            assert "RUNNING" in statuses, statuses
-            run = jobs.runs("jira_sync")[0]
-            assert run.trigger.lower() == "manual" and run.status == "FINISHED"
-            records = str(table.get_cell("jira_sync", "records"))
-            assert records not in {"—", "0"}
-            # The bar moved forward only, several times, and ended full.
-            dones = [done for done, _ in readings]
-            assert len(set(dones)) >= 3, readings
-            assert dones == sorted(dones), readings
-            assert len({total for _, total in readings if total is not None}) == 1, readings
-            done, total = readings[-1]
-            assert total is not None and done == total, readings
-            await pilot.pause(0.3)
-            assert bar_reading(panel) is None  # the run ended: the panel says so
-            assert "No job is running" in str(panel.content)
-    finally:
-        jobs.close()
+    async with live_console(database, tmp_path, slow_demo, PulseApp) as (app, pilot, jobs):
+        table = app.screen.query_one("#jobs", DataTable)
+        panel = app.screen.query_one(ProgressPanel)
+        deadline = time.monotonic() + 15
+        while "jira_sync" not in table.rows and time.monotonic() < deadline:
+            await pilot.pause(0.1)
+        table.move_cursor(row=table.get_row_index("jira_sync"))
+        await pilot.pause()
+        before = str(table.get_cell("jira_sync", "status"))
+        await pilot.press("s")
+        statuses: list[str] = [before]
+        readings: list[tuple[int, int | None]] = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            await pilot.pause(0.02)
+            reading = bar_reading(panel)
+            if reading is not None and (not readings or readings[-1] != reading):
+                readings.append(reading)
+            cell = str(table.get_cell("jira_sync", "status"))
+            if cell != statuses[-1]:
+                statuses.append(cell)
+            if cell == "FINISHED" and jobs.runs("jira_sync"):
+                break
+        assert statuses[-1] == "FINISHED", statuses
+        assert "RUNNING" in statuses, statuses
+        run = jobs.runs("jira_sync")[0]
+        assert run.trigger.lower() == "manual" and run.status == "FINISHED"
+        records = str(table.get_cell("jira_sync", "records"))
+        assert records not in {"—", "0"}
+        # The bar moved forward only, several times, and ended full.
+        dones = [done for done, _ in readings]
+        assert len(set(dones)) >= 3, readings
+        assert dones == sorted(dones), readings
+        assert len({total for _, total in readings if total is not None}) == 1, readings
+        done, total = readings[-1]
+        assert total is not None and done == total, readings
+        await pilot.pause(0.3)
+        assert bar_reading(panel) is None  # the run ended: the panel says so
+        assert "No job is running" in str(panel.content)
 
 
 async def test_github_sync_brings_its_graphql_budget_to_the_console(
     database: Database, tmp_path: Path, demo: Demo
 ) -> None:
     jobs = engine_jobs(database, tmp_path, demo)
-    seen: list[JobEvent] = []
-    reader = threading.Thread(target=lambda: seen.extend(jobs.events()), daemon=True)
-    reader.start()
-    stop = asyncio.Event()
-    host = asyncio.create_task(jobs.host(stop))
-    try:
+    async with driven(jobs) as seen:
         for job in ("jira_sync", "github_sync"):  # GitHub finds its repositories via Jira
             await asyncio.to_thread(jobs.control, "start", job)
             deadline = time.monotonic() + 60
@@ -146,11 +146,6 @@ async def test_github_sync_brings_its_graphql_budget_to_the_console(
         [run] = jobs.runs("github_sync")
         assert run.status == "FINISHED"
         detail = jobs.run_detail(run.id)
-    finally:
-        stop.set()
-        await host
-        jobs.close()
-    reader.join(10)
     # Live: the progress the Jobs panel shows carries the budget, spent as the run goes.
     budgets = [
         e.progress.budget

@@ -24,7 +24,7 @@ from pulse_console.tui.dialogs.confirm import ConfirmDialog
 from pulse_console.tui.engine_jobs import EngineJobs
 from pulse_console.tui.screens.jobs import JobsScreen
 from storage.db import Database
-from tests.tui.conftest import engine_jobs, live_ctx
+from tests.tui.conftest import live_console
 
 
 class RecordingApp(PulseApp):
@@ -87,105 +87,94 @@ async def press_and_answer(pilot: Pilot[None], app: PulseApp, key: str, answer: 
 async def test_job_controls_start_pause_resume_stop_and_set_active_the_engine(
     database: Database, tmp_path: Path, slow_demo: Demo
 ) -> None:
-    jobs = engine_jobs(database, tmp_path, slow_demo)
-    app = RecordingApp(live_ctx(database, tmp_path, slow_demo, jobs))
-    try:
-        async with app.run_test(size=(160, 40)) as pilot:
-            # start
-            await select(pilot, app, "jira_sync")
-            await pilot.press("s")
-            await until(pilot, lambda: engine_job(jobs, "jira_sync").status == "RUNNING")
-            assert jobs.runs("jira_sync")[0].trigger == "manual"
-            await shown_as(pilot, app, "jira_sync", "RUNNING")
+    async with live_console(database, tmp_path, slow_demo, RecordingApp) as (app, pilot, jobs):
+        # start
+        await select(pilot, app, "jira_sync")
+        await pilot.press("s")
+        await until(pilot, lambda: engine_job(jobs, "jira_sync").status == "RUNNING")
+        assert jobs.runs("jira_sync")[0].trigger == "manual"
+        await shown_as(pilot, app, "jira_sync", "RUNNING")
 
-            # refused while another job runs: the engine is left alone, the reason is shown
-            await select(pilot, app, "github_sync")
-            await pilot.press("s", "a")
-            await pilot.pause(0.2)
-            assert "Cannot start: another job is running (jira_sync)." in app.notes
-            assert "Cannot set active: jira_sync is running: stop it first." in app.notes
-            assert engine_job(jobs, "github_sync").status != "RUNNING"
-            assert jobs.runs("github_sync") == []
+        # refused while another job runs: the engine is left alone, the reason is shown
+        await select(pilot, app, "github_sync")
+        await pilot.press("s", "a")
+        await pilot.pause(0.2)
+        assert "Cannot start: another job is running (jira_sync)." in app.notes
+        assert "Cannot set active: jira_sync is running: stop it first." in app.notes
+        assert engine_job(jobs, "github_sync").status != "RUNNING"
+        assert jobs.runs("github_sync") == []
 
-            # pause (confirmed) parks the run; start is then refused, resume continues it
-            await select(pilot, app, "jira_sync")
-            await press_and_answer(pilot, app, "p", "y")
-            await until(pilot, lambda: engine_job(jobs, "jira_sync").status == "PAUSED")
-            await shown_as(pilot, app, "jira_sync", "PAUSED")
-            await pilot.press("s")
-            await pilot.pause(0.2)
-            assert "Cannot start: jira_sync is paused: resume it instead." in app.notes
-            assert engine_job(jobs, "jira_sync").status == "PAUSED"
-            await pilot.press("u")
-            await until(pilot, lambda: engine_job(jobs, "jira_sync").status == "RUNNING")
-            assert jobs.runs("jira_sync")[0].trigger == "resume"
-            await shown_as(pilot, app, "jira_sync", "RUNNING")
+        # pause (confirmed) parks the run; start is then refused, resume continues it
+        await select(pilot, app, "jira_sync")
+        await press_and_answer(pilot, app, "p", "y")
+        await until(pilot, lambda: engine_job(jobs, "jira_sync").status == "PAUSED")
+        await shown_as(pilot, app, "jira_sync", "PAUSED")
+        await pilot.press("s")
+        await pilot.pause(0.2)
+        assert "Cannot start: jira_sync is paused: resume it instead." in app.notes
+        assert engine_job(jobs, "jira_sync").status == "PAUSED"
+        await pilot.press("u")
+        await until(pilot, lambda: engine_job(jobs, "jira_sync").status == "RUNNING")
+        assert jobs.runs("jira_sync")[0].trigger == "resume"
+        await shown_as(pilot, app, "jira_sync", "RUNNING")
 
-            # stop: "no" at the confirmation changes nothing; "yes" stops the run
-            await press_and_answer(pilot, app, "x", "n")
-            assert engine_job(jobs, "jira_sync").status == "RUNNING"
-            assert not engine_job(jobs, "jira_sync").cancel_requested
-            await press_and_answer(pilot, app, "x", "y")
-            await until(pilot, lambda: engine_job(jobs, "jira_sync").status != "RUNNING")
-            stopped = jobs.runs("jira_sync")[0]
-            assert stopped.trigger == "resume" and stopped.status != "FINISHED"
-            assert engine_job(jobs, "jira_sync").status == "FAILED"
-            await shown_as(pilot, app, "jira_sync", "FAILED")
+        # stop: "no" at the confirmation changes nothing; "yes" stops the run
+        await press_and_answer(pilot, app, "x", "n")
+        assert engine_job(jobs, "jira_sync").status == "RUNNING"
+        assert not engine_job(jobs, "jira_sync").cancel_requested
+        await press_and_answer(pilot, app, "x", "y")
+        await until(pilot, lambda: engine_job(jobs, "jira_sync").status != "RUNNING")
+        stopped = jobs.runs("jira_sync")[0]
+        assert stopped.trigger == "resume" and stopped.status != "FINISHED"
+        assert engine_job(jobs, "jira_sync").status == "FAILED"
+        await shown_as(pilot, app, "jira_sync", "FAILED")
 
-            # set active (confirmed): github_sync holds the chain, jira_sync steps aside
-            await select(pilot, app, "github_sync")
-            await press_and_answer(pilot, app, "a", "y")
-            await until(pilot, lambda: engine_job(jobs, "github_sync").status == "PENDING")
-            assert engine_job(jobs, "jira_sync").status == "FINISHED"
-            assert len(jobs.runs(None)) == 2  # nothing ran by itself: the orchestrator is paused
-    finally:
-        jobs.close()
+        # set active (confirmed): github_sync holds the chain, jira_sync steps aside
+        await select(pilot, app, "github_sync")
+        await press_and_answer(pilot, app, "a", "y")
+        await until(pilot, lambda: engine_job(jobs, "github_sync").status == "PENDING")
+        assert engine_job(jobs, "jira_sync").status == "FINISHED"
+        assert len(jobs.runs(None)) == 2  # nothing ran by itself: the orchestrator is paused
 
 
 async def test_orchestrator_controls_resume_tick_and_pause_the_engine(
     database: Database, tmp_path: Path, demo: Demo
 ) -> None:
-    jobs = engine_jobs(database, tmp_path, demo)
-    app = RecordingApp(live_ctx(database, tmp_path, demo, jobs))
-
     def idle() -> bool:
         return all(j.status != "RUNNING" for j in jobs.service.status().jobs)
 
     def chain_done() -> bool:  # jira_sync hands the chain to github_sync; both FINISHED
         return all(j.status == "FINISHED" for j in jobs.service.status().jobs)
 
-    try:
-        async with app.run_test(size=(160, 40)) as pilot:
-            screen = screen_of(app)
-            await until(pilot, lambda: screen.orch is not None and screen.orch.paused)
+    async with live_console(database, tmp_path, demo, RecordingApp) as (app, pilot, jobs):
+        screen = screen_of(app)
+        await until(pilot, lambda: screen.orch is not None and screen.orch.paused)
 
-            # tick now is refused while the orchestrator is paused
-            await pilot.press("n")
-            await pilot.pause(0.2)
-            assert "Cannot orchestrator tick: the orchestrator is paused: resume it first." in (
-                app.notes
-            )
-            assert jobs.runs(None) == [] and idle()
+        # tick now is refused while the orchestrator is paused
+        await pilot.press("n")
+        await pilot.pause(0.2)
+        assert "Cannot orchestrator tick: the orchestrator is paused: resume it first." in (
+            app.notes
+        )
+        assert jobs.runs(None) == [] and idle()
 
-            # resume (no confirmation: it starts nothing by hand) — the chain starts on its own
-            await pilot.press("o")
-            await until(pilot, lambda: not engine_paused(jobs))
-            await until(pilot, chain_done, timeout=60)
-            assert [r.trigger for r in jobs.runs(None)] == ["schedule", "schedule"]
-            await until(pilot, lambda: all(j.status != "RUNNING" for j in screen.job_rows))
-            await until(pilot, lambda: screen.orch is not None and not screen.orch.paused)
+        # resume (no confirmation: it starts nothing by hand) — the chain starts on its own
+        await pilot.press("o")
+        await until(pilot, lambda: not engine_paused(jobs))
+        await until(pilot, chain_done, timeout=60)
+        assert [r.trigger for r in jobs.runs(None)] == ["schedule", "schedule"]
+        await until(pilot, lambda: all(j.status != "RUNNING" for j in screen.job_rows))
+        await until(pilot, lambda: screen.orch is not None and not screen.orch.paused)
 
-            # tick now starts the chain at once, by hand
-            before = {r.id for r in jobs.runs(None)}
-            await pilot.press("n")
-            await until(pilot, lambda: {r.id for r in jobs.runs(None)} != before)
-            started = min((r for r in jobs.runs(None) if r.id not in before), key=lambda r: r.id)
-            assert (started.job, started.trigger) == ("jira_sync", "manual")
-            await until(pilot, chain_done, timeout=60)
+        # tick now starts the chain at once, by hand
+        before = {r.id for r in jobs.runs(None)}
+        await pilot.press("n")
+        await until(pilot, lambda: {r.id for r in jobs.runs(None)} != before)
+        started = min((r for r in jobs.runs(None) if r.id not in before), key=lambda r: r.id)
+        assert (started.job, started.trigger) == ("jira_sync", "manual")
+        await until(pilot, chain_done, timeout=60)
 
-            # pause (confirmed): no job starts on its own any more
-            await press_and_answer(pilot, app, "o", "y")
-            await until(pilot, lambda: engine_paused(jobs))
-            await until(pilot, lambda: screen.orch is not None and screen.orch.paused)
-    finally:
-        jobs.close()
+        # pause (confirmed): no job starts on its own any more
+        await press_and_answer(pilot, app, "o", "y")
+        await until(pilot, lambda: engine_paused(jobs))
+        await until(pilot, lambda: screen.orch is not None and screen.orch.paused)

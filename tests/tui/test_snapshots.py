@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -44,6 +45,17 @@ async def settle(pilot: Any) -> None:
         if stable >= 2:
             return
         previous = current
+
+
+def pressing(*keys: str) -> Callable[[Any], Awaitable[None]]:
+    """A `run_before`: settle, press `keys`, settle again."""
+
+    async def run(pilot: Any) -> None:
+        await settle(pilot)
+        await pilot.press(*keys)
+        await settle(pilot)
+
+    return run
 
 
 def app_on(ctx: ConsoleContext, start: str) -> SnapApp:
@@ -142,12 +154,7 @@ def test_log_record_detail(snap_compare: Any, database: Database, tmp_path: Path
     seed_logs(database, 5)
     ctx = make_ctx(database, tmp_path)
 
-    async def detail(pilot: Any) -> None:
-        await settle(pilot)
-        await pilot.press("enter")
-        await settle(pilot)
-
-    assert snap_compare(app_on(ctx, "logs"), terminal_size=(100, 32), run_before=detail)
+    assert snap_compare(app_on(ctx, "logs"), terminal_size=(100, 32), run_before=pressing("enter"))
 
 
 def test_help_dialog(snap_compare: Any, database: Database, tmp_path: Path) -> None:
@@ -182,12 +189,9 @@ def test_log_file_view_shows_the_tail(
     ]
     (ctx.log_dir / "pulse.log").write_text("\n".join(lines) + "\n")
 
-    async def open_file(pilot: Any) -> None:
-        await settle(pilot)
-        await pilot.press("enter")
-        await settle(pilot)
-
-    assert snap_compare(app_on(ctx, "log_files"), terminal_size=(100, 32), run_before=open_file)
+    assert snap_compare(
+        app_on(ctx, "log_files"), terminal_size=(100, 32), run_before=pressing("enter")
+    )
 
 
 def test_integrations_and_form(snap_compare: Any, database: Database, tmp_path: Path) -> None:
@@ -298,12 +302,9 @@ def test_jobs_set_active_confirmation(
     jobs = [replace(j, status="FINISHED") for j in seeded_jobs()]
     ctx = make_ctx(database, tmp_path, FakeJobs(jobs))
 
-    async def press_set_active(pilot: Any) -> None:
-        await settle(pilot)
-        await pilot.press("down", "a")
-        await settle(pilot)
-
-    assert snap_compare(app_on(ctx, "jobs"), terminal_size=(100, 32), run_before=press_set_active)
+    assert snap_compare(
+        app_on(ctx, "jobs"), terminal_size=(100, 32), run_before=pressing("down", "a")
+    )
 
 
 # --- Run history ----------------------------------------------------------------------------
@@ -317,12 +318,9 @@ def test_run_history_narrow(snap_compare: Any, database: Database, tmp_path: Pat
 def test_run_detail_with_budget(snap_compare: Any, database: Database, tmp_path: Path) -> None:
     ctx = make_ctx(database, tmp_path, FakeJobs(seeded_jobs()))
 
-    async def open_github_run(pilot: Any) -> None:
-        await settle(pilot)
-        await pilot.press("down", "enter")
-        await settle(pilot)
-
-    assert snap_compare(app_on(ctx, "runs"), terminal_size=(100, 32), run_before=open_github_run)
+    assert snap_compare(
+        app_on(ctx, "runs"), terminal_size=(100, 32), run_before=pressing("down", "enter")
+    )
 
 
 # --- Health ---------------------------------------------------------------------------------
@@ -425,12 +423,9 @@ def test_health_database_unreachable(
     fixed_machine_checks(monkeypatch, database_too=False)
     ctx = unreachable_ctx(tmp_path)
 
-    async def close_the_error(pilot: Any) -> None:
-        await settle(pilot)
-        await pilot.press("escape")
-        await settle(pilot)
-
-    assert snap_compare(app_on(ctx, "health"), terminal_size=(100, 32), run_before=close_the_error)
+    assert snap_compare(
+        app_on(ctx, "health"), terminal_size=(100, 32), run_before=pressing("escape")
+    )
 
 
 # --- Integrations, flow, settings at 80 columns ------------------------------
@@ -442,12 +437,9 @@ def test_integrations_with_a_failed_test(
     ctx = make_ctx(database, tmp_path)
     seed_integrations_with_a_github_run(database, ctx.secrets)
 
-    async def on_github(pilot: Any) -> None:
-        await settle(pilot)
-        await pilot.press("down")
-        await settle(pilot)
-
-    assert snap_compare(app_on(ctx, "integrations"), terminal_size=(80, 24), run_before=on_github)
+    assert snap_compare(
+        app_on(ctx, "integrations"), terminal_size=(80, 24), run_before=pressing("down")
+    )
 
 
 def test_settings_narrow(snap_compare: Any, database: Database, tmp_path: Path) -> None:

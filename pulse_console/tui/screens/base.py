@@ -8,14 +8,17 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.screen import Screen
-from textual.widgets import Footer
+from textual.widgets import DataTable, Footer
 from textual.worker import Worker, WorkerState
 
 from pulse_console.tui.context import ConsoleContext
 from pulse_console.tui.keymap import SCREENS, bindings_for
+from pulse_console.tui.widgets.common.columns import ColumnSets
 from pulse_console.tui.widgets.common.context_header import ContextHeader
 from pulse_console.tui.widgets.common.filter_bar import FilterBar
 from pulse_console.tui.widgets.common.status_line import StatusLine
+
+LOADING = "Loading…"
 
 if TYPE_CHECKING:
     from pulse_console.tui.app import PulseApp
@@ -25,8 +28,10 @@ class PulseScreen(Screen[None]):
     """A named console screen. Subclasses set SCOPE and implement `compose_body`/`reload`."""
 
     SCOPE: ClassVar[str] = "app"
-    # The widget that says "Loading..." until this screen's first data arrives (None: none).
-    BUSY: ClassVar[str | None] = None
+    # Says "Loading…" in the status line until its first data arrives (its redraw says more).
+    BUSY: ClassVar[bool] = False
+    # A table whose columns follow the terminal's width: its selector and column sets.
+    COLUMNS: ClassVar[tuple[str, ColumnSets] | None] = None
     FILTER_HINT: ClassVar[str] = "filter rows (Enter applies, Esc clears)"
     BINDINGS: ClassVar[list[BindingType]] = []
 
@@ -37,6 +42,8 @@ class PulseScreen(Screen[None]):
         super().__init_subclass__(**kwargs)
 
     filter_text: str = ""
+    _waiting: bool = False  # the status line still says LOADING
+    _failing: str | None = None  # the error the last failed worker raised, until a redraw
 
     @property
     def pulse(self) -> PulseApp:
@@ -64,30 +71,47 @@ class PulseScreen(Screen[None]):
 
     def on_screen_resume(self) -> None:
         self.query_one(ContextHeader).worker = self.pulse.worker_label
+        self._fit_columns()  # the terminal may have been resized while another screen showed
         self.reload()
+
+    def on_resize(self) -> None:
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        if self.COLUMNS is not None:
+            selector, sets = self.COLUMNS
+            if sets.fit(self.query_one(selector, DataTable), self.app.size.width):
+                self.columns_changed()
+
+    def columns_changed(self) -> None:
+        """The table's columns were rebuilt (and its rows dropped): draw the rows again."""
 
     def reload(self) -> None:
         """Fetch this screen's data (in a worker)."""
 
     def on_mount(self) -> None:
-        if self.BUSY is not None:
-            self.query_one(self.BUSY).loading = True
-
-    def loaded(self) -> None:
-        """The first data arrived (or its load failed): stop saying "Loading..."."""
-        if self.BUSY is not None:
-            widget = self.query_one(self.BUSY)
-            widget.loading = False
-            if self.focused is None:  # a loading widget cannot take focus: give it now
-                widget.focus()
+        self._fit_columns()
+        if self.BUSY:
+            self.status(LOADING)  # until the first data arrives and the screen says more
 
     @on(Worker.StateChanged)
-    def _load_failed(self, event: Worker.StateChanged) -> None:
-        # The app shows the error; the screen must not keep loading forever behind it.
-        if event.state == WorkerState.ERROR:
-            self.loaded()
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        # StateChanged does not bubble: the app would never hear of this screen's failures.
+        if event.state != WorkerState.ERROR:
+            return
+        error = str(event.worker.error)
+        repeated = error == self._failing
+        if not repeated:
+            self.pulse.show_worker_error(event.worker)
+        if self._waiting or repeated:
+            # Closing the dialog resumes the screen, which reloads: the same failure again
+            # goes to the status line, not into another dialog the operator cannot leave.
+            self.status(f"Could not load this screen: {error} · r tries again")
+        self._failing = error
 
     def status(self, text: str) -> None:
+        self._waiting = text == LOADING
+        self._failing = None  # a redraw after a good load; a failure sets it after this
         self.query_one("#status", StatusLine).update(text)
 
     def action_refresh(self) -> None:

@@ -18,7 +18,7 @@ from pulse_console.tui.screens.base import PulseScreen
 
 class HealthScreen(PulseScreen):
     SCOPE: ClassVar[str] = "health"
-    BUSY: ClassVar[str | None] = "#health"
+    BUSY: ClassVar[bool] = True
 
     def __init__(self) -> None:
         super().__init__()
@@ -56,7 +56,6 @@ class HealthScreen(PulseScreen):
         self.post_message(HealthLoaded(checks))
 
     def on_health_loaded(self, message: HealthLoaded) -> None:
-        self.loaded()
         self.checks = message.checks
         self._redraw()
 

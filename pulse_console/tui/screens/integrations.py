@@ -41,7 +41,8 @@ INTEGRATION_COLUMNS = ColumnSets(
 
 class IntegrationsScreen(PulseScreen):
     SCOPE: ClassVar[str] = "integrations"
-    BUSY: ClassVar[str | None] = "#integrations"
+    BUSY: ClassVar[bool] = True
+    COLUMNS = ("#integrations", INTEGRATION_COLUMNS)
 
     def __init__(self) -> None:
         super().__init__()
@@ -50,17 +51,8 @@ class IntegrationsScreen(PulseScreen):
     def compose_body(self) -> ComposeResult:
         yield DataTable(id="integrations", cursor_type="row", zebra_stripes=True)
 
-    def on_mount(self) -> None:
-        self._fit_columns()
-
-    def on_resize(self) -> None:
-        self._fit_columns()
-
-    def on_screen_resume(self) -> None:
-        self._fit_columns()  # PulseScreen's handler (reload) runs too
-
-    def _fit_columns(self) -> None:
-        if INTEGRATION_COLUMNS.fit(self.query_one(DataTable), self.app.size.width) and self.items:
+    def columns_changed(self) -> None:
+        if self.items:
             self._redraw()
 
     def reload(self) -> None:
@@ -72,7 +64,6 @@ class IntegrationsScreen(PulseScreen):
         self.post_message(IntegrationsLoaded(items))
 
     def on_integrations_loaded(self, message: IntegrationsLoaded) -> None:
-        self.loaded()
         self.items = message.integrations
         self._redraw()
 

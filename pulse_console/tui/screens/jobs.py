@@ -69,7 +69,8 @@ JOB_COLUMNS = ColumnSets(
 
 class JobsScreen(PulseScreen):
     SCOPE: ClassVar[str] = "jobs"
-    BUSY: ClassVar[str | None] = "#jobs"
+    BUSY: ClassVar[bool] = True
+    COLUMNS = ("#jobs", JOB_COLUMNS)
     CSS_PATH = "jobs.tcss"
 
     def __init__(self) -> None:
@@ -86,22 +87,16 @@ class JobsScreen(PulseScreen):
         yield ProgressPanel(id="progress")
 
     def on_mount(self) -> None:
-        self._fit_columns()
         if self.ctx.live:
             self.set_interval(1.0, self._tick)
             self.set_interval(15.0, self.reload)
 
-    def on_resize(self) -> None:
-        self._fit_columns()
-
-    def _fit_columns(self) -> None:
-        rebuilt = JOB_COLUMNS.fit(self.query_one("#jobs", DataTable), self.app.size.width)
-        if rebuilt and self.job_rows:
+    def columns_changed(self) -> None:
+        if self.job_rows:
             self._redraw()
 
     def on_screen_resume(self) -> None:
         # No super(): Textual calls PulseScreen's handler too (it walks the MRO).
-        self._fit_columns()
         if self.ctx.live and not self._streaming:
             self._streaming = True
             self._stream_events()
@@ -127,7 +122,6 @@ class JobsScreen(PulseScreen):
                     self.post_message(ProgressUpdated(port.progress()))
 
     def on_jobs_loaded(self, message: JobsLoaded) -> None:
-        self.loaded()
         self.job_rows = message.jobs
         self.orch = message.orchestrator
         self.pulse.job_rows = message.jobs

@@ -21,7 +21,7 @@ from pulse_console.tui.screens.file_view import FileViewScreen
 
 class LogFilesScreen(PulseScreen):
     SCOPE: ClassVar[str] = "log_files"
-    BUSY: ClassVar[str | None] = "#files"
+    BUSY: ClassVar[bool] = True
 
     def __init__(self) -> None:
         super().__init__()
@@ -41,7 +41,6 @@ class LogFilesScreen(PulseScreen):
         self.post_message(LogFilesLoaded(log_files.list_files(self.ctx.log_dir)))
 
     def on_log_files_loaded(self, message: LogFilesLoaded) -> None:
-        self.loaded()
         self.files = message.files
         self._redraw()
 

@@ -39,7 +39,6 @@ def parse_time(value: str) -> datetime | None:
 
 class LogsScreen(PulseScreen):
     SCOPE: ClassVar[str] = "logs"
-    BUSY: ClassVar[str | None] = "#logs"
     CSS_PATH = "logs.tcss"
     FILTER_HINT = "level:ERROR job:jira_sync run:12 text… (Enter applies, Esc clears)"
 
@@ -115,7 +114,6 @@ class LogsScreen(PulseScreen):
             self._count_new(self.records[-1].cursor)
 
     def on_log_page_loaded(self, message: LogPageLoaded) -> None:
-        self.loaded()
         self._loading = False
         page: LogPage = message.page
         table = self.query_one(DataTable)

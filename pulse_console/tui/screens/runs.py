@@ -44,7 +44,8 @@ RUN_COLUMNS = ColumnSets(
 
 class RunsScreen(PulseScreen):
     SCOPE: ClassVar[str] = "runs"
-    BUSY: ClassVar[str | None] = "#runs"
+    BUSY: ClassVar[bool] = True
+    COLUMNS = ("#runs", RUN_COLUMNS)
 
     def __init__(self) -> None:
         super().__init__()
@@ -55,18 +56,8 @@ class RunsScreen(PulseScreen):
         table: DataTable[str | Text] = DataTable(id="runs", cursor_type="row", zebra_stripes=True)
         yield table
 
-    def on_mount(self) -> None:
-        self._fit_columns()
-
-    def on_resize(self) -> None:
-        self._fit_columns()
-
-    def on_screen_resume(self) -> None:
-        # No super(): Textual calls PulseScreen's handler too (it walks the MRO).
-        self._fit_columns()
-
-    def _fit_columns(self) -> None:
-        if RUN_COLUMNS.fit(self.query_one(DataTable), self.app.size.width) and self.runs:
+    def columns_changed(self) -> None:
+        if self.runs:
             self._redraw()
 
     def reload(self) -> None:
@@ -78,7 +69,6 @@ class RunsScreen(PulseScreen):
         self.post_message(RunsLoaded(self.ctx.jobs.runs(job)))
 
     def on_runs_loaded(self, message: RunsLoaded) -> None:
-        self.loaded()
         self.runs = message.runs
         self._redraw()
 

@@ -15,12 +15,16 @@ from typing import Any
 
 from textual.widgets import DataTable
 
+PADDING = 1  # DataTable's cell padding, each side
+SCROLLBAR = 2  # the vertical scrollbar's width
+MIN_REST = 8
+
 
 @dataclass(frozen=True)
 class Column:
     key: str
     label: str
-    width: int | None  # None: whatever is left
+    width: int | None  # None: whatever the terminal has left (at least MIN_REST)
 
 
 @dataclass(frozen=True)
@@ -32,14 +36,27 @@ class ColumnSets:
     def for_width(self, width: int) -> Sequence[Column]:
         return self.narrow if width < self.narrow_below else self.wide
 
-    def fit(self, table: DataTable[Any], width: int) -> bool:
-        """Give `table` the set for `width`; True when its columns were rebuilt (rows gone)."""
+    def widths(self, width: int) -> list[tuple[Column, int]]:
+        """Each column of the set for `width` with its width in cells.
+
+        The rest column gets an explicit width too: an auto-sized one was drawn at its
+        label's width when rows arrived after the first render (Textual kept stale lines).
+        """
         columns = self.for_width(width)
-        if [str(key.value) for key in table.columns] == [c.key for c in columns]:
+        used = sum(c.width + 2 * PADDING for c in columns if c.width is not None)
+        rest = max(MIN_REST, width - used - 2 * PADDING - SCROLLBAR)
+        return [(c, rest if c.width is None else c.width) for c in columns]
+
+    def fit(self, table: DataTable[Any], width: int) -> bool:
+        """Give `table` the columns for `width`; True when they were rebuilt (rows gone)."""
+        wanted = self.widths(width)
+        current = [(str(key.value), c.width) for key, c in table.columns.items()]
+        if current == [(c.key, w) for c, w in wanted]:
             return False
-        table.clear(columns=True)
-        for column in columns:
-            table.add_column(column.label, width=column.width, key=column.key)
+        if table.columns:
+            table.clear(columns=True)
+        for column, cells in wanted:
+            table.add_column(column.label, width=cells, key=column.key)
         return True
 
     def row(self, table: DataTable[Any], cells: Mapping[str, Any], key: str) -> None:
