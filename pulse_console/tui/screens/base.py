@@ -106,7 +106,7 @@ class PulseScreen(Screen[None]):
         if self._waiting or repeated:
             # Closing the dialog resumes the screen, which reloads: the same failure again
             # goes to the status line, not into another dialog the operator cannot leave.
-            self.status(f"Could not load this screen: {error} · r tries again")
+            self.status(f"Failed: {error} · r tries again")
         self._failing = error
 
     def status(self, text: str) -> None:
