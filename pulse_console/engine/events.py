@@ -48,6 +48,9 @@ class JobProgress:
     api_calls: int
     message: str
     at: datetime
+    budget_remaining: int | None = None  # the source's API budget left (e.g. GraphQL points)
+    budget_limit: int | None = None
+    budget_reset_at: datetime | None = None
 
 
 @dataclass(frozen=True)

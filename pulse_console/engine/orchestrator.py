@@ -360,6 +360,9 @@ class Orchestrator:
                 progress.api_calls,
                 progress.message,
                 now,
+                progress.budget_remaining,
+                progress.budget_limit,
+                progress.budget_reset_at,
             )
         )
         if progress.rate_limit_until is not None:

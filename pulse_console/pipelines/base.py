@@ -46,6 +46,10 @@ class Progress:
     api_calls: int = 0
     message: str = ""
     rate_limit_until: datetime | None = None
+    # The source's API budget as last reported (GitHub GraphQL points), for the console.
+    budget_remaining: int | None = None
+    budget_limit: int | None = None
+    budget_reset_at: datetime | None = None
 
 
 @dataclass

@@ -239,6 +239,7 @@ class _Run:
                 "graphql_calls": self.client.graphql_calls,
                 "points_used": self.client.points_used,
                 "points_remaining": budget.remaining,
+                "points_limit": budget.limit,
                 "points_reset_at": budget.reset_at.isoformat() if budget.reset_at else None,
             },
         )
@@ -711,6 +712,9 @@ class _Run:
                     api_calls=self.client.counters().requests,
                     message=message,
                     rate_limit_until=self.rate_limit_until,
+                    budget_remaining=budget.remaining,
+                    budget_limit=budget.limit,
+                    budget_reset_at=budget.reset_at,
                 )
             )
         except Exception:  # a progress consumer's bug must not fail the sync

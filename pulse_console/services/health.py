@@ -1,16 +1,21 @@
-"""Health checks: the database, each integration's API (as last tested), the log dir's disk."""
+"""Health checks: the database, each integration's API (as last tested) and API budget (as its
+last run left it), the log dir's disk."""
 
 from __future__ import annotations
 
 import shutil
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import select, text
+from sqlalchemy.dialects.postgresql import distinct_on
 
 from pulse_console.services.integrations import list_integrations
+from pulse_console.services.rate_budget import RateBudget
 from storage.db import Database
+from storage.models import Client, Job, JobRun
 
 OK, WARN, FAIL, UNKNOWN = "OK", "WARN", "FAIL", "UNKNOWN"
 
@@ -41,7 +46,31 @@ def database_check(database: Database) -> HealthCheck:
     )
 
 
-def integration_checks(database: Database, client: str) -> list[HealthCheck]:
+def last_budgets(database: Database, client: str) -> dict[int, tuple[int, RateBudget]]:
+    """Integration id → (run id, budget) of its newest run that recorded one."""
+    query = (
+        select(Job.integration_id, JobRun.id, JobRun.stats)
+        .join(Job, Job.id == JobRun.job_id)
+        .join(Client, Client.id == JobRun.client_id)
+        .where(Client.name == client, JobRun.stats.has_key("points_remaining"))
+        .order_by(Job.integration_id, JobRun.started_at.desc(), JobRun.id.desc())
+        .ext(distinct_on(Job.integration_id))
+    )
+    with database.session() as session:
+        rows = session.execute(query).all()
+    found = {}
+    for integration_id, run_id, stats in rows:
+        budget = RateBudget.from_stats(stats or {})
+        if integration_id is not None and budget is not None:
+            found[integration_id] = (run_id, budget)
+    return found
+
+
+def integration_checks(
+    database: Database, client: str, now: datetime | None = None
+) -> list[HealthCheck]:
+    now = now or datetime.now(UTC)
+    budgets = last_budgets(database, client)
     checks = []
     for item in list_integrations(database, client):
         if not item.active:
@@ -54,6 +83,15 @@ def integration_checks(database: Database, client: str) -> list[HealthCheck]:
                     f"API {item.name}",
                     OK if item.last_test_ok else FAIL,
                     item.last_test_message or "",
+                )
+            )
+        if item.id in budgets:
+            run_id, budget = budgets[item.id]
+            checks.append(
+                HealthCheck(
+                    f"Budget {item.name}",
+                    WARN if budget.low(now) else OK,
+                    f"{budget.describe(now)} (after run {run_id})",
                 )
             )
     return checks
@@ -72,11 +110,13 @@ def disk_check(log_dir: Path, warn_below: float = 0.1) -> HealthCheck:
     )
 
 
-def report(database: Database, client: str, log_dir: Path) -> list[HealthCheck]:
+def report(
+    database: Database, client: str, log_dir: Path, now: datetime | None = None
+) -> list[HealthCheck]:
     db = database_check(database)
     checks = [db]
     if db.state != FAIL:
-        checks += integration_checks(database, client)
+        checks += integration_checks(database, client, now)
     checks.append(disk_check(log_dir))
     return checks
 

@@ -201,13 +201,19 @@ class PulseApp(App[None]):
 
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:
-        if event.state != WorkerState.ERROR or event.worker.error is None:
+        if event.state == WorkerState.ERROR:
+            self.show_worker_error(event.worker)
+
+    def show_worker_error(self, worker: Worker[object]) -> None:
+        """Log a failed worker and tell the operator (screens forward theirs: StateChanged
+        does not bubble)."""
+        error = worker.error
+        if error is None:
             return
-        error = event.worker.error
         if connectivity.is_connection_error(error):
             self.db_watch.check()  # a banner until it is back, not a dialog per screen
             return
-        log.error("worker %s failed", event.worker.name, exc_info=error)
+        log.error("worker %s failed", worker.name, exc_info=error)
         title = getattr(error, "title", None) or "Something went wrong"
         message = getattr(error, "message", None) or str(error) or type(error).__name__
         self.push_screen(ErrorDialog(title, message))

@@ -33,6 +33,7 @@ from pulse_console.tui.ports import (
     JobView,
     OrchestratorView,
     ProgressChanged,
+    RateBudget,
     RunDetail,
     RunFinished,
     RunView,
@@ -66,6 +67,12 @@ def _run_view(run: RunSummary) -> RunView:
         api_calls=run.api_calls,
         error=run.error,
     )
+
+
+def _budget(event: engine_events.JobProgress) -> RateBudget | None:
+    if event.budget_remaining is None:
+        return None
+    return RateBudget(event.budget_remaining, event.budget_limit, event.budget_reset_at)
 
 
 class EngineJobs:
@@ -198,6 +205,7 @@ class EngineJobs:
                     eta_seconds=eta,
                     api_calls=event.api_calls,
                     started_at=started,
+                    budget=_budget(event),
                 )
                 out.append(ProgressChanged(self._progress))
             elif isinstance(event, engine_events.RateLimitWait):

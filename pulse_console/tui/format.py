@@ -33,6 +33,11 @@ def when(value: datetime | None) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if value else "—"
 
 
+def short_when(value: datetime | None) -> str:
+    """Month-day and time, for narrow tables."""
+    return value.astimezone(UTC).strftime("%m-%d %H:%M") if value else "—"
+
+
 def clock_time(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%H:%M:%S")
 

@@ -4,6 +4,12 @@ The Jobs and Run history screens talk only to a `JobsPort`. The engine provides 
 implementation (a thin adapter over its service API and event bus); snapshot tests use a
 fake. Every method may block (database, NOTIFY) and is called from a thread worker; commands
 raise `ControlRefused` with an operator-facing reason when the engine says no.
+
+Optional hook, outside the Protocol (the app looks it up with `getattr`): an adapter that
+must drive an engine in this process provides `async def host(stop: asyncio.Event) -> None`.
+A live console runs it as a worker on its own asyncio loop from mount until unmount, then
+sets `stop`; `host` returns soon after. Adapters with nothing to drive (an attached engine,
+the snapshot fakes) leave it out. See `EngineJobs.host`.
 """
 
 from __future__ import annotations
@@ -12,6 +18,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol, runtime_checkable
+
+from pulse_console.services.rate_budget import RateBudget as RateBudget  # JobProgress.budget
 
 JobStatus = Literal["PENDING", "RUNNING", "FINISHED", "FAILED", "PAUSED"]
 Control = Literal[
@@ -68,6 +76,7 @@ class JobProgress:
     api_calls: int
     rate_limit_reset_at: datetime | None = None  # set while waiting on a rate limit
     started_at: datetime | None = None
+    budget: RateBudget | None = None  # None: the source reports no budget (Jira)
 
 
 @dataclass(frozen=True)

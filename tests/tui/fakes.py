@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -13,6 +14,7 @@ from pulse_console.tui.ports import (
     JobProgress,
     JobView,
     OrchestratorView,
+    RateBudget,
     RunDetail,
     RunView,
 )
@@ -52,13 +54,17 @@ class FakeJobs:
         jobs: list[JobView] | None = None,
         progress: JobProgress | None = None,
         orchestrator: OrchestratorView | None = None,
+        gate: threading.Event | None = None,
     ) -> None:
+        self._gate = gate  # jobs() waits for it (a slow engine: the screen stays busy)
         self._jobs = list(jobs or [])
         self._progress = progress
         self._orch = orchestrator or OrchestratorView(True, False, NOW + timedelta(minutes=26))
         self.controls: list[tuple[str, str | None]] = []
 
     def jobs(self) -> list[JobView]:
+        if self._gate is not None:
+            self._gate.wait(timeout=5)
         return list(self._jobs)
 
     def orchestrator(self) -> OrchestratorView:
@@ -97,11 +103,20 @@ class FakeJobs:
         run = next((r for r in self.runs(None) if r.id == run_id), None)
         if run is None:
             return None
+        stats: dict[str, object] = {"issues": 1204}
+        if run.job == "github_sync":
+            stats = {
+                "pull_requests": 12,
+                "points_used": 790,
+                "points_remaining": 4210,
+                "points_limit": 5000,
+                "points_reset_at": "2026-01-15T06:55:00+00:00",
+            }
         return RunDetail(
             run,
             {"updated": "2026-01-15T06:00:00Z", "page": 0},
             {"updated": "2026-01-15T07:31:10Z", "page": 0},
-            {"issues": 1204},
+            stats,
         )
 
     def control(self, action: Control, job: str | None = None) -> None:
@@ -136,11 +151,17 @@ class FakeJobs:
         pass
 
 
-def running_progress(rate_limited: bool = False, total: int | None = 5000) -> JobProgress:
+def running_progress(
+    rate_limited: bool = False,
+    total: int | None = 5000,
+    job: str = "jira_sync",
+    budget: RateBudget | None = None,
+    phase: str = "extract issues",
+) -> JobProgress:
     return JobProgress(
-        job="jira_sync",
+        job=job,
         run_id=42,
-        phase="extract issues",
+        phase=phase,
         done=1850,
         total=total,
         items_per_second=61.7,
@@ -148,4 +169,5 @@ def running_progress(rate_limited: bool = False, total: int | None = 5000) -> Jo
         api_calls=38,
         rate_limit_reset_at=NOW + timedelta(seconds=47) if rate_limited else None,
         started_at=NOW - timedelta(minutes=4),
+        budget=budget,
     )

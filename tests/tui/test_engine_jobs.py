@@ -3,43 +3,50 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
-from cryptography.fernet import Fernet
 from textual.widgets import DataTable
 
-from pulse_console.config import Settings
-from pulse_console.demo import Demo, start_demo
-from pulse_console.engine.service import EmbeddedService, connect
-from pulse_console.pipelines.registry import default_registry
+from pulse_console.demo import GITHUB_NAME, JIRA_NAME, Demo
+from pulse_console.services import health
 from pulse_console.tui.app import PulseApp
-from pulse_console.tui.context import ConsoleContext
 from pulse_console.tui.engine_jobs import EngineJobs
-from pulse_console.tui.ports import ControlRefused, JobEvent, JobsPort, RunFinished
+from pulse_console.tui.ports import (
+    ControlRefused,
+    JobEvent,
+    JobsPort,
+    ProgressChanged,
+    RunFinished,
+)
+from pulse_console.tui.screens.runs import render_detail
+from pulse_console.tui.widgets.jobs.progress_panel import ProgressPanel
 from storage.db import Database
-from storage.secrets import DatabaseSecretStore
+from tests.tui.conftest import engine_jobs, live_console
 
 
-@pytest.fixture
-def demo(database: Database, tmp_path: Path, isolated_home: Path) -> Iterator[Demo]:
-    running = start_demo(database, tmp_path / "data", size="tiny")
+@asynccontextmanager
+async def driven(jobs: EngineJobs) -> AsyncIterator[list[JobEvent]]:
+    """Host the embedded engine in real time and collect its events until the block ends;
+    then close the port and check that this ends the event stream."""
+    seen: list[JobEvent] = []
+    reader = threading.Thread(target=lambda: seen.extend(jobs.events()), daemon=True)
+    reader.start()
+    stop = asyncio.Event()
+    host = asyncio.create_task(jobs.host(stop))
     try:
-        yield running
+        yield seen
     finally:
-        running.stop()
-
-
-def engine_jobs(database: Database, tmp_path: Path, demo: Demo) -> EngineJobs:
-    settings = Settings(client=demo.client, data_dir=tmp_path / "data")
-    service = connect(database, settings, default_registry(), background=True, actor="test")
-    assert isinstance(service, EmbeddedService)
-    jobs = EngineJobs(service)
-    jobs.control("orchestrator_pause")  # nothing starts by itself: the test drives
-    return jobs
+        stop.set()
+        await host
+        jobs.close()
+    reader.join(10)
+    assert not reader.is_alive()  # close() ends events()
 
 
 def status_of(jobs: EngineJobs, name: str) -> str:
@@ -51,12 +58,7 @@ async def test_engine_jobs_starts_a_job_streams_events_and_refuses_with_a_reason
 ) -> None:
     jobs = engine_jobs(database, tmp_path, demo)
     assert isinstance(jobs, JobsPort)
-    seen: list[JobEvent] = []
-    reader = threading.Thread(target=lambda: seen.extend(jobs.events()), daemon=True)
-    reader.start()
-    stop = asyncio.Event()
-    host = asyncio.create_task(jobs.host(stop))
-    try:
+    async with driven(jobs) as seen:
         assert jobs.orchestrator().paused
         with pytest.raises(ControlRefused, match=r"\S"):
             jobs.control("resume", "jira_sync")  # not paused: refused, with a reason
@@ -74,53 +76,91 @@ async def test_engine_jobs_starts_a_job_streams_events_and_refuses_with_a_reason
         detail = jobs.run_detail(runs[0].id)
         assert detail is not None and detail.run.id == runs[0].id
         assert jobs.progress() is None
-    finally:
-        stop.set()
-        await host
-        jobs.close()
-    reader.join(10)
-    assert not reader.is_alive()  # close() ends events()
     assert any(isinstance(e, RunFinished) and e.job == "jira_sync" for e in seen)
 
 
-async def test_console_starts_jira_sync_and_the_jobs_table_follows_it(
+def bar_reading(panel: ProgressPanel) -> tuple[int, int | None] | None:
+    """(done, total) as the progress panel shows it, or None when no job runs."""
+    text = str(panel.content)
+    if (m := re.search(r"([\d,]+)/([\d,]+) \(\d+%\)", text)) is not None:
+        return int(m[1].replace(",", "")), int(m[2].replace(",", ""))
+    if (m := re.search(r"([\d,]+) items \(total unknown\)", text)) is not None:
+        return int(m[1].replace(",", "")), None
+    return None
+
+
+async def test_console_starts_jira_sync_and_the_progress_bar_follows_it_to_the_end(
+    database: Database, tmp_path: Path, slow_demo: Demo
+) -> None:
+    async with live_console(database, tmp_path, slow_demo, PulseApp) as (app, pilot, jobs):
+        table = app.screen.query_one("#jobs", DataTable)
+        panel = app.screen.query_one(ProgressPanel)
+        deadline = time.monotonic() + 15
+        while "jira_sync" not in table.rows and time.monotonic() < deadline:
+            await pilot.pause(0.1)
+        table.move_cursor(row=table.get_row_index("jira_sync"))
+        await pilot.pause()
+        before = str(table.get_cell("jira_sync", "status"))
+        await pilot.press("s")
+        statuses: list[str] = [before]
+        readings: list[tuple[int, int | None]] = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            await pilot.pause(0.02)
+            reading = bar_reading(panel)
+            if reading is not None and (not readings or readings[-1] != reading):
+                readings.append(reading)
+            cell = str(table.get_cell("jira_sync", "status"))
+            if cell != statuses[-1]:
+                statuses.append(cell)
+            if cell == "FINISHED" and jobs.runs("jira_sync"):
+                break
+        assert statuses[-1] == "FINISHED", statuses
+        assert "RUNNING" in statuses, statuses
+        run = jobs.runs("jira_sync")[0]
+        assert run.trigger.lower() == "manual" and run.status == "FINISHED"
+        records = str(table.get_cell("jira_sync", "records"))
+        assert records not in {"—", "0"}
+        # The bar moved forward only, several times, and ended full.
+        dones = [done for done, _ in readings]
+        assert len(set(dones)) >= 3, readings
+        assert dones == sorted(dones), readings
+        assert len({total for _, total in readings if total is not None}) == 1, readings
+        done, total = readings[-1]
+        assert total is not None and done == total, readings
+        await pilot.pause(0.3)
+        assert bar_reading(panel) is None  # the run ended: the panel says so
+        assert "No job is running" in str(panel.content)
+
+
+async def test_github_sync_brings_its_graphql_budget_to_the_console(
     database: Database, tmp_path: Path, demo: Demo
 ) -> None:
     jobs = engine_jobs(database, tmp_path, demo)
-    (tmp_path / "logs").mkdir()
-    ctx = ConsoleContext(
-        client=demo.client,
-        database=database,
-        jobs=jobs,
-        log_dir=tmp_path / "logs",
-        export_dir=tmp_path / "exports",
-        secrets=DatabaseSecretStore(database.engine, Fernet.generate_key()),
-        actor="ada",
-        label="test-db",
-    )
-    app = PulseApp(ctx)
-    try:
-        async with app.run_test(size=(160, 40)) as pilot:
-            table = app.screen.query_one("#jobs", DataTable)
-            deadline = time.monotonic() + 15
-            while "jira_sync" not in table.rows and time.monotonic() < deadline:
-                await pilot.pause(0.1)
-            table.move_cursor(row=table.get_row_index("jira_sync"))
-            await pilot.pause()
-            before = str(table.get_cell("jira_sync", table.ordered_columns[1].key))
-            await pilot.press("s")
-            statuses: list[str] = [before]
+    async with driven(jobs) as seen:
+        for job in ("jira_sync", "github_sync"):  # GitHub finds its repositories via Jira
+            await asyncio.to_thread(jobs.control, "start", job)
             deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                await pilot.pause(0.25)
-                cell = str(table.get_cell("jira_sync", table.ordered_columns[1].key))
-                if cell != statuses[-1]:
-                    statuses.append(cell)
-                if cell == "FINISHED" and jobs.runs("jira_sync"):
-                    break
-            assert statuses[-1] == "FINISHED", statuses
-            assert jobs.runs("jira_sync")[0].trigger.lower() == "manual"
-            records = str(table.get_cell("jira_sync", table.ordered_columns[5].key))
-            assert records not in {"—", "0"}
-    finally:
-        jobs.close()
+            while status_of(jobs, job) == "RUNNING" and time.monotonic() < deadline:
+                await asyncio.sleep(0.25)
+        [run] = jobs.runs("github_sync")
+        assert run.status == "FINISHED"
+        detail = jobs.run_detail(run.id)
+    # Live: the progress the Jobs panel shows carries the budget, spent as the run goes.
+    budgets = [
+        e.progress.budget
+        for e in seen
+        if isinstance(e, ProgressChanged) and e.progress.budget is not None
+    ]
+    assert budgets and all(b.limit == 5000 for b in budgets)
+    assert budgets[-1].remaining < budgets[0].limit  # type: ignore[operator]
+    assert budgets[-1].reset_at is not None
+    # After: the run's detail and the Health screen's check say what the run left.
+    assert detail is not None
+    left = f"{budgets[-1].remaining:,}/5,000 points left"
+    assert f"Budget    {left}" in render_detail(detail)
+    checks = {c.component: c for c in health.report(database, demo.client, tmp_path / "logs")}
+    check = checks[f"Budget {GITHUB_NAME}"]
+    assert check.state == "OK" and check.detail.startswith(left)
+    assert f"after run {run.id}" in check.detail
+    assert f"Budget {JIRA_NAME}" not in checks  # Jira reports no budget

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import create_engine, insert
 
+from connectors.base import ConnectionCheck
 from pulse_console.services import flow_mappings as flow
-from pulse_console.services import integrations
+from pulse_console.services import health, integrations
 from pulse_console.services.integrations import IntegrationDraft
 from pulse_console.tui.context import ConsoleContext
+from pulse_console.tui.ports import RateBudget
 from storage.db import Database
-from storage.models import LogEntry, WorkItem
+from storage.models import Job, JobRun, LogEntry, WorkItem
 from storage.tenancy import ensure_client
 from tests.tui.conftest import SnapApp, make_ctx
 from tests.tui.fakes import NOW, FakeJobs, running_progress, seeded_jobs
@@ -26,7 +31,8 @@ async def settle(pilot: Any) -> None:
     """Wait until workers are done and the screen stops changing.
 
     On a loaded machine a worker's result can land after a fixed number of pauses, so the
-    shot is taken only once three consecutive renders are identical.
+    shot is taken only once three consecutive renders are identical and the screen is no
+    longer waiting for its first data.
     """
     previous = None
     stable = 0
@@ -36,10 +42,23 @@ async def settle(pilot: Any) -> None:
         await pilot.wait_for_scheduled_animations()
         await pilot.pause(0.05)
         current = pilot.app.export_screenshot()
-        stable = stable + 1 if current == previous else 0
+        # A screen still waiting for its first load is not settled, however still it looks.
+        waiting = getattr(pilot.app.screen, "waiting_for_data", False)
+        stable = stable + 1 if current == previous and not waiting else 0
         if stable >= 2:
             return
         previous = current
+
+
+def pressing(*keys: str) -> Callable[[Any], Awaitable[None]]:
+    """A `run_before`: settle, press `keys`, settle again."""
+
+    async def run(pilot: Any) -> None:
+        await settle(pilot)
+        await pilot.press(*keys)
+        await settle(pilot)
+
+    return run
 
 
 def app_on(ctx: ConsoleContext, start: str) -> SnapApp:
@@ -138,12 +157,7 @@ def test_log_record_detail(snap_compare: Any, database: Database, tmp_path: Path
     seed_logs(database, 5)
     ctx = make_ctx(database, tmp_path)
 
-    async def detail(pilot: Any) -> None:
-        await settle(pilot)
-        await pilot.press("enter")
-        await settle(pilot)
-
-    assert snap_compare(app_on(ctx, "logs"), terminal_size=(100, 32), run_before=detail)
+    assert snap_compare(app_on(ctx, "logs"), terminal_size=(100, 32), run_before=pressing("enter"))
 
 
 def test_help_dialog(snap_compare: Any, database: Database, tmp_path: Path) -> None:
@@ -178,12 +192,9 @@ def test_log_file_view_shows_the_tail(
     ]
     (ctx.log_dir / "pulse.log").write_text("\n".join(lines) + "\n")
 
-    async def open_file(pilot: Any) -> None:
-        await settle(pilot)
-        await pilot.press("enter")
-        await settle(pilot)
-
-    assert snap_compare(app_on(ctx, "log_files"), terminal_size=(100, 32), run_before=open_file)
+    assert snap_compare(
+        app_on(ctx, "log_files"), terminal_size=(100, 32), run_before=pressing("enter")
+    )
 
 
 def test_integrations_and_form(snap_compare: Any, database: Database, tmp_path: Path) -> None:
@@ -246,3 +257,218 @@ def test_jobs_in_monochrome(
     monkeypatch.setenv("NO_COLOR", "1")
     ctx = make_ctx(database, tmp_path, FakeJobs(seeded_jobs(), running_progress()))
     assert snap_compare(app_on(ctx, "jobs"), terminal_size=(80, 24), run_before=settle)
+
+
+# --- Jobs: API budget, busy, confirmations -----------------------------------------------
+
+
+def github_running() -> FakeJobs:
+    jobs = [
+        replace(j, status="RUNNING" if j.name == "github_sync" else "FINISHED", status_reason=None)
+        for j in seeded_jobs()
+    ]
+    progress = running_progress(
+        job="github_sync",
+        phase="acme/api (2/3): pull requests",
+        total=320,
+        budget=RateBudget(4210, 5000, NOW + timedelta(minutes=25)),
+    )
+    progress = replace(progress, done=118)
+    return FakeJobs(jobs, progress)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_jobs_github_sync_with_its_graphql_budget(
+    snap_compare: Any, database: Database, tmp_path: Path, size: tuple[int, int]
+) -> None:
+    ctx = make_ctx(database, tmp_path, github_running())
+    assert snap_compare(app_on(ctx, "jobs"), terminal_size=size, run_before=settle)
+
+
+def test_jobs_loading(snap_compare: Any, database: Database, tmp_path: Path) -> None:
+    gate = threading.Event()
+    ctx = make_ctx(database, tmp_path, FakeJobs(seeded_jobs(), gate=gate))
+
+    async def busy(pilot: Any) -> None:
+        for _ in range(5):
+            await pilot.pause(0.05)
+
+    try:
+        assert snap_compare(app_on(ctx, "jobs"), terminal_size=(80, 24), run_before=busy)
+    finally:
+        gate.set()
+
+
+def test_jobs_set_active_confirmation(
+    snap_compare: Any, database: Database, tmp_path: Path
+) -> None:
+    jobs = [replace(j, status="FINISHED") for j in seeded_jobs()]
+    ctx = make_ctx(database, tmp_path, FakeJobs(jobs))
+
+    assert snap_compare(
+        app_on(ctx, "jobs"), terminal_size=(100, 32), run_before=pressing("down", "a")
+    )
+
+
+# --- Run history ----------------------------------------------------------------------------
+
+
+def test_run_history_narrow(snap_compare: Any, database: Database, tmp_path: Path) -> None:
+    ctx = make_ctx(database, tmp_path, FakeJobs(seeded_jobs()))
+    assert snap_compare(app_on(ctx, "runs"), terminal_size=(80, 24), run_before=settle)
+
+
+def test_run_detail_with_budget(snap_compare: Any, database: Database, tmp_path: Path) -> None:
+    ctx = make_ctx(database, tmp_path, FakeJobs(seeded_jobs()))
+
+    assert snap_compare(
+        app_on(ctx, "runs"), terminal_size=(100, 32), run_before=pressing("down", "enter")
+    )
+
+
+# --- Health ---------------------------------------------------------------------------------
+
+
+def fixed_machine_checks(monkeypatch: pytest.MonkeyPatch, database_too: bool = True) -> None:
+    """Latency, database size and free disk change from run to run: fix those two rows."""
+    if database_too:
+        monkeypatch.setattr(
+            health,
+            "database_check",
+            lambda database: health.HealthCheck(
+                "Database", "OK", "test-db · PostgreSQL 16.4 · 2 ms · 9.1 MB"
+            ),
+        )
+    monkeypatch.setattr(
+        health,
+        "disk_check",
+        lambda log_dir: health.HealthCheck("Log disk", "OK", "logs · 41.2 GB free of 96.0 GB"),
+    )
+
+
+def seed_integrations_with_a_github_run(database: Database, secrets: Any) -> None:
+    """Jira tested OK, GitHub tested FAIL, and a finished github_sync run that left a budget."""
+    jira = integrations.save(
+        database,
+        "acme",
+        IntegrationDraft("jira-main", "jira", "https://acme.atlassian.net", "ops@acme.test", "t"),
+        secrets,
+        actor="ada",
+    )
+    github = integrations.save(
+        database,
+        "acme",
+        IntegrationDraft("github-acme", "github", "https://api.github.com", "", "t"),
+        secrets,
+        actor="ada",
+    )
+    at = NOW - timedelta(minutes=20)
+    integrations.record_test(database, jira, ConnectionCheck(ok=True, message="ops@acme.test"), at)
+    integrations.record_test(
+        database,
+        github,
+        ConnectionCheck(ok=False, message="401 Unauthorized: the token was refused"),
+        at,
+    )
+    with database.session() as session:
+        cid = ensure_client(session, "acme")
+        job_id = session.execute(
+            insert(Job)
+            .values(client_id=cid, name="github_sync", integration_id=github)
+            .returning(Job.id)
+        ).scalar_one()
+        session.execute(
+            insert(JobRun).values(
+                id=40,
+                client_id=cid,
+                job_id=job_id,
+                trigger="schedule",
+                status="FINISHED",
+                started_at=NOW - timedelta(hours=1),
+                finished_at=NOW - timedelta(minutes=58),
+                stats={
+                    "points_remaining": 310,
+                    "points_limit": 5000,
+                    "points_reset_at": (NOW + timedelta(minutes=12)).isoformat(),
+                },
+            )
+        )
+
+
+def test_health_populated(
+    snap_compare: Any, database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fixed_machine_checks(monkeypatch)
+    ctx = make_ctx(database, tmp_path, FakeJobs(seeded_jobs()))
+    seed_integrations_with_a_github_run(database, ctx.secrets)
+    assert snap_compare(app_on(ctx, "health"), terminal_size=(100, 32), run_before=settle)
+
+
+def unreachable_ctx(tmp_path: Path) -> ConsoleContext:
+    # Nothing listens on port 9 of this machine: every query fails with "connection refused".
+    dead = Database(
+        engine=create_engine("postgresql+psycopg://postgres@127.0.0.1:9/pulse"), embedded=False
+    )
+    return make_ctx(dead, tmp_path, FakeJobs(seeded_jobs()))
+
+
+def test_health_database_unreachable_narrow(
+    snap_compare: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A lost database is a banner, not a dialog: the Health row says what failed.
+    fixed_machine_checks(monkeypatch, database_too=False)
+    ctx = unreachable_ctx(tmp_path)
+    assert snap_compare(app_on(ctx, "health"), terminal_size=(80, 24), run_before=settle)
+
+
+class EngineRefusal(Exception):
+    """An operator-facing error as the engine raises them: a title and a message."""
+
+    title = "The engine refused"
+    message = "Client acme is held by worker ops-2 (pid 4121); attach to it or stop it first."
+
+
+class RefusingJobs(FakeJobs):
+    def jobs(self) -> list[Any]:
+        raise EngineRefusal()
+
+
+def test_error_dialog(snap_compare: Any, database: Database, tmp_path: Path) -> None:
+    ctx = make_ctx(database, tmp_path, RefusingJobs(seeded_jobs()))
+    assert snap_compare(app_on(ctx, "jobs"), terminal_size=(80, 24), run_before=settle)
+
+
+def test_health_database_unreachable(
+    snap_compare: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fixed_machine_checks(monkeypatch, database_too=False)
+    ctx = unreachable_ctx(tmp_path)
+
+    assert snap_compare(
+        app_on(ctx, "health"), terminal_size=(100, 32), run_before=pressing("escape")
+    )
+
+
+# --- Integrations, flow, settings at 80 columns ------------------------------
+
+
+def test_integrations_with_a_failed_test(
+    snap_compare: Any, database: Database, tmp_path: Path
+) -> None:
+    ctx = make_ctx(database, tmp_path)
+    seed_integrations_with_a_github_run(database, ctx.secrets)
+
+    assert snap_compare(
+        app_on(ctx, "integrations"), terminal_size=(80, 24), run_before=pressing("down")
+    )
+
+
+def test_settings_narrow(snap_compare: Any, database: Database, tmp_path: Path) -> None:
+    ctx = make_ctx(database, tmp_path)
+    assert snap_compare(app_on(ctx, "settings"), terminal_size=(80, 24), run_before=settle)
+
+
+def test_flow_narrow(snap_compare: Any, database: Database, tmp_path: Path) -> None:
+    flow.add_step(database, "acme", "In Progress", "in_progress", actor="ada")
+    ctx = make_ctx(database, tmp_path)
+    assert snap_compare(app_on(ctx, "flow"), terminal_size=(80, 24), run_before=settle)

@@ -8,14 +8,18 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.screen import Screen
-from textual.widgets import Footer
+from textual.widgets import DataTable, Footer
+from textual.worker import Worker, WorkerState
 
 from pulse_console.tui.context import ConsoleContext
 from pulse_console.tui.keymap import SCREENS, bindings_for
+from pulse_console.tui.widgets.common.columns import ColumnSets
 from pulse_console.tui.widgets.common.connection_banner import ConnectionBanner
 from pulse_console.tui.widgets.common.context_header import ContextHeader
 from pulse_console.tui.widgets.common.filter_bar import FilterBar
 from pulse_console.tui.widgets.common.status_line import StatusLine
+
+LOADING = "Loading…"
 
 if TYPE_CHECKING:
     from pulse_console.tui.app import PulseApp
@@ -25,6 +29,10 @@ class PulseScreen(Screen[None]):
     """A named console screen. Subclasses set SCOPE and implement `compose_body`/`reload`."""
 
     SCOPE: ClassVar[str] = "app"
+    # Says "Loading…" in the status line until its first data arrives (its redraw says more).
+    BUSY: ClassVar[bool] = False
+    # A table whose columns follow the terminal's width: its selector and column sets.
+    COLUMNS: ClassVar[tuple[str, ColumnSets] | None] = None
     FILTER_HINT: ClassVar[str] = "filter rows (Enter applies, Esc clears)"
     BINDINGS: ClassVar[list[BindingType]] = []
 
@@ -35,6 +43,8 @@ class PulseScreen(Screen[None]):
         super().__init_subclass__(**kwargs)
 
     filter_text: str = ""
+    _waiting: bool = False  # the status line still says LOADING
+    _failing: str | None = None  # the error the last failed worker raised, until a redraw
 
     @property
     def pulse(self) -> PulseApp:
@@ -64,12 +74,53 @@ class PulseScreen(Screen[None]):
     def on_screen_resume(self) -> None:
         self.query_one(ContextHeader).worker = self.pulse.worker_label
         self.query_one(ConnectionBanner).show(self.pulse.db_watch.problem is not None)
+        self._fit_columns()  # the terminal may have been resized while another screen showed
         self.reload()
+
+    def on_resize(self) -> None:
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        if self.COLUMNS is not None:
+            selector, sets = self.COLUMNS
+            if sets.fit(self.query_one(selector, DataTable), self.app.size.width):
+                self.columns_changed()
+
+    def columns_changed(self) -> None:
+        """The table's columns were rebuilt (and its rows dropped): draw the rows again."""
 
     def reload(self) -> None:
         """Fetch this screen's data (in a worker)."""
 
+    def on_mount(self) -> None:
+        self._fit_columns()
+        if self.BUSY:
+            self.status(LOADING)  # until the first data arrives and the screen says more
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        # StateChanged does not bubble: the app would never hear of this screen's failures.
+        if event.state != WorkerState.ERROR:
+            return
+        failure = event.worker.error
+        error = getattr(failure, "message", None) or str(failure)  # the operator's wording
+        repeated = error == self._failing
+        if not repeated:
+            self.pulse.show_worker_error(event.worker)
+        if self._waiting or repeated:
+            # Closing the dialog resumes the screen, which reloads: the same failure again
+            # goes to the status line, not into another dialog the operator cannot leave.
+            self.status(f"Failed: {error} · r tries again")
+        self._failing = error
+
+    @property
+    def waiting_for_data(self) -> bool:
+        """True until the first load answered (tests wait on it before a snapshot)."""
+        return self._waiting
+
     def status(self, text: str) -> None:
+        self._waiting = text == LOADING
+        self._failing = None  # a redraw after a good load; a failure sets it after this
         self.query_one("#status", StatusLine).update(text)
 
     def action_refresh(self) -> None:

@@ -14,10 +14,20 @@ from pulse_console.services.health import HealthCheck
 from pulse_console.tui.format import status, when
 from pulse_console.tui.messages import Done, HealthLoaded
 from pulse_console.tui.screens.base import PulseScreen
+from pulse_console.tui.widgets.common.columns import Column, ColumnSets
+
+_HEALTH = (Column("component", "Component", 22), Column("state", "State", 6))
+# One layout at every width: the detail takes what is left (auto widths were unstable).
+HEALTH_COLUMNS = ColumnSets(
+    wide=(*_HEALTH, Column("detail", "Detail", None)),
+    narrow=(*_HEALTH, Column("detail", "Detail", None)),
+)
 
 
 class HealthScreen(PulseScreen):
     SCOPE: ClassVar[str] = "health"
+    BUSY: ClassVar[bool] = True
+    COLUMNS = ("#health", HEALTH_COLUMNS)
 
     def __init__(self) -> None:
         super().__init__()
@@ -27,7 +37,6 @@ class HealthScreen(PulseScreen):
         yield DataTable(id="health", cursor_type="row")
 
     def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns("Component", "State", "Detail")
         if self.ctx.live:
             self.set_interval(10.0, self._poll)
 
@@ -35,13 +44,17 @@ class HealthScreen(PulseScreen):
         if self.is_current and not self.app.screen.is_modal:
             self.reload()
 
+    def columns_changed(self) -> None:
+        if self.checks:
+            self._redraw()
+
     def reload(self) -> None:
         self._load()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="health")
     def _load(self) -> None:
         ctx = self.ctx
-        checks = health.report(ctx.database, ctx.client, ctx.log_dir)
+        checks = health.report(ctx.database, ctx.client, ctx.log_dir, ctx.clock())
         orch = ctx.jobs.orchestrator()
         state = "WARN" if orch.paused else ("OK" if orch.running else "FAIL")
         word = "paused" if orch.paused else ("running" if orch.running else "not running")
@@ -66,7 +79,12 @@ class HealthScreen(PulseScreen):
         table.clear()
         for check in self.checks:
             if self.matches(check.component, check.state, check.detail):
-                table.add_row(check.component, status(check.state), Text(check.detail))
+                cells = {
+                    "component": check.component,
+                    "state": status(check.state),
+                    "detail": Text(check.detail),
+                }
+                HEALTH_COLUMNS.row(table, cells, key=check.component)
         bad = [c.component for c in self.checks if c.state == "FAIL"]
         self.status(
             ("Problems: " + ", ".join(bad))

@@ -13,13 +13,36 @@ from pulse_console.services import integrations as service
 from pulse_console.services.integrations import IntegrationDraft, IntegrationView
 from pulse_console.tui.dialogs.confirm import ConfirmDialog
 from pulse_console.tui.dialogs.integration_form import IntegrationForm
-from pulse_console.tui.format import status, when
+from pulse_console.tui.format import short_when, status, when
 from pulse_console.tui.messages import Done, IntegrationsLoaded
 from pulse_console.tui.screens.base import PulseScreen
+from pulse_console.tui.widgets.common.columns import Column, ColumnSets
+
+# 80 columns: the base URL and last sync only in the form (Enter); short test dates.
+INTEGRATION_COLUMNS = ColumnSets(
+    wide=(
+        Column("name", "Name", 16),
+        Column("type", "Type", 16),
+        Column("token", "Token", 7),
+        Column("test", "Last test", 21),
+        Column("sync", "Last sync", 16),
+        Column("state", "State", 8),
+        Column("url", "Base URL", None),
+    ),
+    narrow=(
+        Column("name", "Name", 16),
+        Column("type", "Type", 16),
+        Column("token", "Token", 7),
+        Column("test_short", "Last test", 16),
+        Column("state", "State", 8),
+    ),
+)
 
 
 class IntegrationsScreen(PulseScreen):
     SCOPE: ClassVar[str] = "integrations"
+    BUSY: ClassVar[bool] = True
+    COLUMNS = ("#integrations", INTEGRATION_COLUMNS)
 
     def __init__(self) -> None:
         super().__init__()
@@ -28,10 +51,9 @@ class IntegrationsScreen(PulseScreen):
     def compose_body(self) -> ComposeResult:
         yield DataTable(id="integrations", cursor_type="row", zebra_stripes=True)
 
-    def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns(
-            "Name", "Type", "Base URL", "Token", "Last test", "Last sync", "State"
-        )
+    def columns_changed(self) -> None:
+        if self.items:
+            self._redraw()
 
     def reload(self) -> None:
         self._load()
@@ -56,19 +78,23 @@ class IntegrationsScreen(PulseScreen):
                 continue
             if item.last_test_ok is None:
                 test: Text = Text("never", style="dim")
+                test_short = test
             else:
                 test = status("OK" if item.last_test_ok else "FAIL")
+                test_short = test + f" {short_when(item.last_test_at)}"
                 test.append(f" {when(item.last_test_at)}")
-            table.add_row(
-                item.name,
-                item.type + (f" ({item.repositories} repos)" if item.type == "github" else ""),
-                item.base_url,
-                "stored" if item.has_token else Text("missing", style="bold red"),
-                test,
-                when(item.last_sync_at),
-                "active" if item.active else Text("inactive", style="dim"),
-                key=str(item.id),
-            )
+            cells = {
+                "name": item.name,
+                "type": item.type
+                + (f" ({item.repositories} repos)" if item.type == "github" else ""),
+                "url": item.base_url,
+                "token": "stored" if item.has_token else Text("missing", style="bold red"),
+                "test": test,
+                "test_short": test_short,
+                "sync": when(item.last_sync_at),
+                "state": "active" if item.active else Text("inactive", style="dim"),
+            }
+            INTEGRATION_COLUMNS.row(table, cells, key=str(item.id))
         if not self.items:
             self.status("No integrations yet: press a to add one (Jira, GitHub, …).")
         else:

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.widgets import DataTable, Static
 
 from pulse_console.tui.dialogs.confirm import ConfirmDialog
-from pulse_console.tui.format import countdown, status, when
+from pulse_console.tui.format import countdown, short_when, status, when
 from pulse_console.tui.messages import ControlDone, JobsLoaded, ProgressUpdated
 from pulse_console.tui.ports import (
     Control,
@@ -22,6 +22,7 @@ from pulse_console.tui.ports import (
     RunFinished,
 )
 from pulse_console.tui.screens.base import PulseScreen
+from pulse_console.tui.widgets.common.columns import Column, ColumnSets
 from pulse_console.tui.widgets.jobs.progress_panel import ProgressPanel
 
 CONFIRM: dict[str, tuple[str, str]] = {
@@ -43,19 +44,33 @@ CONFIRM: dict[str, tuple[str, str]] = {
 }
 
 
-JOB_COLUMNS: tuple[tuple[str, int | None], ...] = (
-    ("Job", 16),
-    ("Status", 9),
-    ("Last run", 16),
-    ("Next run", 30),
-    ("Retries", 7),
-    ("Records", 8),
-    ("Reason", None),
+# 80 columns: short dates, the next run as a countdown only, so the reason still shows.
+JOB_COLUMNS = ColumnSets(
+    wide=(
+        Column("job", "Job", 16),
+        Column("status", "Status", 9),
+        Column("last_run", "Last run", 16),
+        Column("next_run", "Next run", 30),
+        Column("retries", "Retries", 7),
+        Column("records", "Records", 8),
+        Column("reason", "Reason", None),
+    ),
+    narrow=(
+        Column("job", "Job", 16),
+        Column("status", "Status", 8),
+        Column("last_run_short", "Last run", 11),
+        Column("next_run_short", "Next run", 9),
+        Column("retries", "Retry", 5),
+        Column("records", "Records", 7),
+        Column("reason", "Reason", None),
+    ),
 )
 
 
 class JobsScreen(PulseScreen):
     SCOPE: ClassVar[str] = "jobs"
+    BUSY: ClassVar[bool] = True
+    COLUMNS = ("#jobs", JOB_COLUMNS)
     CSS_PATH = "jobs.tcss"
 
     def __init__(self) -> None:
@@ -72,17 +87,16 @@ class JobsScreen(PulseScreen):
         yield ProgressPanel(id="progress")
 
     def on_mount(self) -> None:
-        # Fixed widths: auto-sized columns came out differently depending on when the first
-        # rows arrived, which made the layout (and the snapshots) vary between runs.
-        table = self.query_one("#jobs", DataTable)
-        for label, width in JOB_COLUMNS:
-            table.add_column(label, width=width)
         if self.ctx.live:
             self.set_interval(1.0, self._tick)
             self.set_interval(15.0, self.reload)
 
+    def columns_changed(self) -> None:
+        if self.job_rows:
+            self._redraw()
+
     def on_screen_resume(self) -> None:
-        super().on_screen_resume()
+        # No super(): Textual calls PulseScreen's handler too (it walks the MRO).
         if self.ctx.live and not self._streaming:
             self._streaming = True
             self._stream_events()
@@ -134,16 +148,18 @@ class JobsScreen(PulseScreen):
             next_run = when(job.next_run_at)
             if job.next_run_at:
                 next_run += f" ({countdown(job.next_run_at, now)})"
-            table.add_row(
-                job.name,
-                status(job.status),
-                when(job.last_run_at),
-                next_run,
-                f"{job.retry_count}/{job.max_retries}",
-                "—" if job.last_records is None else f"{job.last_records:,}",
-                job.status_reason or "",
-                key=job.name,
-            )
+            cells = {
+                "job": job.name,
+                "status": status(job.status),
+                "last_run": when(job.last_run_at),
+                "last_run_short": short_when(job.last_run_at),
+                "next_run": next_run,
+                "next_run_short": countdown(job.next_run_at, now),
+                "retries": f"{job.retry_count}/{job.max_retries}",
+                "records": "—" if job.last_records is None else f"{job.last_records:,}",
+                "reason": job.status_reason or "",
+            }
+            JOB_COLUMNS.row(table, cells, key=job.name)
         if selected and selected in table.rows:
             table.move_cursor(row=table.get_row_index(selected))
         orch = self.orch

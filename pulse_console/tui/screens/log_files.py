@@ -21,6 +21,7 @@ from pulse_console.tui.screens.file_view import FileViewScreen
 
 class LogFilesScreen(PulseScreen):
     SCOPE: ClassVar[str] = "log_files"
+    BUSY: ClassVar[bool] = True
 
     def __init__(self) -> None:
         super().__init__()

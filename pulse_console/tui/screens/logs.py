@@ -39,6 +39,7 @@ def parse_time(value: str) -> datetime | None:
 
 class LogsScreen(PulseScreen):
     SCOPE: ClassVar[str] = "logs"
+    BUSY: ClassVar[bool] = True
     CSS_PATH = "logs.tcss"
     FILTER_HINT = "level:ERROR job:jira_sync run:12 text… (Enter applies, Esc clears)"
 

@@ -11,26 +11,41 @@ from textual.app import ComposeResult
 from textual.widgets import DataTable
 
 from pulse_console.tui.dialogs.text_view import TextViewDialog
-from pulse_console.tui.format import duration, status, when
+from pulse_console.tui.format import duration, short_when, status, when
 from pulse_console.tui.messages import RunDetailLoaded, RunsLoaded
-from pulse_console.tui.ports import RunDetail, RunView
+from pulse_console.tui.ports import RateBudget, RunDetail, RunView
 from pulse_console.tui.screens.base import PulseScreen
+from pulse_console.tui.widgets.common.columns import Column, ColumnSets
 
-RUN_COLUMNS: tuple[tuple[str, int | None], ...] = (
-    ("Run", 5),
-    ("Job", 16),
-    ("Trigger", 8),
-    ("Outcome", 9),
-    ("Started", 16),
-    ("Duration", 8),
-    ("Records", 8),
-    ("API", 6),
-    ("Error", None),
+# 80 columns: short dates; trigger and API calls only in the run's detail (Enter).
+RUN_COLUMNS = ColumnSets(
+    wide=(
+        Column("run", "Run", 5),
+        Column("job", "Job", 16),
+        Column("trigger", "Trigger", 8),
+        Column("outcome", "Outcome", 9),
+        Column("started", "Started", 16),
+        Column("took", "Duration", 8),
+        Column("records", "Records", 8),
+        Column("api", "API", 6),
+        Column("error", "Error", None),
+    ),
+    narrow=(
+        Column("run", "Run", 5),
+        Column("job", "Job", 16),
+        Column("outcome", "Outcome", 8),
+        Column("started_short", "Started", 11),
+        Column("took", "Took", 7),
+        Column("records", "Records", 7),
+        Column("error", "Error", None),
+    ),
 )
 
 
 class RunsScreen(PulseScreen):
     SCOPE: ClassVar[str] = "runs"
+    BUSY: ClassVar[bool] = True
+    COLUMNS = ("#runs", RUN_COLUMNS)
 
     def __init__(self) -> None:
         super().__init__()
@@ -41,11 +56,9 @@ class RunsScreen(PulseScreen):
         table: DataTable[str | Text] = DataTable(id="runs", cursor_type="row", zebra_stripes=True)
         yield table
 
-    def on_mount(self) -> None:
-        # Fixed widths keep the layout independent of when rows arrive (see jobs.py).
-        table = self.query_one(DataTable)
-        for label, width in RUN_COLUMNS:
-            table.add_column(label, width=width)
+    def columns_changed(self) -> None:
+        if self.runs:
+            self._redraw()
 
     def reload(self) -> None:
         self.job = self.pulse.selected_job
@@ -69,18 +82,19 @@ class RunsScreen(PulseScreen):
             if not self.matches(run.id, run.job, run.status, run.trigger, run.error or ""):
                 continue
             took = (run.finished_at - run.started_at).total_seconds() if run.finished_at else None
-            table.add_row(
-                str(run.id),
-                run.job,
-                run.trigger,
-                status(run.status),
-                when(run.started_at),
-                duration(took),
-                f"{run.records:,}",
-                f"{run.api_calls:,}",
-                (run.error or "")[:80],
-                key=str(run.id),
-            )
+            cells = {
+                "run": str(run.id),
+                "job": run.job,
+                "trigger": run.trigger,
+                "outcome": status(run.status),
+                "started": when(run.started_at),
+                "started_short": short_when(run.started_at),
+                "took": duration(took),
+                "records": f"{run.records:,}",
+                "api": f"{run.api_calls:,}",
+                "error": (run.error or "")[:80],
+            }
+            RUN_COLUMNS.row(table, cells, key=str(run.id))
         scope = self.job or "every job"
         if not self.runs:
             self.status(f"No runs of {scope} yet. Start one from :jobs (s).")
@@ -138,6 +152,9 @@ class RunsScreen(PulseScreen):
 
 def render_detail(detail: RunDetail) -> str:
     run = detail.run
+    budget = RateBudget.from_stats(detail.stats)
+    # Against the run's end: "resets at" stays what it was when the run left it.
+    left = budget.describe(run.finished_at or run.started_at) if budget else "—"
 
     def js(value: object) -> str:
         return json.dumps(value, indent=2, sort_keys=True, default=str) if value else "(none)"
@@ -146,6 +163,7 @@ def render_detail(detail: RunDetail) -> str:
         f"Outcome   {run.status}   trigger {run.trigger}\n"
         f"Started   {when(run.started_at)}   finished {when(run.finished_at)}\n"
         f"Records   {run.records:,}   API calls {run.api_calls:,}\n"
+        f"Budget    {left}\n"
         f"Error     {run.error or '—'}\n\n"
         f"Checkpoint before\n{js(detail.checkpoint_before)}\n\n"
         f"Checkpoint after\n{js(detail.checkpoint_after)}\n\n"

@@ -1,4 +1,4 @@
-"""The running job's live progress: phase, bar, items/s, ETA, API calls, rate-limit wait."""
+"""The running job's live progress: phase, bar, items/s, ETA, API calls, API budget, wait."""
 
 from __future__ import annotations
 
@@ -40,6 +40,10 @@ def render_progress(progress: JobProgress | None, now: datetime, width: int = 30
     text.append(
         f"\n{progress.items_per_second:,.1f} items/s · ETA {eta} · {progress.api_calls:,} API calls"
     )
+    budget = progress.budget
+    if budget is not None:
+        text.append("\nAPI budget ", style="dim")
+        text.append(budget.describe(now), style="yellow" if budget.low(now) else "")
     if progress.rate_limit_reset_at is not None:
         text.append("\n")
         text.append("RATE LIMITED", style="bold yellow")
