@@ -19,6 +19,7 @@ from textual.worker import Worker, WorkerState
 
 from pulse_console.services import connectivity
 from pulse_console.services import settings as console_settings
+from pulse_console.tui.busy_watch import BusyWatch
 from pulse_console.tui.commands import PulseCommands
 from pulse_console.tui.context import ConsoleContext
 from pulse_console.tui.db_watch import DatabaseWatch
@@ -41,6 +42,7 @@ from pulse_console.tui.screens.metrics import MetricsScreen
 from pulse_console.tui.screens.runs import RunsScreen
 from pulse_console.tui.screens.settings import SettingsScreen
 from pulse_console.tui.widgets.common.connection_banner import ConnectionBanner
+from pulse_console.tui.widgets.common.context_header import ContextHeader
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +82,7 @@ class PulseApp(App[None]):
         self.job_rows: list[JobView] = []
         self.keymap = check_keymap(ctx.keymap)
         self.db_watch = DatabaseWatch(self, ctx.database, ctx.probe_seconds)
+        self.busy_watch = BusyWatch(self)
 
     def on_mount(self) -> None:
         if self.ctx.signals:
@@ -90,6 +93,7 @@ class PulseApp(App[None]):
         self._load_settings()
         if self.ctx.live:
             self.db_watch.start()
+            self.busy_watch.start(self._show_busy)
         host = getattr(self.ctx.jobs, "host", None)
         if self.ctx.live and callable(host):
             self._engine_stop = asyncio.Event()
@@ -196,6 +200,10 @@ class PulseApp(App[None]):
                 banner.show(lost)
         if not lost and isinstance(self.screen, PulseScreen):
             self.screen.reload()
+
+    def _show_busy(self, label: str) -> None:
+        for header in self.screen.query(ContextHeader):
+            header.busy = label
 
     # --- errors -----------------------------------------------------------------------
 

@@ -31,7 +31,7 @@ def make_ctx(
 ) -> ConsoleContext:
     log_dir = tmp_path / "logs"
     log_dir.mkdir(exist_ok=True)
-    return ConsoleContext(
+    fields: dict[str, Any] = dict(
         client="acme",
         database=database,
         jobs=jobs or FakeJobs(),
@@ -42,8 +42,8 @@ def make_ctx(
         clock=lambda: NOW,
         live=False,
         label="test-db",
-        **changes,
     )
+    return ConsoleContext(**{**fields, **changes})
 
 
 @pytest.fixture

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from textual.widgets import DataTable
+
 from pulse_console.tui.app import PulseApp
 from pulse_console.tui.context import ConsoleContext
 from pulse_console.tui.keymap import SCREENS
 from tests.tui.fakes import FakeJobs, running_progress, seeded_jobs
+from tests.tui.test_snapshots import seed_logs
 
 
 async def test_every_screen_opens_by_name_and_escape_goes_back(ctx: ConsoleContext) -> None:
@@ -22,3 +25,31 @@ async def test_every_screen_opens_by_name_and_escape_goes_back(ctx: ConsoleConte
         await pilot.press("escape")
         await pilot.pause()
         assert app.current_mode == "health"
+
+
+async def test_log_columns_follow_the_timestamp_toggle_and_the_width(
+    ctx: ConsoleContext,
+) -> None:
+    seed_logs(ctx.database, 5)
+    app = PulseApp(ctx)
+    async with app.run_test(size=(130, 32)) as pilot:
+        app.switch_to("logs")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        table = app.screen.query_one(DataTable)
+
+        def columns() -> list[tuple[str, int]]:
+            return [(str(k.value), c.width) for k, c in table.columns.items()]
+
+        assert [k for k, _ in columns()] == ["ts", "level", "job", "run", "message"]
+        assert table.row_count == 5
+        await pilot.press("t")
+        await pilot.pause()
+        assert [k for k, _ in columns()] == ["level", "job", "run", "message"]
+        assert table.row_count == 5  # the rows are drawn again in the new columns
+        wide_message = columns()[-1][1]
+        await pilot.resize_terminal(90, 32)
+        await pilot.pause()
+        await pilot.pause()
+        assert columns()[-1][1] < wide_message and table.row_count == 5

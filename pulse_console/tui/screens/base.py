@@ -80,9 +80,14 @@ class PulseScreen(Screen[None]):
     def on_resize(self) -> None:
         self._fit_columns()
 
+    def column_sets(self) -> tuple[str, ColumnSets] | None:
+        """The table and its column sets (screens whose columns change override this)."""
+        return self.COLUMNS
+
     def _fit_columns(self) -> None:
-        if self.COLUMNS is not None:
-            selector, sets = self.COLUMNS
+        chosen = self.column_sets()
+        if chosen is not None:
+            selector, sets = chosen
             if sets.fit(self.query_one(selector, DataTable), self.app.size.width):
                 self.columns_changed()
 

@@ -22,6 +22,14 @@ from pulse_console.tui.screens.base import PulseScreen
 TABS = ("unmapped", "steps", "statuses", "types")
 
 
+FLOW_COLUMNS: dict[str, tuple[tuple[str, int], ...]] = {
+    "unmapped": (("Status", 28), ("Issues", 8)),
+    "steps": (("#", 3), ("Step", 22), ("Category", 12), ("Mappings", 8), ("State", 8)),
+    "statuses": (("Status", 24), ("Issue type", 16), ("→ Step", 22)),
+    "types": (("Issue type", 24), ("Kind", 12)),
+}
+
+
 class FlowScreen(PulseScreen):
     SCOPE: ClassVar[str] = "flow"
 
@@ -41,10 +49,11 @@ class FlowScreen(PulseScreen):
                 yield DataTable(id="t-types", cursor_type="row")
 
     def on_mount(self) -> None:
-        self._table("unmapped").add_columns("Status", "Issues")
-        self._table("steps").add_columns("#", "Step", "Category", "Mappings", "State")
-        self._table("statuses").add_columns("Status", "Issue type", "→ Step")
-        self._table("types").add_columns("Issue type", "Kind")
+        # Fixed widths (auto widths followed the moment rows arrived); all fit 80 columns.
+        for name, columns in FLOW_COLUMNS.items():
+            table = self._table(name)
+            for label, width in columns:
+                table.add_column(label, width=width)
 
     def _table(self, tab: str) -> DataTable[str | Text]:
         return self.query_one(f"#t-{tab}", DataTable)

@@ -23,6 +23,7 @@ from pulse_console.tui.dialogs.text_view import TextViewDialog
 from pulse_console.tui.format import clip, status
 from pulse_console.tui.messages import Done, LogDetailLoaded, LogPageLoaded, NewLogCount
 from pulse_console.tui.screens.base import PulseScreen
+from pulse_console.tui.widgets.common.columns import Column, ColumnSets
 
 PAGE = 200
 WINDOW = 2000
@@ -35,6 +36,24 @@ def parse_time(value: str) -> datetime | None:
         except ValueError:
             continue
     return None
+
+
+# Fixed widths (auto widths followed the moment rows arrived); the message takes the rest.
+_LOG_TAIL = (
+    Column("level", "Level", 8),
+    Column("job", "Job", 16),
+    Column("run", "Run", 6),
+    Column("message", "Message", None),
+)
+_LOG_TAIL_NARROW = (
+    Column("level", "Level", 7),
+    Column("job", "Job", 12),
+    Column("run", "Run", 5),
+    Column("message", "Message", None),
+)
+_TIME = Column("ts", "Time", 14)
+LOG_COLUMNS = ColumnSets(wide=(_TIME, *_LOG_TAIL), narrow=(_TIME, *_LOG_TAIL_NARROW))
+LOG_COLUMNS_NO_TIME = ColumnSets(wide=_LOG_TAIL, narrow=_LOG_TAIL_NARROW)
 
 
 class LogsScreen(PulseScreen):
@@ -62,17 +81,16 @@ class LogsScreen(PulseScreen):
         yield Static(id="preview", classes="panel")
 
     def on_mount(self) -> None:
-        self._columns()
         self.query_one("#preview").display = False
         if self.ctx.live:
             self.set_interval(1.0, self._poll)
 
-    def _columns(self) -> None:
-        table = self.query_one(DataTable)
-        table.clear(columns=True)
-        if self.show_ts:
-            table.add_column("Time", key="ts")
-        table.add_columns("Level", "Job", "Run", "Message")
+    def column_sets(self) -> tuple[str, ColumnSets]:
+        return ("#logs", LOG_COLUMNS if self.show_ts else LOG_COLUMNS_NO_TIME)
+
+    def columns_changed(self) -> None:
+        if self.records:
+            self._redraw(self.query_one(DataTable).cursor_row)
 
     def reload(self) -> None:
         if self.pulse.pending_log_query is not None:
@@ -141,19 +159,18 @@ class LogsScreen(PulseScreen):
 
     def _redraw(self, cursor_row: int) -> None:
         table = self.query_one(DataTable)
+        _, sets = self.column_sets()
         self._rendering = True
         table.clear()
         for record in self.records:
-            cells: list[str | Text] = []
-            if self.show_ts:
-                cells.append(record.ts.astimezone(UTC).strftime("%m-%d %H:%M:%S"))
-            cells += [
-                status(record.level),
-                record.job or "—",
-                "—" if record.run_id is None else str(record.run_id),
-                clip(record.message),
-            ]
-            table.add_row(*cells, key=str(record.id))
+            cells: dict[str, str | Text] = {
+                "ts": record.ts.astimezone(UTC).strftime("%m-%d %H:%M:%S"),
+                "level": status(record.level),
+                "job": record.job or "—",
+                "run": "—" if record.run_id is None else str(record.run_id),
+                "message": clip(record.message),
+            }
+            sets.row(table, cells, key=str(record.id))
         if self.records:
             table.move_cursor(row=max(0, min(cursor_row, len(self.records) - 1)), animate=False)
         self.call_after_refresh(self._rendered)
@@ -230,9 +247,7 @@ class LogsScreen(PulseScreen):
 
     def action_toggle_timestamps(self) -> None:
         self.show_ts = not self.show_ts
-        row = self.query_one(DataTable).cursor_row
-        self._columns()
-        self._redraw(row)
+        self._fit_columns()  # columns_changed() redraws the rows
 
     def action_copy(self) -> None:
         record = self._current()

@@ -13,6 +13,7 @@ class ContextHeader(Static):
     screen_title: reactive[str] = reactive("")
     worker: reactive[str] = reactive("embedded")
     banner: reactive[str] = reactive("")
+    busy: reactive[str] = reactive("")  # a spinner while the console waits (busy_watch.py)
 
     def __init__(self, client: str, database: str, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
@@ -31,6 +32,8 @@ class ContextHeader(Static):
             " │ worker ",
             (self.worker, "bold"),
         )
+        if self.busy:
+            text.append(f" │ {self.busy}", style="bold")
         if self.banner:
             text.append(f"  {self.banner}", style="bold red")
         text.truncate(max(self.size.width, 1), overflow="ellipsis")
