@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -195,6 +196,29 @@ def test_log_file_view_shows_the_tail(
     assert snap_compare(
         app_on(ctx, "log_files"), terminal_size=(100, 32), run_before=pressing("enter")
     )
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_log_files_list(
+    snap_compare: Any,
+    database: Database,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    size: tuple[int, int],
+) -> None:
+    monkeypatch.chdir(tmp_path)  # a relative log dir: the status line names no temp path
+    ctx = make_ctx(database, tmp_path, log_dir=Path("logs"))
+    for name, kib, hours_old in [
+        ("pulse.log", 512, 0.2),
+        ("pulse.log.1", 10240, 26),
+        ("pulse.log.2", 10240, 50),
+        ("jira_sync-run-41.log", 3, 3),
+    ]:
+        path = tmp_path / "logs" / name
+        path.write_bytes(b"x" * kib * 1024)
+        stamp = (NOW - timedelta(hours=hours_old)).timestamp()
+        os.utime(path, (stamp, stamp))
+    assert snap_compare(app_on(ctx, "log_files"), terminal_size=size, run_before=settle)
 
 
 def test_integrations_and_form(snap_compare: Any, database: Database, tmp_path: Path) -> None:

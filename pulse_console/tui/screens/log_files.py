@@ -17,11 +17,24 @@ from pulse_console.tui.format import duration, size, when
 from pulse_console.tui.messages import Done, LogFilesLoaded
 from pulse_console.tui.screens.base import PulseScreen
 from pulse_console.tui.screens.file_view import FileViewScreen
+from pulse_console.tui.widgets.common.columns import Column, ColumnSets
+
+_FILE_TAIL = (
+    Column("size", "Size", 9),
+    Column("modified", "Modified", 16),
+    Column("age", "Age", 8),
+)
+# Fixed widths (auto widths followed the moment rows arrived); the name takes the rest.
+FILE_COLUMNS = ColumnSets(
+    wide=(Column("file", "File", None), *_FILE_TAIL),
+    narrow=(Column("file", "File", None), *_FILE_TAIL),
+)
 
 
 class LogFilesScreen(PulseScreen):
     SCOPE: ClassVar[str] = "log_files"
     BUSY: ClassVar[bool] = True
+    COLUMNS = ("#files", FILE_COLUMNS)
 
     def __init__(self) -> None:
         super().__init__()
@@ -30,8 +43,9 @@ class LogFilesScreen(PulseScreen):
     def compose_body(self) -> ComposeResult:
         yield DataTable(id="files", cursor_type="row", zebra_stripes=True)
 
-    def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns("File", "Size", "Modified", "Age")
+    def columns_changed(self) -> None:
+        if self.files:
+            self._redraw()
 
     def reload(self) -> None:
         self._load()
@@ -55,7 +69,13 @@ class LogFilesScreen(PulseScreen):
             if not self.matches(info.name):
                 continue
             age = duration((now - info.modified).total_seconds())
-            table.add_row(info.name, size(info.size), when(info.modified), age, key=str(info.path))
+            cells = {
+                "file": info.name,
+                "size": size(info.size),
+                "modified": when(info.modified),
+                "age": age,
+            }
+            FILE_COLUMNS.row(table, cells, key=str(info.path))
         if not self.files:
             self.status(f"No log files in {self.ctx.log_dir}.")
         else:
