@@ -55,36 +55,14 @@ items AS MATERIALIZED (
       -- unchanged, since before `since`, and no flow metric of the period counts it.
       AND (w.created_at >= :since
            OR coalesce(t.category, g.category, '') <> 'done'
-           OR w.id IN (SELECT x.work_item_id FROM work_item_transitions x
-                       WHERE x.client_id = :client_id AND x.field = 'status'
-                         AND x.changed_at >= :since))
+           OR w.id IN (SELECT x.work_item_id FROM work_item_status_spans x
+                       WHERE x.client_id = :client_id AND x.seq > 0
+                         AND x.entered_at >= :since))
 )
 """
-# One pass over the changelog: each status change opens a visit that lasts until the next
-# change (`lead` over the same ordering as `seq`, so one sort), and the first change also
-# yields the visit before it, from creation. Items without a status change have one open
-# visit in their current status. Each visit carries its item's type, so resolving its
-# step needs no join back to `items`.
+# The timeline itself is precomputed (`storage.status_spans`, the definition above); here
+# each visit is only resolved to its flow step, by its item's type.
 _STEPS_CTES = """
-changes AS (
-    SELECT x.work_item_id, x.changed_at, x.from_value, x.to_value, i.type, i.created_at,
-           i.status AS item_status,
-           row_number() OVER w AS seq, lead(x.changed_at) OVER w AS next_at
-    FROM work_item_transitions x JOIN items i ON i.id = x.work_item_id
-    WHERE x.client_id = :client_id AND x.field = 'status'
-    WINDOW w AS (PARTITION BY x.work_item_id ORDER BY x.changed_at, x.id)
-),
-visits AS (
-    SELECT c.work_item_id, c.type, v.entered_at, v.left_at, v.status
-    FROM changes c CROSS JOIN LATERAL (VALUES
-        (c.changed_at, c.next_at, c.to_value, true),
-        (c.created_at, c.changed_at, coalesce(c.from_value, c.item_status), false)
-    ) v(entered_at, left_at, status, is_change)
-    WHERE v.is_change OR c.seq = 1
-    UNION ALL
-    SELECT i.id, i.type, i.created_at, NULL, i.status FROM items i
-    WHERE NOT EXISTS (SELECT 1 FROM changes c WHERE c.work_item_id = i.id)
-),
 steps AS MATERIALIZED (
     SELECT v.work_item_id, v.entered_at, v.left_at,
            coalesce(t.step_id, g.step_id) AS step_id,
@@ -92,8 +70,8 @@ steps AS MATERIALIZED (
            coalesce(t.category, g.category) AS category,
            coalesce(t.position, g.position) AS position,
            coalesce(t.is_active_work, g.is_active_work) AS is_active_work
-    FROM visits v
-    LEFT JOIN eff t ON t.status_key = lower(v.status) AND t.type_key = lower(v.type)
+    FROM items i JOIN work_item_status_spans v ON v.work_item_id = i.id
+    LEFT JOIN eff t ON t.status_key = lower(v.status) AND t.type_key = lower(i.type)
                    AND t.type_key <> ''
     LEFT JOIN eff g ON g.status_key = lower(v.status) AND g.type_key = ''
 )

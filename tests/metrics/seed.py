@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from storage import status_spans
 from storage.load import upsert
 from storage.models import (
     Deployment,
@@ -127,6 +128,7 @@ class Seeder:
         ]
         if rows:
             upsert(self.conn, WorkItemTransition, rows)
+        status_spans.refresh_items(self.conn, [item_id])  # as the Jira sync does per page
         return item_id
 
     def link(self, item_id: int, repository: str, number: int | None = None) -> None:
