@@ -462,14 +462,23 @@ class WorkItemStatusSpan(Base):
     Independent of flow mappings, which are joined when a metric is computed."""
 
     __tablename__ = "work_item_status_spans"
-    # Status changes since a date, per client (the flow metrics' "changed in the period").
-    __table_args__ = (Index(None, "client_id", "entered_at"),)
+    __table_args__ = (
+        # Status changes since a date, per client (the flow metrics' "changed in the period").
+        Index(None, "client_id", "entered_at"),
+        # An item's timeline, index-only: a project's few thousand items are looked up
+        # instead of scanning every span (the primary key alone costs a heap visit each).
+        Index(
+            "ix_work_item_status_spans_timeline",
+            "work_item_id",
+            postgresql_include=["status_key", "entered_at", "left_at"],
+        ),
+    )
     work_item_id: Mapped[int] = mapped_column(
         BigInteger, ForeignKey("work_items.id", ondelete="CASCADE"), primary_key=True
     )
     seq: Mapped[int] = mapped_column(primary_key=True)  # 0: from creation; k: after change k
     client_id: Mapped[int] = _bulk_client()
-    status: Mapped[str | None]
+    status_key: Mapped[str | None]  # lower(status name): how flow mappings match it
     entered_at: Mapped[datetime | None]
     left_at: Mapped[datetime | None]  # NULL: still in it
 

@@ -32,15 +32,16 @@ WITH changes AS (
     WHERE x.field = 'status' AND {scope}
     WINDOW o AS (PARTITION BY x.work_item_id ORDER BY x.changed_at, x.id)
 )
-SELECT client_id, work_item_id, seq, to_value, changed_at, next_at FROM changes
+SELECT client_id, work_item_id, seq, lower(to_value), changed_at, next_at FROM changes
 UNION ALL
-SELECT w.client_id, w.id, 0, coalesce(c.from_value, w.status), w.created_at, c.changed_at
+SELECT w.client_id, w.id, 0, lower(coalesce(c.from_value, w.status)), w.created_at,
+       c.changed_at
 FROM work_items w LEFT JOIN changes c ON c.work_item_id = w.id AND c.seq = 1
 WHERE {scope}
 """
 _INSERT = (
     "INSERT INTO work_item_status_spans"
-    " (client_id, work_item_id, seq, status, entered_at, left_at) "
+    " (client_id, work_item_id, seq, status_key, entered_at, left_at) "
 )
 
 

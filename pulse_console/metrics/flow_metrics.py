@@ -41,19 +41,26 @@ from pulse_console.metrics.sql import hours, median, temp_table, without_jit
 _ITEMS_CTES = f"""
 eff AS MATERIALIZED ({EFFECTIVE_MAPPINGS_SQL}),
 items AS MATERIALIZED (
-    SELECT w.id, w.key, w.summary, w.type, w.project_key, w.created_at, w.status
-    FROM work_items w
-    LEFT JOIN eff t ON t.status_key = lower(w.status) AND t.type_key = lower(w.type)
+    SELECT w.id, w.key, w.summary, w.type, w.project_key, w.created_at, w.type_key
+    FROM (
+        -- lower() once per row: OFFSET 0 keeps the planner from inlining the subquery
+        -- and repeating the call in each join (lower() is most of a 100,000-row scan).
+        SELECT w.id, w.key, w.summary, w.type, w.project_key, w.created_at,
+               lower(w.status) AS status_key, lower(w.type) AS type_key
+        FROM work_items w
+        WHERE w.client_id = :client_id AND w.active AND w.created_at < :until
+          AND (CAST(:project AS text) IS NULL OR w.project_key = :project)
+          AND (CAST(:team AS text) IS NULL OR w.custom_fields ->> 'Team' = :team)
+          AND (CAST(:issue_type AS text) IS NULL OR lower(w.type) = lower(:issue_type))
+        OFFSET 0
+    ) w
+    LEFT JOIN eff t ON t.status_key = w.status_key AND t.type_key = w.type_key
                    AND t.type_key <> ''
-    LEFT JOIN eff g ON g.status_key = lower(w.status) AND g.type_key = ''
-    WHERE w.client_id = :client_id AND w.active AND w.created_at < :until
-      AND (CAST(:project AS text) IS NULL OR w.project_key = :project)
-      AND (CAST(:team AS text) IS NULL OR w.custom_fields ->> 'Team' = :team)
-      AND (CAST(:issue_type AS text) IS NULL OR lower(w.type) = lower(:issue_type))
-      -- Only items whose timeline can touch the period: created in it, changed status
-      -- since it began, or not (yet) in a Done step. Anything else has sat in Done,
-      -- unchanged, since before `since`, and no flow metric of the period counts it.
-      AND (w.created_at >= :since
+    LEFT JOIN eff g ON g.status_key = w.status_key AND g.type_key = ''
+    -- Only items whose timeline can touch the period: created in it, changed status
+    -- since it began, or not (yet) in a Done step. Anything else has sat in Done,
+    -- unchanged, since before `since`, and no flow metric of the period counts it.
+    WHERE (w.created_at >= :since
            OR coalesce(t.category, g.category, '') <> 'done'
            OR w.id IN (SELECT x.work_item_id FROM work_item_status_spans x
                        WHERE x.client_id = :client_id AND x.seq > 0
@@ -71,9 +78,9 @@ steps AS MATERIALIZED (
            coalesce(t.position, g.position) AS position,
            coalesce(t.is_active_work, g.is_active_work) AS is_active_work
     FROM items i JOIN work_item_status_spans v ON v.work_item_id = i.id
-    LEFT JOIN eff t ON t.status_key = lower(v.status) AND t.type_key = lower(i.type)
+    LEFT JOIN eff t ON t.status_key = v.status_key AND t.type_key = i.type_key
                    AND t.type_key <> ''
-    LEFT JOIN eff g ON g.status_key = lower(v.status) AND g.type_key = ''
+    LEFT JOIN eff g ON g.status_key = v.status_key AND g.type_key = ''
 )
 """
 _DERIVED_CTES = f"""
