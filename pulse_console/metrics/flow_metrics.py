@@ -84,17 +84,25 @@ steps AS MATERIALIZED (
 )
 """
 _DERIVED_CTES = f"""
-marks AS (
-    SELECT s.*, min(s.entered_at) FILTER (WHERE s.category = 'in_progress')
-                OVER (PARTITION BY s.work_item_id) AS started_at
-    FROM steps s
+firsts AS (
+    SELECT work_item_id,
+           min(entered_at) FILTER (WHERE category = 'in_progress') AS started_at,
+           min(entered_at) FILTER (WHERE category = 'done') AS done_at
+    FROM steps GROUP BY work_item_id
 ),
+-- The first Done at or after the start is the first Done itself, unless the item was Done
+-- before it started (and reopened): only those few items need a second look. Two hash
+-- aggregates instead of sorting every visit for a window.
 item_flow AS (
-    SELECT work_item_id, min(started_at) AS started_at,
-           min(entered_at) FILTER (WHERE category = 'done') AS done_at,
-           min(entered_at) FILTER (WHERE category = 'done' AND entered_at >= started_at)
+    SELECT f.work_item_id, f.started_at, f.done_at,
+           CASE WHEN f.done_at >= f.started_at THEN f.done_at ELSE r.cycle_done_at END
                AS cycle_done_at
-    FROM marks GROUP BY work_item_id
+    FROM firsts f LEFT JOIN (
+        SELECT s.work_item_id, min(s.entered_at) AS cycle_done_at
+        FROM steps s JOIN firsts x ON x.work_item_id = s.work_item_id
+        WHERE x.done_at < x.started_at AND s.category = 'done' AND s.entered_at >= x.started_at
+        GROUP BY s.work_item_id
+    ) r ON r.work_item_id = f.work_item_id
 ),
 flow_items AS MATERIALIZED (
     SELECT i.*, f.started_at, f.done_at, f.cycle_done_at,
@@ -246,7 +254,8 @@ def flow_summary(conn: Connection, f: MetricFilter) -> FlowSummary:
             FROM (SELECT is_active_work, extract(epoch FROM
                     least(coalesce(left_at, :until), :until, now()) - greatest(entered_at, :since)
                   ) AS secs
-                  FROM steps WHERE category = 'in_progress') x
+                  FROM steps WHERE category = 'in_progress'
+                    AND (left_at IS NULL OR left_at > :since)) x
             WHERE secs > 0
         )
         SELECT lead.n, lead.med, lead.p85, cycle.n, cycle.med, cycle.p85, wip.n,
@@ -307,6 +316,7 @@ def time_in_steps(conn: Connection, f: MetricFilter) -> list[StepTime]:
                    extract(epoch FROM least(coalesce(left_at, :until), :until, now())
                                       - greatest(entered_at, :since)) AS secs
             FROM steps WHERE step_id IS NOT NULL
+              AND (left_at IS NULL OR left_at > :since)  -- else nothing falls in the period
         ),
         -- Per (step, item) first, then per step, on integer keys: two hash aggregates
         -- instead of a sort for count(DISTINCT work_item_id). A step's name, category,
@@ -333,7 +343,11 @@ def wip_per_day(conn: Connection, f: MetricFilter) -> list[DailyCount]:
         conn,
         f,
         """
-        ip AS (SELECT entered_at, left_at FROM steps WHERE category = 'in_progress'),
+        -- A visit wholly before the period adds +1 and -1 before `since`: it changes no day.
+        ip AS (
+            SELECT entered_at, left_at FROM steps WHERE category = 'in_progress'
+              AND (left_at IS NULL OR left_at >= :since OR entered_at >= :since)
+        ),
         ev AS (
             SELECT entered_at AS t, 1 AS d FROM ip
             UNION ALL SELECT left_at, -1 FROM ip WHERE left_at IS NOT NULL
