@@ -384,6 +384,8 @@ def main() -> int:
         with engine.begin() as conn:
             spans = status_spans.rebuild(conn, C)
         print(f"refresh: status spans full rebuild: {spans} spans, {time.perf_counter() - t:.1f} s")
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE work_item_status_spans"))  # as autovacuum would
         print(f"schema: {schema}{' (kept)' if keep else ''}")
         now = at(org.now_ms)
         assert now is not None

@@ -27,6 +27,8 @@ Inactive work items are excluded everywhere; periods are `[since, until)`.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -111,8 +113,6 @@ flow_items AS MATERIALIZED (
     FROM items i JOIN item_flow f ON f.work_item_id = i.id
 )
 """
-FLOW_CTES = f"{_ITEMS_CTES},{_STEPS_CTES},{_DERIVED_CTES}"
-
 
 _IN_PERIOD = "{col} >= :since AND {col} < :until"
 
@@ -163,7 +163,7 @@ class DailyCount:
     count: int
 
 
-# Against a snapshot made by `flow_overview`: the same names, read from temp tables.
+# Every query reads the period's timeline under these names, from temp tables.
 _SNAPSHOT_CTES = """
 steps AS (SELECT * FROM pg_temp._flow_steps),
 flow_items AS (SELECT * FROM pg_temp._flow_items)
@@ -171,30 +171,14 @@ flow_items AS (SELECT * FROM pg_temp._flow_items)
 _snapshot: dict[int, bool] = {}
 
 
-def _run(conn: Connection, f: MetricFilter, body: str, **extra: Any) -> Any:
-    ctes = _SNAPSHOT_CTES if _snapshot.get(id(conn)) else FLOW_CTES
-    with without_jit(conn):
-        return conn.execute(text(f"WITH {ctes}, {body}"), {**f.params(), **extra})
-
-
-@dataclass(frozen=True)
-class FlowOverview:
-    """Everything the Metrics screen shows about flow, computed from one timeline pass."""
-
-    summary: FlowSummary
-    steps: list[StepTime]
-    wip: list[DailyCount]
-    throughput: list[DailyCount]
-    slowest: list[CompletedItem]
-
-
-def flow_overview(conn: Connection, f: MetricFilter, *, slowest: int = 50) -> FlowOverview:
-    """Summary, time in steps, WIP, throughput and the slowest items for one period.
-
-    The status timeline is computed once into two temporary tables (dropped before
-    returning) and every figure is read from them: one pass over the changelog instead
-    of five.
-    """
+@contextmanager
+def _timeline(conn: Connection, f: MetricFilter) -> Iterator[None]:
+    """The period's items, their visits resolved to steps, and their lead/cycle marks,
+    computed once into analyzed temp tables (dropped on leaving), so each statement reading
+    them is planned from real row counts. Inside another `_timeline` it reuses that one."""
+    if _snapshot.get(id(conn)):
+        yield
+        return
     params = f.params()
     temp_items = "items AS (SELECT * FROM pg_temp._flow_base)"
     temp_steps = "steps AS (SELECT * FROM pg_temp._flow_steps)"
@@ -216,19 +200,44 @@ def flow_overview(conn: Connection, f: MetricFilter, *, slowest: int = 50) -> Fl
             temp_table(conn, f"pg_temp.{table}", select, params, keys)
     _snapshot[id(conn)] = True
     try:
-        return FlowOverview(
-            summary=flow_summary(conn, f),
-            steps=time_in_steps(conn, f),
-            wip=wip_per_day(conn, f),
-            throughput=throughput_per_week(conn, f),
-            slowest=completed_items(conn, f, limit=slowest),
-        )
+        yield
     finally:
         _snapshot.pop(id(conn), None)
         conn.execute(
             text(
                 "DROP TABLE IF EXISTS pg_temp._flow_base, pg_temp._flow_steps, pg_temp._flow_items"
             )
+        )
+
+
+def _run(conn: Connection, f: MetricFilter, body: str, **extra: Any) -> Sequence[Any]:
+    with _timeline(conn, f), without_jit(conn):
+        return conn.execute(text(f"WITH {_SNAPSHOT_CTES}, {body}"), {**f.params(), **extra}).all()
+
+
+@dataclass(frozen=True)
+class FlowOverview:
+    """Everything the Metrics screen shows about flow, computed from one timeline pass."""
+
+    summary: FlowSummary
+    steps: list[StepTime]
+    wip: list[DailyCount]
+    throughput: list[DailyCount]
+    slowest: list[CompletedItem]
+
+
+def flow_overview(conn: Connection, f: MetricFilter, *, slowest: int = 50) -> FlowOverview:
+    """Summary, time in steps, WIP, throughput and the slowest items for one period.
+
+    The timeline is computed once (`_timeline`) and every figure is read from it.
+    """
+    with _timeline(conn, f):
+        return FlowOverview(
+            summary=flow_summary(conn, f),
+            steps=time_in_steps(conn, f),
+            wip=wip_per_day(conn, f),
+            throughput=throughput_per_week(conn, f),
+            slowest=completed_items(conn, f, limit=slowest),
         )
 
 
@@ -262,7 +271,7 @@ def flow_summary(conn: Connection, f: MetricFilter) -> FlowSummary:
                eff_time.active, eff_time.total
         FROM lead, cycle, wip, eff_time
         """,
-    ).one()
+    )[0]
     weeks = (f.until - f.since).total_seconds() / (7 * 86400)
     active, total = row[7], row[8]
     return FlowSummary(
@@ -298,7 +307,7 @@ def completed_items(
         ORDER BY {order_by}, id LIMIT :limit
         """,
         limit=limit,
-    ).all()
+    )
     return [
         CompletedItem(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], _f(r[8]), _f(r[9]))
         for r in rows
@@ -333,7 +342,7 @@ def time_in_steps(conn: Connection, f: MetricFilter) -> list[StepTime]:
         FROM per_step s JOIN flow_steps f ON f.id = s.step_id
         ORDER BY f.position, s.step_id
         """,
-    ).all()
+    )
     return [StepTime(r[0], r[1], r[2], r[3], r[4], float(r[5]), int(r[6])) for r in rows]
 
 
@@ -367,7 +376,7 @@ def wip_per_day(conn: Connection, f: MetricFilter) -> list[DailyCount]:
         FROM days CROSS JOIN base LEFT JOIN per_day USING (day)
         ORDER BY days.day
         """,
-    ).all()
+    )
     return [DailyCount(r[0], int(r[1])) for r in rows]
 
 
@@ -391,7 +400,7 @@ def throughput_per_week(conn: Connection, f: MetricFilter) -> list[DailyCount]:
         SELECT weeks.day, coalesce(done.n, 0) FROM weeks LEFT JOIN done USING (day)
         ORDER BY weeks.day
         """,
-    ).all()
+    )
     return [DailyCount(r[0], int(r[1])) for r in rows]
 
 
