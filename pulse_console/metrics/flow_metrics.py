@@ -4,7 +4,8 @@ Definitions (each one SQL statement below; the status → step rule is `flow`'s)
 
 - **Status timeline.** An item is in its first status from `created_at` (the `from_value` of
   its first status change, else its current status) and in each `to_value` from that
-  change's `changed_at` until the next change. Each status maps to a flow step (see `flow`);
+  change's `changed_at` until the next change (precomputed in `work_item_status_spans`
+  by `storage.status_spans`). Each status maps to a flow step (see `flow`);
   time in an unmapped status, or a status whose mapping/step is inactive, belongs to no step.
 - **Lead time** = `created_at` → the first time the item enters a Done-category step.
   Counted in the period that contains that first Done. An item reopened later keeps its
@@ -115,6 +116,11 @@ flow_items AS MATERIALIZED (
 """
 
 _IN_PERIOD = "{col} >= :since AND {col} < :until"
+# A visit's part within the period (and before now), as an interval: intervals add up
+# exactly and far faster than numeric seconds, and `extract(epoch …)` of their sum is the
+# sum of each one's seconds. Only positive parts count.
+_CLIPPED = "least(coalesce(left_at, :until), :until, now()) - greatest(entered_at, :since)"
+_CLIPPED_POSITIVE = "least(coalesce(left_at, :until), :until, now()) > greatest(entered_at, :since)"
 
 
 @dataclass(frozen=True)
@@ -259,13 +265,11 @@ def flow_summary(conn: Connection, f: MetricFilter) -> FlowSummary:
             WHERE category = 'in_progress' AND entered_at < :until
               AND (left_at IS NULL OR left_at >= :until)
         ), eff_time AS (
-            SELECT sum(secs) FILTER (WHERE is_active_work) AS active, sum(secs) AS total
-            FROM (SELECT is_active_work, extract(epoch FROM
-                    least(coalesce(left_at, :until), :until, now()) - greatest(entered_at, :since)
-                  ) AS secs
+            SELECT extract(epoch FROM sum(span) FILTER (WHERE is_active_work)) AS active,
+                   extract(epoch FROM sum(span)) AS total
+            FROM (SELECT is_active_work, {_CLIPPED} AS span
                   FROM steps WHERE category = 'in_progress'
-                    AND (left_at IS NULL OR left_at > :since)) x
-            WHERE secs > 0
+                    AND (left_at IS NULL OR left_at > :since) AND {_CLIPPED_POSITIVE}) x
         )
         SELECT lead.n, lead.med, lead.p85, cycle.n, cycle.med, cycle.p85, wip.n,
                eff_time.active, eff_time.total
@@ -319,23 +323,22 @@ def time_in_steps(conn: Connection, f: MetricFilter) -> list[StepTime]:
     rows = _run(
         conn,
         f,
-        """
+        f"""
         clipped AS (
-            SELECT step_id, work_item_id,
-                   extract(epoch FROM least(coalesce(left_at, :until), :until, now())
-                                      - greatest(entered_at, :since)) AS secs
+            SELECT step_id, work_item_id, {_CLIPPED} AS span
             FROM steps WHERE step_id IS NOT NULL
               AND (left_at IS NULL OR left_at > :since)  -- else nothing falls in the period
+              AND {_CLIPPED_POSITIVE}
         ),
         -- Per (step, item) first, then per step, on integer keys: two hash aggregates
         -- instead of a sort for count(DISTINCT work_item_id). A step's name, category,
         -- position and kind are its `flow_steps` row's (as `steps` took them).
         per_item AS (
-            SELECT step_id, sum(secs) AS secs FROM clipped WHERE secs > 0
-            GROUP BY step_id, work_item_id
+            SELECT step_id, sum(span) AS span FROM clipped GROUP BY step_id, work_item_id
         ),
         per_step AS (
-            SELECT step_id, sum(secs) AS secs, count(*) AS items FROM per_item GROUP BY step_id
+            SELECT step_id, extract(epoch FROM sum(span)) AS secs, count(*) AS items
+            FROM per_item GROUP BY step_id
         )
         SELECT s.step_id, f.name, f.category, f.position, f.is_active_work,
                s.secs / 3600.0, s.items
@@ -361,7 +364,11 @@ def wip_per_day(conn: Connection, f: MetricFilter) -> list[DailyCount]:
             SELECT entered_at AS t, 1 AS d FROM ip
             UNION ALL SELECT left_at, -1 FROM ip WHERE left_at IS NOT NULL
         ),
-        base AS (SELECT coalesce(sum(d), 0) AS n FROM ev WHERE t < :since),
+        base AS (
+            SELECT count(*) FILTER (WHERE entered_at < :since)
+                   - count(*) FILTER (WHERE left_at < :since) AS n
+            FROM ip
+        ),
         per_day AS (
             SELECT CAST(t AT TIME ZONE 'UTC' AS date) AS day, sum(d) AS n
             FROM ev WHERE t >= :since AND t < :until GROUP BY 1
