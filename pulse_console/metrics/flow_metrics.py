@@ -76,9 +76,7 @@ _STEPS_CTES = """
 steps AS MATERIALIZED (
     SELECT v.work_item_id, v.entered_at, v.left_at,
            coalesce(t.step_id, g.step_id) AS step_id,
-           coalesce(t.step_name, g.step_name) AS step_name,
            coalesce(t.category, g.category) AS category,
-           coalesce(t.position, g.position) AS position,
            coalesce(t.is_active_work, g.is_active_work) AS is_active_work
     FROM items i JOIN work_item_status_spans v ON v.work_item_id = i.id
     LEFT JOIN eff t ON t.status_key = v.status_key AND t.type_key = i.type_key
