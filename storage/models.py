@@ -461,6 +461,35 @@ class WorkItemTransition(Base):
     changed_at: Mapped[datetime]
 
 
+class WorkItemStatusSpan(Base):
+    """One visit of a work item to a status, derived from the item and its status changes.
+
+    Not source data: `storage.status_spans` computes it (the Jira sync per page, or a full
+    rebuild) so the flow metrics need not rebuild every timeline per query (migration 0006).
+    Independent of flow mappings, which are joined when a metric is computed."""
+
+    __tablename__ = "work_item_status_spans"
+    __table_args__ = (
+        # Status changes since a date, per client (the flow metrics' "changed in the period").
+        Index(None, "client_id", "entered_at"),
+        # An item's timeline, index-only: a project's few thousand items are looked up
+        # instead of scanning every span (the primary key alone costs a heap visit each).
+        Index(
+            "ix_work_item_status_spans_timeline",
+            "work_item_id",
+            postgresql_include=["status_key", "entered_at", "left_at"],
+        ),
+    )
+    work_item_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("work_items.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(primary_key=True)  # 0: from creation; k: after change k
+    client_id: Mapped[int] = _bulk_client()
+    status_key: Mapped[str | None]  # lower(status name): how flow mappings match it
+    entered_at: Mapped[datetime | None]
+    left_at: Mapped[datetime | None]  # NULL: still in it
+
+
 class WorkItemLink(Base):
     """A work item's link to code: from dev-status, or a key found in a title/branch/commit."""
 

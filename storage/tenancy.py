@@ -19,12 +19,14 @@ from storage.models import (
     PullRequest,
     WorkItem,
     WorkItemLink,
+    WorkItemStatusSpan,
     WorkItemTransition,
 )
 
 # Children before parents, so foreign keys between fact tables never block a delete.
 _BULK_TABLES = (
     WorkItemLink,
+    WorkItemStatusSpan,
     WorkItemTransition,
     PrCommit,
     PrReview,

@@ -1,4 +1,7 @@
-"""`pulse-console metrics dora|flow`: the metrics of one client and period, on stdout.
+"""`pulse-console metrics dora|flow|refresh`: the metrics of one client and period, on stdout.
+
+`refresh` rebuilds the client's precomputed status timelines (`storage.status_spans`):
+the Jira sync keeps them current, so this is for data loaded some other way.
 
 `--format table` (default) for people, `json` and `csv` for scripts. The period is
 `[--since, --until)` in UTC (dates or ISO times; default: the 28 whole days before today).
@@ -11,6 +14,7 @@ import argparse
 import csv
 import json
 import sys
+import time
 from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -26,6 +30,7 @@ from pulse_console.metrics.flow_metrics import (
     throughput_per_week,
     time_in_steps,
 )
+from storage import status_spans
 from storage.db import open_database
 from storage.tenancy import find_client
 
@@ -50,6 +55,10 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     flow.add_argument("--issue-type", help="issue type, e.g. Story")
     dora.set_defaults(handler=run_dora)
     flow.set_defaults(handler=run_flow)
+    refresh = kinds.add_parser(
+        "refresh", parents=[common], help="rebuild the status timelines the flow metrics read"
+    )
+    refresh.set_defaults(handler=run_refresh)
 
 
 def _when(value: str) -> datetime:
@@ -91,6 +100,23 @@ def _run(args: argparse.Namespace, settings: Settings, render: Any) -> int:
                 render(conn, f, args.format)
             except UnknownBenchmarkYear as exc:
                 return _fail(exc.msg)
+        return EXIT_OK
+    finally:
+        database.dispose()
+
+
+def run_refresh(args: argparse.Namespace, settings: Settings) -> int:
+    database = open_database(settings.database_url, settings.data_dir)
+    try:
+        with database.session() as session:
+            client_id = find_client(session, settings.client)
+        if client_id is None:
+            return _fail(f"no client {settings.client!r} in {database.display_url}")
+        started = time.perf_counter()
+        with database.engine.begin() as conn:
+            spans = status_spans.rebuild(conn, client_id)
+        took = time.perf_counter() - started
+        print(f"rebuilt {spans} status spans of client {settings.client!r} in {took:.1f} s")
         return EXIT_OK
     finally:
         database.dispose()

@@ -7,6 +7,9 @@ several questions of the same chain computes it once into temp tables (`snapshot
 
 - `flow`: flow steps, status and issue-type mappings, the default mapping proposal.
 - `flow_metrics`: lead time, cycle time, time in step, flow efficiency, WIP, throughput.
+  Each item's status timeline is precomputed in `work_item_status_spans` (kept by
+  `storage.status_spans`, refreshed by the Jira sync per page); mappings are joined at
+  query time, so a mapping edit needs no refresh.
 - `pr_cycle`: per-PR coding / pickup / review / deploy times and the deployment that
   shipped each PR.
 - `dora`: the four DORA metrics, weekly series and performance levels.

@@ -4,7 +4,8 @@ Definitions (each one SQL statement below; the status → step rule is `flow`'s)
 
 - **Status timeline.** An item is in its first status from `created_at` (the `from_value` of
   its first status change, else its current status) and in each `to_value` from that
-  change's `changed_at` until the next change. Each status maps to a flow step (see `flow`);
+  change's `changed_at` until the next change (precomputed in `work_item_status_spans`
+  by `storage.status_spans`). Each status maps to a flow step (see `flow`);
   time in an unmapped status, or a status whose mapping/step is inactive, belongs to no step.
 - **Lead time** = `created_at` → the first time the item enters a Done-category step.
   Counted in the period that contains that first Done. An item reopened later keeps its
@@ -27,6 +28,8 @@ Inactive work items are excluded everywhere; periods are `[since, until)`.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -41,75 +44,66 @@ from pulse_console.metrics.sql import hours, median, temp_table, without_jit
 _ITEMS_CTES = f"""
 eff AS MATERIALIZED ({EFFECTIVE_MAPPINGS_SQL}),
 items AS MATERIALIZED (
-    SELECT w.id, w.key, w.summary, w.type, w.project_key, w.created_at, w.status
-    FROM work_items w
-    LEFT JOIN eff t ON t.status_key = lower(w.status) AND t.type_key = lower(w.type)
+    SELECT w.id, w.key, w.summary, w.type, w.project_key, w.created_at, w.type_key
+    FROM (
+        -- lower() once per row: OFFSET 0 keeps the planner from inlining the subquery
+        -- and repeating the call in each join (lower() is most of a 100,000-row scan).
+        SELECT w.id, w.key, w.summary, w.type, w.project_key, w.created_at,
+               lower(w.status) AS status_key, lower(w.type) AS type_key
+        FROM work_items w
+        WHERE w.client_id = :client_id AND w.active AND w.created_at < :until
+          AND (CAST(:project AS text) IS NULL OR w.project_key = :project)
+          AND (CAST(:team AS text) IS NULL OR w.custom_fields ->> 'Team' = :team)
+          AND (CAST(:issue_type AS text) IS NULL OR lower(w.type) = lower(:issue_type))
+        OFFSET 0
+    ) w
+    LEFT JOIN eff t ON t.status_key = w.status_key AND t.type_key = w.type_key
                    AND t.type_key <> ''
-    LEFT JOIN eff g ON g.status_key = lower(w.status) AND g.type_key = ''
-    WHERE w.client_id = :client_id AND w.active AND w.created_at < :until
-      AND (CAST(:project AS text) IS NULL OR w.project_key = :project)
-      AND (CAST(:team AS text) IS NULL OR w.custom_fields ->> 'Team' = :team)
-      AND (CAST(:issue_type AS text) IS NULL OR lower(w.type) = lower(:issue_type))
-      -- Only items whose timeline can touch the period: created in it, changed status
-      -- since it began, or not (yet) in a Done step. Anything else has sat in Done,
-      -- unchanged, since before `since`, and no flow metric of the period counts it.
-      AND (w.created_at >= :since
+    LEFT JOIN eff g ON g.status_key = w.status_key AND g.type_key = ''
+    -- Only items whose timeline can touch the period: created in it, changed status
+    -- since it began, or not (yet) in a Done step. Anything else has sat in Done,
+    -- unchanged, since before `since`, and no flow metric of the period counts it.
+    WHERE (w.created_at >= :since
            OR coalesce(t.category, g.category, '') <> 'done'
-           OR w.id IN (SELECT x.work_item_id FROM work_item_transitions x
-                       WHERE x.client_id = :client_id AND x.field = 'status'
-                         AND x.changed_at >= :since))
+           OR w.id IN (SELECT x.work_item_id FROM work_item_status_spans x
+                       WHERE x.client_id = :client_id AND x.seq > 0
+                         AND x.entered_at >= :since))
 )
 """
-# One pass over the changelog: each status change opens a visit that lasts until the next
-# change (`lead` over the same ordering as `seq`, so one sort), and the first change also
-# yields the visit before it, from creation. Items without a status change have one open
-# visit in their current status. Each visit carries its item's type, so resolving its
-# step needs no join back to `items`.
+# The timeline itself is precomputed (`storage.status_spans`, the definition above); here
+# each visit is only resolved to its flow step, by its item's type.
 _STEPS_CTES = """
-changes AS (
-    SELECT x.work_item_id, x.changed_at, x.from_value, x.to_value, i.type, i.created_at,
-           i.status AS item_status,
-           row_number() OVER w AS seq, lead(x.changed_at) OVER w AS next_at
-    FROM work_item_transitions x JOIN items i ON i.id = x.work_item_id
-    WHERE x.client_id = :client_id AND x.field = 'status'
-    WINDOW w AS (PARTITION BY x.work_item_id ORDER BY x.changed_at, x.id)
-),
-visits AS (
-    SELECT c.work_item_id, c.type, v.entered_at, v.left_at, v.status
-    FROM changes c CROSS JOIN LATERAL (VALUES
-        (c.changed_at, c.next_at, c.to_value, true),
-        (c.created_at, c.changed_at, coalesce(c.from_value, c.item_status), false)
-    ) v(entered_at, left_at, status, is_change)
-    WHERE v.is_change OR c.seq = 1
-    UNION ALL
-    SELECT i.id, i.type, i.created_at, NULL, i.status FROM items i
-    WHERE NOT EXISTS (SELECT 1 FROM changes c WHERE c.work_item_id = i.id)
-),
 steps AS MATERIALIZED (
     SELECT v.work_item_id, v.entered_at, v.left_at,
            coalesce(t.step_id, g.step_id) AS step_id,
-           coalesce(t.step_name, g.step_name) AS step_name,
            coalesce(t.category, g.category) AS category,
-           coalesce(t.position, g.position) AS position,
            coalesce(t.is_active_work, g.is_active_work) AS is_active_work
-    FROM visits v
-    LEFT JOIN eff t ON t.status_key = lower(v.status) AND t.type_key = lower(v.type)
+    FROM items i JOIN work_item_status_spans v ON v.work_item_id = i.id
+    LEFT JOIN eff t ON t.status_key = v.status_key AND t.type_key = i.type_key
                    AND t.type_key <> ''
-    LEFT JOIN eff g ON g.status_key = lower(v.status) AND g.type_key = ''
+    LEFT JOIN eff g ON g.status_key = v.status_key AND g.type_key = ''
 )
 """
 _DERIVED_CTES = f"""
-marks AS (
-    SELECT s.*, min(s.entered_at) FILTER (WHERE s.category = 'in_progress')
-                OVER (PARTITION BY s.work_item_id) AS started_at
-    FROM steps s
+firsts AS (
+    SELECT work_item_id,
+           min(entered_at) FILTER (WHERE category = 'in_progress') AS started_at,
+           min(entered_at) FILTER (WHERE category = 'done') AS done_at
+    FROM steps GROUP BY work_item_id
 ),
+-- The first Done at or after the start is the first Done itself, unless the item was Done
+-- before it started (and reopened): only those few items need a second look. Two hash
+-- aggregates instead of sorting every visit for a window.
 item_flow AS (
-    SELECT work_item_id, min(started_at) AS started_at,
-           min(entered_at) FILTER (WHERE category = 'done') AS done_at,
-           min(entered_at) FILTER (WHERE category = 'done' AND entered_at >= started_at)
+    SELECT f.work_item_id, f.started_at, f.done_at,
+           CASE WHEN f.done_at >= f.started_at THEN f.done_at ELSE r.cycle_done_at END
                AS cycle_done_at
-    FROM marks GROUP BY work_item_id
+    FROM firsts f LEFT JOIN (
+        SELECT s.work_item_id, min(s.entered_at) AS cycle_done_at
+        FROM steps s JOIN firsts x ON x.work_item_id = s.work_item_id
+        WHERE x.done_at < x.started_at AND s.category = 'done' AND s.entered_at >= x.started_at
+        GROUP BY s.work_item_id
+    ) r ON r.work_item_id = f.work_item_id
 ),
 flow_items AS MATERIALIZED (
     SELECT i.*, f.started_at, f.done_at, f.cycle_done_at,
@@ -118,10 +112,13 @@ flow_items AS MATERIALIZED (
     FROM items i JOIN item_flow f ON f.work_item_id = i.id
 )
 """
-FLOW_CTES = f"{_ITEMS_CTES},{_STEPS_CTES},{_DERIVED_CTES}"
-
 
 _IN_PERIOD = "{col} >= :since AND {col} < :until"
+# A visit's part within the period (and before now), as an interval: intervals add up
+# exactly and far faster than numeric seconds, and `extract(epoch …)` of their sum is the
+# sum of each one's seconds. Only positive parts count.
+_CLIPPED = "least(coalesce(left_at, :until), :until, now()) - greatest(entered_at, :since)"
+_CLIPPED_POSITIVE = "least(coalesce(left_at, :until), :until, now()) > greatest(entered_at, :since)"
 
 
 @dataclass(frozen=True)
@@ -170,38 +167,23 @@ class DailyCount:
     count: int
 
 
-# Against a snapshot made by `flow_overview`: the same names, read from temp tables.
+# Every query reads the period's timeline under these names, from temp tables.
 _SNAPSHOT_CTES = """
+items AS (SELECT * FROM pg_temp._flow_base),
 steps AS (SELECT * FROM pg_temp._flow_steps),
 flow_items AS (SELECT * FROM pg_temp._flow_items)
 """
 _snapshot: dict[int, bool] = {}
 
 
-def _run(conn: Connection, f: MetricFilter, body: str, **extra: Any) -> Any:
-    ctes = _SNAPSHOT_CTES if _snapshot.get(id(conn)) else FLOW_CTES
-    with without_jit(conn):
-        return conn.execute(text(f"WITH {ctes}, {body}"), {**f.params(), **extra})
-
-
-@dataclass(frozen=True)
-class FlowOverview:
-    """Everything the Metrics screen shows about flow, computed from one timeline pass."""
-
-    summary: FlowSummary
-    steps: list[StepTime]
-    wip: list[DailyCount]
-    throughput: list[DailyCount]
-    slowest: list[CompletedItem]
-
-
-def flow_overview(conn: Connection, f: MetricFilter, *, slowest: int = 50) -> FlowOverview:
-    """Summary, time in steps, WIP, throughput and the slowest items for one period.
-
-    The status timeline is computed once into two temporary tables (dropped before
-    returning) and every figure is read from them: one pass over the changelog instead
-    of five.
-    """
+@contextmanager
+def _timeline(conn: Connection, f: MetricFilter) -> Iterator[None]:
+    """The period's items, their visits resolved to steps, and their lead/cycle marks,
+    computed once into analyzed temp tables (dropped on leaving), so each statement reading
+    them is planned from real row counts. Inside another `_timeline` it reuses that one."""
+    if _snapshot.get(id(conn)):
+        yield
+        return
     params = f.params()
     temp_items = "items AS (SELECT * FROM pg_temp._flow_base)"
     temp_steps = "steps AS (SELECT * FROM pg_temp._flow_steps)"
@@ -223,19 +205,51 @@ def flow_overview(conn: Connection, f: MetricFilter, *, slowest: int = 50) -> Fl
             temp_table(conn, f"pg_temp.{table}", select, params, keys)
     _snapshot[id(conn)] = True
     try:
-        return FlowOverview(
-            summary=flow_summary(conn, f),
-            steps=time_in_steps(conn, f),
-            wip=wip_per_day(conn, f),
-            throughput=throughput_per_week(conn, f),
-            slowest=completed_items(conn, f, limit=slowest),
-        )
+        yield
     finally:
         _snapshot.pop(id(conn), None)
         conn.execute(
             text(
                 "DROP TABLE IF EXISTS pg_temp._flow_base, pg_temp._flow_steps, pg_temp._flow_items"
             )
+        )
+
+
+def _run(conn: Connection, f: MetricFilter, body: str, **extra: Any) -> Sequence[Any]:
+    with _timeline(conn, f), without_jit(conn):
+        return conn.execute(text(f"WITH {_SNAPSHOT_CTES}, {body}"), {**f.params(), **extra}).all()
+
+
+def on_timeline(conn: Connection, f: MetricFilter, body: str, **extra: Any) -> Sequence[Any]:
+    """Run `body` (more CTEs, then a SELECT) over the period's timeline: `items` (the
+    matching work items), `steps` (their visits resolved to flow steps) and `flow_items`
+    (with lead and cycle marks), as every flow figure here reads them."""
+    return _run(conn, f, body, **extra)
+
+
+@dataclass(frozen=True)
+class FlowOverview:
+    """Everything the Metrics screen shows about flow, computed from one timeline pass."""
+
+    summary: FlowSummary
+    steps: list[StepTime]
+    wip: list[DailyCount]
+    throughput: list[DailyCount]
+    slowest: list[CompletedItem]
+
+
+def flow_overview(conn: Connection, f: MetricFilter, *, slowest: int = 50) -> FlowOverview:
+    """Summary, time in steps, WIP, throughput and the slowest items for one period.
+
+    The timeline is computed once (`_timeline`) and every figure is read from it.
+    """
+    with _timeline(conn, f):
+        return FlowOverview(
+            summary=flow_summary(conn, f),
+            steps=time_in_steps(conn, f),
+            wip=wip_per_day(conn, f),
+            throughput=throughput_per_week(conn, f),
+            slowest=completed_items(conn, f, limit=slowest),
         )
 
 
@@ -257,18 +271,17 @@ def flow_summary(conn: Connection, f: MetricFilter) -> FlowSummary:
             WHERE category = 'in_progress' AND entered_at < :until
               AND (left_at IS NULL OR left_at >= :until)
         ), eff_time AS (
-            SELECT sum(secs) FILTER (WHERE is_active_work) AS active, sum(secs) AS total
-            FROM (SELECT is_active_work, extract(epoch FROM
-                    least(coalesce(left_at, :until), :until, now()) - greatest(entered_at, :since)
-                  ) AS secs
-                  FROM steps WHERE category = 'in_progress') x
-            WHERE secs > 0
+            SELECT extract(epoch FROM sum(span) FILTER (WHERE is_active_work)) AS active,
+                   extract(epoch FROM sum(span)) AS total
+            FROM (SELECT is_active_work, {_CLIPPED} AS span
+                  FROM steps WHERE category = 'in_progress'
+                    AND (left_at IS NULL OR left_at > :since) AND {_CLIPPED_POSITIVE}) x
         )
         SELECT lead.n, lead.med, lead.p85, cycle.n, cycle.med, cycle.p85, wip.n,
                eff_time.active, eff_time.total
         FROM lead, cycle, wip, eff_time
         """,
-    ).one()
+    )[0]
     weeks = (f.until - f.since).total_seconds() / (7 * 86400)
     active, total = row[7], row[8]
     return FlowSummary(
@@ -304,7 +317,7 @@ def completed_items(
         ORDER BY {order_by}, id LIMIT :limit
         """,
         limit=limit,
-    ).all()
+    )
     return [
         CompletedItem(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], _f(r[8]), _f(r[9]))
         for r in rows
@@ -316,29 +329,29 @@ def time_in_steps(conn: Connection, f: MetricFilter) -> list[StepTime]:
     rows = _run(
         conn,
         f,
-        """
+        f"""
         clipped AS (
-            SELECT step_id, work_item_id,
-                   extract(epoch FROM least(coalesce(left_at, :until), :until, now())
-                                      - greatest(entered_at, :since)) AS secs
+            SELECT step_id, work_item_id, {_CLIPPED} AS span
             FROM steps WHERE step_id IS NOT NULL
+              AND (left_at IS NULL OR left_at > :since)  -- else nothing falls in the period
+              AND {_CLIPPED_POSITIVE}
         ),
         -- Per (step, item) first, then per step, on integer keys: two hash aggregates
         -- instead of a sort for count(DISTINCT work_item_id). A step's name, category,
         -- position and kind are its `flow_steps` row's (as `steps` took them).
         per_item AS (
-            SELECT step_id, sum(secs) AS secs FROM clipped WHERE secs > 0
-            GROUP BY step_id, work_item_id
+            SELECT step_id, sum(span) AS span FROM clipped GROUP BY step_id, work_item_id
         ),
         per_step AS (
-            SELECT step_id, sum(secs) AS secs, count(*) AS items FROM per_item GROUP BY step_id
+            SELECT step_id, extract(epoch FROM sum(span)) AS secs, count(*) AS items
+            FROM per_item GROUP BY step_id
         )
         SELECT s.step_id, f.name, f.category, f.position, f.is_active_work,
                s.secs / 3600.0, s.items
         FROM per_step s JOIN flow_steps f ON f.id = s.step_id
         ORDER BY f.position, s.step_id
         """,
-    ).all()
+    )
     return [StepTime(r[0], r[1], r[2], r[3], r[4], float(r[5]), int(r[6])) for r in rows]
 
 
@@ -348,12 +361,20 @@ def wip_per_day(conn: Connection, f: MetricFilter) -> list[DailyCount]:
         conn,
         f,
         """
-        ip AS (SELECT entered_at, left_at FROM steps WHERE category = 'in_progress'),
+        -- A visit wholly before the period adds +1 and -1 before `since`: it changes no day.
+        ip AS (
+            SELECT entered_at, left_at FROM steps WHERE category = 'in_progress'
+              AND (left_at IS NULL OR left_at >= :since OR entered_at >= :since)
+        ),
         ev AS (
             SELECT entered_at AS t, 1 AS d FROM ip
             UNION ALL SELECT left_at, -1 FROM ip WHERE left_at IS NOT NULL
         ),
-        base AS (SELECT coalesce(sum(d), 0) AS n FROM ev WHERE t < :since),
+        base AS (
+            SELECT count(*) FILTER (WHERE entered_at < :since)
+                   - count(*) FILTER (WHERE left_at < :since) AS n
+            FROM ip
+        ),
         per_day AS (
             SELECT CAST(t AT TIME ZONE 'UTC' AS date) AS day, sum(d) AS n
             FROM ev WHERE t >= :since AND t < :until GROUP BY 1
@@ -368,7 +389,7 @@ def wip_per_day(conn: Connection, f: MetricFilter) -> list[DailyCount]:
         FROM days CROSS JOIN base LEFT JOIN per_day USING (day)
         ORDER BY days.day
         """,
-    ).all()
+    )
     return [DailyCount(r[0], int(r[1])) for r in rows]
 
 
@@ -392,7 +413,7 @@ def throughput_per_week(conn: Connection, f: MetricFilter) -> list[DailyCount]:
         SELECT weeks.day, coalesce(done.n, 0) FROM weeks LEFT JOIN done USING (day)
         ORDER BY weeks.day
         """,
-    ).all()
+    )
     return [DailyCount(r[0], int(r[1])) for r in rows]
 
 

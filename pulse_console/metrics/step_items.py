@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from pulse_console.metrics.filters import MetricFilter
-from pulse_console.metrics.flow_metrics import FLOW_CTES
+from pulse_console.metrics.flow_metrics import on_timeline
 
 
 @dataclass(frozen=True)
@@ -33,29 +33,30 @@ class StepItem:
 def step_items(
     conn: Connection, f: MetricFilter, step_id: int, *, limit: int | None = None
 ) -> list[StepItem]:
-    rows = conn.execute(
-        text(
-            f"""WITH {FLOW_CTES},
-            clipped AS (
-                SELECT work_item_id, entered_at, left_at,
-                       extract(epoch FROM least(coalesce(left_at, :until), :until, now())
-                                          - greatest(entered_at, :since)) AS secs
-                FROM steps WHERE step_id = :step_id
-            ),
-            per_item AS (
-                SELECT work_item_id, sum(secs) / 3600.0 AS hours, count(*) AS visits,
-                       max(entered_at) AS last_entered_at,
-                       bool_or(entered_at < :until AND (left_at IS NULL OR left_at >= :until))
-                           AS at_end
-                FROM clipped WHERE secs > 0 GROUP BY work_item_id
-            )
-            SELECT i.id, i.key, i.summary, i.type, i.project_key, p.hours, p.visits,
-                   p.last_entered_at, p.at_end
-            FROM per_item p JOIN items i ON i.id = p.work_item_id
-            ORDER BY p.hours DESC, i.id LIMIT :limit"""
+    rows = on_timeline(
+        conn,
+        f,
+        """
+        clipped AS (
+            SELECT work_item_id, entered_at, left_at,
+                   extract(epoch FROM least(coalesce(left_at, :until), :until, now())
+                                      - greatest(entered_at, :since)) AS secs
+            FROM steps WHERE step_id = :step_id
         ),
-        {**f.params(), "step_id": step_id, "limit": limit},
-    ).all()
+        per_item AS (
+            SELECT work_item_id, sum(secs) / 3600.0 AS hours, count(*) AS visits,
+                   max(entered_at) AS last_entered_at,
+                   bool_or(entered_at < :until AND (left_at IS NULL OR left_at >= :until))
+                       AS at_end
+            FROM clipped WHERE secs > 0 GROUP BY work_item_id
+        )
+        SELECT i.id, i.key, i.summary, i.type, i.project_key, p.hours, p.visits,
+               p.last_entered_at, p.at_end
+        FROM per_item p JOIN items i ON i.id = p.work_item_id
+        ORDER BY p.hours DESC, i.id LIMIT :limit""",
+        step_id=step_id,
+        limit=limit,
+    )
     return [_item(r) for r in rows]
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from pulse_console.metrics import flow
+from storage import status_spans
 from storage.load import upsert
 from storage.models import (
     Deployment,
@@ -128,6 +129,7 @@ class Seeder:
         ]
         if rows:
             upsert(self.conn, WorkItemTransition, rows)
+        status_spans.refresh_items(self.conn, [item_id])  # as the Jira sync does per page
         return item_id
 
     def board(self) -> dict[str, int]:

@@ -7,7 +7,7 @@ import io
 import json
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from pulse_console import cli
 from pulse_console.commands import metrics as commands
@@ -88,3 +88,17 @@ def test_a_bad_date_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None
     with pytest.raises(SystemExit) as exit_:
         cli.main(["metrics", "dora", "--since", "last tuesday"])
     assert exit_.value.code == 2
+
+
+def test_refresh_rebuilds_the_status_timelines_the_flow_metrics_read(
+    wired: Database, tenant: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with tenant.begin() as conn:  # as a loader that bypasses the sync would leave it
+        conn.execute(text("DELETE FROM work_item_status_spans"))
+    assert cli.main(["metrics", "flow", *PERIOD, "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["summary"]["completed"] == 0
+
+    assert cli.main(["metrics", "refresh", "--client", "acme"]) == 0
+    assert capsys.readouterr().out.startswith("rebuilt 2 status spans of client 'acme'")
+    assert cli.main(["metrics", "flow", *PERIOD, "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["summary"]["completed"] == 1

@@ -19,6 +19,7 @@ from connectors.jira.models import ChangeHistory, DevStatusDetail, Issue
 from connectors.jira.validation import Rejected
 from pulse_console.pipelines.jira import transform
 from pulse_console.pipelines.jira.transform import Row, Tenant
+from storage import status_spans
 from storage.load import upsert
 from storage.models import (
     IssueType,
@@ -137,6 +138,8 @@ def load_page(conn: Connection, t: Tenant, page: IssuePage, names: Mapping[str, 
             transform.transition_rows(t, ids[issue.id], page.histories.get(issue.id, []))
         )
     counts.transitions = upsert(conn, WorkItemTransition, transitions).written
+    # The flow metrics read these items' status timelines; refresh them with the rows.
+    status_spans.refresh_items(conn, list(ids.values()))
 
     if page.dev_status:
         links: list[Row] = []

@@ -1,0 +1,69 @@
+"""The status timeline of every work item, precomputed into `work_item_status_spans`.
+
+Why: the flow metrics read each item's visits to its statuses. Rebuilding them from the
+changelog on every call (a window over every status change of every item in scope) was
+most of the Metrics screen's time on a large organisation (issue 8). The timeline depends
+only on the work item and its status changes, never on flow steps or mappings (those are
+joined when a metric is computed), so an operator's mapping edit needs no refresh; only a
+write to `work_items` / `work_item_transitions` does, and the Jira sync refreshes the
+items of each page in the page's own transaction.
+
+Definition (one row per visit, `seq` 0 first): an item is in its first status from
+`created_at` until its first status change (the `from_value` of that change, else the
+item's current status); change k (ordered by `changed_at`, then id) opens visit k, in its
+`to_value`, until change k+1 (`left_at` NULL: still there). An item without status changes
+has one open visit in its current status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Connection, text
+
+# `{scope}` restricts the items (alias `w`); the rest is the definition above. Status
+# changes whose client differs from their item's are not the item's history.
+_SPANS_SELECT = """
+WITH changes AS (
+    SELECT w.client_id, w.id AS work_item_id, x.changed_at, x.from_value, x.to_value,
+           row_number() OVER o AS seq, lead(x.changed_at) OVER o AS next_at
+    FROM work_items w
+    JOIN work_item_transitions x ON x.work_item_id = w.id AND x.client_id = w.client_id
+    WHERE x.field = 'status' AND {scope}
+    WINDOW o AS (PARTITION BY x.work_item_id ORDER BY x.changed_at, x.id)
+)
+SELECT client_id, work_item_id, seq, lower(to_value), changed_at, next_at FROM changes
+UNION ALL
+SELECT w.client_id, w.id, 0, lower(coalesce(c.from_value, w.status)), w.created_at,
+       c.changed_at
+FROM work_items w LEFT JOIN changes c ON c.work_item_id = w.id AND c.seq = 1
+WHERE {scope}
+"""
+_INSERT = (
+    "INSERT INTO work_item_status_spans"
+    " (client_id, work_item_id, seq, status_key, entered_at, left_at) "
+)
+
+
+def refresh_items(conn: Connection, work_item_ids: Sequence[int]) -> int:
+    """Recompute the spans of these work items (after their rows or changelog changed).
+
+    Runs in the caller's transaction; returns the number of spans written."""
+    if not work_item_ids:
+        return 0
+    ids = {"ids": list(work_item_ids)}
+    conn.execute(text("DELETE FROM work_item_status_spans WHERE work_item_id = ANY(:ids)"), ids)
+    scope = "w.id = ANY(:ids)"
+    return conn.execute(text(_INSERT + _SPANS_SELECT.format(scope=scope)), ids).rowcount
+
+
+def rebuild(conn: Connection, client_id: int | None = None) -> int:
+    """Recompute every span of one client, or of every client; returns the spans written.
+
+    For databases loaded before the table existed, or by a writer that does not refresh
+    (`pulse-console metrics refresh`)."""
+    scope, params = ("true", {}) if client_id is None else ("w.client_id = :c", {"c": client_id})
+    conn.execute(text(f"DELETE FROM work_item_status_spans w WHERE {scope}"), params)
+    written = conn.execute(text(_INSERT + _SPANS_SELECT.format(scope=scope)), params).rowcount
+    conn.execute(text("ANALYZE work_item_status_spans"))
+    return written
