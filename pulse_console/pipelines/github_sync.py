@@ -40,7 +40,9 @@ from connectors.github.models import (
     parse_github_datetime,
 )
 from connectors.http import Clock, HttpEvent, RateLimitPolicy, RateLimitWait, RetryPolicy
+from pulse_console.pipelines import ci_deployments
 from pulse_console.pipelines.base import Progress, RunContext, RunResult
+from pulse_console.pipelines.ci_deployments import DEPLOYMENT, CiCommit, CiRun
 from pulse_console.pipelines.quarantine import quarantine
 from pulse_console.pipelines.work_item_keys import KeyMatcher
 from storage.checkpoints import load_checkpoint, save_checkpoint
@@ -647,7 +649,7 @@ class _Run:
                 if wanted.search(run.path or "") or wanted.search(run.name or ""):
                     chosen.append(run)
             with self.engine.begin() as conn:
-                self._load_deployments(conn, repo, [_run_row(r) for r in chosen])
+                self._load_deployments(conn, repo, _run_rows(chosen))
                 self.stats.quarantined += quarantine(
                     conn, self.client_id, self.integration_id, self.ctx.run_id, rejected
                 )
@@ -762,19 +764,38 @@ def _deployment_row(d: Deployment) -> dict[str, Any]:
 _ENV = re.compile(r"deploy(?:ment)?[-_ ]?(?:to[-_ ])?(?P<env>[A-Za-z0-9_-]+?)(?:\.ya?ml)?$", re.I)
 
 
-def _run_row(run: WorkflowRun) -> dict[str, Any]:
+def _ci_run(run: WorkflowRun) -> CiRun:
+    """A deploy workflow's run as a CI run: the sync chose it by its workflow, so it is a
+    deployment; its environment is named by the workflow file or the run's name."""
     stem = (run.path or "").rsplit("/", 1)[-1]
     m = _ENV.search(stem) or _ENV.search(run.name or "")
-    conclusion = (run.conclusion or run.status or "unknown").upper()
-    return {
-        "external_id": f"run:{run.id}",
-        "environment": m.group("env").lower() if m else (run.name or "unknown"),
-        "status": conclusion,
-        "sha": run.head_sha,
-        "ref": run.head_branch,
-        "created_at": run.created_at,
-        "finished_at": run.updated_at if run.status == "completed" else None,
-    }
+    return CiRun(
+        id=f"run:{run.id}",
+        name=run.name,
+        result=run.conclusion,
+        status=run.status,
+        type=DEPLOYMENT,
+        environment=m.group("env").lower() if m else (run.name or "unknown"),
+        created_at=run.created_at,
+        finished_at=run.updated_at if run.status == "completed" else None,
+        commits=(CiCommit(sha=run.head_sha, ref=run.head_branch),),  # the repository's own
+    )
+
+
+def _run_rows(runs: Iterable[WorkflowRun]) -> list[dict[str, Any]]:
+    # Every chosen run is kept, running and cancelled ones too: their status says so.
+    return [
+        {
+            "external_id": d.external_id,
+            "environment": d.environment,
+            "status": d.status,
+            "sha": d.sha,
+            "ref": d.ref,
+            "created_at": d.created_at,
+            "finished_at": d.finished_at,
+        }
+        for d in ci_deployments.deployments(map(_ci_run, runs), results=None)
+    ]
 
 
 def _repo_name(value: str | None) -> str | None:

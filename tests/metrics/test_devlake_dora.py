@@ -16,9 +16,11 @@ domain tables are translated into ours:
 DevLake's minutes are whole minutes rounded up (`math.Ceil` in its `computeTimeSpan`); we
 keep exact hours and round the same way here to compare.
 
-Not reproduced: `deployment_generator/` derives deployments from CI pipelines and tasks
-(`cicd_pipelines`, `cicd_tasks`); our canonical schema has no CI tables — deployments come
-from GitHub's Deployments API into `deployments` directly — so there is nothing to derive.
+`deployment_generator/` derives deployments from CI pipelines and their tasks. Our schema
+keeps no CI tables (GitHub Actions runs are turned into `deployments` as they are synced),
+so that case feeds its `cicd_pipelines`, `cicd_tasks` and `cicd_pipeline_commits` through
+the same derivation, `pulse_console.pipelines.ci_deployments`, and compares the rows with
+`cicd_deployment_commits` (one definitional difference, asserted there).
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ from pulse_console.metrics.dora import deployment_ranges, incident_attributions
 from pulse_console.metrics.filters import MetricFilter
 from pulse_console.metrics.pr_cycle import pr_cycles
 from pulse_console.metrics.settings import MetricsSettings
+from pulse_console.pipelines import ci_deployments
+from pulse_console.pipelines.ci_deployments import CiCommit, CiRun, CiTask
 from tests.fixtures_path import fixtures_root
 from tests.metrics.seed import CLIENT, Seeder
 
@@ -290,6 +294,91 @@ def test_the_attribution_window_leaves_late_incidents_unattributed(
     }
 
 
-@pytest.mark.parametrize("case", ["change_lead_time", "connect_incident_to_deployment"])
+# -- deployments derived from CI runs -------------------------------------------------------
+
+
+# Where we differ from DevLake's expected output, and why (asserted, so it stays true).
+DEPLOYMENT_GENERATOR_DIFFERENCES = {
+    # A pipeline still running has no finish, so DevLake's start (`finished_date -
+    # duration_sec`, deployment_commits_generator.go in apache/incubator-devlake) is empty;
+    # we keep its creation time, since a deployment without a time falls in no period.
+    (
+        "gitlab:GitlabPipeline:1:457475337:https://gitlab.com/gitlab-data/snowflake_spend",
+        "started_date",
+    ): ("", "2022-01-27T10:07:36.502+00:00"),
+}
+
+
+def _ci_runs(base: Path, project: str) -> list[CiRun]:
+    scopes = {
+        m["row_id"]
+        for m in rows(base / "project_mapping.csv")
+        if m["project_name"] == project and m["table"] == "cicd_scopes"
+    }
+    tasks = rows(base / "cicd_tasks.csv")
+    commits = rows(base / "cicd_pipeline_commits.csv")
+    return [
+        CiRun(
+            id=p["id"],
+            name=p["name"],
+            result=p["result"] or None,
+            status=p["status"] or None,
+            type=p["type"] or None,
+            environment=p["environment"] or None,
+            created_at=when(p["created_date"]),
+            finished_at=when(p["finished_date"]),
+            duration_sec=float(p["duration_sec"]) if p["duration_sec"] else None,
+            commits=tuple(
+                CiCommit(c["commit_sha"], c["repo_url"], c["branch"])
+                for c in commits
+                if c["pipeline_id"] == p["id"]
+            ),
+            tasks=tuple(
+                CiTask(t["type"], t["environment"], t["result"])
+                for t in tasks
+                if t["pipeline_id"] == p["id"]
+            ),
+        )
+        for p in rows(base / "cicd_pipelines.csv")
+        if p["cicd_scope_id"] in scopes
+    ]
+
+
+def test_deployments_derived_from_ci_runs() -> None:
+    base = dora_dir() / "deployment_generator"
+    runs = _ci_runs(base, "project1")
+    scope = {p["id"]: p["cicd_scope_id"] for p in rows(base / "cicd_pipelines.csv")}
+    actual = {
+        d.external_id: {
+            "commit_sha": d.sha,
+            "cicd_scope_id": scope[d.run_id],
+            "cicd_deployment_id": d.run_id,
+            "result": d.status,
+            "repo_url": d.repo,
+            "environment": d.environment,
+            "started_date": d.created_at,
+            "finished_date": d.finished_at,
+        }
+        for d in ci_deployments.deployments(runs)
+    }
+    expected_rows = rows(base / "cicd_deployment_commits.csv")
+    assert sorted(actual) == sorted(r["id"] for r in expected_rows)
+    differences = {}
+    for exp in expected_rows:
+        for column, value in actual[exp["id"]].items():
+            want: Any = when(exp[column]) if column.endswith("_date") else exp[column]
+            if value != want:
+                got = (
+                    value.isoformat(timespec="milliseconds")
+                    if isinstance(value, datetime)
+                    else value
+                )
+                differences[(exp["id"], column)] = (exp[column], got)
+    assert differences == DEPLOYMENT_GENERATOR_DIFFERENCES
+
+
+@pytest.mark.parametrize(
+    "case", ["change_lead_time", "connect_incident_to_deployment", "deployment_generator"]
+)
 def test_the_reference_cases_are_present(case: str) -> None:
     assert (dora_dir() / case).is_dir()
