@@ -271,7 +271,7 @@ class LogEntry(Base):
         Index(None, "job", "ts"),
         Index(None, "run_id", "ts", "id"),
         Index(None, "level", "ts"),
-        # Substring search (ILIKE '%…%'). Migration 0003 skips it where pg_trgm is missing.
+        # Substring search (ILIKE '%…%'). Migration 0004 skips it where pg_trgm is missing.
         Index(
             "ix_log_entries_message_trgm",
             "message",

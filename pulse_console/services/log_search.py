@@ -7,7 +7,7 @@ rows. A page is therefore found in two steps:
 
 1. the probe scans the newest PROBE_ROWS candidate rows (other filters and the cursor
    applied) in key order: a common word, or a narrow filter, is answered here;
-2. otherwise every match comes from the trigram index (migration 0003) with the key-order
+2. otherwise every match comes from the trigram index (migration 0004) with the key-order
    walk ruled out, and the first `limit` in key order are kept. A text without three
    letters or digits in a row gives the index nothing to look up, so it gets a plain scan,
    which is cheaper than reading the whole index. Where the index is missing, PostgreSQL
@@ -28,7 +28,7 @@ from sqlalchemy.sql.expression import UnaryExpression
 from storage.models import LogEntry
 
 PROBE_ROWS = 10_000  # a few ms to scan; a word in 2 % of recent rows fills a page from it
-TRIGRAM_INDEX = "ix_log_entries_message_trgm"  # migration 0003; absent without pg_trgm
+TRIGRAM_INDEX = "ix_log_entries_message_trgm"  # migration 0004; absent without pg_trgm
 _TRIGRAM = re.compile(r"[A-Za-z0-9]{3}")
 _TABLE = LogEntry.__table__.c
 
