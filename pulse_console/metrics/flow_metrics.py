@@ -215,16 +215,12 @@ def _timeline(conn: Connection, f: MetricFilter) -> Iterator[None]:
         )
 
 
-def _run(conn: Connection, f: MetricFilter, body: str, **extra: Any) -> Sequence[Any]:
-    with _timeline(conn, f), without_jit(conn):
-        return conn.execute(text(f"WITH {_SNAPSHOT_CTES}, {body}"), {**f.params(), **extra}).all()
-
-
 def on_timeline(conn: Connection, f: MetricFilter, body: str, **extra: Any) -> Sequence[Any]:
     """Run `body` (more CTEs, then a SELECT) over the period's timeline: `items` (the
     matching work items), `steps` (their visits resolved to flow steps) and `flow_items`
     (with lead and cycle marks), as every flow figure here reads them."""
-    return _run(conn, f, body, **extra)
+    with _timeline(conn, f), without_jit(conn):
+        return conn.execute(text(f"WITH {_SNAPSHOT_CTES}, {body}"), {**f.params(), **extra}).all()
 
 
 @dataclass(frozen=True)
@@ -254,7 +250,7 @@ def flow_overview(conn: Connection, f: MetricFilter, *, slowest: int = 50) -> Fl
 
 
 def flow_summary(conn: Connection, f: MetricFilter) -> FlowSummary:
-    row = _run(
+    row = on_timeline(
         conn,
         f,
         f"""
@@ -306,7 +302,7 @@ def completed_items(
         "cycle": "cycle_hours DESC NULLS LAST",
         "done": "done_at",
     }[order]
-    rows = _run(
+    rows = on_timeline(
         conn,
         f,
         f"""
@@ -326,7 +322,7 @@ def completed_items(
 
 def time_in_steps(conn: Connection, f: MetricFilter) -> list[StepTime]:
     """Hours spent in each mapped step within the period, in board order."""
-    rows = _run(
+    rows = on_timeline(
         conn,
         f,
         f"""
@@ -357,7 +353,7 @@ def time_in_steps(conn: Connection, f: MetricFilter) -> list[StepTime]:
 
 def wip_per_day(conn: Connection, f: MetricFilter) -> list[DailyCount]:
     """Items in an In-Progress step at the end of each UTC day of the period."""
-    rows = _run(
+    rows = on_timeline(
         conn,
         f,
         """
@@ -395,7 +391,7 @@ def wip_per_day(conn: Connection, f: MetricFilter) -> list[DailyCount]:
 
 def throughput_per_week(conn: Connection, f: MetricFilter) -> list[DailyCount]:
     """Items first Done in each ISO week (Monday, UTC) overlapping the period."""
-    rows = _run(
+    rows = on_timeline(
         conn,
         f,
         """
