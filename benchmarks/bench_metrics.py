@@ -29,7 +29,7 @@ from sqlalchemy import Connection, Engine, text
 from connectors.sandbox import deploy_schedule as ds
 from connectors.sandbox.catalog import ISSUE_TYPES, STATUSES
 from connectors.sandbox.org import Org
-from pulse_console.metrics.delivery import delivery_overview
+from pulse_console.metrics.delivery_overview import delivery_overview
 from pulse_console.metrics.dora import dora_report
 from pulse_console.metrics.filters import MetricFilter
 from pulse_console.metrics.flow_metrics import (

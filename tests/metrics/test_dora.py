@@ -12,7 +12,7 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import Connection, text
 
-from pulse_console.metrics.delivery import delivery_overview
+from pulse_console.metrics.delivery_overview import delivery_overview
 from pulse_console.metrics.dora import delivery_snapshot, dora_report, incident_attributions
 from pulse_console.metrics.filters import MetricFilter
 from pulse_console.metrics.pr_cycle import pr_cycle_summary, pr_cycles
