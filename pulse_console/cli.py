@@ -150,6 +150,7 @@ def _open(settings: Settings, *, upgrade_embedded: bool = True) -> Database:
 def run_tui(args: argparse.Namespace, settings: Settings) -> int:
     from pulse_console.engine.service import AttachedService, EmbeddedService, connect
     from pulse_console.pipelines.registry import default_registry
+    from pulse_console.services.client_services import ClientServices
     from pulse_console.services.settings import ConsoleSettings
     from pulse_console.tui.app import PulseApp
     from pulse_console.tui.context import ConsoleContext
@@ -179,14 +180,17 @@ def run_tui(args: argparse.Namespace, settings: Settings) -> int:
             return connect(database, settings, default_registry(), client=client, background=True)
 
         jobs = EngineJobs(engine(), reconnect=engine)
-        ctx = ConsoleContext(
-            client=client,
-            database=database,
-            jobs=jobs,
+        services = ClientServices(
+            database,
+            client,
             log_dir=settings.log_dir,
-            export_dir=settings.data_dir / "exports",
             secrets=open_secret_store(database.engine, settings.data_dir),
             defaults=ConsoleSettings.from_config(settings),
+        )
+        ctx = ConsoleContext(
+            services=services,
+            jobs=jobs,
+            export_dir=settings.data_dir / "exports",
             keymap=dict(settings.keymap),
             signals=True,
         )

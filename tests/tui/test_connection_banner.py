@@ -149,9 +149,7 @@ async def test_the_embedded_engine_takes_its_lock_again_when_the_database_is_bac
     assert isinstance(first, EmbeddedService)
     jobs = EngineJobs(first, reconnect=connect_engine, retry_seconds=0.2)
     jobs.control("orchestrator_pause")  # nothing starts by itself: the test drives
-    ctx = dataclasses.replace(
-        make_ctx(proxied, tmp_path), client=demo.client, jobs=jobs, live=True, probe_seconds=0.2
-    )
+    ctx = make_ctx(proxied, tmp_path, jobs, client=demo.client, live=True, probe_seconds=0.2)
     app = PulseApp(ctx)
     try:
         async with app.run_test(size=(100, 32)) as pilot:

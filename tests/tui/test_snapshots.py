@@ -223,14 +223,14 @@ def test_log_files_list(
 
 def test_integrations_and_form(snap_compare: Any, database: Database, tmp_path: Path) -> None:
     ctx = make_ctx(database, tmp_path)
-    assert ctx.secrets is not None
+    assert ctx.services.secrets is not None
     integrations.save(
         database,
         "acme",
         IntegrationDraft(
             "jira-main", "jira", "https://acme.atlassian.net", "ops@acme.test", "t0k3n"
         ),
-        ctx.secrets,
+        ctx.services.secrets,
         actor="ada",
     )
 
@@ -424,7 +424,7 @@ def test_health_populated(
 ) -> None:
     fixed_machine_checks(monkeypatch)
     ctx = make_ctx(database, tmp_path, FakeJobs(seeded_jobs()))
-    seed_integrations_with_a_github_run(database, ctx.secrets)
+    seed_integrations_with_a_github_run(database, ctx.services.secrets)
     assert snap_compare(app_on(ctx, "health"), terminal_size=(100, 32), run_before=settle)
 
 
@@ -480,7 +480,7 @@ def test_integrations_with_a_failed_test(
     snap_compare: Any, database: Database, tmp_path: Path
 ) -> None:
     ctx = make_ctx(database, tmp_path)
-    seed_integrations_with_a_github_run(database, ctx.secrets)
+    seed_integrations_with_a_github_run(database, ctx.services.secrets)
 
     assert snap_compare(
         app_on(ctx, "integrations"), terminal_size=(80, 24), run_before=pressing("down")

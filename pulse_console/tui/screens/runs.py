@@ -12,9 +12,9 @@ from textual.widgets import DataTable
 
 from pulse_console.tui.dialogs.text_view import TextViewDialog
 from pulse_console.tui.format import duration, short_when, status, when
-from pulse_console.tui.messages import RunDetailLoaded, RunsLoaded
+from pulse_console.tui.messages import RunDetailLoaded
 from pulse_console.tui.ports import RateBudget, RunDetail, RunView
-from pulse_console.tui.screens.base import PulseScreen
+from pulse_console.tui.screens.list_screen import ListScreen
 from pulse_console.tui.widgets.common.columns import Column, ColumnSets
 
 # 80 columns: short dates; trigger and API calls only in the run's detail (Enter).
@@ -42,43 +42,30 @@ RUN_COLUMNS = ColumnSets(
 )
 
 
-class RunsScreen(PulseScreen):
+class RunsScreen(ListScreen[list[RunView]]):
     SCOPE: ClassVar[str] = "runs"
     BUSY: ClassVar[bool] = True
     COLUMNS = ("#runs", RUN_COLUMNS)
 
     def __init__(self) -> None:
-        super().__init__()
-        self.runs: list[RunView] = []
+        super().__init__([])
         self.job: str | None = None
 
     def compose_body(self) -> ComposeResult:
         table: DataTable[str | Text] = DataTable(id="runs", cursor_type="row", zebra_stripes=True)
         yield table
 
-    def columns_changed(self) -> None:
-        if self.runs:
-            self._redraw()
-
     def reload(self) -> None:
         self.job = self.pulse.selected_job
-        self._load(self.job)
+        super().reload()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="runs")
-    def _load(self, job: str | None) -> None:
-        self.post_message(RunsLoaded(self.ctx.jobs.runs(job)))
+    def fetch(self) -> list[RunView]:
+        return self.ctx.jobs.runs(self.job)
 
-    def on_runs_loaded(self, message: RunsLoaded) -> None:
-        self.runs = message.runs
-        self._redraw()
-
-    def apply_filter(self, text: str) -> None:
-        self._redraw()
-
-    def _redraw(self) -> None:
+    def redraw(self) -> None:
         table = self.query_one(DataTable)
         table.clear()
-        for run in self.runs:
+        for run in self.data:
             if not self.matches(run.id, run.job, run.status, run.trigger, run.error or ""):
                 continue
             took = (run.finished_at - run.started_at).total_seconds() if run.finished_at else None
@@ -96,16 +83,13 @@ class RunsScreen(PulseScreen):
             }
             RUN_COLUMNS.row(table, cells, key=str(run.id))
         scope = self.job or "every job"
-        if not self.runs:
+        if not self.data:
             self.status(f"No runs of {scope} yet. Start one from :jobs (s).")
         else:
             self.status(f"{table.row_count} run(s) of {scope} · Enter opens · l shows its log")
 
     def _selected(self) -> int | None:
-        table = self.query_one(DataTable)
-        if table.row_count == 0:
-            return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        key = self.cursor_key(self.query_one(DataTable))
         return int(key) if key is not None else None
 
     @on(DataTable.RowSelected)
