@@ -19,38 +19,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol, runtime_checkable
 
+# The engine's own read models and control vocabulary are what the console renders and sends.
+from pulse_console.engine.controls import Control as Control
+from pulse_console.engine.store import JobView as JobView
 from pulse_console.services.rate_budget import RateBudget as RateBudget  # JobProgress.budget
-
-JobStatus = Literal["PENDING", "RUNNING", "FINISHED", "FAILED", "PAUSED"]
-Control = Literal[
-    "start",
-    "stop",
-    "pause",
-    "resume",
-    "set_active",
-    "orchestrator_tick",
-    "orchestrator_pause",
-    "orchestrator_resume",
-]
 
 
 class ControlRefused(Exception):
     """The engine refused a control; `str()` says why, in words an operator can act on."""
-
-
-@dataclass(frozen=True)
-class JobView:
-    """One row of the jobs table."""
-
-    name: str
-    status: JobStatus
-    status_reason: str | None = None
-    last_run_at: datetime | None = None
-    next_run_at: datetime | None = None
-    retry_count: int = 0
-    max_retries: int = 3
-    last_records: int | None = None
-    active: bool = True
 
 
 @dataclass(frozen=True)
@@ -60,6 +36,7 @@ class OrchestratorView:
     next_tick_at: datetime | None
     mode: Literal["embedded", "attached", "none"] = "embedded"
     worker: str | None = None  # host/pid of the worker holding the client lock
+    max_retries: int = 3  # retry.max_attempts: the jobs table shows retry_count/max_retries
 
 
 @dataclass(frozen=True)
@@ -138,8 +115,8 @@ class JobsPort(Protocol):
 
     def run_detail(self, run_id: int) -> RunDetail | None: ...
 
-    def control(self, action: Control, job: str | None = None) -> None:
-        """Start/stop/pause/resume/set_active a job, or tick/pause/resume the orchestrator."""
+    def control(self, control: Control, job: str | None = None) -> None:
+        """Run a job or orchestrator control; raises `ControlRefused` with the engine's reason."""
         ...
 
     def events(self) -> Iterator[JobEvent]:

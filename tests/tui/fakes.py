@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+from pulse_console.engine.states import JobStatus
 from pulse_console.tui.ports import (
     Control,
     ControlRefused,
@@ -22,27 +23,51 @@ from pulse_console.tui.ports import (
 NOW = datetime(2026, 1, 15, 9, 30, tzinfo=UTC)
 
 
+def job_row(
+    name: str,
+    status: str,
+    reason: str | None = None,
+    last_run_at: datetime | None = None,
+    next_run_at: datetime | None = None,
+    retry_count: int = 0,
+    last_records: int | None = None,
+) -> JobView:
+    """A row of the jobs table, as the engine reads it (ids and chain positions made up)."""
+    return JobView(
+        id=0,
+        name=name,
+        status=JobStatus(status),
+        position=0,
+        retry_count=retry_count,
+        next_run_at=next_run_at,
+        parked_until=None,
+        status_reason=reason,
+        integration_id=None,
+        last_run_at=last_run_at,
+        last_finished_at=None,
+        last_records=last_records,
+    )
+
+
 def seeded_jobs() -> list[JobView]:
     return [
-        JobView("jira_sync", "RUNNING", None, NOW - timedelta(minutes=4), None, 0, 3, 12_480),
-        JobView(
+        job_row("jira_sync", "RUNNING", None, NOW - timedelta(minutes=4), None, 0, 12_480),
+        job_row(
             "github_sync",
             "FAILED",
             "503 from api.github.com",
             NOW - timedelta(hours=1),
             NOW + timedelta(minutes=11, seconds=20),
             2,
-            3,
             310,
         ),
-        JobView(
+        job_row(
             "deployments_sync",
             "FINISHED",
             None,
             NOW - timedelta(hours=2),
             NOW + timedelta(minutes=30),
             0,
-            3,
             58,
         ),
     ]
@@ -119,7 +144,7 @@ class FakeJobs:
             stats,
         )
 
-    def control(self, action: Control, job: str | None = None) -> None:
+    def control(self, action: Control, job: str | None = None) -> None:  # scripted, not the rules
         self.controls.append((action, job))
         if action == "stop" and job:
             self._set(job, "FINISHED")
@@ -140,8 +165,7 @@ class FakeJobs:
 
     def _set(self, name: str, status: str) -> None:
         self._jobs = [
-            replace(j, status=status) if j.name == name else j  # type: ignore[arg-type]
-            for j in self._jobs
+            replace(j, status=JobStatus(status)) if j.name == name else j for j in self._jobs
         ]
 
     def events(self) -> Iterator[JobEvent]:
