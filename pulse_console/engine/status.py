@@ -5,7 +5,7 @@ Jobs are read by `store.load_jobs` (as `store.JobView`), through the service's `
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +17,8 @@ from storage.models import Client, Job, JobRun
 
 @dataclass(frozen=True)
 class RunSummary:
+    """One past run: the run history's row and its detail (checkpoints, stats) in one."""
+
     id: int
     job: str
     trigger: str
@@ -25,10 +27,10 @@ class RunSummary:
     finished_at: datetime | None
     records: int
     api_calls: int
-    error: str | None
-    checkpoint_before: dict[str, Any] | None
-    checkpoint_after: dict[str, Any] | None
-    stats: dict[str, Any]
+    error: str | None = None
+    checkpoint_before: dict[str, Any] | None = None
+    checkpoint_after: dict[str, Any] | None = None
+    stats: dict[str, Any] = field(default_factory=dict)
 
 
 def _summary(run: JobRun, job: str) -> RunSummary:

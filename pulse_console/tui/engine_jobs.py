@@ -28,15 +28,13 @@ from pulse_console.tui.ports import (
     Control,
     ControlRefused,
     JobEvent,
-    JobProgress,
     JobsChanged,
     JobView,
+    LiveProgress,
     OrchestratorView,
     ProgressChanged,
     RateBudget,
-    RunDetail,
     RunFinished,
-    RunView,
 )
 
 _CLOSED = object()
@@ -53,20 +51,6 @@ async def _drive(service: EmbeddedService, stop: asyncio.Event) -> bool:
         return await service.host(own)
     finally:
         relay.cancel()
-
-
-def _run_view(run: RunSummary) -> RunView:
-    return RunView(
-        id=run.id,
-        job=run.job,
-        trigger=run.trigger,
-        status=run.status,
-        started_at=run.started_at,
-        finished_at=run.finished_at,
-        records=run.records,
-        api_calls=run.api_calls,
-        error=run.error,
-    )
 
 
 def _budget(event: engine_events.JobProgress) -> RateBudget | None:
@@ -90,7 +74,7 @@ class EngineJobs:
         self.retry_seconds = retry_seconds
         self._lock = threading.Lock()
         self._queue: queue.Queue[object] = queue.Queue()
-        self._progress: JobProgress | None = None
+        self._progress: LiveProgress | None = None
         self._started: dict[int, datetime] = {}  # run id → first progress seen
         self._next_tick_at: datetime | None = None
         self._closed = False
@@ -118,23 +102,15 @@ class EngineJobs:
             max_retries=int(status.settings.get("retry.max_attempts", 3)),
         )
 
-    def progress(self) -> JobProgress | None:
+    def progress(self) -> LiveProgress | None:
         with self._lock:
             return self._progress
 
-    def runs(self, job: str | None, limit: int = 200) -> list[RunView]:
-        return [_run_view(r) for r in list_runs(self._database, self.service.client, job, limit)]
+    def runs(self, job: str | None, limit: int = 200) -> list[RunSummary]:
+        return list_runs(self._database, self.service.client, job, limit)
 
-    def run_detail(self, run_id: int) -> RunDetail | None:
-        run = get_run(self._database, self.service.client, run_id)
-        if run is None:
-            return None
-        return RunDetail(
-            run=_run_view(run),
-            checkpoint_before=run.checkpoint_before,
-            checkpoint_after=run.checkpoint_after,
-            stats=run.stats,
-        )
+    def run_detail(self, run_id: int) -> RunSummary | None:
+        return get_run(self._database, self.service.client, run_id)
 
     # --- controls ---------------------------------------------------------------------
 
@@ -159,7 +135,7 @@ class EngineJobs:
                     if event.total is not None and rate > 0
                     else None
                 )
-                self._progress = JobProgress(
+                self._progress = LiveProgress(
                     job=event.job,
                     run_id=event.run_id,
                     phase=event.phase,
@@ -175,7 +151,7 @@ class EngineJobs:
             elif isinstance(event, engine_events.RateLimitWait):
                 base = self._progress
                 if base is None or base.job != event.job:
-                    base = JobProgress(
+                    base = LiveProgress(
                         job=event.job,
                         run_id=event.run_id,
                         phase="rate limit",

@@ -16,7 +16,7 @@ from pulse_console.services.log_files import LogFileInfo
 from pulse_console.services.logs import LogPage, LogRecord
 from pulse_console.services.metrics import DrillDown, MetricsView
 from pulse_console.services.settings import ConsoleSettings
-from pulse_console.tui.ports import JobProgress, JobView, OrchestratorView, RunDetail, RunView
+from pulse_console.tui.ports import JobView, LiveProgress, OrchestratorView, RunSummary
 
 
 @dataclass
@@ -31,7 +31,7 @@ class JobsLoaded(Message):
 class ProgressUpdated(Message):
     """The running job's progress changed (only the newest matters)."""
 
-    progress: JobProgress | None
+    progress: LiveProgress | None
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, ProgressUpdated)
@@ -49,14 +49,14 @@ class ControlDone(Message):
 class RunsLoaded(Message):
     """Past runs of a job arrived."""
 
-    runs: list[RunView]
+    runs: list[RunSummary]
 
 
 @dataclass
 class RunDetailLoaded(Message):
     """One run's checkpoints and stats arrived."""
 
-    detail: RunDetail | None
+    detail: RunSummary | None
 
 
 @dataclass

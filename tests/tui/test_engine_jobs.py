@@ -75,7 +75,7 @@ async def test_engine_jobs_starts_a_job_streams_events_and_refuses_with_a_reason
         runs = jobs.runs("jira_sync")
         assert runs and runs[0].status == "FINISHED" and runs[0].records > 0
         detail = jobs.run_detail(runs[0].id)
-        assert detail is not None and detail.run.id == runs[0].id
+        assert detail is not None and detail.id == runs[0].id
         assert jobs.progress() is None
     assert any(isinstance(e, RunFinished) and e.job == "jira_sync" for e in seen)
 

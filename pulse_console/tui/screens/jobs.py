@@ -19,9 +19,9 @@ from pulse_console.tui.format import countdown, short_when, status, when
 from pulse_console.tui.messages import ControlDone, JobsLoaded, ProgressUpdated
 from pulse_console.tui.ports import (
     Control,
-    JobProgress,
     JobsChanged,
     JobView,
+    LiveProgress,
     OrchestratorView,
     ProgressChanged,
     RunFinished,
@@ -85,7 +85,7 @@ class JobsScreen(PulseScreen):
         super().__init__()
         self.job_rows: list[JobView] = []
         self.orch: OrchestratorView | None = None
-        self.progress: JobProgress | None = None
+        self.progress: LiveProgress | None = None
         self._streaming = False
 
     def compose_body(self) -> ComposeResult:
