@@ -17,6 +17,8 @@ Decisions recorded here (see also policy.py):
   with its last batch, so a later run resumes with no loss or duplicates.
 - **Pause of a running job** stops it the same way and leaves it PAUSED; resume starts a new
   run (trigger resume) from the checkpoint. A PAUSED job only leaves PAUSED by resume.
+- **Refusals** are `controls.why_not` on this orchestrator's state (its jobs, its pause, its
+  pending stop/pause requests): the console and the CLI ask the same rules before sending.
 - **One control at a time per job**: while a stop or pause waits for the run to reach a batch
   boundary, any further control of that job is answered "already pending".
 - **Only one run at a time per client**: a manual start, resume or set-active while another
@@ -47,7 +49,7 @@ from pulse_console.config import Settings
 from pulse_console.engine import policy as plan
 from pulse_console.engine import runtime_settings, store
 from pulse_console.engine.clock import Clock, system_clock
-from pulse_console.engine.controls import Control, ControlResult, why_not
+from pulse_console.engine.controls import Control, ControlResult, missing_job, why_not
 from pulse_console.engine.events import (
     Event,
     EventBus,
@@ -490,13 +492,11 @@ class Orchestrator:
         self, control: Control, job: str | None = None, *, actor: str = "operator"
     ) -> ControlResult:
         """Run one operator control: `control.value` names the method below that does it."""
-        if control.needs_job:
-            if not job:
-                return ControlResult.refuse(str(self.why_not(control, job)))
-            do_job: Callable[..., ControlResult] = getattr(self, control.value)
-            return do_job(job, actor=actor)
+        missing = missing_job(control, job)
+        if missing:
+            return self._audit(actor, control.audit_action, job, ControlResult.refuse(missing))
         do: Callable[..., ControlResult] = getattr(self, control.value)
-        return do(actor=actor)
+        return do(job, actor=actor) if control.needs_job else do(actor=actor)
 
     def why_not(self, control: Control, job: str | None) -> str | None:
         """Why `control` is refused now (controls.why_not on this orchestrator's state)."""
