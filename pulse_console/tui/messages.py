@@ -12,7 +12,7 @@ from pulse_console.engine.events import JobProgress as EngineJobProgress
 from pulse_console.services.logs import LogPage, LogRecord
 from pulse_console.services.metrics import DrillDown, MetricsView
 from pulse_console.services.settings import ConsoleSettings
-from pulse_console.tui.ports import JobProgress, JobView, OrchestratorView, RunDetail
+from pulse_console.tui.ports import JobView, LiveProgress, OrchestratorView, RunSummary
 
 T = TypeVar("T")
 
@@ -29,7 +29,7 @@ class JobsLoaded(Message):
 class ProgressUpdated(Message):
     """The running job's progress changed (only the newest matters)."""
 
-    progress: JobProgress | None
+    progress: LiveProgress | None
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, ProgressUpdated)
@@ -54,7 +54,7 @@ class ListLoaded(Message, Generic[T]):
 class RunDetailLoaded(Message):
     """One run's checkpoints and stats arrived."""
 
-    detail: RunDetail | None
+    detail: RunSummary | None
 
 
 @dataclass

@@ -15,6 +15,7 @@ from textual.pilot import Pilot
 from connectors.sandbox.credentials import DEMO_JIRA
 from pulse_console.config import Settings
 from pulse_console.demo import JIRA_NAME, Demo, start_demo
+from pulse_console.engine.controls import Control
 from pulse_console.engine.service import EmbeddedService, connect
 from pulse_console.pipelines.registry import default_registry
 from pulse_console.services.client_services import ClientServices
@@ -112,7 +113,7 @@ def engine_jobs(database: Database, tmp_path: Path, demo: Demo) -> EngineJobs:
     service = connect(database, settings, default_registry(), background=True, actor="test")
     assert isinstance(service, EmbeddedService)
     jobs = EngineJobs(service)
-    jobs.control("orchestrator_pause")
+    jobs.control(Control.ORCHESTRATOR_PAUSE)
     return jobs
 
 

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import create_engine, insert
 
 from connectors.base import ConnectionCheck
+from pulse_console.engine.states import JobStatus
 from pulse_console.services import flow_mappings as flow
 from pulse_console.services import health, integrations
 from pulse_console.services.integrations import IntegrationDraft
@@ -288,7 +289,11 @@ def test_jobs_in_monochrome(
 
 def github_running() -> FakeJobs:
     jobs = [
-        replace(j, status="RUNNING" if j.name == "github_sync" else "FINISHED", status_reason=None)
+        replace(
+            j,
+            status=JobStatus.RUNNING if j.name == "github_sync" else JobStatus.FINISHED,
+            status_reason=None,
+        )
         for j in seeded_jobs()
     ]
     progress = running_progress(
@@ -326,7 +331,7 @@ def test_jobs_loading(snap_compare: Any, database: Database, tmp_path: Path) -> 
 def test_jobs_set_active_confirmation(
     snap_compare: Any, database: Database, tmp_path: Path
 ) -> None:
-    jobs = [replace(j, status="FINISHED") for j in seeded_jobs()]
+    jobs = [replace(j, status=JobStatus.FINISHED) for j in seeded_jobs()]
     ctx = make_ctx(database, tmp_path, FakeJobs(jobs))
 
     assert snap_compare(

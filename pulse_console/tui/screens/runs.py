@@ -13,7 +13,7 @@ from textual.widgets import DataTable
 from pulse_console.tui.dialogs.text_view import TextViewDialog
 from pulse_console.tui.format import duration, short_when, status, when
 from pulse_console.tui.messages import RunDetailLoaded
-from pulse_console.tui.ports import RateBudget, RunDetail, RunView
+from pulse_console.tui.ports import RateBudget, RunSummary
 from pulse_console.tui.screens.list_screen import ListScreen
 from pulse_console.tui.widgets.common.columns import Column, ColumnSets
 
@@ -42,7 +42,7 @@ RUN_COLUMNS = ColumnSets(
 )
 
 
-class RunsScreen(ListScreen[list[RunView]]):
+class RunsScreen(ListScreen[list[RunSummary]]):
     SCOPE: ClassVar[str] = "runs"
     BUSY: ClassVar[bool] = True
     COLUMNS = ("#runs", RUN_COLUMNS)
@@ -59,7 +59,7 @@ class RunsScreen(ListScreen[list[RunView]]):
         self.job = self.pulse.selected_job
         super().reload()
 
-    def fetch(self) -> list[RunView]:
+    def fetch(self) -> list[RunSummary]:
         return self.ctx.jobs.runs(self.job)
 
     def redraw(self) -> None:
@@ -115,12 +115,10 @@ class RunsScreen(ListScreen[list[RunView]]):
             if result == "copy":
                 self.app.copy_to_clipboard(render_detail(detail))
             elif result == "logs":
-                self._open_logs(detail.run.id)
+                self._open_logs(detail.id)
 
         self.app.push_screen(
-            TextViewDialog(
-                f"Run {detail.run.id} · {detail.run.job} (l: its log)", render_detail(detail)
-            ),
+            TextViewDialog(f"Run {detail.id} · {detail.job} (l: its log)", render_detail(detail)),
             closed,
         )
 
@@ -134,9 +132,8 @@ class RunsScreen(ListScreen[list[RunView]]):
         self.pulse.switch_to("logs")
 
 
-def render_detail(detail: RunDetail) -> str:
-    run = detail.run
-    budget = RateBudget.from_stats(detail.stats)
+def render_detail(run: RunSummary) -> str:
+    budget = RateBudget.from_stats(run.stats)
     # Against the run's end: "resets at" stays what it was when the run left it.
     left = budget.describe(run.finished_at or run.started_at) if budget else "—"
 
@@ -149,7 +146,7 @@ def render_detail(detail: RunDetail) -> str:
         f"Records   {run.records:,}   API calls {run.api_calls:,}\n"
         f"Budget    {left}\n"
         f"Error     {run.error or '—'}\n\n"
-        f"Checkpoint before\n{js(detail.checkpoint_before)}\n\n"
-        f"Checkpoint after\n{js(detail.checkpoint_after)}\n\n"
-        f"Stats\n{js(detail.stats)}"
+        f"Checkpoint before\n{js(run.checkpoint_before)}\n\n"
+        f"Checkpoint after\n{js(run.checkpoint_after)}\n\n"
+        f"Stats\n{js(run.stats)}"
     )
