@@ -3,7 +3,7 @@
 One code path for every integration type; what differs per type (its `add` options, its
 config, its pipeline, the item lines of the summary) is in `pulse_console.commands.sources`.
 `integration add` checks the credentials before saving anything; the token goes to the secret
-store under `integration:<client>:<name>`, never into the config file or the database in
+store under the client's and integration's ids, never into the config file or the database in
 plaintext. `sync` runs the pipeline in the foreground with a progress line on stderr and
 prints a summary. Expected failures are one line on stderr.
 """
@@ -92,13 +92,12 @@ def run_integration_add(
         return _fail(f"not saved: {_sentence(check)}")
     database = open_database(settings.database_url, settings.data_dir)
     try:
-        _secrets(database, settings).set(integration_secret_name(settings.client, args.name), token)
         with database.session() as session:
             client_id = ensure_client(session, settings.client)
+        with database.session() as session:
             integration_id = save_integration(
                 session,
                 client_id=client_id,
-                client=settings.client,
                 name=args.name,
                 type=source.name,
                 base_url=base_url,
@@ -107,6 +106,8 @@ def run_integration_add(
             record_connection_test(
                 session, integration_id, ok=True, message=check.message, at=datetime.now(UTC)
             )
+            secret = integration_secret_name(client_id, integration_id)
+            _secrets(database, settings).set(secret, token)
     finally:
         database.dispose()
     print(f"{check.message} Saved integration {args.name!r} for client {settings.client!r}.")

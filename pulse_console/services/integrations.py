@@ -15,6 +15,7 @@ from connectors.base import ConnectionCheck
 from connectors.github import GitHubClient, split_tokens
 from connectors.http.secret import Secret
 from connectors.jira.client import JiraClient
+from pulse_console.pipelines.context import IntegrationNotFound, find_integration
 from pulse_console.services import audit
 from storage.db import Database
 from storage.integrations import record_connection_test, save_integration, secret_name
@@ -155,24 +156,22 @@ def save(
     errors = validate(draft)
     if errors:
         raise ValidationFailed(errors)
-    ref = secret_name(client, draft.name)
     config = {**draft.config, **({"email": draft.email.strip()} if draft.email else {})}
     values = {
         "name": draft.name,
         "type": draft.type,
         "base_url": draft.base_url.strip().rstrip("/"),
         "config": config,
-        "secret_ref": ref,
         "active": True,
         "updated_at": func.now(),
     }
     with database.session() as session:
         client_id = ensure_client(session, client)
+    with database.session() as session:
         if draft.existing_id is None:
             new_id = save_integration(
                 session,
                 client_id=client_id,
-                client=client,
                 name=draft.name,
                 type=draft.type,
                 base_url=str(values["base_url"]),
@@ -183,18 +182,15 @@ def save(
             old = session.get(Integration, draft.existing_id)
             if old is None or old.client_id != client_id:
                 raise ValidationFailed({"name": "This integration no longer exists."})
-            if old.secret_ref and old.secret_ref != ref and draft.token is None:
-                moved = secrets.get(old.secret_ref)
-                if moved is not None:
-                    secrets.set(ref, moved)
-                    secrets.delete(old.secret_ref)
+            # Keyed by ids, the token stays where it is when the integration is renamed.
+            values["secret_ref"] = secret_name(client_id, draft.existing_id)
             session.execute(
                 update(Integration).where(Integration.id == draft.existing_id).values(**values)
             )
             new_id = draft.existing_id
             action = "integration.edit"
         if draft.token is not None:
-            secrets.set(ref, draft.token)
+            secrets.set(secret_name(client_id, new_id), draft.token)
         audit.record(
             session,
             client,
@@ -241,7 +237,11 @@ def check_connection(
 
 
 def stored_token(database: Database, client: str, name: str, secrets: SecretStore) -> str | None:
-    return secrets.get(secret_name(client, name))
+    try:
+        client_id, ref = find_integration(database, client, name)
+    except IntegrationNotFound:
+        return None
+    return secrets.get(secret_name(client_id, ref.id))
 
 
 def record_test(
