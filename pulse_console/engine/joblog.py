@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import insert
 
+from connectors.http.secret import redact
 from pulse_console.engine.events import EventBus, LogRecord
 from pulse_console.engine.logformat import JsonLinesFormatter, structured_extra
 from storage.db import Database
@@ -89,7 +90,9 @@ class JobLogSink(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            message = record.getMessage()
+            # Redacted once here, so the row, the file, stdout and the bus all get this text.
+            record.msg, record.args = redact(record.getMessage()), None
+            message = record.msg
             ts = datetime.fromtimestamp(record.created, UTC)
             job = getattr(record, "job", None)
             run_id = getattr(record, "run_id", None)
