@@ -16,7 +16,6 @@ import threading
 import time
 from collections.abc import MutableMapping
 from datetime import UTC, datetime
-from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from sqlalchemy import insert
 from connectors.http.secret import redact
 from pulse_console.engine.events import EventBus, LogRecord
 from pulse_console.engine.logformat import JsonLinesFormatter, structured_extra
+from pulse_console.files import PrivateRotatingFileHandler, private_dir
 from storage.db import Database
 from storage.models import LogEntry
 
@@ -63,11 +63,11 @@ class JobLogSink(logging.Handler):
         self._buffer: list[dict[str, Any]] = []
         self._buffer_lock = threading.Lock()
         self._loggers: dict[str, logging.Logger] = {}
-        self._file: RotatingFileHandler | None = None
+        self._file: PrivateRotatingFileHandler | None = None
         if log_dir is not None:
-            log_dir.mkdir(parents=True, exist_ok=True)
+            private_dir(log_dir)
             _prune(log_dir, retention_days)
-            self._file = RotatingFileHandler(
+            self._file = PrivateRotatingFileHandler(
                 log_dir / f"jobs-{client}.jsonl",
                 maxBytes=max_file_mb * 1024 * 1024,
                 backupCount=50,
