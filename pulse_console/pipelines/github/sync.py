@@ -384,9 +384,7 @@ class _Run:
             )
             with self.engine.begin() as conn:
                 load(conn, items, page.rejected)
-                self.stats.quarantined += quarantine(
-                    conn, self.client_id, self.integration_id, self.ctx.run_id, page.rejected
-                )
+                self.stats.quarantined += quarantine(conn, self.ctx, page.rejected)
                 state[kind] = new
                 save_checkpoint(conn, self.client_id, self.integration_id, scope, state)
             if self.job.after_commit is not None:
@@ -650,9 +648,7 @@ class _Run:
                     chosen.append(run)
             with self.engine.begin() as conn:
                 self._load_deployments(conn, repo, _run_rows(chosen))
-                self.stats.quarantined += quarantine(
-                    conn, self.client_id, self.integration_id, self.ctx.run_id, rejected
-                )
+                self.stats.quarantined += quarantine(conn, self.ctx, rejected)
                 save_checkpoint(conn, self.client_id, self.integration_id, scope, state)
             if done:
                 break
