@@ -16,9 +16,10 @@ from typing import Any
 from connectors.github import GITHUB_API
 from pulse_console.inputs import BadInput, check_base_url
 from pulse_console.pipelines.base import Pipeline
-from pulse_console.pipelines.github_sync import GitHubConfigError, GitHubSync
+from pulse_console.pipelines.github.sync import GitHubConfigError, GitHubSync
+from pulse_console.pipelines.jira.extract import JiraSyncError
 from pulse_console.pipelines.jira.options import JiraConfigError
-from pulse_console.pipelines.jira_sync import JiraSync, JiraSyncError
+from pulse_console.pipelines.jira.sync import JiraSync
 
 
 class UsageProblem(ValueError):
