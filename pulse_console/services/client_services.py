@@ -99,7 +99,7 @@ class LogsServices(_Area):
         return logs_service.count_newer(self._s.database, self._s.client, flt, cursor)
 
     def detail(self, record_id: int) -> LogRecord | None:
-        return logs_service.detail(self._s.database, record_id)
+        return logs_service.detail(self._s.database, self._s.client, record_id)
 
     def export_zip(self, flt: LogFilter, dest: Path) -> int:
         s = self._s

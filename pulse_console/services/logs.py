@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, and_, false, func, select, tuple_
 
 from pulse_console.services import audit, log_search
 from storage.db import Database
@@ -128,10 +128,11 @@ _COLUMNS = log_search.row_columns(LogEntry.__table__.c, MESSAGE_PREVIEW)
 
 
 def _conditions(client_id: int | None, flt: LogFilter) -> list[ColumnElement[bool]]:
+    # A client sees its own rows only. A row without a client (written outside any client's
+    # work) belongs to nobody a client-bound view may show: only someone who may read the
+    # whole table (the database's owner) sees it.
     where: list[ColumnElement[bool]] = [
-        or_(LogEntry.client_id == client_id, LogEntry.client_id.is_(None))
-        if client_id is not None
-        else LogEntry.client_id.is_(None)
+        LogEntry.client_id == client_id if client_id is not None else false()
     ]
     if flt.levels:
         where.append(LogEntry.level.in_(sorted(flt.levels)))
@@ -225,10 +226,12 @@ def count_newer(
         return int(conn.execute(select(func.count()).select_from(inner)).scalar_one())
 
 
-def detail(database: Database, record_id: int) -> LogRecord | None:
-    """One record in full: the whole message and its structured `extra`."""
+def detail(database: Database, client: str, record_id: int) -> LogRecord | None:
+    """One record of the client in full: the whole message and its structured `extra`
+    (None when it does not exist or belongs to someone else: the two look alike)."""
+    where = _conditions(_client_id(database, client), LogFilter())
     with database.engine.connect() as conn:
-        row = conn.execute(select(LogEntry).where(LogEntry.id == record_id)).first()
+        row = conn.execute(select(LogEntry).where(LogEntry.id == record_id, *where)).first()
     if row is None:
         return None
     entry = row._mapping

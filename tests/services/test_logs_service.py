@@ -105,8 +105,38 @@ def test_jump_to_a_time_starts_at_the_first_row_at_or_after_it(database: Databas
 def test_detail_returns_the_whole_message_and_extra(database: Database) -> None:
     seed(database, 10)
     first = logs.latest(database, "acme", LogFilter(), limit=1).records[0]
-    full = logs.detail(database, first.id)
+    full = logs.detail(database, "acme", first.id)
     assert full is not None and full.extra == {"i": 9}
+
+
+def _unowned_row(database: Database, message: str) -> int:
+    with database.session() as session:
+        return int(
+            session.execute(
+                insert(LogEntry)
+                .values(client_id=None, ts=T0, level="ERROR", logger="pulse", message=message)
+                .returning(LogEntry.id)
+            ).scalar_one()
+        )
+
+
+def test_a_row_without_a_client_is_shown_to_no_client(database: Database) -> None:
+    seed(database, 20)
+    unowned = _unowned_row(database, "record of nobody timeout")
+    for flt in (LogFilter(), LogFilter(text="nobody"), LogFilter(frozenset({"ERROR"}))):
+        for client in ("acme", "other"):
+            page = logs.latest(database, client, flt, limit=500)
+            assert unowned not in [r.id for r in page.records]
+    assert logs.detail(database, "acme", unowned) is None
+    assert logs.count_newer(database, "acme", LogFilter(), logs.Cursor(T0, 0)) == 18
+
+
+def test_detail_of_another_clients_record_is_not_found(database: Database) -> None:
+    seed(database, 20)
+    theirs = logs.latest(database, "other", LogFilter(), limit=1).records[0]
+    assert logs.detail(database, "other", theirs.id) is not None
+    assert logs.detail(database, "acme", theirs.id) is None
+    assert logs.detail(database, "nobody-at-all", theirs.id) is None
 
 
 def test_export_writes_matching_rows_as_json_lines_and_audits(
