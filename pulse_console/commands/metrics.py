@@ -4,7 +4,8 @@
 the Jira sync keeps them current, so this is for data loaded some other way.
 
 `--format table` (default) for people, `json` and `csv` for scripts. The period is
-`[--since, --until)` in UTC (dates or ISO times; default: the 28 whole days before today).
+`[--since, --until)` in UTC (dates or ISO times; default: the 28 whole days before today),
+cut to the client's data (metrics/period.py): the answer's `since`/`until` say what was used.
 Exit codes: 0 done, 1 failed, 2 refused (unknown client, empty period, bad benchmark year).
 """
 
@@ -31,6 +32,7 @@ from pulse_console.metrics.flow_metrics import (
     time_in_steps,
 )
 from pulse_console.metrics.performance_levels import UnknownBenchmarkYear
+from pulse_console.metrics.period import within_data
 from storage import status_spans
 from storage.db import open_database
 from storage.tenancy import find_client
@@ -66,8 +68,6 @@ def _when(value: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(value)
         parsed = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-        # Periods are computed around it (e.g. the default 28 days before --until).
-        parsed - timedelta(days=DEFAULT_DAYS), parsed + timedelta(days=1)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"not a date or ISO time: {value!r}") from exc
     except OverflowError:
@@ -78,7 +78,12 @@ def _when(value: str) -> datetime:
 def _filter(args: argparse.Namespace, client_id: int) -> MetricFilter:
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     until = args.until or today
-    since = args.since or until - timedelta(days=DEFAULT_DAYS)
+    try:
+        since = args.since or until - timedelta(days=DEFAULT_DAYS)
+    except OverflowError:
+        raise ValueError(
+            f"no period of {DEFAULT_DAYS} days ends at {until:%Y-%m-%d}: give --since"
+        ) from None
     return MetricFilter(
         client_id,
         since,
@@ -99,7 +104,7 @@ def _run(args: argparse.Namespace, settings: Settings, render: Any) -> int:
             if client_id is None:
                 return _fail(f"no client {settings.client!r} in {database.display_url}")
             try:
-                f = _filter(args, client_id)
+                f = within_data(conn, _filter(args, client_id))
             except ValueError as exc:
                 return _fail(str(exc))
             try:
