@@ -25,14 +25,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, func, or_, select
+from sqlalchemy import ColumnElement, Connection, and_, func, or_, select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.expression import UnaryExpression
 
 from storage.models import LogEntry
 
 PROBE_ROWS = 10_000  # a few ms to scan; a word in 2 % of recent rows fills a page from it
-SHORT_SCAN_ROWS = 100_000  # ~70 ms of ILIKE (benchmarks/bench_logs.py): the short-text window
+SHORT_SCAN_ROWS = 50_000  # the short-text window: ~50 ms to scan (benchmarks/bench_logs.py)
 MAX_TEXT = 200  # characters of a search text
 TRIGRAM_INDEX = "ix_log_entries_message_trgm"  # migration 0004; absent without pg_trgm
 _TRIGRAM = re.compile(r"[A-Za-z0-9]{3}")
@@ -101,8 +101,7 @@ class TextSearch:
         if len(hits) >= self.limit or not window_full:
             return hits[: self.limit], False
         if not indexable(self.text):
-            hits, window_full = self._probe(conn, SHORT_SCAN_ROWS)
-            return hits[: self.limit], window_full and len(hits) < self.limit
+            return self._near_the_view(conn)
         if conn.execute(select(func.to_regclass(TRIGRAM_INDEX))).scalar() is not None:
             conn.exec_driver_sql("SET LOCAL enable_indexscan = off")  # ends with this transaction
         stmt = (
@@ -112,6 +111,30 @@ class TextSearch:
             .limit(self.limit)
         )
         return list(conn.execute(stmt).all()), False
+
+    def _near_the_view(self, conn: Connection) -> tuple[list[Sequence[Any]], bool]:
+        """Matches among the SHORT_SCAN_ROWS candidates nearest the cursor: the window's far
+        edge is found on the key index first, then the range up to it is scanned once."""
+        order = key_order(_TABLE, self.ascending)
+        edge = conn.execute(
+            select(_TABLE.ts, _TABLE.id)
+            .where(and_(*self.where))
+            .order_by(*order)
+            .offset(SHORT_SCAN_ROWS - 1)
+            .limit(1)
+        ).first()
+        where = list(self.where)
+        if edge is not None:
+            key, bound = tuple_(_TABLE.ts, _TABLE.id), tuple_(edge.ts, edge.id)
+            where.append(key <= bound if self.ascending else key >= bound)
+        stmt = (
+            select(*row_columns(_TABLE, self.preview))
+            .where(and_(*where), contains(_TABLE.message, self.text))
+            .order_by(*order)
+            .limit(self.limit)
+        )
+        rows = list(conn.execute(stmt).all())
+        return rows, edge is not None and len(rows) < self.limit
 
     def _probe(self, conn: Connection, rows: int) -> tuple[list[Sequence[Any]], bool]:
         """Matches among the first `rows` candidates, and whether there were that many.
