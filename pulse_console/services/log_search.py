@@ -133,7 +133,7 @@ class TextSearch:
             .order_by(*order)
             .limit(self.limit)
         )
-        rows = list(conn.execute(stmt).all())
+        rows: list[Sequence[Any]] = list(conn.execute(stmt).all())
         return rows, edge is not None and len(rows) < self.limit
 
     def _probe(self, conn: Connection, rows: int) -> tuple[list[Sequence[Any]], bool]:
