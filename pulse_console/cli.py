@@ -163,6 +163,7 @@ def run_tui(args: argparse.Namespace, settings: Settings) -> int:
             migrate.require_current(database.engine)
         client = settings.client
         if getattr(args, "demo", False):
+            from connectors.sandbox.timefmt import current_anchor_ms
             from pulse_console.demo import start_demo
 
             demo = start_demo(
@@ -170,6 +171,7 @@ def run_tui(args: argparse.Namespace, settings: Settings) -> int:
                 settings.data_dir,
                 size=args.demo_size,
                 scenario=args.demo_scenario,
+                now_ms=current_anchor_ms(),  # the demo's history ends now
             )
             client = demo.client
 

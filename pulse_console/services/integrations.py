@@ -17,6 +17,7 @@ from connectors.http.secret import Secret
 from connectors.jira.client import JiraClient
 from pulse_console.inputs import SLUG_RULE, BadInput, check_base_url, is_slug
 from pulse_console.pipelines.context import IntegrationNotFound, find_integration
+from pulse_console.pipelines.registry import offered_types
 from pulse_console.services import audit
 from storage.db import Database
 from storage.integrations import record_connection_test, save_integration, secret_name
@@ -24,7 +25,8 @@ from storage.models import Integration, Repository
 from storage.secrets import SecretStore
 from storage.tenancy import ensure_client, find_client
 
-TYPES = ("jira", "github", "azure_devops", "aha")
+# The types an operator may add: those with a pipeline (the form's choices, `validate`).
+TYPES = offered_types()
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
