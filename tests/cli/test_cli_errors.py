@@ -7,21 +7,15 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from storage.db import Database
 from storage.integrations import save_integration, secret_name
 from storage.secrets import open_secret_store
 from storage.tenancy import ensure_client
+from tests.engine.test_processes import schema_url
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def schema_url(pg_url: str, engine: Engine) -> str:
-    with engine.connect() as conn:
-        schema = conn.execute(text("SELECT current_schema()")).scalar_one()
-    sep = "&" if "?" in pg_url else "?"
-    return f"{pg_url}{sep}options=-csearch_path%3D{schema}"
 
 
 def run_cli(url: str, data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
