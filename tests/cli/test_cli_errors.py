@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,20 +11,9 @@ from storage.db import Database
 from storage.integrations import save_integration, secret_name
 from storage.secrets import open_secret_store
 from storage.tenancy import ensure_client
-from tests.engine.test_processes import schema_url
+from tests.engine.test_processes import cli, schema_url
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def run_cli(url: str, data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    common = ["--database-url", url, "--client", "acme", "--data-dir", str(data_dir)]
-    return subprocess.run(
-        [sys.executable, "-m", "pulse_console.cli", *args, *common],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def test_a_job_started_in_the_foreground_against_a_stopped_server_ends_in_one_line(
@@ -49,7 +36,7 @@ def test_a_job_started_in_the_foreground_against_a_stopped_server_ends_in_one_li
         )
     store = open_secret_store(engine, tmp_path, allow_keyring=False)
     store.set(secret_name(client_id, integration_id), "ghp_sandbox_token_1234567890")
-    done = run_cli(schema_url(pg_url, engine), tmp_path, "jobs", "start", "github_sync")
+    done = cli(schema_url(pg_url, engine), tmp_path, "jobs", "start", "github_sync")
     assert "Traceback" not in done.stderr + done.stdout, done.stderr
     assert done.returncode == 1, done.stderr
     lines = done.stderr.strip().splitlines()
