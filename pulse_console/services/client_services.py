@@ -108,10 +108,10 @@ class LogsServices(_Area):
 
 class LogFilesServices(_Area):
     def list_files(self) -> list[LogFileInfo]:
-        return log_files_service.list_files(self._s.log_dir)
+        return log_files_service.list_files(self._s.log_dir, self._s.client)
 
     def older_than(self, days: int, now: datetime) -> list[LogFileInfo]:
-        return log_files_service.older_than(self._s.log_dir, days, now)
+        return log_files_service.older_than(self._s.log_dir, self._s.client, days, now)
 
     def export_zip(self, files: Iterable[Path], dest: Path) -> int:
         s = self._s

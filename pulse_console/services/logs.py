@@ -250,8 +250,8 @@ def count_newer(
 
 
 def detail(database: Database, client: str, record_id: int) -> LogRecord | None:
-    """One record of the client in full: the whole message and its structured `extra`
-    (None when it does not exist or belongs to someone else: the two look alike)."""
+    """One record in full: the whole message and its structured `extra`; None when it is
+    not one the client's log shows (another client's record counts as missing)."""
     where = _conditions(_client_id(database, client), LogFilter())
     with database.engine.connect() as conn:
         row = conn.execute(select(LogEntry).where(LogEntry.id == record_id, *where)).first()
