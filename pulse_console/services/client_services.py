@@ -176,9 +176,10 @@ class IntegrationsServices(_Area):
             return None
         return integrations.stored_token(s.database, s.client, name, s.secrets)
 
-    def save(self, draft: IntegrationDraft) -> int:
+    def save(self, draft: IntegrationDraft, check: ConnectionCheck | None = None) -> int:
         s = self._s
-        return integrations.save(s.database, s.client, draft, self._secrets(), actor=s.actor)
+        secrets = self._secrets()
+        return integrations.save(s.database, s.client, draft, secrets, actor=s.actor, check=check)
 
     def check_saved(self, integration_id: int) -> ConnectionCheck:
         s = self._s
