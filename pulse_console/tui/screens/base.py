@@ -130,6 +130,22 @@ class PulseScreen(Screen[None]):
     def action_filter(self) -> None:
         self.query_one(FilterBar).open()
 
+    def show_filter(self, text: str) -> None:
+        """Put `text` in the filter bar (shown while it holds one) and apply it."""
+        bar = self.query_one(FilterBar)
+        bar.value = text
+        bar.display = bool(text)
+        self.filter_text = text
+        self.apply_filter(text)
+
+    def clear_filter(self) -> bool:
+        """Esc with a filter applied clears it and stays here; False when there was none."""
+        bar = self.query_one(FilterBar)
+        if not (self.filter_text or bar.display):
+            return False
+        bar.action_cancel()
+        return True
+
     @on(FilterBar.Applied)
     def _filter_applied(self, event: FilterBar.Applied) -> None:
         self.filter_text = event.text
