@@ -287,8 +287,7 @@ class LogsScreen(PulseScreen):
     def action_copy(self) -> None:
         record = self._current()
         if record is not None:
-            self.app.copy_to_clipboard(record.as_json())
-            self.notify("Record copied to the clipboard (OSC 52).")
+            self.copy(record.as_json(), "Record")
 
     def action_detail(self) -> None:
         record = self._current()
@@ -307,8 +306,7 @@ class LogsScreen(PulseScreen):
 
         def closed(result: str | None) -> None:
             if result == "copy":
-                self.app.copy_to_clipboard(record.as_json())
-                self.notify("Record copied to the clipboard (OSC 52).")
+                self.copy(record.as_json(), "Record")
 
         self.app.push_screen(
             TextViewDialog(f"Log record {record.id}", render_record(record)), closed
