@@ -36,7 +36,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -66,7 +66,6 @@ from pulse_console.engine.states import IllegalTransition, JobStatus, RunStatus,
 from pulse_console.engine.store import (
     INTERRUPTED,
     PAUSED_BY_OPERATOR,
-    SPENT,
     STOPPED_BY_OPERATOR,
     JobView,
 )
@@ -256,7 +255,7 @@ class Orchestrator:
 
     def _show_next_runs(self, jobs: list[JobView], now: datetime, policy: Policy) -> None:
         tick_at = plan.next_tick(self.last_tick, now, policy)
-        current = plan.holder(jobs, policy)
+        current = plan.holder(jobs)
         first = next((j for j in jobs if j.status != JobStatus.PAUSED), None)
         updates: dict[str, datetime | None] = {}
         for job in jobs:
@@ -465,19 +464,12 @@ class Orchestrator:
                     store.finish_run(
                         session, active.run_id, RunStatus.FAILED, now, error=message, **counters
                     )
-                    policy = runtime_settings.load_policy(session, self.client_id, self.settings)
-                    failed = replace(
-                        store.view(job), status=JobStatus.FAILED, retry_count=job.retry_count + 1
-                    )
-                    spent = plan.retries_spent(failed, policy)
                     move(
                         JobStatus.FAILED,
-                        f"{SPENT}: {message}" if spent else message,
-                        retry_count=failed.retry_count,
+                        message,
+                        retry_count=job.retry_count + 1,
                         cancel_requested=False,
                     )
-                    if spent:
-                        events.extend(self._hand_over(session, name, now))
             self._active.pop(name, None)
             self._pending.pop(name, None)
         log.info("run %d of %s ended: %s", active.run_id, name, outcome.kind)
@@ -487,18 +479,13 @@ class Orchestrator:
     def _hand_over(self, session: Any, name: str, now: datetime) -> list[Event]:
         jobs = store.load_jobs(session, self.client_id)
         nxt = plan.next_in_chain(jobs, name)
-        if nxt is None or nxt.status not in (JobStatus.FINISHED, JobStatus.FAILED):
+        if nxt is None or nxt.status != JobStatus.FINISHED:
             return []
         reason = f"handed over by {name}"
         store.transition(
-            session,
-            self.client_id,
-            nxt.name,
-            JobStatus.PENDING,
-            reason=reason,
-            next_run_at=now,
+            session, self.client_id, nxt.name, JobStatus.PENDING, reason=reason, next_run_at=now
         )
-        return [self._changed(nxt.name, "PENDING", str(nxt.status), reason, None)]
+        return [self._changed(nxt.name, "PENDING", "FINISHED", reason, None)]
 
     # --- controls ------------------------------------------------------------------------
 
@@ -604,9 +591,7 @@ class Orchestrator:
             if refused:
                 return refused
             jobs = self.jobs()
-            target = plan.holder(jobs, self.policy()) or next(
-                j for j in jobs if j.status != JobStatus.PAUSED
-            )
+            target = plan.holder(jobs) or next(j for j in jobs if j.status != JobStatus.PAUSED)
             self.last_tick = self.clock()
             self._launch(target.name, Trigger.MANUAL)
             return self._audit(actor, control.audit_action, None, self._after_start(target.name))

@@ -21,7 +21,7 @@ from pulse_console.services import log_files as log_files_service
 from pulse_console.services import logs as logs_service
 from pulse_console.services import metrics as metrics_service
 from pulse_console.services import settings as settings_service
-from pulse_console.services.flow_mappings import FlowMappings, StepImpact
+from pulse_console.services.flow_mappings import FlowMappings, MappingImpact, StepImpact
 from pulse_console.services.health import HealthCheck
 from pulse_console.services.integrations import IntegrationDraft, IntegrationView
 from pulse_console.services.log_files import LogFileInfo
@@ -153,6 +153,24 @@ class FlowServices(_Area):
     def map_issue_type(self, issue_type: str, kind: str) -> int:
         s = self._s
         return flow_mappings.map_issue_type(s.database, s.client, issue_type, kind, actor=s.actor)
+
+    def issue_type_impact(self, mapping_id: int) -> MappingImpact:
+        return flow_mappings.issue_type_impact(self._s.database, self._s.client, mapping_id)
+
+    def status_mapping_impact(self, mapping_id: int) -> MappingImpact:
+        return flow_mappings.status_mapping_impact(self._s.database, self._s.client, mapping_id)
+
+    def remap_status(self, mapping_id: int, step_id: int) -> None:
+        s = self._s
+        flow_mappings.remap_status(s.database, s.client, mapping_id, step_id, actor=s.actor)
+
+    def set_issue_type_kind(self, mapping_id: int, kind: str) -> None:
+        s = self._s
+        flow_mappings.set_issue_type_kind(s.database, s.client, mapping_id, kind, actor=s.actor)
+
+    def unmap_issue_type(self, mapping_id: int) -> str:
+        s = self._s
+        return flow_mappings.unmap_issue_type(s.database, s.client, mapping_id, actor=s.actor)
 
     def step_impact(self, step_id: int) -> StepImpact:
         return flow_mappings.step_impact(self._s.database, self._s.client, step_id)

@@ -147,6 +147,7 @@ COMMANDS: tuple[Command, ...] = (
     # --- flow mappings
     Command("flow.add", "a", "add", "Add", "Add a step or mapping on this tab", "flow"),
     Command("flow.map", "m", "map", "Map", "Map the selected unmapped status", "flow"),
+    Command("flow.edit", "e", "edit", "Edit", "Change the selected mapping (or Enter)", "flow"),
     Command("flow.delete", "d", "delete", "Delete", "Delete the selected row", "flow"),
     Command("flow.validate", "v", "validate", "Validate", "Check the mappings", "flow"),
     # --- metrics
