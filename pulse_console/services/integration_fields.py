@@ -3,7 +3,7 @@
 The console's form is built from `FORMS` and turns what was typed into the stored
 `integrations.config` with `to_config`; the keys and shapes are those `integration add <type>`
 stores (commands/sources.py), so an integration added either way reads the same. Adding a type
-is one entry in `FORMS`.
+is one entry in `FORMS`; the form offers it once its pipeline is installed (`form_types`).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from connectors.github import GITHUB_API
+from pulse_console.pipelines.registry import offered_types
 
 FieldKind = Literal["text", "list", "flag", "choice"]
 FormValue = str | bool
@@ -79,6 +80,12 @@ FORMS: dict[str, TypeForm] = {
         ),
     ),
 }
+
+
+def form_types() -> tuple[str, ...]:
+    """The types the form offers, in chain order: a pipeline is installed and fields known."""
+    return tuple(kind for kind in offered_types() if kind in FORMS)
+
 
 _SEPARATORS = re.compile(r"[,\s]+")
 

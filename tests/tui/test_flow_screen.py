@@ -23,7 +23,8 @@ from storage.tenancy import ensure_client
 from tests.tui.conftest import make_ctx
 
 
-def seed(database: Database) -> dict[str, int]:
+def add_items(database: Database, items: list[tuple[str | None, str]]) -> None:
+    """Work items of client acme, as (type, status) pairs."""
     with database.session() as session:
         cid = ensure_client(session, "acme")
         session.execute(
@@ -34,12 +35,16 @@ def seed(database: Database) -> dict[str, int]:
                     "integration_id": 1,
                     "source": "jira",
                     "external_id": str(i),
-                    "type": ("Incident", "Story")[i % 2],
-                    "status": ("Done", "In Review")[i % 2],
+                    "type": kind,
+                    "status": status,
                 }
-                for i in range(6)
+                for i, (kind, status) in enumerate(items)
             ],
         )
+
+
+def seed(database: Database) -> dict[str, int]:
+    add_items(database, [("Incident", "Done"), ("Story", "In Review")] * 3)
     done = flow.add_step(database, "acme", "Done", "done", actor="ada")
     review = flow.add_step(database, "acme", "In Review", "in_progress", actor="ada")
     return {
@@ -149,21 +154,8 @@ async def test_deleting_a_step_and_dropping_its_mappings_says_they_were_dropped(
 async def test_flow_keeps_its_header_and_status_line_and_arrows_move_without_tab(
     database: Database, tmp_path: Path, size: tuple[int, int]
 ) -> None:
-    with database.session() as session:
-        cid = ensure_client(session, "acme")
-        session.execute(
-            insert(WorkItem),
-            [
-                {
-                    "client_id": cid,
-                    "integration_id": 1,
-                    "source": "jira",
-                    "external_id": str(i),
-                    "status": f"Status {i:02d}",
-                }
-                for i in range(40)  # more rows than fit: the table scrolls, not the screen
-            ],
-        )
+    # More rows than fit: the table scrolls, not the screen.
+    add_items(database, [(None, f"Status {i:02d}") for i in range(40)])
     flow.add_step(database, "acme", "Done", "done", actor="ada")
     app = PulseApp(make_ctx(database, tmp_path))
     async with app.run_test(size=size) as pilot:

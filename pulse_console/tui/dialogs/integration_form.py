@@ -24,6 +24,7 @@ from pulse_console.services.integration_fields import (
     FORMS,
     FormValue,
     TypeField,
+    form_types,
     form_values,
     to_config,
 )
@@ -64,7 +65,8 @@ class IntegrationForm(ModalScreen[FormResult | None]):
 
     def compose(self) -> ComposeResult:
         e = self.existing
-        kind = e.type if e and e.type in FORMS else next(iter(FORMS))
+        offered = form_types()
+        kind = e.type if e and e.type in offered else offered[0]
         with VerticalScroll(classes="dialog integration-form"):
             yield Label("Edit integration" if e else "Add integration", classes="title")
             yield from _labelled(
@@ -73,7 +75,7 @@ class IntegrationForm(ModalScreen[FormResult | None]):
             yield from _labelled(
                 "Type",
                 Select(
-                    [(f"{t} — {f.label}", t) for t, f in FORMS.items()],
+                    [(f"{t} — {FORMS[t].label}", t) for t in offered],
                     value=kind,
                     id="type",
                     allow_blank=False,
@@ -84,11 +86,11 @@ class IntegrationForm(ModalScreen[FormResult | None]):
                 "Base URL",
                 Input(base_url, placeholder=FORMS[kind].base_url_hint, id="base_url"),
             )
-            for t, form in FORMS.items():
+            for t in offered:
                 values = form_values(t, e.config if e and e.type == t else {})
                 with Vertical(id=f"fields-{t}", classes="type-fields") as box:
                     box.display = t == kind
-                    for spec in form.fields:
+                    for spec in FORMS[t].fields:
                         yield from _field(t, spec, values[spec.key])
             stored = e is not None and e.has_token
             hint = "•••••••• stored — type to replace" if stored else FORMS[kind].token_hint
@@ -110,8 +112,8 @@ class IntegrationForm(ModalScreen[FormResult | None]):
     @on(Select.Changed, "#type")
     def _type_changed(self, event: Select.Changed) -> None:
         kind = str(event.value)
-        for t in FORMS:
-            self.query_one(f"#fields-{t}").display = t == kind
+        for box in self.query(".type-fields"):
+            box.display = box.id == f"fields-{kind}"
         base_url = self.query_one("#base_url", Input)
         base_url.placeholder = FORMS[kind].base_url_hint
         if not base_url.value or base_url.value in {f.base_url_default for f in FORMS.values()}:
