@@ -35,6 +35,7 @@ from sqlalchemy import Connection
 from connectors.errors import RequestRejected
 from connectors.http import HttpEvent, RateLimitWait
 from connectors.jira import JiraClient, SearchPage, project_clause, sync_jql
+from connectors.jira.development import NO_DEVELOPMENT, development_field_id, parse_dev_summary
 from connectors.jira.models import DevStatusDetail, Issue
 from connectors.validation import Rejected
 from pulse_console.pipelines.base import Progress, RunContext, RunResult
@@ -108,6 +109,7 @@ class _Run:
         self.started = time.monotonic()
         self.phase = "discovering"
         self.total: int | None = None
+        self.dev_field: str | None = None
         client.http.observer = self._on_http_event
 
     # -- the run -------------------------------------------------------------------------
@@ -115,6 +117,7 @@ class _Run:
     def execute(self) -> RunResult:
         state = self._read_state()
         meta = self._metadata(state)
+        self.dev_field = meta.dev_field
         keys = meta.project_keys
         if not keys:
             raise JiraSyncError(
@@ -192,6 +195,7 @@ class _Run:
             time_zone=me.time_zone or "UTC",
             project_keys=sorted(p.key for p in projects),
             field_names=transform.custom_field_names(fields),
+            dev_field=development_field_id(fields),
         )
         state.metadata = meta
         self.totals.metadata = commit_batch(
@@ -244,7 +248,7 @@ class _Run:
             stop_if_cancelled(self.ctx, STOPPED)
             token = run.page_token
             try:
-                page = self.source.search(run.jql, token)
+                page = self.source.search(run.jql, token, extra_fields=self._dev_fields())
             except RequestRejected as exc:
                 if token is None or exc.status != 400 or restarted:
                     raise
@@ -299,14 +303,56 @@ class _Run:
         batch = self.source.changelogs(changed)
         rejected: list[Rejected | BadResponse] = list(batch.rejected)
         dev: dict[str, DevStatusDetail] = {}
+        summaries: dict[str, str | None] = {}
         if self.options.dev_status:
             self._report("dev-status")
-            for issue in changed:
+            summaries, wanted = self._dev_status_plan(changed)
+            for issue in wanted:
                 detail = self.source.dev_status(issue)
-                if detail is not None:
+                if detail is None:
+                    summaries[issue.id] = None  # links kept as they were: ask again next time
+                else:
                     dev[issue.id] = detail
-        page = IssuePage(issues=changed, histories=batch.histories, dev_status=dev, skipped=skipped)
+        page = IssuePage(
+            issues=changed,
+            histories=batch.histories,
+            dev_status=dev,
+            dev_summaries=summaries,
+            skipped=skipped,
+        )
         return page, rejected
+
+    def _dev_fields(self) -> tuple[str, ...]:
+        """The Development field, asked for with every issue page when dev-status is on."""
+        return (self.dev_field,) if self.dev_field and self.options.dev_status else ()
+
+    def _dev_status_plan(self, issues: list[Issue]) -> tuple[dict[str, str | None], list[Issue]]:
+        """The development summary to store per issue, and the issues whose links to fetch.
+
+        An issue's links are fetched only when its Development field shows pull requests (or
+        showed some before) and differs from the summary stored with its links; without a
+        readable field (Data Center, no dev tools connected) every issue is asked, as before.
+        """
+        dev_field = self.dev_field
+        with self.ctx.database.engine.connect() as conn:
+            stored = load.stored_dev_summaries(conn, self.tenant, [i.id for i in issues])
+        summaries: dict[str, str | None] = {}
+        wanted: list[Issue] = []
+        for issue in issues:
+            before = stored.get(issue.id)
+            value = issue.fields.custom_fields().get(dev_field) if dev_field else None
+            now = parse_dev_summary(value) if dev_field else None
+            if now is None:
+                summaries[issue.id] = None
+                wanted.append(issue)
+                continue
+            summaries[issue.id] = now.fingerprint
+            if now.fingerprint == before:
+                continue
+            known = issue.id not in stored or before == NO_DEVELOPMENT.fingerprint
+            if now.has_pull_requests or not known:
+                wanted.append(issue)
+        return summaries, wanted
 
     def _commit_page(
         self,
@@ -357,7 +403,7 @@ class _Run:
             token: str | None = None
             while True:
                 try:
-                    page = self.source.search(jql, token)
+                    page = self.source.search(jql, token, extra_fields=self._dev_fields())
                 except RequestRejected as exc:
                     # JQL refuses ids deleted since the walk; the next run compares again.
                     self.ctx.log.warning("skipped refetching %d issue(s): %s", len(chunk), exc)
