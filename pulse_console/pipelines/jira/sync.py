@@ -46,6 +46,7 @@ from pulse_console.pipelines.jira.load import IssuePage, PageCounts
 from pulse_console.pipelines.jira.options import JiraSyncOptions
 from pulse_console.pipelines.jira.state import SCOPE, Metadata, RunState, SyncState
 from pulse_console.pipelines.jira.transform import Tenant
+from pulse_console.pipelines.overlap import fetch_ahead
 from pulse_console.pipelines.progress import report, stop_if_cancelled
 from pulse_console.pipelines.quarantine import BadResponse
 from storage.flow_defaults import propose_default_mappings
@@ -90,6 +91,20 @@ class _Totals:
     reactivated: int = 0
     metadata: dict[str, int] = field(default_factory=dict)
     flow_proposal: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class _Fetched:
+    """One search page, fetched with its changelogs and dev-status, ready to load."""
+
+    jql: str
+    page: SearchPage
+    prepared: IssuePage
+    rejected: list[Rejected | BadResponse]
+
+
+def _newest_update(issues: Sequence[Issue]) -> datetime | None:
+    return max((i.fields.updated for i in issues if i.fields.updated), default=None)
 
 
 class _Run:
@@ -243,44 +258,61 @@ class _Run:
         state.synced_projects = meta.project_keys
         self.total = self.source.approximate_count(run.jql)
         self._report("issues", message=f"{run.mode} sync")
+        # Page n+1 (search, changelogs, dev-status) is fetched while page n is loaded.
+        ahead = self._fetched_pages(run, state.watermark, meta, skip_unchanged=not full)
+        with fetch_ahead(ahead, name="jira-pages") as pages:
+            for fetched in pages:
+                stop_if_cancelled(self.ctx, STOPPED)  # pages fetched ahead are fetched again
+                page = fetched.page
+                run.jql = fetched.jql
+                run.page_token = None if page.is_last else page.next_page_token
+                run.pages += 1
+                newest = _newest_update(page.issues)
+                if newest is not None and (state.watermark is None or newest > state.watermark):
+                    state.watermark = newest
+                if page.is_last:
+                    state.run = None
+                    if full:
+                        state.last_full_at = self.ctx.clock()
+                self._commit_page(state, fetched.prepared, fetched.rejected, meta)
+                self.totals.pages += 1
+                self._report("loading")
+
+    def _fetched_pages(
+        self, run: RunState, watermark: datetime | None, meta: Metadata, *, skip_unchanged: bool
+    ) -> Iterator[_Fetched]:
+        """The run's pages with what loading them needs; runs in the fetch thread, so it
+        reads only its arguments (the consumer owns ``run`` and the state)."""
+        jql, token = run.jql, run.page_token
         restarted = False
         while True:
             stop_if_cancelled(self.ctx, STOPPED)
-            token = run.page_token
             try:
-                page = self.source.search(run.jql, token, extra_fields=self._dev_fields())
+                page = self.source.search(jql, token, extra_fields=self._dev_fields())
             except RequestRejected as exc:
                 if token is None or exc.status != 400 or restarted:
                     raise
                 # A saved page token can expire; the watermark is still exact (pages are
-                # committed oldest first), so continue from it with a fresh query.
+                # fetched and committed oldest first), so continue from it with a fresh query.
                 restarted = True
                 self.ctx.log.warning(
                     "Jira refused the saved page token (%s); continuing from the watermark",
                     exc.message,
                 )
-                since = state.watermark
+                since = watermark
                 if since is not None:
                     since -= timedelta(minutes=self.options.overlap_minutes)
-                run.jql = sync_jql(meta.project_keys, since=since, tz=meta.time_zone)
-                run.page_token = None
+                jql = sync_jql(meta.project_keys, since=since, tz=meta.time_zone)
+                token = None
                 continue
-            prepared, rejected = self._prepare(page.issues, skip_unchanged=not full)
-            rejected = [*page.rejected, *rejected]
-            run.page_token = None if page.is_last else page.next_page_token
-            run.pages += 1
-            newest = max((i.fields.updated for i in page.issues if i.fields.updated), default=None)
-            if newest is not None and (state.watermark is None or newest > state.watermark):
-                state.watermark = newest
-            if page.is_last:
-                state.run = None
-                if full:
-                    state.last_full_at = self.ctx.clock()
-            self._commit_page(state, prepared, rejected, meta)
-            self.totals.pages += 1
-            self._report("loading")
+            prepared, rejected = self._prepare(page.issues, skip_unchanged=skip_unchanged)
+            newest = _newest_update(page.issues)
+            if newest is not None and (watermark is None or newest > watermark):
+                watermark = newest
+            yield _Fetched(jql, page, prepared, [*page.rejected, *rejected])
             if page.is_last:
                 return
+            token = page.next_page_token
 
     def _prepare(
         self, issues: list[Issue], *, skip_unchanged: bool
