@@ -19,7 +19,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from connectors.http.secret import redact
+from connectors.secret import redact
 from pulse_console import __version__
 from pulse_console.commands.database import open_configured
 from pulse_console.commands.output import error, safe_output

@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import insert
 
-from connectors.http.secret import redact
+from connectors.secret import redact
 from pulse_console.engine.events import EventBus, LogRecord
 from pulse_console.engine.logformat import JsonLinesFormatter, structured_extra
 from pulse_console.files import PrivateRotatingFileHandler, private_dir

@@ -45,7 +45,7 @@ from sqlalchemy import select
 
 from connectors.errors import Cancelled, RateLimited
 from connectors.http.cancel import CancelToken
-from connectors.http.secret import redact
+from connectors.secret import redact
 from pulse_console.config import Settings
 from pulse_console.engine import policy as plan
 from pulse_console.engine import runtime_settings, store

@@ -13,8 +13,8 @@ from sqlalchemy import func, select, update
 
 from connectors.base import ConnectionCheck
 from connectors.github import GitHubClient, split_tokens
-from connectors.http.secret import Secret
 from connectors.jira.client import JiraClient
+from connectors.secret import Secret
 from pulse_console.inputs import SLUG_RULE, BadInput, check_base_url, is_slug
 from pulse_console.pipelines.context import IntegrationNotFound, find_integration
 from pulse_console.services import audit
