@@ -29,6 +29,10 @@ from storage.models import (
     WorkItemTransition,
 )
 
+WORK_ITEM_VERSION = ("updated_at", "key", "active", "dev_summary")
+"""Jira bumps ``updated`` on every edit of an issue (a move changes its key); the development
+summary changes without it. A row with the same version is not sent again."""
+
 
 @dataclass
 class PageCounts:
@@ -117,6 +121,7 @@ def load_page(conn: Connection, t: Tenant, page: IssuePage, names: Mapping[str, 
             for issue in page.issues
         ],
         return_ids=True,
+        version=WORK_ITEM_VERSION,
     )
     counts.inserted, counts.updated, counts.unchanged = (
         items.inserted,
