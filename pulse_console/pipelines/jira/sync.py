@@ -103,6 +103,13 @@ class _Fetched:
     rejected: list[Rejected | BadResponse]
 
 
+def _ids_of(page: SearchPage) -> list[str]:
+    """Issue ids of a page, the rejected ones included (they exist, only unreadable)."""
+    ids = [i.id for i in page.issues]
+    ids.extend(r.raw["id"] for r in page.rejected if isinstance(r.raw, dict) and "id" in r.raw)
+    return ids
+
+
 def _newest_update(issues: Sequence[Issue]) -> datetime | None:
     return max((i.fields.updated for i in issues if i.fields.updated), default=None)
 
@@ -143,9 +150,9 @@ class _Run:
         run = self._plan(state, meta)
         mode = run.mode
         first_sync = state.last_full_at is None
-        self._sync_issues(state, run, meta)
+        seen = self._sync_issues(state, run, meta)
         if self.options.reconcile:
-            self._reconcile(state, meta)
+            self._reconcile(state, meta, seen)
         with self.ctx.database.engine.begin() as conn:
             if first_sync:
                 self._propose_flow(conn)
@@ -249,8 +256,12 @@ class _Run:
         jql = sync_jql(keys, since=since, tz=meta.time_zone)
         return RunState(mode="incremental", jql=jql, started_at=self.ctx.clock())
 
-    def _sync_issues(self, state: SyncState, run: RunState, meta: Metadata) -> None:
+    def _sync_issues(self, state: SyncState, run: RunState, meta: Metadata) -> set[str] | None:
+        """Load the run's pages; the ids seen when that was every issue of the projects (a
+        full run from its first page, not resumed), which reconciliation then needs not walk
+        again."""
         full = run.mode == "full"
+        seen: set[str] | None = set() if full and run.pages == 0 else None
         if full and run.pages == 0:
             # A new full run starts from nothing: forget a watermark of another project set.
             state.watermark = None
@@ -277,6 +288,9 @@ class _Run:
                 self._commit_page(state, fetched.prepared, fetched.rejected, meta)
                 self.totals.pages += 1
                 self._report("loading")
+                if seen is not None:
+                    seen.update(_ids_of(page))
+        return seen
 
     def _fetched_pages(
         self, run: RunState, watermark: datetime | None, meta: Metadata, *, skip_unchanged: bool
@@ -411,15 +425,13 @@ class _Run:
 
     # -- reconciliation ------------------------------------------------------------------
 
-    def _reconcile(self, state: SyncState, meta: Metadata) -> None:
+    def _reconcile(self, state: SyncState, meta: Metadata, seen: set[str] | None) -> None:
         self._report("reconciling", message="comparing issue ids with the source")
         jql = f"{project_clause(meta.project_keys)} ORDER BY id ASC"
-        ids: list[str] = []
-        for page in self._id_pages(jql):
-            ids.extend(i.id for i in page.issues)
-            ids.extend(
-                r.raw["id"] for r in page.rejected if isinstance(r.raw, dict) and "id" in r.raw
-            )
+        ids: list[str] = sorted(seen) if seen is not None else []
+        if seen is None:
+            for page in self._id_pages(jql):
+                ids.extend(_ids_of(page))
         state.last_reconciled_at = self.ctx.clock()
         deactivated, missing = commit_batch(
             self.checkpoint, state.to_json(), lambda conn: load.reconcile(conn, self.tenant, ids)
