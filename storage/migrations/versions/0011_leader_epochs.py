@@ -1,7 +1,7 @@
 """leader epochs: a fencing token per client, incremented by every new orchestrator
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0012
 
 Why (issue 13, item 1): an orchestrator that lost its advisory lock kept writing job state
 and checkpoints while the new leader ran the same job. Every takeover now increments the
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011"
-down_revision: str | None = "0009"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
