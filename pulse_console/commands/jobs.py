@@ -56,7 +56,7 @@ def register(
         "is one. Exit codes: 0 done, 2 refused (reason on stderr), 1 failed.",
     )
     jobs.add_argument("action", nargs="?", default="list", choices=JOB_ACTIONS)
-    jobs.add_argument("job", nargs="?", help="job name, e.g. jira_sync")
+    jobs.add_argument("job", nargs="?", help="job name: its integration's name, e.g. sandbox-jira")
     jobs.add_argument("--json", action="store_true", help="machine-readable output")
     jobs.add_argument(
         "--timeout", type=float, default=10.0, help="seconds to wait for a worker's answer"

@@ -11,7 +11,7 @@
   by LISTEN and are decoded back into the same dataclasses.
 
 `connect()` picks one: it tries the client's lock and falls back to attaching. Every control
-(`control(Control.START, "jira_sync")`, see controls.py) returns a `ControlResult` (ok /
+(`control(Control.START, "sandbox-jira")`, see controls.py) returns a `ControlResult` (ok /
 refused with the reason / failed). `status()` reads the client's jobs as `store.JobView`, the
 read model the console renders too. Subscribers get typed events
 (`events.py`: JobStatusChanged, JobProgress, LogRecord, RateLimitWait, Health,
