@@ -161,6 +161,7 @@ def _with_service(
             require_client(session, settings.client)  # a typo never creates a client
         if read_only:
             service: Any = AttachedService(database, settings)
+            service.ensure_jobs(default_registry().order)  # integrations added just now
             status = service.status()
             _print_status(status, args.json, jobs_only=args.command_name == "jobs")
             return 0

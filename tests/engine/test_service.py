@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -99,10 +100,16 @@ def test_cli_acts_alone_when_no_worker_drives_the_client(
         session.add(
             Integration(client_id=client_id, name="tickets", type="jira", base_url="http://x")
         )
+    # every integration has its job (named after it) as soon as the jobs are listed
     listing = cli(url, tmp_path, "jobs", "--json")
-    assert listing.returncode == 0 and listing.stdout.strip() == "[]"
-    # taking the lock creates the jobs (named after their integrations); a stop with
-    # nothing running is refused
+    assert listing.returncode == 0 and [job["name"] for job in json.loads(listing.stdout)] == [
+        "tickets"
+    ]
+    with database.session() as session:
+        session.add(Integration(client_id=client_id, name="more", type="jira", base_url="u"))
+    listing = cli(url, tmp_path, "jobs", "--json")
+    assert [job["name"] for job in json.loads(listing.stdout)] == ["more", "tickets"]
+    # a stop with nothing running is refused
     stop = cli(url, tmp_path, "jobs", "stop", "tickets")
     assert stop.returncode == 2 and "not running" in stop.stderr
     assert cli(url, tmp_path, "jobs", "start").returncode == 2  # no JOB
