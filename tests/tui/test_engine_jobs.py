@@ -11,8 +11,10 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from textual.widgets import DataTable
 
+from connectors.sandbox.credentials import DEMO_JIRA
 from pulse_console.demo import GITHUB_NAME, JIRA_NAME, Demo
 from pulse_console.engine.controls import Control
 from pulse_console.services import health
@@ -28,6 +30,8 @@ from pulse_console.tui.ports import (
 from pulse_console.tui.screens.runs import render_detail
 from pulse_console.tui.widgets.jobs.progress_panel import ProgressPanel
 from storage.db import Database
+from storage.integrations import save_integration, secret_name
+from storage.secrets import open_secret_store
 from tests.tui.conftest import engine_jobs, live_console
 
 
@@ -165,3 +169,39 @@ async def test_github_sync_brings_its_graphql_budget_to_the_console(
     assert check.state == "OK" and check.detail.startswith(left)
     assert f"after run {run.id}" in check.detail
     assert f"Budget {JIRA_NAME}" not in checks  # Jira reports no budget
+
+
+async def test_a_jira_integration_added_while_the_console_runs_gets_its_own_job_row(
+    database: Database, tmp_path: Path, demo: Demo
+) -> None:
+    async with live_console(database, tmp_path, demo, PulseApp) as (app, pilot, jobs):
+        table = app.screen.query_one("#jobs", DataTable)
+        with database.session() as session:  # what `integration add` and the form both do
+            added = save_integration(
+                session,
+                client_id=demo.client_id,
+                name="jira-two",
+                type="jira",
+                base_url=demo.server.base_urls["jira"],
+                config={"email": DEMO_JIRA.email},
+            )
+        secrets = open_secret_store(database.engine, tmp_path / "data", allow_keyring=False)
+        secrets.set(secret_name(demo.client_id, added), DEMO_JIRA.api_token)
+        deadline = time.monotonic() + 20  # the engine looks for new integrations every beat
+        while "jira-two" not in table.rows and time.monotonic() < deadline:
+            await pilot.pause(0.1)
+        # in chain order: the Jira jobs by name, then GitHub's
+        assert [str(key.value) for key in table.rows] == ["jira-two", JIRA_NAME, GITHUB_NAME]
+
+        table.move_cursor(row=table.get_row_index("jira-two"))
+        await pilot.pause()
+        await pilot.press("s")
+        deadline = time.monotonic() + 60
+        while not any(r.status == "FINISHED" for r in jobs.runs("jira-two")):
+            assert time.monotonic() < deadline, jobs.runs("jira-two")
+            await pilot.pause(0.1)
+        with database.engine.connect() as conn:
+            mine = conn.execute(
+                text("SELECT count(*) FROM work_items WHERE integration_id = :i"), {"i": added}
+            ).scalar_one()
+        assert mine > 0 and jobs.runs(JIRA_NAME) == []  # it synced its own integration only
