@@ -124,7 +124,7 @@ class Job(Base):
     __table_args__ = (UniqueConstraint("client_id", "name"),)
     id: Mapped[int] = _pk()
     client_id: Mapped[int] = _client_fk()
-    name: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(100))  # its integration's name
     integration_id: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("integrations.id", ondelete="SET NULL")
     )
@@ -256,7 +256,7 @@ class ControlCommand(Base):
     )
     id: Mapped[int] = _pk()
     client_id: Mapped[int] = _client_fk()
-    job: Mapped[str | None] = mapped_column(String(64))
+    job: Mapped[str | None] = mapped_column(String(100))
     action: Mapped[str] = mapped_column(String(32))
     args: Mapped[Json] = mapped_column(server_default=text("'{}'::jsonb"))
     requested_by: Mapped[str]
@@ -301,7 +301,7 @@ class LogEntry(Base):
     )
     ts: Mapped[datetime]
     level: Mapped[str] = mapped_column(String(10))
-    job: Mapped[str | None] = mapped_column(String(64))
+    job: Mapped[str | None] = mapped_column(String(100))
     run_id: Mapped[int | None] = mapped_column(BigInteger)
     logger: Mapped[str] = mapped_column(String(200))
     message: Mapped[str]

@@ -56,7 +56,7 @@ def register(
         "is one. Exit codes: 0 done, 2 refused (reason on stderr), 1 failed.",
     )
     jobs.add_argument("action", nargs="?", default="list", choices=JOB_ACTIONS)
-    jobs.add_argument("job", nargs="?", help="job name, e.g. jira_sync")
+    jobs.add_argument("job", nargs="?", help="job name: its integration's name, e.g. sandbox-jira")
     jobs.add_argument("--json", action="store_true", help="machine-readable output")
     jobs.add_argument(
         "--timeout", type=float, default=10.0, help="seconds to wait for a worker's answer"
@@ -159,6 +159,7 @@ def _with_service(
             require_client(session, settings.client)  # a typo never creates a client
         if read_only:
             service: Any = AttachedService(database, settings)
+            service.ensure_jobs(default_registry().order)  # integrations added just now
             status = service.status()
             _print_status(status, args.json, jobs_only=args.command_name == "jobs")
             return 0

@@ -206,7 +206,7 @@ class Orchestrator:
     def ensure_jobs(self) -> list[str]:
         """Create the job rows of the client's integrations (see store.ensure_jobs)."""
         with self._writes() as session:
-            return store.ensure_jobs(session, self.client_id, self.registry.chain)
+            return store.ensure_jobs(session, self.client_id, self.registry.order)
 
     def recover(self) -> list[str]:
         """After gaining the client: runs left RUNNING by a dead or stopped process are closed
@@ -219,7 +219,7 @@ class Orchestrator:
             store.close_open_runs(
                 session, self.client_id, now, "interrupted: its orchestrator stopped"
             )
-            for job in store.load_jobs(session, self.client_id):
+            for job in store.load_jobs(session, self.client_id, retired=True):
                 if job.status == JobStatus.RUNNING:
                     reason = f"{INTERRUPTED}: the previous run stopped; resumes from its checkpoint"
                     store.transition(
@@ -380,9 +380,10 @@ class Orchestrator:
         )
         log.info("run %d of %s started (%s)", active.run_id, active.job, active.trigger)
         try:
-            if active.integration.id == 0 and active.job in self.registry.chain.values():
-                raise RuntimeError(f"{active.job} has no integration configured")
-            result = self.registry.create(active.job).run(ctx)
+            if active.integration.id == 0:
+                raise RuntimeError(f"{active.job} has no integration: it cannot sync anything")
+            # the job syncs its own integration, with the pipeline of that integration's type
+            result = self.registry.create(active.integration.type).run(ctx)
             outcome = _Outcome("finished", result=result)
         except RateLimited as exc:
             outcome = _Outcome("parked", error=exc)

@@ -11,7 +11,7 @@
   by LISTEN and are decoded back into the same dataclasses.
 
 `connect()` picks one: it tries the client's lock and falls back to attaching. Every control
-(`control(Control.START, "jira_sync")`, see controls.py) returns a `ControlResult` (ok /
+(`control(Control.START, "sandbox-jira")`, see controls.py) returns a `ControlResult` (ok /
 refused with the reason / failed). `status()` reads the client's jobs as `store.JobView`, the
 read model the console renders too. Subscribers get typed events
 (`events.py`: JobStatusChanged, JobProgress, LogRecord, RateLimitWait, Health,
@@ -23,9 +23,11 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
+
+from sqlalchemy.exc import IntegrityError, ProgrammingError
 
 from pulse_console.config import Settings
 from pulse_console.engine import controls, runtime_settings, store
@@ -158,6 +160,16 @@ class AttachedService:
 
     def status(self) -> EngineStatus:
         return read_status(self.database, self.client_id, self.client, self.settings, "attached")
+
+    def ensure_jobs(self, order: Sequence[str]) -> list[str]:
+        """Give integrations added since the orchestrator last looked their jobs now (so a
+        listing shows every integration's job); the driving orchestrator adopts the rows at
+        its next step. Creating none is harmless: that orchestrator creates them too."""
+        try:
+            with self.database.session() as session:
+                return store.ensure_jobs(session, self.client_id, order)
+        except (IntegrityError, ProgrammingError):  # created meanwhile, or a read-only role
+            return []
 
     def send(
         self, action: str, job: str | None, args: dict[str, Any] | None = None

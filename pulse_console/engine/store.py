@@ -4,20 +4,22 @@ All functions take the caller's session so a transition, its `job_runs` row and 
 change commit together. `transition` locks the job row (`FOR UPDATE`) and checks the state
 machine before writing, so two processes can never apply conflicting changes.
 
-Where jobs come from: one row per (client, job name). `ensure_jobs` creates the row of each
-registered job whose integration type the client has (jira → jira_sync, github →
-github_sync, …), at its chain position. A new job starts PENDING when nothing else of the
-client is waiting or running, else FINISHED (it joins at the next cycle of the chain).
+Where jobs come from: one job per active integration, named after it (`ensure_jobs`), in
+chain order: by source (the registry's type order: Jira, Azure DevOps, Aha!, GitHub), then by
+name. A new job starts PENDING when nothing else of the client is waiting or running, else
+FINISHED (it joins at the next cycle of the chain). A deactivated integration's job leaves the
+chain (`load_jobs` no longer lists it) but keeps its row, runs and logs; it comes back with its
+history when the integration is reactivated.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from pulse_console.engine.states import JobStatus, RunStatus, Trigger, check_transition
@@ -29,6 +31,7 @@ STOPPED_BY_OPERATOR = "stopped by operator"
 PAUSED_BY_OPERATOR = "paused by operator"
 INTERRUPTED = "interrupted"
 SPENT = "retries spent, the chain moved on"  # a FAILED job's reason: it runs next cycle
+RETIRED = "its integration is deactivated: out of the chain"
 
 
 class UnknownJob(LookupError):
@@ -76,9 +79,14 @@ class JobView:
         return (self.status_reason or "").startswith(INTERRUPTED)
 
 
-def load_jobs(session: Session, client_id: int) -> list[JobView]:
+def in_chain() -> ColumnElement[bool]:
+    """A job is in its client's chain unless its integration is deactivated."""
+    return ~exists().where(Integration.id == Job.integration_id, Integration.active.is_(False))
+
+
+def load_jobs(session: Session, client_id: int, *, retired: bool = False) -> list[JobView]:
     """The client's jobs in chain order, with the end time of each one's latest run and the
-    records that run loaded."""
+    records that run loaded; `retired` adds the jobs of deactivated integrations."""
     last_finished = (
         select(func.max(JobRun.finished_at))
         .where(JobRun.job_id == Job.id)
@@ -93,11 +101,10 @@ def load_jobs(session: Session, client_id: int) -> list[JobView]:
         .correlate(Job)
         .scalar_subquery()
     )
-    rows = session.execute(
-        select(Job, last_finished, last_records)
-        .where(Job.client_id == client_id)
-        .order_by(Job.position, Job.name)
-    ).all()
+    query = select(Job, last_finished, last_records).where(Job.client_id == client_id)
+    if not retired:
+        query = query.where(in_chain())
+    rows = session.execute(query.order_by(Job.position, Job.name)).all()
     return [view(job, finished, records) for job, finished, records in rows]
 
 
@@ -129,7 +136,9 @@ def get_job(session: Session, client_id: int, name: str, *, lock: bool = False) 
     job = session.execute(stmt).scalar()
     if job is None:
         names = session.execute(
-            select(Job.name).where(Job.client_id == client_id).order_by(Job.position)
+            select(Job.name)
+            .where(Job.client_id == client_id, in_chain())
+            .order_by(Job.position, Job.name)
         ).scalars()
         raise UnknownJob(unknown_job(name, names))
     return job
@@ -160,6 +169,7 @@ def ensure_job(
         .where(
             Job.client_id == client_id,
             Job.status.in_([JobStatus.PENDING, JobStatus.RUNNING, JobStatus.FAILED]),
+            in_chain(),
         )
     ).scalar_one()
     session.add(
@@ -176,24 +186,42 @@ def ensure_job(
     return True
 
 
-def ensure_jobs(session: Session, client_id: int, chain: dict[str, str]) -> list[str]:
-    """Create the jobs of the client's active integrations; `chain` maps integration type →
-    job name in chain order. Returns the names created."""
-    created: list[str] = []
+def ensure_jobs(session: Session, client_id: int, order: Sequence[str]) -> list[str]:
+    """Give every active integration whose type is in `order` (the chain's type order) its
+    job, named after it, and put the client's jobs in chain order (type, then name); a
+    deactivated integration's waiting job gives up the chain. Returns the names created."""
     integrations = session.execute(
-        select(Integration.id, Integration.type)
-        .where(Integration.client_id == client_id, Integration.active.is_(True))
-        .order_by(Integration.id)
+        select(Integration.id, Integration.name, Integration.type, Integration.active).where(
+            Integration.client_id == client_id, Integration.type.in_(order)
+        )
     ).all()
-    order = list(chain)
-    for integration_id, kind in integrations:
-        if kind not in chain:
-            continue
-        position = (order.index(kind) + 1) * 10
-        if ensure_job(
-            session, client_id, chain[kind], position=position, integration_id=integration_id
+    jobs = {
+        job.integration_id: job
+        for job in session.execute(
+            select(Job).where(Job.client_id == client_id, Job.integration_id.is_not(None))
+        ).scalars()
+    }
+    active = sorted(
+        (row for row in integrations if row.active),
+        key=lambda row: (order.index(row.type), row.name),
+    )
+    created: list[str] = []
+    for rank, row in enumerate(active, start=1):
+        job = jobs.get(row.id)
+        if job is None:
+            if ensure_job(session, client_id, row.name, position=rank * 10, integration_id=row.id):
+                created.append(row.name)
+        elif job.position != rank * 10:
+            job.position = rank * 10
+    for row in integrations:
+        job = jobs.get(row.id)
+        if (
+            not row.active
+            and job is not None
+            and job.status in (JobStatus.PENDING, JobStatus.FAILED)
         ):
-            created.append(chain[kind])
+            transition(session, client_id, job.name, JobStatus.FINISHED, reason=RETIRED)
+    session.flush()
     return created
 
 

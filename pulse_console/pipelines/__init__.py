@@ -19,8 +19,9 @@ How to add a source (Azure DevOps, Aha! …): create ``pipelines/<source>/`` wit
   progress and checking cancellation between batches.
 - ``state.py`` (when the checkpoint is more than a small dict) — its typed JSON shape.
 
-then add its ``"<type>": "<source>_sync"`` to ``registry.CHAIN`` and its
-``"pulse_console.pipelines.<source>.sync:<Source>Sync"`` to ``registry._KNOWN``.
+then add its ``"<type>": "pulse_console.pipelines.<source>.sync:<Source>Sync"`` to
+``registry.PIPELINES`` at its chain position. Every integration of that type then gets its
+own job, named after the integration.
 
 Shared by every source (use these, do not re-write them):
 
@@ -32,7 +33,7 @@ Shared by every source (use these, do not re-write them):
 - ``quarantine`` — the one writer of ``quarantined_payloads`` (validation rejects and
   unreadable responses, ``BadResponse.of(what, BadPayload)``).
 - ``progress`` — ``report`` (a consumer's bug never fails a sync) and ``stop_if_cancelled``.
-- ``registry`` — job name → pipeline, and the chain order.
+- ``registry`` — integration type → pipeline, and the chain order.
 - ``work_item_keys`` (work-item keys in PR titles, branches, commits) and ``ci_deployments``
   (which CI runs are deployments, DevLake's rule) — derivations any code-hosting or CI
   source reuses.

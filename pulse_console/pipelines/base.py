@@ -1,4 +1,4 @@
-"""The contract between the engine and every pipeline (jira_sync, github_sync, …).
+"""The contract between the engine and every pipeline (Jira, GitHub, …: one per integration type).
 
 The engine creates a `RunContext` per run and calls `Pipeline.run(ctx)` in a worker thread.
 A pipeline extracts → validates → transforms → loads in batches, and commits each batch's

@@ -1,15 +1,16 @@
-"""Job name → pipeline factory, and which integration type feeds which job, in chain order.
+"""Integration type → pipeline factory, in chain order.
 
-The engine looks pipelines up here by job name; a new source plugs in by adding one line to
-`CHAIN` and one registration in `default_registry`. Tests build their own `PipelineRegistry`
-with scripted pipelines.
+Every active integration has its own job, named after it (engine/store.py `ensure_jobs`);
+the engine picks the job's pipeline by its integration's TYPE. A new source plugs in with one
+line in `PIPELINES`, at its chain position. Tests build their own `PipelineRegistry` with
+scripted pipelines registered under their integrations' types.
 """
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the registry is read at CLI start-up; pipelines load when a job runs
@@ -17,45 +18,40 @@ if TYPE_CHECKING:  # the registry is read at CLI start-up; pipelines load when a
 
 PipelineFactory = Callable[[], "Pipeline"]
 
-# integration type → job name, in chain order (jira_sync → github_sync → …)
-CHAIN: dict[str, str] = {
-    "jira": "jira_sync",
-    "github": "github_sync",
-    "azure_devops": "azure_devops_sync",
-    "aha": "aha_sync",
-}
-
-# job name → "module:Class" of its pipeline (imported only when the job first runs)
-_KNOWN: dict[str, str] = {
-    "jira_sync": "pulse_console.pipelines.jira.sync:JiraSync",
-    "github_sync": "pulse_console.pipelines.github.sync:GitHubSync",
-    "azure_devops_sync": "pulse_console.pipelines.azure_devops.sync:AzureDevOpsSync",
-    "aha_sync": "pulse_console.pipelines.aha.sync:AhaSync",
+# integration type → "module:Class" of its pipeline (imported only when a job first runs);
+# the order is the chain's: Jira, Azure DevOps, Aha!, GitHub (then integration name)
+PIPELINES: dict[str, str] = {
+    "jira": "pulse_console.pipelines.jira.sync:JiraSync",
+    "azure_devops": "pulse_console.pipelines.azure_devops.sync:AzureDevOpsSync",
+    "aha": "pulse_console.pipelines.aha.sync:AhaSync",
+    "github": "pulse_console.pipelines.github.sync:GitHubSync",
 }
 
 
 class PipelineNotAvailable(LookupError):
-    """No pipeline is registered (or installed) for a job."""
+    """No pipeline is registered (or installed) for an integration type."""
 
 
 class PipelineRegistry:
-    def __init__(self, chain: dict[str, str] | None = None) -> None:
+    """Pipelines by integration type; `order` lists the types that get jobs, in chain order."""
+
+    def __init__(self, order: Sequence[str] | None = None) -> None:
         self._factories: dict[str, PipelineFactory] = {}
-        self.chain: dict[str, str] = dict(CHAIN if chain is None else chain)
+        self.order: tuple[str, ...] = tuple(PIPELINES if order is None else order)
 
-    def register(self, job_name: str, factory: PipelineFactory) -> None:
-        self._factories[job_name] = factory
+    def register(self, kind: str, factory: PipelineFactory) -> None:
+        self._factories[kind] = factory
 
-    def create(self, job_name: str) -> Pipeline:
-        factory = self._factories.get(job_name)
+    def create(self, kind: str) -> Pipeline:
+        factory = self._factories.get(kind)
         if factory is None:
             raise PipelineNotAvailable(
-                f"no pipeline is available for job {job_name!r} in this version"
+                f"no pipeline is available for {kind!r} integrations in this version"
             )
         return factory()
 
-    def __contains__(self, job_name: object) -> bool:
-        return job_name in self._factories
+    def __contains__(self, kind: object) -> bool:
+        return kind in self._factories
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._factories)
@@ -75,9 +71,9 @@ def _lazy(target: str) -> PipelineFactory:
     return factory
 
 
-def installed(job_name: str) -> bool:
-    """Is the pipeline module of `job_name` present (found without importing it)?"""
-    module_name = _KNOWN[job_name].partition(":")[0]
+def installed(kind: str) -> bool:
+    """Is the pipeline module of integration type `kind` present (found without importing)?"""
+    module_name = PIPELINES[kind].partition(":")[0]
     try:
         return importlib.util.find_spec(module_name) is not None
     except ModuleNotFoundError:  # its source's package is not there at all
@@ -88,12 +84,12 @@ def offered_types() -> tuple[str, ...]:
     """The integration types an operator may add, in chain order: those whose pipeline is
     installed. A type being written (no pipeline yet) is offered nowhere, so no integration
     is saved whose job would fail at every tick; it appears by itself when it lands."""
-    return tuple(kind for kind, job in CHAIN.items() if job in _KNOWN and installed(job))
+    return tuple(kind for kind in PIPELINES if installed(kind))
 
 
 def default_registry() -> PipelineRegistry:
     """The product's pipelines (each imported lazily, so a missing one fails only its job)."""
     registry = PipelineRegistry()
-    for job_name, target in _KNOWN.items():
-        registry.register(job_name, _lazy(target))
+    for kind, target in PIPELINES.items():
+        registry.register(kind, _lazy(target))
     return registry

@@ -59,7 +59,7 @@ _TOKEN = re.compile(r"^(level|job|run):(\S+)$", re.IGNORECASE)
 
 
 def parse_filter(query: str) -> LogFilter:
-    """`level:error,warning job:jira_sync run:12 timeout` → a LogFilter (unknown words = text)."""
+    """`level:error,warning job:sandbox-jira run:12 slow` → a LogFilter (unknown words = text)."""
     levels: set[str] = set()
     job: str | None = None
     run_id: int | None = None

@@ -29,16 +29,18 @@ def test_a_job_started_in_the_foreground_against_a_stopped_server_ends_in_one_li
         integration_id = save_integration(
             session,
             client_id=client_id,
-            name="github",
+            name="code",
             type="github",
             base_url="http://127.0.0.1:9",  # the discard port: nothing answers
             config={"orgs": ["acme"]},
         )
     store = open_secret_store(engine, tmp_path, allow_keyring=False)
     store.set(secret_name(client_id, integration_id), "ghp_sandbox_token_1234567890")
-    done = cli(schema_url(pg_url, engine), tmp_path, "jobs", "start", "github_sync")
+    done = cli(
+        schema_url(pg_url, engine), tmp_path, "jobs", "start", "code"
+    )  # its integration's name
     assert "Traceback" not in done.stderr + done.stdout, done.stderr
     assert done.returncode == 1, done.stderr
     lines = done.stderr.strip().splitlines()
     assert all(line.startswith("pulse-console: ") for line in lines), done.stderr
-    assert lines[-1].startswith("pulse-console: failed: github_sync") and "unreachable" in lines[-1]
+    assert lines[-1].startswith("pulse-console: failed: code") and "unreachable" in lines[-1]

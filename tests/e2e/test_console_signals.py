@@ -31,7 +31,7 @@ def jira_checkpoint(console: Console) -> dict[str, Any] | None:
 def jira_runs(console: Console) -> list[Any]:
     return console.rows(
         "SELECT r.id, r.status, r.error, r.checkpoint_before, r.checkpoint_after"
-        " FROM job_runs r JOIN jobs j ON j.id = r.job_id WHERE j.name = 'jira_sync'"
+        " FROM job_runs r JOIN jobs j ON j.id = r.job_id WHERE j.name = 'sandbox-jira'"
         " ORDER BY r.id"
     )
 
@@ -56,10 +56,10 @@ def test_console_checkpoints_and_exits_on_signal_then_the_next_one_resumes(
     argv = console.argv("--demo", "--demo-size", "small", "--demo-scenario", str(scenario))
     pid = terminal.start(argv, console.env, console.home)
 
-    # --demo syncs on its own: the operator sees jira_sync RUNNING with its progress.
+    # --demo syncs on its own: the operator sees sandbox-jira RUNNING with its progress.
     terminal.wait_for(
-        lambda s: "RUNNING" in job_line(s, "jira_sync") and "/600" in s,
-        "the demo's own sync of jira_sync, with progress",
+        lambda s: "RUNNING" in job_line(s, "sandbox-jira") and "/600" in s,
+        "the demo's own sync of sandbox-jira, with progress",
     )
     committed = wait_until(
         lambda: (c := jira_checkpoint(console)) and c.get("run") and c["run"]["pages"] >= 1 and c,
@@ -85,7 +85,7 @@ def test_console_checkpoints_and_exits_on_signal_then_the_next_one_resumes(
     [(run_id, status, error, _, after_cp)] = jira_runs(console)
     assert status == "INTERRUPTED", error
     [(job_status, reason)] = console.rows(
-        "SELECT status, status_reason FROM jobs WHERE name = 'jira_sync'"
+        "SELECT status, status_reason FROM jobs WHERE name = 'sandbox-jira'"
     )
     assert (job_status, reason.split(":")[0]) == ("PENDING", "interrupted")
     stopped_at = jira_checkpoint(console)
@@ -96,8 +96,8 @@ def test_console_checkpoints_and_exits_on_signal_then_the_next_one_resumes(
     terminal.close()
     pid = terminal.start(console.argv("--demo", "--demo-size", "small"), console.env, console.home)
     terminal.wait_for(
-        lambda s: "FINISHED" in job_line(s, "jira_sync") and len(jira_runs(console)) == 2,
-        "the resumed jira_sync to finish",
+        lambda s: "FINISHED" in job_line(s, "sandbox-jira") and len(jira_runs(console)) == 2,
+        "the resumed sandbox-jira to finish",
         timeout=90,
     )
     [_, (_, status, error, before_cp, _)] = jira_runs(console)
@@ -105,7 +105,7 @@ def test_console_checkpoints_and_exits_on_signal_then_the_next_one_resumes(
     assert before_cp["jira:issues"] == stopped_at
     pages = stopped_at["run"]["pages"]
     resumed = console.rows(
-        "SELECT message FROM log_entries WHERE job = 'jira_sync' AND run_id > :r"
+        "SELECT message FROM log_entries WHERE job = 'sandbox-jira' AND run_id > :r"
         " AND message LIKE 'resuming the interrupted%'",
         r=run_id,
     )
@@ -118,8 +118,8 @@ def test_console_checkpoints_and_exits_on_signal_then_the_next_one_resumes(
     screen = terminal.wait_for(
         lambda s: "Quit while a job runs?" in s or "pulse-console exited" in s, "quit"
     )
-    if "Quit while a job runs?" in screen:  # github_sync took over from jira_sync
-        assert re.search(r"github_sync is running", screen), screen
+    if "Quit while a job runs?" in screen:  # sandbox-github took over from sandbox-jira
+        assert re.search(r"sandbox-github is running", screen), screen
         terminal.send("y")
     status, after = terminal.wait_exit(timeout=EXIT_WITHIN + 5)
     assert status == 0 and "Traceback" not in after, after

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 
+from storage.tenancy import ensure_client
 from tests.e2e.conftest import Console
 from tests.e2e.tmux import TmuxTerminal, cooked
 
 HEADER = "Pulse Console │"
 # Run ids are global: the manual run's start and end lines name the same run.
 MANUAL_RUN_ENDED = re.compile(
-    r"run (\d+) of jira_sync started \(manual\)[\s\S]*run \1 of jira_sync ended"
+    r"run (\d+) of sandbox-jira started \(manual\)[\s\S]*run \1 of sandbox-jira ended"
 )
 
 
@@ -21,28 +22,33 @@ def job_line(screen: str, job: str) -> str:
 def test_operator_starts_a_sync_reads_its_logs_and_quits(
     console: Console, terminal: TmuxTerminal
 ) -> None:
-    # With the orchestrator paused the demo syncs nothing on its own: the operator starts it.
+    # With the orchestrator paused the demo syncs nothing on its own: the operator starts it
+    # (the CLI acts only on a client that exists).
+    with console.database.session() as session:
+        ensure_client(session, "demo")
     paused = console.cli("orchestrator", "pause", "--client", "demo")
     assert paused.returncode == 0, paused.stderr
 
     terminal.start(console.argv("--demo", "--demo-size", "tiny"), console.env, console.home)
     screen = terminal.wait_for(
-        lambda s: "Orchestrator PAUSED" in s and "jira_sync" in s and "github_sync" in s,
+        lambda s: "Orchestrator PAUSED" in s and "sandbox-jira" in s and "sandbox-github" in s,
         "the Jobs screen of the demo client",
     )
     assert "client demo" in screen and "worker embedded" in screen
-    assert job_line(screen, "jira_sync").split()[1] != "RUNNING"
+    assert job_line(screen, "sandbox-jira").split()[1] != "RUNNING"
 
-    terminal.send("s")  # the cursor starts on the first job: jira_sync
+    terminal.send("s")  # the cursor starts on the first job: sandbox-jira
     screen = terminal.wait_for(
-        lambda s: re.search(r"\bFINISHED\b.*\s[1-9][\d,]*\s", job_line(s, "jira_sync")) is not None,
-        "jira_sync FINISHED with records",
+        lambda s: (
+            re.search(r"\bFINISHED\b.*\s[1-9][\d,]*\s", job_line(s, "sandbox-jira")) is not None
+        ),
+        "sandbox-jira FINISHED with records",
         timeout=60,
     )
-    records = int(job_line(screen, "jira_sync").split()[-2].replace(",", ""))
+    records = int(job_line(screen, "sandbox-jira").split()[-2].replace(",", ""))
     [(status, trigger, stored)] = console.rows(
         "SELECT r.status, r.trigger, r.records FROM job_runs r JOIN jobs j ON j.id = r.job_id"
-        " WHERE j.name = 'jira_sync'"
+        " WHERE j.name = 'sandbox-jira'"
     )
     assert (status, trigger.lower(), stored) == ("FINISHED", "manual", records)
 
@@ -51,10 +57,10 @@ def test_operator_starts_a_sync_reads_its_logs_and_quits(
     terminal.type("logs")
     terminal.send("Enter")
     screen = terminal.wait_for(
-        lambda s: "│ Logs │" in s and "run 1 of jira_sync ended: finished" in s,
+        lambda s: "│ Logs │" in s and "run 1 of sandbox-jira ended: finished" in s,
         "the sync's log lines on the Logs screen",
     )
-    assert "run 1 of jira_sync started (manual)" in screen
+    assert "run 1 of sandbox-jira started (manual)" in screen
 
     terminal.send("q")  # nothing runs: no confirmation
     status, after = terminal.wait_exit(timeout=15)
@@ -74,7 +80,7 @@ def test_logs_follow_a_whole_run_started_from_another_shell(
     console: Console, terminal: TmuxTerminal
 ) -> None:
     terminal.start(console.argv("--demo", "--demo-size", "tiny"), console.env, console.home)
-    terminal.wait_for(lambda s: "jira_sync" in s, "the Jobs screen of the demo client")
+    terminal.wait_for(lambda s: "sandbox-jira" in s, "the Jobs screen of the demo client")
     # The console drives the client: these commands go through the control table.
     paused = console.cli("orchestrator", "pause", "--client", "demo")
     assert paused.returncode == 0, paused.stdout + paused.stderr
@@ -87,7 +93,7 @@ def test_logs_follow_a_whole_run_started_from_another_shell(
     terminal.send("Enter")
     terminal.wait_for(lambda s: "│ Logs │" in s and "FOLLOWING" in s, "the Logs screen, following")
 
-    started = console.cli("jobs", "start", "jira_sync", "--client", "demo")
+    started = console.cli("jobs", "start", "sandbox-jira", "--client", "demo")
     assert started.returncode == 0, started.stdout + started.stderr
     screen = terminal.wait_for(
         lambda s: MANUAL_RUN_ENDED.search(s) is not None,

@@ -26,13 +26,15 @@ def settings(tmp_path: Path) -> Settings:
 
 
 def add_jobs(database: Database, client: str, names: list[str]) -> dict[str, int]:
-    """Create the client, one integration per job, and the jobs in this chain order."""
+    """Create the client, one integration per job (named after it) and the jobs, in this
+    chain order."""
     ids: dict[str, int] = {}
     with database.session() as session:
         client_id = ensure_client(session, client)
         for position, name in enumerate(names, start=1):
+            # its own type, so a test registers the job's scripted pipeline under its name
             integration = Integration(
-                client_id=client_id, name=f"{name}-src", type="sandbox", base_url="http://sbx"
+                client_id=client_id, name=name, type=name, base_url="http://sbx"
             )
             session.add(integration)
             session.flush()

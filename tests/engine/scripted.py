@@ -57,10 +57,10 @@ class _Scripted:
         return self.script.run(ctx)
 
 
-def registry_of(
-    scripts: dict[str, Script], chain: dict[str, str] | None = None
-) -> PipelineRegistry:
-    registry = PipelineRegistry(chain=chain or {})
+def registry_of(scripts: dict[str, Script]) -> PipelineRegistry:
+    """Each script under its job's name (`add_jobs` gives every job an integration type of
+    its own name); `ensure_jobs` adds no jobs (no type in the chain order)."""
+    registry = PipelineRegistry(order=())
     for name, script in scripts.items():
         registry.register(name, lambda s=script: _Scripted(s))  # type: ignore[misc]
     return registry

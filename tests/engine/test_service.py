@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -29,16 +30,15 @@ def test_ensure_jobs_creates_one_job_per_integration_in_chain_order(
 ) -> None:
     with database.session() as session:
         client_id = ensure_client(session, "acme")
-        for kind in ("github", "jira"):
-            session.add(Integration(client_id=client_id, name=kind, type=kind, base_url="http://x"))
+        for name, kind in (("code", "github"), ("tickets", "jira"), ("b-tickets", "jira")):
+            session.add(Integration(client_id=client_id, name=name, type=kind, base_url="http://x"))
     service = connect(database, Settings(client="acme", data_dir=tmp_path), PipelineRegistry())
     try:
         assert isinstance(service, EmbeddedService)
         jobs = [(j.name, j.status) for j in service.status().jobs]
-        assert jobs == [("jira_sync", "FINISHED"), ("github_sync", "PENDING")] or jobs == [
-            ("jira_sync", "PENDING"),
-            ("github_sync", "FINISHED"),
-        ]
+        # by source (Jira before GitHub), then by name; the first one created holds the chain
+        assert [name for name, _ in jobs] == ["b-tickets", "tickets", "code"]
+        assert sorted(status for _, status in jobs) == ["FINISHED", "FINISHED", "PENDING"]
         assert service.orchestrator.ensure_jobs() == []  # idempotent
     finally:
         service.close()
@@ -97,24 +97,33 @@ def test_cli_acts_alone_when_no_worker_drives_the_client(
     url = schema_url(pg_url, engine)
     with database.session() as session:
         client_id = ensure_client(session, "acme")
-        session.add(Integration(client_id=client_id, name="j", type="jira", base_url="http://x"))
+        session.add(
+            Integration(client_id=client_id, name="tickets", type="jira", base_url="http://x")
+        )
+    # every integration has its job (named after it) as soon as the jobs are listed
     listing = cli(url, tmp_path, "jobs", "--json")
-    assert listing.returncode == 0 and listing.stdout.strip() == "[]"
-    # taking the lock creates the jobs; a stop with nothing running is refused
-    stop = cli(url, tmp_path, "jobs", "stop", "jira_sync")
+    assert listing.returncode == 0 and [job["name"] for job in json.loads(listing.stdout)] == [
+        "tickets"
+    ]
+    with database.session() as session:
+        session.add(Integration(client_id=client_id, name="more", type="jira", base_url="u"))
+    listing = cli(url, tmp_path, "jobs", "--json")
+    assert [job["name"] for job in json.loads(listing.stdout)] == ["more", "tickets"]
+    # a stop with nothing running is refused
+    stop = cli(url, tmp_path, "jobs", "stop", "tickets")
     assert stop.returncode == 2 and "not running" in stop.stderr
     assert cli(url, tmp_path, "jobs", "start").returncode == 2  # no JOB
-    pause = cli(url, tmp_path, "jobs", "pause", "jira_sync", "--json")
+    pause = cli(url, tmp_path, "jobs", "pause", "tickets", "--json")
     assert pause.returncode == 0, pause.stderr
     assert '"mode": "embedded"' in pause.stdout
-    assert cli(url, tmp_path, "jobs", "set-active", "jira_sync").returncode == 2
+    assert cli(url, tmp_path, "jobs", "set-active", "tickets").returncode == 2
     setting = cli(url, tmp_path, "orchestrator", "set", "retry.interval_minutes", "5")
     assert setting.returncode == 0, setting.stderr
     bad = cli(url, tmp_path, "orchestrator", "set", "retry.interval_minutes", "0")
     assert bad.returncode == 2 and "out of range" in bad.stderr
     status = cli(url, tmp_path, "orchestrator")
     assert "retry.interval_minutes = 5" in status.stdout
-    assert "jira_sync" in status.stdout and "PAUSED" in status.stdout
+    assert "tickets" in status.stdout and "PAUSED" in status.stdout
 
 
 @pytest.mark.parametrize("command", ["worker", "jobs", "orchestrator"])

@@ -45,7 +45,7 @@ def main() -> int:
         client=client, database_url=url, data_dir=Path(tempfile.mkdtemp(prefix="pulse-w-"))
     )
     database = Database(engine=make_engine(url), embedded=False)
-    registry = PipelineRegistry(chain={})
+    registry = PipelineRegistry(order=())
     registry.register("loader", lambda: SlowLoader(int(batches), float(seconds)))
     configure_json_logging("INFO")
     return run_worker(

@@ -53,13 +53,20 @@ class MemorySecrets:
 
 
 def add_integration(
-    database: Database, *, config: dict[str, Any] | None = None, base_url: str = BASE_URL
+    database: Database,
+    *,
+    config: dict[str, Any] | None = None,
+    base_url: str = BASE_URL,
+    name: str = INTEGRATION,
+    secrets: MemorySecrets | None = None,
 ) -> MemorySecrets:
+    """A Jira integration of the test client on the sandbox; its token goes to `secrets`
+    (a new store when None), which is returned."""
     with database.session() as session:
         client_id = ensure_client(session, CLIENT)
         row = Integration(
             client_id=client_id,
-            name=INTEGRATION,
+            name=name,
             type="jira",
             base_url=base_url,
             config={"email": DEMO_JIRA.email, **(config or {})},
@@ -68,7 +75,7 @@ def add_integration(
         session.flush()
         row.secret_ref = integration_secret_name(client_id, row.id)
         ref = row.secret_ref
-    secrets = MemorySecrets()
+    secrets = secrets or MemorySecrets()
     secrets.set(ref, DEMO_JIRA.api_token)
     return secrets
 

@@ -65,7 +65,7 @@ def test_a_token_a_server_echoes_back_is_never_stored_logged_or_shown(
         assert cli.main(["integration", "test", "main", *wired]) == 1
         sim.faults.scenario = FaultScenario(echo_auth=EchoAuth(every=1, status=400, html=True))
         assert cli.main(["sync", "main", *wired]) == 1
-        assert cli.main(["jobs", "start", "jira_sync", *wired]) == 1
+        assert cli.main(["jobs", "start", "main", *wired]) == 1  # the job of integration main
         assert cli.main(["jobs", "list", "--json", *wired]) == 0
     out = capfd.readouterr()
     with database.engine.connect() as conn:

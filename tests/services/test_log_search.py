@@ -36,7 +36,7 @@ def seed(database: Database, count: int = 400) -> list[tuple[int, str, str]]:
                     "client_id": other if i % 9 == 0 else cid,
                     "ts": T0 + timedelta(seconds=i // 3),  # threes share a timestamp
                     "level": "ERROR" if i % 4 == 0 else "INFO",
-                    "job": "jira_sync",
+                    "job": "sandbox-jira",
                     "logger": "pulse.test",
                     "message": message(i),
                 }

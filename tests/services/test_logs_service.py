@@ -29,7 +29,7 @@ def seed(database: Database, count: int = 1000) -> None:
                     "client_id": cid if i % 10 else other,
                     "ts": T0 + timedelta(seconds=i // 2),  # pairs share a timestamp
                     "level": "ERROR" if i % 7 == 0 else "INFO",
-                    "job": "jira_sync" if i % 2 else "github_sync",
+                    "job": "sandbox-jira" if i % 2 else "sandbox-github",
                     "run_id": i // 100,
                     "logger": "pulse.test",
                     "message": f"record {i}" + (" timeout" if i % 13 == 0 else ""),
@@ -41,9 +41,9 @@ def seed(database: Database, count: int = 1000) -> None:
 
 
 def test_parse_filter_reads_level_job_run_and_free_text() -> None:
-    flt = parse_filter("level:error,warning job:jira_sync run:12 read timeout")
+    flt = parse_filter("level:error,warning job:sandbox-jira run:12 read timeout")
     assert flt.levels == {"ERROR", "WARNING"}
-    assert (flt.job, flt.run_id, flt.text) == ("jira_sync", 12, "read timeout")
+    assert (flt.job, flt.run_id, flt.text) == ("sandbox-jira", 12, "read timeout")
     assert parse_filter("").empty
 
 
@@ -60,10 +60,10 @@ def test_paging_backwards_visits_every_row_once_in_order(database: Database) -> 
 
 def test_filters_combine_level_job_and_text(database: Database) -> None:
     seed(database)
-    flt = LogFilter(frozenset({"ERROR"}), "jira_sync", None, "TIMEOUT")
+    flt = LogFilter(frozenset({"ERROR"}), "sandbox-jira", None, "TIMEOUT")
     rows = logs.latest(database, "acme", flt, limit=500).records
     assert rows
-    assert all(r.level == "ERROR" and r.job == "jira_sync" for r in rows)
+    assert all(r.level == "ERROR" and r.job == "sandbox-jira" for r in rows)
     assert all("timeout" in r.message for r in rows)
 
 

@@ -138,3 +138,56 @@ def test_upgrade_renames_stored_secrets_to_ids_and_gives_them_their_client(
         assert conn.execute(text("SELECT name, client_id FROM secrets")).all() == [
             ("integration:b:jira", None)
         ]
+
+
+def test_upgrade_names_each_per_type_job_after_its_integration_with_its_runs_and_logs(
+    empty_engine: Engine,
+) -> None:
+    migrate.upgrade(empty_engine, "0009")
+    with empty_engine.begin() as conn:
+        conn.execute(text("INSERT INTO clients (id, name) VALUES (1, 'a')"))
+        conn.execute(
+            text(
+                "INSERT INTO integrations (id, client_id, name, type, base_url) VALUES"
+                " (10, 1, 'jira-one', 'jira', 'u'), (11, 1, 'jira-two', 'jira', 'u'),"
+                " (12, 1, 'gh', 'github', 'u')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO jobs (id, client_id, name, integration_id) VALUES"
+                " (1, 1, 'jira_sync', 10), (2, 1, 'github_sync', NULL)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO job_runs (client_id, job_id, trigger, status) VALUES"
+                " (1, 1, 'schedule', 'FINISHED')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO log_entries (client_id, ts, level, job, logger, message) VALUES"
+                " (1, now(), 'INFO', 'jira_sync', 'l', 'm'), (1, now(), 'INFO', 'github_sync',"
+                " 'l', 'm')"
+            )
+        )
+    jobs = "SELECT id, name, integration_id FROM jobs ORDER BY id"
+    logs = "SELECT job FROM log_entries ORDER BY id"
+    migrate.upgrade(empty_engine)
+    with empty_engine.connect() as conn:
+        assert conn.execute(text(jobs)).all() == [(1, "jira-one", 10), (2, "gh", 12)]
+        assert conn.execute(text(logs)).scalars().all() == ["jira-one", "gh"]
+        conn.execute(
+            text(
+                "INSERT INTO jobs (id, client_id, name, integration_id)"
+                " VALUES (3, 1, 'jira-two', 11)"
+            )
+        )
+        conn.commit()
+    migrate.downgrade(empty_engine, "0009")
+    with empty_engine.connect() as conn:
+        # jira-two's job cannot exist before 0010: only each type's first job is kept
+        assert conn.execute(text(jobs)).all() == [(1, "jira_sync", 10), (2, "github_sync", 12)]
+        assert conn.execute(text(logs)).scalars().all() == ["jira_sync", "github_sync"]
+        assert conn.execute(text("SELECT job_id FROM job_runs")).scalars().all() == [1]

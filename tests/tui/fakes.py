@@ -51,9 +51,9 @@ def job_row(
 
 def seeded_jobs() -> list[JobView]:
     return [
-        job_row("jira_sync", "RUNNING", None, NOW - timedelta(minutes=4), None, 0, 12_480),
+        job_row("sandbox-jira", "RUNNING", None, NOW - timedelta(minutes=4), None, 0, 12_480),
         job_row(
-            "github_sync",
+            "sandbox-github",
             "FAILED",
             "503 from api.github.com",
             NOW - timedelta(hours=1),
@@ -102,7 +102,7 @@ class FakeJobs:
         runs = [
             RunSummary(
                 41,
-                "jira_sync",
+                "sandbox-jira",
                 "schedule",
                 "FINISHED",
                 NOW - timedelta(hours=2),
@@ -112,7 +112,7 @@ class FakeJobs:
             ),
             RunSummary(
                 40,
-                "github_sync",
+                "sandbox-github",
                 "retry",
                 "FAILED",
                 NOW - timedelta(hours=3),
@@ -129,7 +129,7 @@ class FakeJobs:
         if run is None:
             return None
         stats: dict[str, Any] = {"issues": 1204}
-        if run.job == "github_sync":
+        if run.job == "sandbox-github":
             stats = {
                 "pull_requests": 12,
                 "points_used": 790,
@@ -178,7 +178,7 @@ class FakeJobs:
 def running_progress(
     rate_limited: bool = False,
     total: int | None = 5000,
-    job: str = "jira_sync",
+    job: str = "sandbox-jira",
     budget: RateBudget | None = None,
     phase: str = "extract issues",
 ) -> LiveProgress:

@@ -21,7 +21,7 @@ async def test_jobs_and_runs_tables_switch_column_sets_on_resize(ctx: ConsoleCon
         await pilot.pause()
         jobs = app.screen.query_one("#jobs", DataTable)
         assert "next_run" in column_keys(jobs) and jobs.row_count == 3
-        assert str(jobs.get_cell("github_sync", "next_run")) == "2026-01-15 09:41 (in 11m20s)"
+        assert str(jobs.get_cell("sandbox-github", "next_run")) == "2026-01-15 09:41 (in 11m20s)"
 
         await pilot.resize_terminal(80, 24)
         await pilot.pause()
@@ -29,7 +29,7 @@ async def test_jobs_and_runs_tables_switch_column_sets_on_resize(ctx: ConsoleCon
             "job", "status", "last_run_short", "next_run_short", "retries", "records", "reason"
         ]  # fmt: skip
         assert jobs.row_count == 3  # the rows were drawn again in the new columns
-        assert str(jobs.get_cell("github_sync", "next_run_short")) == "in 11m20s"
+        assert str(jobs.get_cell("sandbox-github", "next_run_short")) == "in 11m20s"
 
         # A screen that was not showing during the resize fits itself when it comes back.
         app.switch_to("runs")

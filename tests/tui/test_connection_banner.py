@@ -19,7 +19,7 @@ from sqlalchemy import Engine, make_url, text
 from textual.widgets import DataTable
 
 from pulse_console.config import Settings
-from pulse_console.demo import start_demo
+from pulse_console.demo import JIRA_NAME, start_demo
 from pulse_console.engine.controls import Control
 from pulse_console.engine.service import AttachedService, EmbeddedService, connect
 from pulse_console.pipelines.registry import default_registry
@@ -156,7 +156,7 @@ async def test_the_embedded_engine_takes_its_lock_again_when_the_database_is_bac
         async with app.run_test(size=(100, 32)) as pilot:
             table = app.screen.query_one("#jobs", DataTable)
             banner = app.screen.query_one(ConnectionBanner)
-            await wait_until(pilot, lambda: "jira_sync" in table.rows, "the job rows")
+            await wait_until(pilot, lambda: JIRA_NAME in table.rows, "the job rows")
 
             proxy.cut()  # the lock's connection dies with the others
             await wait_until(pilot, lambda: banner.display, "the banner")
@@ -165,11 +165,11 @@ async def test_the_embedded_engine_takes_its_lock_again_when_the_database_is_bac
             assert isinstance(jobs.service, EmbeddedService)
             await wait_until(pilot, lambda: not banner.display, "the banner to clear")
 
-            table.move_cursor(row=table.get_row_index("jira_sync"))
+            table.move_cursor(row=table.get_row_index(JIRA_NAME))
             await pilot.press("s")
             await wait_until(
                 pilot,
-                lambda: [r.status for r in jobs.runs("jira_sync")] == ["FINISHED"],
+                lambda: [r.status for r in jobs.runs(JIRA_NAME)] == ["FINISHED"],
                 "a sync started on the new engine",
                 60,
             )

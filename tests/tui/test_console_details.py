@@ -44,13 +44,15 @@ async def test_runs_show_every_jobs_runs_on_a_toggle(ctx: ConsoleContext) -> Non
     ctx.jobs = FakeJobs(seeded_jobs(), running_progress(True))
     app = PulseApp(ctx)
     async with app.run_test(size=(100, 32)) as pilot:
-        app.selected_job = "jira_sync"
+        app.selected_job = "sandbox-jira"
         app.switch_to("runs")
         await settle(app, pilot)
         screen = app.screen
         assert isinstance(screen, RunsScreen)
         table = screen.query_one(DataTable)
-        assert table.row_count == 1 and "of jira_sync" in str(screen.query_one("#status").render())
+        assert table.row_count == 1 and "of sandbox-jira" in str(
+            screen.query_one("#status").render()
+        )
         await pilot.press("a")
         await settle(app, pilot)
         assert table.row_count == 2 and "of every job" in str(screen.query_one("#status").render())

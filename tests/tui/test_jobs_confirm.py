@@ -40,21 +40,21 @@ class NotingApp(PulseApp):
 async def test_a_pause_confirmed_after_the_job_finished_does_nothing(
     database: Database, tmp_path: Path
 ) -> None:
-    jobs = FakeJobs(seeded_jobs())  # jira_sync is RUNNING
+    jobs = FakeJobs(seeded_jobs())  # sandbox-jira is RUNNING
     app = NotingApp(make_ctx(database, tmp_path, jobs, live=False), start="jobs")
     async with app.run_test(size=(100, 32)) as pilot:
         screen = app.screen
         assert isinstance(screen, JobsScreen)
         table = screen.query_one("#jobs", DataTable)
-        await wait_until(pilot, lambda: "jira_sync" in table.rows, "the job rows")
-        table.move_cursor(row=table.get_row_index("jira_sync"))
+        await wait_until(pilot, lambda: "sandbox-jira" in table.rows, "the job rows")
+        table.move_cursor(row=table.get_row_index("sandbox-jira"))
         await pilot.press("p")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog), "the confirmation")
-        jobs._set("jira_sync", "FINISHED")  # the run ends while the operator reads the dialog
+        jobs._set("sandbox-jira", "FINISHED")  # the run ends while the operator reads the dialog
         await pilot.press("y")
         await wait_until(pilot, lambda: any("nothing was done" in n for n in app.notes), "refusal")
         assert jobs.controls == []
-        assert next(j for j in jobs.jobs() if j.name == "jira_sync").status == "FINISHED"
+        assert next(j for j in jobs.jobs() if j.name == "sandbox-jira").status == "FINISHED"
 
 
 async def test_the_jobs_screen_polls_only_while_it_shows(

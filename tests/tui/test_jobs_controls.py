@@ -89,52 +89,54 @@ async def test_job_controls_start_pause_resume_stop_and_set_active_the_engine(
 ) -> None:
     async with live_console(database, tmp_path, slow_demo, RecordingApp) as (app, pilot, jobs):
         # start
-        await select(pilot, app, "jira_sync")
+        await select(pilot, app, "sandbox-jira")
         await pilot.press("s")
-        await until(pilot, lambda: engine_job(jobs, "jira_sync").status == "RUNNING")
-        assert jobs.runs("jira_sync")[0].trigger == "manual"
-        await shown_as(pilot, app, "jira_sync", "RUNNING")
+        await until(pilot, lambda: engine_job(jobs, "sandbox-jira").status == "RUNNING")
+        assert jobs.runs("sandbox-jira")[0].trigger == "manual"
+        await shown_as(pilot, app, "sandbox-jira", "RUNNING")
 
         # refused while another job runs: the engine is left alone, the reason is shown
-        await select(pilot, app, "github_sync")
+        await select(pilot, app, "sandbox-github")
         await pilot.press("s", "a")
         await pilot.pause(0.2)
-        busy = "jira_sync is running (one job runs at a time per client): try again when it ends"
+        busy = "sandbox-jira is running (one job runs at a time per client): try again when it ends"
         assert f"Cannot start: {busy}, or stop it first." in app.notes
         assert f"Cannot set active: {busy}, or stop it first." in app.notes
-        assert engine_job(jobs, "github_sync").status != "RUNNING"
-        assert jobs.runs("github_sync") == []
+        assert engine_job(jobs, "sandbox-github").status != "RUNNING"
+        assert jobs.runs("sandbox-github") == []
 
         # pause (confirmed) parks the run; start is then refused, resume continues it
-        await select(pilot, app, "jira_sync")
+        await select(pilot, app, "sandbox-jira")
         await press_and_answer(pilot, app, "p", "y")
-        await until(pilot, lambda: engine_job(jobs, "jira_sync").status == "PAUSED")
-        await shown_as(pilot, app, "jira_sync", "PAUSED")
+        await until(pilot, lambda: engine_job(jobs, "sandbox-jira").status == "PAUSED")
+        await shown_as(pilot, app, "sandbox-jira", "PAUSED")
         await pilot.press("s")
         await pilot.pause(0.2)
-        assert "Cannot start: jira_sync is PAUSED: resume it instead of starting it." in app.notes
-        assert engine_job(jobs, "jira_sync").status == "PAUSED"
+        assert (
+            "Cannot start: sandbox-jira is PAUSED: resume it instead of starting it." in app.notes
+        )
+        assert engine_job(jobs, "sandbox-jira").status == "PAUSED"
         await pilot.press("u")
-        await until(pilot, lambda: engine_job(jobs, "jira_sync").status == "RUNNING")
-        assert jobs.runs("jira_sync")[0].trigger == "resume"
-        await shown_as(pilot, app, "jira_sync", "RUNNING")
+        await until(pilot, lambda: engine_job(jobs, "sandbox-jira").status == "RUNNING")
+        assert jobs.runs("sandbox-jira")[0].trigger == "resume"
+        await shown_as(pilot, app, "sandbox-jira", "RUNNING")
 
         # stop: "no" at the confirmation changes nothing; "yes" stops the run
         await press_and_answer(pilot, app, "x", "n")
-        assert engine_job(jobs, "jira_sync").status == "RUNNING"
-        assert not engine_job(jobs, "jira_sync").cancel_requested
+        assert engine_job(jobs, "sandbox-jira").status == "RUNNING"
+        assert not engine_job(jobs, "sandbox-jira").cancel_requested
         await press_and_answer(pilot, app, "x", "y")
-        await until(pilot, lambda: engine_job(jobs, "jira_sync").status != "RUNNING")
-        stopped = jobs.runs("jira_sync")[0]
+        await until(pilot, lambda: engine_job(jobs, "sandbox-jira").status != "RUNNING")
+        stopped = jobs.runs("sandbox-jira")[0]
         assert stopped.trigger == "resume" and stopped.status != "FINISHED"
-        assert engine_job(jobs, "jira_sync").status == "FAILED"
-        await shown_as(pilot, app, "jira_sync", "FAILED")
+        assert engine_job(jobs, "sandbox-jira").status == "FAILED"
+        await shown_as(pilot, app, "sandbox-jira", "FAILED")
 
-        # set active (confirmed): github_sync holds the chain, jira_sync steps aside
-        await select(pilot, app, "github_sync")
+        # set active (confirmed): sandbox-github holds the chain, sandbox-jira steps aside
+        await select(pilot, app, "sandbox-github")
         await press_and_answer(pilot, app, "a", "y")
-        await until(pilot, lambda: engine_job(jobs, "github_sync").status == "PENDING")
-        assert engine_job(jobs, "jira_sync").status == "FINISHED"
+        await until(pilot, lambda: engine_job(jobs, "sandbox-github").status == "PENDING")
+        assert engine_job(jobs, "sandbox-jira").status == "FINISHED"
         assert len(jobs.runs(None)) == 2  # nothing ran by itself: the orchestrator is paused
 
 
@@ -144,7 +146,7 @@ async def test_orchestrator_controls_resume_tick_and_pause_the_engine(
     def idle() -> bool:
         return all(j.status != "RUNNING" for j in jobs.service.status().jobs)
 
-    def chain_done() -> bool:  # jira_sync hands the chain to github_sync; both FINISHED
+    def chain_done() -> bool:  # sandbox-jira hands the chain to sandbox-github; both FINISHED
         return all(j.status == "FINISHED" for j in jobs.service.status().jobs)
 
     async with live_console(database, tmp_path, demo, RecordingApp) as (app, pilot, jobs):
@@ -172,7 +174,7 @@ async def test_orchestrator_controls_resume_tick_and_pause_the_engine(
         await pilot.press("n")
         await until(pilot, lambda: {r.id for r in jobs.runs(None)} != before)
         started = min((r for r in jobs.runs(None) if r.id not in before), key=lambda r: r.id)
-        assert (started.job, started.trigger) == ("jira_sync", "manual")
+        assert (started.job, started.trigger) == ("sandbox-jira", "manual")
         await until(pilot, chain_done, timeout=60)
 
         # pause (confirmed): no job starts on its own any more

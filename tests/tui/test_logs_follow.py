@@ -33,7 +33,7 @@ def add_logs(database: Database, first: int, count: int) -> None:
                     "client_id": cid,
                     "ts": NOW + timedelta(seconds=first + i),
                     "level": "INFO",
-                    "job": "jira_sync",
+                    "job": "sandbox-jira",
                     "run_id": 77,
                     "logger": "pulse.pipelines",
                     "message": f"arrived {first + i}",

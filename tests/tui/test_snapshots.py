@@ -77,7 +77,7 @@ def seed_logs(database: Database, count: int = 60) -> None:
                     "client_id": cid,
                     "ts": NOW - timedelta(minutes=count - i),
                     "level": ("INFO", "INFO", "WARNING", "ERROR", "DEBUG")[i % 5],
-                    "job": "jira_sync" if i % 3 else "github_sync",
+                    "job": "sandbox-jira" if i % 3 else "sandbox-github",
                     "run_id": 40 + i // 20,
                     "logger": "pulse.pipelines",
                     "message": f"page {i} loaded: 100 issues"
@@ -212,7 +212,7 @@ def test_log_files_list(
         ("pulse.log", 512, 0.2),
         ("pulse.log.1", 10240, 26),
         ("pulse.log.2", 10240, 50),
-        ("jira_sync-run-41.log", 3, 3),
+        ("sandbox-jira-run-41.log", 3, 3),
     ]:
         path = tmp_path / "logs" / name
         path.write_bytes(b"x" * kib * 1024)
@@ -290,13 +290,13 @@ def github_running() -> FakeJobs:
     jobs = [
         replace(
             j,
-            status=JobStatus.RUNNING if j.name == "github_sync" else JobStatus.FINISHED,
+            status=JobStatus.RUNNING if j.name == "sandbox-github" else JobStatus.FINISHED,
             status_reason=None,
         )
         for j in seeded_jobs()
     ]
     progress = running_progress(
-        job="github_sync",
+        job="sandbox-github",
         phase="acme/api (2/3): pull requests",
         total=320,
         budget=RateBudget(4210, 5000, NOW + timedelta(minutes=25)),
@@ -375,7 +375,7 @@ def fixed_machine_checks(monkeypatch: pytest.MonkeyPatch, database_too: bool = T
 
 
 def seed_integrations_with_a_github_run(database: Database, secrets: Any) -> None:
-    """Jira tested OK, GitHub tested FAIL, and a finished github_sync run that left a budget."""
+    """Jira tested OK, GitHub tested FAIL, and a finished sandbox-github run that left a budget."""
     jira = integrations.save(
         database,
         "acme",
@@ -402,7 +402,7 @@ def seed_integrations_with_a_github_run(database: Database, secrets: Any) -> Non
         cid = ensure_client(session, "acme")
         job_id = session.execute(
             insert(Job)
-            .values(client_id=cid, name="github_sync", integration_id=github)
+            .values(client_id=cid, name="sandbox-github", integration_id=github)
             .returning(Job.id)
         ).scalar_one()
         session.execute(

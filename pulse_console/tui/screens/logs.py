@@ -62,7 +62,7 @@ class LogsScreen(PulseScreen):
     SCOPE: ClassVar[str] = "logs"
     BUSY: ClassVar[bool] = True
     CSS_PATH = "logs.tcss"
-    FILTER_HINT = "level:ERROR job:jira_sync run:12 text… (Enter applies, Esc clears)"
+    FILTER_HINT = "level:ERROR job:sandbox-jira run:12 text… (Enter applies, Esc clears)"
 
     def __init__(self) -> None:
         super().__init__()
