@@ -273,7 +273,12 @@ def _render_flow(conn: Any, f: MetricFilter, fmt: str) -> None:
     rows: list[list[Any]] = [
         [name, "" if value is None else f"{value:.4g}"] for name, value in asdict(summary).items()
     ]
-    rows += [[f"time_in_step_hours:{s.step}", f"{s.hours:.4g}"] for s in steps]
+    for s in steps:  # per item (median, p85), then the sum over items, named as a total
+        rows += [
+            [f"time_in_step_median_hours:{s.step}", f"{s.median_hours:.1f}"],
+            [f"time_in_step_p85_hours:{s.step}", f"{s.p85_hours:.1f}"],
+            [f"time_in_step_total_hours:{s.step}", f"{s.hours:.1f}"],
+        ]
     _emit(fmt, ["metric", "value"], rows)
 
 
