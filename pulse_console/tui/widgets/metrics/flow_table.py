@@ -84,15 +84,15 @@ class FlowTable(DataTable[str | Text]):
             ),
         ]
         for step in flow.steps:
-            waiting = "" if step.is_active_work or step.category == "done" else " · waiting"
-            # Per item: the total sums many items' time and does not read as a duration.
+            waiting = not step.is_active_work and step.category != "done"
+            # Per item: the total sums many items' time and does not read as a duration
+            # (the drill-down lists the items).
             rows.append(
                 (
                     f"step:{step.step_id}",
-                    f"Time in {step.step} (median)",
+                    f"Time in {step.step}" + (" (waiting)" if waiting else ""),
                     hours(step.median_hours),
-                    f"p85 {hours(step.p85_hours)} · total {hours(step.hours)}"
-                    f" · {step.items} items{waiting}",
+                    f"median · p85 {hours(step.p85_hours)} · total {hours(step.hours)}",
                     Drill(f"Time in {step.step}", "step", step.step_id),
                 )
             )
