@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -61,6 +62,25 @@ def test_dora_as_a_table_and_csv(wired: Database, capsys: pytest.CaptureFixture[
     assert cli.main(["metrics", "dora", *PERIOD, *nowhere]) == 0
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert (rows[0]["metric"], rows[0]["sample"]) == ("deployment_frequency", "0")
+
+
+def test_the_config_benchmark_year_rates_the_figures_unless_the_database_sets_one(
+    wired: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text("[metrics]\nbenchmark_year = 2021\n")
+    dora = ["metrics", "dora", *PERIOD, "--config", str(config), "--format", "json"]
+    assert cli.main(dora) == 0
+    assert json.loads(capsys.readouterr().out)["benchmark_year"] == 2021
+    with wired.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO settings (client_id, key, value)"
+                " VALUES (NULL, 'metrics.benchmark_year', '2023')"
+            )
+        )
+    assert cli.main(dora) == 0
+    assert json.loads(capsys.readouterr().out)["benchmark_year"] == 2023
 
 
 def test_flow_as_json_and_csv(wired: Database, capsys: pytest.CaptureFixture[str]) -> None:
