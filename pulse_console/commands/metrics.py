@@ -255,7 +255,7 @@ def _render_dora(conn: Any, f: MetricFilter, fmt: str, defaults: MetricsSettings
     rows = [
         [
             m.name,
-            "" if m.value is None else f"{m.value:.4g}",
+            _cell(m.value),  # fixed point: never 3.521e+05
             m.unit,
             m.sample,
             m.level.level if m.level else "",
@@ -283,13 +283,13 @@ def _render_flow(conn: Any, f: MetricFilter, fmt: str) -> None:
         print(json.dumps(data, default=_jsonable, indent=2))
         return
     rows: list[list[Any]] = [
-        [name, "" if value is None else f"{value:.4g}"] for name, value in asdict(summary).items()
+        [name, _cell(value)] for name, value in asdict(summary).items()
     ]
     for s in steps:  # per item (median, p85), then the sum over items, named as a total
         rows += [
-            [f"time_in_step_median_hours:{s.step}", f"{s.median_hours:.1f}"],
-            [f"time_in_step_p85_hours:{s.step}", f"{s.p85_hours:.1f}"],
-            [f"time_in_step_total_hours:{s.step}", f"{s.hours:.1f}"],
+            [f"time_in_step_median_hours:{s.step}", _cell(s.median_hours)],
+            [f"time_in_step_p85_hours:{s.step}", _cell(s.p85_hours)],
+            [f"time_in_step_total_hours:{s.step}", _cell(s.hours)],
         ]
     _emit(fmt, ["metric", "value"], rows)
 

@@ -94,6 +94,20 @@ def test_flow_as_json_and_csv(wired: Database, capsys: pytest.CaptureFixture[str
     assert rows["completed"] == "1"
 
 
+def test_flow_table_prints_fixed_point_hours_per_item_and_in_total(
+    wired: Database, tenant: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with tenant.begin() as conn:  # 2022-03-04 → 2024-03-05 (732 days): a lead time of 17,568 h
+        Seeder(conn).item("A-2", "2022-03-04", [("2024-03-05", "Done")])
+    assert cli.main(["metrics", "flow", *PERIOD, "--format", "csv"]) == 0
+    out = capsys.readouterr().out
+    assert "e+" not in out
+    rows = dict(csv.reader(io.StringIO(out)))
+    assert rows["lead_time_p85_hours"] == "14936.40"  # 24 + 0.85 × (17568 - 24)
+    assert rows["time_in_step_median_hours:To Do"] == "24.00"  # A-2's part in the period
+    assert rows["time_in_step_total_hours:To Do"] == "48.00"  # A-1 24 h + A-2 24 h
+
+
 def test_unknown_client_and_empty_period_are_refused(
     wired: Database, capsys: pytest.CaptureFixture[str]
 ) -> None:
