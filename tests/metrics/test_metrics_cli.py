@@ -103,7 +103,7 @@ def test_flow_table_prints_fixed_point_hours_per_item_and_in_total(
     out = capsys.readouterr().out
     assert "e+" not in out
     rows = dict(csv.reader(io.StringIO(out)))
-    assert rows["lead_time_p85_hours"] == "14936.40"  # 24 + 0.85 × (17568 - 24)
+    assert rows["lead_time_p85_hours"] == "14936.40"  # 24 + 0.85 * (17568 - 24)
     assert rows["time_in_step_median_hours:To Do"] == "24.00"  # A-2's part in the period
     assert rows["time_in_step_total_hours:To Do"] == "48.00"  # A-1 24 h + A-2 24 h
 
