@@ -282,9 +282,7 @@ def _render_flow(conn: Any, f: MetricFilter, fmt: str) -> None:
         }
         print(json.dumps(data, default=_jsonable, indent=2))
         return
-    rows: list[list[Any]] = [
-        [name, _cell(value)] for name, value in asdict(summary).items()
-    ]
+    rows: list[list[Any]] = [[name, _cell(value)] for name, value in asdict(summary).items()]
     for s in steps:  # per item (median, p85), then the sum over items, named as a total
         rows += [
             [f"time_in_step_median_hours:{s.step}", _cell(s.median_hours)],
