@@ -146,6 +146,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 def run_tui(args: argparse.Namespace, settings: Settings) -> int:
     from pulse_console.commands.database import open_configured
     from pulse_console.engine.service import AttachedService, EmbeddedService, connect
+    from pulse_console.metrics.settings import MetricsSettings
     from pulse_console.pipelines.registry import default_registry
     from pulse_console.services.client_services import ClientServices
     from pulse_console.services.settings import ConsoleSettings
@@ -185,6 +186,7 @@ def run_tui(args: argparse.Namespace, settings: Settings) -> int:
             log_dir=settings.log_dir,
             secrets=open_secret_store(database.engine, settings.data_dir),
             defaults=ConsoleSettings.from_config(settings),
+            metrics_defaults=MetricsSettings(benchmark_year=settings.metrics.benchmark_year),
         )
         ctx = ConsoleContext(
             services=services,
@@ -331,6 +333,15 @@ def _run(handler: Handler, args: argparse.Namespace) -> int:
         return EXIT_FAILED
 
 
+class _NeverRaised(Exception):
+    """Stands for an error class whose module this process never imported."""
+
+
+def _loaded_class(module: str, name: str) -> type[Exception]:
+    found = getattr(sys.modules.get(module), name, _NeverRaised)
+    return found if isinstance(found, type) and issubclass(found, Exception) else _NeverRaised
+
+
 def _one_line(exc: Exception) -> tuple[str, int] | None:
     """The operator's line and exit code for an expected failure, else None (a bug)."""
     from sqlalchemy.exc import SQLAlchemyError
@@ -339,13 +350,16 @@ def _one_line(exc: Exception) -> tuple[str, int] | None:
     from pulse_console.config import ConfigError
     from storage.db import DatabaseError
     from storage.embedded import EmbeddedDatabaseError
-    from storage.migrate import SchemaBehind
-    from storage.secrets import SecretStoreError
     from storage.tenancy import UnknownClient
 
-    if isinstance(exc, ConfigError | SchemaBehind | UnknownClient):
+    # Alembic and the secret store's crypto are slow to import: a command that never
+    # loaded them cannot have raised their errors, so a refusal stays fast.
+    if isinstance(
+        exc, ConfigError | UnknownClient | _loaded_class("storage.migrate", "SchemaBehind")
+    ):
         return str(exc), EXIT_REFUSED
-    if isinstance(exc, DatabaseError | EmbeddedDatabaseError | SecretStoreError):
+    secret_error = _loaded_class("storage.secrets", "SecretStoreError")
+    if isinstance(exc, DatabaseError | EmbeddedDatabaseError | secret_error):
         return str(exc), EXIT_FAILED
     if isinstance(exc, ConnectorError):  # its title and message are written for operators
         return f"{exc}; nothing after the last checkpoint was lost", EXIT_FAILED

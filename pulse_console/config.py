@@ -22,15 +22,12 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-from pulse_console.inputs import check_base_url, check_name
+from pulse_console.inputs import check_name
 
 APP_NAME = "pulse-console"
 ENV_PREFIX = "PULSE_"
 ENV_NESTED_DELIMITER = "__"
 CONFIG_ENV_VAR = "PULSE_CONFIG"
-
-IntegrationType = Literal["jira", "github", "azure_devops", "aha"]
-SECRET_KEYS = frozenset({"token", "api_token", "password", "secret", "pat"})
 
 
 class ConfigError(Exception):
@@ -67,30 +64,12 @@ class LoggingSettings(_Section):
     max_file_mb: int = Field(50, ge=1)
 
 
-class IntegrationSettings(_Section):
-    """One source system. Tokens never live here: they are kept in the secret store."""
+class MetricsConfig(_Section):
+    """Metrics defaults; a `metrics.*` row in the database's `settings` table (client rows
+    over global ones) overrides them (`pulse_console.metrics.settings`)."""
 
-    name: str
-    type: IntegrationType
-    base_url: str
-    email: str | None = None
-    enabled: bool = True
-    projects: list[str] = Field(default_factory=list)
-    organizations: list[str] = Field(default_factory=list)
-    repositories: list[str] = Field(default_factory=list)
-    repository_patterns: list[str] = Field(default_factory=list)
-    page_size: int = Field(100, ge=1, le=1000)
-    requests_per_minute: int | None = Field(None, ge=1)
-
-    @field_validator("name")
-    @classmethod
-    def _slug(cls, value: str) -> str:
-        return check_name("integration", value)
-
-    @field_validator("base_url")
-    @classmethod
-    def _usable_url(cls, value: str) -> str:
-        return check_base_url(value)
+    # Which DORA benchmark rows rate the figures (metrics/dora_benchmarks.toml).
+    benchmark_year: int = Field(2023, ge=2014, le=2100)
 
 
 class Settings(BaseSettings):
@@ -114,7 +93,7 @@ class Settings(BaseSettings):
     orchestrator: OrchestratorSettings = Field(default_factory=OrchestratorSettings)
     retry: RetrySettings = Field(default_factory=RetrySettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
-    integrations: list[IntegrationSettings] = Field(default_factory=list)
+    metrics: MetricsConfig = Field(default_factory=MetricsConfig)
     keymap: dict[str, str] = Field(
         default_factory=dict, description="console key bindings by id, e.g. logs.follow = 'F'"
     )
@@ -131,21 +110,6 @@ class Settings(BaseSettings):
             return None
         if not value.startswith(("postgresql://", "postgresql+psycopg://", "postgres://")):
             raise ValueError("must start with postgresql+psycopg:// (or postgresql://)")
-        return value
-
-    @field_validator("integrations", mode="before")
-    @classmethod
-    def _no_secrets_in_config(cls, value: Any) -> Any:
-        if isinstance(value, list):
-            for index, item in enumerate(value):
-                if isinstance(item, dict):
-                    leaked = SECRET_KEYS.intersection(item)
-                    if leaked:
-                        key = sorted(leaked)[0]
-                        raise ValueError(
-                            f"integrations[{index}].{key}: secrets do not belong in config; "
-                            "store the token with `pulse-console integration add … --token-stdin`"
-                        )
         return value
 
     @property
@@ -182,6 +146,14 @@ class _TomlSource(InitSettingsSource):
 
     def __init__(self, settings_cls: type[BaseSettings], path: Path | None) -> None:
         data = read_toml(path) if path is not None and path.exists() else {}
+        if "integrations" in data:
+            # Integrations live in the database (with their tokens in the secret store), so
+            # the console, the CLI and every worker see the same ones; a file copy would
+            # silently differ.
+            raise ConfigError(
+                f"config error: {path}: integrations: [[integrations]] tables are not read"
+                " from config; add each with `pulse-console integration add`, then delete them"
+            )
         super().__init__(settings_cls, data)
 
 

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import re
 
-import httpx
-
 SLUG_RULE = "1-100 letters, digits, '.', '_' or '-', starting with a letter or digit"
 _SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 
@@ -36,6 +34,8 @@ def check_name(kind: str, name: str) -> str:
 
 def check_base_url(url: str) -> str:
     """`url` without a trailing slash if it is a usable base URL, else BadInput saying why."""
+    import httpx  # here, not at import: config (and so every command) checks names
+
     text = url.strip()
     try:
         parsed = httpx.URL(text)

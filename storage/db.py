@@ -16,7 +16,6 @@ from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage import migrate
 from storage.embedded import start_embedded
 
 EMBEDDED_DATABASE = "pulse"
@@ -98,6 +97,8 @@ def open_database(
     check_server(engine)
     database = Database(engine=engine, embedded=embedded)
     if embedded and upgrade_embedded:
+        from storage import migrate  # Alembic only where it migrates: not on every command
+
         migrate.upgrade(engine)
     return database
 

@@ -6,6 +6,8 @@ pipeline) proposes it after loading statuses and the layering allows `pipelines 
 but not `pipelines → metrics` or `pipelines → services`.
 
 `new` → To Do, `indeterminate` → In Progress, `done` → Done (Jira's `statusCategory.key`).
+To Do is proposed as a waiting step (`is_active_work` false): nobody works on an item while
+it sits in To Do, and counting that time as active work would make flow efficiency 100 %.
 The proposal only ever adds: it never changes or re-creates a mapping an operator made,
 changed or switched off.
 """
@@ -16,7 +18,12 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
 
-DEFAULT_STEPS = (("To Do", "todo", 0), ("In Progress", "in_progress", 1), ("Done", "done", 2))
+# (name, category, position, is_active_work)
+DEFAULT_STEPS = (
+    ("To Do", "todo", 0, False),
+    ("In Progress", "in_progress", 1, True),
+    ("Done", "done", 2, True),
+)
 SOURCE_CATEGORY = {"new": "todo", "indeterminate": "in_progress", "done": "done"}
 
 
@@ -38,7 +45,7 @@ def propose_default_mappings(conn: Connection, client_id: int) -> Proposal:
     the most advanced category (done > in progress > to do), deterministically.
     """
     created_steps: list[str] = []
-    for name, category, position in DEFAULT_STEPS:
+    for name, category, position, active_work in DEFAULT_STEPS:
         exists = conn.execute(
             text("SELECT 1 FROM flow_steps WHERE client_id = :c AND category = :cat AND active"),
             {"c": client_id, "cat": category},
@@ -46,11 +53,11 @@ def propose_default_mappings(conn: Connection, client_id: int) -> Proposal:
         if exists is None:
             conn.execute(
                 text(
-                    "INSERT INTO flow_steps (client_id, name, category, position)"
-                    " VALUES (:c, :n, :cat, :p) ON CONFLICT (client_id, name)"
+                    "INSERT INTO flow_steps (client_id, name, category, position, is_active_work)"
+                    " VALUES (:c, :n, :cat, :p, :w) ON CONFLICT (client_id, name)"
                     " DO UPDATE SET active = true, category = EXCLUDED.category"
                 ),
-                {"c": client_id, "n": name, "cat": category, "p": position},
+                {"c": client_id, "n": name, "cat": category, "p": position, "w": active_work},
             )
             created_steps.append(name)
     rows = conn.execute(

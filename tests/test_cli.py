@@ -105,3 +105,19 @@ def test_bad_config_file_exits_2_with_one_line(tmp_path: Path, isolated_home: Pa
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1
     assert str(bad) in proc.stderr and "retry.max_attempts" in proc.stderr
+
+
+def test_orchestrator_status_with_no_worker_says_idle_never_running(
+    pg_url: str, tenant: Engine, capsys: pytest.CaptureFixture[str], isolated_home: Path
+) -> None:
+    url = url_for(pg_url, current_schema(tenant))
+    status = ["orchestrator", "status", "--database-url", url, "--client", "acme"]
+    assert main(status) == 0
+    out = capsys.readouterr().out
+    assert "driven by nobody" in out
+    assert "orchestrator: idle — no worker drives this client" in out
+    assert "running" not in out
+    assert main(["orchestrator", "pause", "--database-url", url, "--client", "acme"]) == 0
+    capsys.readouterr()
+    assert main(status) == 0
+    assert "orchestrator: paused, and idle — no worker drives" in capsys.readouterr().out

@@ -75,12 +75,10 @@ def test_database_url_from_environment(
         (
             '[[integrations]]\nname = "j"\ntype = "jira"\n'
             'base_url = "https://x"\ntoken = "s3cr3t"\n',
-            "secrets do not belong in config",
+            "integrations: [[integrations]] tables are not read from config; add each with"
+            " `pulse-console integration add`",
         ),
-        (
-            '[[integrations]]\nname = "j"\ntype = "trello"\nbase_url = "https://x"\n',
-            "integrations.0.type",
-        ),
+        ("[metrics]\nbenchmark_year = 1999\n", "metrics.benchmark_year"),
     ],
 )
 def test_a_bad_file_fails_with_one_line_naming_file_and_key(
@@ -114,9 +112,12 @@ def test_the_example_config_is_valid_and_documents_the_defaults(isolated_home: P
     settings = load_settings(example)
     assert settings.orchestrator.interval_minutes == 60
     assert settings.retry.interval_minutes == 15
+    assert settings.metrics.benchmark_year == 2023
     text = example.read_text()
     for key in ("database_url", "data_dir", "interval_minutes", "max_attempts", "retention_days"):
         assert key in text
+    assert "benchmark_year" in text
+    assert "\n[[integrations]]" not in text and "\n# [[integrations]]" not in text
 
 
 def test_mask_url_hides_only_the_password() -> None:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 
-from pulse_console.demo import GITHUB_NAME, JIRA_NAME, start_demo
+from pulse_console.commands.sources import SOURCES
+from pulse_console.demo import DEMO_CLIENT, GITHUB_NAME, JIRA_NAME, start_demo
+from pulse_console.pipelines.context import local_run_context
+from pulse_console.services import metrics
 from storage.db import Database
 from storage.integrations import list_integrations, secret_name
 from storage.secrets import open_secret_store
@@ -45,3 +49,24 @@ def test_demo_configures_integrations_that_reach_the_sandbox(
     again.stop()
     with database.session() as session:
         assert len(list_integrations(session, again.client_id)) == 2
+
+
+def test_the_demo_history_ends_now_so_the_last_30_days_have_dora_figures(
+    database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PULSE_ENCRYPTION_KEY", raising=False)
+    now = datetime.now(UTC).replace(second=0, microsecond=0)  # as `--demo` anchors it
+    demo = start_demo(database, tmp_path, size="tiny", now_ms=int(now.timestamp() * 1000))
+    try:
+        secrets = open_secret_store(database.engine, tmp_path, allow_keyring=False)
+        for name in (JIRA_NAME, GITHUB_NAME):
+            ctx = local_run_context(database, secrets, DEMO_CLIENT, name)
+            SOURCES[ctx.integration.type].pipeline(False).run(ctx)
+    finally:
+        demo.stop()
+    view = metrics.load(database, DEMO_CLIENT, metrics.MetricsQuery(days=30), now=now)
+    assert view.dora is not None and view.flow is not None
+    assert view.dora.deployments > 0
+    assert view.dora.lead_time_for_changes.value is not None
+    assert view.flow.summary.flow_efficiency is not None
+    assert view.flow.summary.flow_efficiency < 1  # To Do is proposed as a waiting step

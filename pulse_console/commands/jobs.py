@@ -14,11 +14,14 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from pulse_console.commands import database as opener
-from pulse_console.engine.controls import Control, ControlResult, missing_job
-from storage.tenancy import require_client
+
+# Only the vocabulary at import: building the parser (`--version`, `--help`) loads no
+# database or engine code; each command imports what it runs.
+from pulse_console.engine.control_names import Control, missing_job
 
 if TYPE_CHECKING:
     from pulse_console.config import Settings
+    from pulse_console.engine.controls import ControlResult
     from pulse_console.engine.service import EngineStatus
 
 # The CLI words of the controls (`jobs set-active`, `orchestrator start`): from `Control`.
@@ -113,10 +116,10 @@ def _print_status(status: EngineStatus, as_json: bool, *, jobs_only: bool) -> No
         data = status.as_json()
         print(json.dumps(data["jobs"] if jobs_only else data, indent=2))
         return
-    driver = status.leader or "nobody (no worker running)"
+    driver = status.leader or "nobody"  # the orchestrator line says what that means
     print(f"client {status.client} · driven by {driver}")
     if not jobs_only:
-        print(f"orchestrator: {'PAUSED' if status.orchestrator_paused else 'running'}")
+        print(f"orchestrator: {orchestrator_state(status.leader, status.orchestrator_paused)}")
         for key, value in sorted(status.settings.items()):
             print(f"  {key} = {json.dumps(value)}")
     if not status.jobs:
@@ -124,6 +127,17 @@ def _print_status(status: EngineStatus, as_json: bool, *, jobs_only: bool) -> No
     for job in status.jobs:
         when = job.next_run_at.strftime("%Y-%m-%d %H:%M UTC") if job.next_run_at else "—"
         print(f"  {job.name:<20} {job.status:<9} next {when:<21} {job.status_reason or ''}")
+
+
+def orchestrator_state(leader: str | None, paused: bool) -> str:
+    """What the orchestrator is doing: it runs only where a worker (or a console) drives
+    the client, so with nobody driving it is idle, never "running"."""
+    if leader is None:
+        idle = "idle — no worker drives this client (run `pulse-console worker` or the console)"
+        return f"paused, and {idle}" if paused else idle
+    if paused:
+        return f"paused in {leader} (`orchestrator resume` resumes it)"
+    return f"running in {leader}"
 
 
 def _report(result: ControlResult, as_json: bool, mode: str) -> int:
@@ -152,6 +166,7 @@ def _with_service(
 ) -> int:
     from pulse_console.engine.service import AttachedService, connect
     from pulse_console.pipelines.registry import default_registry
+    from storage.tenancy import require_client
 
     database = opener.open_configured(settings)
     try:

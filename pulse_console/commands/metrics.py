@@ -32,6 +32,7 @@ from pulse_console.metrics.filters import DEFAULT_PERIOD_DAYS, MetricFilter
 
 if TYPE_CHECKING:
     from pulse_console.config import Settings
+    from pulse_console.metrics.settings import MetricsSettings
     from storage.db import Database
 
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
@@ -149,7 +150,10 @@ def run_refresh(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_dora(args: argparse.Namespace, settings: Settings) -> int:
-    return _run(args, settings, _render_dora)
+    def render(conn: Any, f: MetricFilter, fmt: str) -> None:
+        _render_dora(conn, f, fmt, _defaults(settings))
+
+    return _run(args, settings, render)
 
 
 def run_flow(args: argparse.Namespace, settings: Settings) -> int:
@@ -163,11 +167,18 @@ def run_prs(args: argparse.Namespace, settings: Settings) -> int:
     try:
 
         def render(conn: Any, f: MetricFilter, fmt: str) -> None:
-            _render_prs(merged_prs(database, settings.client, f), f, fmt)
+            _render_prs(merged_prs(database, settings.client, f, _defaults(settings)), f, fmt)
 
         return _run_on(database, args, settings, render)
     finally:
         database.dispose()
+
+
+def _defaults(settings: Settings) -> MetricsSettings:
+    """config.toml's `[metrics]`: what the database's `metrics.*` settings fall back to."""
+    from pulse_console.metrics.settings import MetricsSettings
+
+    return MetricsSettings(benchmark_year=settings.metrics.benchmark_year)
 
 
 def _fail(message: str, code: int = EXIT_REFUSED) -> int:
@@ -233,17 +244,18 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _render_dora(conn: Any, f: MetricFilter, fmt: str) -> None:
+def _render_dora(conn: Any, f: MetricFilter, fmt: str, defaults: MetricsSettings) -> None:
     from pulse_console.metrics.dora import dora_report
+    from pulse_console.metrics.settings import MetricsSettings
 
-    report = dora_report(conn, f)
+    report = dora_report(conn, f, MetricsSettings.load(conn, f.client_id, defaults))
     if fmt == "json":
         print(json.dumps({**_period(f), **asdict(report)}, default=_jsonable, indent=2))
         return
     rows = [
         [
             m.name,
-            "" if m.value is None else f"{m.value:.4g}",
+            _cell(m.value),  # fixed point: never 3.521e+05
             m.unit,
             m.sample,
             m.level.level if m.level else "",
@@ -270,10 +282,13 @@ def _render_flow(conn: Any, f: MetricFilter, fmt: str) -> None:
         }
         print(json.dumps(data, default=_jsonable, indent=2))
         return
-    rows: list[list[Any]] = [
-        [name, "" if value is None else f"{value:.4g}"] for name, value in asdict(summary).items()
-    ]
-    rows += [[f"time_in_step_hours:{s.step}", f"{s.hours:.4g}"] for s in steps]
+    rows: list[list[Any]] = [[name, _cell(value)] for name, value in asdict(summary).items()]
+    for s in steps:  # per item (median, p85), then the sum over items, named as a total
+        rows += [
+            [f"time_in_step_median_hours:{s.step}", _cell(s.median_hours)],
+            [f"time_in_step_p85_hours:{s.step}", _cell(s.p85_hours)],
+            [f"time_in_step_total_hours:{s.step}", _cell(s.hours)],
+        ]
     _emit(fmt, ["metric", "value"], rows)
 
 

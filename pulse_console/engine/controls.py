@@ -22,59 +22,21 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+# Re-exported: the vocabulary lives apart so the CLI parser can load it without SQLAlchemy.
+from pulse_console.engine.control_names import Control as Control
+from pulse_console.engine.control_names import missing_job as missing_job
 from pulse_console.engine.states import JobStatus
 from pulse_console.engine.store import JobView, unknown_job
 from storage.db import Database
 from storage.models import ControlCommand
 
 SET_SETTING = "set_setting"  # a control-table action that is not a `Control` (it has args)
-
-
-class Control(StrEnum):
-    """A job or orchestrator control; the value is the `Orchestrator` method that does it."""
-
-    START = "start"
-    STOP = "stop"
-    PAUSE = "pause"
-    RESUME = "resume"
-    SET_ACTIVE = "set_active"
-    ORCHESTRATOR_TICK = "orchestrator_tick"  # start the chain now (CLI: `orchestrator start`)
-    ORCHESTRATOR_PAUSE = "orchestrator_pause"
-    ORCHESTRATOR_RESUME = "orchestrator_resume"
-
-    @property
-    def needs_job(self) -> bool:
-        return not self.value.startswith("orchestrator_")
-
-    @property
-    def words(self) -> str:
-        """How an operator reads it: "set active", "orchestrator tick"."""
-        return self.value.replace("_", " ")
-
-    @property
-    def verb(self) -> str:
-        """The CLI word: `jobs set-active JOB`, `orchestrator start`."""
-        word = self.value.removeprefix("orchestrator_").replace("_", "-")
-        return "start" if self is Control.ORCHESTRATOR_TICK else word
-
-    @property
-    def audit_action(self) -> str:
-        """The audit-log action: job.start, orchestrator.tick."""
-        return f"job.{self.value}" if self.needs_job else self.value.replace("_", ".", 1)
-
-
-def missing_job(control: Control, job: str | None) -> str | None:
-    """The one refusal that needs no state: a job control without a job."""
-    if control.needs_job and not job:
-        return f"{control.words} needs a job: name or select one"
-    return None
 
 
 def why_not(

@@ -14,11 +14,15 @@ Definitions (each one SQL statement below; the status → step rule is `mapping_
 - **Cycle time** = the first time the item enters an In-Progress-category step → the first
   Done after that moment; counted in the period containing that Done. An item that skipped
   In Progress (To Do → Done) has a lead time but no cycle time.
-- **Time in step** = for every step, the time items spent in it within the period (visits
-  after a reopening add up), with the open last visit running to the end of the period.
-- **Flow efficiency** = time in active-work In-Progress steps ÷ time in all In-Progress
-  steps, within the period (Flow Framework, Kersten, *Project to Product*, 2018: active time
-  ÷ flow time, where waiting steps are those not marked `is_active_work`).
+- **Time in step** = for every step and item, the time the item spent in it within the
+  period (visits after a reopening add up), with the open last visit running to the end of
+  the period; a step reports the median and 85th percentile of that per-item time (what
+  one item typically spends there) and, labelled as such, its total over all items.
+- **Flow efficiency** = time in active-work steps ÷ time in all To-Do and In-Progress
+  steps, within the period: active time ÷ the time items spend not yet Done, the span lead
+  time measures (Zheglov, "Flow efficiency", 2013: work time ÷ lead time; Kersten,
+  *Project to Product*, 2018: active ÷ flow time). Waiting steps are those not marked
+  `is_active_work`; the default mapping proposes To Do as one (`storage.flow_defaults`).
 - **WIP per day** = items in an In-Progress step at the end of each UTC day.
 - **Throughput per week** = items whose first Done falls in each ISO week (Monday, UTC).
 
@@ -141,8 +145,10 @@ class StepTime:
     category: str
     position: int
     is_active_work: bool
-    hours: float
+    hours: float  # the total over all items (sums visits of many items: not a duration)
     items: int
+    median_hours: float  # per item
+    p85_hours: float  # per item
 
 
 @dataclass(frozen=True)
@@ -270,7 +276,7 @@ def flow_summary(conn: Connection, f: MetricFilter) -> FlowSummary:
             SELECT extract(epoch FROM sum(span) FILTER (WHERE is_active_work)) AS active,
                    extract(epoch FROM sum(span)) AS total
             FROM (SELECT is_active_work, {_CLIPPED} AS span
-                  FROM steps WHERE category = 'in_progress'
+                  FROM steps WHERE category IN ('todo', 'in_progress')
                     AND (left_at IS NULL OR left_at > :since) AND {_CLIPPED_POSITIVE}) x
         )
         SELECT lead.n, lead.med, lead.p85, cycle.n, cycle.med, cycle.p85, wip.n,
@@ -321,7 +327,8 @@ def completed_items(
 
 
 def time_in_steps(conn: Connection, f: MetricFilter) -> list[StepTime]:
-    """Hours spent in each mapped step within the period, in board order."""
+    """Hours spent in each mapped step within the period, in board order: per item
+    (median, p85) and in total."""
     rows = on_timeline(
         conn,
         f,
@@ -339,16 +346,21 @@ def time_in_steps(conn: Connection, f: MetricFilter) -> list[StepTime]:
             SELECT step_id, sum(span) AS span FROM clipped GROUP BY step_id, work_item_id
         ),
         per_step AS (
-            SELECT step_id, extract(epoch FROM sum(span)) AS secs, count(*) AS items
+            SELECT step_id, extract(epoch FROM sum(span)) AS secs, count(*) AS items,
+                   extract(epoch FROM {median("span")}) AS med,
+                   extract(epoch FROM percentile_cont(0.85) WITHIN GROUP (ORDER BY span)) AS p85
             FROM per_item GROUP BY step_id
         )
         SELECT s.step_id, f.name, f.category, f.position, f.is_active_work,
-               s.secs / 3600.0, s.items
+               s.secs / 3600.0, s.items, s.med / 3600.0, s.p85 / 3600.0
         FROM per_step s JOIN flow_steps f ON f.id = s.step_id
         ORDER BY f.position, s.step_id
         """,
     )
-    return [StepTime(r[0], r[1], r[2], r[3], r[4], float(r[5]), int(r[6])) for r in rows]
+    return [
+        StepTime(r[0], r[1], r[2], r[3], r[4], float(r[5]), int(r[6]), float(r[7]), float(r[8]))
+        for r in rows
+    ]
 
 
 def wip_per_day(conn: Connection, f: MetricFilter) -> list[DailyCount]:

@@ -1,4 +1,5 @@
-"""Metrics settings, read from the `settings` table (client rows override global ones).
+"""Metrics settings, read from the `settings` table (client rows override global ones,
+which override the defaults given to `load`: config.toml's `[metrics]`, else those below).
 
 Keys (all optional; the defaults are below):
 
@@ -36,7 +37,9 @@ class MetricsSettings:
     project_repositories: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, conn: Connection, client_id: int) -> MetricsSettings:
+    def load(
+        cls, conn: Connection, client_id: int, defaults: MetricsSettings | None = None
+    ) -> MetricsSettings:
         rows = conn.execute(
             text(
                 "SELECT key, value FROM settings WHERE key LIKE 'metrics.%'"
@@ -47,7 +50,7 @@ class MetricsSettings:
         values: dict[str, Any] = {}
         for key, value in rows:  # client rows come last and win
             values[key.removeprefix("metrics.")] = value
-        base = cls()
+        base = defaults or cls()
         return cls(
             benchmark_year=int(values.get("benchmark_year", base.benchmark_year)),
             production_environments=tuple(

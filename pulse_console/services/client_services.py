@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from connectors.base import ConnectionCheck
+from pulse_console.metrics.settings import MetricsSettings
 from pulse_console.services import connectivity, flow_mappings, health, integrations
 from pulse_console.services import log_files as log_files_service
 from pulse_console.services import logs as logs_service
@@ -46,6 +47,7 @@ class ClientServices:
         secrets: SecretStore | None = None,
         actor: str = "console",
         defaults: ConsoleSettings | None = None,
+        metrics_defaults: MetricsSettings | None = None,
     ) -> None:
         self.database = database
         self.client = client
@@ -53,6 +55,7 @@ class ClientServices:
         self.secrets = secrets
         self.actor = actor
         self.defaults = defaults or ConsoleSettings()
+        self.metrics_defaults = metrics_defaults  # config.toml's [metrics]
         self.logs = LogsServices(self)
         self.log_files = LogFilesServices(self)
         self.flow = FlowServices(self)
@@ -239,7 +242,10 @@ class SettingsServices(_Area):
 
 class MetricsServices(_Area):
     def load(self, query: MetricsQuery, *, now: datetime) -> MetricsView:
-        return metrics_service.load(self._s.database, self._s.client, query, now=now)
+        s = self._s
+        return metrics_service.load(
+            s.database, s.client, query, now=now, defaults=s.metrics_defaults
+        )
 
     def drill_down(
         self,
@@ -251,5 +257,12 @@ class MetricsServices(_Area):
         title: str = "",
     ) -> DrillDown:
         return metrics_service.drill_down(
-            self._s.database, self._s.client, query, target, now=now, step_id=step_id, title=title
+            self._s.database,
+            self._s.client,
+            query,
+            target,
+            now=now,
+            step_id=step_id,
+            title=title,
+            defaults=self._s.metrics_defaults,
         )

@@ -86,8 +86,15 @@ def _client_id(database: Database, client: str) -> int | None:
         return find_client(session, client)
 
 
-def load(database: Database, client: str, query: MetricsQuery, *, now: datetime) -> MetricsView:
-    """Every figure of the screen for `query`.
+def load(
+    database: Database,
+    client: str,
+    query: MetricsQuery,
+    *,
+    now: datetime,
+    defaults: MetricsSettings | None = None,
+) -> MetricsView:
+    """Every figure of the screen for `query` (`defaults`: config.toml's `[metrics]`).
 
     The delivery part (DORA + PR cycle) and the flow part are independent statements on
     different tables, so they run at once on two connections: the screen waits for the
@@ -101,7 +108,7 @@ def load(database: Database, client: str, query: MetricsQuery, *, now: datetime)
     with database.engine.connect() as conn:
         if not _has_data(conn, client_id):
             return MetricsView(query, f.since, f.until)
-        settings = MetricsSettings.load(conn, client_id)
+        settings = MetricsSettings.load(conn, client_id, defaults)
         projects = _projects(conn, client_id)
         conn.rollback()
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="metrics") as pool:
@@ -136,6 +143,7 @@ def drill_down(
     now: datetime,
     step_id: int | None = None,
     title: str = "",
+    defaults: MetricsSettings | None = None,
 ) -> DrillDown:
     """The rows behind one number: completed items, one step's items, or merged PRs."""
     client_id = _client_id(database, client)
@@ -150,7 +158,7 @@ def drill_down(
                 title, target, step_items=step_items(conn, f, step_id, limit=DRILL_LIMIT)
             )
         elif target == "prs":
-            settings = MetricsSettings.load(conn, client_id)
+            settings = MetricsSettings.load(conn, client_id, defaults)
             found = DrillDown(title, target, prs=pr_cycles(conn, f, settings, limit=DRILL_LIMIT))
         else:
             found = DrillDown(
@@ -168,7 +176,9 @@ class MergedPr:
     pr: PrCycle
 
 
-def merged_prs(database: Database, client: str, f: MetricFilter) -> list[MergedPr]:
+def merged_prs(
+    database: Database, client: str, f: MetricFilter, defaults: MetricsSettings | None = None
+) -> list[MergedPr]:
     """Every PR merged in `f`'s period with the same breakdown the screen's PR drill-down
     shows (`pr_cycles`, unlimited), newest merge first; `f.client_id` is ignored: the
     client is `client`'s, so no caller can read another client's rows."""
@@ -176,7 +186,7 @@ def merged_prs(database: Database, client: str, f: MetricFilter) -> list[MergedP
     if client_id is None:
         return []
     with database.engine.connect() as conn:
-        settings = MetricsSettings.load(conn, client_id)
+        settings = MetricsSettings.load(conn, client_id, defaults)
         prs = pr_cycles(conn, replace(f, client_id=client_id), settings)
         names = {
             int(r[0]): str(r[1])

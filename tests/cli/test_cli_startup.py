@@ -16,7 +16,7 @@ def loaded_after(code: str) -> set[str]:
 
 def test_building_the_cli_imports_neither_textual_nor_the_sandbox() -> None:
     modules = loaded_after("from pulse_console.cli import build_parser; build_parser()")
-    assert "textual" not in modules
+    assert not {"textual", "sqlalchemy", "httpx", "alembic", "pydantic"} & modules
     assert "connectors.sandbox.org" not in modules
     assert "connectors.sandbox.jira" not in modules
 
@@ -24,3 +24,12 @@ def test_building_the_cli_imports_neither_textual_nor_the_sandbox() -> None:
 def test_importing_the_cli_loads_no_database_or_settings_code() -> None:
     modules = loaded_after("import pulse_console.cli")
     assert not {"sqlalchemy", "pydantic", "textual"} & modules
+
+
+def test_loading_settings_and_opening_a_database_leave_alembic_and_httpx_unloaded() -> None:
+    """What `jobs list` loads before it queries: config, then the database module."""
+    modules = loaded_after(
+        "from pulse_console.config import load_settings; import storage.db;"
+        " import pulse_console.commands.jobs"
+    )
+    assert not {"alembic", "httpx", "textual"} & modules

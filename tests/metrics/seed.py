@@ -154,10 +154,11 @@ class Seeder:
         return item_id
 
     def board(self) -> dict[str, int]:
-        """To Do → In Progress → Review (in progress, waiting) → Done, with the statuses
-        To Do, In Progress, In Review and Done mapped onto them; the steps' ids by name."""
+        """To Do (waiting) → In Progress → Review (in progress, waiting) → Done, with the
+        statuses To Do, In Progress, In Review and Done mapped onto them; the steps' ids by
+        name."""
         steps = {
-            "To Do": self.step("To Do", "todo"),
+            "To Do": self.step("To Do", "todo", is_active_work=False),
             "In Progress": self.step("In Progress", "in_progress"),
             "Review": self.step("Review", "in_progress", is_active_work=False),
             "Done": self.step("Done", "done"),

@@ -4,9 +4,13 @@ count as unmapped (`metrics.mapping_rules`)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from sqlalchemy import Connection, text
 
+from pulse_console.metrics.filters import MetricFilter
+from pulse_console.metrics.flow_metrics import flow_summary
 from pulse_console.metrics.mapping_rules import unmapped_statuses
 from pulse_console.services import flow_mappings as flow
 from storage.flow_defaults import propose_default_mappings
@@ -60,6 +64,23 @@ def test_default_proposal_maps_each_status_by_its_jira_category(
         ("done", None): ("Done", True),
         ("已完成", None): ("Done", True),
     }
+
+
+def test_the_default_to_do_step_is_waiting_so_efficiency_is_not_always_full(
+    conn: Connection, seed: Seeder
+) -> None:
+    seed.status("To Do", "new")
+    seed.status("In Progress", "indeterminate")
+    seed.status("Done", "done")
+    propose_default_mappings(conn, CLIENT)
+    active = dict(conn.execute(text("SELECT name, is_active_work FROM flow_steps")).all())
+    assert active == {"To Do": False, "In Progress": True, "Done": True}
+    # 24 h waiting in To Do, 72 h worked on: 72 / 96.
+    seed.item("A-1", "2024-03-04", [("2024-03-05", "In Progress"), ("2024-03-08", "Done")])
+    period = MetricFilter(
+        CLIENT, datetime(2024, 3, 4, tzinfo=UTC), datetime(2024, 3, 18, tzinfo=UTC)
+    )
+    assert flow_summary(conn, period).flow_efficiency == pytest.approx(0.75)
 
 
 def test_proposal_never_overwrites_what_an_operator_made(conn: Connection, seed: Seeder) -> None:

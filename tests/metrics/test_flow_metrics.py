@@ -1,7 +1,7 @@
 """Flow metrics on hand-computed cases: reopenings, skipped steps, case-different status
 names, inactive records, time zones and period boundaries.
 
-Board: To Do (todo) → In Progress (in progress, active work) → Review (in progress,
+Board: To Do (todo, waiting) → In Progress (in progress, active work) → Review (in progress,
 waiting) → Done (done). Period: Monday 2024-03-04 00:00 UTC to Monday 2024-03-18 (two ISO
 weeks). Every expected number below is worked out by hand in the comment beside it.
 """
@@ -90,8 +90,9 @@ def test_summary_over_the_whole_period(board: Connection) -> None:
     assert s.cycle_time_median_hours == 48
     assert s.throughput_per_week == 2.5
     assert s.wip_at_end == 2  # A-5, and B-1 (leaves exactly at `until`)
-    # In Progress 24 + 60 + 336 + 162 = 582 h; Review 24 h.
-    assert s.flow_efficiency == pytest.approx(582 / 606)
+    # Active: In Progress 24 + 60 + 336 + 162 = 582 h. Waiting: Review 24 h and To Do
+    # 102 h (test_time_in_each_step_within_the_period). Done time is not flow time.
+    assert s.flow_efficiency == pytest.approx(582 / (582 + 24 + 102))
 
 
 def test_median_of_an_even_count_is_the_mean_of_the_middle_two(board: Connection) -> None:
@@ -131,6 +132,18 @@ def test_time_in_each_step_within_the_period(board: Connection) -> None:
     }
 
 
+def test_time_in_step_is_the_median_and_p85_per_item_beside_the_total(
+    board: Connection,
+) -> None:
+    steps = {s.step: s for s in time_in_steps(board, period())}
+    in_progress = steps["In Progress"]  # per item 24, 60, 162, 336; in total 582
+    assert in_progress.hours == 582
+    assert in_progress.median_hours == pytest.approx(111)  # (60 + 162) / 2
+    assert in_progress.p85_hours == pytest.approx(162 + 0.55 * (336 - 162))  # rank 2.55
+    done = steps["Done"]  # per item 168, 216, 252 (A-2's two visits), 264, 336
+    assert (done.median_hours, done.p85_hours) == (252, pytest.approx(264 + 0.4 * 72))
+
+
 def test_wip_at_the_end_of_each_day(board: Connection) -> None:
     days = wip_per_day(board, period())
     assert days[0].day == date(2024, 3, 4) and len(days) == 14
@@ -149,7 +162,7 @@ def test_inactive_steps_and_mappings_drop_out_of_every_metric(board: Connection)
     assert steps == {"To Do", "In Progress", "Done"}
     s = flow_summary(board, period())
     assert s.completed == 4  # A-3 is no longer Done: "CLOSED" is unmapped now
-    assert s.flow_efficiency == 1.0  # no waiting step left
+    assert s.flow_efficiency == pytest.approx(582 / (582 + 102))  # To Do still waits
 
 
 def test_a_type_specific_mapping_wins_over_the_typeless_one(conn: Connection, seed: Seeder) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -63,6 +64,25 @@ def test_dora_as_a_table_and_csv(wired: Database, capsys: pytest.CaptureFixture[
     assert (rows[0]["metric"], rows[0]["sample"]) == ("deployment_frequency", "0")
 
 
+def test_the_config_benchmark_year_rates_the_figures_unless_the_database_sets_one(
+    wired: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text("[metrics]\nbenchmark_year = 2021\n")
+    dora = ["metrics", "dora", *PERIOD, "--config", str(config), "--format", "json"]
+    assert cli.main(dora) == 0
+    assert json.loads(capsys.readouterr().out)["benchmark_year"] == 2021
+    with wired.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO settings (client_id, key, value)"
+                " VALUES (NULL, 'metrics.benchmark_year', '2023')"
+            )
+        )
+    assert cli.main(dora) == 0
+    assert json.loads(capsys.readouterr().out)["benchmark_year"] == 2023
+
+
 def test_flow_as_json_and_csv(wired: Database, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["metrics", "flow", *PERIOD, "--format", "json", "--project", "A"]) == 0
     data = json.loads(capsys.readouterr().out)
@@ -72,6 +92,20 @@ def test_flow_as_json_and_csv(wired: Database, capsys: pytest.CaptureFixture[str
     assert cli.main(["metrics", "flow", *PERIOD, "--format", "csv"]) == 0
     rows = dict(csv.reader(io.StringIO(capsys.readouterr().out)))
     assert rows["completed"] == "1"
+
+
+def test_flow_table_prints_fixed_point_hours_per_item_and_in_total(
+    wired: Database, tenant: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with tenant.begin() as conn:  # 2022-03-04 → 2024-03-05 (732 days): a lead time of 17,568 h
+        Seeder(conn).item("A-2", "2022-03-04", [("2024-03-05", "Done")])
+    assert cli.main(["metrics", "flow", *PERIOD, "--format", "csv"]) == 0
+    out = capsys.readouterr().out
+    assert "e+" not in out
+    rows = dict(csv.reader(io.StringIO(out)))
+    assert rows["lead_time_p85_hours"] == "14936.40"  # 24 + 0.85 * (17568 - 24)
+    assert rows["time_in_step_median_hours:To Do"] == "24.00"  # A-2's part in the period
+    assert rows["time_in_step_total_hours:To Do"] == "48.00"  # A-1 24 h + A-2 24 h
 
 
 def test_unknown_client_and_empty_period_are_refused(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import Engine
 
@@ -12,6 +13,7 @@ from pulse_console.metrics.flow_metrics import completed_items, flow_overview
 from pulse_console.metrics.pr_cycle import pr_cycle_summary, pr_cycles
 from pulse_console.metrics.settings import MetricsSettings
 from pulse_console.services import metrics
+from pulse_console.services.client_services import ClientServices
 from pulse_console.services.metrics import MetricsQuery
 from storage.db import Database
 from tests.metrics.seed import CLIENT
@@ -42,6 +44,17 @@ def test_the_view_is_the_three_screen_queries_for_the_period_and_project(
         assert view.prs == pr_cycle_summary(conn, f, settings)
     assert view.projects == ["ALP", "BET"] and not view.empty
     assert view.flow is not None and view.flow.summary.completed > 0
+
+
+def test_the_consoles_metrics_rate_by_the_configured_benchmark_year(
+    tenant: Engine, database: Database, tmp_path: Path
+) -> None:
+    seed_delivery(tenant)
+    services = ClientServices(
+        database, "acme", log_dir=tmp_path, metrics_defaults=MetricsSettings(benchmark_year=2021)
+    )
+    view = services.metrics.load(MetricsQuery(30), now=NOW)
+    assert view.dora is not None and view.dora.benchmark_year == 2021
 
 
 def test_drill_downs_list_items_by_the_chosen_order_and_merged_prs(

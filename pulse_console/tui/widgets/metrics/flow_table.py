@@ -13,8 +13,6 @@ from pulse_console.metrics.pr_cycle import PrCycleSummary
 from pulse_console.services.metrics import Target
 from pulse_console.tui.widgets.metrics.figures import hours, per_week, percent
 
-CATEGORY = {"todo": "to do", "in_progress": "in progress", "done": "done"}
-
 
 @dataclass(frozen=True)
 class Drill:
@@ -81,19 +79,20 @@ class FlowTable(DataTable[str | Text]):
                 "efficiency",
                 "Flow efficiency",
                 percent(s.flow_efficiency),
-                "active ÷ in-progress time",
+                "active ÷ to-do + in-progress",
                 Drill("Flow efficiency", None, why_not="select a step to list its items"),
             ),
         ]
         for step in flow.steps:
-            kind = CATEGORY.get(step.category, step.category)
-            waiting = "" if step.is_active_work or step.category != "in_progress" else ", waiting"
+            waiting = not step.is_active_work and step.category != "done"
+            # Per item: the total sums many items' time and does not read as a duration
+            # (the drill-down lists the items).
             rows.append(
                 (
                     f"step:{step.step_id}",
-                    f"Time in {step.step}",
-                    hours(step.hours),
-                    f"{step.items} items · {kind}{waiting}",
+                    f"Time in {step.step}" + (" (waiting)" if waiting else ""),
+                    hours(step.median_hours),
+                    f"median · p85 {hours(step.p85_hours)} · total {hours(step.hours)}",
                     Drill(f"Time in {step.step}", "step", step.step_id),
                 )
             )
