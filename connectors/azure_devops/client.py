@@ -399,6 +399,7 @@ class AzureDevOpsClient(Closing):
         min_time: datetime | None = None,
         time_range: str | None = None,
         top: int = 100,
+        skip: int = 0,
     ) -> Iterator[Page[PullRequest]]:
         """GET {project}/_apis/git/repositories/{id}/pullrequests — ``$top``/``$skip`` paging,
         newest first; ``searchCriteria.minTime`` with ``queryTimeRangeType`` Created or
@@ -407,7 +408,6 @@ class AzureDevOpsClient(Closing):
         https://learn.microsoft.com/rest/api/azure/devops/git/pull-requests/get-pull-requests?view=azure-devops-rest-7.1
         """
         path = f"/{_seg(project)}/_apis/git/repositories/{repository_id}/pullrequests"
-        skip = 0
         while True:
             params: dict[str, Any] = {
                 "searchCriteria.status": status,
