@@ -113,13 +113,14 @@ def _ms(value: int | None) -> datetime | None:
     return None if value is None else datetime.fromtimestamp(value / 1000, tz=UTC)
 
 
-def expected(org: AdoOrg) -> dict[str, list[tuple[Any, ...]]]:
-    """The same tables computed from the generator, for an organisation synced from scratch."""
+def expected(org: AdoOrg, *, synced: set[int] = frozenset()) -> dict[str, list[tuple[Any, ...]]]:
+    """The same tables computed from the generator. ``synced``: deleted items a previous
+    sync had loaded (they stay, inactive, with their history and links)."""
     name = {i: u.display_name for i, u in enumerate(org.users)}
-    alive = {w.id: w for w in org.items.values() if not w.deleted}
+    alive = {w.id: w for w in org.items.values() if not w.deleted or w.id in synced}
     items = [
         (str(w.id), org.projects[w.head.project].name, w.type, w.head.state, w.head.title,
-         name.get(w.head.assignee) if w.head.assignee is not None else None, True)
+         name.get(w.head.assignee) if w.head.assignee is not None else None, not w.deleted)
         for w in alive.values()
     ]  # fmt: skip
     transitions = []
@@ -152,9 +153,7 @@ def expected(org: AdoOrg) -> dict[str, list[tuple[Any, ...]]]:
                     pr.merge_sha))  # fmt: skip
         commits += [(pr.id, c.sha, name[c.author], _ms(c.authored_ms)) for c in pr.commits]
         voted = {t.voter for t in pr.threads if t.vote is not None}
-        reviews += [
-            (pr.id, name[u], VOTE_STATES[v], u in voted) for u, v in pr.reviewers if v != 0
-        ]
+        reviews += [(pr.id, name[u], VOTE_STATES[v], u in voted) for u, v in pr.reviewers if v != 0]
         for t in pr.threads:
             for c in t.comments:
                 comments.append((pr.id, f"{pr.id}.{t.id}.{c.id}", name[c.author],
@@ -170,6 +169,8 @@ def expected(org: AdoOrg) -> dict[str, list[tuple[Any, ...]]]:
     ]  # fmt: skip
     deployments = []
     for d in org.release_deployments:
+        if d.queued_ms > now:
+            continue
         b = org.build(d.build)
         repo = org.repos[b.repo]
         done = d.completed_ms <= now
@@ -178,6 +179,8 @@ def expected(org: AdoOrg) -> dict[str, list[tuple[Any, ...]]]:
                             ("SUCCESS" if d.succeeded else "FAILURE") if done else "IN_PROGRESS",
                             b.sha, _ms(d.queued_ms), _ms(d.completed_ms) if done else None))  # fmt: skip
     for e in org.environment_records:
+        if e.queue_ms > now:
+            continue
         b = org.build(e.build)
         repo = org.repos[b.repo]
         done = e.finish_ms <= now

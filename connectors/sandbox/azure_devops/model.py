@@ -360,6 +360,11 @@ class AdoOrg:
             finish = start + int(r.uniform(4, 25) * MINUTE_MS)
             raw.append((queue, start, finish, pr.repo, pr.merge_sha, r.random() < 0.85))
         raw.sort()
+        # The newest build already started is still running: a sync must come back to it.
+        started = [k for k, (q, st, *_rest) in enumerate(raw) if st < self.now_ms - MINUTE_MS]
+        if started:
+            q, st, _, repo, s, ok = raw[started[-1]]
+            raw[started[-1]] = (q, st, self.now_ms + 30 * MINUTE_MS, repo, s, ok)
         return [
             BuildData(
                 i + 1, repo, f"{self.repos[repo].name}-ci", s, "refs/heads/main", q, st, f, ok
@@ -490,6 +495,17 @@ class AdoOrg:
         with self.lock:
             self.items[wid].deleted = True
             self._tick()
+
+    def complete_pull_request(self, pid: int) -> None:
+        """Merge an active pull request now (its build and deployments are not generated)."""
+        with self.lock:
+            pr = self.pull_requests[pid - 1]
+            if pr.status != "active":
+                raise ValueError(f"pull request {pid} is {pr.status}")
+            self.pull_requests[pid - 1] = dataclasses.replace(
+                pr, status="completed", closed_ms=self._tick(),
+                merge_sha=sha(self.seed, S_PR, pid - 1, 99),
+            )  # fmt: skip
 
     def advance(self, ms: int) -> None:
         """Let time pass (running builds and deployments finish)."""
