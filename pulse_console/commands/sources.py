@@ -13,7 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from connectors.azure_devops import normalize_base_url
 from connectors.github import GITHUB_API
+from pulse_console.pipelines.azure_devops.options import AzureDevOpsConfigError
+from pulse_console.pipelines.azure_devops.sync import AzureDevOpsSync, AzureDevOpsTokenMissing
 from pulse_console.pipelines.base import Pipeline
 from pulse_console.pipelines.github_sync import GitHubConfigError, GitHubSync
 from pulse_console.pipelines.jira.options import JiraConfigError
@@ -130,6 +133,42 @@ def _github_lines(stats: dict[str, Any]) -> list[str]:
     ]
 
 
+# -- Azure DevOps ----------------------------------------------------------------------------
+
+
+def _ado_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--base-url",
+        required=True,
+        help="https://dev.azure.com/ORG (Services) or https://HOST/tfs/COLLECTION (Server)",
+    )
+    parser.add_argument(
+        "--project", action="append", default=[], help="project name to sync (repeat; default all)"
+    )
+
+
+def _ado_settings(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
+    try:
+        base_url = normalize_base_url(args.base_url)
+    except ValueError as exc:
+        raise UsageProblem(str(exc)) from None
+    return base_url, {"projects": list(args.project)} if args.project else {}
+
+
+def _ado_lines(stats: dict[str, Any]) -> list[str]:
+    return [
+        f"  projects: {stats['projects']}   work items: {stats['work_items']} "
+        f"({stats['deactivated']} deactivated)   transitions: {stats['transitions']} "
+        f"from {stats['revisions']} revisions",
+        f"  repositories: {stats['repositories']}   pull requests: {stats['pull_requests']}   "
+        f"commits: {stats['commits']}   reviews: {stats['reviews']}   "
+        f"comments: {stats['comments']}   links: {stats['links']}",
+        f"  builds: {stats['ci_runs']}   deployments: {stats['deployments']}   "
+        f"quarantined: {stats['quarantined']}   throttled answers: "
+        f"{stats['throttled_responses']} ({stats['throttle_delay_seconds']} s delayed)",
+    ]
+
+
 SOURCES: dict[str, SourceType] = {
     "jira": SourceType(
         "jira",
@@ -149,5 +188,14 @@ SOURCES: dict[str, SourceType] = {
         _github_lines,
         (GitHubConfigError,),
         several_tokens=True,
+    ),
+    "azure_devops": SourceType(
+        "azure_devops",
+        "Azure DevOps Services or Server (personal access token)",
+        _ado_options,
+        _ado_settings,
+        lambda full: AzureDevOpsSync(full=full),
+        _ado_lines,
+        (AzureDevOpsConfigError, AzureDevOpsTokenMissing),
     ),
 }

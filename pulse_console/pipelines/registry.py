@@ -26,7 +26,7 @@ CHAIN: dict[str, str] = {
 _KNOWN: dict[str, str] = {
     "jira_sync": "pulse_console.pipelines.jira_sync:JiraSync",
     "github_sync": "pulse_console.pipelines.github_sync:GitHubSync",
-    "azure_devops_sync": "pulse_console.pipelines.azure_devops_sync:AzureDevOpsSync",
+    "azure_devops_sync": "pulse_console.pipelines.azure_devops.sync:AzureDevOpsSync",
     "aha_sync": "pulse_console.pipelines.aha_sync:AhaSync",
 }
 

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select, update
 
+from connectors.azure_devops import AzureDevOpsClient
 from connectors.base import ConnectionCheck
 from connectors.github import GitHubClient, split_tokens
 from connectors.http.secret import Secret
@@ -219,13 +220,15 @@ def check_connection(
     """One cheap authenticated call through the connector for the draft's type."""
     options: dict[str, Any] = {"transport": transport} if transport is not None else {}
     url = draft.base_url.strip().rstrip("/")
-    client: JiraClient | GitHubClient
+    client: JiraClient | GitHubClient | AzureDevOpsClient
     if draft.type == "github":
         tokens = split_tokens(token)
         if not tokens:
             return ConnectionCheck(ok=False, title="No token", message="No GitHub token given.")
         enterprise = bool(draft.config.get("enterprise")) or None
         client = GitHubClient.create(tokens, url, enterprise=enterprise, **options)
+    elif draft.type == "azure_devops":
+        client = AzureDevOpsClient.create(url, Secret(token), **options)
     elif draft.type != "jira":
         return ConnectionCheck(
             ok=False,

@@ -69,5 +69,5 @@ def test_the_pat_never_reaches_logs_errors_or_the_database(
             text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
         ).scalars()
         for table in list(tables):
-            dump = conn.execute(text(f'SELECT string_agg(t::text, \'\') FROM "{table}" t')).scalar()
+            dump = conn.execute(text(f"SELECT string_agg(t::text, '') FROM \"{table}\" t")).scalar()
             assert PAT not in (dump or ""), table
