@@ -14,6 +14,7 @@ from sqlalchemy import Engine, text
 
 from connectors.http import CancelToken, RateLimitPolicy, RetryPolicy
 from connectors.sandbox.azure_devops import AdoOrg, AzureDevOpsSimulator
+from connectors.sandbox.azure_devops.model import COLUMNS
 from connectors.sandbox.azure_devops.render import identity
 from pulse_console.pipelines.azure_devops.sync import AzureDevOpsSync
 from pulse_console.pipelines.azure_devops.transform import TRACKED, VOTE_STATES
@@ -113,18 +114,26 @@ def _ms(value: int | None) -> datetime | None:
     return None if value is None else datetime.fromtimestamp(value / 1000, tz=UTC)
 
 
-def expected(org: AdoOrg, *, synced: set[int] = frozenset()) -> dict[str, list[tuple[Any, ...]]]:
+def expected(
+    org: AdoOrg, *, synced: frozenset[int] = frozenset()
+) -> dict[str, list[tuple[Any, ...]]]:
     """The same tables computed from the generator. ``synced``: deleted items a previous
     sync had loaded (they stay, inactive, with their history and links)."""
     name = {i: u.display_name for i, u in enumerate(org.users)}
     alive = {w.id: w for w in org.items.values() if not w.deleted or w.id in synced}
     items = [
-        (str(w.id), org.projects[w.head.project].name, w.type, w.head.state, w.head.title,
-         name.get(w.head.assignee) if w.head.assignee is not None else None, not w.deleted)
+        (
+            str(w.id),
+            org.projects[w.head.project].name,
+            w.type,
+            w.head.state,
+            w.head.title,
+            name.get(w.head.assignee) if w.head.assignee is not None else None,
+            not w.deleted,
+        )
         for w in alive.values()
-    ]  # fmt: skip
+    ]
     transitions = []
-    column = {"New": "New", "Active": "Doing", "Resolved": "Review", "Closed": "Done"}
     for w in alive.values():
         for prev, rev in zip(w.revisions, w.revisions[1:], strict=False):
             values = {
@@ -133,11 +142,15 @@ def expected(org: AdoOrg, *, synced: set[int] = frozenset()) -> dict[str, list[t
                     name.get(prev.assignee) if prev.assignee is not None else None,
                     name.get(rev.assignee) if rev.assignee is not None else None,
                 ),
-                "System.BoardColumn": (column[prev.state] if prev.state in column else prev.state,
-                                       column[rev.state] if rev.state in column else rev.state),
-                "System.TeamProject": (org.projects[prev.project].name,
-                                       org.projects[rev.project].name),
-            }  # fmt: skip
+                "System.BoardColumn": (
+                    COLUMNS.get(prev.state, prev.state),
+                    COLUMNS.get(rev.state, rev.state),
+                ),
+                "System.TeamProject": (
+                    org.projects[prev.project].name,
+                    org.projects[rev.project].name,
+                ),
+            }
             for ref, field, _ in TRACKED:
                 before, after = values[ref]
                 if before != after:
@@ -148,25 +161,46 @@ def expected(org: AdoOrg, *, synced: set[int] = frozenset()) -> dict[str, list[t
         full = f"{org.projects[repo.project].name}/{repo.name}"
         state = {"active": "OPEN", "completed": "MERGED", "abandoned": "CLOSED"}[pr.status]
         closed = _ms(pr.closed_ms)
-        prs.append((full, pr.id, state, name[pr.author], _ms(pr.created_ms),
-                    closed if state == "MERGED" else None, closed if state != "OPEN" else None,
-                    pr.merge_sha))  # fmt: skip
+        prs.append(
+            (
+                full,
+                pr.id,
+                state,
+                name[pr.author],
+                _ms(pr.created_ms),
+                closed if state == "MERGED" else None,
+                closed if state != "OPEN" else None,
+                pr.merge_sha,
+            )
+        )
         commits += [(pr.id, c.sha, name[c.author], _ms(c.authored_ms)) for c in pr.commits]
         voted = {t.voter for t in pr.threads if t.vote is not None}
         reviews += [(pr.id, name[u], VOTE_STATES[v], u in voted) for u, v in pr.reviewers if v != 0]
         for t in pr.threads:
             for c in t.comments:
-                comments.append((pr.id, f"{pr.id}.{t.id}.{c.id}", name[c.author],
-                                 "system" if c.system else "issue", _ms(c.published_ms)))  # fmt: skip
+                comments.append(
+                    (
+                        pr.id,
+                        f"{pr.id}.{t.id}.{c.id}",
+                        name[c.author],
+                        "system" if c.system else "issue",
+                        _ms(c.published_ms),
+                    )
+                )
         for wid in pr.work_items:
             if wid in alive:
                 links += [(str(wid), pr.id, "artifact_link"), (str(wid), pr.id, "pr_work_items")]
     now = org.now_ms
     runs = [
-        (str(b.id), "completed" if b.finish_ms <= now else "inProgress",
-         ("succeeded" if b.succeeded else "failed") if b.finish_ms <= now else None, b.sha)
-        for b in org.builds if b.queue_ms <= now
-    ]  # fmt: skip
+        (
+            str(b.id),
+            "completed" if b.finish_ms <= now else "inProgress",
+            ("succeeded" if b.succeeded else "failed") if b.finish_ms <= now else None,
+            b.sha,
+        )
+        for b in org.builds
+        if b.queue_ms <= now
+    ]
     deployments = []
     for d in org.release_deployments:
         if d.queued_ms > now:
@@ -174,21 +208,35 @@ def expected(org: AdoOrg, *, synced: set[int] = frozenset()) -> dict[str, list[t
         b = org.build(d.build)
         repo = org.repos[b.repo]
         done = d.completed_ms <= now
-        deployments.append((f"release:{d.id}", f"{org.projects[repo.project].name}/{repo.name}",
-                            d.environment,
-                            ("SUCCESS" if d.succeeded else "FAILURE") if done else "IN_PROGRESS",
-                            b.sha, _ms(d.queued_ms), _ms(d.completed_ms) if done else None))  # fmt: skip
+        deployments.append(
+            (
+                f"release:{d.id}",
+                f"{org.projects[repo.project].name}/{repo.name}",
+                d.environment,
+                ("SUCCESS" if d.succeeded else "FAILURE") if done else "IN_PROGRESS",
+                b.sha,
+                _ms(d.queued_ms),
+                _ms(d.completed_ms) if done else None,
+            )
+        )
     for e in org.environment_records:
         if e.queue_ms > now:
             continue
         b = org.build(e.build)
         repo = org.repos[b.repo]
         done = e.finish_ms <= now
-        deployments.append((f"environment:{e.id}", f"{org.projects[repo.project].name}/{repo.name}",
-                            e.environment,
-                            ("SUCCESS" if e.succeeded else "FAILURE") if done else "IN_PROGRESS",
-                            b.sha, _ms(e.queue_ms), _ms(e.finish_ms) if done else None))  # fmt: skip
-    out = {
+        deployments.append(
+            (
+                f"environment:{e.id}",
+                f"{org.projects[repo.project].name}/{repo.name}",
+                e.environment,
+                ("SUCCESS" if e.succeeded else "FAILURE") if done else "IN_PROGRESS",
+                b.sha,
+                _ms(e.queue_ms),
+                _ms(e.finish_ms) if done else None,
+            )
+        )
+    out: dict[str, list[tuple[Any, ...]]] = {
         "work_items": items,
         "transitions": transitions,
         "pull_requests": prs,

@@ -119,12 +119,16 @@ class AzureDevOpsSimulator:
             )
         segments = request.url.path.split("/", 2)
         if len(segments) < 3 or segments[1].lower() != self.org.name.lower():
-            return error_body(404, "VS800075: The project with id 'x' does not exist.",
-                              "ProjectDoesNotExistException")  # fmt: skip
+            return error_body(
+                404,
+                "VS800075: The project with id 'x' does not exist.",
+                "ProjectDoesNotExistException",
+            )
         path = "/" + segments[2]
         if request.url.params.get("api-version") is None:
-            return error_body(400, "VSS000000: No api-version was supplied.",
-                              "VssVersionNotSpecifiedException")  # fmt: skip
+            return error_body(
+                400, "VSS000000: No api-version was supplied.", "VssVersionNotSpecifiedException"
+            )
         for method, pattern, handler in self._routes:
             m = pattern.match(path)
             if m and method == request.method:
@@ -171,9 +175,12 @@ class AzureDevOpsSimulator:
     def _repo(self, project: Any, rid: str) -> Any:
         repo = self.org.repo_by_id(rid)
         if repo is None or repo.project != project.index:
-            raise _Error(404, f"TF401019: The Git repository with name or identifier {rid} "
-                         "does not exist or you do not have permissions.",
-                         "GitRepositoryNotFoundException")  # fmt: skip
+            raise _Error(
+                404,
+                f"TF401019: The Git repository with name or identifier {rid} "
+                "does not exist or you do not have permissions.",
+                "GitRepositoryNotFoundException",
+            )
         return repo
 
     # ------------------------------------------------------------------ core + wit
@@ -391,13 +398,14 @@ class AzureDevOpsSimulator:
         top = int(params.get("$top") or 1000)
         with self.org.lock:
             chosen = [
-                b for b in self.org.builds
+                b
+                for b in self.org.builds
                 if self.org.repos[b.repo].project == p.index
                 and b.queue_ms <= self.org.now_ms
                 and (since is None or b.queue_ms >= since)
                 and (not ids or b.id in ids)
                 and b.id >= after
-            ]  # fmt: skip
+            ]
             page = chosen[:top]
             base = self._base(request)
             value = [render.build(self.org, base, b) for b in page]
@@ -416,12 +424,13 @@ class AzureDevOpsSimulator:
         top = int(params.get("$top") or 50)
         with self.org.lock:
             chosen = [
-                d for d in self.org.release_deployments
+                d
+                for d in self.org.release_deployments
                 if self.org.repos[self.org.build(d.build).repo].project == p.index
                 and d.queued_ms <= self.org.now_ms
                 and (since is None or render.modified_ms(self.org, d) >= since)
                 and d.id >= after
-            ]  # fmt: skip
+            ]
             base = self._base(request)
             value = [render.release_deployment(self.org, base, d) for d in chosen[:top]]
         headers = {"x-ms-continuationtoken": str(chosen[top].id)} if len(chosen) > top else {}
@@ -447,11 +456,13 @@ class AzureDevOpsSimulator:
         top = int(params.get("top") or 50)
         with self.org.lock:
             chosen = [
-                e for e in reversed(self.org.environment_records)
+                e
+                for e in reversed(self.org.environment_records)
                 if e.environment_id == int(env)
                 and self.org.repos[self.org.build(e.build).repo].project == p.index
-                and e.queue_ms <= self.org.now_ms and e.id <= before
-            ]  # fmt: skip
+                and e.queue_ms <= self.org.now_ms
+                and e.id <= before
+            ]
             base = self._base(request)
             value = [render.environment_record(self.org, base, e) for e in chosen[:top]]
         headers = {"x-ms-continuationtoken": str(chosen[top].id)} if len(chosen) > top else {}
@@ -482,8 +493,9 @@ def _rate_limited(request: httpx.Request, decision: Decision) -> httpx.Response:
 
 
 def _server_error(request: httpx.Request, status: int, retry_after: int | None) -> httpx.Response:
-    response = error_body(status, "TF246020: The service is temporarily unavailable.",
-                          "ServiceUnavailableException")  # fmt: skip
+    response = error_body(
+        status, "TF246020: The service is temporarily unavailable.", "ServiceUnavailableException"
+    )
     if retry_after is not None:
         response.headers["Retry-After"] = str(retry_after)
     return response

@@ -259,8 +259,11 @@ class AdoOrg:
                 break
             if assignee is None or r.random() < 0.2:
                 assignee = r.randrange(len(self.users))
-                revs.append(dataclasses.replace(revs[-1], rev=len(revs) + 1, changed_ms=t,
-                                                by=author, assignee=assignee))  # fmt: skip
+                revs.append(
+                    dataclasses.replace(
+                        revs[-1], rev=len(revs) + 1, changed_ms=t, by=author, assignee=assignee
+                    )
+                )
                 t += int(r.uniform(0.1, 4) * HOUR_MS)
             revs.append(
                 dataclasses.replace(
@@ -478,9 +481,15 @@ class AdoOrg:
                 wid = max(self.items) + 1
                 now = self._tick()
                 item = WorkItemData(
-                    wid, "Bug", now, 0, 2, None, "Red",
+                    wid,
+                    "Bug",
+                    now,
+                    0,
+                    2,
+                    None,
+                    "Red",
                     [Revision(1, now, 0, project, "New", None, f"Bug {wid}: new")],
-                )  # fmt: skip
+                )
                 self.items[wid] = item
                 self.feed.append((wid, 1))
                 ids.append(wid)
@@ -503,9 +512,11 @@ class AdoOrg:
             if pr.status != "active":
                 raise ValueError(f"pull request {pid} is {pr.status}")
             self.pull_requests[pid - 1] = dataclasses.replace(
-                pr, status="completed", closed_ms=self._tick(),
+                pr,
+                status="completed",
+                closed_ms=self._tick(),
                 merge_sha=sha(self.seed, S_PR, pid - 1, 99),
-            )  # fmt: skip
+            )
 
     def advance(self, ms: int) -> None:
         """Let time pass (running builds and deployments finish)."""

@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Any
 
 from connectors.sandbox.azure_devops.model import (
+    COLUMNS,
     TYPES,
     AdoOrg,
     BuildData,
@@ -127,9 +128,7 @@ def _entered(item: WorkItemData, upto: int, state: str) -> int | None:
 
 
 def _column(state: str) -> str:
-    return {"New": "New", "Active": "Doing", "Resolved": "Review", "Closed": "Done"}.get(
-        state, state
-    )
+    return COLUMNS.get(state, state)
 
 
 def work_item(org: AdoOrg, base: str, item: WorkItemData) -> dict[str, Any]:

@@ -31,9 +31,13 @@ _CLAUSE = re.compile(
     re.IGNORECASE,
 )
 _OPS: dict[str, Callable[[Any, Any], bool]] = {
-    "=": operator.eq, "<>": operator.ne, ">": operator.gt, ">=": operator.ge,
-    "<": operator.lt, "<=": operator.le,
-}  # fmt: skip
+    "=": operator.eq,
+    "<>": operator.ne,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "<": operator.lt,
+    "<=": operator.le,
+}
 
 
 @dataclass(frozen=True)

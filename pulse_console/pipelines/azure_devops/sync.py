@@ -88,9 +88,15 @@ class Stats:
     @property
     def records(self) -> int:
         return (
-            self.work_items + self.transitions + self.pull_requests + self.commits
-            + self.reviews + self.comments + self.ci_runs + self.deployments
-        )  # fmt: skip
+            self.work_items
+            + self.transitions
+            + self.pull_requests
+            + self.commits
+            + self.reviews
+            + self.comments
+            + self.ci_runs
+            + self.deployments
+        )
 
 
 class AzureDevOpsSync:

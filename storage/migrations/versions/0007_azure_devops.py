@@ -41,20 +41,26 @@ def upgrade() -> None:
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
-            ["client_id"], ["clients.id"], name=op.f("fk_ci_runs_client_id_clients"),
+            ["client_id"],
+            ["clients.id"],
+            name=op.f("fk_ci_runs_client_id_clients"),
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["integration_id"], ["integrations.id"],
-            name=op.f("fk_ci_runs_integration_id_integrations"), ondelete="CASCADE",
+            ["integration_id"],
+            ["integrations.id"],
+            name=op.f("fk_ci_runs_integration_id_integrations"),
+            ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["repository_id"], ["repositories.id"],
-            name=op.f("fk_ci_runs_repository_id_repositories"), ondelete="CASCADE",
+            ["repository_id"],
+            ["repositories.id"],
+            name=op.f("fk_ci_runs_repository_id_repositories"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ci_runs")),
         sa.UniqueConstraint("client_id", "integration_id", "external_id", name="uq_ci_runs_nk"),
-    )  # fmt: skip
+    )
     op.create_index(
         op.f("ix_ci_runs_repository_id_finished_at"), "ci_runs", ["repository_id", "finished_at"]
     )
@@ -71,11 +77,13 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.ForeignKeyConstraint(
-            ["work_item_id"], ["work_items.id"],
-            name=op.f("fk_work_item_revision_heads_work_item_id_work_items"), ondelete="CASCADE",
+            ["work_item_id"],
+            ["work_items.id"],
+            name=op.f("fk_work_item_revision_heads_work_item_id_work_items"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("work_item_id", name=op.f("pk_work_item_revision_heads")),
-    )  # fmt: skip
+    )
 
 
 def downgrade() -> None:
