@@ -229,7 +229,8 @@ class AzureDevOpsClient(Closing):
                 path=path,
             )
         info = http.last_rate_limit
-        self._last = info
+        if info is not None and (info.remaining is not None or info.limit is not None):
+            self._last = info  # the budget as last reported (most answers say nothing)
         delay = _float_header(response.headers, "X-RateLimit-Delay")
         if delay:
             self._delayed += 1

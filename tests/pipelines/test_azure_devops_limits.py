@@ -13,6 +13,7 @@ from sqlalchemy import Engine, text
 from connectors.errors import AuthError
 from connectors.sandbox.azure_devops import AdoOrg, TstuPolicy
 from connectors.sandbox.faults import FaultScenario, RateLimit
+from pulse_console.pipelines.base import Progress
 from storage.testing import seed_tenant
 from tests.pipelines.ado_support import (
     PAT,
@@ -42,11 +43,17 @@ def test_throttled_and_blocked_answers_are_waited_out(engine: Engine) -> None:
     policy = TstuPolicy(limit=20, block_at=60, window_seconds=0.5, delay_seconds=0.001)
     blocked = FaultScenario(rate_limit=RateLimit(after_requests=15, window_seconds=1.0))
     sim = simulator(org, throttle=policy, faults=blocked)
-    result = pipeline(sim.handle).run(make_ctx(engine, integration))
+    reports: list[Progress] = []
+    result = pipeline(sim.handle).run(make_ctx(engine, integration, reports=reports))
     assert snapshot(engine) == expected(org)
     assert result.stats["throttled_responses"] > 0  # delayed 200s with X-RateLimit-Delay
     assert sim.faults.counters.rate_limited > 0  # 429 TF400733 with Retry-After
     assert result.rate_limit_waits > 0
+    # Progress carries totals and the throttling state (the console shows both).
+    assert any(r.total and r.phase.endswith("work items") for r in reports)
+    assert any(r.rate_limit_until is not None for r in reports)
+    assert any("TSTU remaining" in r.message for r in reports)
+    assert isinstance(result.stats["points_limit"], int)
 
 
 def test_the_pat_never_reaches_logs_errors_or_the_database(

@@ -201,6 +201,10 @@ class _Run:
                 **self.stats.__dict__,
                 "throttled_responses": throttle.delayed_responses,
                 "throttle_delay_seconds": throttle.delay_seconds,
+                # The TSTU budget as last reported, read by the health checks' budget line.
+                "points_remaining": throttle.remaining,
+                "points_limit": throttle.limit,
+                "points_reset_at": throttle.reset_at.isoformat() if throttle.reset_at else None,
             },
         )
 
