@@ -51,18 +51,12 @@ from connectors.base import ConnectionCheck
 from connectors.closing import Closing
 from connectors.errors import AuthError, BadPayload, ConnectorError, RequestRejected
 from connectors.http import (
-    DEFAULT_TIMEOUT,
     BasicAuth,
     CancelCheck,
-    Clock,
     HttpClient,
-    HttpConfig,
     HttpCounters,
     Observer,
     RateLimitInfo,
-    RateLimitPolicy,
-    RequestBudget,
-    RetryPolicy,
     Secret,
     decode_json,
 )
@@ -127,9 +121,11 @@ class AzureDevOpsClient(Closing):
         """
         base = normalize_base_url(base_url)
         auth = BasicAuth("", token)  # PAT: Basic with an empty user name
-        http = _build_http(base, auth, dict(options))
+        http = HttpClient.from_options(base, cls.source, auth, options)
         release = release_base_url(base)
-        release_http = http if release == base else _build_http(release, auth, dict(options))
+        release_http = (
+            http if release == base else HttpClient.from_options(release, cls.source, auth, options)
+        )
         return cls(http, release_http)
 
     # -- Connector protocol ----------------------------------------------------------------
@@ -591,22 +587,3 @@ def _float_header(headers: httpx.Headers, name: str) -> float | None:
         return float(value) if value is not None else None
     except ValueError:
         return None
-
-
-def _build_http(base_url: str, auth: httpx.Auth, options: dict[str, Any]) -> HttpClient:
-    config = HttpConfig(
-        base_url=base_url,
-        source="azure_devops",
-        auth=auth,
-        timeout=options.pop("timeout", DEFAULT_TIMEOUT),
-        retry=options.pop("retry", None) or RetryPolicy(),
-        rate_limit=options.pop("rate_limit", None) or RateLimitPolicy(),
-        budget=options.pop("budget", None) or RequestBudget(),
-    )
-    transport: httpx.BaseTransport | None = options.pop("transport", None)
-    clock: Clock | None = options.pop("clock", None)
-    cancel: CancelCheck | None = options.pop("cancel", None)
-    observer: Observer | None = options.pop("observer", None)
-    if options:
-        raise TypeError(f"unknown Azure DevOps client options: {', '.join(sorted(options))}")
-    return HttpClient(config, transport=transport, clock=clock, cancel=cancel, observer=observer)
