@@ -201,40 +201,25 @@ def expected(
         for b in org.builds
         if b.queue_ms <= now
     ]
+    # (external id, build, environment, queued, finished, succeeded) of both kinds
+    made = [
+        (f"release:{d.id}", d.build, d.environment, d.queued_ms, d.completed_ms, d.succeeded)
+        for d in org.release_deployments
+    ] + [
+        (f"environment:{e.id}", e.build, e.environment, e.queue_ms, e.finish_ms, e.succeeded)
+        for e in org.environment_records
+    ]
     deployments = []
-    for d in org.release_deployments:
-        if d.queued_ms > now:
-            continue
-        b = org.build(d.build)
+    for ext, build, environment, queued, finished, ok in made:
+        if queued > now:
+            continue  # not yet happened
+        b = org.build(build)
         repo = org.repos[b.repo]
-        done = d.completed_ms <= now
+        done = finished <= now
+        status = ("SUCCESS" if ok else "FAILURE") if done else "IN_PROGRESS"
+        full = f"{org.projects[repo.project].name}/{repo.name}"
         deployments.append(
-            (
-                f"release:{d.id}",
-                f"{org.projects[repo.project].name}/{repo.name}",
-                d.environment,
-                ("SUCCESS" if d.succeeded else "FAILURE") if done else "IN_PROGRESS",
-                b.sha,
-                _ms(d.queued_ms),
-                _ms(d.completed_ms) if done else None,
-            )
-        )
-    for e in org.environment_records:
-        if e.queue_ms > now:
-            continue
-        b = org.build(e.build)
-        repo = org.repos[b.repo]
-        done = e.finish_ms <= now
-        deployments.append(
-            (
-                f"environment:{e.id}",
-                f"{org.projects[repo.project].name}/{repo.name}",
-                e.environment,
-                ("SUCCESS" if e.succeeded else "FAILURE") if done else "IN_PROGRESS",
-                b.sha,
-                _ms(e.queue_ms),
-                _ms(e.finish_ms) if done else None,
-            )
+            (ext, full, environment, status, b.sha, _ms(queued), _ms(finished) if done else None)
         )
     out: dict[str, list[tuple[Any, ...]]] = {
         "work_items": items,
