@@ -4,7 +4,7 @@ incremental run. Reports work items/s, API calls per 1,000 work items, peak memo
 simulator's raw page rate measured in the same run (the same pages read with no pipeline),
 so the pipeline's own cost is visible. ``--throttle`` serves with TSTU-style throttling.
 
-Usage: python benchmarks/bench_ado_sync.py [--items 20000] [--prs 5000] [--throttle]
+Usage: python benchmarks/bench_ado_sync.py [--items 20000] [--prs 5000] [--projects 2] [--throttle]
        [--url postgresql+psycopg://…]
 """
 
@@ -77,12 +77,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--items", type=int, default=20_000)
     parser.add_argument("--prs", type=int, default=5_000)
+    parser.add_argument("--projects", type=int, default=2)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--throttle", action="store_true", help="TSTU throttling on")
     parser.add_argument("--url", default=None)
     args = parser.parse_args()
     t = time.perf_counter()
-    org = AdoOrg(args.seed, "medium", work_items=args.items, pull_requests=args.prs)
+    org = AdoOrg(
+        args.seed, "medium", work_items=args.items, pull_requests=args.prs, projects=args.projects
+    )
     generated = time.perf_counter() - t
     policy = TstuPolicy(limit=400, block_at=800, window_seconds=2.0) if args.throttle else None
     sim = AzureDevOpsSimulator(org, PAT, throttle=policy)
@@ -127,6 +130,7 @@ def main() -> None:
         calls_by_endpoint=calls,
         rows=full.records,
         transitions=full.stats["transitions"],
+        wiql_splits=full.stats["wiql_splits"],
         throttled_responses=full.stats["throttled_responses"],
         rate_limit_waits=full.rate_limit_waits,
         peak_rss_mb=round(rss1 / 1024, 1),
