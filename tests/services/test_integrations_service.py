@@ -7,6 +7,7 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import select
 
+from connectors.sandbox.azure_devops import AdoOrg, AzureDevOpsSimulator
 from connectors.sandbox.credentials import DEMO_GITHUB_TOKEN, DEMO_JIRA
 from connectors.sandbox.github import GitHubSimulator
 from connectors.sandbox.jira import JiraSimulator
@@ -114,3 +115,13 @@ def test_saved_integration_test_is_recorded_and_deactivate_is_audited(
     [view] = integrations.list_integrations(database, "acme")
     assert view.last_test_ok is True and not view.active
     assert audit.recent(database, "acme")[0].action == "integration.deactivate"
+
+
+def test_an_azure_devops_draft_is_tested_with_its_pat() -> None:
+    sim = AzureDevOpsSimulator(AdoOrg(7, "tiny", work_items=5, pull_requests=1), "the-pat")
+    transport = httpx.MockTransport(sim.handle)
+    ado = draft(type="azure_devops", base_url="https://dev.azure.com/sandbox", email=None)
+    good = integrations.check_connection(ado, "the-pat", transport=transport)
+    assert good.ok and "Fabrikam Fiber" in good.message
+    bad = integrations.check_connection(ado, "stale-pat", transport=transport)
+    assert not bad.ok and bad.title == "Authentication failed" and "stale-pat" not in bad.message

@@ -155,11 +155,19 @@ def _time(value: Any) -> datetime | None:
 
 def work_item_row(item: WorkItem) -> dict[str, Any]:
     f = item.fields
+    # Fields of the process or organisation (``Custom.Team`` → ``Team``; other prefixes such
+    # as ``WEF_…`` Kanban fields kept whole), plus the area and iteration paths.
     custom = {
         name.removeprefix("Custom."): value
         for name, value in sorted(f.items())
         if not name.startswith(("System.", "Microsoft.VSTS."))
     }
+    for ref, label in (
+        ("System.AreaPath", "Area Path"),
+        ("System.IterationPath", "Iteration Path"),
+    ):
+        if f.get(ref) is not None:
+            custom[label] = f[ref]
     priority = f.get("Microsoft.VSTS.Common.Priority")
     return {
         "source": SOURCE,
