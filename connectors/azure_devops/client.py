@@ -40,6 +40,7 @@ from connectors.azure_devops.models import (
     Thread,
     WiqlResult,
     WorkItem,
+    WorkItemField,
     WorkItemReference,
     WorkItemRevision,
     WorkItemType,
@@ -289,6 +290,15 @@ class AzureDevOpsClient(Closing):
         path = f"/{_seg(project)}/_apis/wit/workitemtypes"
         data, _ = self._call("GET", path)
         return validate_whole(_TYPES, _values(data, path), what="work item types", source=path)
+
+    def fields(self) -> list[WorkItemField]:
+        """GET _apis/wit/fields — every field of the organization (custom ones included),
+        so custom fields are stored by their display name.
+
+        https://learn.microsoft.com/rest/api/azure/devops/wit/fields/list?view=azure-devops-rest-7.1
+        """
+        data, _ = self._call("GET", "/_apis/wit/fields")
+        return validate_whole(_FIELDS, _values(data, "fields"), what="fields", source="fields")
 
     def wiql(self, project: str, query: str, *, top: int | None = None) -> WiqlResult:
         """POST {project}/_apis/wit/wiql?timePrecision=true — ids only, at most 20,000 or
@@ -552,6 +562,7 @@ class AzureDevOpsClient(Closing):
 # -- helpers -----------------------------------------------------------------------------------
 
 _TYPES = TypeAdapter(list[WorkItemType])
+_FIELDS = TypeAdapter(list[WorkItemField])
 _WIQL = TypeAdapter(WiqlResult)
 _DELETED = TypeAdapter(list[DeletedWorkItemRef])
 _REPOS = TypeAdapter(list[GitRepository])

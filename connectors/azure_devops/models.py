@@ -85,6 +85,15 @@ class WorkItemType(AdoModel):
     states: list[WorkItemStateColor] = Field(default_factory=list)
 
 
+class WorkItemField(AdoModel):
+    """WorkItemField2 — GET _apis/wit/fields: a field's display name by reference name."""
+
+    name: str
+    reference_name: str = Field(alias="referenceName")
+    type: str | None = None
+    usage: str | None = None
+
+
 class WorkItemReference(AdoModel):
     id: int
     url: str | None = None

@@ -27,6 +27,15 @@ def test_full_sync_lands_the_generated_organisation_exactly(engine: Engine) -> N
         assert got[table] == want[table], table
     assert result.stats["transitions"] == len(want["transitions"])
     assert want["deployments"] and want["work_item_links"] and want["transitions"]
+    item = org.items[1]
+    with engine.connect() as conn:
+        custom = conn.execute(
+            text("SELECT custom_fields FROM work_items WHERE external_id = '1'")
+        ).scalar_one()
+        categories = dict(conn.execute(text("SELECT external_id, category FROM statuses")).all())
+    assert custom["Team"] == item.team  # Custom.Team, by its display name
+    assert custom["Area Path"] == f"Fabrikam Fiber\\{item.team}"
+    assert categories["Bug/Resolved"] == "indeterminate" and categories["Task/Closed"] == "done"
 
 
 def _counts(engine: Engine) -> dict[str, int]:

@@ -84,6 +84,7 @@ class AzureDevOpsSimulator:
         routes: list[tuple[str, str, Callable[..., httpx.Response]]] = [
             ("GET", r"/_apis/projects", self.projects),
             ("GET", _P + r"/_apis/wit/workitemtypes", self.work_item_types),
+            ("GET", r"/_apis/wit/fields", self.fields),
             ("POST", _P + r"/_apis/wit/wiql", self.wiql),
             ("POST", r"(?:/[^/]+)?/_apis/wit/workitemsbatch", self.workitemsbatch),
             ("GET", r"(?:/[^/]+)?/_apis/wit/reporting/workitemrevisions", self.revisions),
@@ -204,6 +205,11 @@ class AzureDevOpsSimulator:
         """GET {project}/_apis/wit/workitemtypes (7.1: with states and their categories)."""
         p = self._project(project)
         value = render.work_item_types(self._base(request), p.name)
+        return json_response(200, {"count": len(value), "value": value})
+
+    def fields(self, request: httpx.Request) -> httpx.Response:
+        """GET _apis/wit/fields — the fields work items carry (names as the Agile process's)."""
+        value = render.fields(self._base(request))
         return json_response(200, {"count": len(value), "value": value})
 
     def wiql(self, request: httpx.Request, project: str) -> httpx.Response:

@@ -84,6 +84,43 @@ def work_item_types(base: str, project_name: str) -> list[dict[str, Any]]:
     ]
 
 
+FIELD_NAMES = {
+    "System.Id": "ID",
+    "System.AreaPath": "Area Path",
+    "System.TeamProject": "Team Project",
+    "System.IterationPath": "Iteration Path",
+    "System.WorkItemType": "Work Item Type",
+    "System.State": "State",
+    "System.Reason": "Reason",
+    "System.CreatedDate": "Created Date",
+    "System.CreatedBy": "Created By",
+    "System.ChangedDate": "Changed Date",
+    "System.ChangedBy": "Changed By",
+    "System.Rev": "Rev",
+    "System.Title": "Title",
+    "System.BoardColumn": "Board Column",
+    "System.AssignedTo": "Assigned To",
+    "Microsoft.VSTS.Common.Priority": "Priority",
+    "Microsoft.VSTS.Common.ClosedDate": "Closed Date",
+    "Microsoft.VSTS.Scheduling.StoryPoints": "Story Points",
+    "Custom.Team": "Team",  # a custom field: stored by this name
+}
+
+
+def fields(base: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": name,
+            "referenceName": ref,
+            "type": "string",
+            "usage": "workItem",
+            "readOnly": ref.startswith("System.") and ref != "System.Title",
+            "url": f"{base}/_apis/wit/fields/{ref}",
+        }
+        for ref, name in FIELD_NAMES.items()
+    ]
+
+
 def revision_fields(org: AdoOrg, item: WorkItemData, rev: Revision, refs: bool) -> dict[str, Any]:
     project_name = org.projects[rev.project].name
     who = (lambda u: identity(org, "", u)) if refs else (lambda u: identity_text(org, u))

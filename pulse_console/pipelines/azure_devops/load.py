@@ -34,6 +34,7 @@ from storage.models import (
     PrReview,
     PullRequest,
     Repository,
+    SourceField,
     Status,
     WorkItem,
     WorkItemLink,
@@ -63,6 +64,10 @@ def load_metadata(
     upsert(conn, Project, t.rows(projects))
     upsert(conn, Status, t.rows(statuses))
     upsert(conn, IssueType, t.rows(types))
+
+
+def load_fields(conn: Connection, t: Target, rows: list[dict[str, Any]]) -> None:
+    upsert(conn, SourceField, t.rows(rows))
 
 
 def load_repositories(conn: Connection, t: Target, rows: list[dict[str, Any]]) -> dict[str, int]:

@@ -165,7 +165,8 @@ class _Run:
         self.rate_limit_until: datetime | None = None
         self.repos: dict[str, RepoInfo] = {}
         self.projects: list[str] = []
-        self._fresh: set[str] = set()  # scopes a full run has already started afresh
+        self._fresh: set[str] = set()
+        self.field_names: dict[str, str] = {}  # scopes a full run has already started afresh
         client.set_observer(self._on_http_event)
 
     # -- orchestration ---------------------------------------------------------------------
@@ -251,12 +252,15 @@ class _Run:
             kinds = self.client.work_item_types(project)
             statuses.extend(transform.status_rows(kinds))
             types.extend(transform.issue_type_rows(kinds))
+        fields = self.client.fields()
+        self.field_names = {f.reference_name: f.name for f in fields}
         rows = [
             {"external_id": p.id, "key": p.name, "name": p.name, "raw": p.model_dump(mode="json")}
             for p in chosen
         ]
         with self.engine.begin() as conn:
             load.load_metadata(conn, self.target, rows, _unique(statuses), _unique(types))
+            load.load_fields(conn, self.target, transform.field_rows(fields))
             propose_default_mappings(conn, self.target.client_id)
 
     def sync_repositories(self) -> None:
@@ -295,7 +299,7 @@ class _Run:
                 self._check_cancel()
                 chunk = window.ids[start : start + 200]
                 page = self.client.work_items(chunk)
-                rows = [transform.work_item_row(i) for i in page.items]
+                rows = [transform.work_item_row(i, self.field_names) for i in page.items]
                 links = [link for i in page.items for link in transform.artifact_links(i)]
                 # The newest change we may step past: not after this window, and not one
                 # made after the query (its item may still sit later in the list).
@@ -342,7 +346,7 @@ class _Run:
             fetched = self.client.work_items(missing) if missing else Page([])
             token = page.continuation
 
-            rows = [transform.work_item_row(i) for i in fetched.items]
+            rows = [transform.work_item_row(i, self.field_names) for i in fetched.items]
             self._commit(
                 scope,
                 {"token": token},

@@ -20,6 +20,7 @@ from connectors.azure_devops.models import (
     ReleaseDeployment,
     Thread,
     WorkItem,
+    WorkItemField,
     WorkItemRevision,
     WorkItemType,
     parse_ado_datetime,
@@ -153,21 +154,31 @@ def _time(value: Any) -> datetime | None:
     return parse_ado_datetime(value)
 
 
-def work_item_row(item: WorkItem) -> dict[str, Any]:
+def field_rows(fields: list[WorkItemField]) -> list[dict[str, Any]]:
+    return [
+        {
+            "external_id": f.reference_name,
+            "name": f.name,
+            "custom": is_custom(f.reference_name),
+            "schema": {"type": f.type, "usage": f.usage},
+        }
+        for f in fields
+    ]
+
+
+def is_custom(reference_name: str) -> bool:
+    """Fields not of the system or the Microsoft processes (``Custom.*``, ``WEF_*`` …)."""
+    return not reference_name.startswith(("System.", "Microsoft.VSTS."))
+
+
+def work_item_row(item: WorkItem, names: dict[str, str]) -> dict[str, Any]:
+    """``names``: field reference name → display name (``_apis/wit/fields``). Custom fields
+    are stored by display name, and the area and iteration paths beside them."""
     f = item.fields
-    # Fields of the process or organisation (``Custom.Team`` → ``Team``; other prefixes such
-    # as ``WEF_…`` Kanban fields kept whole), plus the area and iteration paths.
-    custom = {
-        name.removeprefix("Custom."): value
-        for name, value in sorted(f.items())
-        if not name.startswith(("System.", "Microsoft.VSTS."))
-    }
-    for ref, label in (
-        ("System.AreaPath", "Area Path"),
-        ("System.IterationPath", "Iteration Path"),
-    ):
+    custom = {names.get(ref, ref): value for ref, value in sorted(f.items()) if is_custom(ref)}
+    for ref in ("System.AreaPath", "System.IterationPath"):
         if f.get(ref) is not None:
-            custom[label] = f[ref]
+            custom[names.get(ref, ref)] = f[ref]
     priority = f.get("Microsoft.VSTS.Common.Priority")
     return {
         "source": SOURCE,
