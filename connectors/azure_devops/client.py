@@ -65,6 +65,10 @@ from connectors.http import (
 log = logging.getLogger("connectors.azure_devops")
 
 API_VERSION = "7.1"
+# The environments API (distributedtask) is still a preview in 7.1; a preview resource asked
+# for without the "-preview" flag answers 400 (src/TaskAgent/TaskAgentClient.ts in
+# github.com/microsoft/azure-devops-extension-api asks for "7.1-preview.1").
+ENVIRONMENTS_API_VERSION = "7.1-preview.1"
 WIQL_LIMIT = 20_000  # [ADO-LIM] query results; more → HTTP 400 VS402337
 WIQL_TOO_MANY = "VS402337"
 BATCH_LIMIT = 200  # workitemsbatch: "Maximum 200" ids per call [ADO-OAS]
@@ -191,9 +195,10 @@ class AzureDevOpsClient(Closing):
         params: dict[str, Any] | None = None,
         body: Any = None,
         release: bool = False,
+        version: str = API_VERSION,
     ) -> tuple[Any, httpx.Headers]:
         http = self.release_http if release else self.http
-        query = {"api-version": API_VERSION, **(params or {})}
+        query = {"api-version": version, **(params or {})}
         try:
             response = http.request(
                 method, path, params=query, json=body, retry_safe=True if body is not None else None
@@ -251,8 +256,9 @@ class AzureDevOpsClient(Closing):
         params: dict[str, Any] | None = None,
         kind: str,
         release: bool = False,
+        version: str = API_VERSION,
     ) -> Page[M]:
-        data, headers = self._call("GET", path, params=params, release=release)
+        data, headers = self._call("GET", path, params=params, release=release, version=version)
         values = _values(data, path)
         items, rejected = validate_each(model, values, kind=kind, source=path)
         token = headers.get(CONTINUATION_HEADER) or None
@@ -534,7 +540,11 @@ class AzureDevOpsClient(Closing):
         token: str | None = None
         while True:
             page = self._page(
-                Environment, path, params={"continuationToken": token}, kind="environment"
+                Environment,
+                path,
+                params={"continuationToken": token},
+                kind="environment",
+                version=ENVIRONMENTS_API_VERSION,
             )
             out.extend(page.items)
             if page.continuation is None:
@@ -555,7 +565,11 @@ class AzureDevOpsClient(Closing):
         )
         params = {"continuationToken": continuation, "top": top}
         return self._page(
-            EnvironmentDeploymentRecord, path, params=params, kind="environment deployment"
+            EnvironmentDeploymentRecord,
+            path,
+            params=params,
+            kind="environment deployment",
+            version=ENVIRONMENTS_API_VERSION,
         )
 
 

@@ -113,3 +113,13 @@ def test_tstu_throttling_delays_then_blocks_with_tf400733() -> None:
     blocked = answers[-1]
     assert blocked.status_code == 429 and int(blocked.headers["Retry-After"]) > 0
     assert blocked.json()["message"].startswith("TF400733")
+
+
+def test_preview_resources_need_the_preview_flag() -> None:
+    sim = AzureDevOpsSimulator(AdoOrg(7, "tiny", work_items=5, pull_requests=1), PAT)
+    url = f"{BASE}/Contoso Web/_apis/distributedtask/environments"
+    with _client(sim) as client:
+        refused = client.get(url)
+        assert refused.status_code == 400 and "-preview" in refused.json()["message"]
+        ok = client.get(url, params={"api-version": "7.1-preview.1"})
+        assert ok.status_code == 200 and ok.json()["value"]

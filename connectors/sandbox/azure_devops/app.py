@@ -26,6 +26,8 @@ from connectors.sandbox.ratelimit import Decision
 
 WIQL_LIMIT = 20_000
 BATCH_LIMIT = 200
+# Resources that are still a preview in 7.1 (the distributedtask environments API).
+PREVIEW_ROUTES = frozenset({"environments", "environment_records"})
 REVISIONS_DEFAULT_PAGE = 200  # UNVERIFIED default of $maxPageSize
 REVISIONS_MAX_PAGE = 1000  # UNVERIFIED cap
 PR_DEFAULT_TOP = 101  # UNVERIFIED default page of the pull request list
@@ -134,6 +136,15 @@ class AzureDevOpsSimulator:
             m = pattern.match(path)
             if m and method == request.method:
                 name = handler.__name__
+                version = request.url.params.get("api-version", "")
+                if name in PREVIEW_ROUTES and "-preview" not in version:
+                    return error_body(
+                        400,
+                        f"VS800007: The requested version '{version}' of the resource is "
+                        "under preview. The -preview flag must be supplied in the api-version "
+                        "for such requests. For example: '7.1-preview'",
+                        "VssInvalidPreviewVersionException",
+                    )
                 self.calls[name] = self.calls.get(name, 0) + 1
                 extra: dict[str, str] = {}
                 if self.throttle is not None:
