@@ -322,7 +322,10 @@ class AzureDevOpsClient(Closing):
         self, project: str, since: datetime | None, until: datetime | None
     ) -> tuple[list[int], datetime | None]:
         """Ids of ``project``'s work items with ``since <= ChangedDate < until``, oldest
-        change first, and the service's ``asOf`` time."""
+        change first, and the service's ``asOf`` time. Date literals are ISO-8601 UTC with
+        milliseconds, compared to the millisecond under ``timePrecision=true`` (the literal
+        format is UNVERIFIED against the live service: the WIQL docs show local-format
+        dates; ISO is what the REST clients we know send)."""
         clauses = ["[System.TeamProject] = @project"]
         if since is not None:
             clauses.append(f"[System.ChangedDate] >= '{format_ado_datetime(since)}'")
@@ -415,8 +418,9 @@ class AzureDevOpsClient(Closing):
         skip: int = 0,
     ) -> Iterator[Page[PullRequest]]:
         """GET {project}/_apis/git/repositories/{id}/pullrequests — ``$top``/``$skip`` paging,
-        newest first; ``searchCriteria.minTime`` with ``queryTimeRangeType`` Created or
-        Closed for incremental reads.
+        newest first (order UNVERIFIED; the sync tolerates any stable order);
+        ``searchCriteria.minTime`` with ``queryTimeRangeType`` Created or Closed for
+        incremental reads.
 
         https://learn.microsoft.com/rest/api/azure/devops/git/pull-requests/get-pull-requests?view=azure-devops-rest-7.1
         """
