@@ -1,7 +1,7 @@
 """Azure DevOps rows → the canonical tables, inside the caller's transaction.
 
 Every function upserts by natural key, so a batch loaded twice (a crash after the commit's
-rows but before the process learnt of it) leaves the same rows.
+rows but before the process learnt of it) leaves the same rows. The SQL is `storage`'s.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, select, text, update
+from sqlalchemy import Connection
 
 from pulse_console.pipelines.azure_devops.transform import (
     DeploymentFacts,
@@ -23,6 +23,7 @@ from pulse_console.pipelines.azure_devops.transform import (
     review_rows,
 )
 from storage import status_spans
+from storage.ci_runs import built
 from storage.load import upsert
 from storage.models import (
     CiRun,
@@ -38,9 +39,11 @@ from storage.models import (
     Status,
     WorkItem,
     WorkItemLink,
-    WorkItemRevisionHead,
     WorkItemTransition,
 )
+from storage.pull_request_children import CHILD_KEYS, delete_missing_children
+from storage.revision_heads import Head, read_heads, save_heads
+from storage.source_ids import deactivate, deactivate_others, ids_by_external_id
 
 
 @dataclass(frozen=True)
@@ -73,15 +76,8 @@ def load_fields(conn: Connection, t: Target, rows: list[dict[str, Any]]) -> None
 def load_repositories(conn: Connection, t: Target, rows: list[dict[str, Any]]) -> dict[str, int]:
     """Upsert; the rest of the integration's repositories become inactive. → external id → id."""
     ids = upsert(conn, Repository, t.rows(rows), return_ids=True).ids or {}
-    conn.execute(
-        update(Repository)
-        .where(
-            Repository.client_id == t.client_id,
-            Repository.integration_id == t.integration_id,
-            Repository.external_id.not_in([r["external_id"] for r in rows] or [""]),
-        )
-        .values(active=False)
-    )
+    keep = [r["external_id"] for r in rows]
+    deactivate_others(conn, Repository, t.client_id, t.integration_id, keep)
     return {ext: rid for (_, _, ext), rid in ids.items()}
 
 
@@ -92,64 +88,27 @@ def load_work_items(conn: Connection, t: Target, rows: list[dict[str, Any]]) -> 
 
 
 def work_item_ids(conn: Connection, t: Target, external_ids: Iterable[str]) -> dict[str, int]:
-    wanted = sorted(set(external_ids))
-    if not wanted:
-        return {}
-    result = conn.execute(
-        select(WorkItem.external_id, WorkItem.id).where(
-            WorkItem.client_id == t.client_id,
-            WorkItem.integration_id == t.integration_id,
-            WorkItem.external_id.in_(wanted),
-        )
-    )
-    return {str(ext): int(wid) for ext, wid in result}
+    return ids_by_external_id(conn, WorkItem, t.client_id, t.integration_id, external_ids)
 
 
 def deactivate_work_items(conn: Connection, t: Target, external_ids: Sequence[str]) -> int:
     """Deleted (recycle bin) items stay as inactive rows."""
-    if not external_ids:
-        return 0
-    result = conn.execute(
-        update(WorkItem)
-        .where(
-            WorkItem.client_id == t.client_id,
-            WorkItem.integration_id == t.integration_id,
-            WorkItem.external_id.in_(list(external_ids)),
-            WorkItem.active.is_(True),
-        )
-        .values(active=False)
-    )
-    return int(result.rowcount or 0)
+    return deactivate(conn, WorkItem, t.client_id, t.integration_id, external_ids)
 
 
-def revision_heads(conn: Connection, ids: Iterable[int]) -> dict[int, tuple[int, dict[str, Any]]]:
-    rows = conn.execute(
-        select(
-            WorkItemRevisionHead.work_item_id,
-            WorkItemRevisionHead.rev,
-            WorkItemRevisionHead.fields,
-        ).where(WorkItemRevisionHead.work_item_id.in_(list(ids)))
-    )
-    return {int(w): (int(rev), dict(fields)) for w, rev, fields in rows}
+def revision_heads(conn: Connection, ids: Iterable[int]) -> dict[int, Head]:
+    return read_heads(conn, ids)
 
 
 def load_revisions(
     conn: Connection,
     t: Target,
     transitions: list[dict[str, Any]],
-    heads: dict[int, tuple[int, dict[str, Any]]],
+    heads: dict[int, Head],
 ) -> None:
     """Transitions, the new revision heads, and the status timelines of the items touched."""
     upsert(conn, WorkItemTransition, t.rows(transitions))
-    upsert(
-        conn,
-        WorkItemRevisionHead,
-        [
-            {"work_item_id": w, "client_id": t.client_id, "rev": rev, "fields": fields}
-            for w, (rev, fields) in heads.items()
-        ],
-        key=["work_item_id"],
-    )
+    save_heads(conn, t.client_id, heads)
     changed = sorted({r["work_item_id"] for r in transitions})
     if changed:
         status_spans.refresh_items(conn, changed)
@@ -217,20 +176,9 @@ def load_pull_requests(
     upsert(conn, PrReview, t.rows(children["pr_reviews"]))
     upsert(conn, PrComment, t.rows(children["pr_comments"]))
     pids = sorted(ids.values())
-    for table, column in (
-        ("pr_commits", "sha"),
-        ("pr_reviews", "external_id"),
-        ("pr_comments", "external_id"),
-    ):
+    for table, column in CHILD_KEYS.items():
         keep = [(r["pull_request_id"], r[column]) for r in children[table]]
-        conn.execute(
-            text(
-                f"DELETE FROM {table} WHERE client_id = :c AND pull_request_id = ANY(:p)"
-                f" AND (pull_request_id, {column}) NOT IN"
-                " (SELECT * FROM unnest(CAST(:kp AS bigint[]), CAST(:kv AS text[])))"
-            ),
-            {"c": t.client_id, "p": pids, "kp": [k[0] for k in keep], "kv": [k[1] for k in keep]},
-        )
+        delete_missing_children(conn, table, t.client_id, pids, keep)
     counts.pull_requests = len(bundles)
     counts.commits = len(children["pr_commits"])
     counts.reviews = len(children["pr_reviews"])
@@ -249,16 +197,7 @@ def load_deployments(
     """Deployments with their repository (the artifact's, else the deployed build's) and
     commit (the artifact's source version, else the build's); those of repositories this
     integration does not sync are left out."""
-    builds = {
-        str(ext): (repo_id, sha)
-        for ext, repo_id, sha in conn.execute(
-            select(CiRun.external_id, CiRun.repository_id, CiRun.sha).where(
-                CiRun.client_id == t.client_id,
-                CiRun.integration_id == t.integration_id,
-                CiRun.external_id.in_([f.build_id for f in facts if f.build_id] or [""]),
-            )
-        )
-    }
+    builds = built(conn, t.client_id, t.integration_id, (f.build_id for f in facts if f.build_id))
     rows = []
     for f in facts:
         repo = repos.get(f.repository_external_id or "")
