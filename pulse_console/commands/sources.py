@@ -15,8 +15,9 @@ from typing import Any
 
 from connectors.azure_devops import normalize_base_url
 from connectors.github import GITHUB_API
+from pulse_console.pipelines.azure_devops.extract import AzureDevOpsTokenMissing
 from pulse_console.pipelines.azure_devops.options import AzureDevOpsConfigError
-from pulse_console.pipelines.azure_devops.sync import AzureDevOpsSync, AzureDevOpsTokenMissing
+from pulse_console.pipelines.azure_devops.sync import AzureDevOpsSync
 from pulse_console.pipelines.base import Pipeline
 from pulse_console.pipelines.github_sync import GitHubConfigError, GitHubSync
 from pulse_console.pipelines.jira.options import JiraConfigError

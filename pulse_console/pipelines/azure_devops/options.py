@@ -13,7 +13,7 @@ class AzureDevOpsConfigError(ValueError):
 
 
 @dataclass(frozen=True)
-class AzureDevOpsOptions:
+class AzureDevOpsSyncOptions:
     """Tunables of one Azure DevOps integration (all optional).
 
     ``projects``: project names to sync (empty: every project the PAT can see).
@@ -31,7 +31,7 @@ class AzureDevOpsOptions:
     deployments: bool = True
 
     @classmethod
-    def from_integration(cls, ref: IntegrationRef) -> AzureDevOpsOptions:
+    def from_integration(cls, ref: IntegrationRef) -> AzureDevOpsSyncOptions:
         config: dict[str, Any] = dict(ref.config or {})
         try:
             options = cls(

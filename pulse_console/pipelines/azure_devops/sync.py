@@ -35,7 +35,7 @@ from typing import Any, ClassVar
 import httpx
 from sqlalchemy import Connection
 
-from connectors.azure_devops import AzureDevOpsClient, Page
+from connectors.azure_devops import Page
 from connectors.azure_devops.models import (
     ReleaseDeployment,
     WorkItemRevision,
@@ -43,10 +43,10 @@ from connectors.azure_devops.models import (
     parse_ado_datetime,
 )
 from connectors.errors import Cancelled
-from connectors.http import Clock, HttpEvent, RateLimitPolicy, RateLimitWait, RetryPolicy, Secret
+from connectors.http import Clock, HttpEvent, RateLimitPolicy, RateLimitWait, RetryPolicy
 from pulse_console.pipelines.azure_devops import load, transform
-from pulse_console.pipelines.azure_devops.extract import pull_request_bundle, windows
-from pulse_console.pipelines.azure_devops.options import AzureDevOpsOptions
+from pulse_console.pipelines.azure_devops.extract import HttpOptions, Source
+from pulse_console.pipelines.azure_devops.options import AzureDevOpsSyncOptions
 from pulse_console.pipelines.azure_devops.transform import (
     PullRequestBundle,
     PullRequestLink,
@@ -56,15 +56,10 @@ from pulse_console.pipelines.base import Progress, RunContext, RunResult
 from pulse_console.pipelines.quarantine import RejectedItem, quarantine
 from storage.checkpoints import load_checkpoint, save_checkpoint
 from storage.flow_defaults import propose_default_mappings
-from storage.integrations import secret_name
 
 log = logging.getLogger("pulse_console.pipelines.azure_devops")
 
 ONE_MS = timedelta(milliseconds=1)
-
-
-class AzureDevOpsTokenMissing(ValueError):
-    """The integration has no PAT in the secret store."""
 
 
 @dataclass
@@ -122,28 +117,11 @@ class AzureDevOpsSync:
         self.rate_limit = rate_limit
         self.after_commit = after_commit
 
-    def client_for(self, ctx: RunContext) -> AzureDevOpsClient:
-        token = ctx.secret(secret_name(ctx.client, ctx.integration.name))
-        if not token:
-            raise AzureDevOpsTokenMissing(
-                f"Azure DevOps integration {ctx.integration.name!r} has no personal access "
-                "token. Add it again with `pulse-console integration add azure_devops … "
-                "--token-stdin`."
-            )
-        return AzureDevOpsClient.create(
-            ctx.integration.base_url,
-            Secret(token),
-            transport=self.transport,
-            clock=self.clock,
-            cancel=ctx.cancel,
-            retry=self.retry,
-            rate_limit=self.rate_limit,
-        )
-
     def run(self, ctx: RunContext) -> RunResult:
-        options = AzureDevOpsOptions.from_integration(ctx.integration)
-        with self.client_for(ctx) as client:
-            return _Run(self, ctx, options, client).run()
+        options = AzureDevOpsSyncOptions.from_integration(ctx.integration)
+        http = HttpOptions(self.transport, self.clock, self.retry, self.rate_limit)
+        with Source.open(ctx, http) as source:
+            return _Run(self, ctx, options, source).run()
 
 
 class _Run:
@@ -151,13 +129,13 @@ class _Run:
         self,
         job: AzureDevOpsSync,
         ctx: RunContext,
-        options: AzureDevOpsOptions,
-        client: AzureDevOpsClient,
+        options: AzureDevOpsSyncOptions,
+        source: Source,
     ) -> None:
         self.job = job
         self.ctx = ctx
         self.options = options
-        self.client = client
+        self.source = source
         self.engine = ctx.database.engine
         self.target = load.Target(ctx.client_id, ctx.integration.id)
         self.stats = Stats()
@@ -165,9 +143,9 @@ class _Run:
         self.rate_limit_until: datetime | None = None
         self.repos: dict[str, RepoInfo] = {}
         self.projects: list[str] = []
-        self._fresh: set[str] = set()
-        self.field_names: dict[str, str] = {}  # scopes a full run has already started afresh
-        client.set_observer(self._on_http_event)
+        self._fresh: set[str] = set()  # scopes a full run has already started afresh
+        self.field_names: dict[str, str] = {}
+        source.watch(self._on_http_event)
 
     # -- orchestration ---------------------------------------------------------------------
 
@@ -189,8 +167,8 @@ class _Run:
                 self.sync_environments(project)
         self.phase = "done"
         self._report("done")
-        counters = self.client.counters()
-        throttle = self.client.throttle()
+        counters = self.source.counters()
+        throttle = self.source.throttle()
         return RunResult(
             records=self.stats.records,
             api_calls=counters.requests,
@@ -238,7 +216,7 @@ class _Run:
     def sync_metadata(self) -> None:
         self.phase = "projects"
         self._report("reading projects")
-        visible = self.client.projects()
+        visible = self.source.projects()
         wanted = {p.lower() for p in self.options.projects}
         chosen = [p for p in visible if not wanted or p.name.lower() in wanted]
         missing = wanted - {p.name.lower() for p in chosen}
@@ -249,10 +227,10 @@ class _Run:
         statuses: list[dict[str, Any]] = []
         types: list[dict[str, Any]] = []
         for project in self.projects:
-            kinds = self.client.work_item_types(project)
+            kinds = self.source.work_item_types(project)
             statuses.extend(transform.status_rows(kinds))
             types.extend(transform.issue_type_rows(kinds))
-        fields = self.client.fields()
+        fields = self.source.fields()
         self.field_names = {f.reference_name: f.name for f in fields}
         rows = [
             {"external_id": p.id, "key": p.name, "name": p.name, "raw": p.model_dump(mode="json")}
@@ -268,7 +246,7 @@ class _Run:
         rows: list[dict[str, Any]] = []
         for project in self.projects:
             rows.extend(
-                transform.repository_row(project, r) for r in self.client.repositories(project)
+                transform.repository_row(project, r) for r in self.source.repositories(project)
             )
         with self.engine.begin() as conn:
             ids = load.load_repositories(conn, self.target, rows)
@@ -287,18 +265,16 @@ class _Run:
         self.phase = f"{project}: work items"
         state = self._state(scope)
         watermark = _when(state.get("watermark"))
-        now = self.client.server_time(project)
-        if now is None:
-            raise RuntimeError(f"Azure DevOps did not say its time (asOf) for {project!r}")
+        now = self.source.server_time(project)
         until = now + ONE_MS
         done = 0
-        for window in windows(self.client, project, watermark, until):
+        for window in self.source.windows(project, watermark, until):
             self.stats.wiql_splits = max(self.stats.wiql_splits, window.splits)
             total = len(window.ids)
             for start in range(0, total, 200):
                 self._check_cancel()
                 chunk = window.ids[start : start + 200]
-                page = self.client.work_items(chunk)
+                page = self.source.work_items(chunk)
                 rows = [transform.work_item_row(i, self.field_names) for i in page.items]
                 links = [link for i in page.items for link in transform.artifact_links(i)]
                 # The newest change we may step past: not after this window, and not one
@@ -317,7 +293,7 @@ class _Run:
             watermark = window.until if window.until < until else now
             state = {"watermark": _iso(watermark)}
             self._commit(scope, state, lambda conn: None)
-        deleted = [str(i) for i in self.client.recycle_bin(project)]
+        deleted = [str(i) for i in self.source.deleted(project)]
         with self.engine.begin() as conn:
             self.stats.deactivated += load.deactivate_work_items(conn, self.target, deleted)
 
@@ -332,9 +308,7 @@ class _Run:
         done = 0
         while True:
             self._check_cancel()
-            page = self.client.revisions_page(
-                token, transform.REVISION_FIELDS, page_size=self.options.revisions_page_size
-            )
+            page = self.source.revisions(token, self.options.revisions_page_size)
             revs = [
                 r
                 for r in page.items
@@ -343,7 +317,7 @@ class _Run:
             with self.engine.connect() as conn:
                 known = load.work_item_ids(conn, self.target, (str(r.id) for r in revs))
             missing = sorted({r.id for r in revs if str(r.id) not in known})
-            fetched = self.client.work_items(missing) if missing else Page([])
+            fetched = self.source.work_items(missing)
             token = page.continuation
 
             rows = [transform.work_item_row(i, self.field_names) for i in fetched.items]
@@ -404,7 +378,7 @@ class _Run:
         self.phase = f"{repo.full_name}: pull requests"
         state = self._state(scope)
         watermark = _when(state.get("watermark"))
-        started = _when(state.get("started")) or self.client.server_time(project)
+        started = _when(state.get("started")) or self.source.server_time(project)
         stages = (
             [("all", None, None)]
             if watermark is None
@@ -421,7 +395,7 @@ class _Run:
         done = 0
         for name, status, time_range in stages[stage_names.index(current) :]:
             skip = int(state.get("skip") or 0) if name == current else 0
-            for page in self.client.pull_requests(
+            for page in self.source.pull_requests(
                 project,
                 repo_id,
                 status=status or "all",
@@ -431,9 +405,7 @@ class _Run:
                 skip=skip,
             ):
                 self._check_cancel()
-                bundles = [
-                    pull_request_bundle(self.client, project, repo_id, pr) for pr in page.items
-                ]
+                bundles = [self.source.bundle(project, repo_id, pr) for pr in page.items]
                 links = [
                     PullRequestLink(w, repo_id, b.pr.pull_request_id, "pr_work_items")
                     for b in bundles
@@ -480,14 +452,13 @@ class _Run:
         watermark = _when(state.get("watermark"))
         token: str | None = state.get("token")
         if running and token is None:
-            for start in range(0, len(running), 100):
-                page = self.client.builds_page(project, build_ids=running[start : start + 100])
+            for page in self.source.builds_by_id(project, running):
                 self._load_builds(scope, page, state)
         high = _when(state.get("high"))
         done = 0
         while True:
             self._check_cancel()
-            page = self.client.builds_page(project, min_time=watermark, continuation=token)
+            page = self.source.builds(project, watermark, token)
             token = page.continuation
             high = max(filter(None, [high, *(b.queue_time for b in page.items)]), default=None)
             state = {**state, "token": token, "high": _iso(high)}
@@ -530,9 +501,7 @@ class _Run:
         done = 0
         while True:
             self._check_cancel()
-            page = self.client.release_deployments_page(
-                project, min_modified=since, continuation=token
-            )
+            page = self.source.release_deployments(project, since, token)
             token = page.continuation
             high = max(filter(None, [high, *(_modified(d) for d in page.items)]), default=None)
             state = {"watermark": _iso(watermark), "token": token, "high": _iso(high)}
@@ -549,7 +518,7 @@ class _Run:
     def sync_environments(self, project: str) -> None:
         """YAML environment deployment records, newest first, down to the newest id of the
         last run (or the oldest one then still running)."""
-        for env in self.client.environments(project):
+        for env in self.source.environments(project):
             scope = f"environment:{project}:{env.id}"
             self.phase = f"{project}: environment {env.name}"
             state = self._state(scope)
@@ -559,7 +528,7 @@ class _Run:
             running: set[int] = set(state.get("running") or [])
             while True:
                 self._check_cancel()
-                page = self.client.environment_records_page(project, env.id, continuation=token)
+                page = self.source.environment_records(project, env.id, token)
                 records = [r for r in page.items if r.id > floor]
                 for r in records:
                     high = max(high, r.id)
@@ -608,7 +577,7 @@ class _Run:
     def _report(
         self, what: str, *, done: int = 0, total: int | None = None, message: str = ""
     ) -> None:
-        t = self.client.throttle()
+        t = self.source.throttle()
         if not message and t.remaining is not None:
             reset = f", resets {t.reset_at:%H:%M:%S} UTC" if t.reset_at else ""
             message = (
@@ -620,7 +589,7 @@ class _Run:
                     phase=f"{self.phase}: {what}" if what != self.phase else what,
                     done=done,
                     total=total,
-                    api_calls=self.client.counters().requests,
+                    api_calls=self.source.counters().requests,
                     message=message,
                     rate_limit_until=self.rate_limit_until,
                     budget_remaining=t.remaining,
