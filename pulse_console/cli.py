@@ -10,18 +10,26 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy.exc import SQLAlchemyError
+
+from connectors.http.secret import redact
 from pulse_console import __version__
+from pulse_console.commands.database import open_configured
+from pulse_console.commands.output import error, safe_output
 from pulse_console.config import ConfigError, Settings, load_settings
-from storage.db import Database, DatabaseError, open_database
+from pulse_console.files import private_dir, write_private
+from storage.db import DatabaseError
 from storage.embedded import EmbeddedDatabaseError
 from storage.migrate import SchemaBehind
 from storage.secrets import SecretStoreError
+from storage.tenancy import UnknownClient
 
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
 OPERATOR_ERRORS = (
@@ -30,6 +38,7 @@ OPERATOR_ERRORS = (
     SchemaBehind,
     EmbeddedDatabaseError,
     SecretStoreError,
+    UnknownClient,
 )
 
 Handler = Callable[[argparse.Namespace, Settings], int]
@@ -141,15 +150,10 @@ def _settings(args: argparse.Namespace) -> Settings:
     )
 
 
-def _open(settings: Settings, *, upgrade_embedded: bool = True) -> Database:
-    return open_database(
-        settings.database_url, settings.data_dir, upgrade_embedded=upgrade_embedded
-    )
-
-
 def run_tui(args: argparse.Namespace, settings: Settings) -> int:
     from pulse_console.engine.service import AttachedService, EmbeddedService, connect
     from pulse_console.pipelines.registry import default_registry
+    from pulse_console.services.client_services import ClientServices
     from pulse_console.services.settings import ConsoleSettings
     from pulse_console.tui.app import PulseApp
     from pulse_console.tui.context import ConsoleContext
@@ -157,7 +161,7 @@ def run_tui(args: argparse.Namespace, settings: Settings) -> int:
     from storage import migrate
     from storage.secrets import open_secret_store
 
-    database = _open(settings)
+    database = open_configured(settings)
     demo = None
     jobs = None
     try:
@@ -179,14 +183,17 @@ def run_tui(args: argparse.Namespace, settings: Settings) -> int:
             return connect(database, settings, default_registry(), client=client, background=True)
 
         jobs = EngineJobs(engine(), reconnect=engine)
-        ctx = ConsoleContext(
-            client=client,
-            database=database,
-            jobs=jobs,
+        services = ClientServices(
+            database,
+            client,
             log_dir=settings.log_dir,
-            export_dir=settings.data_dir / "exports",
             secrets=open_secret_store(database.engine, settings.data_dir),
             defaults=ConsoleSettings.from_config(settings),
+        )
+        ctx = ConsoleContext(
+            services=services,
+            jobs=jobs,
+            export_dir=settings.data_dir / "exports",
             keymap=dict(settings.keymap),
             signals=True,
         )
@@ -203,7 +210,7 @@ def run_tui(args: argparse.Namespace, settings: Settings) -> int:
 def run_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     from storage import migrate
 
-    database = _open(settings, upgrade_embedded=False)
+    database = open_configured(settings, upgrade_embedded=False)
     try:
         before = migrate.status(database.engine)
         migrate.upgrade(database.engine)
@@ -220,7 +227,7 @@ def run_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
 def run_db_status(args: argparse.Namespace, settings: Settings) -> int:
     from storage import migrate
 
-    database = _open(settings, upgrade_embedded=False)
+    database = open_configured(settings, upgrade_embedded=False)
     try:
         state = migrate.status(database.engine)
         if args.json:
@@ -253,7 +260,7 @@ def run_db_reset(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return EXIT_REFUSED
-    database = _open(settings, upgrade_embedded=False)
+    database = open_configured(settings, upgrade_embedded=False)
     try:
         migrate.reset_database(database.engine)
         print(f"{database.display_url}: reset to an empty schema at {migrate.head_revision()}")
@@ -291,32 +298,53 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handler: Handler = args.handler
+    if handler is run_tui:  # Textual owns the terminal and writes its own escape codes
+        return _run(handler, args)
+    with safe_output():
+        return _run(handler, args)
+
+
+def _run(handler: Handler, args: argparse.Namespace) -> int:
     settings: Settings | None = None
     try:
         settings = _settings(args)
         return handler(args, settings)
     except OPERATOR_ERRORS as exc:
-        print(f"pulse-console: error: {exc}", file=sys.stderr)
-        return EXIT_REFUSED if isinstance(exc, (ConfigError, SchemaBehind)) else EXIT_FAILED
+        error(str(exc))
+        return (
+            EXIT_REFUSED
+            if isinstance(exc, (ConfigError, SchemaBehind, UnknownClient))
+            else EXIT_FAILED
+        )
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (`… | head -1`): nothing more to say to it.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        error("the output was closed before everything was written (broken pipe)")
+        return EXIT_FAILED
+    except SQLAlchemyError as exc:
+        error(f"the database connection failed: {_first_line(exc)}; nothing after the last "
+              "commit was lost, run the command again when the database answers")  # fmt: skip
+        return EXIT_FAILED
     except Exception as exc:  # the last line of defence: never a traceback on the console
         report = _write_crash_report(settings, exc)
-        print(
-            f"pulse-console: unexpected error: {type(exc).__name__}: {exc}. "
-            f"Details were written to {report}",
-            file=sys.stderr,
-        )
+        error(f"unexpected error: {type(exc).__name__}: {exc}. Details were written to {report}")
         return EXIT_FAILED
+
+
+def _first_line(exc: SQLAlchemyError) -> str:
+    cause = getattr(exc, "orig", None) or exc
+    return (str(cause).strip().splitlines() or [type(cause).__name__])[0]
 
 
 def _write_crash_report(settings: Settings | None, exc: BaseException) -> Path:
     from pulse_console.config import default_data_dir
 
     directory = (settings.data_dir if settings else default_data_dir()) / "crash"
-    directory.mkdir(parents=True, exist_ok=True)
+    private_dir(directory)
     path = directory / f"crash-{datetime.now(UTC):%Y%m%dT%H%M%S}.txt"
-    path.write_text("".join(traceback.format_exception(exc)))
+    write_private(path, redact("".join(traceback.format_exception(exc))))
     return path
 
 

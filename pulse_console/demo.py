@@ -58,7 +58,6 @@ def start_demo(
             JIRA_NAME: save_integration(
                 session,
                 client_id=client_id,
-                client=DEMO_CLIENT,
                 name=JIRA_NAME,
                 type="jira",
                 base_url=urls["jira"],
@@ -67,7 +66,6 @@ def start_demo(
             GITHUB_NAME: save_integration(
                 session,
                 client_id=client_id,
-                client=DEMO_CLIENT,
                 name=GITHUB_NAME,
                 type="github",
                 base_url=urls["github"],
@@ -76,7 +74,6 @@ def start_demo(
             ADO_NAME: save_integration(
                 session,
                 client_id=client_id,
-                client=DEMO_CLIENT,
                 name=ADO_NAME,
                 type="azure_devops",
                 base_url=f"{urls['azure_devops']}/{DEMO_ADO_ORG}",
@@ -84,7 +81,7 @@ def start_demo(
             ),
         }
     secrets = open_secret_store(database.engine, data_dir, allow_keyring=False)
-    secrets.set(secret_name(DEMO_CLIENT, JIRA_NAME), DEMO_JIRA.api_token)
-    secrets.set(secret_name(DEMO_CLIENT, GITHUB_NAME), DEMO_GITHUB_TOKEN)
-    secrets.set(secret_name(DEMO_CLIENT, ADO_NAME), DEMO_ADO_PAT)
+    secrets.set(secret_name(client_id, ids[JIRA_NAME]), DEMO_JIRA.api_token)
+    secrets.set(secret_name(client_id, ids[GITHUB_NAME]), DEMO_GITHUB_TOKEN)
+    secrets.set(secret_name(client_id, ids[ADO_NAME]), DEMO_ADO_PAT)
     return Demo(server=server, client=DEMO_CLIENT, client_id=client_id, integration_ids=ids)

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from connectors.azure_devops import normalize_base_url
 from connectors.github import GITHUB_API
+from pulse_console.inputs import BadInput, check_base_url
 from pulse_console.pipelines.azure_devops.extract import AzureDevOpsTokenMissing
 from pulse_console.pipelines.azure_devops.options import AzureDevOpsConfigError
 from pulse_console.pipelines.azure_devops.sync import AzureDevOpsSync
@@ -63,7 +63,14 @@ def _jira_settings(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
         config["email"] = args.email
     if args.project:
         config["projects"] = [p.upper() for p in args.project]
-    return args.base_url.rstrip("/"), config
+    return _base_url(args), config
+
+
+def _base_url(args: argparse.Namespace) -> str:
+    try:
+        return check_base_url(args.base_url)
+    except BadInput as exc:
+        raise UsageProblem(str(exc)) from None
 
 
 def _jira_lines(stats: dict[str, Any]) -> list[str]:
@@ -120,7 +127,7 @@ def _github_settings(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
         "deployments": args.deployments,
         "enterprise": args.enterprise,
     }
-    return args.base_url.rstrip("/"), config
+    return _base_url(args), config
 
 
 def _github_lines(stats: dict[str, Any]) -> list[str]:
@@ -149,11 +156,7 @@ def _ado_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _ado_settings(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
-    try:
-        base_url = normalize_base_url(args.base_url)
-    except ValueError as exc:
-        raise UsageProblem(str(exc)) from None
-    return base_url, {"projects": list(args.project)} if args.project else {}
+    return _base_url(args), {"projects": list(args.project)} if args.project else {}
 
 
 def _ado_lines(stats: dict[str, Any]) -> list[str]:

@@ -72,7 +72,7 @@ def local_run_context(
     `run_id` 0 means "not recorded in job_runs" (foreground runs outside the engine).
     """
     client_id, ref = find_integration(database, client, integration)
-    secret_name = integration_secret_name(client, ref.name)
+    secret_name = integration_secret_name(client_id, ref.id)
 
     def secret(name: str) -> str | None:
         # A pipeline may ask only for its own integration's secret.

@@ -159,7 +159,7 @@ class GitHubSync:
     # -- entry point -----------------------------------------------------------------------
 
     def client_for(self, ctx: RunContext, cfg: GitHubSyncConfig) -> GitHubClient:
-        tokens = split_tokens(ctx.secret(secret_name(ctx.client, ctx.integration.name)) or "")
+        tokens = split_tokens(ctx.secret(secret_name(ctx.client_id, ctx.integration.id)) or "")
         if not tokens:
             raise GitHubConfigError(
                 f"GitHub integration {ctx.integration.name!r} has no token. Add one with "

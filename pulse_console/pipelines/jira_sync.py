@@ -96,7 +96,7 @@ class JiraSync:
             return _Run(ctx, options, client, force_full=self.full).execute()
 
     def _client(self, ctx: RunContext, options: JiraSyncOptions) -> JiraClient:
-        secret_name = integration_secret_name(ctx.client, ctx.integration.name)
+        secret_name = integration_secret_name(ctx.client_id, ctx.integration.id)
         token = ctx.secret(secret_name)
         if not token:
             raise JiraSyncError(

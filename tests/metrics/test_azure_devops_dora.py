@@ -40,10 +40,11 @@ from connectors.sandbox.azure_devops.model import (
     WorkItemData,
     sha,
 )
-from pulse_console.metrics import flow
 from pulse_console.metrics.dora import dora_report
 from pulse_console.metrics.filters import MetricFilter
 from pulse_console.metrics.flow_metrics import flow_summary
+from pulse_console.services import flow_mappings
+from storage.db import Database
 from storage.testing import seed_tenant
 from tests.pipelines.ado_support import add_ado_integration, make_ctx, pipeline, simulator
 
@@ -193,8 +194,9 @@ def synced(engine: Engine) -> Engine:
     seed_tenant(engine)
     integration = add_ado_integration(engine)
     pipeline(simulator(org).handle).run(make_ctx(engine, integration))
-    with engine.begin() as conn:
-        flow.map_issue_type(conn, CLIENT, "Bug", "incident")
+    flow_mappings.map_issue_type(
+        Database(engine=engine, embedded=False), "acme", "Bug", "incident", actor="tests"
+    )
     return engine
 
 

@@ -79,7 +79,7 @@ def make_ctx(
         cancel=cancel or CancelToken(),
         report=sink.append,
         log=logging.getLogger("test.github_sync"),
-        secret=lambda name: token if name == secret_name("acme", integration.name) else None,
+        secret=lambda name: token if name == secret_name(1, integration.id) else None,
         clock=lambda: datetime.now(UTC),
     )
 

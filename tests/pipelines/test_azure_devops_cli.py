@@ -15,6 +15,7 @@ from pulse_console.commands import sync as commands
 from storage.db import Database
 from tests.pipelines.ado_support import PAT, expected, snapshot
 from tests.pipelines.harness import MemorySecrets
+from tests.pipelines.test_sync_cli import secret_ref
 
 
 @pytest.fixture
@@ -46,7 +47,7 @@ def test_add_test_and_sync_an_azure_devops_integration_from_the_command_line(
         monkeypatch.setattr("sys.stdin", io.StringIO(PAT + "\n"))
         assert cli.main([*add, "--token-stdin"]) == 0
         assert "Connected" in capsys.readouterr().out
-        assert wired.values == {"integration:acme:ado": PAT}
+        assert wired.values == {secret_ref(database, "ado"): PAT}
 
         assert cli.main(["integration", "test", "ado", *base]) == 0
         assert cli.main(["sync", "ado", *base]) == 0

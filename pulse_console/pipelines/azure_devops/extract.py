@@ -73,7 +73,7 @@ class Source:
 
     @classmethod
     def open(cls, ctx: RunContext, http: HttpOptions) -> Source:
-        token = ctx.secret(secret_name(ctx.client, ctx.integration.name))
+        token = ctx.secret(secret_name(ctx.client_id, ctx.integration.id))
         if not token:
             raise AzureDevOpsTokenMissing(
                 f"Azure DevOps integration {ctx.integration.name!r} has no personal access "

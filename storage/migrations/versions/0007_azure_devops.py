@@ -1,7 +1,7 @@
 """azure devops: CI runs (builds and pipeline runs) and work item revision heads
 
 Revision ID: 0007
-Revises: 0006
+Revises: 0009 (the head when main was merged in; 0008 is reserved for Aha!)
 
 Issue 19. `ci_runs` holds Azure Pipelines builds (the contract's columns plus the build
 number, reason and URL); `work_item_revision_heads` keeps, per work item, the fields of the
@@ -16,7 +16,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0007"
-down_revision: str | None = "0006"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
