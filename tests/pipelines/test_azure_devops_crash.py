@@ -15,7 +15,7 @@ from tests.pipelines.ado_crash_child import CONFIG
 from tests.pipelines.ado_support import add_ado_integration, snapshot
 from tests.pipelines.crash_trials import sigkill_trials
 
-TRIALS = int(os.environ.get("PULSE_ADO_CRASH_TRIALS", "6"))
+TRIALS = int(os.environ.get("PULSE_ADO_CRASH_TRIALS", "4"))
 
 
 @pytest.mark.slow
