@@ -454,19 +454,46 @@ class _Run:
         if running and token is None:
             for page in self.source.builds_by_id(project, running):
                 self._load_builds(scope, page, state)
+        self._walk(
+            state,
+            "builds",
+            lambda token: self.source.builds(project, watermark, token),
+            lambda build: build.queue_time,
+            lambda page, new: self._load_builds(scope, page, new),
+        )
+
+    def _walk(
+        self,
+        state: dict[str, Any],
+        what: str,
+        fetch: Callable[[str | None], Page[Any]],
+        stamp: Callable[[Any], datetime | None],
+        store: Callable[[Page[Any], dict[str, Any]], None],
+    ) -> None:
+        """A continuation-paged read from the watermark: each page is stored (committed)
+        with the token to resume from; the last one moves the watermark to the newest
+        stamp seen. Other keys of ``state`` (running builds) are carried along."""
+        token: str | None = state.get("token")
         high = _when(state.get("high"))
         done = 0
         while True:
             self._check_cancel()
-            page = self.source.builds(project, watermark, token)
+            page = fetch(token)
             token = page.continuation
-            high = max(filter(None, [high, *(b.queue_time for b in page.items)]), default=None)
-            state = {**state, "token": token, "high": _iso(high)}
+            high = max(filter(None, [high, *map(stamp, page.items)]), default=None)
+            kept = {k: v for k, v in state.items() if k not in ("watermark", "token", "high")}
             if token is None:
-                state = {"watermark": _iso(high or watermark), "running": state.get("running")}
-            self._load_builds(scope, page, state)
+                state = {**kept, "watermark": _iso(high) or state.get("watermark")}
+            else:
+                state = {
+                    **kept,
+                    "watermark": state.get("watermark"),
+                    "token": token,
+                    "high": _iso(high),
+                }
+            store(page, state)
             done += len(page.items)
-            self._report("builds", done=done)
+            self._report(what, done=done)
             if token is None:
                 return
 
@@ -496,24 +523,18 @@ class _Run:
         state = self._state(scope)
         watermark = _when(state.get("watermark"))
         since = watermark - timedelta(minutes=self.options.overlap_minutes) if watermark else None
-        token: str | None = state.get("token")
-        high = _when(state.get("high"))
-        done = 0
-        while True:
-            self._check_cancel()
-            page = self.source.release_deployments(project, since, token)
-            token = page.continuation
-            high = max(filter(None, [high, *(_modified(d) for d in page.items)]), default=None)
-            state = {"watermark": _iso(watermark), "token": token, "high": _iso(high)}
-            if token is None:
-                state = {"watermark": _iso(high or watermark)}
-            facts = [transform.release_deployment(d) for d in page.items]
 
-            self._commit(scope, state, partial(self._load_deployments, facts), page.rejected)
-            done += len(page.items)
-            self._report("release deployments", done=done)
-            if token is None:
-                return
+        def store(page: Page[ReleaseDeployment], new: dict[str, Any]) -> None:
+            facts = [transform.release_deployment(d) for d in page.items]
+            self._commit(scope, new, partial(self._load_deployments, facts), page.rejected)
+
+        self._walk(
+            state,
+            "release deployments",
+            lambda token: self.source.release_deployments(project, since, token),
+            _modified,
+            store,
+        )
 
     def sync_environments(self, project: str) -> None:
         """YAML environment deployment records, newest first, down to the newest id of the
