@@ -518,6 +518,16 @@ class AdoOrg:
                 merge_sha=sha(self.seed, S_PR, pid - 1, 99),
             )
 
+    def unlink(self, pid: int, wid: int) -> None:
+        """Remove the link between a pull request and a work item (both sides)."""
+        with self.lock:
+            pr = self.pull_requests[pid - 1]
+            self.pull_requests[pid - 1] = dataclasses.replace(
+                pr, work_items=tuple(w for w in pr.work_items if w != wid)
+            )
+            self.items[wid].pull_requests.remove(pid)
+            self._append(self.items[wid], by=0)  # a relation change is a new revision
+
     def advance(self, ms: int) -> None:
         """Let time pass (running builds and deployments finish)."""
         with self.lock:

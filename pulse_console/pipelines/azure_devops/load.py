@@ -20,6 +20,7 @@ from pulse_console.pipelines.azure_devops.transform import (
     comment_rows,
     commit_rows,
     pull_request_row,
+    pull_request_url,
     review_rows,
 )
 from storage import status_spans
@@ -44,6 +45,7 @@ from storage.models import (
 from storage.pull_request_children import CHILD_KEYS, delete_missing_children
 from storage.revision_heads import Head, read_heads, save_heads
 from storage.source_ids import deactivate, deactivate_others, ids_by_external_id
+from storage.work_item_links import delete_stale_links
 
 
 @dataclass(frozen=True)
@@ -115,11 +117,20 @@ def load_revisions(
 
 
 def load_links(
-    conn: Connection, t: Target, links: list[PullRequestLink], repos: dict[str, RepoInfo]
+    conn: Connection,
+    t: Target,
+    links: list[PullRequestLink],
+    repos: dict[str, RepoInfo],
+    *,
+    evidence: str,
+    work_items: Sequence[str] = (),
+    pull_request_urls: Sequence[str] = (),
 ) -> int:
-    """Work item ↔ pull request links whose both ends we hold (other projects' are skipped)."""
-    ids = work_item_ids(conn, t, (str(link.work_item) for link in links))
-    rows = []
+    """Work item ↔ pull request links whose both ends we hold (other projects' are skipped).
+    They replace the links of this ``evidence`` that these ``work_items`` (external ids) or
+    ``pull_request_urls`` had: one no longer reported is removed."""
+    ids = work_item_ids(conn, t, [*work_items, *(str(link.work_item) for link in links)])
+    rows: list[dict[str, Any]] = []
     for link in links:
         repo = repos.get(link.repository_id)
         wid = ids.get(str(link.work_item))
@@ -130,7 +141,7 @@ def load_links(
                 "client_id": t.client_id,
                 "work_item_id": wid,
                 "kind": "pull_request",
-                "url": f"{repo.url}/pullrequest/{link.pull_request}",
+                "url": pull_request_url(repo, link.pull_request),
                 "repository": repo.full_name,
                 "pull_request_number": link.pull_request,
                 "evidence": link.evidence,
@@ -138,6 +149,14 @@ def load_links(
             }
         )
     upsert(conn, WorkItemLink, rows)
+    delete_stale_links(
+        conn,
+        t.client_id,
+        evidence,
+        work_item_ids=[ids[w] for w in work_items if w in ids],
+        urls=pull_request_urls,
+        keep=[(r["work_item_id"], r["url"]) for r in rows],
+    )
     return len(rows)
 
 

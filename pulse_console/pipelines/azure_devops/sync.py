@@ -337,7 +337,14 @@ class _Run:
         self, rows: list[dict[str, Any]], links: list[PullRequestLink], conn: Connection
     ) -> None:
         load.load_work_items(conn, self.target, rows)
-        self.stats.links += load.load_links(conn, self.target, links, self.repos)
+        self.stats.links += load.load_links(
+            conn,
+            self.target,
+            links,
+            self.repos,
+            evidence="artifact_link",
+            work_items=[r["external_id"] for r in rows],
+        )
 
     def _load_revisions(
         self,
@@ -438,7 +445,10 @@ class _Run:
         self.stats.commits += counts.commits
         self.stats.reviews += counts.reviews
         self.stats.comments += counts.comments
-        self.stats.links += load.load_links(conn, self.target, links, self.repos)
+        urls = [transform.pull_request_url(repo, b.pr.pull_request_id) for b in bundles]
+        self.stats.links += load.load_links(
+            conn, self.target, links, self.repos, evidence="pr_work_items", pull_request_urls=urls
+        )
 
     # -- builds and deployments ------------------------------------------------------------
 

@@ -293,7 +293,7 @@ def pull_request_row(b: PullRequestBundle, repo: RepoInfo) -> dict[str, Any]:
         "external_id": str(pr.pull_request_id),
         "number": pr.pull_request_id,
         "title": pr.title,
-        "url": f"{repo.url}/pullrequest/{pr.pull_request_id}",
+        "url": pull_request_url(repo, pr.pull_request_id),
         "state": state,
         "author": pr.created_by.name if pr.created_by else None,
         "base_branch": _branch(pr.target_ref_name),
@@ -310,6 +310,11 @@ def pull_request_row(b: PullRequestBundle, repo: RepoInfo) -> dict[str, Any]:
         "changed_files": None,
         "active": True,
     }
+
+
+def pull_request_url(repo: RepoInfo, number: int) -> str:
+    """The pull request's web page (links and pull request rows name it the same way)."""
+    return f"{repo.url}/pullrequest/{number}"
 
 
 def _branch(ref: str | None) -> str | None:
