@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from connectors.http.counters import HttpCounters
-from connectors.http.secret import redact
+from connectors.secret import redact
 
 
 @dataclass(frozen=True)

@@ -10,12 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-
-def redact(text: str) -> str:
-    # Imported when called: connectors.http imports this module while it initialises.
-    from connectors.http.secret import redact
-
-    return redact(text)
+from connectors.secret import redact
 
 
 class ConnectorError(Exception):

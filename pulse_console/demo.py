@@ -45,10 +45,16 @@ def start_demo(
     seed: int = 7,
     size: str = "small",
     scenario: Path | None = None,
+    now_ms: int | None = None,
 ) -> Demo:
-    """Serve the sandbox (optionally with a fault scenario: latency, errors…) and wire it."""
+    """Serve the sandbox (optionally with a fault scenario: latency, errors…) and wire it.
+
+    `now_ms` is where the organisation's history ends: `pulse-console --demo` passes the
+    current minute, so the Metrics screen's last 30/90/180 days are full whatever today is;
+    the default (the seed's fixed instant) keeps tests repeatable.
+    """
     args = argparse.Namespace(seed=seed, size=size, host="127.0.0.1", port=0, scenario=scenario)
-    server, org, _ = serve.build(args)
+    server, org, _ = serve.build(args, now_ms=now_ms)
     server.start()
     urls = server.base_urls
     orgs = sorted({client.github_org for client in org.clients})
@@ -69,7 +75,7 @@ def start_demo(
                 name=GITHUB_NAME,
                 type="github",
                 base_url=urls["github"],
-                config={"organizations": orgs},
+                config={"orgs": orgs},  # GitHubSyncConfig's key
             ),
             ADO_NAME: save_integration(
                 session,

@@ -10,7 +10,7 @@ from connectors.azure_devops.client import (
     WiqlTooManyResults,
 )
 from connectors.azure_devops.urls import is_cloud, normalize_base_url, release_base_url
-from connectors.azure_devops.validation import Rejected
+from connectors.validation import Rejected
 
 __all__ = [
     "API_VERSION",

@@ -47,7 +47,6 @@ from connectors.azure_devops.models import (
     format_ado_datetime,
 )
 from connectors.azure_devops.urls import normalize_base_url, release_base_url
-from connectors.azure_devops.validation import Rejected, validate_each, validate_whole
 from connectors.base import ConnectionCheck
 from connectors.closing import Closing
 from connectors.errors import AuthError, BadPayload, ConnectorError, RequestRejected
@@ -61,6 +60,7 @@ from connectors.http import (
     Secret,
     decode_json,
 )
+from connectors.validation import Rejected, validate_each, validate_whole
 
 log = logging.getLogger("connectors.azure_devops")
 

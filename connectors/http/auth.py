@@ -7,7 +7,7 @@ from collections.abc import Generator
 
 import httpx
 
-from connectors.http.secret import Secret, hold_basic
+from connectors.secret import Secret, hold_basic
 
 
 class BasicAuth(httpx.Auth):

@@ -3,7 +3,7 @@
 Text printed by a command may come from the database or from a server (names typed in by
 someone else, error bodies, log messages). `cli.main` runs every command but the console
 with stdout and stderr behind `safe_output`, so whatever a printer writes is made safe:
-every secret this process holds is redacted (`connectors.http.secret.redact`), ANSI escape
+every secret this process holds is redacted (`connectors.secret.redact`), ANSI escape
 sequences are removed, and any other control character (a carriage return, a bell,
 bidirectional overrides) is shown escaped, e.g. `\\x07`, instead of acting on the terminal.
 Newlines and tabs stay.
@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, TextIO, cast
 
-from connectors.http.secret import redact
+from connectors.secret import redact
 
 # CSI (ESC [ … final byte), OSC (ESC ] … BEL or ESC \), and two-byte ESC sequences.
 _ANSI = re.compile(

@@ -14,27 +14,17 @@ import argparse
 import sys
 import time
 from datetime import UTC, datetime
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from connectors.base import ConnectionCheck
-from connectors.errors import ConnectorError
-from connectors.http.cancel import CancelToken
 from pulse_console.commands.output import error, raw_stream, terminal_safe
-from pulse_console.commands.sources import SOURCES, SourceType, UsageProblem
-from pulse_console.config import Settings
-from pulse_console.inputs import BadInput, check_name
-from pulse_console.pipelines.base import Progress, RunResult
-from pulse_console.pipelines.context import (
-    IntegrationNotFound,
-    find_integration,
-    local_run_context,
-)
-from pulse_console.services.integrations import IntegrationDraft, check_connection, check_saved
-from storage.db import Database, open_database
-from storage.integrations import record_connection_test, save_integration
-from storage.integrations import secret_name as integration_secret_name
-from storage.secrets import SecretStore, open_secret_store
-from storage.tenancy import ensure_client
+from pulse_console.commands.sources import SOURCES, SourceType, UsageProblem, offered_sources
+
+if TYPE_CHECKING:  # the rest is imported by the command that runs (a cheap --help)
+    from connectors.base import ConnectionCheck
+    from pulse_console.config import Settings
+    from pulse_console.pipelines.base import Progress, RunResult
+    from storage.db import Database
+    from storage.secrets import SecretStore
 
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
 
@@ -47,7 +37,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     add = actions.add_parser("add", parents=[common], help="add a source connection")
     kinds = add.add_subparsers(title="integration types", metavar="TYPE")
     kinds.required = True
-    for source in SOURCES.values():
+    for source in offered_sources():
         parser = kinds.add_parser(source.name, parents=[common], help=source.help)
         parser.add_argument("--name", required=True, help=f"a short name, e.g. {source.name}-main")
         parser.add_argument(
@@ -75,6 +65,13 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 def run_integration_add(
     args: argparse.Namespace, settings: Settings, *, stdin: TextIO | None = None
 ) -> int:
+    from pulse_console.inputs import BadInput, check_name
+    from pulse_console.services.integrations import IntegrationDraft, check_connection
+    from storage.db import open_database
+    from storage.integrations import record_connection_test, save_integration
+    from storage.integrations import secret_name as integration_secret_name
+    from storage.tenancy import ensure_client
+
     source = SOURCES[args.source]
     try:
         check_name("integration", args.name)
@@ -123,6 +120,10 @@ def run_integration_add(
 
 
 def run_integration_test(args: argparse.Namespace, settings: Settings) -> int:
+    from pulse_console.pipelines.context import IntegrationNotFound, find_integration
+    from pulse_console.services.integrations import check_saved
+    from storage.db import open_database
+
     database = open_database(settings.database_url, settings.data_dir)
     try:
         try:
@@ -147,6 +148,11 @@ def _sentence(check: ConnectionCheck) -> str:
 
 
 def run_sync(args: argparse.Namespace, settings: Settings) -> int:
+    from connectors.errors import ConnectorError
+    from connectors.http.cancel import CancelToken
+    from pulse_console.pipelines.context import IntegrationNotFound, local_run_context
+    from storage.db import open_database
+
     database = open_database(settings.database_url, settings.data_dir)
     cancel = CancelToken()
     bar = ProgressLine(sys.stderr)
@@ -165,7 +171,7 @@ def run_sync(args: argparse.Namespace, settings: Settings) -> int:
         source = SOURCES.get(ctx.integration.type)
         if source is None:
             return _fail(f"no sync pipeline for {ctx.integration.type!r} integrations yet")
-        expected: tuple[type[Exception], ...] = (ConnectorError, *source.errors)
+        expected: tuple[type[Exception], ...] = (ConnectorError, *source.errors())
         try:
             result = source.pipeline(args.full).run(ctx)
         except KeyboardInterrupt:
@@ -230,6 +236,8 @@ class ProgressLine:
 
 
 def _secrets(database: Database, settings: Settings) -> SecretStore:
+    from storage.secrets import open_secret_store
+
     return open_secret_store(database.engine, settings.data_dir)
 
 

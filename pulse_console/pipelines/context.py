@@ -90,3 +90,8 @@ def local_run_context(
         secret=secret,
         clock=clock or (lambda: datetime.now(UTC)),
     )
+
+
+def token_secret_name(ctx: RunContext) -> str:
+    """The secret-store name of the run's integration token (the only secret it may read)."""
+    return integration_secret_name(ctx.client_id, ctx.integration.id)

@@ -99,7 +99,7 @@ class LogsServices(_Area):
         return logs_service.count_newer(self._s.database, self._s.client, flt, cursor)
 
     def detail(self, record_id: int) -> LogRecord | None:
-        return logs_service.detail(self._s.database, record_id)
+        return logs_service.detail(self._s.database, self._s.client, record_id)
 
     def export_zip(self, flt: LogFilter, dest: Path) -> int:
         s = self._s
@@ -108,10 +108,10 @@ class LogsServices(_Area):
 
 class LogFilesServices(_Area):
     def list_files(self) -> list[LogFileInfo]:
-        return log_files_service.list_files(self._s.log_dir)
+        return log_files_service.list_files(self._s.log_dir, self._s.client)
 
     def older_than(self, days: int, now: datetime) -> list[LogFileInfo]:
-        return log_files_service.older_than(self._s.log_dir, days, now)
+        return log_files_service.older_than(self._s.log_dir, self._s.client, days, now)
 
     def export_zip(self, files: Iterable[Path], dest: Path) -> int:
         s = self._s

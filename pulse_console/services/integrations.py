@@ -10,14 +10,16 @@ from typing import Any
 
 import httpx
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
 from connectors.azure_devops import AzureDevOpsClient
 from connectors.base import ConnectionCheck
 from connectors.github import GitHubClient, split_tokens
-from connectors.http.secret import Secret
 from connectors.jira.client import JiraClient
+from connectors.secret import Secret
 from pulse_console.inputs import SLUG_RULE, BadInput, check_base_url, is_slug
 from pulse_console.pipelines.context import IntegrationNotFound, find_integration
+from pulse_console.pipelines.registry import offered_types
 from pulse_console.services import audit
 from storage.db import Database
 from storage.integrations import record_connection_test, save_integration, secret_name
@@ -25,7 +27,8 @@ from storage.models import Integration, Repository
 from storage.secrets import SecretStore
 from storage.tenancy import ensure_client, find_client
 
-TYPES = ("jira", "github", "azure_devops", "aha")
+# The types an operator may add: those with a pipeline (the form's choices, `validate`).
+TYPES = offered_types()
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -136,8 +139,16 @@ def _view(
     )
 
 
-def repositories(database: Database, integration_id: int) -> list[RepositoryView]:
+def _owned(session: Session, client: str, integration_id: int) -> Integration | None:
+    """The client's integration `integration_id`; another client's counts as missing."""
+    row = session.get(Integration, integration_id)
+    return row if row is not None and row.client_id == find_client(session, client) else None
+
+
+def repositories(database: Database, client: str, integration_id: int) -> list[RepositoryView]:
     with database.session() as session:
+        if _owned(session, client, integration_id) is None:
+            return []
         rows = session.execute(
             select(Repository)
             .where(Repository.integration_id == integration_id)
@@ -290,7 +301,7 @@ def check_saved(
 ) -> ConnectionCheck:
     """Test a stored integration with its stored token and remember the outcome."""
     with database.session() as session:
-        row = session.get(Integration, integration_id)
+        row = _owned(session, client, integration_id)
         if row is None:
             return ConnectionCheck(ok=False, message="This integration no longer exists.")
         config = dict(row.config or {})
@@ -315,7 +326,7 @@ def set_active(
     database: Database, client: str, integration_id: int, active: bool, *, actor: str
 ) -> None:
     with database.session() as session:
-        row = session.get(Integration, integration_id)
+        row = _owned(session, client, integration_id)
         if row is None:
             return
         row.active = active

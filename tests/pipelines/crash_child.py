@@ -13,6 +13,7 @@ import httpx
 
 from connectors.sandbox.credentials import DEMO_JIRA
 from connectors.sandbox.org import Org
+from pulse_console.pipelines.context import find_integration
 from storage.db import Database, make_engine
 from storage.integrations import secret_name as integration_secret_name
 from tests.pipelines.harness import CLIENT, INTEGRATION, MemorySecrets, Sandbox, context
@@ -23,8 +24,9 @@ PAGE_SIZE = 10
 def main(argv: list[str]) -> int:
     url, schema, seed, kill_after = argv[0], argv[1], int(argv[2]), int(argv[3])
     database = Database(engine=make_engine(url, schema=schema, pool_size=1), embedded=False)
+    client_id, ref = find_integration(database, CLIENT, INTEGRATION)
     secrets = MemorySecrets()
-    secrets.set(integration_secret_name(CLIENT, INTEGRATION), DEMO_JIRA.api_token)
+    secrets.set(integration_secret_name(client_id, ref.id), DEMO_JIRA.api_token)
     sandbox = Sandbox(Org(seed, "tiny"))
 
     def maybe_die(request: httpx.Request) -> None:

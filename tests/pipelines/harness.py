@@ -20,7 +20,7 @@ from connectors.sandbox.jira import JiraSimulator
 from connectors.sandbox.org import Org
 from pulse_console.pipelines.base import Progress, RunContext, RunResult
 from pulse_console.pipelines.context import local_run_context
-from pulse_console.pipelines.jira_sync import JiraSync
+from pulse_console.pipelines.jira.sync import JiraSync
 from storage.db import Database
 from storage.integrations import secret_name as integration_secret_name
 from storage.models import Integration

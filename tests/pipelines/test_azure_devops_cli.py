@@ -11,7 +11,6 @@ import pytest
 from connectors.sandbox.azure_devops import AdoOrg, AzureDevOpsSimulator
 from connectors.sandbox.server import SandboxServer
 from pulse_console import cli
-from pulse_console.commands import sync as commands
 from storage.db import Database
 from tests.pipelines.ado_support import PAT, expected, snapshot
 from tests.pipelines.harness import MemorySecrets
@@ -23,8 +22,9 @@ def wired(
     database: Database, monkeypatch: pytest.MonkeyPatch, isolated_home: Path
 ) -> MemorySecrets:
     secrets = MemorySecrets()
-    monkeypatch.setattr(commands, "open_database", lambda url, data_dir: database)
-    monkeypatch.setattr(commands, "open_secret_store", lambda engine, data_dir: secrets)
+    # The commands import these when they run (a light start-up), so patch them at home.
+    monkeypatch.setattr("storage.db.open_database", lambda url, data_dir: database)
+    monkeypatch.setattr("storage.secrets.open_secret_store", lambda engine, data_dir: secrets)
     return secrets
 
 

@@ -29,7 +29,7 @@ from connectors.azure_devops.models import (
 from connectors.http import Clock, HttpCounters, Observer, RateLimitPolicy, RetryPolicy, Secret
 from pulse_console.pipelines.azure_devops.transform import REVISION_FIELDS, PullRequestBundle
 from pulse_console.pipelines.base import RunContext
-from storage.integrations import secret_name
+from pulse_console.pipelines.context import token_secret_name
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)  # before any Azure DevOps (or TFS) work item
 MIN_WINDOW = timedelta(seconds=1)
@@ -73,7 +73,7 @@ class Source:
 
     @classmethod
     def open(cls, ctx: RunContext, http: HttpOptions) -> Source:
-        token = ctx.secret(secret_name(ctx.client_id, ctx.integration.id))
+        token = ctx.secret(token_secret_name(ctx))
         if not token:
             raise AzureDevOpsTokenMissing(
                 f"Azure DevOps integration {ctx.integration.name!r} has no personal access "

@@ -42,7 +42,7 @@ from storage.models import (
     WorkItemLink,
     WorkItemTransition,
 )
-from storage.pull_request_children import CHILD_KEYS, delete_missing_children
+from storage.pull_requests import CHILD_KEYS, delete_missing_children
 from storage.revision_heads import Head, read_heads, save_heads
 from storage.source_ids import deactivate, deactivate_others, ids_by_external_id
 from storage.work_item_links import delete_stale_links

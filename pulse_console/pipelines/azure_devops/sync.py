@@ -42,7 +42,6 @@ from connectors.azure_devops.models import (
     format_ado_datetime,
     parse_ado_datetime,
 )
-from connectors.errors import Cancelled
 from connectors.http import Clock, HttpEvent, RateLimitPolicy, RateLimitWait, RetryPolicy
 from pulse_console.pipelines.azure_devops import load, transform
 from pulse_console.pipelines.azure_devops.extract import HttpOptions, Source
@@ -53,8 +52,9 @@ from pulse_console.pipelines.azure_devops.transform import (
     RepoInfo,
 )
 from pulse_console.pipelines.base import Progress, RunContext, RunResult
-from pulse_console.pipelines.quarantine import RejectedItem, quarantine
-from storage.checkpoints import load_checkpoint, save_checkpoint
+from pulse_console.pipelines.checkpoint import Checkpoint, commit_batch
+from pulse_console.pipelines.progress import report, stop_if_cancelled
+from pulse_console.pipelines.quarantine import RejectedItem
 from storage.flow_defaults import propose_default_mappings
 
 log = logging.getLogger("pulse_console.pipelines.azure_devops")
@@ -195,12 +195,8 @@ class _Run:
         rejected: Sequence[RejectedItem] = (),
     ) -> None:
         """One transaction: the rows, the payloads set aside, the checkpoint."""
-        with self.engine.begin() as conn:
-            load_rows(conn)
-            self.stats.quarantined += quarantine(
-                conn, self.target.client_id, self.target.integration_id, self.ctx.run_id, rejected
-            )
-            save_checkpoint(conn, self.target.client_id, self.target.integration_id, scope, state)
+        committed = commit_batch(Checkpoint(self.ctx, scope), state, load_rows, rejected)
+        self.stats.quarantined += committed.quarantined
         if self.job.after_commit is not None:
             self.job.after_commit(scope)
 
@@ -208,8 +204,7 @@ class _Run:
         if self.job.full and scope not in self._fresh:
             self._fresh.add(scope)
             return {}
-        with self.engine.connect() as conn:
-            return load_checkpoint(conn, self.target.client_id, self.target.integration_id, scope)
+        return Checkpoint(self.ctx, scope).read()
 
     # -- metadata and repositories ---------------------------------------------------------
 
@@ -590,11 +585,11 @@ class _Run:
     # -- progress, cancellation ------------------------------------------------------------
 
     def _check_cancel(self) -> None:
-        if self.ctx.cancel.cancelled:
-            raise Cancelled(
-                "Azure DevOps sync stopped between batches, as requested. Every committed "
-                "batch has its checkpoint; the next run resumes there."
-            )
+        stop_if_cancelled(
+            self.ctx,
+            "Azure DevOps sync stopped between batches, as requested. Every committed "
+            "batch has its checkpoint; the next run resumes there.",
+        )
 
     def _on_http_event(self, event: HttpEvent) -> None:
         if isinstance(event, RateLimitWait):
@@ -614,22 +609,20 @@ class _Run:
             message = (
                 f"TSTU remaining {t.remaining}/{t.limit}{reset}; {t.delayed_responses} delayed"
             )
-        try:
-            self.ctx.report(
-                Progress(
-                    phase=f"{self.phase}: {what}" if what != self.phase else what,
-                    done=done,
-                    total=total,
-                    api_calls=self.source.counters().requests,
-                    message=message,
-                    rate_limit_until=self.rate_limit_until,
-                    budget_remaining=t.remaining,
-                    budget_limit=t.limit,
-                    budget_reset_at=t.reset_at,
-                )
-            )
-        except Exception:  # a progress consumer's bug must not fail the sync
-            log.exception("progress report failed")
+        report(
+            self.ctx,
+            Progress(
+                phase=f"{self.phase}: {what}" if what != self.phase else what,
+                done=done,
+                total=total,
+                api_calls=self.source.counters().requests,
+                message=message,
+                rate_limit_until=self.rate_limit_until,
+                budget_remaining=t.remaining,
+                budget_limit=t.limit,
+                budget_reset_at=t.reset_at,
+            ),
+        )
 
 
 def _unique(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
