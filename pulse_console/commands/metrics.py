@@ -25,6 +25,7 @@ from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from pulse_console.commands import database as opener
 from pulse_console.commands.output import error
 from pulse_console.metrics.filters import DEFAULT_PERIOD_DAYS, MetricFilter
 
@@ -78,12 +79,6 @@ def _when(value: str) -> datetime:
     return parsed
 
 
-def open_database(url: str | None, data_dir: Any) -> Database:
-    from storage.db import open_database as open_
-
-    return open_(url, data_dir)
-
-
 def _filter(args: argparse.Namespace, client_id: int) -> MetricFilter:
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     until = args.until or today
@@ -100,7 +95,7 @@ def _filter(args: argparse.Namespace, client_id: int) -> MetricFilter:
 
 
 def _run(args: argparse.Namespace, settings: Settings, render: Any) -> int:
-    database = open_database(settings.database_url, settings.data_dir)
+    database = opener.open_configured(settings)
     try:
         return _run_on(database, args, settings, render)
     finally:
@@ -132,7 +127,7 @@ def run_refresh(args: argparse.Namespace, settings: Settings) -> int:
     from storage import status_spans
     from storage.tenancy import find_client
 
-    database = open_database(settings.database_url, settings.data_dir)
+    database = opener.open_configured(settings)
     try:
         with database.session() as session:
             client_id = find_client(session, settings.client)
@@ -159,7 +154,7 @@ def run_flow(args: argparse.Namespace, settings: Settings) -> int:
 def run_prs(args: argparse.Namespace, settings: Settings) -> int:
     from pulse_console.services.metrics import merged_prs
 
-    database = open_database(settings.database_url, settings.data_dir)
+    database = opener.open_configured(settings)
     try:
 
         def render(conn: Any, f: MetricFilter, fmt: str) -> None:

@@ -16,6 +16,7 @@ import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
+from pulse_console.commands import database as opener
 from pulse_console.commands.output import error, raw_stream, terminal_safe
 from pulse_console.commands.sources import SOURCES, SourceType, UsageProblem, offered_sources
 
@@ -67,7 +68,6 @@ def run_integration_add(
 ) -> int:
     from pulse_console.inputs import BadInput, check_name
     from pulse_console.services.integrations import IntegrationDraft, check_connection
-    from storage.db import open_database
     from storage.integrations import record_connection_test, save_integration
     from storage.integrations import secret_name as integration_secret_name
     from storage.tenancy import ensure_client
@@ -95,7 +95,7 @@ def run_integration_add(
     check = check_connection(draft, "\n".join(lines))
     if not check.ok:
         return _fail(f"not saved: {_sentence(check)}")
-    database = open_database(settings.database_url, settings.data_dir)
+    database = opener.open_configured(settings)
     try:
         with database.session() as session:
             client_id = ensure_client(session, settings.client)
@@ -122,9 +122,8 @@ def run_integration_add(
 def run_integration_test(args: argparse.Namespace, settings: Settings) -> int:
     from pulse_console.pipelines.context import IntegrationNotFound, find_integration
     from pulse_console.services.integrations import check_saved
-    from storage.db import open_database
 
-    database = open_database(settings.database_url, settings.data_dir)
+    database = opener.open_configured(settings)
     try:
         try:
             _, ref = find_integration(database, settings.client, args.name)
@@ -151,9 +150,8 @@ def run_sync(args: argparse.Namespace, settings: Settings) -> int:
     from connectors.errors import ConnectorError
     from connectors.http.cancel import CancelToken
     from pulse_console.pipelines.context import IntegrationNotFound, local_run_context
-    from storage.db import open_database
 
-    database = open_database(settings.database_url, settings.data_dir)
+    database = opener.open_configured(settings)
     cancel = CancelToken()
     bar = ProgressLine(sys.stderr)
     try:
@@ -236,9 +234,7 @@ class ProgressLine:
 
 
 def _secrets(database: Database, settings: Settings) -> SecretStore:
-    from storage.secrets import open_secret_store
-
-    return open_secret_store(database.engine, settings.data_dir)
+    return opener.open_secrets(database, settings)
 
 
 def _fail(message: str, code: int = EXIT_FAILED) -> int:

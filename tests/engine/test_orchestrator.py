@@ -93,7 +93,7 @@ def test_a_simulated_day_runs_the_chain_every_interval(
     print(f"\nsimulated day (chain of 2, 60-min ticks): {elapsed * 1000:.0f} ms")
     assert jira.runs == [T0 + timedelta(hours=h) for h in range(24)]
     assert github.runs == [T0 + timedelta(hours=h, minutes=5) for h in range(24)]
-    assert elapsed < 10
+    # No time limit asserted: speed belongs to benchmarks, not to tests on shared machines.
 
 
 def test_fast_retry_timing_to_the_minute_over_a_day(

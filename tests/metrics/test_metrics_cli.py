@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from pulse_console import cli
-from pulse_console.commands import metrics as commands
+from pulse_console.commands import database as opener
 from storage.db import Database
 from tests.metrics.seed import Seeder
 
@@ -31,7 +31,7 @@ def wired(tenant: Engine, database: Database, monkeypatch: pytest.MonkeyPatch) -
         seed.pr(repo, 1, "2024-03-04", "2024-03-05", commits=["2024-03-04"])
         seed.deploy(repo, "2024-03-01")  # the previous deployment
         seed.deploy(repo, "2024-03-06")
-    monkeypatch.setattr(commands, "open_database", lambda url, data_dir: database)
+    monkeypatch.setattr(opener, "open_configured", lambda settings, upgrade_embedded=True: database)
     return database
 
 
