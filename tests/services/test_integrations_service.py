@@ -13,6 +13,7 @@ from connectors.sandbox.github import GitHubSimulator
 from connectors.sandbox.jira import JiraSimulator
 from connectors.sandbox.org import Org
 from pulse_console.services import audit, integrations
+from pulse_console.services.integration_fields import form_types, form_values, to_config
 from pulse_console.services.integrations import IntegrationDraft, ValidationFailed
 from storage.db import Database
 from storage.integrations import save_integration
@@ -196,3 +197,10 @@ def test_an_azure_devops_draft_is_tested_with_its_pat() -> None:
     assert good.ok and "Fabrikam Fiber" in good.message
     bad = integrations.check_connection(ado, "stale-pat", transport=transport)
     assert not bad.ok and bad.title == "Authentication failed" and "stale-pat" not in bad.message
+
+
+def test_the_form_stores_azure_devops_project_names_with_spaces() -> None:
+    assert "azure_devops" in form_types()
+    config = to_config("azure_devops", {"projects": "Fabrikam Fiber, Contoso Web"})
+    assert config == {"projects": ["Fabrikam Fiber", "Contoso Web"]}
+    assert form_values("azure_devops", config) == {"projects": "Fabrikam Fiber, Contoso Web"}
