@@ -11,6 +11,7 @@ import pytest
 from connectors.sandbox.azure_devops import AdoOrg, AzureDevOpsSimulator
 from connectors.sandbox.server import SandboxServer
 from pulse_console import cli
+from pulse_console.commands import database as opener
 from storage.db import Database
 from tests.pipelines.ado_support import PAT, expected, snapshot
 from tests.pipelines.harness import MemorySecrets
@@ -22,9 +23,8 @@ def wired(
     database: Database, monkeypatch: pytest.MonkeyPatch, isolated_home: Path
 ) -> MemorySecrets:
     secrets = MemorySecrets()
-    # The commands import these when they run (a light start-up), so patch them at home.
-    monkeypatch.setattr("storage.db.open_database", lambda url, data_dir: database)
-    monkeypatch.setattr("storage.secrets.open_secret_store", lambda engine, data_dir: secrets)
+    monkeypatch.setattr(opener, "open_configured", lambda settings, upgrade_embedded=True: database)
+    monkeypatch.setattr(opener, "open_secrets", lambda database, settings: secrets)
     return secrets
 
 
