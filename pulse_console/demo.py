@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from connectors.sandbox import serve
-from connectors.sandbox.credentials import DEMO_GITHUB_TOKEN, DEMO_JIRA
+from connectors.sandbox.credentials import DEMO_ADO_ORG, DEMO_ADO_PAT, DEMO_GITHUB_TOKEN, DEMO_JIRA
 from connectors.sandbox.server import SandboxServer
 from storage.db import Database
 from storage.integrations import save_integration, secret_name
@@ -24,6 +24,7 @@ from storage.tenancy import ensure_client
 DEMO_CLIENT = "demo"
 JIRA_NAME = "sandbox-jira"
 GITHUB_NAME = "sandbox-github"
+ADO_NAME = "sandbox-azure-devops"
 
 
 @dataclass
@@ -76,8 +77,17 @@ def start_demo(
                 base_url=urls["github"],
                 config={"orgs": orgs},  # GitHubSyncConfig's key
             ),
+            ADO_NAME: save_integration(
+                session,
+                client_id=client_id,
+                name=ADO_NAME,
+                type="azure_devops",
+                base_url=f"{urls['azure_devops']}/{DEMO_ADO_ORG}",
+                config={},
+            ),
         }
     secrets = open_secret_store(database.engine, data_dir, allow_keyring=False)
     secrets.set(secret_name(client_id, ids[JIRA_NAME]), DEMO_JIRA.api_token)
     secrets.set(secret_name(client_id, ids[GITHUB_NAME]), DEMO_GITHUB_TOKEN)
+    secrets.set(secret_name(client_id, ids[ADO_NAME]), DEMO_ADO_PAT)
     return Demo(server=server, client=DEMO_CLIENT, client_id=client_id, integration_ids=ids)

@@ -665,6 +665,53 @@ class Deployment(Base):
     finished_at: Mapped[datetime | None]
 
 
+class CiRun(Base):
+    """A build or pipeline run (Azure Pipelines builds; GitHub Actions runs later).
+
+    `status` and `result` are as the service spells them (Azure DevOps: status
+    notStarted/inProgress/completed…, result succeeded/failed/canceled…); `repository_id`
+    is empty for runs of repositories the integration does not sync (migration 0007)."""
+
+    __tablename__ = "ci_runs"
+    __table_args__ = (
+        _source_key("ci_runs"),
+        Index(None, "repository_id", "finished_at"),
+        Index(None, "sha"),
+    )
+    id: Mapped[int] = _pk()
+    client_id: Mapped[int] = _client_fk()
+    integration_id: Mapped[int] = _integration_fk()
+    repository_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("repositories.id", ondelete="CASCADE")
+    )
+    external_id: Mapped[str]
+    pipeline: Mapped[str | None]
+    number: Mapped[str | None]
+    status: Mapped[str] = mapped_column(String(32))
+    result: Mapped[str | None] = mapped_column(String(32))
+    branch: Mapped[str | None]
+    sha: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str | None]
+    url: Mapped[str | None]
+    created_at: Mapped[datetime | None]
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+
+class WorkItemRevisionHead(Base):
+    """The fields of the newest revision a sync has read for a work item, so a revision
+    read in a later page or run is compared with its predecessor (Azure DevOps reporting
+    revisions carry snapshots, not changes; migration 0007)."""
+
+    __tablename__ = "work_item_revision_heads"
+    work_item_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("work_items.id", ondelete="CASCADE"), primary_key=True
+    )
+    client_id: Mapped[int] = _bulk_client()
+    rev: Mapped[int]
+    fields: Mapped[Json] = mapped_column(server_default=text("'{}'::jsonb"))
+
+
 # --- flow mappings ------------------------------------------------------------------------
 
 

@@ -99,6 +99,31 @@ class HttpClient(Closing):
         )
         self._origin = self._client.base_url.copy_with(raw_path=b"/")
 
+    @classmethod
+    def from_options(
+        cls, base_url: str, source: str, auth: httpx.Auth, options: dict[str, Any]
+    ) -> HttpClient:
+        """A client built from a connector's keyword options (transport, clock, cancel,
+        observer, retry, rate_limit, budget, timeout; ``None`` means the default). Unknown
+        options are a ``TypeError``, so a misspelt one is never silently ignored."""
+        options = dict(options)
+        config = HttpConfig(
+            base_url=base_url,
+            source=source,
+            auth=auth,
+            timeout=options.pop("timeout", None) or DEFAULT_TIMEOUT,
+            retry=options.pop("retry", None) or RetryPolicy(),
+            rate_limit=options.pop("rate_limit", None) or RateLimitPolicy(),
+            budget=options.pop("budget", None) or RequestBudget(),
+        )
+        transport: httpx.BaseTransport | None = options.pop("transport", None)
+        clock: Clock | None = options.pop("clock", None)
+        cancel: CancelCheck | None = options.pop("cancel", None)
+        observer: Observer | None = options.pop("observer", None)
+        if options:
+            raise TypeError(f"unknown {source} client options: {', '.join(sorted(options))}")
+        return cls(config, transport=transport, clock=clock, cancel=cancel, observer=observer)
+
     # -- lifecycle -------------------------------------------------------------------------
 
     def close(self) -> None:

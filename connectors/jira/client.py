@@ -8,25 +8,16 @@ from collections.abc import Iterable, Iterator, Sequence
 from enum import StrEnum
 from typing import Any
 
-import httpx
 from pydantic import Field, TypeAdapter
 
 from connectors.base import ConnectionCheck
 from connectors.closing import Closing
 from connectors.errors import BadPayload, ConnectorError, NotFound, RequestRejected
 from connectors.http import (
-    DEFAULT_TIMEOUT,
     BasicAuth,
     BearerAuth,
-    CancelCheck,
-    Clock,
     HttpClient,
-    HttpConfig,
     HttpCounters,
-    Observer,
-    RateLimitPolicy,
-    RequestBudget,
-    RetryPolicy,
     Secret,
 )
 from connectors.jira.changelogs import (
@@ -88,7 +79,7 @@ class JiraClient(Closing):
         https://developer.atlassian.com/cloud/jira/platform/basic-auth-for-rest-apis/
         ``options``: transport, clock, cancel, observer, retry, rate_limit, budget, timeout.
         """
-        http = _build_http(base_url, BasicAuth(email, api_token), options)
+        http = HttpClient.from_options(base_url, cls.source, BasicAuth(email, api_token), options)
         return cls(http, deployment=Deployment.CLOUD)
 
     @classmethod
@@ -97,7 +88,7 @@ class JiraClient(Closing):
 
         https://confluence.atlassian.com/enterprise/using-personal-access-tokens-1026032365.html
         """
-        http = _build_http(base_url, BearerAuth(token), options)
+        http = HttpClient.from_options(base_url, cls.source, BearerAuth(token), options)
         return cls(http, deployment=Deployment.DATA_CENTER)
 
     # -- Connector protocol ----------------------------------------------------------------
@@ -593,25 +584,6 @@ _ISSUE_TYPES = TypeAdapter(list[IssueType])
 _FIELDS = TypeAdapter(list[FieldInfo])
 _DEV_SUMMARY = TypeAdapter(DevStatusSummary)
 _DEV_DETAIL = TypeAdapter(DevStatusDetail)
-
-
-def _build_http(base_url: str, auth: httpx.Auth, options: dict[str, Any]) -> HttpClient:
-    config = HttpConfig(
-        base_url=base_url,
-        source="jira",
-        auth=auth,
-        timeout=options.pop("timeout", DEFAULT_TIMEOUT),
-        retry=options.pop("retry", RetryPolicy()),
-        rate_limit=options.pop("rate_limit", RateLimitPolicy()),
-        budget=options.pop("budget", RequestBudget()),
-    )
-    transport: httpx.BaseTransport | None = options.pop("transport", None)
-    clock: Clock | None = options.pop("clock", None)
-    cancel: CancelCheck | None = options.pop("cancel", None)
-    observer: Observer | None = options.pop("observer", None)
-    if options:
-        raise TypeError(f"unknown Jira client options: {', '.join(sorted(options))}")
-    return HttpClient(config, transport=transport, clock=clock, cancel=cancel, observer=observer)
 
 
 def _envelope(data: Any, key: str, path: str) -> dict[str, Any]:

@@ -12,7 +12,8 @@ import sys
 import threading
 from types import FrameType
 
-from connectors.sandbox.credentials import DEMO_GITHUB_TOKEN, DEMO_JIRA
+from connectors.sandbox.azure_devops import AdoOrg, AzureDevOpsSimulator
+from connectors.sandbox.credentials import DEMO_ADO_ORG, DEMO_ADO_PAT, DEMO_GITHUB_TOKEN, DEMO_JIRA
 from connectors.sandbox.faults import FaultInjector, FaultScenario
 from connectors.sandbox.github import GitHubSimulator
 from connectors.sandbox.jira import JiraSimulator
@@ -33,8 +34,13 @@ def build(
     injector = FaultInjector(scenario, mutate=org.apply)
     jira = JiraSimulator(org, DEMO_JIRA, injector)
     github = GitHubSimulator(org, injector)
+    # Azure DevOps: its own generated organisation (same seed and size), its own faults.
+    ado_org = AdoOrg(args.seed, args.size, name=DEMO_ADO_ORG)
+    ado = AzureDevOpsSimulator(ado_org, DEMO_ADO_PAT, scenario)
     server = SandboxServer(
-        {"jira": jira.handle, "github": github.handle}, host=args.host, port=args.port
+        {"jira": jira.handle, "github": github.handle, "azure_devops": ado.handle},
+        host=args.host,
+        port=args.port,
     )
     return server, org, injector
 
@@ -48,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"  Jira   {urls['jira']}   email {DEMO_JIRA.email}   API token {DEMO_JIRA.api_token}")
     github = urls["github"]
     print(f"  GitHub {github}   token {DEMO_GITHUB_TOKEN}   (GraphQL {github}/graphql)")
+    print(f"  Azure DevOps {urls['azure_devops']}/{DEMO_ADO_ORG}   PAT {DEMO_ADO_PAT}")
     print("Serving until interrupted (Ctrl-C).", flush=True)
     done = threading.Event()
 

@@ -141,6 +141,51 @@ def _github_lines(stats: dict[str, Any]) -> list[str]:
     ]
 
 
+# -- Azure DevOps ----------------------------------------------------------------------------
+
+
+def _ado_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--base-url",
+        required=True,
+        help="https://dev.azure.com/ORG (Services) or https://HOST/tfs/COLLECTION (Server)",
+    )
+    parser.add_argument(
+        "--project", action="append", default=[], help="project name to sync (repeat; default all)"
+    )
+
+
+def _ado_settings(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
+    return _base_url(args), {"projects": list(args.project)} if args.project else {}
+
+
+def _ado_lines(stats: dict[str, Any]) -> list[str]:
+    return [
+        f"  projects: {stats['projects']}   work items: {stats['work_items']} "
+        f"({stats['deactivated']} deactivated)   transitions: {stats['transitions']} "
+        f"from {stats['revisions']} revisions",
+        f"  repositories: {stats['repositories']}   pull requests: {stats['pull_requests']}   "
+        f"commits: {stats['commits']}   reviews: {stats['reviews']}   "
+        f"comments: {stats['comments']}   links: {stats['links']}",
+        f"  builds: {stats['ci_runs']}   deployments: {stats['deployments']}   "
+        f"quarantined: {stats['quarantined']}   throttled answers: "
+        f"{stats['throttled_responses']} ({stats['throttle_delay_seconds']} s delayed)",
+    ]
+
+
+def _ado_pipeline(full: bool) -> Pipeline:
+    from pulse_console.pipelines.azure_devops.sync import AzureDevOpsSync
+
+    return AzureDevOpsSync(full=full)
+
+
+def _ado_errors() -> tuple[type[Exception], ...]:
+    from pulse_console.pipelines.azure_devops.extract import AzureDevOpsTokenMissing
+    from pulse_console.pipelines.azure_devops.options import AzureDevOpsConfigError
+
+    return (AzureDevOpsConfigError, AzureDevOpsTokenMissing)
+
+
 def _jira_pipeline(full: bool) -> Pipeline:
     from pulse_console.pipelines.jira.sync import JiraSync
 
@@ -185,6 +230,15 @@ SOURCES: dict[str, SourceType] = {
         _github_lines,
         _github_errors,
         several_tokens=True,
+    ),
+    "azure_devops": SourceType(
+        "azure_devops",
+        "Azure DevOps Services or Server (personal access token)",
+        _ado_options,
+        _ado_settings,
+        _ado_pipeline,
+        _ado_lines,
+        _ado_errors,
     ),
 }
 

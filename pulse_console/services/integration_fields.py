@@ -29,6 +29,7 @@ class TypeField:
     hint: str = ""
     choices: tuple[str, ...] = ()
     upper: bool = False  # keys (projects) are stored upper-case, as the CLI does
+    commas_only: bool = False  # list items may hold spaces (Azure DevOps project names)
     on: Any = True  # a flag's stored value when ticked…
     off: Any = False  # …and when not
 
@@ -79,6 +80,20 @@ FORMS: dict[str, TypeForm] = {
             ),
         ),
     ),
+    "azure_devops": TypeForm(
+        "Azure DevOps Services or Server",
+        base_url_hint="https://dev.azure.com/ORG or https://HOST/tfs/COLLECTION",
+        token_hint="personal access token (read: Work Items, Code, Build, Release)",
+        fields=(
+            TypeField(
+                "projects",
+                "Projects to sync",
+                "list",
+                "Fabrikam Fiber, Contoso Web (empty: all)",
+                commas_only=True,
+            ),
+        ),
+    ),
 }
 
 
@@ -114,7 +129,8 @@ def to_config(kind: str, values: dict[str, FormValue]) -> dict[str, Any]:
         if spec.kind == "flag":
             config[spec.key] = spec.on if value is True else spec.off
         elif spec.kind == "list":
-            items = [v for v in _SEPARATORS.split(str(value)) if v]
+            parts = str(value).split(",") if spec.commas_only else _SEPARATORS.split(str(value))
+            items = [v.strip() for v in parts if v.strip()]
             config[spec.key] = [v.upper() for v in items] if spec.upper else items
         elif spec.kind == "choice":
             config[spec.key] = str(value) if value in spec.choices else spec.choices[0]

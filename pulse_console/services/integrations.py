@@ -12,6 +12,7 @@ import httpx
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from connectors.azure_devops import AzureDevOpsClient
 from connectors.base import ConnectionCheck
 from connectors.github import GitHubClient, split_tokens
 from connectors.jira.client import JiraClient
@@ -270,10 +271,12 @@ def _check_one(
 ) -> ConnectionCheck:
     options: dict[str, Any] = {"transport": transport} if transport is not None else {}
     url = draft.base_url.strip().rstrip("/")
-    client: JiraClient | GitHubClient
+    client: JiraClient | GitHubClient | AzureDevOpsClient
     if draft.type == "github":
         enterprise = bool(draft.config.get("enterprise")) or None
         client = GitHubClient.create(split_tokens(token), url, enterprise=enterprise, **options)
+    elif draft.type == "azure_devops":
+        client = AzureDevOpsClient.create(url, Secret(token), **options)
     elif draft.type != "jira":
         return ConnectionCheck(
             ok=False,

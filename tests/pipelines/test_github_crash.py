@@ -3,60 +3,27 @@ an uninterrupted one (nothing lost, nothing duplicated)."""
 
 from __future__ import annotations
 
-import os
-import random
-import signal
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
-from storage.testing import scratch_schema, seed_tenant
+from tests.pipelines.crash_trials import sigkill_trials
 from tests.pipelines.github_crash_child import CONFIG
 from tests.pipelines.github_support import add_github_integration, snapshot
 
-ROOT = Path(__file__).resolve().parents[2]
 TRIALS = 20
-
-
-def _run_child(url: str, schema: str, kill_at: int) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tests.pipelines.github_crash_child", url, schema, str(kill_at)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-
-
-def _schema(engine: Engine) -> str:
-    with engine.connect() as conn:
-        return str(conn.execute(text("SELECT current_schema()")).scalar_one())
 
 
 @pytest.mark.slow
 def test_sigkill_at_random_points_converges(pg_url: str) -> None:
-    with scratch_schema(pg_url) as reference:
-        seed_tenant(reference)
-        add_github_integration(reference, CONFIG)
-        done = _run_child(pg_url, _schema(reference), 0)
-        assert done.returncode == 0, done.stderr
-        total = int(done.stdout.strip().split("=")[1])
-        expected = snapshot(reference)
+    def prepare(engine: Engine) -> None:
+        add_github_integration(engine, CONFIG)
+
+    total, expected = sigkill_trials(
+        pg_url,
+        "tests.pipelines.github_crash_child",
+        prepare,
+        snapshot,
+        trials=TRIALS,
+        seed=20250301,
+    )
     assert total > 10 and expected["pull_requests"]
-    rng = random.Random(20250301)
-    points = sorted(rng.sample(range(1, total + 1), min(TRIALS, total)))
-    for kill_at in points:
-        with scratch_schema(pg_url) as engine:
-            seed_tenant(engine)
-            add_github_integration(engine, CONFIG)
-            schema = _schema(engine)
-            killed = _run_child(pg_url, schema, kill_at)
-            assert killed.returncode == -signal.SIGKILL, (kill_at, killed.stderr[-2000:])
-            resumed = _run_child(pg_url, schema, 0)
-            assert resumed.returncode == 0, resumed.stderr[-2000:]
-            got = snapshot(engine)
-            assert got == expected, f"diverged after a kill at request {kill_at}"

@@ -7,11 +7,13 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import select, text
 
+from connectors.sandbox.azure_devops import AdoOrg, AzureDevOpsSimulator
 from connectors.sandbox.credentials import DEMO_GITHUB_TOKEN, DEMO_JIRA
 from connectors.sandbox.github import GitHubSimulator
 from connectors.sandbox.jira import JiraSimulator
 from connectors.sandbox.org import Org
 from pulse_console.services import audit, integrations
+from pulse_console.services.integration_fields import form_types, form_values, to_config
 from pulse_console.services.integrations import IntegrationDraft, ValidationFailed
 from storage.db import Database
 from storage.integrations import save_integration
@@ -186,3 +188,20 @@ def test_a_secret_row_is_never_rewritten_by_another_client(
             text("UPDATE secrets SET client_id = (SELECT id FROM clients WHERE name = 'a')")
         )
     assert secrets.get(ref) == "token-of-a"
+
+
+def test_an_azure_devops_draft_is_tested_with_its_pat() -> None:
+    sim = AzureDevOpsSimulator(AdoOrg(7, "tiny", work_items=5, pull_requests=1), "the-pat")
+    transport = httpx.MockTransport(sim.handle)
+    ado = draft(type="azure_devops", base_url="https://dev.azure.com/sandbox", email=None)
+    good = integrations.check_connection(ado, "the-pat", transport=transport)
+    assert good.ok and "Fabrikam Fiber" in good.message
+    bad = integrations.check_connection(ado, "stale-pat", transport=transport)
+    assert not bad.ok and bad.title == "Authentication failed" and "stale-pat" not in bad.message
+
+
+def test_the_form_stores_azure_devops_project_names_with_spaces() -> None:
+    assert "azure_devops" in form_types()
+    config = to_config("azure_devops", {"projects": "Fabrikam Fiber, Contoso Web"})
+    assert config == {"projects": ["Fabrikam Fiber", "Contoso Web"]}
+    assert form_values("azure_devops", config) == {"projects": "Fabrikam Fiber, Contoso Web"}

@@ -1,0 +1,68 @@
+"""SIGKILL trials shared by the sync crash tests: run a child that kills itself at request
+``kill_at``, rerun it uninterrupted, and compare with a run never interrupted."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, text
+
+from storage.testing import scratch_schema, seed_tenant
+
+ROOT = Path(__file__).resolve().parents[2]
+Snapshot = dict[str, list[tuple[Any, ...]]]
+
+
+def run_child(module: str, url: str, schema: str, kill_at: int) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", module, url, schema, str(kill_at)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+
+
+def schema_of(engine: Engine) -> str:
+    with engine.connect() as conn:
+        return str(conn.execute(text("SELECT current_schema()")).scalar_one())
+
+
+def sigkill_trials(
+    pg_url: str,
+    module: str,
+    prepare: Callable[[Engine], object],
+    snapshot: Callable[[Engine], Snapshot],
+    *,
+    trials: int,
+    seed: int,
+) -> tuple[int, Snapshot]:
+    """Kill ``module``'s sync at ``trials`` random requests; each resumed run must end with
+    exactly the rows of an uninterrupted one. → (requests of a whole run, its snapshot)."""
+    with scratch_schema(pg_url) as reference:
+        seed_tenant(reference)
+        prepare(reference)
+        done = run_child(module, pg_url, schema_of(reference), 0)
+        assert done.returncode == 0, done.stderr[-2000:]
+        total = int(done.stdout.strip().split("=")[1])
+        expected = snapshot(reference)
+    points = sorted(random.Random(seed).sample(range(1, total + 1), min(trials, total)))
+    for kill_at in points:
+        with scratch_schema(pg_url) as engine:
+            seed_tenant(engine)
+            prepare(engine)
+            schema = schema_of(engine)
+            killed = run_child(module, pg_url, schema, kill_at)
+            assert killed.returncode == -signal.SIGKILL, (kill_at, killed.stderr[-2000:])
+            resumed = run_child(module, pg_url, schema, 0)
+            assert resumed.returncode == 0, resumed.stderr[-2000:]
+            assert snapshot(engine) == expected, f"diverged after a kill at request {kill_at}"
+    return total, expected
