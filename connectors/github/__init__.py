@@ -24,7 +24,7 @@ from connectors.github.client import (
 )
 from connectors.github.cost import CostEstimate, estimate
 from connectors.github.errors import RATE_LIMIT_TYPES, GraphQLQueryError
-from connectors.github.validation import Rejected
+from connectors.validation import Rejected
 
 __all__ = [
     "GITHUB_API",

@@ -21,7 +21,7 @@ import logging
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, TypeVar
 
 import httpx
@@ -50,7 +50,6 @@ from connectors.github.models import (
     WorkflowRun,
     WorkflowRunPage,
 )
-from connectors.github.validation import Rejected, validate_each, validate_whole
 from connectors.http import (
     DEFAULT_TIMEOUT,
     BearerAuth,
@@ -66,6 +65,7 @@ from connectors.http import (
     Secret,
     decode_json,
 )
+from connectors.validation import Rejected, validate_each, validate_whole
 
 log = logging.getLogger("connectors.github")
 
@@ -675,7 +675,3 @@ def _is_secondary(exc: HttpStatusError) -> bool:
 def _next_link(response: httpx.Response) -> str | None:
     m = _LINK_NEXT.search(response.headers.get("link", ""))
     return m.group(1) if m else None
-
-
-def reset_in(now: datetime, reset_at: datetime | None) -> float | None:
-    return None if reset_at is None else max(0.0, (reset_at - now).total_seconds())

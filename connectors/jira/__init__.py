@@ -18,7 +18,7 @@ from connectors.jira.client import DEFAULT_SEARCH_FIELDS, Deployment, JiraClient
 from connectors.jira.jql import project_clause, quote, sync_jql, updated_since
 from connectors.jira.search import SearchPage
 from connectors.jira.timestamps import JiraDateTime, format_jql_datetime, parse_jira_datetime
-from connectors.jira.validation import Rejected
+from connectors.validation import Rejected
 
 __all__ = [
     "DEFAULT_SEARCH_FIELDS",

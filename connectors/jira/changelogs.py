@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from connectors.jira.models.changelog import ChangeHistory
 from connectors.jira.models.issues import Issue
-from connectors.jira.validation import Rejected
+from connectors.validation import Rejected
 
 BULK_MAX_ISSUES = 1000  # BulkChangelogRequestBean.issueIdsOrKeys maxItems [JIRA-OAS]
 BULK_MAX_FIELDS = 10  # BulkChangelogRequestBean.fieldIds maxItems [JIRA-OAS]

@@ -52,7 +52,7 @@ from connectors.jira.models import (
     User,
 )
 from connectors.jira.search import SearchPage, offset_token, parse_offset_token
-from connectors.jira.validation import Rejected, validate_each, validate_whole
+from connectors.validation import Rejected, validate_each, validate_whole
 
 log = logging.getLogger("connectors.jira")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from connectors.jira.models.issues import Issue
-from connectors.jira.validation import Rejected
+from connectors.validation import Rejected
 
 # Data Center pages by offset; we carry the offset in the same opaque token slot so the
 # pipeline checkpoints one string whatever the deployment.

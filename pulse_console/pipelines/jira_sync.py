@@ -37,7 +37,7 @@ from connectors.errors import AuthError, BadPayload, Cancelled, NotFound, Reques
 from connectors.http import HttpEvent, RateLimitWait, Secret
 from connectors.jira import JiraClient, SearchPage, project_clause, sync_jql
 from connectors.jira.models import DevStatusDetail, Issue
-from connectors.jira.validation import Rejected
+from connectors.validation import Rejected
 from pulse_console.pipelines.base import Progress, RunContext, RunResult
 from pulse_console.pipelines.jira import load, transform
 from pulse_console.pipelines.jira.load import BadResponse, IssuePage, PageCounts

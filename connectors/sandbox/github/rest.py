@@ -10,18 +10,29 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import httpx
 
-from connectors.sandbox.github.data import HTML, Account, DeploymentView
+from connectors.sandbox.github.data import HTML, Account, DeploymentView, GitHubData
 from connectors.sandbox.http_app import json_response, site_base
-from connectors.sandbox.ratelimit import WindowBudget
+from connectors.sandbox.ratelimit import Decision, WindowBudget
 from connectors.sandbox.structure import Repository, node_id
 from connectors.sandbox.timefmt import github_timestamp
 
-if TYPE_CHECKING:
-    from connectors.sandbox.github.app import GitHubSimulator
+
+class Budgets(Protocol):
+    """What the REST endpoints need of the simulator (``app.GitHubSimulator``): its data,
+    its rate-limit windows and its header wording; a protocol, so rest.py need not import
+    the app that routes to it."""
+
+    data: GitHubData
+    core_budget: WindowBudget
+    search_budget: WindowBudget
+    graphql_budget: WindowBudget
+
+    def rate_headers(self, d: Decision, resource: str) -> dict[str, str]: ...
+
 
 DEFAULT_PER_PAGE = 30
 MAX_PER_PAGE = 100
@@ -29,7 +40,7 @@ _REPO = r"/repos/(?P<owner>[^/]+)/(?P<name>[^/]+)"
 
 
 class RestApi:
-    def __init__(self, sim: GitHubSimulator) -> None:
+    def __init__(self, sim: Budgets) -> None:
         self.sim = sim
         self.data = sim.data
         routes: list[tuple[str, Callable[..., httpx.Response], str]] = [

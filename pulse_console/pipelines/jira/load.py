@@ -16,7 +16,7 @@ from psycopg import sql
 from sqlalchemy import Connection, delete, insert, select, text, update
 
 from connectors.jira.models import ChangeHistory, DevStatusDetail, Issue
-from connectors.jira.validation import Rejected
+from connectors.validation import Rejected
 from pulse_console.pipelines.jira import transform
 from pulse_console.pipelines.jira.transform import Row, Tenant
 from storage import status_spans

@@ -1,8 +1,9 @@
-"""Validating payloads: whole responses strictly, bulk items one by one.
+"""Validating payloads (any connector): whole responses strictly, bulk items one by one.
 
-A list of issues or histories is validated item by item so one malformed issue is set aside
-(with its raw JSON and the error, for the pipeline's quarantine) while the rest of the page
-flows on. Small metadata responses are validated whole and fail as ``BadPayload``.
+A list (Jira issues or histories, GitHub pull requests …) is validated item by item so one
+malformed item is set aside (with its raw JSON and the error, for the pipeline's quarantine)
+while the rest of the page flows on. Small metadata responses are validated whole and fail
+as ``BadPayload``.
 """
 
 from __future__ import annotations
