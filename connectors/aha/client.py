@@ -61,7 +61,7 @@ from connectors.http import (
     RetryPolicy,
     Secret,
 )
-from connectors.jira.validation import Rejected, validate_each, validate_whole
+from connectors.validation import Rejected, validate_each, validate_whole
 
 log = logging.getLogger("connectors.aha")
 
