@@ -1,0 +1,442 @@
+"""The Aha! sync job: complete, incremental, crash-safe extraction of Aha! into PostgreSQL.
+
+One run:
+
+1. **products** — every product the key sees (or the configured ones) → ``projects``.
+2. **lists** — per product, releases, goals, initiatives, epics, features (with their
+   requirements) and ideas, 200 records a call with every stored field named in
+   ``fields=`` (never one call per record). The first run (or ``--full``, or a changed
+   product set) reads everything; later runs ask for ``updated_since`` the last run's
+   newest ``updated_at`` minus an overlap. Each page commits with its checkpoint (step and
+   page), so a crash at any instant resumes at the first uncommitted page.
+3. **reconciling** — every id each list still holds (``fields=id``); stored records missing
+   from it become inactive (deleted in Aha!, or moved out of the synced products).
+
+Requests are paced under Aha!'s 20 a second and 300 a minute (``connectors.aha.AHA_PACE``),
+so a sync does not meet a 429; one that comes anyway is waited out by the shared HTTP stack.
+Progress carries the totals the lists report and the pacing state.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, ClassVar, TypeVar
+
+import httpx
+from sqlalchemy import Connection
+
+from connectors.aha import AhaClient, AhaPage
+from connectors.aha.models import Epic, Feature, Goal, Idea, Product, Release, WorkflowStatus
+from connectors.errors import BadPayload, Cancelled
+from connectors.http import HttpEvent, RateLimitWait, Secret
+from connectors.validation import Rejected
+from pulse_console.pipelines.aha import extract, load, transform
+from pulse_console.pipelines.aha.extract import Step
+from pulse_console.pipelines.aha.load import Counts
+from pulse_console.pipelines.aha.options import AhaSyncOptions
+from pulse_console.pipelines.aha.state import SCOPE, RunState, SyncState
+from pulse_console.pipelines.base import Progress, RunContext, RunResult
+from pulse_console.pipelines.jira.transform import Row, Tenant
+from pulse_console.pipelines.quarantine import quarantine
+from storage.checkpoints import load_checkpoint, save_checkpoint
+from storage.integrations import secret_name as integration_secret_name
+from storage.models import Goal as GoalRow
+from storage.models import Release as ReleaseRow
+from storage.models import WorkItem
+
+T = TypeVar("T")
+
+PAYLOAD_ATTEMPTS = 3
+"""An unreadable response is quarantined and asked for again this many times."""
+
+_WORK_TYPES = {"epics": "Epic", "features": "Feature", "ideas": "Idea"}
+_PACING = "client request budget"
+
+
+class AhaSyncError(Exception):
+    """The run cannot go on; ``title``/``message`` are shown to the operator."""
+
+    def __init__(self, message: str, *, title: str = "Aha! sync failed") -> None:
+        super().__init__(message)
+        self.title = title
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"{self.title}: {self.message}"
+
+
+class AhaSync:
+    """The ``aha_sync`` pipeline (see the module docstring).
+
+    ``full`` forces a full sync; ``transport`` routes HTTP through a given httpx transport
+    (the sandbox in tests and benchmarks); ``http_options`` passes retry/rate-limit/budget
+    policies, a clock or a timeout to the Aha! client.
+    """
+
+    job_name: ClassVar[str] = "aha_sync"
+
+    def __init__(
+        self,
+        *,
+        full: bool = False,
+        transport: httpx.BaseTransport | None = None,
+        http_options: dict[str, Any] | None = None,
+    ) -> None:
+        self.full = full
+        self.transport = transport
+        self.http_options = dict(http_options or {})
+
+    def run(self, ctx: RunContext) -> RunResult:
+        options = AhaSyncOptions.from_integration(ctx.integration)
+        with self._client(ctx) as client:
+            return _Run(ctx, options, client, force_full=self.full).execute()
+
+    def _client(self, ctx: RunContext) -> AhaClient:
+        secret_name = integration_secret_name(ctx.client, ctx.integration.name)
+        key = ctx.secret(secret_name)
+        if not key:
+            raise AhaSyncError(
+                f"No API key is stored for integration {ctx.integration.name!r} (secret "
+                f"{secret_name!r}). Store it with `pulse-console integration add aha … "
+                "--token-stdin`, then run the sync again.",
+                title="Aha! API key missing",
+            )
+        http: dict[str, Any] = {**self.http_options, "cancel": ctx.cancel}
+        if self.transport is not None:
+            http["transport"] = self.transport
+        return AhaClient.connect(ctx.integration.base_url, Secret(key), **http)
+
+
+class _Run:
+    """One execution: the client, the checkpoint and the running totals."""
+
+    def __init__(
+        self, ctx: RunContext, options: AhaSyncOptions, client: AhaClient, *, force_full: bool
+    ) -> None:
+        self.ctx = ctx
+        self.options = options
+        self.client = client
+        self.force_full = force_full
+        self.tenant = Tenant(ctx.client_id, ctx.integration.id)
+        self.counts = Counts()
+        self.pages = 0
+        self.total = 0
+        self.started = time.monotonic()
+        self.phase = "products"
+        self.pacing_until: datetime | None = None
+        client.http.observer = self._on_http_event
+
+    # -- the run -------------------------------------------------------------------------
+
+    def execute(self) -> RunResult:
+        state = self._read_state()
+        products = self._products()
+        run = self._plan(state, products)
+        state.run = run
+        plan = extract.plan([_product(p) for p in run.products])
+        prefixes = {p[0]: p[1] for p in run.products}
+        self._report("lists", message=f"{run.mode} sync of {len(run.products)} product(s)")
+        while run.step < len(plan):
+            self._step(state, run, plan[run.step], prefixes[plan[run.step].product_id])
+        self._finish(state, run, plan, prefixes)
+        return self._result(state, run.mode)
+
+    def _read_state(self) -> SyncState:
+        with self.ctx.database.engine.connect() as conn:
+            return SyncState.from_json(load_checkpoint(conn, *self._scope()))
+
+    def _scope(self) -> tuple[int, int, str]:
+        return self.tenant.client_id, self.tenant.integration_id, SCOPE
+
+    def _save(self, conn: Connection, state: SyncState) -> None:
+        save_checkpoint(conn, *self._scope(), state.to_json())
+
+    def _products(self) -> list[Product]:
+        self._report("products", message="listing products")
+        visible = self._payload(lambda: list(self.client.iter_products()), what="products")
+        chosen = extract.select_products(visible, self.options.products)
+        if not chosen:
+            raise AhaSyncError(
+                "No Aha! products to sync: the key sees none, or none of the configured "
+                f"products ({', '.join(self.options.products) or 'all'}) exist.",
+                title="No products",
+            )
+        if self.options.products and len(chosen) < len(self.options.products):
+            self.ctx.log.warning("some configured Aha! products are not visible to the key")
+        with self.ctx.database.engine.begin() as conn:
+            load.load_products(
+                conn, self.tenant, [transform.project_row(self.tenant, p) for p in chosen]
+            )
+        return chosen
+
+    def _plan(self, state: SyncState, products: list[Product]) -> RunState:
+        """Resume the interrupted run, or start a full or incremental one."""
+        pairs = [[p.id, p.reference_prefix] for p in products]
+        ids = sorted(p[0] for p in pairs)
+        run = state.run
+        if run is not None and not self.force_full and sorted(p[0] for p in run.products) == ids:
+            self.ctx.log.info("resuming the interrupted %s Aha! sync", run.mode)
+            return run
+        full = self.force_full or state.watermark is None or sorted(state.products) != ids
+        if full:
+            return RunState(mode="full", since=None, products=pairs)
+        assert state.watermark is not None
+        since = state.watermark - timedelta(minutes=self.options.overlap_minutes)
+        return RunState(mode="incremental", since=since, products=pairs, newest=state.watermark)
+
+    # -- one list ------------------------------------------------------------------------
+
+    def _step(self, state: SyncState, run: RunState, step: Step, prefix: str) -> None:
+        first = True
+        for page in self._pages(step, run):
+            if first:
+                self.total += page.pagination.total_records
+                first = False
+            run.page = page.pagination.current_page + 1
+            if page.is_last:
+                run.step += 1
+                run.page = 1
+            self._commit(state, run, step, prefix, page)
+            self._report("lists", message=f"{step.resource} of {prefix}")
+            if page.is_last:
+                return
+
+    def _pages(self, step: Step, run: RunState) -> Any:
+        page = run.page
+        since = run.since
+        while True:
+            self._check_cancel()
+            result = self._payload(
+                lambda page=page: self.client.list_page(  # type: ignore[misc]
+                    step.spec,
+                    step.product_id,
+                    page=page,
+                    per_page=self.options.page_size,
+                    updated_since=None if step.resource in extract.WHOLE_EACH_RUN else since,
+                ),
+                what=f"{step.resource} page",
+            )
+            yield result
+            if result.is_last:
+                return
+            page += 1
+
+    def _commit(
+        self, state: SyncState, run: RunState, step: Step, prefix: str, page: AhaPage[Any]
+    ) -> None:
+        t = self.tenant
+        counts = Counts()
+        newest = [getattr(i, "updated_at", None) for i in page.items]
+        with self.ctx.database.engine.begin() as conn:
+            if step.resource == "releases":
+                rows = [
+                    transform.release_row(t, r, prefix)
+                    for r in page.items
+                    if isinstance(r, Release)
+                ]
+                counts.records = load.load_plans(conn, ReleaseRow, rows)
+            elif step.resource in ("goals", "initiatives"):
+                rows = [transform.goal_row(t, g, prefix) for g in page.items if isinstance(g, Goal)]
+                counts.records = load.load_plans(conn, GoalRow, rows)
+            else:
+                counts = self._load_work(conn, page.items, prefix)
+                newest += [
+                    r.updated_at
+                    for f in page.items
+                    if isinstance(f, Feature)
+                    for r in f.requirements
+                ]
+            if page.rejected:
+                counts.quarantined = quarantine(
+                    conn, t.client_id, t.integration_id, self._run_id, page.rejected
+                )
+            latest = transform.newest([*newest, run.newest])
+            run.newest = latest
+            self._save(conn, state)
+        if page.rejected:
+            self.ctx.log.warning(
+                "quarantined %d Aha! record(s) that did not validate: %s",
+                len(page.rejected),
+                page.rejected[0].error.splitlines()[0][:200],
+            )
+        self.counts.add(counts)
+        self.pages += 1
+
+    def _load_work(self, conn: Connection, records: list[Any], prefix: str) -> Counts:
+        t = self.tenant
+        items: list[transform.ItemRows] = []
+        users: list[Row] = []
+        statuses: list[Row] = []
+        requirements: dict[str, list[str]] = {}
+        for record in records:
+            if not isinstance(record, Feature | Epic | Idea):
+                continue
+            rows = transform.item_rows(t, record, prefix)
+            items.append(rows)
+            subjects: list[Any] = [record]
+            for req in rows.requirements:
+                items.append(transform.item_rows(t, req, prefix, parent=record))  # type: ignore[arg-type]
+                subjects.append(req)
+            if isinstance(record, Feature):
+                requirements[record.id] = [r.id for r in record.requirements]
+            for subject in subjects:
+                users.extend(transform.user_row(t, u) for u in transform.people_of(subject))
+                status: WorkflowStatus | None = subject.workflow_status
+                if status is not None:
+                    statuses.append(transform.status_row(t, status))
+        load.load_statuses(conn, statuses)
+        counts = load.load_items(conn, t, items, users)
+        counts.deactivated += load.deactivate_requirements(conn, t, requirements)
+        return counts
+
+    # -- the end -------------------------------------------------------------------------
+
+    def _finish(
+        self, state: SyncState, run: RunState, plan: list[Step], prefixes: dict[str, str]
+    ) -> None:
+        found: list[tuple[Step, list[str]]] = []
+        if self.options.reconcile:
+            self._report("reconciling", message="comparing record ids with Aha!")
+            for step in plan:
+                self._check_cancel()
+                ids = self._payload(
+                    lambda step=step: extract.all_ids(  # type: ignore[misc]
+                        self.client, step, per_page=self.options.page_size
+                    ),
+                    what=f"{step.resource} ids",
+                )
+                found.append((step, ids))
+        with self.ctx.database.engine.begin() as conn:
+            for step, ids in found:
+                prefix = prefixes[step.product_id]
+                if step.resource == "releases":
+                    n = load.reconcile(conn, self.tenant, ReleaseRow, prefix, ids)
+                elif step.resource in ("goals", "initiatives"):
+                    kind = "goal" if step.resource == "goals" else "initiative"
+                    n = load.reconcile(conn, self.tenant, GoalRow, prefix, ids, goal_kind=kind)
+                else:
+                    n = load.reconcile(
+                        conn,
+                        self.tenant,
+                        WorkItem,
+                        prefix,
+                        ids,
+                        work_type=_WORK_TYPES[step.resource],
+                    )
+                self.counts.deactivated += n
+            state.watermark = transform.newest([run.newest, state.watermark])
+            state.products = sorted(p[0] for p in run.products)
+            if run.mode == "full":
+                state.last_full_at = self.ctx.clock()
+            state.run = None
+            self._save(conn, state)
+
+    # -- plumbing ------------------------------------------------------------------------
+
+    @property
+    def _run_id(self) -> int | None:
+        return self.ctx.run_id or None
+
+    def _payload(self, call: Callable[[], T], *, what: str) -> T:
+        """Run ``call``; an unreadable body is quarantined and asked for again, then fails."""
+        for attempt in range(1, PAYLOAD_ATTEMPTS + 1):
+            try:
+                return call()
+            except BadPayload as exc:
+                bad = Rejected(kind=what, raw=exc.raw, error=exc.message, source=exc.url)
+                with self.ctx.database.engine.begin() as conn:
+                    t = self.tenant
+                    quarantine(conn, t.client_id, t.integration_id, self._run_id, [bad])
+                self.counts.quarantined += 1
+                self.ctx.log.warning(
+                    "Aha! sent an unreadable %s (attempt %d of %d); kept it in quarantine",
+                    what,
+                    attempt,
+                    PAYLOAD_ATTEMPTS,
+                )
+                if attempt == PAYLOAD_ATTEMPTS:
+                    raise AhaSyncError(
+                        f"Aha! kept sending an unreadable {what} ({exc.message}). The payloads "
+                        "are in quarantine and the checkpoint is intact: run the sync again "
+                        "later to resume.",
+                        title="Unreadable Aha! response",
+                    ) from None
+        raise AssertionError("unreachable")
+
+    def _check_cancel(self) -> None:
+        if self.ctx.cancel.cancelled:
+            raise Cancelled(
+                "Stopped between Aha! pages, as requested. Every committed page is kept and "
+                "the next run resumes after it."
+            )
+
+    def _on_http_event(self, event: HttpEvent) -> None:
+        if not isinstance(event, RateLimitWait):
+            return
+        if event.reason == _PACING:
+            # Our own pace, not a refusal: shown as pacing state, reported at most per page.
+            self.pacing_until = event.reset_at
+            return
+        self._report(
+            self.phase,
+            message=f"rate limited by Aha!: waiting {event.seconds:.0f} s",
+            rate_limit_until=event.reset_at,
+        )
+
+    def _report(
+        self, phase: str, *, message: str = "", rate_limit_until: datetime | None = None
+    ) -> None:
+        self.phase = phase
+        done = self.counts.records
+        elapsed = max(time.monotonic() - self.started, 1e-6)
+        counters = self.client.counters()
+        limit = self.client.http.last_rate_limit
+        pace = (
+            f"paced {counters.requests / elapsed * 60:.0f}/min of 300"
+            f" ({counters.rate_limit_seconds:.0f} s waited)"
+        )
+        text = " · ".join(x for x in (message, f"{done / elapsed:.0f} records/s", pace) if x)
+        try:
+            self.ctx.report(
+                Progress(
+                    phase=phase,
+                    done=done,
+                    total=self.total or None,
+                    api_calls=counters.requests,
+                    message=text,
+                    rate_limit_until=rate_limit_until,
+                    budget_remaining=limit.remaining if limit else None,
+                    budget_limit=limit.limit if limit else None,
+                    budget_reset_at=limit.reset_at if limit else None,
+                )
+            )
+        except Exception:  # a progress display bug must never break the sync
+            self.ctx.log.exception("progress callback failed")
+
+    def _result(self, state: SyncState, mode: str) -> RunResult:
+        counters = self.client.counters()
+        c = self.counts
+        stats: dict[str, Any] = {
+            "mode": mode,
+            "pages": self.pages,
+            **c.as_dict(),
+            "seconds": round(time.monotonic() - self.started, 3),
+            "bytes_received": counters.bytes_received,
+            "pacing_seconds": round(counters.rate_limit_seconds, 1),
+            "responses_429": counters.by_status.get(429, 0),
+        }
+        self._report("done", message=f"{mode} sync finished")
+        return RunResult(
+            records=c.records,
+            api_calls=counters.requests,
+            retries=counters.retries,
+            rate_limit_waits=counters.rate_limit_waits,
+            checkpoint=state.to_json(),
+            stats=stats,
+        )
+
+
+def _product(pair: list[str]) -> Product:
+    return Product(id=pair[0], reference_prefix=pair[1], name=pair[1])
