@@ -220,6 +220,29 @@ class AhaClient(Closing):
             path, resource.model, resource.name, resource.fields, page, per_page, updated_since
         )
 
+    def id_page(
+        self, resource: Resource, product_id: str, *, page: int = 1, per_page: int = MAX_PER_PAGE
+    ) -> tuple[list[str], bool]:
+        """The ids on one page of ``/products/{id}/{resource}`` (``fields=id``), and whether it
+        is the last: the reconciliation walk that finds deleted records."""
+        path = f"products/{product_id}/{resource.name}"
+        params: dict[str, Any] = {"page": page, "per_page": min(per_page, MAX_PER_PAGE)}
+        params["fields"] = "id"
+        data = self.http.get_json(path, params=params)
+        items = data.get(resource.name) if isinstance(data, dict) else None
+        pagination = data.get("pagination") if isinstance(data, dict) else None
+        if not isinstance(items, list) or not isinstance(pagination, dict):
+            raise BadPayload(
+                f"GET /{path}?fields=id returned no '{resource.name}' list and pagination.",
+                raw=str(data)[:2000],
+                url=path,
+            )
+        ids = [str(i["id"]) for i in items if isinstance(i, dict) and "id" in i]
+        p = validate_whole(
+            TypeAdapter(Pagination), pagination, what="pagination", source=f"GET /{path}"
+        )
+        return ids, not items or p.current_page >= p.total_pages
+
     def _page(
         self,
         path: str,

@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
-from connectors.sandbox.aha import AhaOrg
+import logging
+
+import pytest
+from sqlalchemy import text
+
+from connectors.sandbox.aha import DEMO_AHA_KEY, AhaMutation, AhaOrg
+from connectors.sandbox.faults import ErrorBursts, FaultScenario, RateLimit, Trigger
 from connectors.sandbox.org import Org
 from storage.db import Database
+from storage.integrations import secret_name
 from tests.pipelines.aha_support import AhaSandbox, add_aha_integration, expected, stored, sync
+from tests.pipelines.harness import CLIENT, INTEGRATION, MemorySecrets
+
+
+def add_wrong_key(database: Database, secrets: MemorySecrets) -> MemorySecrets:
+    """The same integration with a key the account refuses."""
+    wrong = MemorySecrets()
+    wrong.set(secret_name(CLIENT, INTEGRATION), DEMO_AHA_KEY[::-1])
+    return wrong
 
 
 def test_full_sync_stores_exactly_the_generated_account(database: Database) -> None:
@@ -23,3 +38,88 @@ def test_full_sync_stores_exactly_the_generated_account(database: Database) -> N
     assert {g[2] for g in want.goals.values()} == {"goal", "initiative"}
     assert result.stats["mode"] == "full"
     assert result.stats["responses_429"] == 0
+
+
+def test_incremental_sync_after_edits_new_records_and_deletions_converges(
+    database: Database,
+) -> None:
+    aha = AhaOrg(Org(5, "tiny"), features=300)
+    sandbox = AhaSandbox(aha)
+    secrets = add_aha_integration(database)
+    sync(sandbox, database, secrets)
+    changes = aha.apply(AhaMutation(create=7, update=11, delete=5))
+    sandbox.requests.clear()
+
+    result = sync(sandbox, database, secrets)
+
+    assert result.stats["mode"] == "incremental"
+    assert stored(database) == expected(aha)
+    with database.engine.connect() as conn:
+        gone = conn.execute(
+            text("SELECT count(*) FROM work_items WHERE NOT active AND type = 'Feature'")
+        ).scalar_one()
+    assert gone == len(changes.deleted) == 5
+    # Only what changed since the watermark came back with its fields (not the 300 again).
+    assert result.stats["records"] < 60
+
+
+@pytest.mark.slow
+def test_sync_of_ten_thousand_features_never_meets_a_429(database: Database) -> None:
+    """The simulator enforces 20/s and 300/min on the same (fake) clock the client paces by."""
+    aha = AhaOrg(Org(5, "small"), features=10_000)
+    sandbox = AhaSandbox(aha)
+    secrets = add_aha_integration(database)
+
+    result = sync(sandbox, database, secrets)
+
+    assert sandbox.simulator.rate_limited == 0
+    assert result.stats["responses_429"] == 0
+    assert result.stats["pacing_seconds"] > 0  # it did have to pace itself
+    with database.engine.connect() as conn:
+        features = conn.execute(
+            text("SELECT count(*) FROM work_items WHERE type = 'Feature' AND active")
+        ).scalar_one()
+    assert features == 10_000
+    # Lists in bulk: a handful of calls per 1,000 records, never one per record.
+    assert result.api_calls < 200
+
+
+def test_sync_survives_injected_rate_limits(database: Database) -> None:
+    aha = AhaOrg(Org(5, "tiny"), features=300)
+    scenario = FaultScenario(rate_limit=RateLimit(after_requests=4, window_seconds=10))
+    sandbox = AhaSandbox(aha, scenario)
+    secrets = add_aha_integration(database)
+
+    result = sync(sandbox, database, secrets)
+
+    assert sandbox.injector.counters.rate_limited > 0
+    assert result.rate_limit_waits > 0
+    assert stored(database) == expected(aha)
+
+
+def test_the_api_key_never_reaches_logs_errors_or_the_database(
+    database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    aha = AhaOrg(Org(5, "tiny"), features=40)
+    scenario = FaultScenario(seed=2, errors=ErrorBursts(every=7), malformed=Trigger(every=9))
+    sandbox = AhaSandbox(aha, scenario)
+    secrets = add_aha_integration(database)
+    caplog.set_level(logging.DEBUG)
+
+    sync(sandbox, database, secrets)
+    bad = add_wrong_key(database, secrets)
+    with pytest.raises(Exception) as refused:
+        sync(AhaSandbox(aha), database, bad)
+
+    assert DEMO_AHA_KEY not in caplog.text
+    assert DEMO_AHA_KEY not in str(refused.value) and DEMO_AHA_KEY not in repr(refused.value)
+    with database.engine.connect() as conn:
+        dump = conn.execute(
+            text(
+                "SELECT string_agg(t::text, '') FROM (SELECT * FROM work_items) t"
+                " UNION ALL SELECT string_agg(q::text, '') FROM quarantined_payloads q"
+                " UNION ALL SELECT string_agg(c::text, '') FROM checkpoints c"
+                " UNION ALL SELECT string_agg(i::text, '') FROM integrations i"
+            )
+        ).scalars()
+        assert all(DEMO_AHA_KEY not in (d or "") for d in dump)

@@ -142,25 +142,25 @@ def load_statuses(conn: Connection, rows: Iterable[Row]) -> None:
 
 
 def deactivate_requirements(conn: Connection, t: Tenant, features: dict[str, list[str]]) -> int:
-    """Requirements of these features (``feature_id → requirement ids``) they no longer list."""
+    """Requirements of these features (``feature_id → requirement ids``) they no longer list.
+
+    One statement per page (requirement ids are unique across features)."""
     if not features:
         return 0
-    total = 0
-    for feature_id, keep in features.items():
-        result = conn.execute(
-            update(WorkItem)
-            .where(
-                WorkItem.client_id == t.client_id,
-                WorkItem.integration_id == t.integration_id,
-                WorkItem.type == "Requirement",
-                WorkItem.active.is_(True),
-                WorkItem.custom_fields["feature_id"].astext == feature_id,
-                WorkItem.external_id.not_in(keep),
-            )
-            .values(active=False)
+    keep = [r for ids in features.values() for r in ids]
+    result = conn.execute(
+        update(WorkItem)
+        .where(
+            WorkItem.client_id == t.client_id,
+            WorkItem.integration_id == t.integration_id,
+            WorkItem.type == "Requirement",
+            WorkItem.active.is_(True),
+            WorkItem.custom_fields["feature_id"].astext.in_(list(features)),
+            WorkItem.external_id.not_in(keep),
         )
-        total += result.rowcount
-    return total
+        .values(active=False)
+    )
+    return result.rowcount
 
 
 def reconcile(
