@@ -12,6 +12,7 @@ from sqlalchemy import text
 from connectors.http import RateLimitPolicy
 from connectors.sandbox.aha import DEMO_AHA_KEY, AhaOrg, AhaSimulator
 from connectors.sandbox.faults import FaultInjector, FaultScenario
+from connectors.sandbox.org import Org
 from pulse_console.pipelines.aha.sync import AhaSync
 from pulse_console.pipelines.base import RunResult
 from storage.db import Database
@@ -187,3 +188,40 @@ def stored(database: Database) -> AhaSnapshot:
             )
         )
     return AhaSnapshot(items, transitions, links, releases, goals, item_releases, item_goals)
+
+
+CRASH_PAGE = {"page_size": 10}  # many pages from a small account, so crashes land everywhere
+
+
+def crash_account(seed: int) -> AhaOrg:
+    """The account the crash trials sync: ~50 list calls with 10-record pages."""
+    return AhaOrg(Org(seed, "tiny"), features=100)
+
+
+def assert_exactly(database: Database, aha: AhaOrg, *, deleted: int = 0) -> None:
+    """The account's records and links, each once (plus ``deleted`` inactive work items)."""
+    want, got = expected(aha), stored(database)
+    assert got == want
+    with database.engine.connect() as conn:
+
+        def count(sql: str) -> int:
+            return int(conn.execute(text(sql)).scalar_one())
+
+        counts = (
+            count("SELECT count(*) FROM work_items WHERE type <> 'Requirement'"),
+            count("SELECT count(*) FROM work_item_transitions"),
+            count("SELECT count(*) FROM work_item_links"),
+            count("SELECT count(*) FROM work_item_releases"),
+            count("SELECT count(*) FROM work_item_goals"),
+            count("SELECT count(*) FROM releases") + count("SELECT count(*) FROM goals"),
+        )
+    live = sum(1 for v in want.items.values() if v[2] != "Requirement")
+    assert counts[0] == live + deleted
+    if not deleted:
+        assert counts[1:] == (
+            len(want.transitions),
+            len(want.links),
+            len(want.item_releases),
+            len(want.item_goals),
+            len(want.releases) + len(want.goals),
+        )
