@@ -1,8 +1,8 @@
 """The demo: a sandbox organisation served locally and a `demo` client wired to it.
 
-`pulse-console --demo` (what `make run` does) starts the Jira and GitHub simulators on a
-free 127.0.0.1 port in a background thread and points the demo client's two integrations
-at them, so the console has real APIs to sync from with no accounts. The demo's tokens are
+`pulse-console --demo` (what `make run` does) starts the Jira, GitHub and Aha! simulators on
+a free 127.0.0.1 port in a background thread and points the demo client's integrations at
+them, so the console has real APIs to sync from with no accounts. The demo's tokens are
 the sandbox's public ones and go to the database-backed secret store (never the user's OS
 keyring).
 """
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from connectors.sandbox import serve
+from connectors.sandbox.aha import DEMO_AHA_KEY
 from connectors.sandbox.credentials import DEMO_GITHUB_TOKEN, DEMO_JIRA
 from connectors.sandbox.server import SandboxServer
 from storage.db import Database
@@ -24,6 +25,7 @@ from storage.tenancy import ensure_client
 DEMO_CLIENT = "demo"
 JIRA_NAME = "sandbox-jira"
 GITHUB_NAME = "sandbox-github"
+AHA_NAME = "sandbox-aha"
 
 
 @dataclass
@@ -72,8 +74,18 @@ def start_demo(
                 base_url=urls["github"],
                 config={"organizations": orgs},
             ),
+            AHA_NAME: save_integration(
+                session,
+                client_id=client_id,
+                client=DEMO_CLIENT,
+                name=AHA_NAME,
+                type="aha",
+                base_url=urls["aha"],
+                config={},
+            ),
         }
     secrets = open_secret_store(database.engine, data_dir, allow_keyring=False)
     secrets.set(secret_name(DEMO_CLIENT, JIRA_NAME), DEMO_JIRA.api_token)
     secrets.set(secret_name(DEMO_CLIENT, GITHUB_NAME), DEMO_GITHUB_TOKEN)
+    secrets.set(secret_name(DEMO_CLIENT, AHA_NAME), DEMO_AHA_KEY)
     return Demo(server=server, client=DEMO_CLIENT, client_id=client_id, integration_ids=ids)

@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from pulse_console.demo import DEMO_CLIENT, GITHUB_NAME, JIRA_NAME, start_demo
+from pulse_console.demo import AHA_NAME, DEMO_CLIENT, GITHUB_NAME, JIRA_NAME, start_demo
 from storage.db import Database
 from storage.integrations import list_integrations, secret_name
 from storage.secrets import open_secret_store
@@ -21,7 +21,7 @@ def test_demo_configures_integrations_that_reach_the_sandbox(
     try:
         with database.session() as session:
             integrations = {i.name: i for i in list_integrations(session, demo.client_id)}
-        assert set(integrations) == {JIRA_NAME, GITHUB_NAME}
+        assert set(integrations) == {JIRA_NAME, GITHUB_NAME, AHA_NAME}
         store = open_secret_store(database.engine, tmp_path, allow_keyring=False)
         jira, github = integrations[JIRA_NAME], integrations[GITHUB_NAME]
         token = store.get(secret_name(DEMO_CLIENT, JIRA_NAME))
@@ -38,10 +38,17 @@ def test_demo_configures_integrations_that_reach_the_sandbox(
             timeout=10,
         )
         assert viewer.status_code == 200 and viewer.json()["data"]["viewer"]["login"]
+        aha_key = store.get(secret_name(DEMO_CLIENT, AHA_NAME))
+        products = httpx.get(
+            f"{integrations[AHA_NAME].base_url}/api/v1/products",
+            headers={"Authorization": f"Bearer {aha_key}"},
+            timeout=10,
+        )
+        assert products.status_code == 200 and products.json()["products"]
     finally:
         demo.stop()
     # A second start (the next `make run`) updates the same rows rather than adding more.
     again = start_demo(database, tmp_path, size="tiny")
     again.stop()
     with database.session() as session:
-        assert len(list_integrations(session, again.client_id)) == 2
+        assert len(list_integrations(session, again.client_id)) == 3

@@ -12,6 +12,7 @@ import sys
 import threading
 from types import FrameType
 
+from connectors.sandbox.aha import DEMO_AHA_KEY, AhaOrg, AhaSimulator
 from connectors.sandbox.credentials import DEMO_GITHUB_TOKEN, DEMO_JIRA
 from connectors.sandbox.faults import FaultInjector, FaultScenario
 from connectors.sandbox.github import GitHubSimulator
@@ -36,8 +37,12 @@ def build(args: argparse.Namespace) -> tuple[SandboxServer, Org, FaultInjector]:
     injector = FaultInjector(scenario, mutate=org.apply)
     jira = JiraSimulator(org, DEMO_JIRA, injector)
     github = GitHubSimulator(org, injector)
+    # Aha! gets its own injector: its 20/s and 300/min limits count only Aha! requests.
+    aha = AhaSimulator(AhaOrg(org), faults=FaultInjector(scenario))
     server = SandboxServer(
-        {"jira": jira.handle, "github": github.handle}, host=args.host, port=args.port
+        {"jira": jira.handle, "github": github.handle, "aha": aha.handle},
+        host=args.host,
+        port=args.port,
     )
     return server, org, injector
 
@@ -50,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"  Jira   {urls['jira']}   email {DEMO_JIRA.email}   API token {DEMO_JIRA.api_token}")
     github = urls["github"]
     print(f"  GitHub {github}   token {DEMO_GITHUB_TOKEN}   (GraphQL {github}/graphql)")
+    print(f"  Aha!   {urls['aha']}   API key {DEMO_AHA_KEY}   (API {urls['aha']}/api/v1)")
     print("Serving until interrupted (Ctrl-C).", flush=True)
     done = threading.Event()
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from connectors.github import GITHUB_API
+from pulse_console.pipelines.aha.options import AhaConfigError
+from pulse_console.pipelines.aha.sync import AhaSync, AhaSyncError
 from pulse_console.pipelines.base import Pipeline
 from pulse_console.pipelines.github_sync import GitHubConfigError, GitHubSync
 from pulse_console.pipelines.jira.options import JiraConfigError
@@ -130,6 +132,37 @@ def _github_lines(stats: dict[str, Any]) -> list[str]:
     ]
 
 
+# -- Aha! ------------------------------------------------------------------------------------
+
+
+def _aha_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--base-url", required=True, help="https://<company>.aha.io")
+    parser.add_argument(
+        "--product",
+        action="append",
+        default=[],
+        help="product reference prefix or id to sync (repeat; default every product)",
+    )
+
+
+def _aha_settings(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
+    config: dict[str, Any] = {}
+    if args.product:
+        config["products"] = list(args.product)
+    return args.base_url.rstrip("/"), config
+
+
+def _aha_lines(stats: dict[str, Any]) -> list[str]:
+    return [
+        f"  records: {stats['records']} read, {stats['inserted']} new, {stats['updated']} "
+        f"updated, {stats['deactivated']} deactivated, {stats['quarantined']} quarantined",
+        f"  status changes: {stats['transitions']}   links to other sources: {stats['links']}   "
+        f"release links: {stats['releases']}   goal links: {stats['goals']}",
+        f"  pacing: waited {stats['pacing_seconds']} s to stay under 20/s and 300/min; "
+        f"429 answers: {stats['responses_429']}",
+    ]
+
+
 SOURCES: dict[str, SourceType] = {
     "jira": SourceType(
         "jira",
@@ -149,5 +182,14 @@ SOURCES: dict[str, SourceType] = {
         _github_lines,
         (GitHubConfigError,),
         several_tokens=True,
+    ),
+    "aha": SourceType(
+        "aha",
+        "Aha! (API key)",
+        _aha_options,
+        _aha_settings,
+        lambda full: AhaSync(full=full),
+        _aha_lines,
+        (AhaSyncError, AhaConfigError),
     ),
 }

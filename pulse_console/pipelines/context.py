@@ -42,7 +42,7 @@ def find_integration(database: Database, client: str, name: str) -> tuple[int, I
         if client_id is None or row is None:
             raise IntegrationNotFound(
                 f"client {client!r} has no integration named {name!r}; add it with "
-                "`pulse-console integration add <type> --name …` (types: jira, github)"
+                "`pulse-console integration add <type> --name …` (types: jira, github, aha)"
             )
         ref = IntegrationRef(
             id=row.id,

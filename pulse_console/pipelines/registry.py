@@ -27,7 +27,7 @@ _KNOWN: dict[str, str] = {
     "jira_sync": "pulse_console.pipelines.jira_sync:JiraSync",
     "github_sync": "pulse_console.pipelines.github_sync:GitHubSync",
     "azure_devops_sync": "pulse_console.pipelines.azure_devops_sync:AzureDevOpsSync",
-    "aha_sync": "pulse_console.pipelines.aha_sync:AhaSync",
+    "aha_sync": "pulse_console.pipelines.aha.sync:AhaSync",
 }
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select, update
 
+from connectors.aha import AhaClient
 from connectors.base import ConnectionCheck
 from connectors.github import GitHubClient, split_tokens
 from connectors.http.secret import Secret
@@ -219,8 +220,10 @@ def check_connection(
     """One cheap authenticated call through the connector for the draft's type."""
     options: dict[str, Any] = {"transport": transport} if transport is not None else {}
     url = draft.base_url.strip().rstrip("/")
-    client: JiraClient | GitHubClient
-    if draft.type == "github":
+    client: JiraClient | GitHubClient | AhaClient
+    if draft.type == "aha":
+        client = AhaClient.connect(url, Secret(token), **options)
+    elif draft.type == "github":
         tokens = split_tokens(token)
         if not tokens:
             return ConnectionCheck(ok=False, title="No token", message="No GitHub token given.")

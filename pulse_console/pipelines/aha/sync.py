@@ -427,6 +427,12 @@ class _Run:
             "pacing_seconds": round(counters.rate_limit_seconds, 1),
             "responses_429": counters.by_status.get(429, 0),
         }
+        limit = self.client.http.last_rate_limit
+        if limit is not None and limit.remaining is not None:
+            # The minute window as the last answer left it: the Health screen's API budget.
+            stats["points_remaining"] = limit.remaining
+            stats["points_limit"] = limit.limit
+            stats["points_reset_at"] = _text(limit.reset_at)
         self._report("done", message=f"{mode} sync finished")
         return RunResult(
             records=c.records,
@@ -436,6 +442,10 @@ class _Run:
             checkpoint=state.to_json(),
             stats=stats,
         )
+
+
+def _text(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
 
 
 def _product(pair: list[str]) -> Product:
