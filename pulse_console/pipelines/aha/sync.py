@@ -236,10 +236,12 @@ class _Run:
                     for r in page.items
                     if isinstance(r, Release)
                 ]
-                counts.records = load.load_plans(conn, ReleaseRow, rows)
+                load.load_plans(conn, ReleaseRow, rows)
+                counts.records = len(rows)
             elif step.resource in ("goals", "initiatives"):
                 rows = [transform.goal_row(t, g, prefix) for g in page.items if isinstance(g, Goal)]
-                counts.records = load.load_plans(conn, GoalRow, rows)
+                load.load_plans(conn, GoalRow, rows)
+                counts.records = len(rows)
             else:
                 counts = self._load_work(conn, page.items, prefix)
                 newest += [
