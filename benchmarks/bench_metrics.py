@@ -29,8 +29,7 @@ from sqlalchemy import Connection, Engine, text
 from connectors.sandbox import deploy_schedule as ds
 from connectors.sandbox.catalog import ISSUE_TYPES, STATUSES
 from connectors.sandbox.org import Org
-from pulse_console.metrics import flow
-from pulse_console.metrics.delivery import delivery_overview
+from pulse_console.metrics.delivery_overview import delivery_overview
 from pulse_console.metrics.dora import dora_report
 from pulse_console.metrics.filters import MetricFilter
 from pulse_console.metrics.flow_metrics import (
@@ -43,10 +42,12 @@ from pulse_console.metrics.flow_metrics import (
 )
 from pulse_console.metrics.pr_cycle import pr_cycle_summary
 from pulse_console.metrics.settings import MetricsSettings
+from pulse_console.services import flow_mappings as flow
 from pulse_console.services import metrics as metrics_service
 from pulse_console.services.metrics import MetricsQuery
 from storage import migrate, status_spans
 from storage.db import Database, make_engine
+from storage.flow_defaults import propose_default_mappings
 from storage.load import iter_batches, upsert
 from storage.models import (
     Deployment,
@@ -94,8 +95,10 @@ def load(engine: Engine, org: Org) -> dict[str, float]:
                 for s in STATUSES
             ],
         )
-        flow.propose_default_mappings(conn, C)
-        flow.map_issue_type(conn, C, "Incident", "incident")
+        propose_default_mappings(conn, C)
+    flow.map_issue_type(
+        Database(engine, embedded=False), "acme", "Incident", "incident", actor="bench"
+    )
 
     t = time.perf_counter()
     item_ids: dict[str, int] = {}

@@ -17,8 +17,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from pulse_console import __version__
+from pulse_console.commands.database import open_configured
 from pulse_console.config import ConfigError, Settings, load_settings
-from storage.db import Database, DatabaseError, open_database
+from storage.db import DatabaseError
 from storage.embedded import EmbeddedDatabaseError
 from storage.migrate import SchemaBehind
 from storage.secrets import SecretStoreError
@@ -141,15 +142,10 @@ def _settings(args: argparse.Namespace) -> Settings:
     )
 
 
-def _open(settings: Settings, *, upgrade_embedded: bool = True) -> Database:
-    return open_database(
-        settings.database_url, settings.data_dir, upgrade_embedded=upgrade_embedded
-    )
-
-
 def run_tui(args: argparse.Namespace, settings: Settings) -> int:
     from pulse_console.engine.service import AttachedService, EmbeddedService, connect
     from pulse_console.pipelines.registry import default_registry
+    from pulse_console.services.client_services import ClientServices
     from pulse_console.services.settings import ConsoleSettings
     from pulse_console.tui.app import PulseApp
     from pulse_console.tui.context import ConsoleContext
@@ -157,7 +153,7 @@ def run_tui(args: argparse.Namespace, settings: Settings) -> int:
     from storage import migrate
     from storage.secrets import open_secret_store
 
-    database = _open(settings)
+    database = open_configured(settings)
     demo = None
     jobs = None
     try:
@@ -179,14 +175,17 @@ def run_tui(args: argparse.Namespace, settings: Settings) -> int:
             return connect(database, settings, default_registry(), client=client, background=True)
 
         jobs = EngineJobs(engine(), reconnect=engine)
-        ctx = ConsoleContext(
-            client=client,
-            database=database,
-            jobs=jobs,
+        services = ClientServices(
+            database,
+            client,
             log_dir=settings.log_dir,
-            export_dir=settings.data_dir / "exports",
             secrets=open_secret_store(database.engine, settings.data_dir),
             defaults=ConsoleSettings.from_config(settings),
+        )
+        ctx = ConsoleContext(
+            services=services,
+            jobs=jobs,
+            export_dir=settings.data_dir / "exports",
             keymap=dict(settings.keymap),
             signals=True,
         )
@@ -203,7 +202,7 @@ def run_tui(args: argparse.Namespace, settings: Settings) -> int:
 def run_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     from storage import migrate
 
-    database = _open(settings, upgrade_embedded=False)
+    database = open_configured(settings, upgrade_embedded=False)
     try:
         before = migrate.status(database.engine)
         migrate.upgrade(database.engine)
@@ -220,7 +219,7 @@ def run_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
 def run_db_status(args: argparse.Namespace, settings: Settings) -> int:
     from storage import migrate
 
-    database = _open(settings, upgrade_embedded=False)
+    database = open_configured(settings, upgrade_embedded=False)
     try:
         state = migrate.status(database.engine)
         if args.json:
@@ -253,7 +252,7 @@ def run_db_reset(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return EXIT_REFUSED
-    database = _open(settings, upgrade_embedded=False)
+    database = open_configured(settings, upgrade_embedded=False)
     try:
         migrate.reset_database(database.engine)
         print(f"{database.display_url}: reset to an empty schema at {migrate.head_revision()}")

@@ -1,9 +1,9 @@
 """The default flow mapping proposed from each status's source category.
 
-It lives in storage, not in `pulse_console.metrics.flow` where the rest of the flow mapping
-rules are, because the Jira sync (a pipeline) proposes it after loading statuses and the
-layering allows `pipelines → storage` and `metrics → storage` but not `pipelines → metrics`.
-`pulse_console.metrics.flow` re-exports it, so both sides use this one definition.
+It lives in storage, not beside the operator's edits (`pulse_console.services.flow_mappings`)
+or the resolution rule (`pulse_console.metrics.mapping_rules`), because the Jira sync (a
+pipeline) proposes it after loading statuses and the layering allows `pipelines → storage`
+but not `pipelines → metrics` or `pipelines → services`.
 
 `new` → To Do, `indeterminate` → In Progress, `done` → Done (Jira's `statusCategory.key`).
 The proposal only ever adds: it never changes or re-creates a mapping an operator made,

@@ -13,14 +13,18 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
-from pulse_console.engine.controls import ControlResult
+from pulse_console.commands.database import open_configured
+from pulse_console.engine.controls import Control, ControlResult, missing_job
 
 if TYPE_CHECKING:
     from pulse_console.config import Settings
     from pulse_console.engine.service import EngineStatus
 
-JOB_ACTIONS = ["list", "start", "stop", "pause", "resume", "set-active"]
-ORCHESTRATOR_ACTIONS = ["status", "start", "pause", "resume", "set"]
+# The CLI words of the controls (`jobs set-active`, `orchestrator start`): from `Control`.
+JOB_CONTROLS = {c.verb: c for c in Control if c.needs_job}
+ORCHESTRATOR_CONTROLS = {c.verb: c for c in Control if not c.needs_job}
+JOB_ACTIONS = ["list", *JOB_CONTROLS]
+ORCHESTRATOR_ACTIONS = ["status", *ORCHESTRATOR_CONTROLS, "set"]
 
 
 def register(
@@ -77,13 +81,12 @@ def register(
 
 
 def run_worker_command(args: argparse.Namespace, settings: Settings) -> int:
-    from pulse_console.cli import _open
     from pulse_console.engine.worker import configure_json_logging, run_worker
     from pulse_console.pipelines.registry import default_registry
     from storage import migrate
 
     configure_json_logging(settings.logging.level)
-    database = _open(settings)
+    database = open_configured(settings)
     try:
         if not database.embedded:
             migrate.require_current(database.engine)
@@ -123,7 +126,7 @@ def _print_status(status: EngineStatus, as_json: bool, *, jobs_only: bool) -> No
         print("no jobs yet: add an integration; its sync job appears here")
     for job in status.jobs:
         when = job.next_run_at.strftime("%Y-%m-%d %H:%M UTC") if job.next_run_at else "—"
-        print(f"  {job.name:<20} {job.status:<9} next {when:<21} {job.reason or ''}")
+        print(f"  {job.name:<20} {job.status:<9} next {when:<21} {job.status_reason or ''}")
 
 
 def _report(result: ControlResult, as_json: bool, mode: str) -> int:
@@ -150,11 +153,10 @@ def _report(result: ControlResult, as_json: bool, mode: str) -> int:
 def _with_service(
     args: argparse.Namespace, settings: Settings, call: Any, read_only: bool = False
 ) -> int:
-    from pulse_console.cli import _open
     from pulse_console.engine.service import AttachedService, connect
     from pulse_console.pipelines.registry import default_registry
 
-    database = _open(settings)
+    database = open_configured(settings)
     try:
         if read_only:
             service: Any = AttachedService(database, settings)
@@ -175,11 +177,12 @@ def run_jobs_command(args: argparse.Namespace, settings: Settings) -> int:
     args.command_name = "jobs"
     if args.action == "list":
         return _with_service(args, settings, None, read_only=True)
-    if not args.job:
-        print(f"pulse-console: refused: `jobs {args.action}` needs a JOB name", file=sys.stderr)
+    control = JOB_CONTROLS[args.action]
+    refusal = missing_job(control, args.job)
+    if refusal:
+        print(f"pulse-console: refused: {refusal}", file=sys.stderr)
         return 2
-    method = args.action.replace("-", "_")
-    return _with_service(args, settings, lambda service: getattr(service, method)(args.job))
+    return _with_service(args, settings, lambda service: service.control(control, args.job))
 
 
 def run_orchestrator_command(args: argparse.Namespace, settings: Settings) -> int:
@@ -195,5 +198,5 @@ def run_orchestrator_command(args: argparse.Namespace, settings: Settings) -> in
         except json.JSONDecodeError:
             value = args.value
         return _with_service(args, settings, lambda s: s.set_setting(args.key, value))
-    method = f"orchestrator_{args.action}"
-    return _with_service(args, settings, lambda service: getattr(service, method)())
+    control = ORCHESTRATOR_CONTROLS[args.action]
+    return _with_service(args, settings, lambda service: service.control(control))

@@ -20,7 +20,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from pulse_console.config import Settings
-from pulse_console.metrics.benchmarks import UnknownBenchmarkYear
 from pulse_console.metrics.dora import DoraReport, dora_report
 from pulse_console.metrics.filters import MetricFilter
 from pulse_console.metrics.flow_metrics import (
@@ -30,6 +29,7 @@ from pulse_console.metrics.flow_metrics import (
     throughput_per_week,
     time_in_steps,
 )
+from pulse_console.metrics.performance_levels import UnknownBenchmarkYear
 from storage import status_spans
 from storage.db import open_database
 from storage.tenancy import find_client

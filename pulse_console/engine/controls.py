@@ -1,4 +1,10 @@
-"""Operator controls: their answers, and the control table that carries them across processes.
+"""Operator controls: the vocabulary, when each is refused, their answers, and the control
+table that carries them across processes.
+
+`Control` names every job and orchestrator control once; its value is the orchestrator's
+method, the `control_commands.action` and the console's key-binding argument. `why_not` holds
+the refusal rules and their wording: the orchestrator refuses with it, and the Jobs screen,
+the command palette and the CLI ask it before sending (they never re-derive the rules).
 
 `ControlResult` is what every control returns, in embedded and attached mode alike: `ok`
 (done), `refused` (not allowed now; the message says why and what to do), or neither (it
@@ -14,19 +20,125 @@ job NULL. A command nobody answered within the caller's timeout is marked `expir
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from pulse_console.engine.states import JobStatus
+from pulse_console.engine.store import JobView, unknown_job
 from storage.db import Database
 from storage.models import ControlCommand
 
-JOB_ACTIONS = ("start", "stop", "pause", "resume", "set_active")
-ORCHESTRATOR_ACTIONS = ("orchestrator_start", "orchestrator_pause", "orchestrator_resume")
-ACTIONS = (*JOB_ACTIONS, *ORCHESTRATOR_ACTIONS, "set_setting")
+SET_SETTING = "set_setting"  # a control-table action that is not a `Control` (it has args)
+
+
+class Control(StrEnum):
+    """A job or orchestrator control; the value is the `Orchestrator` method that does it."""
+
+    START = "start"
+    STOP = "stop"
+    PAUSE = "pause"
+    RESUME = "resume"
+    SET_ACTIVE = "set_active"
+    ORCHESTRATOR_TICK = "orchestrator_tick"  # start the chain now (CLI: `orchestrator start`)
+    ORCHESTRATOR_PAUSE = "orchestrator_pause"
+    ORCHESTRATOR_RESUME = "orchestrator_resume"
+
+    @property
+    def needs_job(self) -> bool:
+        return not self.value.startswith("orchestrator_")
+
+    @property
+    def words(self) -> str:
+        """How an operator reads it: "set active", "orchestrator tick"."""
+        return self.value.replace("_", " ")
+
+    @property
+    def verb(self) -> str:
+        """The CLI word: `jobs set-active JOB`, `orchestrator start`."""
+        word = self.value.removeprefix("orchestrator_").replace("_", "-")
+        return "start" if self is Control.ORCHESTRATOR_TICK else word
+
+    @property
+    def audit_action(self) -> str:
+        """The audit-log action: job.start, orchestrator.tick."""
+        return f"job.{self.value}" if self.needs_job else self.value.replace("_", ".", 1)
+
+
+def missing_job(control: Control, job: str | None) -> str | None:
+    """The one refusal that needs no state: a job control without a job."""
+    if control.needs_job and not job:
+        return f"{control.words} needs a job: name or select one"
+    return None
+
+
+def why_not(
+    control: Control,
+    job: str | None,
+    jobs: Iterable[JobView],
+    *,
+    paused: bool,
+    pending: Mapping[str, str] | None = None,
+) -> str | None:
+    """Why `control` of `job` is refused given the client's jobs and the orchestrator's pause
+    (and, in the orchestrator, the stop/pause requests still pending); None when allowed.
+
+    One job runs at a time per client; a PAUSED job only leaves PAUSED by resume.
+    """
+    missing = missing_job(control, job)
+    if missing:
+        return missing
+    views = list(jobs)
+    running = next((j.name for j in views if j.status == JobStatus.RUNNING), None)
+    if not control.needs_job:
+        return _orchestrator_refusal(control, views, running, paused)
+    assert job is not None
+    if pending and job in pending:
+        return f"a {pending[job]} of {job} is already pending"
+    view = next((j for j in views if j.name == job), None)
+    if view is None:
+        return unknown_job(job, [j.name for j in views])
+    status = view.status
+    if control in (Control.START, Control.RESUME, Control.SET_ACTIVE) and running:
+        if running == job:
+            return f"{job} is already running"
+        return (
+            f"{running} is running (one job runs at a time per client): try again when it "
+            "ends, or stop it first"
+        )
+    if control is Control.START and status == JobStatus.PAUSED:
+        return f"{job} is PAUSED: resume it instead of starting it"
+    if control is Control.RESUME and status != JobStatus.PAUSED:
+        return f"{job} is {status}, not PAUSED: nothing to resume"
+    if control is Control.SET_ACTIVE and status == JobStatus.PAUSED:
+        return f"{job} is PAUSED: resume it first"
+    if control is Control.STOP and status != JobStatus.RUNNING:
+        return f"{job} is {status}, not running"
+    if control is Control.PAUSE and status == JobStatus.PAUSED:
+        return f"{job} is already PAUSED"
+    return None
+
+
+def _orchestrator_refusal(
+    control: Control, jobs: list[JobView], running: str | None, paused: bool
+) -> str | None:
+    if control is Control.ORCHESTRATOR_PAUSE and paused:
+        return "the orchestrator is already paused"
+    if control is Control.ORCHESTRATOR_RESUME and not paused:
+        return "the orchestrator is already running"
+    if control is Control.ORCHESTRATOR_TICK:
+        if paused:
+            return "the orchestrator is paused: resume it first"
+        if running:
+            return f"{running} is running: the chain is already going"
+        if all(j.status == JobStatus.PAUSED for j in jobs):
+            return "no job to start (none exist, or all are PAUSED)"
+    return None
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import logging
 from typing import Any
 
 from pulse_console.engine import controls
-from pulse_console.engine.controls import ControlResult, PendingCommand
+from pulse_console.engine.controls import Control, ControlResult, PendingCommand
 from pulse_console.engine.events import ControlAnswered
 from pulse_console.engine.leadership import Leadership
 from pulse_console.engine.notify import (
@@ -32,30 +32,14 @@ _log = logging.getLogger("pulse.engine.host")
 def dispatch(orchestrator: Orchestrator, command: PendingCommand) -> ControlResult:
     """Execute one control command on the orchestrator."""
     actor = command.requested_by
-    job = command.job or ""
-    action = command.action
-    if action in controls.JOB_ACTIONS and not job:
-        return ControlResult.refuse(f"{action} needs a job name")
-    if action == "start":
-        return orchestrator.start(job, actor=actor)
-    if action == "stop":
-        return orchestrator.stop(job, actor=actor)
-    if action == "pause":
-        return orchestrator.pause(job, actor=actor)
-    if action == "resume":
-        return orchestrator.resume(job, actor=actor)
-    if action == "set_active":
-        return orchestrator.set_active(job, actor=actor)
-    if action == "orchestrator_start":
-        return orchestrator.orchestrator_start(actor=actor)
-    if action == "orchestrator_pause":
-        return orchestrator.orchestrator_pause(actor=actor)
-    if action == "orchestrator_resume":
-        return orchestrator.orchestrator_resume(actor=actor)
-    if action == "set_setting":
+    if command.action == controls.SET_SETTING:
         args: dict[str, Any] = command.args
         return orchestrator.set_setting(str(args.get("key")), args.get("value"), actor=actor)
-    return ControlResult.refuse(f"unknown control {action!r}")
+    try:
+        control = Control(command.action)
+    except ValueError:
+        return ControlResult.refuse(f"unknown control {command.action!r}")
+    return orchestrator.control(control, command.job, actor=actor)
 
 
 class OrchestratorHost:

@@ -17,6 +17,8 @@ Decisions recorded here (see also policy.py):
   with its last batch, so a later run resumes with no loss or duplicates.
 - **Pause of a running job** stops it the same way and leaves it PAUSED; resume starts a new
   run (trigger resume) from the checkpoint. A PAUSED job only leaves PAUSED by resume.
+- **Refusals** are `controls.why_not` on this orchestrator's state (its jobs, its pause, its
+  pending stop/pause requests): the console and the CLI ask the same rules before sending.
 - **One control at a time per job**: while a stop or pause waits for the run to reach a batch
   boundary, any further control of that job is answered "already pending".
 - **Only one run at a time per client**: a manual start, resume or set-active while another
@@ -47,7 +49,7 @@ from pulse_console.config import Settings
 from pulse_console.engine import policy as plan
 from pulse_console.engine import runtime_settings, store
 from pulse_console.engine.clock import Clock, system_clock
-from pulse_console.engine.controls import ControlResult
+from pulse_console.engine.controls import Control, ControlResult, missing_job, why_not
 from pulse_console.engine.events import (
     Event,
     EventBus,
@@ -65,7 +67,6 @@ from pulse_console.engine.store import (
     PAUSED_BY_OPERATOR,
     STOPPED_BY_OPERATOR,
     JobView,
-    UnknownJob,
 )
 from pulse_console.pipelines.base import IntegrationRef, Progress, RunContext, RunResult
 from pulse_console.pipelines.registry import PipelineRegistry
@@ -487,34 +488,49 @@ class Orchestrator:
 
     # --- controls ------------------------------------------------------------------------
 
+    def control(
+        self, control: Control, job: str | None = None, *, actor: str = "operator"
+    ) -> ControlResult:
+        """Run one operator control: `control.value` names the method below that does it."""
+        missing = missing_job(control, job)
+        if missing:
+            return self._audit(actor, control.audit_action, job, ControlResult.refuse(missing))
+        do: Callable[..., ControlResult] = getattr(self, control.value)
+        return do(job, actor=actor) if control.needs_job else do(actor=actor)
+
+    def why_not(self, control: Control, job: str | None) -> str | None:
+        """Why `control` is refused now (controls.why_not on this orchestrator's state)."""
+        with self._lock:
+            return why_not(
+                control, job, self.jobs(), paused=self.policy().paused, pending=self._pending
+            )
+
+    def _refused(self, control: Control, job: str | None, actor: str) -> ControlResult | None:
+        reason = self.why_not(control, job)
+        if reason is None:
+            return None
+        return self._audit(actor, control.audit_action, job, ControlResult.refuse(reason))
+
     def start(self, job: str, *, actor: str = "operator") -> ControlResult:
         """Force start: run `job` now (not while another job of the client runs)."""
         with self._lock:
-            refusal = self._refusal(job, needs_idle=True)
-            if refusal:
-                return self._audit(actor, "job.start", job, refusal)
-            status = self._status(job)
-            if status == JobStatus.PAUSED:
-                return self._audit(
-                    actor,
-                    "job.start",
-                    job,
-                    ControlResult.refuse(f"{job} is PAUSED: resume it instead of starting it"),
-                )
+            refused = self._refused(Control.START, job, actor)
+            if refused:
+                return refused
             self._launch(job, Trigger.MANUAL)
             return self._audit(actor, "job.start", job, self._after_start(job))
 
     def stop(self, job: str, *, actor: str = "operator") -> ControlResult:
         """Force stop: the run stops at its next request or batch boundary and ends FAILED."""
-        return self._interrupt(job, "stop", actor)
+        return self._interrupt(Control.STOP, job, actor)
 
     def pause(self, job: str, *, actor: str = "operator") -> ControlResult:
         with self._lock:
-            if job in self._active or job in self._pending:
-                return self._interrupt(job, "pause", actor)
-            refusal = self._refusal(job)
-            if refusal:
-                return self._audit(actor, "job.pause", job, refusal)
+            refused = self._refused(Control.PAUSE, job, actor)
+            if refused:
+                return refused
+            if job in self._active:
+                return self._interrupt(Control.PAUSE, job, actor)
             try:
                 with self.database.session() as session:
                     previous = store.transition(
@@ -528,17 +544,9 @@ class Orchestrator:
     def resume(self, job: str, *, actor: str = "operator") -> ControlResult:
         """Resume a PAUSED job: a new run continues from its checkpoint."""
         with self._lock:
-            refusal = self._refusal(job, needs_idle=True)
-            if refusal:
-                return self._audit(actor, "job.resume", job, refusal)
-            status = self._status(job)
-            if status != JobStatus.PAUSED:
-                return self._audit(
-                    actor,
-                    "job.resume",
-                    job,
-                    ControlResult.refuse(f"{job} is {status}, not PAUSED: nothing to resume"),
-                )
+            refused = self._refused(Control.RESUME, job, actor)
+            if refused:
+                return refused
             self._launch(job, Trigger.RESUME)
             return self._audit(actor, "job.resume", job, self._after_start(job))
 
@@ -546,16 +554,9 @@ class Orchestrator:
         """Make `job` the one PENDING; every other job FINISHED, except PAUSED ones."""
         events: list[Event] = []
         with self._lock:
-            refusal = self._refusal(job, needs_idle=True)
-            if refusal:
-                return self._audit(actor, "job.set_active", job, refusal)
-            if self._status(job) == JobStatus.PAUSED:
-                return self._audit(
-                    actor,
-                    "job.set_active",
-                    job,
-                    ControlResult.refuse(f"{job} is PAUSED: resume it first"),
-                )
+            refused = self._refused(Control.SET_ACTIVE, job, actor)
+            if refused:
+                return refused
             reason = f"set active: {job}"
             with self.database.session() as session:
                 for view in store.load_jobs(session, self.client_id):
@@ -581,44 +582,24 @@ class Orchestrator:
             ControlResult.done(f"{job} is PENDING; it starts at the next tick"),
         )
 
-    def orchestrator_start(self, *, actor: str = "operator") -> ControlResult:
+    def orchestrator_tick(self, *, actor: str = "operator") -> ControlResult:
         """Start the chain now: the job holding the chain (or the first one) runs at once."""
+        control = Control.ORCHESTRATOR_TICK
         with self._lock:
-            if self.policy().paused:
-                return self._audit(
-                    actor,
-                    "orchestrator.start",
-                    None,
-                    ControlResult.refuse("the orchestrator is paused: resume it first"),
-                )
-            running = self.running_job()
-            if running:
-                return self._audit(
-                    actor,
-                    "orchestrator.start",
-                    None,
-                    ControlResult.refuse(f"{running} is running: the chain is already going"),
-                )
+            refused = self._refused(control, None, actor)
+            if refused:
+                return refused
             jobs = self.jobs()
-            target = plan.holder(jobs) or next(
-                (j for j in jobs if j.status != JobStatus.PAUSED), None
-            )
-            if target is None:
-                return self._audit(
-                    actor,
-                    "orchestrator.start",
-                    None,
-                    ControlResult.refuse("no job to start (none exist, or all are PAUSED)"),
-                )
+            target = plan.holder(jobs) or next(j for j in jobs if j.status != JobStatus.PAUSED)
             self.last_tick = self.clock()
             self._launch(target.name, Trigger.MANUAL)
-            return self._audit(actor, "orchestrator.start", None, self._after_start(target.name))
+            return self._audit(actor, control.audit_action, None, self._after_start(target.name))
 
     def orchestrator_pause(self, *, actor: str = "operator") -> ControlResult:
-        return self._set_paused(True, actor)
+        return self._set_paused(Control.ORCHESTRATOR_PAUSE, actor)
 
     def orchestrator_resume(self, *, actor: str = "operator") -> ControlResult:
-        return self._set_paused(False, actor)
+        return self._set_paused(Control.ORCHESTRATOR_RESUME, actor)
 
     def set_setting(self, key: str, value: Any, *, actor: str = "operator") -> ControlResult:
         """Change a run-time setting for this client (validated, audited)."""
@@ -645,69 +626,40 @@ class Orchestrator:
 
     # --- helpers -------------------------------------------------------------------------
 
-    def _set_paused(self, paused: bool, actor: str) -> ControlResult:
-        action = "orchestrator.pause" if paused else "orchestrator.resume"
-        if self.policy().paused == paused:
-            state = "paused" if paused else "running"
-            return self._audit(
-                actor, action, None, ControlResult.refuse(f"the orchestrator is already {state}")
-            )
+    def _set_paused(self, control: Control, actor: str) -> ControlResult:
+        refused = self._refused(control, None, actor)
+        if refused:
+            return refused
+        paused = control is Control.ORCHESTRATOR_PAUSE
         self.set_setting("orchestrator.paused", paused, actor=actor)
         word = "paused: no job starts on its own" if paused else "resumed"
         return ControlResult.done(f"orchestrator {word}")
 
-    def _interrupt(self, job: str, intent: str, actor: str) -> ControlResult:
-        action = f"job.{intent}"
+    def _interrupt(self, control: Control, job: str, actor: str) -> ControlResult:
         with self._lock:
-            pending = self._pending.get(job)
-            if pending:
-                return self._audit(
-                    actor,
-                    action,
-                    job,
-                    ControlResult.refuse(f"a {pending} of {job} is already pending"),
-                )
+            refused = self._refused(control, job, actor)
+            if refused:
+                return refused
             active = self._active.get(job)
-            if active is None:
-                try:
-                    status = self._status(job)
-                except UnknownJob as exc:
-                    return self._audit(actor, action, job, ControlResult.refuse(str(exc)))
+            if active is None:  # RUNNING in the table, but not a run of this orchestrator
                 return self._audit(
-                    actor, action, job, ControlResult.refuse(f"{job} is {status}, not running")
+                    actor, control.audit_action, job, ControlResult.refuse(f"{job} is not run here")
                 )
-            active.intent = intent
-            self._pending[job] = intent
+            active.intent = control.value
+            self._pending[job] = control.value
             active.token.cancel()
             with self.database.session() as session:
                 store.set_fields(session, self.client_id, job, cancel_requested=True)
-        outcome = "FAILED (stopped by operator)" if intent == "stop" else "PAUSED"
+        outcome = "FAILED (stopped by operator)" if control is Control.STOP else "PAUSED"
         return self._audit(
             actor,
-            action,
+            control.audit_action,
             job,
             ControlResult.done(
-                f"{intent} requested: {job} stops at its next request or batch boundary "
+                f"{control.value} requested: {job} stops at its next request or batch boundary "
                 f"and ends {outcome}"
             ),
         )
-
-    def _refusal(self, job: str, *, needs_idle: bool = False) -> ControlResult | None:
-        if job in self._pending:
-            return ControlResult.refuse(f"a {self._pending[job]} of {job} is already pending")
-        try:
-            self._status(job)
-        except UnknownJob as exc:
-            return ControlResult.refuse(str(exc))
-        running = self.running_job()
-        if needs_idle and running:
-            if running == job:
-                return ControlResult.refuse(f"{job} is already running")
-            return ControlResult.refuse(
-                f"{running} is running (one job runs at a time per client): try again when it "
-                "ends, or stop it first"
-            )
-        return None
 
     def _after_start(self, job: str) -> ControlResult:
         status = self._status(job)

@@ -11,7 +11,9 @@
   by LISTEN and are decoded back into the same dataclasses.
 
 `connect()` picks one: it tries the client's lock and falls back to attaching. Every control
-returns a `ControlResult` (ok / refused with the reason / failed). Subscribers get typed events
+(`control(Control.START, "jira_sync")`, see controls.py) returns a `ControlResult` (ok /
+refused with the reason / failed). `status()` reads the client's jobs as `store.JobView`, the
+read model the console renders too. Subscribers get typed events
 (`events.py`: JobStatusChanged, JobProgress, LogRecord, RateLimitWait, Health,
 ControlAnswered) on a background thread; the TUI wraps them into Textual messages.
 """
@@ -23,42 +25,24 @@ import os
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Literal, Protocol
 
 from pulse_console.config import Settings
 from pulse_console.engine import controls, runtime_settings, store
 from pulse_console.engine.clock import Clock, system_clock
-from pulse_console.engine.controls import ControlResult
+from pulse_console.engine.controls import Control, ControlResult, missing_job
 from pulse_console.engine.events import Subscriber, decode
 from pulse_console.engine.host import OrchestratorHost
 from pulse_console.engine.leadership import Leadership, current_leader
 from pulse_console.engine.notify import Listener, control_channel, events_channel, notify
 from pulse_console.engine.orchestrator import Orchestrator
 from pulse_console.engine.runner import InlineRunner, Runner, ThreadRunner
+from pulse_console.engine.store import JobView
 from pulse_console.pipelines.registry import PipelineRegistry
 from storage.db import Database
 from storage.tenancy import ensure_client
 
 Mode = Literal["embedded", "attached"]
-
-
-@dataclass(frozen=True)
-class JobInfo:
-    name: str
-    status: str
-    reason: str | None
-    retry_count: int
-    last_run_at: datetime | None
-    next_run_at: datetime | None
-    parked_until: datetime | None
-    cancel_requested: bool
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            key: value.isoformat() if isinstance(value, datetime) else value
-            for key, value in self.__dict__.items()
-        }
 
 
 @dataclass(frozen=True)
@@ -68,7 +52,7 @@ class EngineStatus:
     leader: str | None  # who drives the client (None: nobody right now)
     orchestrator_paused: bool
     settings: dict[str, Any]
-    jobs: list[JobInfo]
+    jobs: list[JobView]
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -86,14 +70,7 @@ class EngineService(Protocol):
     mode: Mode
 
     def status(self) -> EngineStatus: ...
-    def start(self, job: str) -> ControlResult: ...
-    def stop(self, job: str) -> ControlResult: ...
-    def pause(self, job: str) -> ControlResult: ...
-    def resume(self, job: str) -> ControlResult: ...
-    def set_active(self, job: str) -> ControlResult: ...
-    def orchestrator_start(self) -> ControlResult: ...
-    def orchestrator_pause(self) -> ControlResult: ...
-    def orchestrator_resume(self) -> ControlResult: ...
+    def control(self, control: Control, job: str | None = None) -> ControlResult: ...
     def set_setting(self, key: str, value: Any) -> ControlResult: ...
     def subscribe(self, callback: Subscriber) -> Any: ...
     def close(self) -> None: ...
@@ -109,20 +86,7 @@ def read_status(
 ) -> EngineStatus:
     with database.session() as session:
         values = runtime_settings.effective(session, client_id, settings)
-        views = store.load_jobs(session, client_id)
-    jobs = [
-        JobInfo(
-            v.name,
-            str(v.status),
-            v.status_reason,
-            v.retry_count,
-            v.last_run_at,
-            v.next_run_at,
-            v.parked_until,
-            v.cancel_requested,
-        )
-        for v in views
-    ]
+        jobs = store.load_jobs(session, client_id)
     return EngineStatus(
         client=client,
         mode=mode,
@@ -146,29 +110,8 @@ class EmbeddedService:
         o = self.orchestrator
         return read_status(o.database, o.client_id, o.client, o.settings, "embedded")
 
-    def start(self, job: str) -> ControlResult:
-        return self.orchestrator.start(job, actor=self.actor)
-
-    def stop(self, job: str) -> ControlResult:
-        return self.orchestrator.stop(job, actor=self.actor)
-
-    def pause(self, job: str) -> ControlResult:
-        return self.orchestrator.pause(job, actor=self.actor)
-
-    def resume(self, job: str) -> ControlResult:
-        return self.orchestrator.resume(job, actor=self.actor)
-
-    def set_active(self, job: str) -> ControlResult:
-        return self.orchestrator.set_active(job, actor=self.actor)
-
-    def orchestrator_start(self) -> ControlResult:
-        return self.orchestrator.orchestrator_start(actor=self.actor)
-
-    def orchestrator_pause(self) -> ControlResult:
-        return self.orchestrator.orchestrator_pause(actor=self.actor)
-
-    def orchestrator_resume(self) -> ControlResult:
-        return self.orchestrator.orchestrator_resume(actor=self.actor)
+    def control(self, control: Control, job: str | None = None) -> ControlResult:
+        return self.orchestrator.control(control, job, actor=self.actor)
 
     def set_setting(self, key: str, value: Any) -> ControlResult:
         return self.orchestrator.set_setting(key, value, actor=self.actor)
@@ -242,32 +185,14 @@ class AttachedService:
             )
         return result
 
-    def start(self, job: str) -> ControlResult:
-        return self.send("start", job)
-
-    def stop(self, job: str) -> ControlResult:
-        return self.send("stop", job)
-
-    def pause(self, job: str) -> ControlResult:
-        return self.send("pause", job)
-
-    def resume(self, job: str) -> ControlResult:
-        return self.send("resume", job)
-
-    def set_active(self, job: str) -> ControlResult:
-        return self.send("set_active", job)
-
-    def orchestrator_start(self) -> ControlResult:
-        return self.send("orchestrator_start", None)
-
-    def orchestrator_pause(self) -> ControlResult:
-        return self.send("orchestrator_pause", None)
-
-    def orchestrator_resume(self) -> ControlResult:
-        return self.send("orchestrator_resume", None)
+    def control(self, control: Control, job: str | None = None) -> ControlResult:
+        refusal = missing_job(control, job)  # refused here: no row for the worker to refuse
+        if refusal:
+            return ControlResult.refuse(refusal)
+        return self.send(control.value, job)
 
     def set_setting(self, key: str, value: Any) -> ControlResult:
-        return self.send("set_setting", None, {"key": key, "value": value})
+        return self.send(controls.SET_SETTING, None, {"key": key, "value": value})
 
     def subscribe(self, callback: Subscriber) -> Listener:
         """Follow the driving process's events; returns the listener (`.stop()` it)."""

@@ -1,8 +1,11 @@
-"""Read models of job state for the console and the CLI (the TUI never runs SQL itself)."""
+"""Read model of past runs for the console and the CLI (the TUI never runs SQL itself).
+
+Jobs are read by `store.load_jobs` (as `store.JobView`), through the service's `status()`.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -13,39 +16,9 @@ from storage.models import Client, Job, JobRun
 
 
 @dataclass(frozen=True)
-class JobSummary:
-    name: str
-    status: str
-    retry_count: int
-    last_run_at: datetime | None
-    next_run_at: datetime | None
-    status_reason: str | None
-
-
-def list_jobs(database: Database, client: str) -> list[JobSummary]:
-    """The client's jobs in chain order (empty when the client does not exist yet)."""
-    with database.session() as session:
-        rows = session.execute(
-            select(Job)
-            .join(Client, Client.id == Job.client_id)
-            .where(Client.name == client)
-            .order_by(Job.position, Job.name)
-        ).scalars()
-        return [
-            JobSummary(
-                name=job.name,
-                status=job.status,
-                retry_count=job.retry_count,
-                last_run_at=job.last_run_at,
-                next_run_at=job.next_run_at,
-                status_reason=job.status_reason,
-            )
-            for job in rows
-        ]
-
-
-@dataclass(frozen=True)
 class RunSummary:
+    """One past run: the run history's row and its detail (checkpoints, stats) in one."""
+
     id: int
     job: str
     trigger: str
@@ -54,10 +27,10 @@ class RunSummary:
     finished_at: datetime | None
     records: int
     api_calls: int
-    error: str | None
-    checkpoint_before: dict[str, Any] | None
-    checkpoint_after: dict[str, Any] | None
-    stats: dict[str, Any]
+    error: str | None = None
+    checkpoint_before: dict[str, Any] | None = None
+    checkpoint_after: dict[str, Any] | None = None
+    stats: dict[str, Any] = field(default_factory=dict)
 
 
 def _summary(run: JobRun, job: str) -> RunSummary:

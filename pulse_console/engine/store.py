@@ -12,6 +12,7 @@ client is waiting or running, else FINISHED (it joins at the next cycle of the c
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -35,7 +36,7 @@ class UnknownJob(LookupError):
 
 @dataclass(frozen=True)
 class JobView:
-    """A job as the pure policy functions see it."""
+    """A job: what the policy decides on, and what the console and the CLI show."""
 
     id: int
     name: str
@@ -49,6 +50,21 @@ class JobView:
     last_run_at: datetime | None
     last_finished_at: datetime | None
     cancel_requested: bool = False
+    last_records: int | None = None  # records of its latest run (None: it never ran)
+
+    def as_json(self) -> dict[str, Any]:
+        """The `jobs list --json` shape (a public contract: keys and order are kept)."""
+        fields = {
+            "name": self.name,
+            "status": str(self.status),
+            "reason": self.status_reason,
+            "retry_count": self.retry_count,
+            "last_run_at": self.last_run_at,
+            "next_run_at": self.next_run_at,
+            "parked_until": self.parked_until,
+            "cancel_requested": self.cancel_requested,
+        }
+        return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in fields.items()}
 
     @property
     def stopped_by_operator(self) -> bool:
@@ -60,15 +76,24 @@ class JobView:
 
 
 def load_jobs(session: Session, client_id: int) -> list[JobView]:
-    """The client's jobs in chain order, with the end time of each one's latest run."""
+    """The client's jobs in chain order, with the end time of each one's latest run and the
+    records that run loaded."""
     last_finished = (
         select(func.max(JobRun.finished_at))
         .where(JobRun.job_id == Job.id)
         .correlate(Job)
         .scalar_subquery()
     )
+    last_records = (
+        select(JobRun.records)
+        .where(JobRun.job_id == Job.id)
+        .order_by(JobRun.started_at.desc(), JobRun.id.desc())
+        .limit(1)
+        .correlate(Job)
+        .scalar_subquery()
+    )
     rows = session.execute(
-        select(Job, last_finished)
+        select(Job, last_finished, last_records)
         .where(Job.client_id == client_id)
         .order_by(Job.position, Job.name)
     ).all()
@@ -86,8 +111,9 @@ def load_jobs(session: Session, client_id: int) -> list[JobView]:
             last_run_at=job.last_run_at,
             last_finished_at=finished,
             cancel_requested=job.cancel_requested,
+            last_records=records,
         )
-        for job, finished in rows
+        for job, finished, records in rows
     ]
 
 
@@ -100,9 +126,13 @@ def get_job(session: Session, client_id: int, name: str, *, lock: bool = False) 
         names = session.execute(
             select(Job.name).where(Job.client_id == client_id).order_by(Job.position)
         ).scalars()
-        known = ", ".join(names) or "none yet (add an integration)"
-        raise UnknownJob(f"no job {name!r} for this client; jobs: {known}")
+        raise UnknownJob(unknown_job(name, names))
     return job
+
+
+def unknown_job(name: str, known: Iterable[str]) -> str:
+    listed = ", ".join(known) or "none yet (add an integration)"
+    return f"no job {name!r} for this client; jobs: {listed}"
 
 
 def ensure_job(

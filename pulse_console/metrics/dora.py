@@ -10,7 +10,7 @@ Reports 2021 and 2023), with the choices the reports leave open made explicit:
   devlake.apache.org/docs/Metrics/DeploymentFrequency: "deployment days", not deployments).
 - **Lead time for changes** — median over the PRs whose shipping deployment finished in the
   period of (first commit authored, else PR opened) → that deployment's finish. Which
-  deployment shipped a PR is `pr_cycle`'s rule: merged since the repository's previous
+  deployment shipped a PR is `delivery_chain`'s rule: merged since the repository's previous
   successful production deployment, the first deployment bounded by a window (#7193).
 - **Change failure rate** — production deployments finished in the period to which at least
   one incident is attributed ÷ all production deployments finished in the period.
@@ -42,9 +42,9 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from pulse_console.metrics.benchmarks import Level, level_for
+from pulse_console.metrics.delivery_chain import DELIVERY_PARTS, DELIVERY_STORED, delivery_params
 from pulse_console.metrics.filters import MetricFilter
-from pulse_console.metrics.pr_cycle import DELIVERY_PARTS, PR_STORED, delivery_params
+from pulse_console.metrics.performance_levels import Level, level_for
 from pulse_console.metrics.settings import MetricsSettings
 from pulse_console.metrics.snapshot import key_of, snapshot
 from pulse_console.metrics.sql import Parts, ctes, hours, median
@@ -52,7 +52,7 @@ from pulse_console.metrics.sql import Parts, ctes, hours, median
 # Incidents and the deployment each is attributed to. `dseq` numbers each project's
 # deployments by finish, unique across projects, and the stream carries each incident's
 # creation time, so attribution is one single-key join (see `client_deploys.gseq` in
-# `pr_cycle`); joining `incidents` back in let the planner, misled by the estimates of the
+# `delivery_chain`); joining `incidents` back in let the planner, misled by the estimates of the
 # project scope, cross-join incidents with deployments (77 s on the large sandbox).
 INCIDENT_PARTS: Parts = (
     (
@@ -128,7 +128,7 @@ INCIDENT_CTES = ctes(INCIDENT_PARTS)
 DORA_PARTS: Parts = DELIVERY_PARTS + INCIDENT_PARTS
 # What a DORA report reads more than once, computed once per report (`delivery_snapshot`).
 _STORED = {
-    **PR_STORED,
+    **DELIVERY_STORED,
     "incidents": ("id", "pk"),
     "attributed": ("incident_id", "deployment_id"),
     "scope_incidents": (),
@@ -282,13 +282,6 @@ def _totals(conn: Connection, params: dict[str, Any], stored: Mapping[str, str])
         ),
         params,
     ).one()
-
-
-def dora_weekly(conn: Connection, f: MetricFilter, s: MetricsSettings) -> list[DoraWeek]:
-    """The four metrics per ISO week of the period (for sparklines)."""
-    params = delivery_params(f, s)
-    with snapshot(conn, key_of(params), DORA_PARTS, _STORED, params, build=False) as stored:
-        return _weekly(conn, params, stored)
 
 
 def _weekly(conn: Connection, params: dict[str, Any], stored: Mapping[str, str]) -> list[DoraWeek]:

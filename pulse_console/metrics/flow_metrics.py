@@ -1,11 +1,11 @@
 """Flow metrics over work items and their status changelog, per project/team/type and period.
 
-Definitions (each one SQL statement below; the status → step rule is `flow`'s):
+Definitions (each one SQL statement below; the status → step rule is `mapping_rules`'s):
 
 - **Status timeline.** An item is in its first status from `created_at` (the `from_value` of
   its first status change, else its current status) and in each `to_value` from that
   change's `changed_at` until the next change (precomputed in `work_item_status_spans`
-  by `storage.status_spans`). Each status maps to a flow step (see `flow`);
+  by `storage.status_spans`). Each status maps to a flow step (see `mapping_rules`);
   time in an unmapped status, or a status whose mapping/step is inactive, belongs to no step.
 - **Lead time** = `created_at` → the first time the item enters a Done-category step.
   Counted in the period that contains that first Done. An item reopened later keeps its
@@ -37,7 +37,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from pulse_console.metrics.filters import MetricFilter
-from pulse_console.metrics.flow import EFFECTIVE_MAPPINGS_SQL
+from pulse_console.metrics.mapping_rules import EFFECTIVE_MAPPINGS_SQL
 from pulse_console.metrics.sql import hours, median, temp_table, without_jit
 
 # The status timeline of every matching item, each visit resolved to its flow step.

@@ -1,7 +1,15 @@
 """Flow steps and the mappings onto them: statuses, issue types, unmapped statuses, validation.
 
-Status matching is case-insensitive; a mapping may be per issue type. Deleting a step first
-reports its impact, then reassigns its mappings in the same transaction as the delete.
+The one place steps and mappings are edited (the console, its commands and the tests all
+call it); every change is audited. How a status then resolves to a step in the metrics is
+`pulse_console.metrics.mapping_rules`, which also counts the unmapped statuses shown here.
+
+Status matching is case-insensitive; a mapping may be per issue type. Every change is scoped
+to the client: a step or mapping of another client is "no longer exists". A mapping may only
+point at an active step, and a duplicate (same status and type, any case) is refused rather
+than repointed. Deleting a step first reports its impact, then moves its mappings to another
+active step of the client (or drops them, when the operator chose that) in the same
+transaction as the delete.
 """
 
 from __future__ import annotations
@@ -12,6 +20,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from pulse_console.metrics.mapping_rules import UnmappedStatus, unmapped_statuses
 from pulse_console.services import audit
 from storage.db import Database
 from storage.models import FlowStep, IssueTypeMapping, StatusMapping, WorkItem
@@ -50,12 +59,6 @@ class IssueTypeMappingView:
     id: int
     issue_type: str
     kind: str
-
-
-@dataclass(frozen=True)
-class UnmappedStatus:
-    status: str
-    issues: int
 
 
 @dataclass(frozen=True)
@@ -114,28 +117,25 @@ def load(database: Database, client: str) -> FlowMappings:
                 .order_by(func.lower(IssueTypeMapping.issue_type))
             ).scalars()
         ]
-        return FlowMappings(steps, mappings, types, _unmapped(session, cid))
+        return FlowMappings(steps, mappings, types, unmapped_statuses(session.connection(), cid))
 
 
-def _unmapped(session: Session, cid: int) -> list[UnmappedStatus]:
-    """Statuses seen on work items with no mapping (any issue type), with issue counts."""
-    mapped = select(func.lower(StatusMapping.status_name)).where(
-        StatusMapping.client_id == cid, StatusMapping.active
-    )
-    rows = session.execute(
-        select(WorkItem.status, func.count())
-        .where(
-            WorkItem.client_id == cid,
-            WorkItem.status.is_not(None),
-            func.lower(WorkItem.status).not_in(mapped),
-        )
-        .group_by(WorkItem.status)
-        .order_by(func.count().desc(), WorkItem.status)
-    ).all()
-    return [UnmappedStatus(str(s), int(n)) for s, n in rows]
+def _step(session: Session, cid: int, step_id: int | None) -> FlowStep | None:
+    """The client's step `step_id`, else None (another client's step counts as missing)."""
+    step = None if step_id is None else session.get(FlowStep, step_id)
+    return step if step is not None and step.client_id == cid else None
 
 
-def add_step(database: Database, client: str, name: str, category: str, *, actor: str) -> int:
+def add_step(
+    database: Database,
+    client: str,
+    name: str,
+    category: str,
+    *,
+    actor: str,
+    is_active_work: bool = True,
+) -> int:
+    """A new step at the end of the board; `is_active_work=False` marks a waiting step."""
     name = name.strip()
     if not name:
         raise MappingError("A flow step needs a name.")
@@ -155,10 +155,23 @@ def add_step(database: Database, client: str, name: str, category: str, *, actor
                 FlowStep.client_id == cid
             )
         ).scalar_one()
-        step = FlowStep(client_id=cid, name=name, category=category, position=int(position))
+        step = FlowStep(
+            client_id=cid,
+            name=name,
+            category=category,
+            position=int(position),
+            is_active_work=is_active_work,
+        )
         session.add(step)
         session.flush()
-        audit.record(session, client, actor, "flow.step.add", name, {"category": category})
+        audit.record(
+            session,
+            client,
+            actor,
+            "flow.step.add",
+            name,
+            {"category": category, "is_active_work": is_active_work},
+        )
         return step.id
 
 
@@ -178,9 +191,11 @@ def map_status(
     try:
         with database.session() as session:
             cid = ensure_client(session, client)
-            step = session.get(FlowStep, step_id)
-            if step is None or step.client_id != cid:
+            step = _step(session, cid, step_id)
+            if step is None:
                 raise MappingError("That flow step no longer exists.")
+            if not step.active:
+                raise MappingError(f"Step {step.name!r} is switched off; map to an active step.")
             row = StatusMapping(
                 client_id=cid,
                 status_name=status_name,
@@ -208,7 +223,7 @@ def map_status(
 def unmap_status(database: Database, client: str, mapping_id: int, *, actor: str) -> None:
     with database.session() as session:
         row = session.get(StatusMapping, mapping_id)
-        if row is None:
+        if row is None or row.client_id != find_client(session, client):
             return
         session.delete(row)
         audit.record(session, client, actor, "flow.status.unmap", row.status_name)
@@ -234,7 +249,7 @@ def map_issue_type(
 def step_impact(database: Database, client: str, step_id: int) -> StepImpact:
     """What deleting a step touches: its mappings and the work items in its statuses."""
     with database.session() as session:
-        step = session.get(FlowStep, step_id)
+        step = _step(session, _client(session, client) or 0, step_id)
         if step is None:
             raise MappingError("That flow step no longer exists.")
         names = select(func.lower(StatusMapping.status_name)).where(
@@ -257,18 +272,23 @@ def delete_step(
     """Move the step's mappings to `reassign_to` (or drop them when None), then delete it.
 
     One transaction: either everything moves and the step is gone, or nothing changed.
-    Returns how many mappings moved.
+    Refused, changing nothing, when either step is not the client's, or the target is the
+    step itself or switched off. None is the operator's explicit "drop its mappings" (the
+    console asks and confirms it). Returns how many mappings moved or were dropped.
     """
     if reassign_to == step_id:
         raise MappingError("Reassign to a different step than the one being deleted.")
     with database.session() as session:
-        step = session.get(FlowStep, step_id)
+        cid = _client(session, client) or 0
+        step = _step(session, cid, step_id)
         if step is None:
             raise MappingError("That flow step no longer exists.")
         if reassign_to is not None:
-            target = session.get(FlowStep, reassign_to)
-            if target is None or target.client_id != step.client_id:
+            target = _step(session, cid, reassign_to)
+            if target is None:
                 raise MappingError("The step to reassign to no longer exists.")
+            if not target.active:
+                raise MappingError(f"Step {target.name!r} is switched off; choose an active one.")
             moved = _rowcount(
                 session.execute(
                     update(StatusMapping)

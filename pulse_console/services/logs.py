@@ -294,11 +294,3 @@ def export_zip(database: Database, client: str, flt: LogFilter, dest: Path, *, a
             {"filter": flt.describe(), "records": count},
         )
     return count
-
-
-def jobs_seen(database: Database, client: str) -> list[str]:
-    """Job names that have log records (for the filter's suggestions)."""
-    where = _conditions(_client_id(database, client), LogFilter())
-    stmt = select(LogEntry.job).where(and_(*where), LogEntry.job.is_not(None)).distinct()
-    with database.engine.connect() as conn:
-        return sorted(str(v) for v in conn.execute(stmt).scalars())

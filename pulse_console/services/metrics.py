@@ -18,7 +18,7 @@ from typing import Literal, TypeVar
 
 from sqlalchemy import Connection, text
 
-from pulse_console.metrics.delivery import delivery_overview
+from pulse_console.metrics.delivery_overview import delivery_overview
 from pulse_console.metrics.dora import DoraReport
 from pulse_console.metrics.filters import MetricFilter
 from pulse_console.metrics.flow_metrics import (

@@ -18,7 +18,6 @@ from textual.binding import Binding, BindingType
 from textual.worker import Worker, WorkerState
 
 from pulse_console.services import connectivity
-from pulse_console.services import settings as console_settings
 from pulse_console.tui.busy_watch import BusyWatch
 from pulse_console.tui.commands import PulseCommands
 from pulse_console.tui.context import ConsoleContext
@@ -81,7 +80,7 @@ class PulseApp(App[None]):
         self.worker_label = "embedded"
         self.job_rows: list[JobView] = []
         self.keymap = check_keymap(ctx.keymap)
-        self.db_watch = DatabaseWatch(self, ctx.database, ctx.probe_seconds)
+        self.db_watch = DatabaseWatch(self, ctx.services, ctx.probe_seconds)
         self.busy_watch = BusyWatch(self)
 
     def on_mount(self) -> None:
@@ -172,11 +171,7 @@ class PulseApp(App[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="settings")
     def _load_settings(self) -> None:
-        self.post_message(
-            SettingsLoaded(
-                console_settings.load(self.ctx.database, self.ctx.client, self.ctx.defaults)
-            )
-        )
+        self.post_message(SettingsLoaded(self.ctx.services.settings.load()))
 
     def on_settings_loaded(self, message: SettingsLoaded) -> None:
         self.apply_theme(message.settings.theme)

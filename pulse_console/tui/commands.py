@@ -7,17 +7,16 @@ from functools import partial
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from pulse_console.tui.keymap import APP, SCREENS, commands_for, key_label
+from pulse_console.tui.screens.base import PulseScreen
+from pulse_console.tui.shell import ConsoleShell
 
 
 class PulseCommands(Provider):
     """Every action of the current screen and every screen by name."""
 
     def _entries(self) -> list[tuple[str, str, object]]:
-        from pulse_console.tui.app import PulseApp
-        from pulse_console.tui.screens.base import PulseScreen
-
         app = self.app
-        assert isinstance(app, PulseApp)
+        assert isinstance(app, ConsoleShell)
         screen = self.screen
         entries: list[tuple[str, str, object]] = []
         for name, title in SCREENS.items():

@@ -7,11 +7,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from pulse_console.services.client_services import ClientServices
 from pulse_console.services.integrations import Tester, check_connection
-from pulse_console.services.settings import ConsoleSettings
 from pulse_console.tui.ports import JobsPort
-from storage.db import Database
-from storage.secrets import SecretStore
 
 Clock = Callable[[], datetime]
 
@@ -22,14 +20,9 @@ def _utc_now() -> datetime:
 
 @dataclass
 class ConsoleContext:
-    client: str
-    database: Database
+    services: ClientServices  # bound to the database, client, secrets and actor
     jobs: JobsPort
-    log_dir: Path
     export_dir: Path
-    secrets: SecretStore | None = None
-    actor: str = "console"
-    defaults: ConsoleSettings = field(default_factory=ConsoleSettings)
     clock: Clock = _utc_now
     live: bool = True  # pollers and event streams on (off in snapshot tests)
     tester: Tester = check_connection
@@ -39,5 +32,13 @@ class ConsoleContext:
     probe_seconds: float = 2.0  # how often a live console checks the database is there
 
     @property
+    def client(self) -> str:
+        return self.services.client
+
+    @property
+    def log_dir(self) -> Path:
+        return self.services.log_dir
+
+    @property
     def database_label(self) -> str:
-        return self.label or self.database.label
+        return self.label or self.services.database_label

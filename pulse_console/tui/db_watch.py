@@ -12,15 +12,14 @@ from typing import Any
 
 from textual.app import App
 
-from pulse_console.services import connectivity
+from pulse_console.services.client_services import ClientServices
 from pulse_console.tui.messages import DatabaseReachability
-from storage.db import Database
 
 
 class DatabaseWatch:
-    def __init__(self, app: App[Any], database: Database, interval: float) -> None:
+    def __init__(self, app: App[Any], services: ClientServices, interval: float) -> None:
         self.app = app
-        self.database = database
+        self.services = services
         self.interval = interval
         self.problem: str | None = None  # the last probe's answer (None: reachable)
         self._probing = False
@@ -37,7 +36,7 @@ class DatabaseWatch:
 
     def _probe(self) -> None:
         try:
-            self.app.post_message(DatabaseReachability(connectivity.ping(self.database)))
+            self.app.post_message(DatabaseReachability(self.services.ping()))
         finally:
             self._probing = False
 

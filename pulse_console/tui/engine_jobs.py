@@ -1,10 +1,11 @@
 """The real `JobsPort`: a thin adapter over the engine's service API and its events.
 
-Read models come from `service.status()` and `engine.status` (runs); live progress is the
-latest `JobProgress`/`RateLimitWait` event kept in memory; controls map to service methods
-and raise `ControlRefused` with the engine's reason. Engine events arrive on the engine's
-threads and are queued (thread-safe) for the single `events()` consumer. An embedded service
-is driven in real time by `host(stop)`, which the app runs on its own asyncio loop.
+Read models are the engine's own: `service.status()` jobs and `engine.status` runs; live
+progress is the latest `JobProgress`/`RateLimitWait` event kept in memory; a control goes to
+`service.control` and a refusal raises `ControlRefused` with the engine's reason. Engine
+events arrive on the engine's threads and are queued (thread-safe) for the single `events()`
+consumer. An embedded service is driven in real time by `host(stop)`, which the app runs on
+its own asyncio loop.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from datetime import datetime
 from typing import Any
 
 from pulse_console.engine import events as engine_events
-from pulse_console.engine.controls import ControlResult
 from pulse_console.engine.service import AttachedService, EmbeddedService
 from pulse_console.engine.status import RunSummary, get_run, list_runs
 from pulse_console.services import connectivity
@@ -28,15 +28,13 @@ from pulse_console.tui.ports import (
     Control,
     ControlRefused,
     JobEvent,
-    JobProgress,
     JobsChanged,
     JobView,
+    LiveProgress,
     OrchestratorView,
     ProgressChanged,
     RateBudget,
-    RunDetail,
     RunFinished,
-    RunView,
 )
 
 _CLOSED = object()
@@ -53,20 +51,6 @@ async def _drive(service: EmbeddedService, stop: asyncio.Event) -> bool:
         return await service.host(own)
     finally:
         relay.cancel()
-
-
-def _run_view(run: RunSummary) -> RunView:
-    return RunView(
-        id=run.id,
-        job=run.job,
-        trigger=run.trigger,
-        status=run.status,
-        started_at=run.started_at,
-        finished_at=run.finished_at,
-        records=run.records,
-        api_calls=run.api_calls,
-        error=run.error,
-    )
 
 
 def _budget(event: engine_events.JobProgress) -> RateBudget | None:
@@ -90,7 +74,7 @@ class EngineJobs:
         self.retry_seconds = retry_seconds
         self._lock = threading.Lock()
         self._queue: queue.Queue[object] = queue.Queue()
-        self._progress: JobProgress | None = None
+        self._progress: LiveProgress | None = None
         self._started: dict[int, datetime] = {}  # run id → first progress seen
         self._next_tick_at: datetime | None = None
         self._closed = False
@@ -105,24 +89,7 @@ class EngineJobs:
         return self.service.database
 
     def jobs(self) -> list[JobView]:
-        status = self.service.status()
-        max_retries = int(status.settings.get("retry.max_attempts", 3))
-        records: dict[str, int] = {}
-        for run in list_runs(self._database, status.client, None, limit=50):
-            records.setdefault(run.job, run.records)
-        return [
-            JobView(
-                name=j.name,
-                status=j.status,  # type: ignore[arg-type]
-                status_reason=j.reason,
-                last_run_at=j.last_run_at,
-                next_run_at=j.next_run_at,
-                retry_count=j.retry_count,
-                max_retries=max_retries,
-                last_records=records.get(j.name),
-            )
-            for j in status.jobs
-        ]
+        return self.service.status().jobs
 
     def orchestrator(self) -> OrchestratorView:
         status = self.service.status()
@@ -132,52 +99,25 @@ class EngineJobs:
             next_tick_at=self._next_tick_at,
             mode=status.mode,
             worker=status.leader,
+            max_retries=int(status.settings.get("retry.max_attempts", 3)),
         )
 
-    def progress(self) -> JobProgress | None:
+    def progress(self) -> LiveProgress | None:
         with self._lock:
             return self._progress
 
-    def runs(self, job: str | None, limit: int = 200) -> list[RunView]:
-        return [_run_view(r) for r in list_runs(self._database, self.service.client, job, limit)]
+    def runs(self, job: str | None, limit: int = 200) -> list[RunSummary]:
+        return list_runs(self._database, self.service.client, job, limit)
 
-    def run_detail(self, run_id: int) -> RunDetail | None:
-        run = get_run(self._database, self.service.client, run_id)
-        if run is None:
-            return None
-        return RunDetail(
-            run=_run_view(run),
-            checkpoint_before=run.checkpoint_before,
-            checkpoint_after=run.checkpoint_after,
-            stats=run.stats,
-        )
+    def run_detail(self, run_id: int) -> RunSummary | None:
+        return get_run(self._database, self.service.client, run_id)
 
     # --- controls ---------------------------------------------------------------------
 
-    def control(self, action: Control, job: str | None = None) -> None:
-        service = self.service
-        job_actions: dict[str, Callable[[str], ControlResult]] = {
-            "start": service.start,
-            "stop": service.stop,
-            "pause": service.pause,
-            "resume": service.resume,
-            "set_active": service.set_active,
-        }
-        orchestrator_actions: dict[str, Callable[[], ControlResult]] = {
-            "orchestrator_tick": service.orchestrator_start,
-            "orchestrator_pause": service.orchestrator_pause,
-            "orchestrator_resume": service.orchestrator_resume,
-        }
-        if action in job_actions:
-            if not job:
-                raise ControlRefused(f"{action.replace('_', ' ')} needs a job: select one")
-            result = job_actions[action](job)
-        elif action in orchestrator_actions:
-            result = orchestrator_actions[action]()
-        else:
-            raise ControlRefused(f"unknown control {action!r}")
+    def control(self, control: Control, job: str | None = None) -> None:
+        result = self.service.control(control, job)
         if not result.ok:
-            raise ControlRefused(result.message or f"{action} was refused")
+            raise ControlRefused(result.message or f"{control.words} was refused")
         self._queue.put(JobsChanged())
 
     # --- events -----------------------------------------------------------------------
@@ -195,7 +135,7 @@ class EngineJobs:
                     if event.total is not None and rate > 0
                     else None
                 )
-                self._progress = JobProgress(
+                self._progress = LiveProgress(
                     job=event.job,
                     run_id=event.run_id,
                     phase=event.phase,
@@ -211,7 +151,7 @@ class EngineJobs:
             elif isinstance(event, engine_events.RateLimitWait):
                 base = self._progress
                 if base is None or base.job != event.job:
-                    base = JobProgress(
+                    base = LiveProgress(
                         job=event.job,
                         run_id=event.run_id,
                         phase="rate limit",

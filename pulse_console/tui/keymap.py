@@ -5,6 +5,9 @@ Each command has a stable id (`logs.follow`), so users remap keys in config.toml
     [keymap]
     "logs.follow" = "F"
     "app.jump" = "colon,ctrl+g"
+
+Job and orchestrator controls are keyed by the engine's `Control` (CONTROL_KEYS): a new
+control needs its member in engine/controls.py and its key here, nothing else.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from textual.binding import Binding
+
+from pulse_console.engine.controls import Control
 
 APP = "app"
 
@@ -27,6 +32,43 @@ class Command:
     scope: str = APP
     show: bool = True
     palette: bool = True
+
+
+@dataclass(frozen=True)
+class ControlKey:
+    """The Jobs-screen binding of one engine control (`id` → binding id "jobs.<id>")."""
+
+    id: str
+    key: str
+    title: str
+    help: str
+
+
+CONTROL_KEYS: dict[Control, ControlKey] = {
+    Control.START: ControlKey("start", "s", "Start", "Force-start the selected job"),
+    Control.STOP: ControlKey("stop", "x", "Stop", "Stop the running job (checkpointed)"),
+    Control.PAUSE: ControlKey("pause", "p", "Pause", "Pause the running job"),
+    Control.RESUME: ControlKey("resume", "u", "Resume", "Resume a paused job"),
+    Control.SET_ACTIVE: ControlKey(
+        "set_active", "a", "Set active", "Make this job the next to run (others FINISHED)"
+    ),
+    Control.ORCHESTRATOR_TICK: ControlKey(
+        "tick", "n", "Tick now", "Start the orchestrator's tick now"
+    ),
+}
+# Orchestrator pause and resume share one key that toggles (`jobs.orchestrator` below).
+
+
+def control_action(control: Control) -> str:
+    """The Textual action that runs `control` on the Jobs screen."""
+    return f"control('{control.value}')"
+
+
+def _control_commands() -> tuple[Command, ...]:
+    return tuple(
+        Command(f"jobs.{k.id}", k.key, control_action(c), k.title, k.help, "jobs")
+        for c, k in CONTROL_KEYS.items()
+    )
 
 
 COMMANDS: tuple[Command, ...] = (
@@ -47,26 +89,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("app.quit", "q", "quit_console", "Quit", "Leave the console (asks if a job runs)"),
     Command("app.refresh", "r", "refresh", "Refresh", "Reload this screen"),
     # --- jobs
-    Command("jobs.start", "s", "job('start')", "Start", "Force-start the selected job", "jobs"),
-    Command("jobs.stop", "x", "job('stop')", "Stop", "Stop the running job (checkpointed)", "jobs"),
-    Command("jobs.pause", "p", "job('pause')", "Pause", "Pause the running job", "jobs"),
-    Command("jobs.resume", "u", "job('resume')", "Resume", "Resume a paused job", "jobs"),
-    Command(
-        "jobs.set_active",
-        "a",
-        "job('set_active')",
-        "Set active",
-        "Make this job the next to run (others FINISHED)",
-        "jobs",
-    ),
-    Command(
-        "jobs.tick",
-        "n",
-        "orchestrator('orchestrator_tick')",
-        "Tick now",
-        "Start the orchestrator's tick now",
-        "jobs",
-    ),
+    *_control_commands(),
     Command(
         "jobs.orchestrator",
         "o",

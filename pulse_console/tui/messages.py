@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from textual.message import Message
 
 from pulse_console.engine.events import Event
 from pulse_console.engine.events import JobProgress as EngineJobProgress
-from pulse_console.services.flow_mappings import FlowMappings
-from pulse_console.services.health import HealthCheck
-from pulse_console.services.integrations import IntegrationView
-from pulse_console.services.log_files import LogFileInfo
 from pulse_console.services.logs import LogPage, LogRecord
 from pulse_console.services.metrics import DrillDown, MetricsView
 from pulse_console.services.settings import ConsoleSettings
-from pulse_console.tui.ports import JobProgress, JobView, OrchestratorView, RunDetail, RunView
+from pulse_console.tui.ports import JobView, LiveProgress, OrchestratorView, RunSummary
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -31,7 +29,7 @@ class JobsLoaded(Message):
 class ProgressUpdated(Message):
     """The running job's progress changed (only the newest matters)."""
 
-    progress: JobProgress | None
+    progress: LiveProgress | None
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, ProgressUpdated)
@@ -46,17 +44,17 @@ class ControlDone(Message):
 
 
 @dataclass
-class RunsLoaded(Message):
-    """Past runs of a job arrived."""
+class ListLoaded(Message, Generic[T]):
+    """A list screen's data arrived (a `ListScreen` posts it to itself)."""
 
-    runs: list[RunView]
+    data: T
 
 
 @dataclass
 class RunDetailLoaded(Message):
     """One run's checkpoints and stats arrived."""
 
-    detail: RunDetail | None
+    detail: RunSummary | None
 
 
 @dataclass
@@ -85,13 +83,6 @@ class LogDetailLoaded(Message):
 
 
 @dataclass
-class LogFilesLoaded(Message):
-    """The log directory listing arrived."""
-
-    files: list[LogFileInfo]
-
-
-@dataclass
 class FileIndexed(Message):
     """A log file's line index is complete."""
 
@@ -107,20 +98,6 @@ class IndexProgress(Message):
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, IndexProgress)
-
-
-@dataclass
-class IntegrationsLoaded(Message):
-    """The client's integrations arrived."""
-
-    integrations: list[IntegrationView]
-
-
-@dataclass
-class FlowLoaded(Message):
-    """Flow steps, mappings and unmapped statuses arrived."""
-
-    data: FlowMappings
 
 
 @dataclass
@@ -143,13 +120,6 @@ class LoadFailed(Message):
 
     title: str
     text: str
-
-
-@dataclass
-class HealthLoaded(Message):
-    """Health checks arrived."""
-
-    checks: list[HealthCheck]
 
 
 @dataclass

@@ -15,42 +15,19 @@ the snapshot fakes) leave it out. See `EngineJobs.host`.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
-from pulse_console.services.rate_budget import RateBudget as RateBudget  # JobProgress.budget
-
-JobStatus = Literal["PENDING", "RUNNING", "FINISHED", "FAILED", "PAUSED"]
-Control = Literal[
-    "start",
-    "stop",
-    "pause",
-    "resume",
-    "set_active",
-    "orchestrator_tick",
-    "orchestrator_pause",
-    "orchestrator_resume",
-]
+# The engine's own read models and control vocabulary are what the console renders and sends.
+from pulse_console.engine.controls import Control as Control
+from pulse_console.engine.status import RunSummary as RunSummary
+from pulse_console.engine.store import JobView as JobView
+from pulse_console.services.rate_budget import RateBudget as RateBudget  # LiveProgress.budget
 
 
 class ControlRefused(Exception):
     """The engine refused a control; `str()` says why, in words an operator can act on."""
-
-
-@dataclass(frozen=True)
-class JobView:
-    """One row of the jobs table."""
-
-    name: str
-    status: JobStatus
-    status_reason: str | None = None
-    last_run_at: datetime | None = None
-    next_run_at: datetime | None = None
-    retry_count: int = 0
-    max_retries: int = 3
-    last_records: int | None = None
-    active: bool = True
 
 
 @dataclass(frozen=True)
@@ -60,11 +37,13 @@ class OrchestratorView:
     next_tick_at: datetime | None
     mode: Literal["embedded", "attached", "none"] = "embedded"
     worker: str | None = None  # host/pid of the worker holding the client lock
+    max_retries: int = 3  # retry.max_attempts: the jobs table shows retry_count/max_retries
 
 
 @dataclass(frozen=True)
-class JobProgress:
-    """The live state of a running job (replaced wholesale by every update)."""
+class LiveProgress:
+    """The live state of a running job, folded from the engine's `JobProgress` and
+    `RateLimitWait` events with a rate and an ETA (replaced wholesale by every update)."""
 
     job: str
     run_id: int | None
@@ -80,34 +59,13 @@ class JobProgress:
 
 
 @dataclass(frozen=True)
-class RunView:
-    id: int
-    job: str
-    trigger: str
-    status: str
-    started_at: datetime
-    finished_at: datetime | None
-    records: int
-    api_calls: int
-    error: str | None = None
-
-
-@dataclass(frozen=True)
-class RunDetail:
-    run: RunView
-    checkpoint_before: dict[str, Any] | None = None
-    checkpoint_after: dict[str, Any] | None = None
-    stats: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
 class JobsChanged:
     """Job rows or the orchestrator changed: reload `jobs()` / `orchestrator()`."""
 
 
 @dataclass(frozen=True)
 class ProgressChanged:
-    progress: JobProgress
+    progress: LiveProgress
 
 
 @dataclass(frozen=True)
@@ -128,18 +86,18 @@ class JobsPort(Protocol):
 
     def orchestrator(self) -> OrchestratorView: ...
 
-    def progress(self) -> JobProgress | None:
+    def progress(self) -> LiveProgress | None:
         """The running job's progress, or None when nothing runs."""
         ...
 
-    def runs(self, job: str | None, limit: int = 200) -> list[RunView]:
+    def runs(self, job: str | None, limit: int = 200) -> list[RunSummary]:
         """Past runs, newest first (`job` None = every job)."""
         ...
 
-    def run_detail(self, run_id: int) -> RunDetail | None: ...
+    def run_detail(self, run_id: int) -> RunSummary | None: ...
 
-    def control(self, action: Control, job: str | None = None) -> None:
-        """Start/stop/pause/resume/set_active a job, or tick/pause/resume the orchestrator."""
+    def control(self, control: Control, job: str | None = None) -> None:
+        """Run a job or orchestrator control; raises `ControlRefused` with the engine's reason."""
         ...
 
     def events(self) -> Iterator[JobEvent]:

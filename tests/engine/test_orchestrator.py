@@ -218,12 +218,12 @@ def test_orchestrator_pause_and_resume(
     assert orch.orchestrator_pause(actor="ops").refused
     orch.run_until(T0 + timedelta(hours=3), clock.set)
     assert jira.runs == []
-    assert orch.orchestrator_start().refused
+    assert orch.orchestrator_tick().refused
     clock.set(T0 + timedelta(hours=3, minutes=30))
     assert orch.orchestrator_resume(actor="ops").ok
     orch.run_until(T0 + timedelta(hours=5), clock.set)
     assert jira.runs == [T0 + timedelta(hours=h, minutes=30) for h in (3, 4)]
-    assert orch.orchestrator_start().ok
+    assert orch.orchestrator_tick().ok
     assert len(jira.runs) == 3
 
 

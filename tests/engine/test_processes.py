@@ -18,6 +18,7 @@ from sqlalchemy import Engine, func, select, text
 
 from pulse_console.config import Settings
 from pulse_console.engine import runtime_settings
+from pulse_console.engine.controls import Control
 from pulse_console.engine.events import Event, JobProgress, JobStatusChanged
 from pulse_console.engine.leadership import current_leader
 from pulse_console.engine.service import AttachedService
@@ -138,11 +139,11 @@ def test_worker_and_attached_console_exchange_events_and_controls(
     assert listener.ready.wait(10)
 
     assert console.status().leader == "w1"
-    started = console.start("loader")
+    started = console.control(Control.START, "loader")
     assert started.ok, started.message
     wait_for(lambda: any(isinstance(e, JobProgress) for e in events), what="progress")
-    first = console.stop("loader")
-    second = console.stop("loader")
+    first = console.control(Control.STOP, "loader")
+    second = console.control(Control.STOP, "loader")
     assert first.ok, first.message
     assert second.refused and "already pending" in second.message
     wait_for(

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import Engine
 
 from pulse_console.config import Settings
+from pulse_console.engine.controls import Control
 from pulse_console.engine.events import ControlAnswered, Event, JobStatusChanged
 from pulse_console.engine.service import AttachedService, EmbeddedService, connect
 from pulse_console.engine.states import JobStatus
@@ -64,13 +65,13 @@ async def test_embedded_console_drives_jobs_and_an_attached_client_controls_it(
         other = connect(database, settings, registry, actor="cli")
         assert isinstance(other, AttachedService)
         assert other.status().leader == embedded.leadership.name
-        result = await asyncio.to_thread(other.pause, "loader")
+        result = await asyncio.to_thread(other.control, Control.PAUSE, "loader")
         assert result.ok, result.message
         await asyncio.to_thread(
             wait_for, lambda: embedded.status().jobs[1].status == "PAUSED", 10, "PAUSED"
         )
         assert any(isinstance(e, ControlAnswered) and e.action == "pause" for e in seen)
-        result = await asyncio.to_thread(other.resume, "loader")
+        result = await asyncio.to_thread(other.control, Control.RESUME, "loader")
         assert result.ok, result.message
         await asyncio.to_thread(
             wait_for, lambda: embedded.status().jobs[1].status == "FINISHED", 10, "FINISHED"

@@ -9,9 +9,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, text
+from sqlalchemy.orm import sessionmaker
 
-from pulse_console.metrics import flow
+from pulse_console.services import flow_mappings as flow
 from storage import status_spans
+from storage.db import Database
 from storage.load import upsert
 from storage.models import (
     Deployment,
@@ -27,6 +29,7 @@ from storage.models import (
 )
 
 CLIENT, JIRA, GITHUB = 1, 1, 2
+CLIENT_NAME, ACTOR = "acme", "tests"  # client 1 is `acme` (tests.conftest.seed_tenant)
 
 
 def ts(value: str | datetime | None) -> datetime | None:
@@ -39,12 +42,30 @@ def ts(value: str | datetime | None) -> datetime | None:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
 
 
+def joined_database(conn: Connection) -> Database:
+    """A `Database` whose sessions are savepoints inside `conn`'s transaction.
+
+    The console's services (which open their own sessions) and the rows seeded on `conn`
+    then see each other and roll back together (SQLAlchemy's "joining a Session into an
+    external transaction").
+    """
+    if not conn.in_transaction():
+        conn.begin()
+    database = Database(engine=conn.engine, embedded=False)
+    database.sessions = sessionmaker(
+        bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+    return database
+
+
 @dataclass
 class Seeder:
     conn: Connection
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    database: Database = field(init=False)  # the console's services, inside `conn`
 
     def __post_init__(self) -> None:
+        self.database = joined_database(self.conn)
         self.conn.execute(
             text(
                 "INSERT INTO integrations (id, client_id, name, type, base_url)"
@@ -136,12 +157,10 @@ class Seeder:
         """To Do → In Progress → Review (in progress, waiting) → Done, with the statuses
         To Do, In Progress, In Review and Done mapped onto them; the steps' ids by name."""
         steps = {
-            "To Do": flow.add_step(self.conn, CLIENT, "To Do", "todo"),
-            "In Progress": flow.add_step(self.conn, CLIENT, "In Progress", "in_progress"),
-            "Review": flow.add_step(
-                self.conn, CLIENT, "Review", "in_progress", is_active_work=False
-            ),
-            "Done": flow.add_step(self.conn, CLIENT, "Done", "done"),
+            "To Do": self.step("To Do", "todo"),
+            "In Progress": self.step("In Progress", "in_progress"),
+            "Review": self.step("Review", "in_progress", is_active_work=False),
+            "Done": self.step("Done", "done"),
         }
         for status, step in [
             ("To Do", "To Do"),
@@ -149,8 +168,22 @@ class Seeder:
             ("In Review", "Review"),
             ("Done", "Done"),
         ]:
-            flow.map_status(self.conn, CLIENT, status, steps[step])
+            self.map_status(status, steps[step])
         return steps
+
+    # -- flow mappings, through the console's service ----------------------------------------
+    def step(self, name: str, category: str, *, is_active_work: bool = True) -> int:
+        return flow.add_step(
+            self.database, CLIENT_NAME, name, category, actor=ACTOR, is_active_work=is_active_work
+        )
+
+    def map_status(self, status: str, step_id: int, *, issue_type: str | None = None) -> int:
+        return flow.map_status(
+            self.database, CLIENT_NAME, status, step_id, issue_type=issue_type, actor=ACTOR
+        )
+
+    def map_issue_type(self, issue_type: str, kind: str) -> int:
+        return flow.map_issue_type(self.database, CLIENT_NAME, issue_type, kind, actor=ACTOR)
 
     def link(self, item_id: int, repository: str, number: int | None = None) -> None:
         upsert(

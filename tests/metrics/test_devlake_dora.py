@@ -34,7 +34,6 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection
 
-from pulse_console.metrics import flow
 from pulse_console.metrics.dora import deployment_ranges, incident_attributions
 from pulse_console.metrics.filters import MetricFilter
 from pulse_console.metrics.pr_cycle import pr_cycles
@@ -237,7 +236,7 @@ def _load_incident_case(conn: Connection, seed: Seeder) -> tuple[dict[str, str],
     load_deployments(seed, deployments, {})
     mapping = rows(base / "raw_tables" / "project_mapping.csv")
     project_of = {m["row_id"]: m["project_name"] for m in mapping}
-    flow.map_issue_type(conn, CLIENT, "Incident", "incident")
+    seed.map_issue_type("Incident", "incident")
     for inc in rows(base / "raw_tables" / "incidents.csv"):
         seed.item(
             inc["id"],

@@ -12,8 +12,7 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import Connection, text
 
-from pulse_console.metrics import flow
-from pulse_console.metrics.delivery import delivery_overview
+from pulse_console.metrics.delivery_overview import delivery_overview
 from pulse_console.metrics.dora import delivery_snapshot, dora_report, incident_attributions
 from pulse_console.metrics.filters import MetricFilter
 from pulse_console.metrics.pr_cycle import pr_cycle_summary, pr_cycles
@@ -63,7 +62,7 @@ def org(conn: Connection, seed: Seeder) -> dict[str, int]:
     ids["P4"] = seed.pr(api, 6, "2024-03-13 12:00", "2024-03-14 12:00")  # never deployed
     seed.pr(api, 7, "2024-03-05", "2024-03-06", active=False)
     # Incidents.
-    flow.map_issue_type(conn, CLIENT, "incident", "incident")
+    seed.map_issue_type("incident", "incident")
     seed.item("A-1", "2024-03-05 12:00", type="Incident", resolved="2024-03-05 14:00")  # D1, 2 h
     seed.item("A-2", "2024-03-07 11:00", type="Incident", resolved="2024-03-08 11:00")  # D2, 24 h
     seed.item("A-3", "2024-03-07 12:00", type="INCIDENT", resolved="2024-03-07 13:00")  # D2, 1 h

@@ -13,7 +13,6 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import Connection, text
 
-from pulse_console.metrics import flow
 from pulse_console.metrics.filters import MetricFilter
 from pulse_console.metrics.flow_metrics import (
     completed_items,
@@ -38,7 +37,7 @@ def period(**kw: object) -> MetricFilter:
 @pytest.fixture
 def board(conn: Connection, seed: Seeder) -> Connection:
     steps = seed.board()
-    flow.map_status(conn, CLIENT, "Closed", steps["Done"])
+    seed.map_status("Closed", steps["Done"])
     # straight through. lead 03-04 → 03-07 = 72 h; cycle 03-05 → 03-07 = 48 h.
     seed.item(
         "A-1",
@@ -154,12 +153,12 @@ def test_inactive_steps_and_mappings_drop_out_of_every_metric(board: Connection)
 
 
 def test_a_type_specific_mapping_wins_over_the_typeless_one(conn: Connection, seed: Seeder) -> None:
-    todo = flow.add_step(conn, CLIENT, "To Do", "todo")
-    ip = flow.add_step(conn, CLIENT, "In Progress", "in_progress")
-    done = flow.add_step(conn, CLIENT, "Done", "done")
-    flow.map_status(conn, CLIENT, "Triage", todo)
-    flow.map_status(conn, CLIENT, "TRIAGE", ip, issue_type="bug")
-    flow.map_status(conn, CLIENT, "Done", done)
+    todo = seed.step("To Do", "todo")
+    ip = seed.step("In Progress", "in_progress")
+    done = seed.step("Done", "done")
+    seed.map_status("Triage", todo)
+    seed.map_status("TRIAGE", ip, issue_type="bug")
+    seed.map_status("Done", done)
     seed.item("A-1", "2024-03-04", [("2024-03-06", "Done")], first="Triage", type="Bug")
     seed.item("A-2", "2024-03-04", [("2024-03-06", "Done")], first="triage", type="Story")
     items = {i.key: i.cycle_hours for i in completed_items(conn, period())}

@@ -11,9 +11,8 @@ from sqlalchemy import Engine, text
 
 from pulse_console import cli
 from pulse_console.commands import metrics as commands
-from pulse_console.metrics import flow
 from storage.db import Database
-from tests.metrics.seed import CLIENT, Seeder
+from tests.metrics.seed import Seeder
 
 PERIOD = ["--since", "2024-03-04", "--until", "2024-03-18", "--client", "acme"]
 
@@ -22,10 +21,10 @@ PERIOD = ["--since", "2024-03-04", "--until", "2024-03-18", "--client", "acme"]
 def wired(tenant: Engine, database: Database, monkeypatch: pytest.MonkeyPatch) -> Database:
     with tenant.begin() as conn:
         seed = Seeder(conn)
-        todo = flow.add_step(conn, CLIENT, "To Do", "todo")
-        done = flow.add_step(conn, CLIENT, "Done", "done")
-        flow.map_status(conn, CLIENT, "To Do", todo)
-        flow.map_status(conn, CLIENT, "Done", done)
+        todo = seed.step("To Do", "todo")
+        done = seed.step("Done", "done")
+        seed.map_status("To Do", todo)
+        seed.map_status("Done", done)
         seed.item("A-1", "2024-03-04", [("2024-03-05", "Done")])
         repo = seed.repo("org/api")
         seed.pr(repo, 1, "2024-03-04", "2024-03-05", commits=["2024-03-04"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import text
 
 from connectors.sandbox.org import Org
-from pulse_console.metrics import flow
+from pulse_console.services import flow_mappings as flow
 from storage.db import Database
 from tests.pipelines.harness import Sandbox, add_integration, sync
 
@@ -23,14 +23,12 @@ def test_first_sandbox_sync_yields_flow_steps_and_a_mapping_for_every_status(
 
     result = sync(sandbox, database, secrets)
 
-    cid = _client_id(database)
+    board = flow.load(database, "acme")
+    steps = [(s.name, s.category) for s in board.steps]
+    mappings = {m.status_name.lower(): m.step for m in board.status_mappings}
     with database.engine.connect() as conn:
-        steps = [(s.name, s.category) for s in flow.list_steps(conn, cid)]
-        mappings = {
-            m.status_name.lower(): m.step_name for m in flow.list_status_mappings(conn, cid)
-        }
         statuses = conn.execute(text("SELECT name, category FROM statuses")).all()
-        unmapped = flow.unmapped_statuses(conn, cid)
+    unmapped = board.unmapped
     assert steps == [("To Do", "todo"), ("In Progress", "in_progress"), ("Done", "done")]
     step_of = {"new": "To Do", "indeterminate": "In Progress", "done": "Done"}
     assert statuses and all(mappings[name.lower()] == step_of[cat] for name, cat in statuses)
@@ -49,7 +47,7 @@ def test_a_mapping_the_operator_removed_is_not_proposed_again_by_later_syncs(
     sync(sandbox, database, secrets)
     cid = _client_id(database)
     with database.engine.begin() as conn:
-        removed = flow.list_status_mappings(conn, cid)[0].status_name
+        removed = flow.load(database, "acme").status_mappings[0].status_name
         conn.execute(
             text("DELETE FROM status_mappings WHERE client_id = :c AND status_name = :s"),
             {"c": cid, "s": removed},
@@ -58,7 +56,6 @@ def test_a_mapping_the_operator_removed_is_not_proposed_again_by_later_syncs(
     again = sync(sandbox, database, secrets)
     full = sync(sandbox, database, secrets, full=True)
 
-    with database.engine.connect() as conn:
-        names = {m.status_name for m in flow.list_status_mappings(conn, cid)}
+    names = {m.status_name for m in flow.load(database, "acme").status_mappings}
     assert removed not in names
     assert again.stats["flow_proposal"] == {} and full.stats["flow_proposal"] == {}

@@ -14,11 +14,11 @@ from sqlalchemy import Connection, text
 
 from connectors.sandbox.mutations import MutationPlan
 from connectors.sandbox.org import Org
-from pulse_console.metrics import flow
 from pulse_console.metrics.filters import MetricFilter
 from pulse_console.metrics.flow_metrics import flow_overview
 from storage import status_spans
 from storage.db import Database
+from storage.flow_defaults import propose_default_mappings
 from tests.pipelines.harness import Sandbox, add_integration, sync
 
 # The timeline as the flow metrics computed it per query before migration 0006 (verbatim
@@ -104,7 +104,7 @@ def test_flow_metrics_on_synced_spans_equal_those_on_the_old_timeline(
 
     with database.engine.connect() as conn:
         client_id = conn.execute(text("SELECT id FROM clients")).scalar_one()
-        flow.propose_default_mappings(conn, client_id)
+        propose_default_mappings(conn, client_id)
         until = conn.execute(text("SELECT max(changed_at) FROM work_item_transitions")).scalar()
         assert isinstance(until, datetime)
         f = MetricFilter(client_id, until.replace(year=until.year - 1), until)

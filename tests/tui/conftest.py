@@ -15,8 +15,10 @@ from textual.pilot import Pilot
 from connectors.sandbox.credentials import DEMO_JIRA
 from pulse_console.config import Settings
 from pulse_console.demo import JIRA_NAME, Demo, start_demo
+from pulse_console.engine.controls import Control
 from pulse_console.engine.service import EmbeddedService, connect
 from pulse_console.pipelines.registry import default_registry
+from pulse_console.services.client_services import ClientServices
 from pulse_console.tui.app import PulseApp
 from pulse_console.tui.context import ConsoleContext
 from pulse_console.tui.engine_jobs import EngineJobs
@@ -27,18 +29,26 @@ from tests.tui.fakes import NOW, FakeJobs
 
 
 def make_ctx(
-    database: Database, tmp_path: Path, jobs: FakeJobs | None = None, **changes: Any
+    database: Database,
+    tmp_path: Path,
+    jobs: FakeJobs | EngineJobs | None = None,
+    *,
+    client: str = "acme",
+    log_dir: Path | None = None,
+    **changes: Any,
 ) -> ConsoleContext:
-    log_dir = tmp_path / "logs"
-    log_dir.mkdir(exist_ok=True)
-    fields: dict[str, Any] = dict(
-        client="acme",
-        database=database,
-        jobs=jobs or FakeJobs(),
-        log_dir=log_dir,
-        export_dir=tmp_path / "exports",
+    (tmp_path / "logs").mkdir(exist_ok=True)
+    services = ClientServices(
+        database,
+        client,
+        log_dir=tmp_path / "logs" if log_dir is None else log_dir,
         secrets=DatabaseSecretStore(database.engine, Fernet.generate_key()),
         actor="ada",
+    )
+    fields: dict[str, Any] = dict(
+        services=services,
+        jobs=jobs or FakeJobs(),
+        export_dir=tmp_path / "exports",
         clock=lambda: NOW,
         live=False,
         label="test-db",
@@ -103,22 +113,22 @@ def engine_jobs(database: Database, tmp_path: Path, demo: Demo) -> EngineJobs:
     service = connect(database, settings, default_registry(), background=True, actor="test")
     assert isinstance(service, EmbeddedService)
     jobs = EngineJobs(service)
-    jobs.control("orchestrator_pause")
+    jobs.control(Control.ORCHESTRATOR_PAUSE)
     return jobs
 
 
 def live_ctx(database: Database, tmp_path: Path, demo: Demo, jobs: EngineJobs) -> ConsoleContext:
     """A live console context (real clock, pollers, event stream) on the demo client."""
     (tmp_path / "logs").mkdir(exist_ok=True)
-    return ConsoleContext(
-        client=demo.client,
-        database=database,
-        jobs=jobs,
+    services = ClientServices(
+        database,
+        demo.client,
         log_dir=tmp_path / "logs",
-        export_dir=tmp_path / "exports",
         secrets=DatabaseSecretStore(database.engine, Fernet.generate_key()),
         actor="ada",
-        label="test-db",
+    )
+    return ConsoleContext(
+        services=services, jobs=jobs, export_dir=tmp_path / "exports", label="test-db"
     )
 
 

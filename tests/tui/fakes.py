@@ -6,43 +6,68 @@ import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from pulse_console.engine.states import JobStatus
 from pulse_console.tui.ports import (
     Control,
     ControlRefused,
     JobEvent,
-    JobProgress,
     JobView,
+    LiveProgress,
     OrchestratorView,
     RateBudget,
-    RunDetail,
-    RunView,
+    RunSummary,
 )
 
 NOW = datetime(2026, 1, 15, 9, 30, tzinfo=UTC)
 
 
+def job_row(
+    name: str,
+    status: str,
+    reason: str | None = None,
+    last_run_at: datetime | None = None,
+    next_run_at: datetime | None = None,
+    retry_count: int = 0,
+    last_records: int | None = None,
+) -> JobView:
+    """A row of the jobs table, as the engine reads it (ids and chain positions made up)."""
+    return JobView(
+        id=0,
+        name=name,
+        status=JobStatus(status),
+        position=0,
+        retry_count=retry_count,
+        next_run_at=next_run_at,
+        parked_until=None,
+        status_reason=reason,
+        integration_id=None,
+        last_run_at=last_run_at,
+        last_finished_at=None,
+        last_records=last_records,
+    )
+
+
 def seeded_jobs() -> list[JobView]:
     return [
-        JobView("jira_sync", "RUNNING", None, NOW - timedelta(minutes=4), None, 0, 3, 12_480),
-        JobView(
+        job_row("jira_sync", "RUNNING", None, NOW - timedelta(minutes=4), None, 0, 12_480),
+        job_row(
             "github_sync",
             "FAILED",
             "503 from api.github.com",
             NOW - timedelta(hours=1),
             NOW + timedelta(minutes=11, seconds=20),
             2,
-            3,
             310,
         ),
-        JobView(
+        job_row(
             "deployments_sync",
             "FINISHED",
             None,
             NOW - timedelta(hours=2),
             NOW + timedelta(minutes=30),
             0,
-            3,
             58,
         ),
     ]
@@ -52,7 +77,7 @@ class FakeJobs:
     def __init__(
         self,
         jobs: list[JobView] | None = None,
-        progress: JobProgress | None = None,
+        progress: LiveProgress | None = None,
         orchestrator: OrchestratorView | None = None,
         gate: threading.Event | None = None,
     ) -> None:
@@ -70,12 +95,12 @@ class FakeJobs:
     def orchestrator(self) -> OrchestratorView:
         return self._orch
 
-    def progress(self) -> JobProgress | None:
+    def progress(self) -> LiveProgress | None:
         return self._progress
 
-    def runs(self, job: str | None, limit: int = 200) -> list[RunView]:
+    def runs(self, job: str | None, limit: int = 200) -> list[RunSummary]:
         runs = [
-            RunView(
+            RunSummary(
                 41,
                 "jira_sync",
                 "schedule",
@@ -85,7 +110,7 @@ class FakeJobs:
                 1204,
                 37,
             ),
-            RunView(
+            RunSummary(
                 40,
                 "github_sync",
                 "retry",
@@ -99,11 +124,11 @@ class FakeJobs:
         ]
         return [r for r in runs if job is None or r.job == job]
 
-    def run_detail(self, run_id: int) -> RunDetail | None:
+    def run_detail(self, run_id: int) -> RunSummary | None:
         run = next((r for r in self.runs(None) if r.id == run_id), None)
         if run is None:
             return None
-        stats: dict[str, object] = {"issues": 1204}
+        stats: dict[str, Any] = {"issues": 1204}
         if run.job == "github_sync":
             stats = {
                 "pull_requests": 12,
@@ -112,14 +137,14 @@ class FakeJobs:
                 "points_limit": 5000,
                 "points_reset_at": "2026-01-15T06:55:00+00:00",
             }
-        return RunDetail(
+        return replace(
             run,
-            {"updated": "2026-01-15T06:00:00Z", "page": 0},
-            {"updated": "2026-01-15T07:31:10Z", "page": 0},
-            stats,
+            checkpoint_before={"updated": "2026-01-15T06:00:00Z", "page": 0},
+            checkpoint_after={"updated": "2026-01-15T07:31:10Z", "page": 0},
+            stats=stats,
         )
 
-    def control(self, action: Control, job: str | None = None) -> None:
+    def control(self, action: Control, job: str | None = None) -> None:  # scripted, not the rules
         self.controls.append((action, job))
         if action == "stop" and job:
             self._set(job, "FINISHED")
@@ -140,8 +165,7 @@ class FakeJobs:
 
     def _set(self, name: str, status: str) -> None:
         self._jobs = [
-            replace(j, status=status) if j.name == name else j  # type: ignore[arg-type]
-            for j in self._jobs
+            replace(j, status=JobStatus(status)) if j.name == name else j for j in self._jobs
         ]
 
     def events(self) -> Iterator[JobEvent]:
@@ -157,8 +181,8 @@ def running_progress(
     job: str = "jira_sync",
     budget: RateBudget | None = None,
     phase: str = "extract issues",
-) -> JobProgress:
-    return JobProgress(
+) -> LiveProgress:
+    return LiveProgress(
         job=job,
         run_id=42,
         phase=phase,

@@ -12,8 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 
-from pulse_console.metrics import flow
-from tests.metrics.seed import CLIENT, Seeder
+from tests.metrics.seed import Seeder
 from tests.tui.fakes import NOW
 
 START = datetime(2025, 7, 25, 9, 0, tzinfo=NOW.tzinfo)
@@ -29,7 +28,7 @@ def seed_delivery(engine: Engine) -> None:
     with engine.begin() as conn:
         seed = Seeder(conn)
         seed.board()
-        flow.map_issue_type(conn, CLIENT, "Incident", "incident")
+        seed.map_issue_type("Incident", "incident")
         repos = {project: seed.repo(name) for project, name in REPOS.items()}
         for n in range(ITEMS):
             project = "BET" if n % 3 == 0 else "ALP"

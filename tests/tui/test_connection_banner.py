@@ -20,6 +20,7 @@ from textual.widgets import DataTable
 
 from pulse_console.config import Settings
 from pulse_console.demo import start_demo
+from pulse_console.engine.controls import Control
 from pulse_console.engine.service import AttachedService, EmbeddedService, connect
 from pulse_console.pipelines.registry import default_registry
 from pulse_console.tui.app import PulseApp
@@ -148,10 +149,8 @@ async def test_the_embedded_engine_takes_its_lock_again_when_the_database_is_bac
     first = connect_engine()
     assert isinstance(first, EmbeddedService)
     jobs = EngineJobs(first, reconnect=connect_engine, retry_seconds=0.2)
-    jobs.control("orchestrator_pause")  # nothing starts by itself: the test drives
-    ctx = dataclasses.replace(
-        make_ctx(proxied, tmp_path), client=demo.client, jobs=jobs, live=True, probe_seconds=0.2
-    )
+    jobs.control(Control.ORCHESTRATOR_PAUSE)  # nothing starts by itself: the test drives
+    ctx = make_ctx(proxied, tmp_path, jobs, client=demo.client, live=True, probe_seconds=0.2)
     app = PulseApp(ctx)
     try:
         async with app.run_test(size=(100, 32)) as pilot:

@@ -14,6 +14,7 @@ import pytest
 from textual.widgets import DataTable
 
 from pulse_console.demo import GITHUB_NAME, JIRA_NAME, Demo
+from pulse_console.engine.controls import Control
 from pulse_console.services import health
 from pulse_console.tui.app import PulseApp
 from pulse_console.tui.engine_jobs import EngineJobs
@@ -61,12 +62,12 @@ async def test_engine_jobs_starts_a_job_streams_events_and_refuses_with_a_reason
     async with driven(jobs) as seen:
         assert jobs.orchestrator().paused
         with pytest.raises(ControlRefused, match=r"\S"):
-            jobs.control("resume", "jira_sync")  # not paused: refused, with a reason
+            jobs.control(Control.RESUME, "jira_sync")  # not paused: refused, with a reason
         with pytest.raises(ControlRefused, match="needs a job"):
-            jobs.control("start")
-        await asyncio.to_thread(jobs.control, "start", "jira_sync")
+            jobs.control(Control.START)
+        await asyncio.to_thread(jobs.control, Control.START, "jira_sync")
         with pytest.raises(ControlRefused, match=r"\S"):
-            jobs.control("start", "github_sync")  # another job is running (or just finished)
+            jobs.control(Control.START, "github_sync")  # another job is running (or just finished)
         deadline = time.monotonic() + 60
         while status_of(jobs, "jira_sync") != "FINISHED" and time.monotonic() < deadline:
             await asyncio.sleep(0.25)
@@ -74,7 +75,7 @@ async def test_engine_jobs_starts_a_job_streams_events_and_refuses_with_a_reason
         runs = jobs.runs("jira_sync")
         assert runs and runs[0].status == "FINISHED" and runs[0].records > 0
         detail = jobs.run_detail(runs[0].id)
-        assert detail is not None and detail.run.id == runs[0].id
+        assert detail is not None and detail.id == runs[0].id
         assert jobs.progress() is None
     assert any(isinstance(e, RunFinished) and e.job == "jira_sync" for e in seen)
 
@@ -139,7 +140,7 @@ async def test_github_sync_brings_its_graphql_budget_to_the_console(
     jobs = engine_jobs(database, tmp_path, demo)
     async with driven(jobs) as seen:
         for job in ("jira_sync", "github_sync"):  # GitHub finds its repositories via Jira
-            await asyncio.to_thread(jobs.control, "start", job)
+            await asyncio.to_thread(jobs.control, Control.START, job)
             deadline = time.monotonic() + 60
             while status_of(jobs, job) == "RUNNING" and time.monotonic() < deadline:
                 await asyncio.sleep(0.25)

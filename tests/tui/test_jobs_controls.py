@@ -18,7 +18,7 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable
 
 from pulse_console.demo import Demo
-from pulse_console.engine.service import JobInfo
+from pulse_console.engine.store import JobView
 from pulse_console.tui.app import PulseApp
 from pulse_console.tui.dialogs.confirm import ConfirmDialog
 from pulse_console.tui.engine_jobs import EngineJobs
@@ -37,7 +37,7 @@ class RecordingApp(PulseApp):
         super().notify(message, *args, **kwargs)
 
 
-def engine_job(jobs: EngineJobs, name: str) -> JobInfo:
+def engine_job(jobs: EngineJobs, name: str) -> JobView:
     return next(j for j in jobs.service.status().jobs if j.name == name)
 
 
@@ -99,8 +99,9 @@ async def test_job_controls_start_pause_resume_stop_and_set_active_the_engine(
         await select(pilot, app, "github_sync")
         await pilot.press("s", "a")
         await pilot.pause(0.2)
-        assert "Cannot start: another job is running (jira_sync)." in app.notes
-        assert "Cannot set active: jira_sync is running: stop it first." in app.notes
+        busy = "jira_sync is running (one job runs at a time per client): try again when it ends"
+        assert f"Cannot start: {busy}, or stop it first." in app.notes
+        assert f"Cannot set active: {busy}, or stop it first." in app.notes
         assert engine_job(jobs, "github_sync").status != "RUNNING"
         assert jobs.runs("github_sync") == []
 
@@ -111,7 +112,7 @@ async def test_job_controls_start_pause_resume_stop_and_set_active_the_engine(
         await shown_as(pilot, app, "jira_sync", "PAUSED")
         await pilot.press("s")
         await pilot.pause(0.2)
-        assert "Cannot start: jira_sync is paused: resume it instead." in app.notes
+        assert "Cannot start: jira_sync is PAUSED: resume it instead of starting it." in app.notes
         assert engine_job(jobs, "jira_sync").status == "PAUSED"
         await pilot.press("u")
         await until(pilot, lambda: engine_job(jobs, "jira_sync").status == "RUNNING")

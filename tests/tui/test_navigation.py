@@ -30,7 +30,7 @@ async def test_every_screen_opens_by_name_and_escape_goes_back(ctx: ConsoleConte
 async def test_log_columns_follow_the_timestamp_toggle_and_the_width(
     ctx: ConsoleContext,
 ) -> None:
-    seed_logs(ctx.database, 5)
+    seed_logs(ctx.services.database, 5)
     app = PulseApp(ctx)
     async with app.run_test(size=(130, 32)) as pilot:
         app.switch_to("logs")

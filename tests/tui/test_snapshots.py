@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import create_engine, insert
 
 from connectors.base import ConnectionCheck
+from pulse_console.engine.states import JobStatus
 from pulse_console.services import flow_mappings as flow
 from pulse_console.services import health, integrations
 from pulse_console.services.integrations import IntegrationDraft
@@ -223,14 +224,14 @@ def test_log_files_list(
 
 def test_integrations_and_form(snap_compare: Any, database: Database, tmp_path: Path) -> None:
     ctx = make_ctx(database, tmp_path)
-    assert ctx.secrets is not None
+    assert ctx.services.secrets is not None
     integrations.save(
         database,
         "acme",
         IntegrationDraft(
             "jira-main", "jira", "https://acme.atlassian.net", "ops@acme.test", "t0k3n"
         ),
-        ctx.secrets,
+        ctx.services.secrets,
         actor="ada",
     )
 
@@ -288,7 +289,11 @@ def test_jobs_in_monochrome(
 
 def github_running() -> FakeJobs:
     jobs = [
-        replace(j, status="RUNNING" if j.name == "github_sync" else "FINISHED", status_reason=None)
+        replace(
+            j,
+            status=JobStatus.RUNNING if j.name == "github_sync" else JobStatus.FINISHED,
+            status_reason=None,
+        )
         for j in seeded_jobs()
     ]
     progress = running_progress(
@@ -326,7 +331,7 @@ def test_jobs_loading(snap_compare: Any, database: Database, tmp_path: Path) -> 
 def test_jobs_set_active_confirmation(
     snap_compare: Any, database: Database, tmp_path: Path
 ) -> None:
-    jobs = [replace(j, status="FINISHED") for j in seeded_jobs()]
+    jobs = [replace(j, status=JobStatus.FINISHED) for j in seeded_jobs()]
     ctx = make_ctx(database, tmp_path, FakeJobs(jobs))
 
     assert snap_compare(
@@ -424,7 +429,7 @@ def test_health_populated(
 ) -> None:
     fixed_machine_checks(monkeypatch)
     ctx = make_ctx(database, tmp_path, FakeJobs(seeded_jobs()))
-    seed_integrations_with_a_github_run(database, ctx.secrets)
+    seed_integrations_with_a_github_run(database, ctx.services.secrets)
     assert snap_compare(app_on(ctx, "health"), terminal_size=(100, 32), run_before=settle)
 
 
@@ -480,7 +485,7 @@ def test_integrations_with_a_failed_test(
     snap_compare: Any, database: Database, tmp_path: Path
 ) -> None:
     ctx = make_ctx(database, tmp_path)
-    seed_integrations_with_a_github_run(database, ctx.secrets)
+    seed_integrations_with_a_github_run(database, ctx.services.secrets)
 
     assert snap_compare(
         app_on(ctx, "integrations"), terminal_size=(80, 24), run_before=pressing("down")

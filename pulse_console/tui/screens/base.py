@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -13,6 +13,7 @@ from textual.worker import Worker, WorkerState
 
 from pulse_console.tui.context import ConsoleContext
 from pulse_console.tui.keymap import SCREENS, bindings_for
+from pulse_console.tui.shell import ConsoleShell
 from pulse_console.tui.widgets.common.columns import ColumnSets
 from pulse_console.tui.widgets.common.connection_banner import ConnectionBanner
 from pulse_console.tui.widgets.common.context_header import ContextHeader
@@ -20,9 +21,6 @@ from pulse_console.tui.widgets.common.filter_bar import FilterBar
 from pulse_console.tui.widgets.common.status_line import StatusLine
 
 LOADING = "Loading…"
-
-if TYPE_CHECKING:
-    from pulse_console.tui.app import PulseApp
 
 
 class PulseScreen(Screen[None]):
@@ -47,10 +45,8 @@ class PulseScreen(Screen[None]):
     _failing: str | None = None  # the error the last failed worker raised, until a redraw
 
     @property
-    def pulse(self) -> PulseApp:
-        from pulse_console.tui.app import PulseApp
-
-        assert isinstance(self.app, PulseApp)
+    def pulse(self) -> ConsoleShell:
+        assert isinstance(self.app, ConsoleShell)
         return self.app
 
     @property

@@ -16,8 +16,8 @@ from pulse_console.tui.dialogs.choose import ChooseDialog
 from pulse_console.tui.dialogs.confirm import ConfirmDialog
 from pulse_console.tui.dialogs.prompt import PromptDialog
 from pulse_console.tui.dialogs.text_view import TextViewDialog
-from pulse_console.tui.messages import Done, FlowLoaded
-from pulse_console.tui.screens.base import PulseScreen
+from pulse_console.tui.messages import Done
+from pulse_console.tui.screens.list_screen import ListScreen
 
 TABS = ("unmapped", "steps", "statuses", "types")
 
@@ -30,12 +30,11 @@ FLOW_COLUMNS: dict[str, tuple[tuple[str, int], ...]] = {
 }
 
 
-class FlowScreen(PulseScreen):
+class FlowScreen(ListScreen[FlowMappings]):
     SCOPE: ClassVar[str] = "flow"
 
     def __init__(self) -> None:
-        super().__init__()
-        self.data = FlowMappings([], [], [], [])
+        super().__init__(FlowMappings([], [], [], []))
 
     def compose_body(self) -> ComposeResult:
         with TabbedContent(id="tabs"):
@@ -62,21 +61,10 @@ class FlowScreen(PulseScreen):
     def tab(self) -> str:
         return self.query_one(TabbedContent).active or "unmapped"
 
-    def reload(self) -> None:
-        self._load()
+    def fetch(self) -> FlowMappings:
+        return self.ctx.services.flow.load()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="flow")
-    def _load(self) -> None:
-        self.post_message(FlowLoaded(flow.load(self.ctx.database, self.ctx.client)))
-
-    def on_flow_loaded(self, message: FlowLoaded) -> None:
-        self.data = message.data
-        self._redraw()
-
-    def apply_filter(self, text: str) -> None:
-        self._redraw()
-
-    def _redraw(self) -> None:
+    def redraw(self) -> None:
         d = self.data
         t = self._table("unmapped")
         t.clear()
@@ -120,11 +108,7 @@ class FlowScreen(PulseScreen):
             )
 
     def _key(self, tab: str) -> str | None:
-        table = self._table(tab)
-        if table.row_count == 0:
-            return None
-        value = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        return str(value) if value is not None else None
+        return self.cursor_key(self._table(tab))
 
     def disabled_reason(self, action: str) -> str | None:
         if action == "map" and not self.data.unmapped:
@@ -258,7 +242,7 @@ class FlowScreen(PulseScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="flow-impact")
     def _impact(self, step_id: int) -> None:
-        impact = flow.step_impact(self.ctx.database, self.ctx.client, step_id)
+        impact = self.ctx.services.flow.step_impact(step_id)
         self.app.call_from_thread(self._ask_reassign, step_id, impact)
 
     def _ask_reassign(self, step_id: int, impact: flow.StepImpact) -> None:
@@ -282,39 +266,33 @@ class FlowScreen(PulseScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="flow-cmd")
     def _cmd(self, what: str, *args: object) -> None:
-        db, client, actor = self.ctx.database, self.ctx.client, self.ctx.actor
+        service = self.ctx.services.flow
         if what == "map":
-            flow.map_status(db, client, str(args[0]), int(str(args[1])), actor=actor)
+            service.map_status(str(args[0]), int(str(args[1])))
             text = f"Mapped {args[0]}"
         elif what == "unmap":
-            flow.unmap_status(db, client, int(str(args[0])), actor=actor)
+            service.unmap_status(int(str(args[0])))
             text = "Mapping removed"
         elif what == "step":
-            flow.add_step(db, client, str(args[0]), str(args[1]), actor=actor)
+            service.add_step(str(args[0]), str(args[1]))
             text = f"Added step {args[0]}"
         elif what == "type":
-            flow.map_issue_type(db, client, str(args[0]), str(args[1]), actor=actor)
+            service.map_issue_type(str(args[0]), str(args[1]))
             text = f"Mapped issue type {args[0]}"
         elif what == "delete":
             goal = args[1]
-            moved = flow.delete_step(
-                db, client, int(str(args[0])), None if goal is None else int(str(goal)), actor=actor
-            )
+            moved = service.delete_step(int(str(args[0])), None if goal is None else int(str(goal)))
             text = f"Step deleted; {moved} mapping(s) reassigned"
         else:
             return
         self.post_message(Done(text))
-
-    def on_done(self, message: Done) -> None:
-        self.notify(message.text)
-        self.reload()
 
     def action_validate(self) -> None:
         self._validate()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="flow-validate")
     def _validate(self) -> None:
-        problems = flow.validation_problems(self.ctx.database, self.ctx.client)
+        problems = self.ctx.services.flow.validation_problems()
         body = "\n".join(f"• {p}" for p in problems) or "✔ Every seen status is mapped."
         self.app.call_from_thread(self.app.push_screen, TextViewDialog("Flow mapping check", body))
 

@@ -9,11 +9,10 @@ from textual import work
 from textual.app import ComposeResult
 from textual.widgets import DataTable
 
-from pulse_console.services import health, integrations
 from pulse_console.services.health import HealthCheck
 from pulse_console.tui.format import status, when
-from pulse_console.tui.messages import Done, HealthLoaded
-from pulse_console.tui.screens.base import PulseScreen
+from pulse_console.tui.messages import Done
+from pulse_console.tui.screens.list_screen import ListScreen
 from pulse_console.tui.widgets.common.columns import Column, ColumnSets
 
 _HEALTH = (Column("component", "Component", 22), Column("state", "State", 6))
@@ -24,37 +23,21 @@ HEALTH_COLUMNS = ColumnSets(
 )
 
 
-class HealthScreen(PulseScreen):
+class HealthScreen(ListScreen[list[HealthCheck]]):
     SCOPE: ClassVar[str] = "health"
     BUSY: ClassVar[bool] = True
     COLUMNS = ("#health", HEALTH_COLUMNS)
+    POLL_SECONDS: ClassVar[float | None] = 10.0
 
     def __init__(self) -> None:
-        super().__init__()
-        self.checks: list[HealthCheck] = []
+        super().__init__([])
 
     def compose_body(self) -> ComposeResult:
         yield DataTable(id="health", cursor_type="row")
 
-    def on_mount(self) -> None:
-        if self.ctx.live:
-            self.set_interval(10.0, self._poll)
-
-    def _poll(self) -> None:
-        if self.is_current and not self.app.screen.is_modal:
-            self.reload()
-
-    def columns_changed(self) -> None:
-        if self.checks:
-            self._redraw()
-
-    def reload(self) -> None:
-        self._load()
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="health")
-    def _load(self) -> None:
+    def fetch(self) -> list[HealthCheck]:
         ctx = self.ctx
-        checks = health.report(ctx.database, ctx.client, ctx.log_dir, ctx.clock())
+        checks = ctx.services.health.report(ctx.clock())
         orch = ctx.jobs.orchestrator()
         state = "WARN" if orch.paused else ("OK" if orch.running else "FAIL")
         word = "paused" if orch.paused else ("running" if orch.running else "not running")
@@ -65,19 +48,12 @@ class HealthScreen(PulseScreen):
                 "Orchestrator", state, f"{word} · {where} · next tick {when(orch.next_tick_at)}"
             ),
         )
-        self.post_message(HealthLoaded(checks))
+        return checks
 
-    def on_health_loaded(self, message: HealthLoaded) -> None:
-        self.checks = message.checks
-        self._redraw()
-
-    def apply_filter(self, text: str) -> None:
-        self._redraw()
-
-    def _redraw(self) -> None:
+    def redraw(self) -> None:
         table = self.query_one(DataTable)
         table.clear()
-        for check in self.checks:
+        for check in self.data:
             if self.matches(check.component, check.state, check.detail):
                 cells = {
                     "component": check.component,
@@ -85,11 +61,11 @@ class HealthScreen(PulseScreen):
                     "detail": Text(check.detail),
                 }
                 HEALTH_COLUMNS.row(table, cells, key=check.component)
-        bad = [c.component for c in self.checks if c.state == "FAIL"]
+        bad = [c.component for c in self.data if c.state == "FAIL"]
         self.status(
             ("Problems: " + ", ".join(bad))
             if bad
-            else f"{len(self.checks)} checks · t tests every integration's API now"
+            else f"{len(self.data)} checks · t tests every integration's API now"
         )
 
     def action_test_all(self) -> None:
@@ -97,16 +73,5 @@ class HealthScreen(PulseScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="health-test")
     def _test_all(self) -> None:
-        ctx = self.ctx
-        if ctx.secrets is None:
-            raise RuntimeError("No secret store is available: set PULSE_ENCRYPTION_KEY.")
-        tested = 0
-        for item in integrations.list_integrations(ctx.database, ctx.client):
-            if item.active:
-                integrations.check_saved(ctx.database, ctx.client, item.id, ctx.secrets)
-                tested += 1
+        tested = self.ctx.services.integrations.check_all_active()
         self.post_message(Done(f"Tested {tested} integration(s)"))
-
-    def on_done(self, message: Done) -> None:
-        self.notify(message.text)
-        self.reload()

@@ -9,13 +9,12 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.widgets import DataTable
 
-from pulse_console.services import integrations as service
 from pulse_console.services.integrations import IntegrationDraft, IntegrationView
 from pulse_console.tui.dialogs.confirm import ConfirmDialog
 from pulse_console.tui.dialogs.integration_form import IntegrationForm
 from pulse_console.tui.format import short_when, status, when
-from pulse_console.tui.messages import Done, IntegrationsLoaded
-from pulse_console.tui.screens.base import PulseScreen
+from pulse_console.tui.messages import Done
+from pulse_console.tui.screens.list_screen import ListScreen
 from pulse_console.tui.widgets.common.columns import Column, ColumnSets
 
 # 80 columns: the base URL and last sync only in the form (Enter); short test dates.
@@ -39,41 +38,24 @@ INTEGRATION_COLUMNS = ColumnSets(
 )
 
 
-class IntegrationsScreen(PulseScreen):
+class IntegrationsScreen(ListScreen[list[IntegrationView]]):
     SCOPE: ClassVar[str] = "integrations"
     BUSY: ClassVar[bool] = True
     COLUMNS = ("#integrations", INTEGRATION_COLUMNS)
 
     def __init__(self) -> None:
-        super().__init__()
-        self.items: list[IntegrationView] = []
+        super().__init__([])
 
     def compose_body(self) -> ComposeResult:
         yield DataTable(id="integrations", cursor_type="row", zebra_stripes=True)
 
-    def columns_changed(self) -> None:
-        if self.items:
-            self._redraw()
+    def fetch(self) -> list[IntegrationView]:
+        return self.ctx.services.integrations.list_integrations()
 
-    def reload(self) -> None:
-        self._load()
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="integrations")
-    def _load(self) -> None:
-        items = service.list_integrations(self.ctx.database, self.ctx.client, self.ctx.secrets)
-        self.post_message(IntegrationsLoaded(items))
-
-    def on_integrations_loaded(self, message: IntegrationsLoaded) -> None:
-        self.items = message.integrations
-        self._redraw()
-
-    def apply_filter(self, text: str) -> None:
-        self._redraw()
-
-    def _redraw(self) -> None:
+    def redraw(self) -> None:
         table = self.query_one(DataTable)
         table.clear()
-        for item in self.items:
+        for item in self.data:
             if not self.matches(item.name, item.type, item.base_url):
                 continue
             if item.last_test_ok is None:
@@ -95,24 +77,21 @@ class IntegrationsScreen(PulseScreen):
                 "state": "active" if item.active else Text("inactive", style="dim"),
             }
             INTEGRATION_COLUMNS.row(table, cells, key=str(item.id))
-        if not self.items:
+        if not self.data:
             self.status("No integrations yet: press a to add one (Jira, GitHub, …).")
         else:
             current = self._current()
             detail = ""
             if current is not None and current.last_test_message:
                 detail = f" · {current.name}: {current.last_test_message}"
-            self.status(f"{len(self.items)} integration(s){detail}")
+            self.status(f"{len(self.data)} integration(s){detail}")
 
     def _current(self) -> IntegrationView | None:
-        table = self.query_one(DataTable)
-        if table.row_count == 0:
-            return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        return next((i for i in self.items if str(i.id) == key), None)
+        key = self.cursor_key(self.query_one(DataTable))
+        return next((i for i in self.data if str(i.id) == key), None)
 
     def disabled_reason(self, action: str) -> str | None:
-        if action in {"edit", "test", "toggle_active"} and not self.items:
+        if action in {"edit", "test", "toggle_active"} and not self.data:
             return "no integration selected"
         return None
 
@@ -132,9 +111,9 @@ class IntegrationsScreen(PulseScreen):
         ctx = self.ctx
 
         def stored() -> str | None:
-            if existing is None or ctx.secrets is None:
+            if existing is None:
                 return None
-            return service.stored_token(ctx.database, ctx.client, existing.name, ctx.secrets)
+            return ctx.services.integrations.stored_token(existing.name)
 
         def saved(draft: IntegrationDraft | None) -> None:
             if draft is not None:
@@ -144,11 +123,7 @@ class IntegrationsScreen(PulseScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="integration-cmd")
     def _save(self, draft: IntegrationDraft) -> None:
-        if self.ctx.secrets is None:
-            raise RuntimeError("No secret store is available: set PULSE_ENCRYPTION_KEY.")
-        service.save(
-            self.ctx.database, self.ctx.client, draft, self.ctx.secrets, actor=self.ctx.actor
-        )
+        self.ctx.services.integrations.save(draft)
         self.post_message(Done(f"Saved integration {draft.name}"))
 
     def action_test(self) -> None:
@@ -158,10 +133,7 @@ class IntegrationsScreen(PulseScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="integration-cmd")
     def _test(self, integration_id: int) -> None:
-        ctx = self.ctx
-        if ctx.secrets is None:
-            raise RuntimeError("No secret store is available: set PULSE_ENCRYPTION_KEY.")
-        check = service.check_saved(ctx.database, ctx.client, integration_id, ctx.secrets)
+        check = self.ctx.services.integrations.check_saved(integration_id)
         self.post_message(Done(("OK: " if check.ok else "FAILED: ") + check.message))
 
     def action_toggle_active(self) -> None:
@@ -189,11 +161,5 @@ class IntegrationsScreen(PulseScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="integration-cmd")
     def _set_active(self, integration_id: int, active: bool) -> None:
-        service.set_active(
-            self.ctx.database, self.ctx.client, integration_id, active, actor=self.ctx.actor
-        )
+        self.ctx.services.integrations.set_active(integration_id, active)
         self.post_message(Done("Reactivated" if active else "Deactivated"))
-
-    def on_done(self, message: Done) -> None:
-        self.notify(message.text)
-        self.reload()

@@ -1,4 +1,8 @@
-"""Jobs (home): the client's jobs, the orchestrator, live progress, and the controls."""
+"""Jobs (home): the client's jobs, the orchestrator, live progress, and the controls.
+
+Whether a control is allowed, and why not, is the engine's answer (`controls.why_not` on the
+rows shown); the screen only asks for confirmation where a control interrupts work.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +13,15 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Static
 
+from pulse_console.engine.controls import why_not
 from pulse_console.tui.dialogs.confirm import ConfirmDialog
 from pulse_console.tui.format import countdown, short_when, status, when
 from pulse_console.tui.messages import ControlDone, JobsLoaded, ProgressUpdated
 from pulse_console.tui.ports import (
     Control,
-    JobProgress,
     JobsChanged,
     JobView,
+    LiveProgress,
     OrchestratorView,
     ProgressChanged,
     RunFinished,
@@ -25,19 +30,22 @@ from pulse_console.tui.screens.base import PulseScreen
 from pulse_console.tui.widgets.common.columns import Column, ColumnSets
 from pulse_console.tui.widgets.jobs.progress_panel import ProgressPanel
 
-CONFIRM: dict[str, tuple[str, str]] = {
-    "stop": (
+CONFIRM: dict[Control, tuple[str, str]] = {
+    Control.STOP: (
         "Stop {job}?",
         "The run stops before its next API request and keeps its "
         "checkpoint; the next run resumes from there.",
     ),
-    "pause": ("Pause {job}?", "The job stays PAUSED (never silently FINISHED) until resumed."),
-    "set_active": (
+    Control.PAUSE: (
+        "Pause {job}?",
+        "The job stays PAUSED (never silently FINISHED) until resumed.",
+    ),
+    Control.SET_ACTIVE: (
         "Make {job} the active job?",
         "{job} becomes PENDING and every other job "
         "FINISHED; the orchestrator starts it at its next tick.",
     ),
-    "orchestrator_pause": (
+    Control.ORCHESTRATOR_PAUSE: (
         "Pause the orchestrator?",
         "No new job starts until you resume it; a running job finishes its run.",
     ),
@@ -77,7 +85,7 @@ class JobsScreen(PulseScreen):
         super().__init__()
         self.job_rows: list[JobView] = []
         self.orch: OrchestratorView | None = None
-        self.progress: JobProgress | None = None
+        self.progress: LiveProgress | None = None
         self._streaming = False
 
     def compose_body(self) -> ComposeResult:
@@ -142,6 +150,7 @@ class JobsScreen(PulseScreen):
         table = self.query_one("#jobs", DataTable)
         selected = self.selected_job
         table.clear()
+        max_retries = self.orch.max_retries if self.orch is not None else 3
         for job in self.job_rows:
             if not self.matches(job.name, job.status, job.status_reason or ""):
                 continue
@@ -155,7 +164,7 @@ class JobsScreen(PulseScreen):
                 "last_run_short": short_when(job.last_run_at),
                 "next_run": next_run,
                 "next_run_short": countdown(job.next_run_at, now),
-                "retries": f"{job.retry_count}/{job.max_retries}",
+                "retries": f"{job.retry_count}/{max_retries}",
                 "records": "—" if job.last_records is None else f"{job.last_records:,}",
                 "reason": job.status_reason or "",
             }
@@ -193,9 +202,6 @@ class JobsScreen(PulseScreen):
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
         return str(key.value) if key.value is not None else None
 
-    def _job(self, name: str | None) -> JobView | None:
-        return next((j for j in self.job_rows if j.name == name), None)
-
     @on(DataTable.RowHighlighted, "#jobs")
     def _highlighted(self) -> None:
         self.pulse.selected_job = self.selected_job
@@ -203,73 +209,56 @@ class JobsScreen(PulseScreen):
     # --- controls ---------------------------------------------------------------------
 
     def disabled_reason(self, action: str) -> str | None:
-        job = self._job(self.selected_job)
-        running = next((j for j in self.job_rows if j.status == "RUNNING"), None)
-        name = action.split("'")[1] if "'" in action else action
-        if name in {"start", "stop", "pause", "resume", "set_active"} and job is None:
-            return "no job selected"
-        assert job is not None or name not in {"start", "stop", "pause", "resume", "set_active"}
-        if name == "start":
-            assert job is not None
-            if running is not None:
-                return f"another job is running ({running.name})"
-            if job.status == "PAUSED":
-                return f"{job.name} is paused: resume it instead"
-        elif name in {"stop", "pause"}:
-            assert job is not None
-            if job.status != "RUNNING":
-                return f"{job.name} is not running"
-        elif name == "resume":
-            assert job is not None
-            if job.status != "PAUSED":
-                return f"{job.name} is not paused"
-            if running is not None:
-                return f"another job is running ({running.name})"
-        elif name == "set_active":
-            assert job is not None
-            if running is not None:
-                return f"{running.name} is running: stop it first"
-        elif name == "orchestrator_tick":
-            if self.orch is not None and self.orch.paused:
-                return "the orchestrator is paused: resume it first"
-            if running is not None:
-                return f"{running.name} is already running"
+        control = self._control_of(action)
+        if control is None:
+            return None
+        return why_not(control, self.selected_job, self.job_rows, paused=self._paused)
+
+    @property
+    def _paused(self) -> bool:
+        return self.orch is not None and self.orch.paused
+
+    def _control_of(self, action: str) -> Control | None:
+        """The control a key or palette action runs: `control('start')`, the toggle."""
+        if action == "toggle_orchestrator":
+            return Control.ORCHESTRATOR_RESUME if self._paused else Control.ORCHESTRATOR_PAUSE
+        if action.startswith("control("):
+            return Control(action.split("'")[1])
         return None
 
-    def action_job(self, action: Control) -> None:
-        self._request(action, self.selected_job, f"job('{action}')")
-
-    def action_orchestrator(self, action: Control) -> None:
-        self._request(action, None, action)
+    def action_control(self, control: str) -> None:
+        self._request(Control(control))
 
     def action_toggle_orchestrator(self) -> None:
-        paused = self.orch is not None and self.orch.paused
-        self._request("orchestrator_resume" if paused else "orchestrator_pause", None, "")
+        control = self._control_of("toggle_orchestrator")
+        assert control is not None
+        self._request(control)
 
     def action_history(self) -> None:
         self.pulse.selected_job = self.selected_job
         self.pulse.switch_to("runs")
 
-    def _request(self, action: Control, job: str | None, key: str) -> None:
-        reason = self.disabled_reason(key or action)
+    def _request(self, control: Control) -> None:
+        job = self.selected_job if control.needs_job else None
+        reason = why_not(control, job, self.job_rows, paused=self._paused)
         if reason:
-            self.notify(f"Cannot {action.replace('_', ' ')}: {reason}.", severity="warning")
+            self.notify(f"Cannot {control.words}: {reason}.", severity="warning")
             return
-        if action in CONFIRM:
-            title, body = (t.format(job=job or "") for t in CONFIRM[action])
+        if control in CONFIRM:
+            title, body = (t.format(job=job or "") for t in CONFIRM[control])
 
             def answer(yes: bool | None) -> None:
                 if yes:
-                    self._control(action, job)
+                    self._control(control, job)
 
             self.app.push_screen(ConfirmDialog(title, body, confirm="Yes"), answer)
         else:
-            self._control(action, job)
+            self._control(control, job)
 
     @work(thread=True, exclusive=False, exit_on_error=False, group="jobs-control")
-    def _control(self, action: Control, job: str | None) -> None:
-        self.ctx.jobs.control(action, job)
-        self.post_message(ControlDone(action, job))
+    def _control(self, control: Control, job: str | None) -> None:
+        self.ctx.jobs.control(control, job)
+        self.post_message(ControlDone(control, job))
 
     def on_control_done(self, message: ControlDone) -> None:
         target = f" {message.job}" if message.job else ""

@@ -9,14 +9,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.widgets import DataTable
 
-from pulse_console.services import log_files
 from pulse_console.services.log_files import LogFileInfo
 from pulse_console.tui.dialogs.confirm import ConfirmDialog
 from pulse_console.tui.dialogs.prompt import PromptDialog
 from pulse_console.tui.format import duration, size, when
-from pulse_console.tui.messages import Done, LogFilesLoaded
-from pulse_console.tui.screens.base import PulseScreen
+from pulse_console.tui.messages import Done
 from pulse_console.tui.screens.file_view import FileViewScreen
+from pulse_console.tui.screens.list_screen import ListScreen
 from pulse_console.tui.widgets.common.columns import Column, ColumnSets
 
 _FILE_TAIL = (
@@ -31,41 +30,25 @@ FILE_COLUMNS = ColumnSets(
 )
 
 
-class LogFilesScreen(PulseScreen):
+class LogFilesScreen(ListScreen[list[LogFileInfo]]):
     SCOPE: ClassVar[str] = "log_files"
     BUSY: ClassVar[bool] = True
     COLUMNS = ("#files", FILE_COLUMNS)
 
     def __init__(self) -> None:
-        super().__init__()
-        self.files: list[LogFileInfo] = []
+        super().__init__([])
 
     def compose_body(self) -> ComposeResult:
         yield DataTable(id="files", cursor_type="row", zebra_stripes=True)
 
-    def columns_changed(self) -> None:
-        if self.files:
-            self._redraw()
+    def fetch(self) -> list[LogFileInfo]:
+        return self.ctx.services.log_files.list_files()
 
-    def reload(self) -> None:
-        self._load()
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="log-files")
-    def _load(self) -> None:
-        self.post_message(LogFilesLoaded(log_files.list_files(self.ctx.log_dir)))
-
-    def on_log_files_loaded(self, message: LogFilesLoaded) -> None:
-        self.files = message.files
-        self._redraw()
-
-    def apply_filter(self, text: str) -> None:
-        self._redraw()
-
-    def _redraw(self) -> None:
+    def redraw(self) -> None:
         now = self.ctx.clock()
         table = self.query_one(DataTable)
         table.clear()
-        for info in self.files:
+        for info in self.data:
             if not self.matches(info.name):
                 continue
             age = duration((now - info.modified).total_seconds())
@@ -76,21 +59,18 @@ class LogFilesScreen(PulseScreen):
                 "age": age,
             }
             FILE_COLUMNS.row(table, cells, key=str(info.path))
-        if not self.files:
+        if not self.data:
             self.status(f"No log files in {self.ctx.log_dir}.")
         else:
-            total = sum(f.size for f in self.files)
-            self.status(f"{len(self.files)} file(s), {size(total)} in {self.ctx.log_dir}")
+            total = sum(f.size for f in self.data)
+            self.status(f"{len(self.data)} file(s), {size(total)} in {self.ctx.log_dir}")
 
     def _selected(self) -> Path | None:
-        table = self.query_one(DataTable)
-        if table.row_count == 0:
-            return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        key = self.cursor_key(self.query_one(DataTable))
         return Path(key) if key else None
 
     def disabled_reason(self, action: str) -> str | None:
-        if action in {"open_file", "export_file", "delete_file", "clear_file"} and not self.files:
+        if action in {"open_file", "export_file", "delete_file", "clear_file"} and not self.data:
             return "no file selected"
         return None
 
@@ -141,7 +121,7 @@ class LogFilesScreen(PulseScreen):
             if not value:
                 return
             days = int(value)
-            victims = log_files.older_than(self.ctx.log_dir, days, self.ctx.clock())
+            victims = self.ctx.services.log_files.older_than(days, self.ctx.clock())
             if not victims:
                 self.notify(f"No log files are older than {days} days.")
                 return
@@ -168,27 +148,19 @@ class LogFilesScreen(PulseScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="log-files-cmd")
     def _run(self, what: str, arg: object, dest: Path | None = None) -> None:
-        ctx = self.ctx
+        files = self.ctx.services.log_files
         if what == "export" and isinstance(arg, Path) and dest is not None:
-            log_files.export_zip(
-                ctx.database, ctx.client, ctx.log_dir, [arg], dest, actor=ctx.actor
-            )
+            files.export_zip([arg], dest)
             text = f"Exported {arg.name} to {dest}"
         elif what == "delete" and isinstance(arg, Path):
-            log_files.delete_file(ctx.database, ctx.client, ctx.log_dir, arg, actor=ctx.actor)
+            files.delete(arg)
             text = f"Deleted {arg.name}"
         elif what == "clear" and isinstance(arg, Path):
-            log_files.clear_file(ctx.database, ctx.client, ctx.log_dir, arg, actor=ctx.actor)
+            files.clear(arg)
             text = f"Cleared {arg.name}"
         elif what == "prune" and isinstance(arg, int):
-            names = log_files.delete_older_than(
-                ctx.database, ctx.client, ctx.log_dir, arg, ctx.clock(), actor=ctx.actor
-            )
+            names = files.delete_older_than(arg, self.ctx.clock())
             text = f"Deleted {len(names)} file(s) older than {arg} days"
         else:
             return
         self.post_message(Done(text))
-
-    def on_done(self, message: Done) -> None:
-        self.notify(message.text)
-        self.reload()

@@ -16,7 +16,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Static
 
-from pulse_console.services import logs as log_service
 from pulse_console.services.logs import Cursor, LogFilter, LogPage, LogRecord, parse_filter
 from pulse_console.tui.dialogs.prompt import PromptDialog
 from pulse_console.tui.dialogs.text_view import TextViewDialog
@@ -107,20 +106,18 @@ class LogsScreen(PulseScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="logs")
     def _fetch(self, mode: str, cursor: Cursor | None, at: datetime | None = None) -> None:
-        db, client = self.ctx.database, self.ctx.client
-        if at is not None:
-            page = log_service.at_time(db, client, self.flt, at, PAGE)
-        elif mode == "prepend" and cursor is not None:
-            page = log_service.older(db, client, self.flt, cursor, PAGE)
-        elif mode == "append" and cursor is not None:
-            page = log_service.newer(db, client, self.flt, cursor, PAGE)
-        else:
-            page = log_service.latest(db, client, self.flt, PAGE)
+        page = self.ctx.services.logs.page(
+            self.flt,
+            before=cursor if mode == "prepend" else None,
+            after=cursor if mode == "append" else None,
+            at=at,
+            limit=PAGE,
+        )
         self.post_message(LogPageLoaded(page, mode))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="logs-follow")
     def _count_new(self, cursor: Cursor) -> None:
-        count = log_service.count_newer(self.ctx.database, self.ctx.client, self.flt, cursor)
+        count = self.ctx.services.logs.count_newer(self.flt, cursor)
         self.post_message(NewLogCount(count))
 
     def _poll(self) -> None:
@@ -211,8 +208,6 @@ class LogsScreen(PulseScreen):
         if event.cursor_row < last and self.following:
             self.following = False
             self._status()
-        elif event.cursor_row == last and not self.following and not self.new_count:
-            pass
         if event.cursor_row == 0 and self.more_before and not self._loading and self.records:
             self._loading = True
             self._fetch("prepend", self.records[0].cursor)
@@ -262,7 +257,7 @@ class LogsScreen(PulseScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="log-detail")
     def _load_detail(self, record_id: int) -> None:
-        self.post_message(LogDetailLoaded(log_service.detail(self.ctx.database, record_id)))
+        self.post_message(LogDetailLoaded(self.ctx.services.logs.detail(record_id)))
 
     def on_log_detail_loaded(self, message: LogDetailLoaded) -> None:
         record = message.record
@@ -304,9 +299,7 @@ class LogsScreen(PulseScreen):
         from pathlib import Path
 
         assert isinstance(dest, Path)
-        count = log_service.export_zip(
-            self.ctx.database, self.ctx.client, self.flt, dest, actor=self.ctx.actor
-        )
+        count = self.ctx.services.logs.export_zip(self.flt, dest)
         self.post_message(Done(f"Exported {count:,} records to {dest}", refresh=False))
 
     def on_done(self, message: Done) -> None:

@@ -20,7 +20,6 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Label, Static
 
 from pulse_console.metrics.dora import DoraReport
-from pulse_console.services import metrics as service
 from pulse_console.services.metrics import MetricsQuery, MetricsView
 from pulse_console.tui.dialogs.choose import ChooseDialog
 from pulse_console.tui.format import failure
@@ -87,7 +86,7 @@ class MetricsScreen(PulseScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="metrics")
     def _load(self, query: MetricsQuery) -> None:
         try:
-            view = service.load(self.ctx.database, self.ctx.client, query, now=self.ctx.clock())
+            view = self.ctx.services.metrics.load(query, now=self.ctx.clock())
         except Exception as exc:
             log.exception("loading metrics failed")
             self.post_message(LoadFailed(*failure(exc, "The metrics could not be computed")))

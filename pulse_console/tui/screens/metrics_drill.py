@@ -61,9 +61,7 @@ class MetricsDrillScreen(PulseScreen):
     def _load(self) -> None:
         ctx = self.ctx
         try:
-            drill = service.drill_down(
-                ctx.database,
-                ctx.client,
+            drill = ctx.services.metrics.drill_down(
                 self.query_,
                 self.target,
                 now=ctx.clock(),

@@ -12,9 +12,9 @@ from textual.widgets import DataTable
 
 from pulse_console.tui.dialogs.text_view import TextViewDialog
 from pulse_console.tui.format import duration, short_when, status, when
-from pulse_console.tui.messages import RunDetailLoaded, RunsLoaded
-from pulse_console.tui.ports import RateBudget, RunDetail, RunView
-from pulse_console.tui.screens.base import PulseScreen
+from pulse_console.tui.messages import RunDetailLoaded
+from pulse_console.tui.ports import RateBudget, RunSummary
+from pulse_console.tui.screens.list_screen import ListScreen
 from pulse_console.tui.widgets.common.columns import Column, ColumnSets
 
 # 80 columns: short dates; trigger and API calls only in the run's detail (Enter).
@@ -42,43 +42,30 @@ RUN_COLUMNS = ColumnSets(
 )
 
 
-class RunsScreen(PulseScreen):
+class RunsScreen(ListScreen[list[RunSummary]]):
     SCOPE: ClassVar[str] = "runs"
     BUSY: ClassVar[bool] = True
     COLUMNS = ("#runs", RUN_COLUMNS)
 
     def __init__(self) -> None:
-        super().__init__()
-        self.runs: list[RunView] = []
+        super().__init__([])
         self.job: str | None = None
 
     def compose_body(self) -> ComposeResult:
         table: DataTable[str | Text] = DataTable(id="runs", cursor_type="row", zebra_stripes=True)
         yield table
 
-    def columns_changed(self) -> None:
-        if self.runs:
-            self._redraw()
-
     def reload(self) -> None:
         self.job = self.pulse.selected_job
-        self._load(self.job)
+        super().reload()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="runs")
-    def _load(self, job: str | None) -> None:
-        self.post_message(RunsLoaded(self.ctx.jobs.runs(job)))
+    def fetch(self) -> list[RunSummary]:
+        return self.ctx.jobs.runs(self.job)
 
-    def on_runs_loaded(self, message: RunsLoaded) -> None:
-        self.runs = message.runs
-        self._redraw()
-
-    def apply_filter(self, text: str) -> None:
-        self._redraw()
-
-    def _redraw(self) -> None:
+    def redraw(self) -> None:
         table = self.query_one(DataTable)
         table.clear()
-        for run in self.runs:
+        for run in self.data:
             if not self.matches(run.id, run.job, run.status, run.trigger, run.error or ""):
                 continue
             took = (run.finished_at - run.started_at).total_seconds() if run.finished_at else None
@@ -96,16 +83,13 @@ class RunsScreen(PulseScreen):
             }
             RUN_COLUMNS.row(table, cells, key=str(run.id))
         scope = self.job or "every job"
-        if not self.runs:
+        if not self.data:
             self.status(f"No runs of {scope} yet. Start one from :jobs (s).")
         else:
             self.status(f"{table.row_count} run(s) of {scope} · Enter opens · l shows its log")
 
     def _selected(self) -> int | None:
-        table = self.query_one(DataTable)
-        if table.row_count == 0:
-            return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        key = self.cursor_key(self.query_one(DataTable))
         return int(key) if key is not None else None
 
     @on(DataTable.RowSelected)
@@ -131,12 +115,10 @@ class RunsScreen(PulseScreen):
             if result == "copy":
                 self.app.copy_to_clipboard(render_detail(detail))
             elif result == "logs":
-                self._open_logs(detail.run.id)
+                self._open_logs(detail.id)
 
         self.app.push_screen(
-            TextViewDialog(
-                f"Run {detail.run.id} · {detail.run.job} (l: its log)", render_detail(detail)
-            ),
+            TextViewDialog(f"Run {detail.id} · {detail.job} (l: its log)", render_detail(detail)),
             closed,
         )
 
@@ -150,9 +132,8 @@ class RunsScreen(PulseScreen):
         self.pulse.switch_to("logs")
 
 
-def render_detail(detail: RunDetail) -> str:
-    run = detail.run
-    budget = RateBudget.from_stats(detail.stats)
+def render_detail(run: RunSummary) -> str:
+    budget = RateBudget.from_stats(run.stats)
     # Against the run's end: "resets at" stays what it was when the run left it.
     left = budget.describe(run.finished_at or run.started_at) if budget else "—"
 
@@ -165,7 +146,7 @@ def render_detail(detail: RunDetail) -> str:
         f"Records   {run.records:,}   API calls {run.api_calls:,}\n"
         f"Budget    {left}\n"
         f"Error     {run.error or '—'}\n\n"
-        f"Checkpoint before\n{js(detail.checkpoint_before)}\n\n"
-        f"Checkpoint after\n{js(detail.checkpoint_after)}\n\n"
-        f"Stats\n{js(detail.stats)}"
+        f"Checkpoint before\n{js(run.checkpoint_before)}\n\n"
+        f"Checkpoint after\n{js(run.checkpoint_after)}\n\n"
+        f"Stats\n{js(run.stats)}"
     )

@@ -9,7 +9,6 @@ from textual.app import ComposeResult
 from textual.containers import Grid, VerticalScroll
 from textual.widgets import Input, Label, Select, Static, Switch
 
-from pulse_console.services import settings as service
 from pulse_console.services.settings import THEMES, ConsoleSettings, SettingsInvalid
 from pulse_console.tui.messages import Done, SettingsLoaded
 from pulse_console.tui.screens.base import PulseScreen
@@ -44,9 +43,7 @@ class SettingsScreen(PulseScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="settings-load")
     def _load(self) -> None:
-        self.post_message(
-            SettingsLoaded(service.load(self.ctx.database, self.ctx.client, self.ctx.defaults))
-        )
+        self.post_message(SettingsLoaded(self.ctx.services.settings.load()))
 
     def on_settings_loaded(self, message: SettingsLoaded) -> None:
         message.stop()
@@ -93,9 +90,7 @@ class SettingsScreen(PulseScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="settings-save")
     def _save(self, new: ConsoleSettings) -> None:
         try:
-            changed = service.save(
-                self.ctx.database, self.ctx.client, new, self.ctx.defaults, actor=self.ctx.actor
-            )
+            changed = self.ctx.services.settings.save(new)
         except SettingsInvalid as exc:
             self.post_message(Done(str(exc), refresh=False))
             return

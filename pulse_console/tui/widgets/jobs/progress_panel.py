@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from pulse_console.tui.format import bar, clock_time, countdown, duration
-from pulse_console.tui.ports import JobProgress
+from pulse_console.tui.ports import LiveProgress
 
 
 class ProgressPanel(Static):
@@ -16,11 +16,11 @@ class ProgressPanel(Static):
     ProgressPanel { height: auto; min-height: 3; padding: 0 1; border-top: solid $primary-muted; }
     """
 
-    def show(self, progress: JobProgress | None, now: datetime) -> None:
+    def show(self, progress: LiveProgress | None, now: datetime) -> None:
         self.update(render_progress(progress, now, max(10, min(40, self.size.width - 50))))
 
 
-def render_progress(progress: JobProgress | None, now: datetime, width: int = 30) -> Text:
+def render_progress(progress: LiveProgress | None, now: datetime, width: int = 30) -> Text:
     if progress is None:
         return Text("No job is running.", style="dim")
     text = Text.assemble(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from pulse_console.metrics.benchmarks import Level
+from pulse_console.metrics.performance_levels import Level
 
 # A level is a word first; the colour only repeats it (NO_COLOR still reads "elite").
 LEVEL_STYLE = {"elite": "bold green", "high": "green", "medium": "yellow", "low": "bold red"}
