@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from connectors.sandbox import serve
 from connectors.sandbox.aha import DEMO_AHA_KEY
@@ -55,34 +56,22 @@ def start_demo(
     orgs = sorted({client.github_org for client in org.clients})
     with database.session() as session:
         client_id = ensure_client(session, DEMO_CLIENT, "Demo (sandbox)")
+        wiring: tuple[tuple[str, str, dict[str, Any]], ...] = (
+            (JIRA_NAME, "jira", {"email": DEMO_JIRA.email}),
+            (GITHUB_NAME, "github", {"organizations": orgs}),
+            (AHA_NAME, "aha", {}),
+        )
         ids = {
-            JIRA_NAME: save_integration(
+            name: save_integration(
                 session,
                 client_id=client_id,
                 client=DEMO_CLIENT,
-                name=JIRA_NAME,
-                type="jira",
-                base_url=urls["jira"],
-                config={"email": DEMO_JIRA.email},
-            ),
-            GITHUB_NAME: save_integration(
-                session,
-                client_id=client_id,
-                client=DEMO_CLIENT,
-                name=GITHUB_NAME,
-                type="github",
-                base_url=urls["github"],
-                config={"organizations": orgs},
-            ),
-            AHA_NAME: save_integration(
-                session,
-                client_id=client_id,
-                client=DEMO_CLIENT,
-                name=AHA_NAME,
-                type="aha",
-                base_url=urls["aha"],
-                config={},
-            ),
+                name=name,
+                type=kind,
+                base_url=urls[kind],
+                config=config,
+            )
+            for name, kind, config in wiring
         }
     secrets = open_secret_store(database.engine, data_dir, allow_keyring=False)
     secrets.set(secret_name(DEMO_CLIENT, JIRA_NAME), DEMO_JIRA.api_token)

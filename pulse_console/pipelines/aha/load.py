@@ -112,27 +112,13 @@ def load_items(
         WorkItemLink.evidence == transform.EVIDENCE_INTEGRATION,
     )  # fmt: skip
 
-    release_ids = _ids_of(conn, t, Release, {r for i in items for r in i.releases})
-    rows = [
-        {"client_id": t.client_id, "work_item_id": ids[i.item["external_id"]], "release_id": rid}
-        for i in items
-        for r in i.releases
-        if (rid := release_ids.get(r)) is not None
-    ]
-    kept = upsert(conn, WorkItemRelease, rows, return_ids=True)
-    counts.releases = kept.written
-    _remove_others(conn, WorkItemRelease, WorkItemRelease.work_item_id, work_ids, kept.ids)
-
-    goal_ids = _ids_of(conn, t, Goal, {g for i in items for g in i.goals})
-    rows = [
-        {"client_id": t.client_id, "work_item_id": ids[i.item["external_id"]], "goal_id": gid}
-        for i in items
-        for g in i.goals
-        if (gid := goal_ids.get(g)) is not None
-    ]
-    kept = upsert(conn, WorkItemGoal, rows, return_ids=True)
-    counts.goals = kept.written
-    _remove_others(conn, WorkItemGoal, WorkItemGoal.work_item_id, work_ids, kept.ids)
+    by_item = {i.item["external_id"]: i for i in items}
+    counts.releases = _link_plans(
+        conn, t, ids, {k: i.releases for k, i in by_item.items()}, Release, WorkItemRelease
+    )
+    counts.goals = _link_plans(
+        conn, t, ids, {k: i.goals for k, i in by_item.items()}, Goal, WorkItemGoal
+    )
     return counts
 
 
@@ -205,6 +191,29 @@ def reconcile(
             .values(active=False)
         )
     return len(gone)
+
+
+def _link_plans(
+    conn: Connection,
+    t: Tenant,
+    ids: dict[str, int],
+    targets: dict[str, list[str]],
+    plan: type[Release] | type[Goal],
+    link: type[WorkItemRelease] | type[WorkItemGoal],
+) -> int:
+    """Each item's links to releases (or goals), ``targets`` by external ids; the items' other
+    links of that kind are removed. Targets not stored (yet) are skipped."""
+    column = "release_id" if link is WorkItemRelease else "goal_id"
+    plan_ids = _ids_of(conn, t, plan, {x for xs in targets.values() for x in xs})
+    rows = [
+        {"client_id": t.client_id, "work_item_id": ids[item], column: plan_ids[x]}
+        for item, xs in targets.items()
+        for x in xs
+        if x in plan_ids
+    ]
+    kept = upsert(conn, link, rows, return_ids=True)
+    _remove_others(conn, link, link.work_item_id, list(ids[i] for i in targets), kept.ids)
+    return kept.written
 
 
 def _ids_of(

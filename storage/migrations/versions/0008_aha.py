@@ -31,20 +31,16 @@ def _source_columns() -> list[sa.Column[object]]:
     ]
 
 
+def _fk(table: str, column: str, target: str) -> sa.ForeignKeyConstraint:
+    return sa.ForeignKeyConstraint(
+        [column], [f"{target}.id"], name=op.f(f"fk_{table}_{column}_{target}"), ondelete="CASCADE"
+    )
+
+
 def _source_constraints(table: str) -> list[sa.Constraint]:
     return [
-        sa.ForeignKeyConstraint(
-            ["client_id"],
-            ["clients.id"],
-            name=op.f(f"fk_{table}_client_id_clients"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["integration_id"],
-            ["integrations.id"],
-            name=op.f(f"fk_{table}_integration_id_integrations"),
-            ondelete="CASCADE",
-        ),
+        _fk(table, "client_id", "clients"),
+        _fk(table, "integration_id", "integrations"),
         sa.PrimaryKeyConstraint("id", name=op.f(f"pk_{table}")),
         sa.UniqueConstraint(
             "client_id", "integration_id", "external_id", name=op.f(f"uq_{table}_nk")
@@ -59,24 +55,9 @@ def _link_table(table: str, target: str, column: str) -> None:
         sa.Column("client_id", sa.BigInteger(), nullable=False),
         sa.Column("work_item_id", sa.BigInteger(), nullable=False),
         sa.Column(column, sa.BigInteger(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["client_id"],
-            ["clients.id"],
-            name=op.f(f"fk_{table}_client_id_clients"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["work_item_id"],
-            ["work_items.id"],
-            name=op.f(f"fk_{table}_work_item_id_work_items"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            [column],
-            [f"{target}.id"],
-            name=op.f(f"fk_{table}_{column}_{target}"),
-            ondelete="CASCADE",
-        ),
+        _fk(table, "client_id", "clients"),
+        _fk(table, "work_item_id", "work_items"),
+        _fk(table, column, target),
         sa.PrimaryKeyConstraint("id", name=op.f(f"pk_{table}")),
         sa.UniqueConstraint("client_id", "work_item_id", column, name=op.f(f"uq_{table}_nk")),
     )
