@@ -154,7 +154,8 @@ def _aha_settings(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
 
 def _aha_lines(stats: dict[str, Any]) -> list[str]:
     return [
-        f"  records: {stats['records']} read, {stats['inserted']} new, {stats['updated']} "
+        f"  records: {stats['records']} listed (+{stats['requirements']} requirements), "
+        f"{stats['inserted']} new, {stats['updated']} "
         f"updated, {stats['deactivated']} deactivated, {stats['quarantined']} quarantined",
         f"  status changes: {stats['transitions']}   links to other sources: {stats['links']}   "
         f"release links: {stats['releases']}   goal links: {stats['goals']}",

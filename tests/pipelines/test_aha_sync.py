@@ -7,13 +7,16 @@ import logging
 import pytest
 from sqlalchemy import text
 
+from connectors.errors import Cancelled
+from connectors.http.cancel import CancelToken
 from connectors.sandbox.aha import DEMO_AHA_KEY, AhaMutation, AhaOrg
 from connectors.sandbox.faults import ErrorBursts, FaultScenario, RateLimit, Trigger
 from connectors.sandbox.org import Org
+from pulse_console.pipelines.base import Progress
 from storage.db import Database
 from storage.integrations import secret_name
 from tests.pipelines.aha_support import AhaSandbox, add_aha_integration, expected, stored, sync
-from tests.pipelines.harness import CLIENT, INTEGRATION, MemorySecrets
+from tests.pipelines.harness import CLIENT, INTEGRATION, MemorySecrets, context
 
 
 def add_wrong_key(database: Database, secrets: MemorySecrets) -> MemorySecrets:
@@ -123,3 +126,34 @@ def test_the_api_key_never_reaches_logs_errors_or_the_database(
             )
         ).scalars()
         assert all(DEMO_AHA_KEY not in (d or "") for d in dump)
+
+
+def test_progress_carries_totals_calls_and_the_minute_budget(database: Database) -> None:
+    aha = AhaOrg(Org(5, "tiny"), features=120)
+    sandbox = AhaSandbox(aha)
+    secrets = add_aha_integration(database)
+    progress: list[Progress] = []
+
+    sandbox.pipeline().run(context(database, secrets, progress=progress))
+
+    last = progress[-1]
+    assert last.phase == "done" and last.total is not None and last.done == last.total
+    assert last.api_calls > 0 and last.budget_limit == 300
+    assert last.budget_remaining is not None and "paced" in last.message
+
+
+def test_a_cancelled_sync_stops_between_pages_and_the_next_run_completes(
+    database: Database,
+) -> None:
+    aha = AhaOrg(Org(5, "tiny"), features=300)
+    sandbox = AhaSandbox(aha)
+    secrets = add_aha_integration(database, config={"page_size": 20})
+    cancel = CancelToken()
+    sandbox.before_request = lambda r: cancel.cancel() if len(sandbox.requests) == 9 else None
+
+    with pytest.raises(Cancelled):
+        sandbox.pipeline().run(context(database, secrets, cancel=cancel))
+    sandbox.before_request = None
+    sync(sandbox, database, secrets)
+
+    assert stored(database) == expected(aha)

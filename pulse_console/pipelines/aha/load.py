@@ -36,7 +36,8 @@ _Owned = type[WorkItemTransition] | type[WorkItemLink] | type[WorkItemRelease] |
 class Counts:
     """What loading did; added up over a run for the summary."""
 
-    records: int = 0
+    records: int = 0  # records the lists returned
+    requirements: int = 0  # requirements that came inside their features
     inserted: int = 0
     updated: int = 0
     transitions: int = 0
@@ -82,7 +83,7 @@ def load_items(
     What the page's items no longer carry (a link removed, a goal unset, a history the
     source rewrote) is removed, so the stored item always equals its latest payload.
     """
-    counts = Counts(records=len(items))
+    counts = Counts()
     if not items:
         return counts
     # People first seen in records are added; their later details win on the next sight.

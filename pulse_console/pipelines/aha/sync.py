@@ -124,6 +124,7 @@ class _Run:
         self.pages = 0
         self.total = 0
         self.started = time.monotonic()
+        self.clock_started = client.http.clock.monotonic()  # the pacing clock
         self.phase = "products"
         self.pacing_until: datetime | None = None
         client.http.observer = self._on_http_event
@@ -290,6 +291,8 @@ class _Run:
                     statuses.append(transform.status_row(t, status))
         load.load_statuses(conn, statuses)
         counts = load.load_items(conn, t, items, users)
+        counts.records = len(records)
+        counts.requirements = len(items) - len(records)
         counts.deactivated += load.deactivate_requirements(conn, t, requirements)
         return counts
 
@@ -392,7 +395,7 @@ class _Run:
     ) -> None:
         self.phase = phase
         done = self.counts.records
-        elapsed = max(time.monotonic() - self.started, 1e-6)
+        elapsed = max(self.client.http.clock.monotonic() - self.clock_started, 1e-6)
         counters = self.client.counters()
         limit = self.client.http.last_rate_limit
         pace = (
@@ -437,7 +440,7 @@ class _Run:
             stats["points_reset_at"] = _text(limit.reset_at)
         self._report("done", message=f"{mode} sync finished")
         return RunResult(
-            records=c.records,
+            records=c.records + c.requirements,
             api_calls=counters.requests,
             retries=counters.retries,
             rate_limit_waits=counters.rate_limit_waits,
