@@ -9,9 +9,10 @@ sync of one product of N features — the issue's "4,200 features within 10 minu
 
 Reported per run: wall seconds, records (work items + releases + goals read; requirements
 come inside their features), records/s, and the listed records/s against the ceiling the
-limits allow (300 requests/min x 200 records a page = 1,000 records/s), API calls and calls per 1,000 records, 429s met and seconds spent pacing. The
-simulator runs on the real clock (in-process transport by default; ``--socket`` serves it
-on 127.0.0.1). Works in scratch schemas it drops afterwards.
+limits allow (300 requests/min x 200 records a page = 1,000 records/s), API calls and calls
+per 1,000 records, 429s met and seconds spent pacing. The simulator runs on the real clock
+(in-process transport by default; ``--socket`` serves it on 127.0.0.1). Works in scratch
+schemas it drops afterwards.
 """
 
 from __future__ import annotations
