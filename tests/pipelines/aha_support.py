@@ -57,11 +57,14 @@ class AhaSandbox:
     clock: FakeClock = field(default_factory=FakeClock)
     requests: list[str] = field(default_factory=list)
     before_request: Callable[[httpx.Request], None] | None = None
+    history: bool = True
 
     def __post_init__(self) -> None:
         epoch = lambda: self.clock.now().timestamp()  # noqa: E731
         self.injector = FaultInjector(self.scenario, clock=epoch, sleep=lambda s: None)
-        self.simulator = AhaSimulator(self.aha, faults=self.injector, clock=epoch)
+        self.simulator = AhaSimulator(
+            self.aha, faults=self.injector, clock=epoch, history=self.history
+        )
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(f"{request.method} {request.url.path}")

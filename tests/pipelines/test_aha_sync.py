@@ -157,3 +157,30 @@ def test_a_cancelled_sync_stops_between_pages_and_the_next_run_completes(
     sync(sandbox, database, secrets)
 
     assert stored(database) == expected(aha)
+
+
+def test_without_status_history_changes_are_recorded_as_seen_between_syncs(
+    database: Database,
+) -> None:
+    aha = AhaOrg(Org(5, "tiny"), features=120)
+    sandbox = AhaSandbox(aha, history=False)
+    secrets = add_aha_integration(database)
+    sync(sandbox, database, secrets)
+    changes = aha.apply(AhaMutation(update=6))
+
+    sync(sandbox, database, secrets)
+    sync(sandbox, database, secrets)  # a third run sees nothing new and removes nothing
+
+    moved = {aha.records[ref].id: aha.records[ref] for ref in changes.updated}
+    with database.engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT w.external_id, x.from_value, x.to_value, x.changed_at"
+                " FROM work_item_transitions x JOIN work_items w ON w.id = x.work_item_id"
+            )
+        ).all()
+    assert {r[0] for r in rows} == set(moved)
+    for external_id, before, after, at in rows:
+        feature = moved[external_id]
+        assert (before, after) == (feature.history[-2].status, feature.history[-1].status)
+        assert at.timestamp() * 1000 == feature.updated_ms

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from connectors.aha.models import Feature, Idea, Release
 from pulse_console.pipelines.aha import transform
 from pulse_console.pipelines.jira.transform import Tenant
@@ -87,3 +89,27 @@ def test_a_release_without_the_released_flag_is_released_once_shipped() -> None:
 
     assert transform.release_row(T, shipped, "PRJ")["released"] is True
     assert transform.release_row(T, planned, "PRJ")["released"] is False
+
+
+def test_without_history_a_status_change_is_seen_between_syncs() -> None:
+    moved = _feature(workflow_status_times=None, updated_at="2024-03-05T08:00:00Z")
+    before = transform.Stored(status="In development", resolved_at=None)
+
+    rows = transform.item_rows(T, moved, "PRJ", stored=before)
+    again = transform.item_rows(T, moved, "PRJ", stored=transform.Stored("Shipped", None))
+
+    assert [(r["from_value"], r["to_value"]) for r in rows.transitions] == [
+        ("In development", "Shipped")
+    ]
+    assert rows.transitions[0]["changed_at"].isoformat() == "2024-03-05T08:00:00+00:00"
+    assert rows.item["resolved_at"] == rows.transitions[0]["changed_at"]
+    assert not rows.has_history and again.transitions == []
+
+
+def test_without_history_the_first_sight_of_done_is_kept_as_resolved_at() -> None:
+    first = transform.Stored(status="Shipped", resolved_at=datetime(2024, 3, 2, tzinfo=UTC))
+    later = _feature(workflow_status_times=None, updated_at="2024-03-09T00:00:00Z")
+
+    rows = transform.item_rows(T, later, "PRJ", stored=first)
+
+    assert rows.item["resolved_at"] == datetime(2024, 3, 2, tzinfo=UTC)

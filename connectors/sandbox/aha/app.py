@@ -58,11 +58,15 @@ class AhaSimulator:
         *,
         clock: Clock = time.time,
         enforce_limits: bool = True,
+        history: bool = True,
     ) -> None:
+        """``history=False`` leaves ``workflow_status_times`` out of every record (the field
+        is UNVERIFIED in v1: this plays an account whose API does not send it)."""
         self.aha = aha
         self.api_key = api_key
         self.faults = faults if isinstance(faults, FaultInjector) else FaultInjector(faults)
         self.enforce_limits = enforce_limits
+        self.history = history
         self.per_second = WindowBudget(PER_SECOND, 1.0, clock)
         self.per_minute = WindowBudget(PER_MINUTE, 60.0, clock)
         self.rate_limited = 0  # 429s answered for the account's own limits
@@ -107,13 +111,16 @@ class AhaSimulator:
                     return json_response(exc.status, {"error": exc.message})
         return json_response(404, {"error": "Not found"})
 
+    def _renderer(self, request: httpx.Request) -> Renderer:
+        return Renderer(self.aha, site_base(request), history=self.history)
+
     # ------------------------------------------------------------------ endpoints
     def me(self, request: httpx.Request) -> httpx.Response:
         user = {"id": "6000000000000000001", "name": "Sandbox Demo", "email": "demo@sandbox.local"}
         return json_response(200, {"user": user})
 
     def products(self, request: httpx.Request) -> httpx.Response:
-        r = Renderer(self.aha, site_base(request))
+        r = self._renderer(request)
         # Product list items are already brief (id, reference_prefix, name, product_line,
         # created_at, url) in the resource page's example; fields= narrows them further.
         items = [r.product(p) for p in self.aha.products]
@@ -130,7 +137,7 @@ class AhaSimulator:
         return self._paged(request, resource, items, _fields(request))
 
     def feature(self, request: httpx.Request, ref: str) -> httpx.Response:
-        r = Renderer(self.aha, site_base(request))
+        r = self._renderer(request)
         with self.aha._lock:
             record = self.aha.records.get(ref) or next(
                 (x for x in self.aha.records.values() if x.id == ref), None
@@ -144,7 +151,7 @@ class AhaSimulator:
         self, request: httpx.Request, product: Product, resource: str, since: int | None
     ) -> list[Callable[[], dict[str, Any]]]:
         """Thunks, so only the requested page is rendered."""
-        r = Renderer(self.aha, site_base(request))
+        r = self._renderer(request)
         p = product.index
         out: list[Callable[[], dict[str, Any]]] = []
         if resource == "releases":

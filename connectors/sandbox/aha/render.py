@@ -38,9 +38,10 @@ def select(full: dict[str, Any], fields: Iterable[str] | None) -> dict[str, Any]
 
 
 class Renderer:
-    def __init__(self, aha: AhaOrg, base: str) -> None:
+    def __init__(self, aha: AhaOrg, base: str, *, history: bool = True) -> None:
         self.aha = aha
         self.base = base  # scheme://host[/prefix] of the account
+        self.history = history  # False: records come without workflow_status_times
 
     def _links(self, kind: str, ref: str) -> dict[str, str]:
         return {"url": f"{self.base}/{kind}/{ref}", "resource": f"{self.base}/api/v1/{kind}/{ref}"}
@@ -132,6 +133,8 @@ class Renderer:
             "tags": [],
             **self._links(kind, r.ref),
         }
+        if not self.history:
+            del body["workflow_status_times"]
         if r.kind in ("feature", "epic"):
             body["release"] = self._brief(r.release, "releases")
             body["initiative"] = self._brief(r.initiative, "initiatives")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, and_, delete, select, update
 
 from pulse_console.pipelines.aha import transform
-from pulse_console.pipelines.aha.transform import ItemRows
+from pulse_console.pipelines.aha.transform import ItemRows, Stored
 from pulse_console.pipelines.jira.transform import Row, Tenant
 from storage import status_spans
 from storage.load import upsert
@@ -99,8 +99,11 @@ def load_items(
     ]
     kept = upsert(conn, WorkItemTransition, transitions, return_ids=True)
     counts.transitions = kept.written
+    # Only a record that carries its whole history replaces its changes; changes seen
+    # between syncs are all the history there is, so they stay.
+    with_history = [ids[i.item["external_id"]] for i in items if i.has_history]
     _remove_others(
-        conn, WorkItemTransition, WorkItemTransition.work_item_id, work_ids, kept.ids,
+        conn, WorkItemTransition, WorkItemTransition.work_item_id, with_history, kept.ids,
         WorkItemTransition.field == "status",
     )  # fmt: skip
     status_spans.refresh_items(conn, work_ids)
@@ -121,6 +124,20 @@ def load_items(
         conn, t, ids, {k: i.goals for k, i in by_item.items()}, Goal, WorkItemGoal
     )
     return counts
+
+
+def stored_rows(conn: Connection, t: Tenant, external_ids: list[str]) -> dict[str, Stored]:
+    """Status and resolution of these records as stored (before the page is loaded)."""
+    if not external_ids:
+        return {}
+    rows = conn.execute(
+        select(WorkItem.external_id, WorkItem.status, WorkItem.resolved_at).where(
+            WorkItem.client_id == t.client_id,
+            WorkItem.integration_id == t.integration_id,
+            WorkItem.external_id.in_(external_ids),
+        )
+    )
+    return {r.external_id: Stored(r.status, r.resolved_at) for r in rows}
 
 
 def load_statuses(conn: Connection, rows: Iterable[Row]) -> None:

@@ -273,14 +273,19 @@ class _Run:
         users: list[Row] = []
         statuses: list[Row] = []
         requirements: dict[str, list[str]] = {}
+        ids = [r.id for r in records] + [
+            q.id for f in records if isinstance(f, Feature) for q in f.requirements
+        ]
+        stored = load.stored_rows(conn, t, ids)
         for record in records:
             if not isinstance(record, Feature | Epic | Idea):
                 continue
-            rows = transform.item_rows(t, record, prefix)
+            rows = transform.item_rows(t, record, prefix, stored=stored.get(record.id))
             items.append(rows)
             subjects: list[Any] = [record]
             for req in rows.requirements:
-                items.append(transform.item_rows(t, req, prefix, parent=record))  # type: ignore[arg-type]
+                parent = record if isinstance(record, Feature) else None
+                items.append(transform.item_rows(t, req, prefix, parent, stored.get(req.id)))
                 subjects.append(req)
             if isinstance(record, Feature):
                 requirements[record.id] = [r.id for r in record.requirements]

@@ -7,7 +7,11 @@
 - status history → ``work_item_transitions`` (``field='status'``) from the record's own
   ``workflow_status_times`` (its history as Aha! keeps it; UNVERIFIED field, see
   ``connectors.aha.models.StatusTime``) — one row per change, keyed ``<record id>/status/<n>``;
-  ``resolved_at`` is when the current status began, if that status is a complete one;
+  ``resolved_at`` is when the current status began, if that status is a complete one. A
+  record that comes without that field falls back to the changes seen between syncs: a
+  status different from the stored one is one change at the record's ``updated_at`` (keyed
+  ``<record id>/seen/<updated_at>``), and ``resolved_at`` is when a complete status was
+  first seen;
 - Jira/Azure DevOps integration fields → ``work_item_links`` (``kind`` the service,
   ``url`` the linked key, ``detail`` the linked URL);
 - releases → ``releases``; goals and initiatives → ``goals`` (``kind``); products →
@@ -49,6 +53,14 @@ TYPE_NAMES: dict[type, str] = {
 }
 
 
+@dataclass(frozen=True)
+class Stored:
+    """What the table held for a record before this page (for the between-syncs fallback)."""
+
+    status: str | None
+    resolved_at: datetime | None
+
+
 @dataclass
 class ItemRows:
     """Everything one work item contributes, keyed by its external id."""
@@ -59,6 +71,7 @@ class ItemRows:
     releases: list[str] = field(default_factory=list)  # release external ids
     goals: list[str] = field(default_factory=list)  # goal/initiative external ids
     requirements: list[Requirement] = field(default_factory=list)  # a feature's, to load too
+    has_history: bool = True  # False: transitions come from changes seen between syncs
 
 
 def project_row(t: Tenant, product: Product) -> Row:
@@ -149,12 +162,23 @@ def goal_row(t: Tenant, goal: Goal, prefix: str) -> Row:
     )
 
 
-def item_rows(t: Tenant, record: Record, prefix: str, parent: Feature | None = None) -> ItemRows:
-    """The work item row and what hangs off it."""
+def item_rows(
+    t: Tenant,
+    record: Record,
+    prefix: str,
+    parent: Feature | None = None,
+    stored: Stored | None = None,
+) -> ItemRows:
+    """The work item row and what hangs off it (``stored``: the row as the table holds it)."""
     status = record.workflow_status
+    has_history = record.workflow_status_times is not None
     resolved_at = None
-    if status is not None and status.complete and record.workflow_status_times:
-        resolved_at = record.workflow_status_times[-1].started_at
+    if status is not None and status.complete:
+        if record.workflow_status_times:
+            resolved_at = record.workflow_status_times[-1].started_at
+        elif not has_history:
+            kept = stored.resolved_at if stored is not None else None
+            resolved_at = kept or record.updated_at
     custom: dict[str, Any] = {f.name: f.value for f in record.custom_fields}
     if record.tags:
         custom["tags"] = record.tags
@@ -202,9 +226,11 @@ def item_rows(t: Tenant, record: Record, prefix: str, parent: Feature | None = N
             "active": True,
         }
     )
+    transitions = transition_rows(t, record) if has_history else seen_change(t, record, stored)
     return ItemRows(
         item=item,
-        transitions=transition_rows(t, record),
+        has_history=has_history,
+        transitions=transitions,
         links=link_rows(t, record),
         releases=releases,
         goals=goals,
@@ -235,6 +261,29 @@ def transition_rows(t: Tenant, record: Record) -> list[Row]:
             )
         )
     return rows
+
+
+def seen_change(t: Tenant, record: Record, stored: Stored | None) -> list[Row]:
+    """The status change between the stored row and this payload, if any (no history)."""
+    now = record.workflow_status.name if record.workflow_status else None
+    if stored is None or stored.status == now or record.updated_at is None:
+        return []
+    return [
+        t.stamp(
+            {
+                "external_id": f"{record.id}/seen/{record.updated_at.isoformat()}",
+                "item_index": 0,
+                "field": "status",
+                "field_id": "workflow_status",
+                "from_value": stored.status,
+                "to_value": now,
+                "from_id": None,
+                "to_id": record.workflow_status.id if record.workflow_status else None,
+                "author": None,
+                "changed_at": record.updated_at,
+            }
+        )
+    ]
 
 
 def status_change_id(record_id: str, n: int) -> str:
