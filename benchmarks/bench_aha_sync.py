@@ -2,7 +2,8 @@
 
 Usage: python benchmarks/bench_aha_sync.py [--features 10000] [--one-product 4200] [--socket]
 
-Scenario 1: a full sync of an account with ``--features`` features (their requirements,
+First the lists alone: every page fetched with the real pacing and discarded (what the
+simulator and client cost, without the database). Scenario 1: a full sync of an account with ``--features`` features (their requirements,
 epics, ideas, releases, goals and initiatives) over the small organisation's four products,
 then an incremental run after changes. Scenario 2 (``--one-product N``, 0 to skip): a full
 sync of one product of N features — the issue's "4,200 features within 10 minutes".
@@ -29,10 +30,12 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from connectors.aha import MAX_PER_PAGE, RATE_PER_MINUTE
-from connectors.sandbox.aha import AhaMutation, AhaOrg, AhaSimulator
+from connectors.aha import MAX_PER_PAGE, RATE_PER_MINUTE, AhaClient
+from connectors.http import Secret
+from connectors.sandbox.aha import DEMO_AHA_KEY, AhaMutation, AhaOrg, AhaSimulator
 from connectors.sandbox.org import Org
 from connectors.sandbox.server import SandboxServer
+from pulse_console.pipelines.aha.extract import plan
 from pulse_console.pipelines.aha.sync import AhaSync
 from storage.db import Database
 from storage.testing import find_test_server, scratch_schema
@@ -44,6 +47,35 @@ CEILING = RATE_PER_MINUTE / 60 * MAX_PER_PAGE  # records/s the limits allow at b
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def raw_fetch(aha: AhaOrg) -> dict[str, Any]:
+    """The same list pages fetched with the real pacing and discarded: the simulator's and
+    the client's share of a sync, without the database."""
+    sim = AhaSimulator(aha)
+    client = AhaClient.connect(
+        "https://sandbox.aha.io", Secret(DEMO_AHA_KEY), transport=httpx.MockTransport(sim.handle)
+    )
+    started = time.perf_counter()
+    listed = 0
+    with client:
+        for step in plan(list(client.iter_products())):
+            page = 1
+            while True:
+                result = client.list_page(step.spec, step.product_id, page=page)
+                listed += len(result.items)
+                if result.is_last:
+                    break
+                page += 1
+        calls = client.counters().requests
+    seconds = time.perf_counter() - started
+    return {
+        "seconds": round(seconds, 1),
+        "listed_records": listed,
+        "listed_records_per_s": round(listed / seconds, 1),
+        "api_calls": calls,
+        "responses_429": sim.rate_limited,
+    }
 
 
 def run_once(
@@ -120,6 +152,7 @@ def main() -> int:
         "records": records,
         "generated_in_s": round(generated, 1),
     }
+    report["lists_fetched_and_discarded"] = raw_fetch(aha)
     report["account_sync"] = scenario(pg_url, aha, {}, args.socket, mutate=True)
 
     if args.one_product:
