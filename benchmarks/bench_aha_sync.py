@@ -3,9 +3,10 @@
 Usage: python benchmarks/bench_aha_sync.py [--features 10000] [--one-product 4200] [--socket]
 
 First the lists alone: every page fetched with the real pacing and discarded (what the
-simulator and client cost, without the database). Scenario 1: a full sync of an account with ``--features`` features (their requirements,
-epics, ideas, releases, goals and initiatives) over the small organisation's four products,
-then an incremental run after changes. Scenario 2 (``--one-product N``, 0 to skip): a full
+simulator and client cost, without the database). Scenario 1: a full sync of an account
+with ``--features`` features (their requirements, epics, ideas, releases, goals and
+initiatives) over the small organisation's four products, then an incremental run after
+changes. Scenario 2 (``--one-product N``, 0 to skip): a full
 sync of one product of N features — the issue's "4,200 features within 10 minutes".
 
 Reported per run: wall seconds, records (work items + releases + goals read; requirements
