@@ -591,8 +591,10 @@ class _Run:
             out[key] = int(wid)
         for key, wid in conn.execute(
             text(
+                # Aha! reference numbers often share a Jira project's prefix (PAY-12 in
+                # both); code names the engineering item, never the plan.
                 "SELECT upper(key), min(id) FROM work_items WHERE client_id = :c"
-                " AND upper(key) = ANY(:k) GROUP BY upper(key)"
+                " AND source <> 'aha' AND upper(key) = ANY(:k) GROUP BY upper(key)"
             ),
             {"c": self.client_id, "k": keys},
         ):
