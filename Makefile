@@ -18,6 +18,7 @@ run: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check pulse_console connectors storage tests benchmarks
 	$(BIN)/ruff format --check pulse_console connectors storage tests benchmarks
+	$(BIN)/lint-imports --no-cache
 
 typecheck: $(STAMP)
 	$(BIN)/mypy pulse_console connectors storage

@@ -23,7 +23,7 @@ from connectors.sandbox.credentials import DEMO_GITHUB_TOKEN
 from connectors.sandbox.github import GitHubSimulator
 from connectors.sandbox.org import Org
 from pulse_console.pipelines.base import IntegrationRef, RunContext, RunResult
-from pulse_console.pipelines.github_sync import GitHubSync
+from pulse_console.pipelines.github.sync import GitHubSync
 from storage.db import Database
 from storage.testing import find_test_server, scratch_schema, seed_tenant
 

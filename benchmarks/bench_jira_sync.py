@@ -31,8 +31,8 @@ from connectors.sandbox.jira import JiraSimulator
 from connectors.sandbox.mutations import MutationPlan
 from connectors.sandbox.org import Org
 from pulse_console.pipelines.jira import transform
+from pulse_console.pipelines.jira.sync import JiraSync
 from pulse_console.pipelines.jira.transform import Tenant
-from pulse_console.pipelines.jira_sync import JiraSync
 from storage.db import Database
 from storage.load import upsert
 from storage.models import WorkItem

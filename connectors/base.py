@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from connectors.http.counters import HttpCounters
+from connectors.secret import redact
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,11 @@ class ConnectionCheck:
     title: str = ""
     account: str | None = None
     server: str | None = None
+
+    def __post_init__(self) -> None:
+        # The message often quotes the server; it is stored and shown, so never a secret.
+        object.__setattr__(self, "message", redact(self.message))
+        object.__setattr__(self, "title", redact(self.title))
 
 
 @runtime_checkable

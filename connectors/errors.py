@@ -2,12 +2,15 @@
 
 Each error carries an operator-facing ``title`` and ``message`` (shown as-is by the console's
 error dialog) that say what happened, what it affects and what to do next. None of them ever
-includes a credential: messages are built from method, path, status and server text only.
+includes a credential: messages are built from method, path, status and server text, and
+every text passes `redact` (a server may echo the request's credentials back).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+
+from connectors.secret import redact
 
 
 class ConnectorError(Exception):
@@ -16,8 +19,9 @@ class ConnectorError(Exception):
     default_title = "Connector error"
 
     def __init__(self, message: str, *, title: str | None = None) -> None:
+        message = redact(message)
         super().__init__(message)
-        self.title = title or self.default_title
+        self.title = redact(title or self.default_title)
         self.message = message
 
     def __str__(self) -> str:
@@ -43,7 +47,7 @@ class HttpStatusError(ConnectorError):
         self.status = status
         self.method = method
         self.path = path
-        self.server_messages = server_messages
+        self.server_messages = tuple(redact(m) for m in server_messages)
 
 
 class AuthError(HttpStatusError):
@@ -130,6 +134,6 @@ class BadPayload(ConnectorError):
 
     def __init__(self, message: str, *, raw: str, url: str = "", title: str | None = None) -> None:
         super().__init__(message, title=title)
-        self.raw = raw[: self.RAW_LIMIT]
+        self.raw = redact(raw[: self.RAW_LIMIT])
         self.truncated = len(raw) > self.RAW_LIMIT
         self.url = url

@@ -10,19 +10,26 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy.exc import SQLAlchemyError
+
+from connectors.secret import redact
 from pulse_console import __version__
 from pulse_console.commands.database import open_configured
+from pulse_console.commands.output import error, safe_output
 from pulse_console.config import ConfigError, Settings, load_settings
+from pulse_console.files import private_dir, write_private
 from storage.db import DatabaseError
 from storage.embedded import EmbeddedDatabaseError
 from storage.migrate import SchemaBehind
 from storage.secrets import SecretStoreError
+from storage.tenancy import UnknownClient
 
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
 OPERATOR_ERRORS = (
@@ -31,6 +38,7 @@ OPERATOR_ERRORS = (
     SchemaBehind,
     EmbeddedDatabaseError,
     SecretStoreError,
+    UnknownClient,
 )
 
 Handler = Callable[[argparse.Namespace, Settings], int]
@@ -290,32 +298,53 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handler: Handler = args.handler
+    if handler is run_tui:  # Textual owns the terminal and writes its own escape codes
+        return _run(handler, args)
+    with safe_output():
+        return _run(handler, args)
+
+
+def _run(handler: Handler, args: argparse.Namespace) -> int:
     settings: Settings | None = None
     try:
         settings = _settings(args)
         return handler(args, settings)
     except OPERATOR_ERRORS as exc:
-        print(f"pulse-console: error: {exc}", file=sys.stderr)
-        return EXIT_REFUSED if isinstance(exc, (ConfigError, SchemaBehind)) else EXIT_FAILED
+        error(str(exc))
+        return (
+            EXIT_REFUSED
+            if isinstance(exc, (ConfigError, SchemaBehind, UnknownClient))
+            else EXIT_FAILED
+        )
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (`… | head -1`): nothing more to say to it.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        error("the output was closed before everything was written (broken pipe)")
+        return EXIT_FAILED
+    except SQLAlchemyError as exc:
+        error(f"the database connection failed: {_first_line(exc)}; nothing after the last "
+              "commit was lost, run the command again when the database answers")  # fmt: skip
+        return EXIT_FAILED
     except Exception as exc:  # the last line of defence: never a traceback on the console
         report = _write_crash_report(settings, exc)
-        print(
-            f"pulse-console: unexpected error: {type(exc).__name__}: {exc}. "
-            f"Details were written to {report}",
-            file=sys.stderr,
-        )
+        error(f"unexpected error: {type(exc).__name__}: {exc}. Details were written to {report}")
         return EXIT_FAILED
+
+
+def _first_line(exc: SQLAlchemyError) -> str:
+    cause = getattr(exc, "orig", None) or exc
+    return (str(cause).strip().splitlines() or [type(cause).__name__])[0]
 
 
 def _write_crash_report(settings: Settings | None, exc: BaseException) -> Path:
     from pulse_console.config import default_data_dir
 
     directory = (settings.data_dir if settings else default_data_dir()) / "crash"
-    directory.mkdir(parents=True, exist_ok=True)
+    private_dir(directory)
     path = directory / f"crash-{datetime.now(UTC):%Y%m%dT%H%M%S}.txt"
-    path.write_text("".join(traceback.format_exception(exc)))
+    write_private(path, redact("".join(traceback.format_exception(exc))))
     return path
 
 

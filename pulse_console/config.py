@@ -22,6 +22,8 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from pulse_console.inputs import check_base_url, check_name
+
 APP_NAME = "pulse-console"
 ENV_PREFIX = "PULSE_"
 ENV_NESTED_DELIMITER = "__"
@@ -68,9 +70,9 @@ class LoggingSettings(_Section):
 class IntegrationSettings(_Section):
     """One source system. Tokens never live here: they are kept in the secret store."""
 
-    name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")
+    name: str
     type: IntegrationType
-    base_url: str = Field(pattern=r"^https?://")
+    base_url: str
     email: str | None = None
     enabled: bool = True
     projects: list[str] = Field(default_factory=list)
@@ -80,10 +82,15 @@ class IntegrationSettings(_Section):
     page_size: int = Field(100, ge=1, le=1000)
     requests_per_minute: int | None = Field(None, ge=1)
 
+    @field_validator("name")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        return check_name("integration", value)
+
     @field_validator("base_url")
     @classmethod
-    def _strip_slash(cls, value: str) -> str:
-        return value.rstrip("/")
+    def _usable_url(cls, value: str) -> str:
+        return check_base_url(value)
 
 
 class Settings(BaseSettings):
@@ -103,7 +110,7 @@ class Settings(BaseSettings):
         None, description="postgresql+psycopg://… ; empty = embedded PostgreSQL in data_dir"
     )
     data_dir: Path = Field(default_factory=default_data_dir)
-    client: str = Field("default", min_length=1, max_length=100)
+    client: str = "default"
     orchestrator: OrchestratorSettings = Field(default_factory=OrchestratorSettings)
     retry: RetrySettings = Field(default_factory=RetrySettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
@@ -111,6 +118,11 @@ class Settings(BaseSettings):
     keymap: dict[str, str] = Field(
         default_factory=dict, description="console key bindings by id, e.g. logs.follow = 'F'"
     )
+
+    @field_validator("client")
+    @classmethod
+    def _client_slug(cls, value: str) -> str:
+        return check_name("client", value)
 
     @field_validator("database_url")
     @classmethod
@@ -179,6 +191,10 @@ def read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config error: {path}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"config error: {path}: not UTF-8 text (byte {exc.start}); save it as UTF-8"
+        ) from None
     except OSError as exc:
         raise ConfigError(f"config error: {path}: cannot read: {exc.strerror}") from None
 

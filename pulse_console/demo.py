@@ -65,7 +65,6 @@ def start_demo(
             name: save_integration(
                 session,
                 client_id=client_id,
-                client=DEMO_CLIENT,
                 name=name,
                 type=kind,
                 base_url=urls[kind],
@@ -74,7 +73,10 @@ def start_demo(
             for name, kind, config in wiring
         }
     secrets = open_secret_store(database.engine, data_dir, allow_keyring=False)
-    secrets.set(secret_name(DEMO_CLIENT, JIRA_NAME), DEMO_JIRA.api_token)
-    secrets.set(secret_name(DEMO_CLIENT, GITHUB_NAME), DEMO_GITHUB_TOKEN)
-    secrets.set(secret_name(DEMO_CLIENT, AHA_NAME), DEMO_AHA_KEY)
+    for name, token in (
+        (JIRA_NAME, DEMO_JIRA.api_token),
+        (GITHUB_NAME, DEMO_GITHUB_TOKEN),
+        (AHA_NAME, DEMO_AHA_KEY),
+    ):
+        secrets.set(secret_name(client_id, ids[name]), token)
     return Demo(server=server, client=DEMO_CLIENT, client_id=client_id, integration_ids=ids)

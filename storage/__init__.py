@@ -1,0 +1,13 @@
+"""Persistence: PostgreSQL through SQLAlchemy 2; knows nothing of HTTP or the application.
+
+- `db.py`, `embedded.py` — an external PostgreSQL by URL, else the embedded server.
+- `models.py`, `migrations/`, `migrate.py` — the canonical schema (a public contract) and the
+  Alembic migrations, the only way it changes.
+- `load.py` — bulk idempotent upsert (COPY → temp table → INSERT … ON CONFLICT).
+- `checkpoints.py`, `quarantine.py` — a pipeline's checkpoints and set-aside payloads, written
+  in the caller's transaction.
+- `work_items.py`, `pull_requests.py`, `status_spans.py`, `flow_defaults.py` — the SQL a
+  source's sync needs beyond the upsert, and derived tables it keeps current.
+- `integrations.py`, `secrets.py`, `tenancy.py` — integrations, the secret store, clients.
+- `testing.py` — a PostgreSQL and a schema of its own for each test or benchmark.
+"""

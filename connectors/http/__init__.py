@@ -14,7 +14,7 @@ from connectors.http.ratelimit import (
     parse_retry_after,
 )
 from connectors.http.retry import RateLimitPolicy, RetryPolicy
-from connectors.http.secret import Secret, redact_headers
+from connectors.secret import Secret, redact_headers
 
 __all__ = [
     "DEFAULT_TIMEOUT",

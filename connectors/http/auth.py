@@ -7,7 +7,7 @@ from collections.abc import Generator
 
 import httpx
 
-from connectors.http.secret import Secret
+from connectors.secret import Secret, hold_basic
 
 
 class BasicAuth(httpx.Auth):
@@ -16,6 +16,7 @@ class BasicAuth(httpx.Auth):
     def __init__(self, username: str, token: Secret) -> None:
         self.username = username
         self._token = token
+        hold_basic(username, token.reveal())
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         raw = f"{self.username}:{self._token.reveal()}".encode()

@@ -159,6 +159,14 @@ class HttpClient(Closing):
             self._counters.request_sent()
             try:
                 response = self._client.request(method, path, params=clean_params, json=json)
+            except httpx.UnsupportedProtocol:
+                # A wrong scheme (ftp://, none) never gets better by asking again.
+                raise TransportError(
+                    f"{method} {path}: the base URL's scheme is not supported ("
+                    f"{self._origin.scheme or 'none'}://); change it to https:// in the "
+                    "integration settings",
+                    attempts=attempt,
+                ) from None
             except httpx.TransportError as exc:
                 # Covers timeouts, connection resets and protocol errors alike.
                 self._counters.transport_error()

@@ -60,6 +60,14 @@ class Timeouts(Trigger):
     hang_seconds: float = Field(default=30.0, ge=0)
 
 
+class EchoAuth(Trigger):
+    """A hostile or careless server: answer ``status`` with the request's Authorization
+    header quoted in the body (JSON error or an HTML page), as some proxies do."""
+
+    status: int = Field(default=401, ge=400, le=599)
+    html: bool = False
+
+
 class RateLimit(_Model):
     after_requests: int = Field(ge=0)
     window_seconds: float = Field(default=60.0, gt=0)
@@ -80,6 +88,7 @@ class FaultScenario(_Model):
     resets: Trigger = Field(default_factory=Trigger)
     truncated: Trigger = Field(default_factory=Trigger)
     malformed: Trigger = Field(default_factory=Trigger)
+    echo_auth: EchoAuth = Field(default_factory=EchoAuth)
     rate_limit: RateLimit | None = None
     mutations: list[ScheduledMutation] = Field(default_factory=list)
 
@@ -103,6 +112,7 @@ class FaultCounters:
     resets: int = 0
     truncated: int = 0
     malformed: int = 0
+    echoed_auth: int = 0
     rate_limited: int = 0
     mutations: int = 0
 
@@ -137,6 +147,7 @@ class _Plan:
     error_status: int | None = None
     truncate: bool = False
     malform: bool = False
+    echo_auth: bool = False
 
 
 Route = Callable[[httpx.Request], httpx.Response]
@@ -188,6 +199,7 @@ class FaultInjector:
             burst_starts = self._fires(s.errors, n)
             truncate = self._fires(s.truncated, n)
             malform = self._fires(s.malformed, n)
+            echo = self._fires(s.echo_auth, n)
             error = None
             if self._burst_left > 0:
                 self._burst_left -= 1
@@ -195,7 +207,7 @@ class FaultInjector:
             elif burst_starts:
                 self._burst_left = s.errors.length - 1
                 error = s.errors.status
-            return _Plan(latency / 1000.0, timeout, reset, error, truncate, malform)
+            return _Plan(latency / 1000.0, timeout, reset, error, truncate, malform, echo)
 
     def run(
         self,
@@ -220,6 +232,9 @@ class FaultInjector:
             if not decision.allowed:
                 self._count("rate_limited")
                 return rate_limited(request, decision)
+        if plan.echo_auth:
+            self._count("echoed_auth")
+            return _echo_auth(request, self.scenario.echo_auth)
         if plan.error_status is not None:
             self._count("errors")
             return server_error(request, plan.error_status, self.scenario.errors.retry_after)
@@ -241,3 +256,12 @@ class FaultInjector:
 def _with_body(response: httpx.Response, body: bytes) -> httpx.Response:
     headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
     return httpx.Response(response.status_code, content=body, headers=headers)
+
+
+def _echo_auth(request: httpx.Request, fault: EchoAuth) -> httpx.Response:
+    header = request.headers.get("Authorization", "")
+    if fault.html:
+        page = f"<html><body><h1>Error</h1><pre>Authorization: {header}</pre></body></html>"
+        return httpx.Response(fault.status, text=page, headers={"Content-Type": "text/html"})
+    body = {"message": f"bad request, you sent Authorization: {header}", "errorMessages": [header]}
+    return httpx.Response(fault.status, json=body)

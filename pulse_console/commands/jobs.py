@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from pulse_console.commands.database import open_configured
 from pulse_console.engine.controls import Control, ControlResult, missing_job
+from storage.tenancy import require_client
 
 if TYPE_CHECKING:
     from pulse_console.config import Settings
@@ -105,10 +106,8 @@ def run_worker_command(args: argparse.Namespace, settings: Settings) -> int:
 def _secret_lookup(database: Any, settings: Settings) -> Any:
     from storage.secrets import open_secret_store
 
-    try:
-        return open_secret_store(database.engine, settings.data_dir).get
-    except Exception:
-        return None
+    # A bad key is the worker's problem to report now, not "no token" at every run.
+    return open_secret_store(database.engine, settings.data_dir).get
 
 
 def _print_status(status: EngineStatus, as_json: bool, *, jobs_only: bool) -> None:
@@ -158,6 +157,8 @@ def _with_service(
 
     database = open_configured(settings)
     try:
+        with database.session() as session:
+            require_client(session, settings.client)  # a typo never creates a client
         if read_only:
             service: Any = AttachedService(database, settings)
             status = service.status()

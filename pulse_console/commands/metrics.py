@@ -19,6 +19,7 @@ from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from pulse_console.commands.output import error
 from pulse_console.config import Settings
 from pulse_console.metrics.dora import DoraReport, dora_report
 from pulse_console.metrics.filters import MetricFilter
@@ -68,9 +69,14 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 def _when(value: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(value)
+        parsed = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+        # Periods are computed around it (e.g. the default 28 days before --until).
+        parsed - timedelta(days=DEFAULT_DAYS), parsed + timedelta(days=1)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"not a date or ISO time: {value!r}") from exc
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
+    except OverflowError:
+        raise argparse.ArgumentTypeError(f"out of the supported range: {value!r}") from None
+    return parsed
 
 
 def _filter(args: argparse.Namespace, client_id: int) -> MetricFilter:
@@ -137,7 +143,7 @@ def run_flow(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _fail(message: str, code: int = EXIT_REFUSED) -> int:
-    print(f"pulse-console: {message}", file=sys.stderr)
+    error(message)
     return code
 
 

@@ -14,12 +14,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from connectors.github import GITHUB_API
+from pulse_console.inputs import BadInput, check_base_url
 from pulse_console.pipelines.aha.options import AhaConfigError
 from pulse_console.pipelines.aha.sync import AhaSync, AhaSyncError
 from pulse_console.pipelines.base import Pipeline
-from pulse_console.pipelines.github_sync import GitHubConfigError, GitHubSync
+from pulse_console.pipelines.github.sync import GitHubConfigError, GitHubSync
+from pulse_console.pipelines.jira.extract import JiraSyncError
 from pulse_console.pipelines.jira.options import JiraConfigError
-from pulse_console.pipelines.jira_sync import JiraSync, JiraSyncError
+from pulse_console.pipelines.jira.sync import JiraSync
 
 
 class UsageProblem(ValueError):
@@ -61,7 +63,14 @@ def _jira_settings(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
         config["email"] = args.email
     if args.project:
         config["projects"] = [p.upper() for p in args.project]
-    return args.base_url.rstrip("/"), config
+    return _base_url(args), config
+
+
+def _base_url(args: argparse.Namespace) -> str:
+    try:
+        return check_base_url(args.base_url)
+    except BadInput as exc:
+        raise UsageProblem(str(exc)) from None
 
 
 def _jira_lines(stats: dict[str, Any]) -> list[str]:
@@ -118,7 +127,7 @@ def _github_settings(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
         "deployments": args.deployments,
         "enterprise": args.enterprise,
     }
-    return args.base_url.rstrip("/"), config
+    return _base_url(args), config
 
 
 def _github_lines(stats: dict[str, Any]) -> list[str]:
@@ -149,7 +158,7 @@ def _aha_settings(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
     config: dict[str, Any] = {}
     if args.product:
         config["products"] = list(args.product)
-    return args.base_url.rstrip("/"), config
+    return _base_url(args), config
 
 
 def _aha_lines(stats: dict[str, Any]) -> list[str]:

@@ -3,7 +3,7 @@
 One code path for every integration type; what differs per type (its `add` options, its
 config, its pipeline, the item lines of the summary) is in `pulse_console.commands.sources`.
 `integration add` checks the credentials before saving anything; the token goes to the secret
-store under `integration:<client>:<name>`, never into the config file or the database in
+store under the client's and integration's ids, never into the config file or the database in
 plaintext. `sync` runs the pipeline in the foreground with a progress line on stderr and
 prints a summary. Expected failures are one line on stderr.
 """
@@ -19,8 +19,10 @@ from typing import Any, TextIO
 from connectors.base import ConnectionCheck
 from connectors.errors import ConnectorError
 from connectors.http.cancel import CancelToken
+from pulse_console.commands.output import error, raw_stream, terminal_safe
 from pulse_console.commands.sources import SOURCES, SourceType, UsageProblem
 from pulse_console.config import Settings
+from pulse_console.inputs import BadInput, check_name
 from pulse_console.pipelines.base import Progress, RunResult
 from pulse_console.pipelines.context import (
     IntegrationNotFound,
@@ -74,7 +76,12 @@ def run_integration_add(
     args: argparse.Namespace, settings: Settings, *, stdin: TextIO | None = None
 ) -> int:
     source = SOURCES[args.source]
-    tokens = [line.strip() for line in (stdin or sys.stdin).read().splitlines() if line.strip()]
+    try:
+        check_name("integration", args.name)
+    except BadInput as exc:
+        return _fail(str(exc), EXIT_REFUSED)
+    lines = [line.strip() for line in (stdin or sys.stdin).read().splitlines()]
+    tokens = [line for line in lines if line]
     if not tokens:
         return _fail("no token on stdin (pipe it in: `… --token-stdin < token.txt`)", EXIT_REFUSED)
     if len(tokens) > 1 and not source.several_tokens:
@@ -87,18 +94,18 @@ def run_integration_add(
     draft = IntegrationDraft(
         args.name, source.name, base_url, config.get("email", ""), token, config=config
     )
-    check = check_connection(draft, token)
+    # Tested as typed (blank lines kept), so a failure names the line of stdin.
+    check = check_connection(draft, "\n".join(lines))
     if not check.ok:
         return _fail(f"not saved: {_sentence(check)}")
     database = open_database(settings.database_url, settings.data_dir)
     try:
-        _secrets(database, settings).set(integration_secret_name(settings.client, args.name), token)
         with database.session() as session:
             client_id = ensure_client(session, settings.client)
+        with database.session() as session:
             integration_id = save_integration(
                 session,
                 client_id=client_id,
-                client=settings.client,
                 name=args.name,
                 type=source.name,
                 base_url=base_url,
@@ -107,6 +114,8 @@ def run_integration_add(
             record_connection_test(
                 session, integration_id, ok=True, message=check.message, at=datetime.now(UTC)
             )
+            secret = integration_secret_name(client_id, integration_id)
+            _secrets(database, settings).set(secret, token)
     finally:
         database.dispose()
     print(f"{check.message} Saved integration {args.name!r} for client {settings.client!r}.")
@@ -189,7 +198,8 @@ class ProgressLine:
     """A one-line progress bar on a terminal (plain lines when not a terminal)."""
 
     def __init__(self, stream: TextIO) -> None:
-        self.stream = stream
+        # It writes its own cursor codes, so it takes the terminal under the safe filter.
+        self.stream = raw_stream(stream)
         self.tty = stream.isatty()
         self._last = 0.0
         self._shown = False
@@ -205,7 +215,7 @@ class ProgressLine:
         else:
             bar = f"{p.done}"
         wait = f" · waiting until {p.rate_limit_until:%H:%M:%S}" if p.rate_limit_until else ""
-        line = f"{p.phase:<12} {bar} · {p.api_calls} calls · {p.message}{wait}"
+        line = terminal_safe(f"{p.phase:<12} {bar} · {p.api_calls} calls · {p.message}{wait}")
         if self.tty:
             self.stream.write("\r\033[K" + line[:200])
         else:
@@ -224,5 +234,5 @@ def _secrets(database: Database, settings: Settings) -> SecretStore:
 
 
 def _fail(message: str, code: int = EXIT_FAILED) -> int:
-    print(f"pulse-console: error: {message}", file=sys.stderr)
+    error(message)
     return code

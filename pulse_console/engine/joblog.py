@@ -16,14 +16,15 @@ import threading
 import time
 from collections.abc import MutableMapping
 from datetime import UTC, datetime
-from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import insert
 
+from connectors.secret import redact
 from pulse_console.engine.events import EventBus, LogRecord
 from pulse_console.engine.logformat import JsonLinesFormatter, structured_extra
+from pulse_console.files import PrivateRotatingFileHandler, private_dir
 from storage.db import Database
 from storage.models import LogEntry
 
@@ -62,11 +63,11 @@ class JobLogSink(logging.Handler):
         self._buffer: list[dict[str, Any]] = []
         self._buffer_lock = threading.Lock()
         self._loggers: dict[str, logging.Logger] = {}
-        self._file: RotatingFileHandler | None = None
+        self._file: PrivateRotatingFileHandler | None = None
         if log_dir is not None:
-            log_dir.mkdir(parents=True, exist_ok=True)
+            private_dir(log_dir)
             _prune(log_dir, retention_days)
-            self._file = RotatingFileHandler(
+            self._file = PrivateRotatingFileHandler(
                 log_dir / f"jobs-{client}.jsonl",
                 maxBytes=max_file_mb * 1024 * 1024,
                 backupCount=50,
@@ -89,7 +90,9 @@ class JobLogSink(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            message = record.getMessage()
+            # Redacted once here, so the row, the file, stdout and the bus all get this text.
+            record.msg, record.args = redact(record.getMessage()), None
+            message = record.msg
             ts = datetime.fromtimestamp(record.created, UTC)
             job = getattr(record, "job", None)
             run_id = getattr(record, "run_id", None)

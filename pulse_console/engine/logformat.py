@@ -7,6 +7,8 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
+from connectors.secret import redact
+
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
 
 
@@ -16,7 +18,9 @@ def structured_extra(record: logging.LogRecord) -> dict[str, Any]:
     for key, value in vars(record).items():
         if key in _STANDARD or key.startswith("_") or key in {"job", "run_id", "client"}:
             continue
-        extra[key] = value if isinstance(value, (str, int, float, bool, type(None))) else str(value)
+        if not isinstance(value, (int, float, bool, type(None))):
+            value = redact(str(value))
+        extra[key] = value
     return extra
 
 
@@ -26,7 +30,7 @@ class JsonLinesFormatter(logging.Formatter):
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(),
             "level": record.levelname,
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": redact(record.getMessage()),
         }
         for key in ("client", "job", "run_id"):
             value = getattr(record, key, None)
@@ -34,5 +38,5 @@ class JsonLinesFormatter(logging.Formatter):
                 data[key] = value
         data.update(structured_extra(record))
         if record.exc_info:
-            data["exc"] = self.formatException(record.exc_info)
+            data["exc"] = redact(self.formatException(record.exc_info))
         return json.dumps(data, default=str)

@@ -45,6 +45,7 @@ from sqlalchemy import select
 
 from connectors.errors import Cancelled, RateLimited
 from connectors.http.cancel import CancelToken
+from connectors.secret import redact
 from pulse_console.config import Settings
 from pulse_console.engine import policy as plan
 from pulse_console.engine import runtime_settings, store
@@ -459,7 +460,7 @@ class Orchestrator:
                     move(JobStatus.PENDING, reason, next_run_at=now, cancel_requested=False)
                 else:
                     error = outcome.error
-                    message = str(error) if error is not None else "unknown error"
+                    message = redact(str(error)) if error is not None else "unknown error"
                     store.finish_run(
                         session, active.run_id, RunStatus.FAILED, now, error=message, **counters
                     )

@@ -71,7 +71,7 @@ def local_run_context(
     `run_id` 0 means "not recorded in job_runs" (foreground runs outside the engine).
     """
     client_id, ref = find_integration(database, client, integration)
-    secret_name = integration_secret_name(client, ref.name)
+    secret_name = integration_secret_name(client_id, ref.id)
 
     def secret(name: str) -> str | None:
         # A pipeline may ask only for its own integration's secret.
@@ -89,3 +89,8 @@ def local_run_context(
         secret=secret,
         clock=clock or (lambda: datetime.now(UTC)),
     )
+
+
+def token_secret_name(ctx: RunContext) -> str:
+    """The secret-store name of the run's integration token (the only secret it may read)."""
+    return integration_secret_name(ctx.client_id, ctx.integration.id)

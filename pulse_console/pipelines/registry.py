@@ -24,9 +24,9 @@ CHAIN: dict[str, str] = {
 
 # job name → "module:Class" of its pipeline (imported only when the job first runs)
 _KNOWN: dict[str, str] = {
-    "jira_sync": "pulse_console.pipelines.jira_sync:JiraSync",
-    "github_sync": "pulse_console.pipelines.github_sync:GitHubSync",
-    "azure_devops_sync": "pulse_console.pipelines.azure_devops_sync:AzureDevOpsSync",
+    "jira_sync": "pulse_console.pipelines.jira.sync:JiraSync",
+    "github_sync": "pulse_console.pipelines.github.sync:GitHubSync",
+    "azure_devops_sync": "pulse_console.pipelines.azure_devops.sync:AzureDevOpsSync",
     "aha_sync": "pulse_console.pipelines.aha.sync:AhaSync",
 }
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,8 +14,10 @@ from sqlalchemy import func, select, update
 from connectors.aha import AhaClient
 from connectors.base import ConnectionCheck
 from connectors.github import GitHubClient, split_tokens
-from connectors.http.secret import Secret
 from connectors.jira.client import JiraClient
+from connectors.secret import Secret
+from pulse_console.inputs import SLUG_RULE, BadInput, check_base_url, is_slug
+from pulse_console.pipelines.context import IntegrationNotFound, find_integration
 from pulse_console.services import audit
 from storage.db import Database
 from storage.integrations import record_connection_test, save_integration, secret_name
@@ -24,8 +26,6 @@ from storage.secrets import SecretStore
 from storage.tenancy import ensure_client, find_client
 
 TYPES = ("jira", "github", "azure_devops", "aha")
-_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
-_URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -68,12 +68,14 @@ class IntegrationDraft:
 def validate(draft: IntegrationDraft) -> dict[str, str]:
     """Per-field problems, keyed by field name; empty means valid."""
     errors: dict[str, str] = {}
-    if not _NAME.match(draft.name):
-        errors["name"] = "Letters, digits, '.', '_' or '-' only, 1 to 100 characters."
+    if not is_slug(draft.name):
+        errors["name"] = f"Use {SLUG_RULE}."
     if draft.type not in TYPES:
         errors["type"] = f"Choose one of: {', '.join(TYPES)}."
-    if not _URL.match(draft.base_url.strip()):
-        errors["base_url"] = "A full URL, e.g. https://acme.atlassian.net"
+    try:
+        check_base_url(draft.base_url)
+    except BadInput as exc:
+        errors["base_url"] = f"{str(exc)[0].upper()}{str(exc)[1:]}."
     if draft.type == "jira" and draft.email and not _EMAIL.match(draft.email.strip()):
         errors["email"] = "An e-mail address, e.g. ada@example.com (Cloud needs one)."
     if draft.type == "jira" and not draft.email and draft.base_url.endswith(".atlassian.net"):
@@ -156,24 +158,22 @@ def save(
     errors = validate(draft)
     if errors:
         raise ValidationFailed(errors)
-    ref = secret_name(client, draft.name)
     config = {**draft.config, **({"email": draft.email.strip()} if draft.email else {})}
     values = {
         "name": draft.name,
         "type": draft.type,
         "base_url": draft.base_url.strip().rstrip("/"),
         "config": config,
-        "secret_ref": ref,
         "active": True,
         "updated_at": func.now(),
     }
     with database.session() as session:
         client_id = ensure_client(session, client)
+    with database.session() as session:
         if draft.existing_id is None:
             new_id = save_integration(
                 session,
                 client_id=client_id,
-                client=client,
                 name=draft.name,
                 type=draft.type,
                 base_url=str(values["base_url"]),
@@ -184,18 +184,15 @@ def save(
             old = session.get(Integration, draft.existing_id)
             if old is None or old.client_id != client_id:
                 raise ValidationFailed({"name": "This integration no longer exists."})
-            if old.secret_ref and old.secret_ref != ref and draft.token is None:
-                moved = secrets.get(old.secret_ref)
-                if moved is not None:
-                    secrets.set(ref, moved)
-                    secrets.delete(old.secret_ref)
+            # Keyed by ids, the token stays where it is when the integration is renamed.
+            values["secret_ref"] = secret_name(client_id, draft.existing_id)
             session.execute(
                 update(Integration).where(Integration.id == draft.existing_id).values(**values)
             )
             new_id = draft.existing_id
             action = "integration.edit"
         if draft.token is not None:
-            secrets.set(ref, draft.token)
+            secrets.set(secret_name(client_id, new_id), draft.token)
         audit.record(
             session,
             client,
@@ -217,18 +214,37 @@ Tester = Callable[[IntegrationDraft, str], ConnectionCheck]
 def check_connection(
     draft: IntegrationDraft, token: str, *, transport: httpx.BaseTransport | None = None
 ) -> ConnectionCheck:
-    """One cheap authenticated call through the connector for the draft's type."""
+    """One cheap authenticated call through the connector for the draft's type.
+
+    GitHub takes several tokens, one a line, used in turn: each is tested on its own, and a
+    failure names its line, so a bad second token is found now rather than at sync time.
+    """
+    if draft.type != "github":
+        return _check_one(draft, token, transport)
+    lines = [(n, line.strip()) for n, line in enumerate(token.splitlines(), 1) if line.strip()]
+    if not lines:
+        return ConnectionCheck(ok=False, title="No token", message="No GitHub token given.")
+    check = ConnectionCheck(ok=False, message="")
+    for number, line in lines:
+        check = _check_one(draft, line, transport)
+        if not check.ok and len(lines) > 1:
+            return replace(check, message=f"token on line {number}: {check.message}")
+        if not check.ok:
+            return check
+    return check
+
+
+def _check_one(
+    draft: IntegrationDraft, token: str, transport: httpx.BaseTransport | None
+) -> ConnectionCheck:
     options: dict[str, Any] = {"transport": transport} if transport is not None else {}
     url = draft.base_url.strip().rstrip("/")
     client: JiraClient | GitHubClient | AhaClient
     if draft.type == "aha":
         client = AhaClient.connect(url, Secret(token), **options)
     elif draft.type == "github":
-        tokens = split_tokens(token)
-        if not tokens:
-            return ConnectionCheck(ok=False, title="No token", message="No GitHub token given.")
         enterprise = bool(draft.config.get("enterprise")) or None
-        client = GitHubClient.create(tokens, url, enterprise=enterprise, **options)
+        client = GitHubClient.create(split_tokens(token), url, enterprise=enterprise, **options)
     elif draft.type != "jira":
         return ConnectionCheck(
             ok=False,
@@ -244,7 +260,11 @@ def check_connection(
 
 
 def stored_token(database: Database, client: str, name: str, secrets: SecretStore) -> str | None:
-    return secrets.get(secret_name(client, name))
+    try:
+        client_id, ref = find_integration(database, client, name)
+    except IntegrationNotFound:
+        return None
+    return secrets.get(secret_name(client_id, ref.id))
 
 
 def record_test(

@@ -19,7 +19,6 @@ from textual.worker import Worker, WorkerState
 
 from pulse_console.services import connectivity
 from pulse_console.tui.busy_watch import BusyWatch
-from pulse_console.tui.commands import PulseCommands
 from pulse_console.tui.context import ConsoleContext
 from pulse_console.tui.db_watch import DatabaseWatch
 from pulse_console.tui.dialogs.choose import ChooseDialog
@@ -29,6 +28,7 @@ from pulse_console.tui.dialogs.help import HelpDialog
 from pulse_console.tui.hangup import exit_on_signals
 from pulse_console.tui.keymap import ALIASES, SCREENS, bindings_for, check_keymap
 from pulse_console.tui.messages import DatabaseReachability, SettingsLoaded
+from pulse_console.tui.palette import PulseCommands
 from pulse_console.tui.ports import JobView
 from pulse_console.tui.screens.base import PulseScreen
 from pulse_console.tui.screens.flow import FlowScreen

@@ -10,6 +10,7 @@ import sys
 import httpx
 
 from connectors.sandbox.aha import DEMO_AHA_KEY
+from pulse_console.pipelines.context import find_integration
 from storage.db import Database, make_engine
 from storage.integrations import secret_name as integration_secret_name
 from tests.pipelines.aha_support import AhaSandbox, crash_account, sync
@@ -19,8 +20,9 @@ from tests.pipelines.harness import CLIENT, INTEGRATION, MemorySecrets
 def main(argv: list[str]) -> int:
     url, schema, seed, kill_after = argv[0], argv[1], int(argv[2]), int(argv[3])
     database = Database(engine=make_engine(url, schema=schema, pool_size=1), embedded=False)
+    client_id, ref = find_integration(database, CLIENT, INTEGRATION)
     secrets = MemorySecrets()
-    secrets.set(integration_secret_name(CLIENT, INTEGRATION), DEMO_AHA_KEY)
+    secrets.set(integration_secret_name(client_id, ref.id), DEMO_AHA_KEY)
     sandbox = AhaSandbox(crash_account(seed))
 
     def maybe_die(request: httpx.Request) -> None:

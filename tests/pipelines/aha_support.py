@@ -33,18 +33,19 @@ def add_aha_integration(
     shared ``context`` helper finds it."""
     with database.session() as session:
         client_id = ensure_client(session, CLIENT)
-        session.add(
-            Integration(
-                client_id=client_id,
-                name=harness.INTEGRATION,
-                type="aha",
-                base_url=BASE_URL,
-                config=dict(config or {}),
-                secret_ref=integration_secret_name(CLIENT, harness.INTEGRATION),
-            )
+        row = Integration(
+            client_id=client_id,
+            name=harness.INTEGRATION,
+            type="aha",
+            base_url=BASE_URL,
+            config=dict(config or {}),
         )
+        session.add(row)
+        session.flush()
+        row.secret_ref = integration_secret_name(client_id, row.id)
+        ref = row.secret_ref
     secrets = MemorySecrets()
-    secrets.set(integration_secret_name(CLIENT, harness.INTEGRATION), DEMO_AHA_KEY)
+    secrets.set(ref, DEMO_AHA_KEY)
     return secrets
 
 

@@ -15,7 +15,7 @@ from connectors.http import CancelToken, RateLimitPolicy, RetryPolicy
 from connectors.sandbox.credentials import DEMO_GITHUB_TOKEN
 from connectors.sandbox.org import Org
 from pulse_console.pipelines.base import IntegrationRef, Progress, RunContext
-from pulse_console.pipelines.github_sync import GitHubSync
+from pulse_console.pipelines.github.sync import GitHubSync
 from storage.db import Database
 from storage.integrations import secret_name
 
@@ -79,7 +79,7 @@ def make_ctx(
         cancel=cancel or CancelToken(),
         report=sink.append,
         log=logging.getLogger("test.github_sync"),
-        secret=lambda name: token if name == secret_name("acme", integration.name) else None,
+        secret=lambda name: token if name == secret_name(1, integration.id) else None,
         clock=lambda: datetime.now(UTC),
     )
 

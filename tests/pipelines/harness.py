@@ -20,7 +20,7 @@ from connectors.sandbox.jira import JiraSimulator
 from connectors.sandbox.org import Org
 from pulse_console.pipelines.base import Progress, RunContext, RunResult
 from pulse_console.pipelines.context import local_run_context
-from pulse_console.pipelines.jira_sync import JiraSync
+from pulse_console.pipelines.jira.sync import JiraSync
 from storage.db import Database
 from storage.integrations import secret_name as integration_secret_name
 from storage.models import Integration
@@ -57,18 +57,19 @@ def add_integration(
 ) -> MemorySecrets:
     with database.session() as session:
         client_id = ensure_client(session, CLIENT)
-        session.add(
-            Integration(
-                client_id=client_id,
-                name=INTEGRATION,
-                type="jira",
-                base_url=base_url,
-                config={"email": DEMO_JIRA.email, **(config or {})},
-                secret_ref=integration_secret_name(CLIENT, INTEGRATION),
-            )
+        row = Integration(
+            client_id=client_id,
+            name=INTEGRATION,
+            type="jira",
+            base_url=base_url,
+            config={"email": DEMO_JIRA.email, **(config or {})},
         )
+        session.add(row)
+        session.flush()
+        row.secret_ref = integration_secret_name(client_id, row.id)
+        ref = row.secret_ref
     secrets = MemorySecrets()
-    secrets.set(integration_secret_name(CLIENT, INTEGRATION), DEMO_JIRA.api_token)
+    secrets.set(ref, DEMO_JIRA.api_token)
     return secrets
 
 

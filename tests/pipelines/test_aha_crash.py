@@ -7,13 +7,15 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import text
 
 from connectors.sandbox.aha import AhaMutation
-from pulse_console.pipelines.aha import sync as aha_sync
+from pulse_console.pipelines import checkpoint
+from storage import checkpoints as storage_checkpoints
 from storage.db import Database
 from tests.pipelines.aha_support import (
     CRASH_PAGE,
@@ -68,17 +70,17 @@ def test_crash_while_saving_the_checkpoint_keeps_the_page_uncommitted(
     aha = crash_account(5)
     sandbox = AhaSandbox(aha)
     secrets = add_aha_integration(database, config=CRASH_PAGE)
-    real = getattr(aha_sync, "save_checkpoint")  # noqa: B009 - patched below
+    real = storage_checkpoints.save_checkpoint
     calls = {"n": 0}
 
-    def failing(*args: object, **kwargs: object) -> None:
+    def failing(*args: Any, **kwargs: Any) -> None:
         calls["n"] += 1
         if calls["n"] == nth:
             raise Crash(f"save_checkpoint call {nth}")
         real(*args, **kwargs)
 
     with monkeypatch.context() as patch:
-        patch.setattr(aha_sync, "save_checkpoint", failing)
+        patch.setattr(checkpoint, "save_checkpoint", failing)
         with pytest.raises(Crash):
             sync(sandbox, database, secrets)
     sync(sandbox, database, secrets)

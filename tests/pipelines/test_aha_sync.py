@@ -14,15 +14,14 @@ from connectors.sandbox.faults import ErrorBursts, FaultScenario, RateLimit, Tri
 from connectors.sandbox.org import Org
 from pulse_console.pipelines.base import Progress
 from storage.db import Database
-from storage.integrations import secret_name
 from tests.pipelines.aha_support import AhaSandbox, add_aha_integration, expected, stored, sync
-from tests.pipelines.harness import CLIENT, INTEGRATION, MemorySecrets, context
+from tests.pipelines.harness import MemorySecrets, context
 
 
 def add_wrong_key(database: Database, secrets: MemorySecrets) -> MemorySecrets:
     """The same integration with a key the account refuses."""
     wrong = MemorySecrets()
-    wrong.set(secret_name(CLIENT, INTEGRATION), DEMO_AHA_KEY[::-1])
+    wrong.values = {name: key[::-1] for name, key in secrets.values.items()}
     return wrong
 
 

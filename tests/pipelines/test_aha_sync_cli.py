@@ -14,7 +14,7 @@ from pulse_console import cli
 from storage.db import Database
 from tests.pipelines.aha_support import expected, stored
 from tests.pipelines.harness import MemorySecrets
-from tests.pipelines.test_sync_cli import wired  # noqa: F401 - the shared fixture
+from tests.pipelines.test_sync_cli import secret_ref, wired  # noqa: F401 - the shared fixture
 
 
 def test_add_test_and_sync_an_aha_integration_from_the_command_line(
@@ -35,7 +35,7 @@ def test_add_test_and_sync_an_aha_integration_from_the_command_line(
         monkeypatch.setattr("sys.stdin", io.StringIO(DEMO_AHA_KEY + "\n"))
         assert cli.main([*add, "--product", aha.products[0].prefix]) == 0
         assert "Connected to Aha!" in capsys.readouterr().out
-        assert wired.values == {"integration:acme:plans": DEMO_AHA_KEY}
+        assert wired.values == {secret_ref(database, "plans"): DEMO_AHA_KEY}
 
         assert cli.main(["integration", "test", "plans", *base]) == 0
         assert cli.main(["sync", "plans", *base]) == 0

@@ -16,7 +16,7 @@ from connectors.sandbox.mutations import MutationPlan
 from connectors.sandbox.org import Org
 from connectors.sandbox.server import SandboxServer
 from pulse_console.pipelines.base import Progress
-from pulse_console.pipelines.github_sync import GitHubSync
+from pulse_console.pipelines.github.sync import GitHubSync
 from storage.checkpoints import load_checkpoint
 from tests.connectors.fakes import FakeClock
 from tests.pipelines.github_support import (

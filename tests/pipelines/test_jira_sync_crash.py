@@ -16,7 +16,7 @@ from sqlalchemy import text
 
 from connectors.sandbox.mutations import MutationPlan
 from connectors.sandbox.org import Org
-from pulse_console.pipelines import jira_sync
+from pulse_console.pipelines import checkpoint
 from pulse_console.pipelines.jira import load
 from storage.db import Database
 from storage.models import WorkItemTransition
@@ -121,7 +121,7 @@ def test_crash_before_commit_while_saving_the_checkpoint(
     sandbox = Sandbox(org)
     secrets = add_integration(database, config=PAGE)
     with monkeypatch.context() as patch:
-        _failing_on_call(patch, jira_sync, "save_checkpoint", nth, lambda *a, **k: True)
+        _failing_on_call(patch, checkpoint, "save_checkpoint", nth, lambda *a, **k: True)
         with pytest.raises(Crash):
             sync(sandbox, database, secrets)
     sync(sandbox, database, secrets)

@@ -16,8 +16,8 @@ from connectors.sandbox.credentials import DEMO_JIRA
 from connectors.sandbox.faults import ErrorBursts, FaultScenario, RateLimit, Timeouts, Trigger
 from connectors.sandbox.org import Org
 from pulse_console.pipelines.base import Progress
+from pulse_console.pipelines.jira.extract import JiraSyncError
 from pulse_console.pipelines.jira.state import SCOPE
-from pulse_console.pipelines.jira_sync import JiraSyncError
 from storage.db import Database
 from tests.pipelines.harness import (
     Sandbox,

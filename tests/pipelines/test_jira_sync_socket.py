@@ -9,7 +9,7 @@ from connectors.sandbox.jira import JiraSimulator
 from connectors.sandbox.mutations import MutationPlan
 from connectors.sandbox.org import Org
 from connectors.sandbox.server import SandboxServer
-from pulse_console.pipelines.jira_sync import JiraSync
+from pulse_console.pipelines.jira.sync import JiraSync
 from storage.db import Database
 from tests.pipelines.harness import add_integration, context, expected, stored
 

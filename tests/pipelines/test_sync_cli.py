@@ -21,6 +21,16 @@ from tests.pipelines.github_support import snapshot, truth
 from tests.pipelines.harness import MemorySecrets, expected, stored
 
 
+def secret_ref(database: Database, name: str) -> str:
+    """Where the integration's token is kept: named by the client's and integration's ids."""
+    with database.engine.connect() as conn:
+        row = conn.execute(
+            text("SELECT client_id, id, secret_ref FROM integrations WHERE name = :n"), {"n": name}
+        ).one()
+    assert row.secret_ref == f"integration/{row.client_id}/{row.id}"
+    return str(row.secret_ref)
+
+
 @pytest.fixture
 def wired(
     database: Database, monkeypatch: pytest.MonkeyPatch, isolated_home: Path
@@ -49,7 +59,7 @@ def test_add_test_and_sync_a_jira_integration_from_the_command_line(
         monkeypatch.setattr("sys.stdin", io.StringIO(DEMO_JIRA.api_token + "\n"))
         assert cli.main([*add, "--email", DEMO_JIRA.email, "--token-stdin"]) == 0
         assert "Connected" in capsys.readouterr().out
-        assert wired.values == {"integration:acme:main": DEMO_JIRA.api_token}
+        assert wired.values == {secret_ref(database, "main"): DEMO_JIRA.api_token}
 
         assert cli.main(["integration", "test", "main", *base]) == 0
         assert cli.main(["sync", "main", *base]) == 0
@@ -90,7 +100,7 @@ def test_add_test_and_sync_a_github_integration_from_the_command_line(
         monkeypatch.setattr("sys.stdin", io.StringIO(f"{DEMO_GITHUB_TOKEN}\n\n{second}\n"))
         assert cli.main([*add, *org_args]) == 0
         assert "as pulse-sandbox" in capsys.readouterr().out
-        assert wired.values == {"integration:acme:gh": f"{DEMO_GITHUB_TOKEN}\n{second}"}
+        assert wired.values == {secret_ref(database, "gh"): f"{DEMO_GITHUB_TOKEN}\n{second}"}
 
         assert cli.main(["integration", "test", "gh", *base]) == 0
         assert "Connected to GitHub" in capsys.readouterr().out

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from connectors.sandbox.credentials import DEMO_GITHUB_TOKEN, DEMO_JIRA
 from connectors.sandbox.github import GitHubSimulator
@@ -14,8 +14,10 @@ from connectors.sandbox.org import Org
 from pulse_console.services import audit, integrations
 from pulse_console.services.integrations import IntegrationDraft, ValidationFailed
 from storage.db import Database
+from storage.integrations import save_integration
 from storage.models import Integration
 from storage.secrets import DatabaseSecretStore
+from storage.tenancy import ensure_client
 
 URL = "https://sandbox.atlassian.net"
 
@@ -59,8 +61,9 @@ def test_saved_token_lives_in_the_secret_store_not_the_row(
     with database.session() as session:
         row = session.execute(select(Integration)).scalar_one()
         assert DEMO_JIRA.api_token not in str(row.config) + (row.secret_ref or "")
-        assert row.secret_ref == "integration:acme:jira-main"
-    assert secrets.get("integration:acme:jira-main") == DEMO_JIRA.api_token
+        ref = f"integration/{row.client_id}/{new_id}"
+        assert row.secret_ref == ref
+    assert secrets.get(ref) == DEMO_JIRA.api_token
     # Editing without a new token keeps the stored one.
     integrations.save(
         database,
@@ -69,7 +72,7 @@ def test_saved_token_lives_in_the_secret_store_not_the_row(
         secrets,
         actor="ada",
     )
-    assert secrets.get("integration:acme:jira-main") == DEMO_JIRA.api_token
+    assert secrets.get(ref) == DEMO_JIRA.api_token
     [view] = integrations.list_integrations(database, "acme", secrets)
     assert view.has_token and view.base_url == URL and view.email == DEMO_JIRA.email
     assert [a.action for a in audit.recent(database, "acme")] == [
@@ -114,3 +117,45 @@ def test_saved_integration_test_is_recorded_and_deactivate_is_audited(
     [view] = integrations.list_integrations(database, "acme")
     assert view.last_test_ok is True and not view.active
     assert audit.recent(database, "acme")[0].action == "integration.deactivate"
+
+
+def test_one_clients_integration_token_never_overwrites_another_clients(
+    database: Database, secrets: DatabaseSecretStore
+) -> None:
+    # Keyed by names, client `a:gh` + integration `x` was the same secret as `a` + `gh:x`
+    # (storage takes any name; the slug rule is enforced where names are typed in).
+    refs = {}
+    for client, name in (("a", "gh:x"), ("a:gh", "x")):
+        with database.session() as session:
+            client_id = ensure_client(session, client)
+        with database.session() as session:
+            integration_id = save_integration(
+                session, client_id=client_id, name=name, type="github", base_url=URL
+            )
+            refs[client] = session.get(Integration, integration_id).secret_ref  # type: ignore[union-attr]
+        secrets.set(refs[client], f"token-of-{client}")
+    assert secrets.get(refs["a"]) == "token-of-a"
+    assert secrets.get(refs["a:gh"]) == "token-of-a:gh"
+    with database.engine.connect() as conn:
+        owners = conn.execute(
+            text(
+                "SELECT c.name, s.client_id = i.client_id FROM secrets s "
+                "JOIN integrations i ON i.secret_ref = s.name JOIN clients c ON c.id = i.client_id"
+            )
+        ).all()
+    assert sorted(owners) == [("a", True), ("a:gh", True)]
+
+
+def test_a_secret_row_is_never_rewritten_by_another_client(
+    database: Database, secrets: DatabaseSecretStore
+) -> None:
+    integrations.save(database, "a", draft(token="token-of-a"), secrets, actor="t")
+    with database.engine.begin() as conn:
+        ref = conn.execute(text("SELECT name FROM secrets")).scalar_one()
+        conn.execute(text("UPDATE secrets SET client_id = NULL"))  # a row another client owns
+    secrets.set(ref, "intruder")
+    with database.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE secrets SET client_id = (SELECT id FROM clients WHERE name = 'a')")
+        )
+    assert secrets.get(ref) == "token-of-a"

@@ -104,3 +104,37 @@ def test_reset_leaves_an_empty_schema_at_head(engine: Engine) -> None:
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM clients")).scalar_one() == 0
     assert migrate.status(engine).up_to_date
+
+
+def test_upgrade_renames_stored_secrets_to_ids_and_gives_them_their_client(
+    empty_engine: Engine,
+) -> None:
+    migrate.upgrade(empty_engine, "0006")
+    with empty_engine.begin() as conn:
+        conn.execute(text("INSERT INTO clients (id, name) VALUES (1, 'a'), (2, 'a:gh'), (3, 'b')"))
+        conn.execute(
+            text(
+                "INSERT INTO integrations (id, client_id, name, type, base_url, secret_ref) VALUES"
+                " (10, 1, 'gh:x', 'github', 'u', 'integration:a:gh:x'),"
+                " (11, 2, 'x', 'github', 'u', 'integration:a:gh:x'),"
+                " (12, 3, 'jira', 'jira', 'u', 'integration:b:jira')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO secrets (name, ciphertext) VALUES"
+                " ('integration:a:gh:x', 'x'), ('integration:b:jira', 'j')"
+            )
+        )
+    migrate.upgrade(empty_engine)
+    with empty_engine.connect() as conn:
+        secrets = conn.execute(text("SELECT name, client_id FROM secrets")).all()
+        refs = conn.execute(text("SELECT id, secret_ref FROM integrations ORDER BY id")).all()
+    # The colliding row cannot be attributed to either client: it is dropped, not shared.
+    assert secrets == [("integration/3/12", 3)]
+    assert refs == [(10, "integration/1/10"), (11, "integration/2/11"), (12, "integration/3/12")]
+    migrate.downgrade(empty_engine, "0006")
+    with empty_engine.connect() as conn:
+        assert conn.execute(text("SELECT name, client_id FROM secrets")).all() == [
+            ("integration:b:jira", None)
+        ]

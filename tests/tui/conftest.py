@@ -95,7 +95,6 @@ def slow_demo(database: Database, tmp_path: Path, isolated_home: Path) -> Iterat
         save_integration(
             session,
             client_id=running.client_id,
-            client=running.client,
             name=JIRA_NAME,
             type="jira",
             base_url=running.server.base_urls["jira"],

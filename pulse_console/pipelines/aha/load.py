@@ -1,7 +1,8 @@
 """Writing Aha! rows: products, releases, goals, one page of work items, deactivation.
 
-Every function runs in the caller's transaction (a page's rows commit with its checkpoint)
-and goes through ``storage.load.upsert``, so re-loading a page changes nothing.
+Every function runs in the caller's transaction (`pipelines.checkpoint.commit_batch`: a
+page's rows, its quarantined payloads and its checkpoint commit together) and goes through
+`storage.load.upsert` and `storage.plans`, so re-loading a page changes nothing.
 """
 
 from __future__ import annotations
@@ -9,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, and_, delete, select, update
+from sqlalchemy import Connection
 
 from pulse_console.pipelines.aha import transform
 from pulse_console.pipelines.aha.transform import ItemRows, Stored
 from pulse_console.pipelines.jira.transform import Row, Tenant
-from storage import status_spans
-from storage.load import upsert
+from storage import plans, status_spans
+from storage.load import deactivate_missing, upsert
 from storage.models import (
     Goal,
     Project,
@@ -28,8 +29,6 @@ from storage.models import (
     WorkItemRelease,
     WorkItemTransition,
 )
-
-_Owned = type[WorkItemTransition] | type[WorkItemLink] | type[WorkItemRelease] | type[WorkItemGoal]
 
 
 @dataclass
@@ -58,21 +57,20 @@ class Counts:
 def load_products(conn: Connection, t: Tenant, rows: Sequence[Row]) -> int:
     """Upsert the synced products as projects; products no longer synced become inactive."""
     written = upsert(conn, Project, rows).written
-    conn.execute(
-        update(Project)
-        .where(
-            Project.client_id == t.client_id,
-            Project.integration_id == t.integration_id,
-            Project.active.is_(True),
-            Project.external_id.not_in([r["external_id"] for r in rows]),
-        )
-        .values(active=False)
+    deactivate_missing(
+        conn, Project, t.client_id, t.integration_id, [r["external_id"] for r in rows]
     )
     return written
 
 
 def load_plans(conn: Connection, model: type[Release] | type[Goal], rows: Sequence[Row]) -> int:
     return upsert(conn, model, rows).written
+
+
+def stored(conn: Connection, t: Tenant, external_ids: Iterable[str]) -> dict[str, Stored]:
+    """The records' status and resolution as stored (before their page is loaded)."""
+    found = plans.stored_statuses(conn, t.client_id, t.integration_id, external_ids)
+    return {k: Stored(status, resolved) for k, (status, resolved) in found.items()}
 
 
 def load_items(
@@ -102,8 +100,8 @@ def load_items(
     # Only a record that carries its whole history replaces its changes; changes seen
     # between syncs are all the history there is, so they stay.
     with_history = [ids[i.item["external_id"]] for i in items if i.has_history]
-    _remove_others(
-        conn, WorkItemTransition, WorkItemTransition.work_item_id, with_history, kept.ids,
+    plans.remove_others(
+        conn, WorkItemTransition, with_history, (kept.ids or {}).values(),
         WorkItemTransition.field == "status",
     )  # fmt: skip
     status_spans.refresh_items(conn, work_ids)
@@ -111,8 +109,8 @@ def load_items(
     links = [{**row, "work_item_id": ids[i.item["external_id"]]} for i in items for row in i.links]
     kept = upsert(conn, WorkItemLink, links, return_ids=True)
     counts.links = kept.written
-    _remove_others(
-        conn, WorkItemLink, WorkItemLink.work_item_id, work_ids, kept.ids,
+    plans.remove_others(
+        conn, WorkItemLink, work_ids, (kept.ids or {}).values(),
         WorkItemLink.evidence == transform.EVIDENCE_INTEGRATION,
     )  # fmt: skip
 
@@ -126,45 +124,14 @@ def load_items(
     return counts
 
 
-def stored_rows(conn: Connection, t: Tenant, external_ids: list[str]) -> dict[str, Stored]:
-    """Status and resolution of these records as stored (before the page is loaded)."""
-    if not external_ids:
-        return {}
-    rows = conn.execute(
-        select(WorkItem.external_id, WorkItem.status, WorkItem.resolved_at).where(
-            WorkItem.client_id == t.client_id,
-            WorkItem.integration_id == t.integration_id,
-            WorkItem.external_id.in_(external_ids),
-        )
-    )
-    return {r.external_id: Stored(r.status, r.resolved_at) for r in rows}
-
-
 def load_statuses(conn: Connection, rows: Iterable[Row]) -> None:
     unique = list({r["external_id"]: r for r in rows}.values())
     upsert(conn, Status, unique)
 
 
 def deactivate_requirements(conn: Connection, t: Tenant, features: dict[str, list[str]]) -> int:
-    """Requirements of these features (``feature_id → requirement ids``) they no longer list.
-
-    One statement per page (requirement ids are unique across features)."""
-    if not features:
-        return 0
-    keep = [r for ids in features.values() for r in ids]
-    result = conn.execute(
-        update(WorkItem)
-        .where(
-            WorkItem.client_id == t.client_id,
-            WorkItem.integration_id == t.integration_id,
-            WorkItem.type == "Requirement",
-            WorkItem.active.is_(True),
-            WorkItem.custom_fields["feature_id"].astext.in_(list(features)),
-            WorkItem.external_id.not_in(keep),
-        )
-        .values(active=False)
-    )
-    return result.rowcount
+    """Requirements of these features (``feature_id → requirement ids``) they no longer list."""
+    return plans.deactivate_requirements(conn, t.client_id, t.integration_id, features)
 
 
 def reconcile(
@@ -177,38 +144,11 @@ def reconcile(
     work_type: str | None = None,
     goal_kind: str | None = None,
 ) -> int:
-    """Rows of one product (and type/kind) whose id the source no longer lists → inactive.
-
-    A deactivated feature takes its requirements with it.
-    """
-    conditions = [
-        model.client_id == t.client_id,
-        model.integration_id == t.integration_id,
-        model.project_key == prefix,
-        model.active.is_(True),
-        model.external_id.not_in(ids),
-    ]
-    if work_type is not None:
-        conditions.append(WorkItem.type == work_type)
-    if goal_kind is not None:
-        conditions.append(Goal.kind == goal_kind)
-    gone = list(
-        conn.execute(
-            update(model).where(and_(*conditions)).values(active=False).returning(model.external_id)
-        ).scalars()
-    )
-    if gone and work_type == "Feature":
-        conn.execute(
-            update(WorkItem)
-            .where(
-                WorkItem.client_id == t.client_id,
-                WorkItem.integration_id == t.integration_id,
-                WorkItem.type == "Requirement",
-                WorkItem.custom_fields["feature_id"].astext.in_(gone),
-            )
-            .values(active=False)
-        )
-    return len(gone)
+    """Rows of one product (and type/kind) whose id the source no longer lists → inactive."""
+    return plans.deactivate_missing_in_product(
+        conn, t.client_id, t.integration_id, model, prefix, ids,
+        work_type=work_type, goal_kind=goal_kind,
+    )  # fmt: skip
 
 
 def _link_plans(
@@ -222,7 +162,8 @@ def _link_plans(
     """Each item's links to releases (or goals), ``targets`` by external ids; the items' other
     links of that kind are removed. Targets not stored (yet) are skipped."""
     column = "release_id" if link is WorkItemRelease else "goal_id"
-    plan_ids = _ids_of(conn, t, plan, {x for xs in targets.values() for x in xs})
+    wanted = {x for xs in targets.values() for x in xs}
+    plan_ids = plans.ids_of(conn, t.client_id, t.integration_id, plan, wanted)
     rows = [
         {"client_id": t.client_id, "work_item_id": ids[item], column: plan_ids[x]}
         for item, xs in targets.items()
@@ -230,42 +171,5 @@ def _link_plans(
         if x in plan_ids
     ]
     kept = upsert(conn, link, rows, return_ids=True)
-    _remove_others(conn, link, link.work_item_id, list(ids[i] for i in targets), kept.ids)
+    plans.remove_others(conn, link, [ids[i] for i in targets], (kept.ids or {}).values())
     return kept.written
-
-
-def _ids_of(
-    conn: Connection, t: Tenant, model: type[Release] | type[Goal], external_ids: set[str]
-) -> dict[str, int]:
-    if not external_ids:
-        return {}
-    rows = conn.execute(
-        select(model.external_id, model.id).where(
-            model.client_id == t.client_id,
-            model.integration_id == t.integration_id,
-            model.external_id.in_(list(external_ids)),
-        )
-    )
-    return {r.external_id: r.id for r in rows}
-
-
-def _remove_others(
-    conn: Connection,
-    model: type[WorkItemTransition]
-    | type[WorkItemLink]
-    | type[WorkItemRelease]
-    | type[WorkItemGoal],
-    owner: object,
-    work_ids: list[int],
-    kept: dict[tuple[object, ...], int] | None,
-    *extra: object,
-) -> None:
-    """Delete the rows of these work items that the page did not write."""
-    keep = list((kept or {}).values())
-    conn.execute(
-        delete(model).where(
-            owner.in_(work_ids),  # type: ignore[attr-defined]
-            model.id.not_in(keep),
-            *extra,  # type: ignore[arg-type]
-        )
-    )

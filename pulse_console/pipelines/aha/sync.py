@@ -20,51 +20,39 @@ Progress carries the totals the lists report and the pacing state.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
 import httpx
 from sqlalchemy import Connection
 
 from connectors.aha import AhaClient, AhaPage
 from connectors.aha.models import Epic, Feature, Goal, Idea, Product, Release, WorkflowStatus
-from connectors.errors import BadPayload, Cancelled
-from connectors.http import HttpEvent, RateLimitWait, Secret
-from connectors.validation import Rejected
-from pulse_console.pipelines.aha import extract, load, transform
-from pulse_console.pipelines.aha.extract import Step
+from connectors.http import HttpEvent, RateLimitWait
+from pulse_console.pipelines.aha import load, transform
+from pulse_console.pipelines.aha.extract import (
+    AhaExtract,
+    AhaSyncError,
+    Step,
+    open_client,
+    plan,
+    select_products,
+)
 from pulse_console.pipelines.aha.load import Counts
 from pulse_console.pipelines.aha.options import AhaSyncOptions
 from pulse_console.pipelines.aha.state import SCOPE, RunState, SyncState
 from pulse_console.pipelines.base import Progress, RunContext, RunResult
+from pulse_console.pipelines.checkpoint import Checkpoint, commit_batch
 from pulse_console.pipelines.jira.transform import Row, Tenant
-from pulse_console.pipelines.quarantine import quarantine
-from storage.checkpoints import load_checkpoint, save_checkpoint
-from storage.integrations import secret_name as integration_secret_name
+from pulse_console.pipelines.progress import report
 from storage.models import Goal as GoalRow
 from storage.models import Release as ReleaseRow
 from storage.models import WorkItem
 
-T = TypeVar("T")
-
-PAYLOAD_ATTEMPTS = 3
-"""An unreadable response is quarantined and asked for again this many times."""
+__all__ = ["AhaSync", "AhaSyncError"]
 
 _WORK_TYPES = {"epics": "Epic", "features": "Feature", "ideas": "Idea"}
 _PACING = "client request budget"
-
-
-class AhaSyncError(Exception):
-    """The run cannot go on; ``title``/``message`` are shown to the operator."""
-
-    def __init__(self, message: str, *, title: str = "Aha! sync failed") -> None:
-        super().__init__(message)
-        self.title = title
-        self.message = message
-
-    def __str__(self) -> str:
-        return f"{self.title}: {self.message}"
 
 
 class AhaSync:
@@ -90,23 +78,9 @@ class AhaSync:
 
     def run(self, ctx: RunContext) -> RunResult:
         options = AhaSyncOptions.from_integration(ctx.integration)
-        with self._client(ctx) as client:
+        client = open_client(ctx, transport=self.transport, http_options=self.http_options)
+        with client:
             return _Run(ctx, options, client, force_full=self.full).execute()
-
-    def _client(self, ctx: RunContext) -> AhaClient:
-        secret_name = integration_secret_name(ctx.client, ctx.integration.name)
-        key = ctx.secret(secret_name)
-        if not key:
-            raise AhaSyncError(
-                f"No API key is stored for integration {ctx.integration.name!r} (secret "
-                f"{secret_name!r}). Store it with `pulse-console integration add aha … "
-                "--token-stdin`, then run the sync again.",
-                title="Aha! API key missing",
-            )
-        http: dict[str, Any] = {**self.http_options, "cancel": ctx.cancel}
-        if self.transport is not None:
-            http["transport"] = self.transport
-        return AhaClient.connect(ctx.integration.base_url, Secret(key), **http)
 
 
 class _Run:
@@ -118,6 +92,8 @@ class _Run:
         self.ctx = ctx
         self.options = options
         self.client = client
+        self.extract = AhaExtract(ctx, options, client)
+        self.checkpoint = Checkpoint(ctx, SCOPE)
         self.force_full = force_full
         self.tenant = Tenant(ctx.client_id, ctx.integration.id)
         self.counts = Counts()
@@ -136,28 +112,20 @@ class _Run:
         products = self._products()
         run = self._plan(state, products)
         state.run = run
-        plan = extract.plan([_product(p) for p in run.products])
+        steps = plan([_product(p) for p in run.products])
         prefixes = {p[0]: p[1] for p in run.products}
         self._report("lists", message=f"{run.mode} sync of {len(run.products)} product(s)")
-        while run.step < len(plan):
-            self._step(state, run, plan[run.step], prefixes[plan[run.step].product_id])
-        self._finish(state, run, plan, prefixes)
+        while run.step < len(steps):
+            self._step(state, run, steps[run.step], prefixes[steps[run.step].product_id])
+        self._finish(state, run, steps, prefixes)
         return self._result(state, run.mode)
 
     def _read_state(self) -> SyncState:
-        with self.ctx.database.engine.connect() as conn:
-            return SyncState.from_json(load_checkpoint(conn, *self._scope()))
-
-    def _scope(self) -> tuple[int, int, str]:
-        return self.tenant.client_id, self.tenant.integration_id, SCOPE
-
-    def _save(self, conn: Connection, state: SyncState) -> None:
-        save_checkpoint(conn, *self._scope(), state.to_json())
+        return SyncState.from_json(self.checkpoint.read())
 
     def _products(self) -> list[Product]:
         self._report("products", message="listing products")
-        visible = self._payload(lambda: list(self.client.iter_products()), what="products")
-        chosen = extract.select_products(visible, self.options.products)
+        chosen = select_products(self.extract.products(), self.options.products)
         if not chosen:
             raise AhaSyncError(
                 "No Aha! products to sync: the key sees none, or none of the configured "
@@ -191,7 +159,8 @@ class _Run:
 
     def _step(self, state: SyncState, run: RunState, step: Step, prefix: str) -> None:
         first = True
-        for page in self._pages(step, run):
+        while True:
+            page = self.extract.page(step, run.page, run.since)
             if first:
                 self.total += page.pagination.total_records
                 first = False
@@ -204,60 +173,22 @@ class _Run:
             if page.is_last:
                 return
 
-    def _pages(self, step: Step, run: RunState) -> Any:
-        page = run.page
-        since = run.since
-        while True:
-            self._check_cancel()
-            result = self._payload(
-                lambda page=page: self.client.list_page(  # type: ignore[misc]
-                    step.spec,
-                    step.product_id,
-                    page=page,
-                    per_page=self.options.page_size,
-                    updated_since=None if step.resource in extract.WHOLE_EACH_RUN else since,
-                ),
-                what=f"{step.resource} page",
-            )
-            yield result
-            if result.is_last:
-                return
-            page += 1
-
     def _commit(
         self, state: SyncState, run: RunState, step: Step, prefix: str, page: AhaPage[Any]
     ) -> None:
-        t = self.tenant
-        counts = Counts()
         newest = [getattr(i, "updated_at", None) for i in page.items]
-        with self.ctx.database.engine.begin() as conn:
-            if step.resource == "releases":
-                rows = [
-                    transform.release_row(t, r, prefix)
-                    for r in page.items
-                    if isinstance(r, Release)
-                ]
-                load.load_plans(conn, ReleaseRow, rows)
-                counts.records = len(rows)
-            elif step.resource in ("goals", "initiatives"):
-                rows = [transform.goal_row(t, g, prefix) for g in page.items if isinstance(g, Goal)]
-                load.load_plans(conn, GoalRow, rows)
-                counts.records = len(rows)
-            else:
-                counts = self._load_work(conn, page.items, prefix)
-                newest += [
-                    r.updated_at
-                    for f in page.items
-                    if isinstance(f, Feature)
-                    for r in f.requirements
-                ]
-            if page.rejected:
-                counts.quarantined = quarantine(
-                    conn, t.client_id, t.integration_id, self._run_id, page.rejected
-                )
-            latest = transform.newest([*newest, run.newest])
-            run.newest = latest
-            self._save(conn, state)
+        newest += [
+            r.updated_at for f in page.items if isinstance(f, Feature) for r in f.requirements
+        ]
+        run.newest = transform.newest([*newest, run.newest])
+        committed = commit_batch(
+            self.checkpoint,
+            state.to_json(),
+            lambda conn: self._load(conn, step, prefix, page.items),
+            page.rejected,
+        )
+        counts = committed.loaded
+        counts.quarantined = committed.quarantined
         if page.rejected:
             self.ctx.log.warning(
                 "quarantined %d Aha! record(s) that did not validate: %s",
@@ -266,6 +197,18 @@ class _Run:
             )
         self.counts.add(counts)
         self.pages += 1
+
+    def _load(self, conn: Connection, step: Step, prefix: str, items: list[Any]) -> Counts:
+        t = self.tenant
+        if step.resource == "releases":
+            rows = [transform.release_row(t, r, prefix) for r in items if isinstance(r, Release)]
+            load.load_plans(conn, ReleaseRow, rows)
+            return Counts(records=len(rows))
+        if step.resource in ("goals", "initiatives"):
+            rows = [transform.goal_row(t, g, prefix) for g in items if isinstance(g, Goal)]
+            load.load_plans(conn, GoalRow, rows)
+            return Counts(records=len(rows))
+        return self._load_work(conn, items, prefix)
 
     def _load_work(self, conn: Connection, records: list[Any], prefix: str) -> Counts:
         t = self.tenant
@@ -276,7 +219,7 @@ class _Run:
         ids = [r.id for r in records] + [
             q.id for f in records if isinstance(f, Feature) for q in f.requirements
         ]
-        stored = load.stored_rows(conn, t, ids)
+        stored = load.stored(conn, t, ids)
         for record in records:
             if not isinstance(record, Feature | Epic | Idea):
                 continue
@@ -304,83 +247,41 @@ class _Run:
     # -- the end -------------------------------------------------------------------------
 
     def _finish(
-        self, state: SyncState, run: RunState, plan: list[Step], prefixes: dict[str, str]
+        self, state: SyncState, run: RunState, steps: list[Step], prefixes: dict[str, str]
     ) -> None:
         found: list[tuple[Step, list[str]]] = []
         if self.options.reconcile:
             self._report("reconciling", message="comparing record ids with Aha!")
-            for step in plan:
-                self._check_cancel()
-                ids = self._payload(
-                    lambda step=step: extract.all_ids(  # type: ignore[misc]
-                        self.client, step, per_page=self.options.page_size
-                    ),
-                    what=f"{step.resource} ids",
+            found = [(step, self.extract.ids(step)) for step in steps]
+        state.watermark = transform.newest([run.newest, state.watermark])
+        state.products = sorted(p[0] for p in run.products)
+        if run.mode == "full":
+            state.last_full_at = self.ctx.clock()
+        state.run = None
+        committed = commit_batch(
+            self.checkpoint, state.to_json(), lambda conn: self._reconcile(conn, found, prefixes)
+        )
+        self.counts.deactivated += committed.loaded
+
+    def _reconcile(
+        self, conn: Connection, found: list[tuple[Step, list[str]]], prefixes: dict[str, str]
+    ) -> int:
+        total = 0
+        for step, ids in found:
+            prefix = prefixes[step.product_id]
+            if step.resource == "releases":
+                total += load.reconcile(conn, self.tenant, ReleaseRow, prefix, ids)
+            elif step.resource in ("goals", "initiatives"):
+                kind = "goal" if step.resource == "goals" else "initiative"
+                total += load.reconcile(conn, self.tenant, GoalRow, prefix, ids, goal_kind=kind)
+            else:
+                work_type = _WORK_TYPES[step.resource]
+                total += load.reconcile(
+                    conn, self.tenant, WorkItem, prefix, ids, work_type=work_type
                 )
-                found.append((step, ids))
-        with self.ctx.database.engine.begin() as conn:
-            for step, ids in found:
-                prefix = prefixes[step.product_id]
-                if step.resource == "releases":
-                    n = load.reconcile(conn, self.tenant, ReleaseRow, prefix, ids)
-                elif step.resource in ("goals", "initiatives"):
-                    kind = "goal" if step.resource == "goals" else "initiative"
-                    n = load.reconcile(conn, self.tenant, GoalRow, prefix, ids, goal_kind=kind)
-                else:
-                    n = load.reconcile(
-                        conn,
-                        self.tenant,
-                        WorkItem,
-                        prefix,
-                        ids,
-                        work_type=_WORK_TYPES[step.resource],
-                    )
-                self.counts.deactivated += n
-            state.watermark = transform.newest([run.newest, state.watermark])
-            state.products = sorted(p[0] for p in run.products)
-            if run.mode == "full":
-                state.last_full_at = self.ctx.clock()
-            state.run = None
-            self._save(conn, state)
+        return total
 
     # -- plumbing ------------------------------------------------------------------------
-
-    @property
-    def _run_id(self) -> int | None:
-        return self.ctx.run_id or None
-
-    def _payload(self, call: Callable[[], T], *, what: str) -> T:
-        """Run ``call``; an unreadable body is quarantined and asked for again, then fails."""
-        for attempt in range(1, PAYLOAD_ATTEMPTS + 1):
-            try:
-                return call()
-            except BadPayload as exc:
-                bad = Rejected(kind=what, raw=exc.raw, error=exc.message, source=exc.url)
-                with self.ctx.database.engine.begin() as conn:
-                    t = self.tenant
-                    quarantine(conn, t.client_id, t.integration_id, self._run_id, [bad])
-                self.counts.quarantined += 1
-                self.ctx.log.warning(
-                    "Aha! sent an unreadable %s (attempt %d of %d); kept it in quarantine",
-                    what,
-                    attempt,
-                    PAYLOAD_ATTEMPTS,
-                )
-                if attempt == PAYLOAD_ATTEMPTS:
-                    raise AhaSyncError(
-                        f"Aha! kept sending an unreadable {what} ({exc.message}). The payloads "
-                        "are in quarantine and the checkpoint is intact: run the sync again "
-                        "later to resume.",
-                        title="Unreadable Aha! response",
-                    ) from None
-        raise AssertionError("unreachable")
-
-    def _check_cancel(self) -> None:
-        if self.ctx.cancel.cancelled:
-            raise Cancelled(
-                "Stopped between Aha! pages, as requested. Every committed page is kept and "
-                "the next run resumes after it."
-            )
 
     def _on_http_event(self, event: HttpEvent) -> None:
         if not isinstance(event, RateLimitWait):
@@ -407,23 +308,22 @@ class _Run:
             f"paced {counters.requests / elapsed * 60:.0f}/min of 300"
             f" ({counters.rate_limit_seconds:.0f} s waited)"
         )
-        text = " · ".join(x for x in (message, f"{done / elapsed:.0f} records/s", pace) if x)
-        try:
-            self.ctx.report(
-                Progress(
-                    phase=phase,
-                    done=done,
-                    total=self.total or None,
-                    api_calls=counters.requests,
-                    message=text,
-                    rate_limit_until=rate_limit_until,
-                    budget_remaining=limit.remaining if limit else None,
-                    budget_limit=limit.limit if limit else None,
-                    budget_reset_at=limit.reset_at if limit else None,
-                )
-            )
-        except Exception:  # a progress display bug must never break the sync
-            self.ctx.log.exception("progress callback failed")
+        rate = done / max(time.monotonic() - self.started, 1e-6)
+        text = " · ".join(x for x in (message, f"{rate:.0f} records/s", pace) if x)
+        report(
+            self.ctx,
+            Progress(
+                phase=phase,
+                done=done,
+                total=self.total or None,
+                api_calls=counters.requests,
+                message=text,
+                rate_limit_until=rate_limit_until,
+                budget_remaining=limit.remaining if limit else None,
+                budget_limit=limit.limit if limit else None,
+                budget_reset_at=limit.reset_at if limit else None,
+            ),
+        )
 
     def _result(self, state: SyncState, mode: str) -> RunResult:
         counters = self.client.counters()

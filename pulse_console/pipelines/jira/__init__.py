@@ -1,1 +1,1 @@
-"""The pieces of the Jira sync pipeline: options, checkpoint state, transform, load."""
+"""The Jira sync pipeline: options, extract, transform, load, sync, and its checkpoint state."""

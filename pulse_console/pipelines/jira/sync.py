@@ -23,49 +23,33 @@ validate is quarantined with its raw JSON while the sync goes on.
 
 from __future__ import annotations
 
-import functools
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
 import httpx
 from sqlalchemy import Connection
 
-from connectors.errors import AuthError, BadPayload, Cancelled, NotFound, RequestRejected
-from connectors.http import HttpEvent, RateLimitWait, Secret
+from connectors.errors import RequestRejected
+from connectors.http import HttpEvent, RateLimitWait
 from connectors.jira import JiraClient, SearchPage, project_clause, sync_jql
 from connectors.jira.models import DevStatusDetail, Issue
 from connectors.validation import Rejected
 from pulse_console.pipelines.base import Progress, RunContext, RunResult
+from pulse_console.pipelines.checkpoint import Checkpoint, commit_batch
 from pulse_console.pipelines.jira import load, transform
-from pulse_console.pipelines.jira.load import BadResponse, IssuePage, PageCounts
+from pulse_console.pipelines.jira.extract import STOPPED, JiraExtract, JiraSyncError, open_client
+from pulse_console.pipelines.jira.load import IssuePage, PageCounts
 from pulse_console.pipelines.jira.options import JiraSyncOptions
 from pulse_console.pipelines.jira.state import SCOPE, Metadata, RunState, SyncState
 from pulse_console.pipelines.jira.transform import Tenant
-from storage.checkpoints import load_checkpoint, save_checkpoint
+from pulse_console.pipelines.progress import report, stop_if_cancelled
+from pulse_console.pipelines.quarantine import BadResponse
 from storage.flow_defaults import propose_default_mappings
-from storage.integrations import secret_name as integration_secret_name
-
-T = TypeVar("T")
-
-PAYLOAD_ATTEMPTS = 3
-"""A response that is not valid JSON is quarantined and asked for again this many times."""
 
 RECONCILE_FETCH_CHUNK = 100
-
-
-class JiraSyncError(Exception):
-    """The run cannot go on; ``title``/``message`` are shown to the operator."""
-
-    def __init__(self, message: str, *, title: str = "Jira sync failed") -> None:
-        super().__init__(message)
-        self.title = title
-        self.message = message
-
-    def __str__(self) -> str:
-        return f"{self.title}: {self.message}"
 
 
 class JiraSync:
@@ -92,26 +76,10 @@ class JiraSync:
 
     def run(self, ctx: RunContext) -> RunResult:
         options = JiraSyncOptions.from_integration(ctx.integration)
-        with self._client(ctx, options) as client:
+        with open_client(
+            ctx, options, transport=self.transport, http_options=self.http_options
+        ) as client:
             return _Run(ctx, options, client, force_full=self.full).execute()
-
-    def _client(self, ctx: RunContext, options: JiraSyncOptions) -> JiraClient:
-        secret_name = integration_secret_name(ctx.client, ctx.integration.name)
-        token = ctx.secret(secret_name)
-        if not token:
-            raise JiraSyncError(
-                f"No API token is stored for integration {ctx.integration.name!r} "
-                f"(secret {secret_name!r}). Store it with `pulse-console integration add jira "
-                "… --token-stdin`, then run the sync again.",
-                title="Jira token missing",
-            )
-        http: dict[str, Any] = {**self.http_options, "cancel": ctx.cancel}
-        if self.transport is not None:
-            http["transport"] = self.transport
-        base_url = ctx.integration.base_url
-        if options.deployment == "data_center":
-            return JiraClient.data_center(base_url, Secret(token), **http)
-        return JiraClient.cloud(base_url, options.email or "", Secret(token), **http)
 
 
 @dataclass
@@ -132,6 +100,8 @@ class _Run:
         self.ctx = ctx
         self.options = options
         self.client = client
+        self.source = JiraExtract(ctx, options, client)
+        self.checkpoint = Checkpoint(ctx, SCOPE)
         self.force_full = force_full
         self.tenant = Tenant(ctx.client_id, ctx.integration.id)
         self.totals = _Totals()
@@ -183,15 +153,7 @@ class _Run:
             )
 
     def _read_state(self) -> SyncState:
-        with self.ctx.database.engine.connect() as conn:
-            data = load_checkpoint(conn, *self._scope())
-        return SyncState.from_json(data)
-
-    def _scope(self) -> tuple[int, int, str]:
-        return self.tenant.client_id, self.tenant.integration_id, SCOPE
-
-    def _save(self, conn: Connection, state: SyncState) -> None:
-        save_checkpoint(conn, *self._scope(), state.to_json())
+        return SyncState.from_json(self.checkpoint.read())
 
     # -- metadata ------------------------------------------------------------------------
 
@@ -208,8 +170,8 @@ class _Run:
         if fresh and meta is not None:
             return meta
         self._report("discovering", message="projects, statuses, fields and users")
-        me = self._payload(self.client.myself)
-        projects = self._payload(lambda: list(self.client.iter_projects()))
+        me = self.source.myself()
+        projects = self.source.projects()
         wanted = set(self.options.projects)
         if wanted:
             missing = wanted - {p.key for p in projects}
@@ -219,15 +181,10 @@ class _Run:
                     ", ".join(sorted(missing)),
                 )
             projects = [p for p in projects if p.key in wanted]
-        statuses = self._payload(self.client.statuses)
-        issue_types = self._payload(self.client.issue_types)
-        fields = self._payload(self.client.fields)
-        try:
-            users = self._payload(lambda: list(self.client.iter_users()))
-        except AuthError as exc:
-            # Browse-users permission is optional: people still arrive with their issues.
-            self.ctx.log.warning("cannot list Jira users (%s); continuing without", exc.message)
-            users = []
+        statuses = self.source.statuses()
+        issue_types = self.source.issue_types()
+        fields = self.source.fields()
+        users = self.source.users()
         t = self.tenant
         user_rows = [r for r in (transform.user_row(t, u) for u in users) if r is not None]
         meta = Metadata(
@@ -236,8 +193,11 @@ class _Run:
             project_keys=sorted(p.key for p in projects),
             field_names=transform.custom_field_names(fields),
         )
-        with self.ctx.database.engine.begin() as conn:
-            self.totals.metadata = load.load_metadata(
+        state.metadata = meta
+        self.totals.metadata = commit_batch(
+            self.checkpoint,
+            state.to_json(),
+            lambda conn: load.load_metadata(
                 conn,
                 t,
                 projects=[transform.project_row(t, p) for p in projects],
@@ -245,9 +205,8 @@ class _Run:
                 issue_types=[transform.issue_type_row(t, i) for i in issue_types],
                 fields=[transform.field_row(t, f) for f in fields],
                 users=user_rows,
-            )
-            state.metadata = meta
-            self._save(conn, state)
+            ),
+        ).loaded
         return meta
 
     # -- issues --------------------------------------------------------------------------
@@ -278,14 +237,14 @@ class _Run:
             state.watermark = None
         state.run = run
         state.synced_projects = meta.project_keys
-        self.total = self._payload(lambda: self.client.approximate_count(run.jql))
+        self.total = self.source.approximate_count(run.jql)
         self._report("issues", message=f"{run.mode} sync")
         restarted = False
         while True:
-            self._check_cancel()
+            stop_if_cancelled(self.ctx, STOPPED)
             token = run.page_token
             try:
-                page = self._search(run.jql, token)
+                page = self.source.search(run.jql, token)
             except RequestRejected as exc:
                 if token is None or exc.status != 400 or restarted:
                     raise
@@ -337,39 +296,17 @@ class _Run:
         if not changed:
             return IssuePage(issues=[], histories={}, skipped=skipped), []
         self._report("changelogs")
-        batch = self._payload(lambda: self.client.complete_changelogs(changed), what="changelogs")
+        batch = self.source.changelogs(changed)
         rejected: list[Rejected | BadResponse] = list(batch.rejected)
         dev: dict[str, DevStatusDetail] = {}
         if self.options.dev_status:
             self._report("dev-status")
             for issue in changed:
-                detail = self._dev_status(issue)
+                detail = self.source.dev_status(issue)
                 if detail is not None:
                     dev[issue.id] = detail
         page = IssuePage(issues=changed, histories=batch.histories, dev_status=dev, skipped=skipped)
         return page, rejected
-
-    def _dev_status(self, issue: Issue) -> DevStatusDetail | None:
-        """All linked pull requests of one issue, across the configured tools.
-
-        None keeps the links stored before: the issue vanished meanwhile (reconciliation
-        deactivates it), or its panel stayed unreadable (quarantined).
-        """
-        merged: DevStatusDetail | None = None
-        for application in self.options.dev_status_applications:
-            self._check_cancel()
-            call = functools.partial(
-                self.client.dev_status_detail, issue.id, application, "pullrequest"
-            )
-            try:
-                detail = self._retrying(call, what="dev-status", external_id=issue.id)
-            except (NotFound, BadPayload):
-                return None
-            if merged is None:
-                merged = detail
-            else:
-                merged.detail.extend(detail.detail)
-        return merged
 
     def _commit_page(
         self,
@@ -378,10 +315,14 @@ class _Run:
         rejected: Sequence[Rejected | BadResponse],
         meta: Metadata,
     ) -> None:
-        with self.ctx.database.engine.begin() as conn:
-            counts = load.load_page(conn, self.tenant, page, meta.field_names)
-            counts.quarantined = load.quarantine(conn, self.tenant, self._run_id, rejected)
-            self._save(conn, state)
+        committed = commit_batch(
+            self.checkpoint,
+            state.to_json(),
+            lambda conn: load.load_page(conn, self.tenant, page, meta.field_names),
+            rejected,
+        )
+        counts = committed.loaded
+        counts.quarantined = committed.quarantined
         if rejected:
             self.ctx.log.warning(
                 "quarantined %d Jira payload(s) that did not validate: %s",
@@ -401,22 +342,22 @@ class _Run:
             ids.extend(
                 r.raw["id"] for r in page.rejected if isinstance(r.raw, dict) and "id" in r.raw
             )
-        with self.ctx.database.engine.begin() as conn:
-            deactivated, missing = load.reconcile(conn, self.tenant, ids)
-            state.last_reconciled_at = self.ctx.clock()
-            self._save(conn, state)
+        state.last_reconciled_at = self.ctx.clock()
+        deactivated, missing = commit_batch(
+            self.checkpoint, state.to_json(), lambda conn: load.reconcile(conn, self.tenant, ids)
+        ).loaded
         self.totals.counts.deactivated += deactivated
         if missing:
             self.ctx.log.info("fetching %d Jira issue(s) the table lacks", len(missing))
         for start in range(0, len(missing), RECONCILE_FETCH_CHUNK):
-            self._check_cancel()
+            stop_if_cancelled(self.ctx, STOPPED)
             chunk = missing[start : start + RECONCILE_FETCH_CHUNK]
             id_list = ", ".join(chunk)
             jql = f"{project_clause(meta.project_keys)} AND id in ({id_list}) ORDER BY id ASC"
             token: str | None = None
             while True:
                 try:
-                    page = self._search(jql, token)
+                    page = self.source.search(jql, token)
                 except RequestRejected as exc:
                     # JQL refuses ids deleted since the walk; the next run compares again.
                     self.ctx.log.warning("skipped refetching %d issue(s): %s", len(chunk), exc)
@@ -431,80 +372,14 @@ class _Run:
     def _id_pages(self, jql: str) -> Iterator[SearchPage]:
         token: str | None = None
         while True:
-            self._check_cancel()
-            page = self._search(jql, token, ids_only=True)
+            stop_if_cancelled(self.ctx, STOPPED)
+            page = self.source.search(jql, token, ids_only=True)
             yield page
             if page.is_last or page.next_page_token is None:
                 return
             token = page.next_page_token
 
     # -- plumbing ------------------------------------------------------------------------
-
-    def _search(self, jql: str, token: str | None, *, ids_only: bool = False) -> SearchPage:
-        if ids_only:
-            call = functools.partial(
-                self.client.search_page,
-                jql,
-                fields=["key"],
-                next_page_token=token,
-                max_results=self.options.reconcile_page_size,
-            )
-        else:
-            call = functools.partial(
-                self.client.search_page,
-                jql,
-                fields=self.options.fields,
-                expand=["changelog"],
-                next_page_token=token,
-                max_results=self.options.page_size,
-            )
-        return self._payload(call, what="search page")
-
-    @property
-    def _run_id(self) -> int | None:
-        return self.ctx.run_id or None
-
-    def _payload(self, call: Callable[[], T], *, what: str = "response") -> T:
-        """Run ``call``; an unreadable body is quarantined and asked for again, then fails."""
-        try:
-            return self._retrying(call, what=what)
-        except BadPayload as exc:
-            raise JiraSyncError(
-                f"Jira kept sending an unreadable {what} ({exc.message}). The payloads are in "
-                "quarantine and the checkpoint is intact: run the sync again later to resume.",
-                title="Unreadable Jira response",
-            ) from None
-
-    def _retrying(self, call: Callable[[], T], *, what: str, external_id: str | None = None) -> T:
-        """Up to ``PAYLOAD_ATTEMPTS`` tries; every unreadable body is quarantined."""
-        for attempt in range(1, PAYLOAD_ATTEMPTS + 1):
-            try:
-                return call()
-            except BadPayload as exc:
-                with self.ctx.database.engine.begin() as conn:
-                    load.quarantine(
-                        conn,
-                        self.tenant,
-                        self._run_id,
-                        [_rejected_payload(what, exc, external_id)],
-                    )
-                self.totals.counts.quarantined += 1
-                self.ctx.log.warning(
-                    "Jira sent an unreadable %s (attempt %d of %d); kept it in quarantine",
-                    what,
-                    attempt,
-                    PAYLOAD_ATTEMPTS,
-                )
-                if attempt == PAYLOAD_ATTEMPTS:
-                    raise
-        raise AssertionError("unreachable")
-
-    def _check_cancel(self) -> None:
-        if self.ctx.cancel.cancelled:
-            raise Cancelled(
-                "Stopped between Jira pages, as requested. Every committed page is kept and "
-                "the next run resumes after it."
-            )
 
     def _on_http_event(self, event: HttpEvent) -> None:
         if isinstance(event, RateLimitWait):
@@ -522,23 +397,23 @@ class _Run:
         elapsed = max(time.monotonic() - self.started, 1e-6)
         rate = f"{done / elapsed:.0f} issues/s"
         text = f"{message} · {rate}" if message else rate
-        try:
-            self.ctx.report(
-                Progress(
-                    phase=phase,
-                    done=done,
-                    total=self.total,
-                    api_calls=self.client.counters().requests,
-                    message=text,
-                    rate_limit_until=rate_limit_until,
-                )
-            )
-        except Exception:  # a progress display bug must never break the sync
-            self.ctx.log.exception("progress callback failed")
+        report(
+            self.ctx,
+            Progress(
+                phase=phase,
+                done=done,
+                total=self.total,
+                api_calls=self.client.counters().requests,
+                message=text,
+                rate_limit_until=rate_limit_until,
+            ),
+        )
 
     def _result(self, state: SyncState, mode: str, quality: dict[str, int]) -> RunResult:
         counters = self.client.counters()
         c = self.totals.counts
+        c.quarantined += self.source.quarantined  # unreadable bodies, kept between pages
+        self.source.quarantined = 0
         stats: dict[str, Any] = {
             "mode": mode,
             "pages": self.totals.pages,
@@ -560,13 +435,6 @@ class _Run:
             checkpoint=state.to_json(),
             stats=stats,
         )
-
-
-def _rejected_payload(what: str, exc: BadPayload, external_id: str | None) -> BadResponse:
-    error = exc.message + (" (truncated)" if exc.truncated else "")
-    return BadResponse(
-        kind=what, raw_text=exc.raw, error=error, source=exc.url, external_id=external_id
-    )
 
 
 __all__: Sequence[str] = ["JiraSync", "JiraSyncError"]
