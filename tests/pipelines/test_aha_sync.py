@@ -108,12 +108,14 @@ def test_the_api_key_never_reaches_logs_errors_or_the_database(
     secrets = add_aha_integration(database)
     caplog.set_level(logging.DEBUG)
 
-    sync(sandbox, database, secrets)
+    result = sync(sandbox, database, secrets)
     bad = add_wrong_key(database, secrets)
     with pytest.raises(Exception) as refused:
         sync(AhaSandbox(aha), database, bad)
 
     assert DEMO_AHA_KEY not in caplog.text
+    # Every malformed body was kept in quarantine and asked for again.
+    assert result.stats["quarantined"] == sandbox.injector.counters.malformed > 0
     assert DEMO_AHA_KEY not in str(refused.value) and DEMO_AHA_KEY not in repr(refused.value)
     with database.engine.connect() as conn:
         dump = conn.execute(

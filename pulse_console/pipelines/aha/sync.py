@@ -102,7 +102,6 @@ class _Run:
         self.started = time.monotonic()
         self.clock_started = client.http.clock.monotonic()  # the pacing clock
         self.phase = "products"
-        self.pacing_until: datetime | None = None
         client.http.observer = self._on_http_event
 
     # -- the run -------------------------------------------------------------------------
@@ -287,9 +286,7 @@ class _Run:
         if not isinstance(event, RateLimitWait):
             return
         if event.reason == _PACING:
-            # Our own pace, not a refusal: shown as pacing state, reported at most per page.
-            self.pacing_until = event.reset_at
-            return
+            return  # our own pace, not a refusal: the pacing state goes out with each page
         self._report(
             self.phase,
             message=f"rate limited by Aha!: waiting {event.seconds:.0f} s",
@@ -332,6 +329,7 @@ class _Run:
             "mode": mode,
             "pages": self.pages,
             **c.as_dict(),
+            "quarantined": c.quarantined + self.extract.quarantined,  # bad items + bad bodies
             "seconds": round(time.monotonic() - self.started, 3),
             "bytes_received": counters.bytes_received,
             "pacing_seconds": round(counters.rate_limit_seconds, 1),
