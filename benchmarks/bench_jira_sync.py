@@ -1,12 +1,16 @@
 """Benchmark the Jira sync against the sandbox simulator (in-process transport, no latency).
 
 Usage: python benchmarks/bench_jira_sync.py [--size medium] [--no-dev-status] [--url …]
+       [--latency-ms 150 --latency-size small]
 
 Reports, for a full sync of the chosen organisation: issues/s, transitions/s, API calls per
 1,000 issues, peak RSS; then an incremental run with no changes and one after mutations.
 Beside them, two ceilings measured in the same process: the simulator's raw page rate
 (the same search pages with changelogs, fetched and discarded) and `storage/load.py`'s rate
-on the same work-item rows. Works in a scratch schema it drops afterwards.
+on the same work-item rows. Then the latency scenario (``--latency-ms`` per request through
+the sandbox's fault injector, on a ``--latency-size`` organisation; 0 skips it): the
+sequential raw-page ceiling and the end-to-end full sync rate under that latency. Works in
+scratch schemas it drops afterwards.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from connectors.http import RetryPolicy, Secret
 from connectors.jira import JiraClient, sync_jql
 from connectors.sandbox.credentials import DEMO_JIRA
+from connectors.sandbox.faults import FaultInjector, FaultScenario, Latency
 from connectors.sandbox.jira import JiraSimulator
 from connectors.sandbox.mutations import MutationPlan
 from connectors.sandbox.org import Org
@@ -46,9 +51,17 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def raw_page_ceiling(org: Org) -> tuple[float, int, list[Any]]:
+def simulator(org: Org, latency_ms: float = 0) -> JiraSimulator:
+    """The org behind the simulator, every request delayed by ``latency_ms``."""
+    if not latency_ms:
+        return JiraSimulator(org, DEMO_JIRA)
+    scenario = FaultScenario(latency=Latency(fixed_ms=latency_ms))
+    return JiraSimulator(org, DEMO_JIRA, FaultInjector(scenario))
+
+
+def raw_page_ceiling(org: Org, latency_ms: float = 0) -> tuple[float, int, list[Any]]:
     """Issues/s of fetching every search page (with changelogs) and discarding it."""
-    sim = JiraSimulator(org, DEMO_JIRA)
+    sim = simulator(org, latency_ms)
     client = JiraClient.cloud(
         BASE,
         DEMO_JIRA.email,
@@ -84,6 +97,10 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--no-dev-status", action="store_true")
     parser.add_argument("--url", help="PostgreSQL URL (default: the test server)")
+    parser.add_argument("--latency-ms", type=float, default=150)
+    parser.add_argument(
+        "--latency-size", default="small", choices=["tiny", "small", "medium", "large"]
+    )
     args = parser.parse_args()
     url = args.url or find_test_server()
     org = Org(args.seed, args.size)
@@ -97,7 +114,7 @@ def main() -> int:
     with scratch_schema(url) as engine:
         database = Database(engine=engine, embedded=False)
         secrets = add_integration(database, config={"dev_status": not args.no_dev_status})
-        sim = JiraSimulator(org, DEMO_JIRA)
+        sim = simulator(org)
         options = {"retry": RetryPolicy(base_delay=0.01)}
 
         def run(full: bool = False) -> dict[str, Any]:
@@ -140,8 +157,44 @@ def main() -> int:
         report["ceiling_raw_pages_issues_per_s"] = round(rate, 1)
         report["ceiling_raw_pages_requests"] = requests
         report["ceiling_load_rows_per_s"] = round(load_ceiling(database, sample), 1)
+    if args.latency_ms:
+        report["latency"] = latency_scenario(url, args.seed, args.latency_size, args.latency_ms)
     print(json.dumps(report, indent=2))
     return 0
+
+
+def latency_scenario(url: str, seed: int, size: str, latency_ms: float) -> dict[str, Any]:
+    """Raw-page ceiling and end-to-end full sync with ``latency_ms`` on every request."""
+    org = Org(seed, size)
+    org.warm_up()
+    rate, requests, _ = raw_page_ceiling(org, latency_ms)
+    out: dict[str, Any] = {
+        "size": size,
+        "latency_ms": latency_ms,
+        "issues": org.issue_count,
+        "ceiling_raw_pages_issues_per_s": round(rate, 1),
+        "ceiling_raw_pages_requests": requests,
+    }
+    with scratch_schema(url) as engine:
+        database = Database(engine=engine, embedded=False)
+        secrets = add_integration(database)
+        pipeline = JiraSync(
+            transport=httpx.MockTransport(simulator(org, latency_ms).handle),
+            http_options={"retry": RetryPolicy(base_delay=0.01)},
+        )
+        start = time.perf_counter()
+        result = pipeline.run(context(database, secrets))
+        seconds = time.perf_counter() - start
+    issues = result.stats["issues"]
+    out.update(
+        end_to_end_1_chain_issues_per_s=round(issues / seconds, 1),
+        end_to_end_vs_raw_ceiling=round(issues / seconds / rate, 2),
+        api_calls=result.api_calls,
+        calls_per_1000_issues=round(1000 * result.api_calls / max(issues, 1), 1),
+        peak_rss_mb=round(peak_rss_mb(), 1),
+    )
+    print("latency", json.dumps(out))
+    return out
 
 
 if __name__ == "__main__":

@@ -24,6 +24,9 @@ from storage.load import iter_batches, upsert
 from storage.models import WorkItem
 from storage.testing import find_test_server, seed_tenant
 
+VERSION = ("updated_at", "key")
+"""What the pipelines pass as `upsert(version=…)` for work items (the source's version)."""
+
 COLUMNS = [
     "client_id",
     "integration_id",
@@ -109,12 +112,12 @@ def main() -> int:
                     )
         results["copy_s"] = time.perf_counter() - start
 
-        def load(label: str, data: list[dict[str, Any]]) -> None:
+        def load(label: str, data: list[dict[str, Any]], version: tuple[str, ...] = ()) -> None:
             total = None
             start = time.perf_counter()
             with engine.begin() as conn:
                 for batch in iter_batches(data, args.batch):
-                    result = upsert(conn, WorkItem, batch)
+                    result = upsert(conn, WorkItem, batch, version=version)
                     total = result if total is None else total + result
             elapsed = time.perf_counter() - start
             assert total is not None
@@ -126,17 +129,24 @@ def main() -> int:
                 "unchanged": total.unchanged,
             }
 
-        load("upsert_new", rows)
+        load("upsert_new", rows, VERSION)
         versions_sql = text("SELECT md5(string_agg(xmin::text, ',' ORDER BY id)) FROM work_items")
         with engine.connect() as conn:
             before = conn.execute(versions_sql).scalar_one()
-        load("upsert_unchanged", rows)
+        load("upsert_unchanged", rows, VERSION)
+        load("upsert_unchanged_every_column_compared", rows)
         with engine.connect() as conn:
             results["unchanged_reload_rewrote_rows"] = (
                 conn.execute(versions_sql).scalar_one() != before
             )
-        changed = [dict(r, status="Reopened") if i % 10 == 0 else r for i, r in enumerate(rows)]
-        load("upsert_10pct_changed", changed)
+        # A change at the source bumps its version (Jira `updated`).
+        changed = [
+            dict(r, status="Reopened", updated_at=r["updated_at"] + timedelta(minutes=1))
+            if i % 10 == 0
+            else r
+            for i, r in enumerate(rows)
+        ]
+        load("upsert_10pct_changed", changed, VERSION)
 
         copy_rate = args.rows / results["copy_s"]
         results["copy_rows_per_s"] = round(copy_rate)

@@ -1,47 +1,38 @@
 """`pulse-console`: the console (default) and the operator's commands.
 
-Every failure an operator can cause (bad config, unreachable database, schema behind) ends
-in one line on stderr and a meaningful exit code, never a traceback: 0 done, 1 failed,
-2 refused or misused. An unexpected error writes a crash report to the data dir and says
-where it is.
+Every failure an operator can cause (bad config, unreachable database or service, schema
+behind, a file it cannot write) ends in one line on stderr and a meaningful exit code, never
+a traceback: 0 done, 1 failed, 2 refused or misused. `_one_line` is the one place that maps
+an exception class to that line. An unexpected error writes a crash report to the data dir
+and says where it is. Log records of a job run in the foreground reach stderr as one line
+each (`_log_to_stderr`), their tracebacks going only to the job's log.
+
+Start-up: a command that does not open the console imports neither Textual nor the sandbox,
+and `--version`/`--help` import no database code (heavy modules are imported where used;
+`benchmarks/bench_cli_startup.py` measures it).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
-import traceback
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy.exc import SQLAlchemyError
-
-from connectors.secret import redact
 from pulse_console import __version__
-from pulse_console.commands.database import open_configured
-from pulse_console.commands.output import error, safe_output
-from pulse_console.config import ConfigError, Settings, load_settings
-from pulse_console.files import private_dir, write_private
-from storage.db import DatabaseError
-from storage.embedded import EmbeddedDatabaseError
-from storage.migrate import SchemaBehind
-from storage.secrets import SecretStoreError
-from storage.tenancy import UnknownClient
+from pulse_console.commands.output import error, safe_output, terminal_safe
+
+if TYPE_CHECKING:
+    from pulse_console.config import Settings
 
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
-OPERATOR_ERRORS = (
-    ConfigError,
-    DatabaseError,
-    SchemaBehind,
-    EmbeddedDatabaseError,
-    SecretStoreError,
-    UnknownClient,
-)
 
-Handler = Callable[[argparse.Namespace, Settings], int]
+Handler = Callable[[argparse.Namespace, "Settings"], int]
 
 
 def _common(parser: argparse.ArgumentParser, *, default: object = None) -> None:
@@ -142,6 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
+    from pulse_console.config import load_settings
+
     return load_settings(
         args.config,
         database_url=args.database_url,
@@ -151,6 +144,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def run_tui(args: argparse.Namespace, settings: Settings) -> int:
+    from pulse_console.commands.database import open_configured
     from pulse_console.engine.service import AttachedService, EmbeddedService, connect
     from pulse_console.pipelines.registry import default_registry
     from pulse_console.services.client_services import ClientServices
@@ -169,6 +163,7 @@ def run_tui(args: argparse.Namespace, settings: Settings) -> int:
             migrate.require_current(database.engine)
         client = settings.client
         if getattr(args, "demo", False):
+            from connectors.sandbox.timefmt import current_anchor_ms
             from pulse_console.demo import start_demo
 
             demo = start_demo(
@@ -176,6 +171,7 @@ def run_tui(args: argparse.Namespace, settings: Settings) -> int:
                 settings.data_dir,
                 size=args.demo_size,
                 scenario=args.demo_scenario,
+                now_ms=current_anchor_ms(),  # the demo's history ends now
             )
             client = demo.client
 
@@ -208,6 +204,7 @@ def run_tui(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    from pulse_console.commands.database import open_configured
     from storage import migrate
 
     database = open_configured(settings, upgrade_embedded=False)
@@ -225,6 +222,7 @@ def run_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_db_status(args: argparse.Namespace, settings: Settings) -> int:
+    from pulse_console.commands.database import open_configured
     from storage import migrate
 
     database = open_configured(settings, upgrade_embedded=False)
@@ -252,6 +250,7 @@ def run_db_status(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_db_reset(args: argparse.Namespace, settings: Settings) -> int:
+    from pulse_console.commands.database import open_configured
     from storage import migrate
 
     if not args.yes:
@@ -300,8 +299,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Handler = args.handler
     if handler is run_tui:  # Textual owns the terminal and writes its own escape codes
         return _run(handler, args)
-    with safe_output():
-        return _run(handler, args)
+    stderr_log = _StderrLog()
+    logging.getLogger().addHandler(stderr_log)
+    try:
+        with safe_output():
+            return _run(handler, args)
+    finally:
+        logging.getLogger().removeHandler(stderr_log)
 
 
 def _run(handler: Handler, args: argparse.Namespace) -> int:
@@ -309,13 +313,6 @@ def _run(handler: Handler, args: argparse.Namespace) -> int:
     try:
         settings = _settings(args)
         return handler(args, settings)
-    except OPERATOR_ERRORS as exc:
-        error(str(exc))
-        return (
-            EXIT_REFUSED
-            if isinstance(exc, (ConfigError, SchemaBehind, UnknownClient))
-            else EXIT_FAILED
-        )
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
@@ -323,23 +320,76 @@ def _run(handler: Handler, args: argparse.Namespace) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         error("the output was closed before everything was written (broken pipe)")
         return EXIT_FAILED
-    except SQLAlchemyError as exc:
-        error(f"the database connection failed: {_first_line(exc)}; nothing after the last "
-              "commit was lost, run the command again when the database answers")  # fmt: skip
-        return EXIT_FAILED
     except Exception as exc:  # the last line of defence: never a traceback on the console
+        known = _one_line(exc)
+        if known is not None:
+            message, code = known
+            error(message)
+            return code
         report = _write_crash_report(settings, exc)
         error(f"unexpected error: {type(exc).__name__}: {exc}. Details were written to {report}")
         return EXIT_FAILED
 
 
-def _first_line(exc: SQLAlchemyError) -> str:
+def _one_line(exc: Exception) -> tuple[str, int] | None:
+    """The operator's line and exit code for an expected failure, else None (a bug)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from connectors.errors import ConnectorError
+    from pulse_console.config import ConfigError
+    from storage.db import DatabaseError
+    from storage.embedded import EmbeddedDatabaseError
+    from storage.migrate import SchemaBehind
+    from storage.secrets import SecretStoreError
+    from storage.tenancy import UnknownClient
+
+    if isinstance(exc, ConfigError | SchemaBehind | UnknownClient):
+        return str(exc), EXIT_REFUSED
+    if isinstance(exc, DatabaseError | EmbeddedDatabaseError | SecretStoreError):
+        return str(exc), EXIT_FAILED
+    if isinstance(exc, ConnectorError):  # its title and message are written for operators
+        return f"{exc}; nothing after the last checkpoint was lost", EXIT_FAILED
+    if isinstance(exc, SQLAlchemyError):
+        return (
+            f"the database connection failed: {_first_line(exc)}; nothing after the last "
+            "commit was lost, run the command again when the database answers",
+            EXIT_FAILED,
+        )
+    if isinstance(exc, OSError):
+        where = f" ({exc.filename})" if exc.filename else ""
+        return f"{exc.strerror or exc}{where}: check the path and its permissions", EXIT_FAILED
+    return None
+
+
+class _StderrLog(logging.Handler):
+    """Warnings of a foreground run (retries, a failed run) as one line each on stderr.
+
+    Without a handler Python's last-resort one would print each record's traceback; the
+    traceback stays in the job's log. The worker replaces the root handlers with JSON lines.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = terminal_safe(record.getMessage())
+            print(f"pulse-console: {record.levelname.lower()}: {line}", file=sys.stderr)
+        except Exception:  # a log line must never end the command
+            self.handleError(record)
+
+
+def _first_line(exc: Exception) -> str:
     cause = getattr(exc, "orig", None) or exc
     return (str(cause).strip().splitlines() or [type(cause).__name__])[0]
 
 
 def _write_crash_report(settings: Settings | None, exc: BaseException) -> Path:
+    import traceback
+
+    from connectors.secret import redact
     from pulse_console.config import default_data_dir
+    from pulse_console.files import private_dir, write_private
 
     directory = (settings.data_dir if settings else default_data_dir()) / "crash"
     private_dir(directory)

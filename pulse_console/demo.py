@@ -47,10 +47,16 @@ def start_demo(
     seed: int = 7,
     size: str = "small",
     scenario: Path | None = None,
+    now_ms: int | None = None,
 ) -> Demo:
-    """Serve the sandbox (optionally with a fault scenario: latency, errors…) and wire it."""
+    """Serve the sandbox (optionally with a fault scenario: latency, errors…) and wire it.
+
+    `now_ms` is where the organisation's history ends: `pulse-console --demo` passes the
+    current minute, so the Metrics screen's last 30/90/180 days are full whatever today is;
+    the default (the seed's fixed instant) keeps tests repeatable.
+    """
     args = argparse.Namespace(seed=seed, size=size, host="127.0.0.1", port=0, scenario=scenario)
-    server, org, _ = serve.build(args)
+    server, org, _ = serve.build(args, now_ms=now_ms)
     server.start()
     urls = server.base_urls
     orgs = sorted({client.github_org for client in org.clients})
@@ -58,7 +64,7 @@ def start_demo(
         client_id = ensure_client(session, DEMO_CLIENT, "Demo (sandbox)")
         wiring: tuple[tuple[str, str, dict[str, Any]], ...] = (
             (JIRA_NAME, "jira", {"email": DEMO_JIRA.email}),
-            (GITHUB_NAME, "github", {"organizations": orgs}),
+            (GITHUB_NAME, "github", {"orgs": orgs}),  # GitHubSyncConfig's key
             (AHA_NAME, "aha", {}),
         )
         ids = {

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,12 +87,17 @@ def upsert(
     key: Sequence[str] | None = None,
     update: Sequence[str] | None = None,
     return_ids: bool = False,
+    version: Sequence[str] = (),
 ) -> UpsertResult:
     """Insert or update `rows` (dicts with the same keys) in `target` in one round of COPY.
 
     `key` defaults to the table's natural key; `update` defaults to every other column given.
     With `return_ids`, the result maps each key tuple to the row's `id` (new or existing).
-    Runs in the caller's transaction, so a checkpoint written alongside commits atomically.
+    `version` names columns that change whenever the source record does (Jira's `updated`,
+    GitHub's `updatedAt`, plus what the pipeline derives outside them): rows whose stored
+    version equals theirs are left out before COPY, so only their keys and versions cross the
+    wire (counted unchanged). Runs in the caller's transaction, so a checkpoint written
+    alongside commits atomically.
     """
     table: Table = target if isinstance(target, Table) else target.__table__  # type: ignore[assignment]
     key_cols = tuple(key) if key is not None else natural_key(table)
@@ -101,32 +107,77 @@ def upsert(
     columns = list(batch[0].keys())
     _check_columns(table, columns, key_cols, batch)
     update_cols = [c for c in (update if update is not None else columns) if c not in key_cols]
+    missing_version = [c for c in version if c not in columns]
+    if missing_version:
+        raise LoadError(f"{table.name}: version column(s) {', '.join(missing_version)} not given")
 
     raw = conn.connection.driver_connection
     assert raw is not None
-    temp = sql.Identifier(f"_load_{table.name}_{next(_temp_names)}")
     target_id = sql.Identifier(table.name)
-    col_list = sql.SQL(", ").join(map(sql.Identifier, columns))
     with raw.cursor() as cur:
-        cur.execute(
-            sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA").format(
-                temp, col_list, target_id
-            )
-        )
-        _copy_rows(cur, table, temp, columns, batch)
-        cur.execute(_upsert_statement(target_id, temp, columns, key_cols, update_cols))
-        counts = cur.fetchone()
-        assert counts is not None
-        inserted, updated = int(counts[0]), int(counts[1])
-        ids = _fetch_ids(cur, target_id, temp, key_cols) if return_ids else None
-        cur.execute(sql.SQL("DROP TABLE {}").format(temp))
+        same: dict[tuple[Any, ...], int] = {}
+        if version:
+            probe = [*key_cols, *(c for c in version if c not in key_cols)]
+            with _temp_copy(cur, table, probe, batch) as temp:
+                same = _same_versions(cur, target_id, temp, key_cols, version)
+            batch = [r for r in batch if tuple(r[c] for c in key_cols) not in same]
+        inserted = updated = 0
+        ids: dict[tuple[Any, ...], int] | None = dict(same) if return_ids else None
+        if batch:
+            with _temp_copy(cur, table, columns, batch) as temp:
+                cur.execute(_upsert_statement(target_id, temp, columns, key_cols, update_cols))
+                counts = cur.fetchone()
+                assert counts is not None
+                inserted, updated = int(counts[0]), int(counts[1])
+                if ids is not None:
+                    ids.update(_fetch_ids(cur, target_id, temp, key_cols))
     return UpsertResult(
         inserted=inserted,
         updated=updated,
-        unchanged=len(batch) - inserted - updated,
+        unchanged=len(batch) + len(same) - inserted - updated,
         duplicates=duplicates,
         ids=ids,
     )
+
+
+@contextmanager
+def _temp_copy(
+    cur: Any, table: Table, columns: list[str], batch: list[Mapping[str, Any]]
+) -> Iterator[sql.Identifier]:
+    """A temporary table with ``columns`` of ``table`` holding ``batch`` (COPY)."""
+    temp = sql.Identifier(f"_load_{table.name}_{next(_temp_names)}")
+    col_list = sql.SQL(", ").join(map(sql.Identifier, columns))
+    cur.execute(
+        sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA").format(
+            temp, col_list, sql.Identifier(table.name)
+        )
+    )
+    _copy_rows(cur, table, temp, columns, batch)
+    yield temp
+    cur.execute(sql.SQL("DROP TABLE {}").format(temp))
+
+
+def _same_versions(
+    cur: Any,
+    target: sql.Identifier,
+    temp: sql.Identifier,
+    key_cols: Sequence[str],
+    version: Sequence[str],
+) -> dict[tuple[Any, ...], int]:
+    """Key → id of the rows in ``temp`` whose stored ``version`` columns are the same."""
+    keys = sql.SQL(", ").join(sql.SQL("s.{}").format(sql.Identifier(c)) for c in key_cols)
+    join = sql.SQL(" AND ").join(
+        sql.SQL("t.{0} = s.{0}").format(sql.Identifier(c)) for c in key_cols
+    )
+    stored = sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(c)) for c in version)
+    given = sql.SQL(", ").join(sql.SQL("s.{}").format(sql.Identifier(c)) for c in version)
+    cur.execute(
+        sql.SQL(
+            "SELECT {keys}, t.id FROM {temp} s JOIN {target} t ON {join}"
+            " WHERE ROW({stored}) IS NOT DISTINCT FROM ROW({given})"
+        ).format(keys=keys, temp=temp, target=target, join=join, stored=stored, given=given)
+    )
+    return {tuple(row[:-1]): int(row[-1]) for row in cur.fetchall()}
 
 
 def _copy_rows(

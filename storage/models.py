@@ -420,6 +420,9 @@ class WorkItem(Base):
     custom_fields: Mapped[Json] = mapped_column(server_default=text("'{}'::jsonb"))
     raw: Mapped[Json | None]
     active: Mapped[bool] = mapped_column(server_default=text("true"))
+    # The source's development summary the stored dev-status links reflect (Jira: the
+    # Development field's fingerprint); the links are fetched again only when it changes.
+    dev_summary: Mapped[str | None]
 
 
 class WorkItemTransition(Base):

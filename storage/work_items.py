@@ -35,6 +35,23 @@ def stored_versions(
     return {r.external_id: (r.updated_at, r.key, r.active) for r in rows}
 
 
+def stored_dev_summaries(
+    conn: Connection, client_id: int, integration_id: int, external_ids: Iterable[str]
+) -> dict[str, str | None]:
+    """``external_id → dev_summary`` of the given items already stored."""
+    wanted = list(external_ids)
+    if not wanted:
+        return {}
+    rows = conn.execute(
+        select(WorkItem.external_id, WorkItem.dev_summary).where(
+            WorkItem.client_id == client_id,
+            WorkItem.integration_id == integration_id,
+            WorkItem.external_id.in_(wanted),
+        )
+    )
+    return {r.external_id: r.dev_summary for r in rows}
+
+
 def remove_stale_links(
     conn: Connection, client_id: int, work_item_ids: Sequence[int], evidence: str, kept: set[int]
 ) -> int:

@@ -150,6 +150,7 @@ FIELD_STORY_POINTS = "customfield_10016"
 FIELD_SPRINT = "customfield_10020"
 FIELD_TEAM = "customfield_10001"
 FIELD_RANK = "customfield_10019"
+FIELD_DEVELOPMENT = "customfield_10000"
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,5 +214,12 @@ FIELDS: tuple[FieldDef, ...] = (
     _custom(10020, "Sprint", "array", "com.pyxis.greenhopper.jira:gh-sprint", "Sprint", "json"),
     _custom(10001, "Team", "team", "com.atlassian.teams:rm-teams-custom-field-team", "Team"),
     _custom(10019, "Rank", "any", "com.pyxis.greenhopper.jira:gh-lexo-rank", "Rank"),
+    _custom(
+        10000,
+        "Development",
+        "any",
+        "com.atlassian.jira.plugins.jira-development-integration-plugin:devsummarycf",
+        "development",
+    ),
 )
 FIELD_BY_ID: dict[str, FieldDef] = {f.id: f for f in FIELDS}

@@ -70,14 +70,20 @@ class Org:
         seed: int = 7,
         size: Size | str = Size.SMALL,
         oversize: Mapping[int, Oversize] | None = None,
+        *,
+        now_ms: int | None = None,
     ) -> None:
         """``oversize``: pull request index -> its exact commit, comment and review counts
-        (for nested pagination); every other pull request is generated as usual."""
+        (for nested pagination); every other pull request is generated as usual.
+        ``now_ms``: the org's "now" (a whole minute), where its history ends; default the
+        seed's fixed instant (``anchor_ms``), so tests see the same org every time."""
         self.seed = seed
         self.oversize = dict(oversize or {})
         self.size = Size(size)
         self.spec = SPECS[self.size]
-        self.base_now_ms = anchor_ms(seed)
+        if now_ms is not None and now_ms % MINUTE_MS:
+            raise ValueError("now_ms must be a whole minute")
+        self.base_now_ms = anchor_ms(seed) if now_ms is None else now_ms
         self.now_ms = self.base_now_ms
         self.start_ms = self.base_now_ms - self.spec.history_days * DAY_MS
         self.users: tuple[User, ...] = tuple(make_user(seed, i) for i in range(self.spec.users))

@@ -18,20 +18,17 @@ from connectors.sandbox.faults import FaultInjector, FaultScenario
 from connectors.sandbox.github import GitHubSimulator
 from connectors.sandbox.jira import JiraSimulator
 from connectors.sandbox.org import Org
+from connectors.sandbox.serve_options import add_arguments
 from connectors.sandbox.server import SandboxServer
-from connectors.sandbox.sizes import Size
+from connectors.sandbox.timefmt import current_anchor_ms
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--seed", type=int, default=7, help="organisation seed (default 7)")
-    parser.add_argument("--size", choices=[s.value for s in Size], default=Size.SMALL.value)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
-    parser.add_argument("--scenario", help="fault scenario file (.toml or .json)")
-
-
-def build(args: argparse.Namespace) -> tuple[SandboxServer, Org, FaultInjector]:
-    org = Org(args.seed, args.size)
+def build(
+    args: argparse.Namespace, *, now_ms: int | None = None
+) -> tuple[SandboxServer, Org, FaultInjector]:
+    """The server and its org, whose history ends at ``now_ms`` (default: the seed's fixed
+    instant, as tests want)."""
+    org = Org(args.seed, args.size, now_ms=now_ms)
     org.warm_up()
     scenario = FaultScenario.load(args.scenario) if args.scenario else FaultScenario()
     injector = FaultInjector(scenario, mutate=org.apply)
@@ -48,7 +45,8 @@ def build(args: argparse.Namespace) -> tuple[SandboxServer, Org, FaultInjector]:
 
 
 def run(args: argparse.Namespace) -> int:
-    server, org, _ = build(args)
+    # Served for a person: the history ends now, unless a repeatable org was asked for.
+    server, org, _ = build(args, now_ms=None if args.fixed_clock else current_anchor_ms())
     urls = server.base_urls
     print(f"Pulse sandbox: seed {org.seed}, size {org.size.value}", flush=True)
     print(f"  {org.issue_count} issues, {org.pull_request_count} pull requests")

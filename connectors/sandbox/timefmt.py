@@ -1,7 +1,9 @@
 """Time formats of the simulated services, and the organisation's fixed clock.
 
-All generated times are integer milliseconds since the Unix epoch, UTC. The org's "now" is
-derived from the seed, never from the wall clock, so responses are byte-for-byte repeatable.
+All generated times are integer milliseconds since the Unix epoch, UTC. By default the org's
+"now" is derived from the seed, never from the wall clock, so responses are byte-for-byte
+repeatable; the demo anchors it at the current minute instead (`current_anchor_ms`), so its
+history ends today whatever today is.
 """
 
 from __future__ import annotations
@@ -20,6 +22,12 @@ _ANCHOR_BASE_MS = int(dt.datetime(2025, 3, 3, 9, 0, tzinfo=_UTC).timestamp() * 1
 def anchor_ms(seed: int) -> int:
     """The org's "now": a whole minute within a year after the base, chosen by the seed."""
     return _ANCHOR_BASE_MS + (seed % 365) * DAY_MS + (seed * 7919 % 480) * MINUTE_MS
+
+
+def current_anchor_ms() -> int:
+    """The wall clock floored to the minute: an org's "now" that makes its history end today."""
+    now_ms = int(dt.datetime.now(_UTC).timestamp() * 1000)
+    return now_ms - now_ms % MINUTE_MS
 
 
 def _datetime(ms: int) -> dt.datetime:

@@ -13,7 +13,7 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
-from pulse_console.commands.database import open_configured
+from pulse_console.commands import database as opener
 from pulse_console.engine.controls import Control, ControlResult, missing_job
 from storage.tenancy import require_client
 
@@ -87,7 +87,7 @@ def run_worker_command(args: argparse.Namespace, settings: Settings) -> int:
     from storage import migrate
 
     configure_json_logging(settings.logging.level)
-    database = open_configured(settings)
+    database = opener.open_configured(settings)
     try:
         if not database.embedded:
             migrate.require_current(database.engine)
@@ -104,10 +104,8 @@ def run_worker_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _secret_lookup(database: Any, settings: Settings) -> Any:
-    from storage.secrets import open_secret_store
-
     # A bad key is the worker's problem to report now, not "no token" at every run.
-    return open_secret_store(database.engine, settings.data_dir).get
+    return opener.open_secrets(database, settings).get
 
 
 def _print_status(status: EngineStatus, as_json: bool, *, jobs_only: bool) -> None:
@@ -155,7 +153,7 @@ def _with_service(
     from pulse_console.engine.service import AttachedService, connect
     from pulse_console.pipelines.registry import default_registry
 
-    database = open_configured(settings)
+    database = opener.open_configured(settings)
     try:
         with database.session() as session:
             require_client(session, settings.client)  # a typo never creates a client

@@ -1,11 +1,17 @@
-"""`pulse-console metrics dora|flow|refresh`: the metrics of one client and period, on stdout.
+"""`pulse-console metrics dora|flow|prs|refresh`: the metrics of one client and period.
+
+`prs` lists every PR merged in the period with its coding, pickup, review and deploy times,
+its lead time and the deployment that shipped it: the rows of the Metrics screen's PR
+drill-down (`services.metrics.merged_prs`, over the same `pr_cycles`).
 
 `refresh` rebuilds the client's precomputed status timelines (`storage.status_spans`):
 the Jira sync keeps them current, so this is for data loaded some other way.
 
 `--format table` (default) for people, `json` and `csv` for scripts. The period is
-`[--since, --until)` in UTC (dates or ISO times; default: the 28 whole days before today).
-Exit codes: 0 done, 1 failed, 2 refused (unknown client, empty period, bad benchmark year).
+`[--since, --until)` in UTC (dates or ISO times; default: the whole days before today that
+the Metrics screen shows first, `DEFAULT_PERIOD_DAYS`). Exit codes: 0 done, 1 failed,
+2 refused (unknown client, empty period, bad benchmark year). The metrics modules are
+imported by the command that runs, so `--help` stays cheap.
 """
 
 from __future__ import annotations
@@ -17,26 +23,17 @@ import sys
 import time
 from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from pulse_console.commands import database as opener
 from pulse_console.commands.output import error
-from pulse_console.config import Settings
-from pulse_console.metrics.dora import DoraReport, dora_report
-from pulse_console.metrics.filters import MetricFilter
-from pulse_console.metrics.flow_metrics import (
-    FlowSummary,
-    StepTime,
-    flow_summary,
-    throughput_per_week,
-    time_in_steps,
-)
-from pulse_console.metrics.performance_levels import UnknownBenchmarkYear
-from storage import status_spans
-from storage.db import open_database
-from storage.tenancy import find_client
+from pulse_console.metrics.filters import DEFAULT_PERIOD_DAYS, MetricFilter
+
+if TYPE_CHECKING:
+    from pulse_console.config import Settings
+    from storage.db import Database
 
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
-DEFAULT_DAYS = 28
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -46,13 +43,19 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     kinds.required = True
     dora = kinds.add_parser("dora", parents=[common], help="the four DORA metrics and levels")
     flow = kinds.add_parser("flow", parents=[common], help="lead/cycle time, WIP, throughput")
-    for parser in (dora, flow):
+    prs = kinds.add_parser(
+        "prs",
+        parents=[common],
+        help="one row per PR merged in the period: its cycle-time parts and deployment",
+    )
+    for parser in (dora, flow, prs):
         parser.add_argument("--project", help="project key")
         parser.add_argument("--team", help="value of the work items' Team field")
         parser.add_argument("--since", type=_when, help="start, inclusive (YYYY-MM-DD, UTC)")
         parser.add_argument("--until", type=_when, help="end, exclusive (default: today)")
         parser.add_argument("--format", choices=("table", "json", "csv"), default="table")
-    dora.add_argument("--repository", help="owner/name")
+    for parser in (dora, prs):
+        parser.add_argument("--repository", help="owner/name")
     flow.add_argument("--issue-type", help="issue type, e.g. Story")
     flow.add_argument(
         "--release", help="release reference number: its items and the issues they link to"
@@ -60,6 +63,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     flow.add_argument("--goal", help="goal or initiative reference number, likewise")
     dora.set_defaults(handler=run_dora)
     flow.set_defaults(handler=run_flow)
+    prs.set_defaults(handler=run_prs)
     refresh = kinds.add_parser(
         "refresh", parents=[common], help="rebuild the status timelines the flow metrics read"
     )
@@ -71,7 +75,7 @@ def _when(value: str) -> datetime:
         parsed = datetime.fromisoformat(value)
         parsed = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
         # Periods are computed around it (e.g. the default 28 days before --until).
-        parsed - timedelta(days=DEFAULT_DAYS), parsed + timedelta(days=1)
+        parsed - timedelta(days=DEFAULT_PERIOD_DAYS), parsed + timedelta(days=1)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"not a date or ISO time: {value!r}") from exc
     except OverflowError:
@@ -82,7 +86,7 @@ def _when(value: str) -> datetime:
 def _filter(args: argparse.Namespace, client_id: int) -> MetricFilter:
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     until = args.until or today
-    since = args.since or until - timedelta(days=DEFAULT_DAYS)
+    since = args.since or until - timedelta(days=DEFAULT_PERIOD_DAYS)
     return MetricFilter(
         client_id,
         since,
@@ -97,28 +101,39 @@ def _filter(args: argparse.Namespace, client_id: int) -> MetricFilter:
 
 
 def _run(args: argparse.Namespace, settings: Settings, render: Any) -> int:
-    database = open_database(settings.database_url, settings.data_dir)
+    database = opener.open_configured(settings)
     try:
-        with database.engine.connect() as conn:
-            with database.session() as session:
-                client_id = find_client(session, settings.client)
-            if client_id is None:
-                return _fail(f"no client {settings.client!r} in {database.display_url}")
-            try:
-                f = _filter(args, client_id)
-            except ValueError as exc:
-                return _fail(str(exc))
-            try:
-                render(conn, f, args.format)
-            except UnknownBenchmarkYear as exc:
-                return _fail(exc.msg)
-        return EXIT_OK
+        return _run_on(database, args, settings, render)
     finally:
         database.dispose()
 
 
+def _run_on(database: Database, args: argparse.Namespace, settings: Settings, render: Any) -> int:
+    """`render(conn, filter, format)` for the client's period; one line when refused."""
+    from pulse_console.metrics.performance_levels import UnknownBenchmarkYear
+    from storage.tenancy import find_client
+
+    with database.engine.connect() as conn:
+        with database.session() as session:
+            client_id = find_client(session, settings.client)
+        if client_id is None:
+            return _fail(f"no client {settings.client!r} in {database.display_url}")
+        try:
+            f = _filter(args, client_id)
+        except ValueError as exc:
+            return _fail(str(exc))
+        try:
+            render(conn, f, args.format)
+        except UnknownBenchmarkYear as exc:
+            return _fail(exc.msg)
+    return EXIT_OK
+
+
 def run_refresh(args: argparse.Namespace, settings: Settings) -> int:
-    database = open_database(settings.database_url, settings.data_dir)
+    from storage import status_spans
+    from storage.tenancy import find_client
+
+    database = opener.open_configured(settings)
     try:
         with database.session() as session:
             client_id = find_client(session, settings.client)
@@ -142,6 +157,20 @@ def run_flow(args: argparse.Namespace, settings: Settings) -> int:
     return _run(args, settings, _render_flow)
 
 
+def run_prs(args: argparse.Namespace, settings: Settings) -> int:
+    from pulse_console.services.metrics import merged_prs
+
+    database = opener.open_configured(settings)
+    try:
+
+        def render(conn: Any, f: MetricFilter, fmt: str) -> None:
+            _render_prs(merged_prs(database, settings.client, f), f, fmt)
+
+        return _run_on(database, args, settings, render)
+    finally:
+        database.dispose()
+
+
 def _fail(message: str, code: int = EXIT_REFUSED) -> int:
     error(message)
     return code
@@ -157,8 +186,58 @@ def _period(f: MetricFilter) -> dict[str, str]:
     return {"since": f.since.isoformat(), "until": f.until.isoformat()}
 
 
+PR_COLUMNS = [
+    "repository",
+    "number",
+    "merged_at",
+    "coding_hours",
+    "pickup_hours",
+    "review_hours",
+    "deploy_hours",
+    "lead_time_hours",
+    "deployment_id",
+    "deployment_finished_at",
+]
+
+
+def _render_prs(rows: list[Any], f: MetricFilter, fmt: str) -> None:
+    table = [
+        [
+            r.repository,
+            r.pr.number,
+            r.pr.merged_at,
+            r.pr.coding_hours,
+            r.pr.pickup_hours,
+            r.pr.review_hours,
+            r.pr.deploy_hours,
+            r.pr.cycle_hours,
+            r.pr.deployment_id,
+            r.pr.deployed_at,
+        ]
+        for r in rows
+    ]
+    if fmt == "json":
+        prs = [dict(zip(PR_COLUMNS, row, strict=True)) for row in table]
+        print(json.dumps({**_period(f), "prs": prs}, default=_jsonable, indent=2))
+        return
+    _emit(fmt, PR_COLUMNS, [[_cell(v) for v in row] for row in table])
+
+
+def _cell(value: Any) -> str:
+    """A table/CSV cell: hours to two decimals, times in ISO, nothing for a missing value."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
 def _render_dora(conn: Any, f: MetricFilter, fmt: str) -> None:
-    report: DoraReport = dora_report(conn, f)
+    from pulse_console.metrics.dora import dora_report
+
+    report = dora_report(conn, f)
     if fmt == "json":
         print(json.dumps({**_period(f), **asdict(report)}, default=_jsonable, indent=2))
         return
@@ -178,8 +257,10 @@ def _render_dora(conn: Any, f: MetricFilter, fmt: str) -> None:
 
 
 def _render_flow(conn: Any, f: MetricFilter, fmt: str) -> None:
-    summary: FlowSummary = flow_summary(conn, f)
-    steps: list[StepTime] = time_in_steps(conn, f)
+    from pulse_console.metrics.flow_metrics import flow_summary, throughput_per_week, time_in_steps
+
+    summary = flow_summary(conn, f)
+    steps = time_in_steps(conn, f)
     if fmt == "json":
         weeks = throughput_per_week(conn, f)
         data = {

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
-from pulse_console.config import Settings
+from connectors.sandbox.serve_options import add_arguments
+
+if TYPE_CHECKING:
+    from pulse_console.config import Settings
 
 
 def register(
     sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
 ) -> None:
-    from connectors.sandbox import serve
-
     sandbox = sub.add_parser(
         "sandbox", parents=[common], help="local simulators of Jira and GitHub"
     )
@@ -23,7 +25,7 @@ def register(
         description="Serve the Jira (and GitHub) simulators on 127.0.0.1; prints base URLs "
         "and demo credentials.",
     )
-    serve.add_arguments(run)
+    add_arguments(run)
     run.set_defaults(handler=_serve)
 
 

@@ -4,6 +4,9 @@ Each type names its `integration add <type>` options, turns them into the stored
 config, builds its pipeline, and words the item lines of the sync summary. Everything else
 (reading the token, testing it, saving, the progress line, exit codes) is one code path in
 `pulse_console.commands.sync`.
+
+The pipelines and their error classes are imported only when a command uses them, so
+building the parser (`--help`, `--version`) stays cheap.
 """
 
 from __future__ import annotations
@@ -11,17 +14,10 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from connectors.github import GITHUB_API
-from pulse_console.inputs import BadInput, check_base_url
-from pulse_console.pipelines.aha.options import AhaConfigError
-from pulse_console.pipelines.aha.sync import AhaSync, AhaSyncError
-from pulse_console.pipelines.base import Pipeline
-from pulse_console.pipelines.github.sync import GitHubConfigError, GitHubSync
-from pulse_console.pipelines.jira.extract import JiraSyncError
-from pulse_console.pipelines.jira.options import JiraConfigError
-from pulse_console.pipelines.jira.sync import JiraSync
+if TYPE_CHECKING:
+    from pulse_console.pipelines.base import Pipeline
 
 
 class UsageProblem(ValueError):
@@ -37,7 +33,7 @@ class SourceType:
     settings: Callable[[argparse.Namespace], tuple[str, dict[str, Any]]]
     pipeline: Callable[[bool], Pipeline]  # full -> a pipeline for one run
     item_lines: Callable[[dict[str, Any]], list[str]]  # the run's stats -> summary lines
-    errors: tuple[type[Exception], ...]  # what the pipeline raises for an expected failure
+    errors: Callable[[], tuple[type[Exception], ...]]  # the pipeline's expected failures
     several_tokens: bool = False  # stdin may hold several tokens, one a line, used in turn
 
 
@@ -66,9 +62,11 @@ def _jira_settings(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
     return _base_url(args), config
 
 
-def _base_url(args: argparse.Namespace) -> str:
+def _base_url(args: argparse.Namespace, default: str | None = None) -> str:
+    from pulse_console.inputs import BadInput, check_base_url
+
     try:
-        return check_base_url(args.base_url)
+        return check_base_url(args.base_url or default or "")
     except BadInput as exc:
         raise UsageProblem(str(exc)) from None
 
@@ -94,7 +92,7 @@ def _jira_lines(stats: dict[str, Any]) -> list[str]:
 
 
 def _github_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--base-url", default=GITHUB_API, help=f"API base URL ({GITHUB_API})")
+    parser.add_argument("--base-url", help="API base URL (default: GitHub.com's API)")
     parser.add_argument(
         "--enterprise", action="store_true", help="GitHub Enterprise Server (/api/graphql)"
     )
@@ -127,7 +125,9 @@ def _github_settings(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
         "deployments": args.deployments,
         "enterprise": args.enterprise,
     }
-    return _base_url(args), config
+    from connectors.github.client import GITHUB_API
+
+    return _base_url(args, GITHUB_API), config
 
 
 def _github_lines(stats: dict[str, Any]) -> list[str]:
@@ -139,6 +139,44 @@ def _github_lines(stats: dict[str, Any]) -> list[str]:
         f"unresolved keys: {stats['unresolved_keys']}",
         f"  GraphQL points: {stats['points_used']} spent, {stats['points_remaining']} left",
     ]
+
+
+def _jira_pipeline(full: bool) -> Pipeline:
+    from pulse_console.pipelines.jira.sync import JiraSync
+
+    return JiraSync(full=full)
+
+
+def _jira_errors() -> tuple[type[Exception], ...]:
+    from pulse_console.pipelines.jira.extract import JiraSyncError
+    from pulse_console.pipelines.jira.options import JiraConfigError
+
+    return (JiraSyncError, JiraConfigError)
+
+
+def _github_pipeline(full: bool) -> Pipeline:
+    from pulse_console.pipelines.github.sync import GitHubSync
+
+    return GitHubSync(full=full)
+
+
+def _github_errors() -> tuple[type[Exception], ...]:
+    from pulse_console.pipelines.github.sync import GitHubConfigError
+
+    return (GitHubConfigError,)
+
+
+def _aha_pipeline(full: bool) -> Pipeline:
+    from pulse_console.pipelines.aha.sync import AhaSync
+
+    return AhaSync(full=full)
+
+
+def _aha_errors() -> tuple[type[Exception], ...]:
+    from pulse_console.pipelines.aha.extract import AhaSyncError
+    from pulse_console.pipelines.aha.options import AhaConfigError
+
+    return (AhaSyncError, AhaConfigError)
 
 
 # -- Aha! ------------------------------------------------------------------------------------
@@ -179,18 +217,18 @@ SOURCES: dict[str, SourceType] = {
         "Jira Cloud or Data Center",
         _jira_options,
         _jira_settings,
-        lambda full: JiraSync(full=full),
+        _jira_pipeline,
         _jira_lines,
-        (JiraSyncError, JiraConfigError),
+        _jira_errors,
     ),
     "github": SourceType(
         "github",
         "GitHub or GitHub Enterprise Server",
         _github_options,
         _github_settings,
-        lambda full: GitHubSync(full=full),
+        _github_pipeline,
         _github_lines,
-        (GitHubConfigError,),
+        _github_errors,
         several_tokens=True,
     ),
     "aha": SourceType(
@@ -198,8 +236,15 @@ SOURCES: dict[str, SourceType] = {
         "Aha! (API key)",
         _aha_options,
         _aha_settings,
-        lambda full: AhaSync(full=full),
+        _aha_pipeline,
         _aha_lines,
-        (AhaSyncError, AhaConfigError),
+        _aha_errors,
     ),
 }
+
+
+def offered_sources() -> list[SourceType]:
+    """The types `integration add` offers: those the pipeline registry has a pipeline for."""
+    from pulse_console.pipelines.registry import offered_types
+
+    return [SOURCES[kind] for kind in offered_types() if kind in SOURCES]

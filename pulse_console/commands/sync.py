@@ -14,27 +14,18 @@ import argparse
 import sys
 import time
 from datetime import UTC, datetime
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from connectors.base import ConnectionCheck
-from connectors.errors import ConnectorError
-from connectors.http.cancel import CancelToken
+from pulse_console.commands import database as opener
 from pulse_console.commands.output import error, raw_stream, terminal_safe
-from pulse_console.commands.sources import SOURCES, SourceType, UsageProblem
-from pulse_console.config import Settings
-from pulse_console.inputs import BadInput, check_name
-from pulse_console.pipelines.base import Progress, RunResult
-from pulse_console.pipelines.context import (
-    IntegrationNotFound,
-    find_integration,
-    local_run_context,
-)
-from pulse_console.services.integrations import IntegrationDraft, check_connection, check_saved
-from storage.db import Database, open_database
-from storage.integrations import record_connection_test, save_integration
-from storage.integrations import secret_name as integration_secret_name
-from storage.secrets import SecretStore, open_secret_store
-from storage.tenancy import ensure_client
+from pulse_console.commands.sources import SOURCES, SourceType, UsageProblem, offered_sources
+
+if TYPE_CHECKING:  # the rest is imported by the command that runs (a cheap --help)
+    from connectors.base import ConnectionCheck
+    from pulse_console.config import Settings
+    from pulse_console.pipelines.base import Progress, RunResult
+    from storage.db import Database
+    from storage.secrets import SecretStore
 
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
 
@@ -47,7 +38,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     add = actions.add_parser("add", parents=[common], help="add a source connection")
     kinds = add.add_subparsers(title="integration types", metavar="TYPE")
     kinds.required = True
-    for source in SOURCES.values():
+    for source in offered_sources():
         parser = kinds.add_parser(source.name, parents=[common], help=source.help)
         parser.add_argument("--name", required=True, help=f"a short name, e.g. {source.name}-main")
         parser.add_argument(
@@ -75,6 +66,12 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 def run_integration_add(
     args: argparse.Namespace, settings: Settings, *, stdin: TextIO | None = None
 ) -> int:
+    from pulse_console.inputs import BadInput, check_name
+    from pulse_console.services.integrations import IntegrationDraft, check_connection
+    from storage.integrations import record_connection_test, save_integration
+    from storage.integrations import secret_name as integration_secret_name
+    from storage.tenancy import ensure_client
+
     source = SOURCES[args.source]
     try:
         check_name("integration", args.name)
@@ -98,7 +95,7 @@ def run_integration_add(
     check = check_connection(draft, "\n".join(lines))
     if not check.ok:
         return _fail(f"not saved: {_sentence(check)}")
-    database = open_database(settings.database_url, settings.data_dir)
+    database = opener.open_configured(settings)
     try:
         with database.session() as session:
             client_id = ensure_client(session, settings.client)
@@ -123,7 +120,10 @@ def run_integration_add(
 
 
 def run_integration_test(args: argparse.Namespace, settings: Settings) -> int:
-    database = open_database(settings.database_url, settings.data_dir)
+    from pulse_console.pipelines.context import IntegrationNotFound, find_integration
+    from pulse_console.services.integrations import check_saved
+
+    database = opener.open_configured(settings)
     try:
         try:
             _, ref = find_integration(database, settings.client, args.name)
@@ -147,7 +147,11 @@ def _sentence(check: ConnectionCheck) -> str:
 
 
 def run_sync(args: argparse.Namespace, settings: Settings) -> int:
-    database = open_database(settings.database_url, settings.data_dir)
+    from connectors.errors import ConnectorError
+    from connectors.http.cancel import CancelToken
+    from pulse_console.pipelines.context import IntegrationNotFound, local_run_context
+
+    database = opener.open_configured(settings)
     cancel = CancelToken()
     bar = ProgressLine(sys.stderr)
     try:
@@ -165,7 +169,7 @@ def run_sync(args: argparse.Namespace, settings: Settings) -> int:
         source = SOURCES.get(ctx.integration.type)
         if source is None:
             return _fail(f"no sync pipeline for {ctx.integration.type!r} integrations yet")
-        expected: tuple[type[Exception], ...] = (ConnectorError, *source.errors)
+        expected: tuple[type[Exception], ...] = (ConnectorError, *source.errors())
         try:
             result = source.pipeline(args.full).run(ctx)
         except KeyboardInterrupt:
@@ -230,7 +234,7 @@ class ProgressLine:
 
 
 def _secrets(database: Database, settings: Settings) -> SecretStore:
-    return open_secret_store(database.engine, settings.data_dir)
+    return opener.open_secrets(database, settings)
 
 
 def _fail(message: str, code: int = EXIT_FAILED) -> int:

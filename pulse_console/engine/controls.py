@@ -84,11 +84,14 @@ def why_not(
     *,
     paused: bool,
     pending: Mapping[str, str] | None = None,
+    seen: str | None = None,
 ) -> str | None:
     """Why `control` of `job` is refused given the client's jobs and the orchestrator's pause
     (and, in the orchestrator, the stop/pause requests still pending); None when allowed.
 
-    One job runs at a time per client; a PAUSED job only leaves PAUSED by resume.
+    One job runs at a time per client; a PAUSED job only leaves PAUSED by resume; a FINISHED
+    job has nothing to pause. `seen` is the status the operator saw when asked to confirm: a
+    confirmation given for another state is refused, so it never acts on a changed job.
     """
     missing = missing_job(control, job)
     if missing:
@@ -104,6 +107,8 @@ def why_not(
     if view is None:
         return unknown_job(job, [j.name for j in views])
     status = view.status
+    if seen is not None and status != seen:
+        return f"{job} is now {status} (it was {seen} when you were asked): nothing was done"
     if control in (Control.START, Control.RESUME, Control.SET_ACTIVE) and running:
         if running == job:
             return f"{job} is already running"
@@ -121,6 +126,8 @@ def why_not(
         return f"{job} is {status}, not running"
     if control is Control.PAUSE and status == JobStatus.PAUSED:
         return f"{job} is already PAUSED"
+    if control is Control.PAUSE and status == JobStatus.FINISHED:
+        return f"{job} is FINISHED: nothing to pause (it waits for its turn in the chain)"
     return None
 
 

@@ -5,21 +5,23 @@ Each orchestrator owns one `JobLogSink`. Run loggers are private `logging.Logger
 (not registered in the logging tree, so nothing leaks between clients or orchestrators in one
 process); the sink also forwards every record to the `pulse.jobs` logger so a worker's
 stdout carries them as JSON lines too. Rows are written in batches (`batch_size` records or
-every `flush_seconds`, and at the end of each run). Files rotate at `max_file_mb`; rotated
-files older than `retention_days` are deleted when a sink opens.
+every `flush_seconds`, and at the end of each run). Files rotate at `max_file_mb`.
+
+Retention is one setting (`logging.retention_days`) for rows and files alike: `prune` deletes
+the client's `log_entries` rows and log files older than it (the orchestrator calls it when
+it starts and at every main tick, so a changed retention applies within one interval).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import MutableMapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import delete, insert
 
 from connectors.secret import redact
 from pulse_console.engine.events import EventBus, LogRecord
@@ -50,7 +52,6 @@ class JobLogSink(logging.Handler):
         log_dir: Path | None,
         level: str = "INFO",
         max_file_mb: int = 50,
-        retention_days: int = 30,
         batch_size: int = 100,
         flush_seconds: float = 1.0,
     ) -> None:
@@ -66,7 +67,6 @@ class JobLogSink(logging.Handler):
         self._file: PrivateRotatingFileHandler | None = None
         if log_dir is not None:
             private_dir(log_dir)
-            _prune(log_dir, retention_days)
             self._file = PrivateRotatingFileHandler(
                 log_dir / f"jobs-{client}.jsonl",
                 maxBytes=max_file_mb * 1024 * 1024,
@@ -145,11 +145,32 @@ class JobLogSink(logging.Handler):
         super().close()
 
 
-def _prune(log_dir: Path, retention_days: int) -> None:
-    cutoff = time.time() - retention_days * 86400
-    for path in log_dir.glob("jobs-*.jsonl*"):
-        try:
-            if path.stat().st_mtime < cutoff:
-                path.unlink()
-        except OSError:
-            pass
+def prune(
+    database: Database,
+    client_id: int,
+    client: str,
+    log_dir: Path | None,
+    retention_days: int,
+    now: datetime,
+) -> tuple[int, int]:
+    """Delete the client's log rows and log files older than `retention_days`; returns
+    (rows, files) deleted. The current file is kept while it is still written to."""
+    cutoff = now - timedelta(days=retention_days)
+    with database.session() as session:
+        rows = len(
+            session.execute(
+                delete(LogEntry)
+                .where(LogEntry.client_id == client_id, LogEntry.ts < cutoff)
+                .returning(LogEntry.id)
+            ).all()
+        )
+    files = 0
+    if log_dir is not None and log_dir.is_dir():
+        for path in log_dir.glob(f"jobs-{client}.jsonl*"):
+            try:
+                if path.stat().st_mtime < cutoff.timestamp():
+                    path.unlink()
+                    files += 1
+            except OSError:
+                pass
+    return rows, files

@@ -36,7 +36,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -47,8 +47,8 @@ from connectors.errors import Cancelled, RateLimited
 from connectors.http.cancel import CancelToken
 from connectors.secret import redact
 from pulse_console.config import Settings
+from pulse_console.engine import joblog, runtime_settings, store
 from pulse_console.engine import policy as plan
-from pulse_console.engine import runtime_settings, store
 from pulse_console.engine.clock import Clock, system_clock
 from pulse_console.engine.controls import Control, ControlResult, missing_job, why_not
 from pulse_console.engine.events import (
@@ -66,6 +66,7 @@ from pulse_console.engine.states import IllegalTransition, JobStatus, RunStatus,
 from pulse_console.engine.store import (
     INTERRUPTED,
     PAUSED_BY_OPERATOR,
+    SPENT,
     STOPPED_BY_OPERATOR,
     JobView,
 )
@@ -131,6 +132,7 @@ class Orchestrator:
         with database.session() as session:
             self.client_id = ensure_client(session, self.client)
         directory = settings.log_dir if log_dir is True else (log_dir or None)
+        self.log_dir: Path | None = directory
         self.sink = JobLogSink(
             database,
             self.client_id,
@@ -139,8 +141,8 @@ class Orchestrator:
             log_dir=directory,
             level=settings.logging.level,
             max_file_mb=settings.logging.max_file_mb,
-            retention_days=settings.logging.retention_days,
         )
+        self.prune_logs(self.policy())
 
     # --- reading -------------------------------------------------------------------------
 
@@ -217,6 +219,7 @@ class Orchestrator:
             decision = plan.decide(jobs, now, policy, last_tick=self.last_tick)
             if not policy.paused and plan.tick_due(self.last_tick, now, policy):
                 self.last_tick = now
+                self.prune_logs(policy)
             self._show_next_runs(jobs, now, policy)
             if decision.start is not None and decision.trigger is not None:
                 _log.info("starting %s (%s: %s)", decision.start, decision.trigger, decision.why)
@@ -255,7 +258,7 @@ class Orchestrator:
 
     def _show_next_runs(self, jobs: list[JobView], now: datetime, policy: Policy) -> None:
         tick_at = plan.next_tick(self.last_tick, now, policy)
-        current = plan.holder(jobs)
+        current = plan.holder(jobs, policy)
         first = next((j for j in jobs if j.status != JobStatus.PAUSED), None)
         updates: dict[str, datetime | None] = {}
         for job in jobs:
@@ -270,6 +273,17 @@ class Orchestrator:
             with self.database.session() as session:
                 for name, when in updates.items():
                     store.set_fields(session, self.client_id, name, next_run_at=when)
+
+    def prune_logs(self, policy: Policy) -> tuple[int, int]:
+        """Apply log retention to the client's log rows and files alike (joblog.prune)."""
+        return joblog.prune(
+            self.database,
+            self.client_id,
+            self.client,
+            self.log_dir,
+            policy.log_retention_days,
+            self.clock(),
+        )
 
     # --- running -------------------------------------------------------------------------
 
@@ -464,12 +478,19 @@ class Orchestrator:
                     store.finish_run(
                         session, active.run_id, RunStatus.FAILED, now, error=message, **counters
                     )
+                    policy = runtime_settings.load_policy(session, self.client_id, self.settings)
+                    failed = replace(
+                        store.view(job), status=JobStatus.FAILED, retry_count=job.retry_count + 1
+                    )
+                    spent = plan.retries_spent(failed, policy)
                     move(
                         JobStatus.FAILED,
-                        message,
-                        retry_count=job.retry_count + 1,
+                        f"{SPENT}: {message}" if spent else message,
+                        retry_count=failed.retry_count,
                         cancel_requested=False,
                     )
+                    if spent:
+                        events.extend(self._hand_over(session, name, now))
             self._active.pop(name, None)
             self._pending.pop(name, None)
         log.info("run %d of %s ended: %s", active.run_id, name, outcome.kind)
@@ -479,13 +500,18 @@ class Orchestrator:
     def _hand_over(self, session: Any, name: str, now: datetime) -> list[Event]:
         jobs = store.load_jobs(session, self.client_id)
         nxt = plan.next_in_chain(jobs, name)
-        if nxt is None or nxt.status != JobStatus.FINISHED:
+        if nxt is None or nxt.status not in (JobStatus.FINISHED, JobStatus.FAILED):
             return []
         reason = f"handed over by {name}"
         store.transition(
-            session, self.client_id, nxt.name, JobStatus.PENDING, reason=reason, next_run_at=now
+            session,
+            self.client_id,
+            nxt.name,
+            JobStatus.PENDING,
+            reason=reason,
+            next_run_at=now,
         )
-        return [self._changed(nxt.name, "PENDING", "FINISHED", reason, None)]
+        return [self._changed(nxt.name, "PENDING", str(nxt.status), reason, None)]
 
     # --- controls ------------------------------------------------------------------------
 
@@ -591,7 +617,9 @@ class Orchestrator:
             if refused:
                 return refused
             jobs = self.jobs()
-            target = plan.holder(jobs) or next(j for j in jobs if j.status != JobStatus.PAUSED)
+            target = plan.holder(jobs, self.policy()) or next(
+                j for j in jobs if j.status != JobStatus.PAUSED
+            )
             self.last_tick = self.clock()
             self._launch(target.name, Trigger.MANUAL)
             return self._audit(actor, control.audit_action, None, self._after_start(target.name))

@@ -1,8 +1,8 @@
 """The orchestrator's decisions as pure functions of (jobs, now, policy): no I/O, no sleeping.
 
 Active/passive: one job runs at a time per client. The job "holding the chain" is the first
-job in chain order (skipping PAUSED ones) that is PENDING or FAILED. A decision is taken each
-time the orchestrator wakes:
+job in chain order (skipping PAUSED ones) that is PENDING or FAILED, skipping FAILED ones whose
+retries are spent. A decision is taken each time the orchestrator wakes:
 
 - nothing starts while a job runs, or while the orchestrator is paused;
 - a PENDING holder parked by a rate limit starts (trigger resume) once `parked_until` has
@@ -10,7 +10,11 @@ time the orchestrator wakes:
   (`next_run_at` set) starts when that time comes; otherwise it waits for the main tick;
 - a FAILED holder is fast-retried `retry_interval` after its last run ended, while
   `retry_count <= max_attempts` (so `max_attempts` retries); after that, or when retry is off,
-  or when the operator stopped it, it waits for the main tick;
+  its retries are spent: it gives up the chain (the next job is handed it at once) and runs
+  again at its turn in the next cycle, so one broken integration never starves the others
+  (once per cycle: `retry_count` only clears on a success, so its fast retries come back
+  only then);
+  a job the operator stopped keeps the chain and waits for the main tick;
 - with no holder (every job FINISHED or PAUSED) the main tick starts a new cycle at the
   first non-paused job.
 
@@ -47,10 +51,21 @@ def next_tick(last_tick: datetime | None, now: datetime, policy: Policy) -> date
     return now if last_tick is None else max(now, last_tick + policy.interval)
 
 
-def holder(jobs: Sequence[JobView]) -> JobView | None:
-    """The job that holds the chain: the first PENDING or FAILED one (PAUSED ones skipped)."""
+def retries_spent(job: JobView, policy: Policy) -> bool:
+    """A FAILED job that will not be fast-retried again this cycle (not one the operator
+    stopped: that one keeps the chain until the main tick)."""
+    if job.status != JobStatus.FAILED or job.stopped_by_operator:
+        return False
+    return not policy.retry_enabled or job.retry_count > policy.max_attempts
+
+
+def holder(jobs: Sequence[JobView], policy: Policy) -> JobView | None:
+    """The job that holds the chain: the first PENDING or FAILED one (PAUSED ones skipped,
+    and FAILED ones whose retries are spent: they wait for their turn in the next cycle)."""
     for job in jobs:
-        if job.status in (JobStatus.PENDING, JobStatus.FAILED):
+        if job.status == JobStatus.PENDING:
+            return job
+        if job.status == JobStatus.FAILED and not retries_spent(job, policy):
             return job
     return None
 
@@ -85,13 +100,15 @@ def decide(
         return Decision(why="orchestrator paused")
     tick = tick_due(last_tick, now, policy)
     upcoming_tick = next_tick(last_tick, now, policy)
-    current = holder(jobs)
+    current = holder(jobs, policy)
     if current is None:
         first = next((job for job in jobs if job.status != JobStatus.PAUSED), None)
         if first is None:
             return Decision(why="no job to run")
         if tick:
-            return Decision(first.name, Trigger.SCHEDULE, promote=True, why="new cycle")
+            retried = first.status == JobStatus.FAILED  # its retries were spent last cycle
+            trigger = Trigger.RETRY if retried else Trigger.SCHEDULE
+            return Decision(first.name, trigger, promote=True, why="new cycle")
         return Decision(wake_at=upcoming_tick, why="waiting for the tick")
 
     if current.status == JobStatus.PENDING:
@@ -117,7 +134,7 @@ def decide(
         return Decision(wake_at=min(retry_at, upcoming_tick), why="waiting to retry")
     if tick:
         return Decision(current.name, Trigger.RETRY, promote=True, why="retry at the tick")
-    return Decision(wake_at=upcoming_tick, why="retries spent: waiting for the tick")
+    return Decision(wake_at=upcoming_tick, why="stopped by operator: waiting for the tick")
 
 
 def display_next_run(
@@ -131,5 +148,7 @@ def display_next_run(
             return now
         return min(tick_at, job.next_run_at) if job.next_run_at else tick_at
     if job.status == JobStatus.FAILED:
+        if retries_spent(job, policy):
+            return None  # it runs at its turn in the next cycle
         return fast_retry_at(job, policy) or tick_at
     return None

@@ -1,4 +1,6 @@
-"""Orchestrator settings that operators change at run time, stored in `settings` and audited.
+"""Settings that operators change at run time, stored in `settings` and audited: the one
+source of truth the engine reads and the console's Settings screen and the CLI
+(`orchestrator set KEY VALUE`) both write.
 
 Effective value of a key, strongest first: the client's row in `settings`, the global row
 (client_id NULL), then the process configuration (config.toml / PULSE_* environment). Every
@@ -24,9 +26,12 @@ _INT_LIMITS = {
     "orchestrator.interval_minutes": (1, 7 * 24 * 60),
     "retry.interval_minutes": (1, 24 * 60),
     "retry.max_attempts": (0, 100),
+    "logging.retention_days": (1, 3650),
 }
 _BOOLS = {"orchestrator.paused", "retry.enabled"}
-KEYS = tuple(sorted({*_INT_LIMITS, *_BOOLS}))
+THEMES = ("textual-dark", "textual-light", "textual-ansi", "nord", "gruvbox")
+_CHOICES = {"console.theme": THEMES}
+KEYS = tuple(sorted({*_INT_LIMITS, *_BOOLS, *_CHOICES}))
 
 
 class SettingError(ValueError):
@@ -42,6 +47,7 @@ class Policy:
     retry_interval: timedelta
     max_attempts: int
     paused: bool
+    log_retention_days: int = 30
 
     @classmethod
     def from_values(cls, values: dict[str, Any]) -> Policy:
@@ -51,6 +57,7 @@ class Policy:
             retry_interval=timedelta(minutes=int(values["retry.interval_minutes"])),
             max_attempts=int(values["retry.max_attempts"]),
             paused=bool(values["orchestrator.paused"]),
+            log_retention_days=int(values["logging.retention_days"]),
         )
 
 
@@ -61,6 +68,8 @@ def defaults(settings: Settings) -> dict[str, Any]:
         "retry.enabled": settings.retry.enabled,
         "retry.interval_minutes": settings.retry.interval_minutes,
         "retry.max_attempts": settings.retry.max_attempts,
+        "logging.retention_days": settings.logging.retention_days,
+        "console.theme": THEMES[0],
     }
 
 
@@ -70,6 +79,10 @@ def validate(key: str, value: Any) -> Any:
             return TypeAdapter(bool).validate_python(value)
         except ValidationError:
             raise SettingError(f"{key}: expected true or false, got {value!r}") from None
+    if key in _CHOICES:
+        if value not in _CHOICES[key]:
+            raise SettingError(f"{key}: one of {', '.join(_CHOICES[key])}, got {value!r}")
+        return value
     if key in _INT_LIMITS:
         low, high = _INT_LIMITS[key]
         try:
@@ -83,7 +96,12 @@ def validate(key: str, value: Any) -> Any:
 
 
 def effective(session: Session, client_id: int, settings: Settings) -> dict[str, Any]:
-    values = defaults(settings)
+    return {**defaults(settings), **stored(session, client_id)}
+
+
+def stored(session: Session, client_id: int | None) -> dict[str, Any]:
+    """The values saved in `settings` for a client (its own over the global ones)."""
+    values: dict[str, Any] = {}
     rows = session.execute(
         select(Setting.client_id, Setting.key, Setting.value)
         .where(Setting.key.in_(KEYS))
@@ -109,13 +127,7 @@ def set_setting(
             func.coalesce(Setting.client_id, 0) == (client_id or 0), Setting.key == key
         )
     ).scalar()
-    stmt = insert(Setting).values(client_id=client_id, key=key, value=clean, updated_by=actor)
-    session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[func.coalesce(Setting.client_id, 0), Setting.key],
-            set_={"value": stmt.excluded.value, "updated_by": actor, "updated_at": func.now()},
-        )
-    )
+    store(session, client_id, key, clean, actor=actor)
     session.add(
         AuditLog(
             client_id=client_id,
@@ -126,3 +138,14 @@ def set_setting(
         )
     )
     return clean
+
+
+def store(session: Session, client_id: int | None, key: str, clean: Any, *, actor: str) -> None:
+    """Write an already validated value (the caller audits the change)."""
+    stmt = insert(Setting).values(client_id=client_id, key=key, value=clean, updated_by=actor)
+    session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[func.coalesce(Setting.client_id, 0), Setting.key],
+            set_={"value": stmt.excluded.value, "updated_by": actor, "updated_at": func.now()},
+        )
+    )

@@ -28,6 +28,7 @@ from storage.models import Checkpoint, Integration, Job, JobRun
 STOPPED_BY_OPERATOR = "stopped by operator"
 PAUSED_BY_OPERATOR = "paused by operator"
 INTERRUPTED = "interrupted"
+SPENT = "retries spent, the chain moved on"  # a FAILED job's reason: it runs next cycle
 
 
 class UnknownJob(LookupError):
@@ -97,24 +98,28 @@ def load_jobs(session: Session, client_id: int) -> list[JobView]:
         .where(Job.client_id == client_id)
         .order_by(Job.position, Job.name)
     ).all()
-    return [
-        JobView(
-            id=job.id,
-            name=job.name,
-            status=JobStatus(job.status),
-            position=job.position,
-            retry_count=job.retry_count,
-            next_run_at=job.next_run_at,
-            parked_until=job.parked_until,
-            status_reason=job.status_reason,
-            integration_id=job.integration_id,
-            last_run_at=job.last_run_at,
-            last_finished_at=finished,
-            cancel_requested=job.cancel_requested,
-            last_records=records,
-        )
-        for job, finished, records in rows
-    ]
+    return [view(job, finished, records) for job, finished, records in rows]
+
+
+def view(
+    job: Job, last_finished_at: datetime | None = None, last_records: int | None = None
+) -> JobView:
+    """The read model of a job row (its latest run's end and records given by the caller)."""
+    return JobView(
+        id=job.id,
+        name=job.name,
+        status=JobStatus(job.status),
+        position=job.position,
+        retry_count=job.retry_count,
+        next_run_at=job.next_run_at,
+        parked_until=job.parked_until,
+        status_reason=job.status_reason,
+        integration_id=job.integration_id,
+        last_run_at=job.last_run_at,
+        last_finished_at=last_finished_at,
+        cancel_requested=job.cancel_requested,
+        last_records=last_records,
+    )
 
 
 def get_job(session: Session, client_id: int, name: str, *, lock: bool = False) -> Job:

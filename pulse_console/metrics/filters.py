@@ -16,6 +16,10 @@ def as_utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+# The period a person sees when they name none: the Metrics screen's and the CLI's alike.
+DEFAULT_PERIOD_DAYS = 90
+
+
 @dataclass(frozen=True)
 class MetricFilter:
     client_id: int

@@ -8,11 +8,14 @@ with scripted pipelines.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
-from pulse_console.pipelines.base import Pipeline
+if TYPE_CHECKING:  # the registry is read at CLI start-up; pipelines load when a job runs
+    from pulse_console.pipelines.base import Pipeline
 
-PipelineFactory = Callable[[], Pipeline]
+PipelineFactory = Callable[[], "Pipeline"]
 
 # integration type → job name, in chain order (jira_sync → github_sync → …)
 CHAIN: dict[str, str] = {
@@ -70,6 +73,22 @@ def _lazy(target: str) -> PipelineFactory:
         return pipeline
 
     return factory
+
+
+def installed(job_name: str) -> bool:
+    """Is the pipeline module of `job_name` present (found without importing it)?"""
+    module_name = _KNOWN[job_name].partition(":")[0]
+    try:
+        return importlib.util.find_spec(module_name) is not None
+    except ModuleNotFoundError:  # its source's package is not there at all
+        return False
+
+
+def offered_types() -> tuple[str, ...]:
+    """The integration types an operator may add, in chain order: those whose pipeline is
+    installed. A type being written (no pipeline yet) is offered nowhere, so no integration
+    is saved whose job would fail at every tick; it appears by itself when it lands."""
+    return tuple(kind for kind, job in CHAIN.items() if job in _KNOWN and installed(job))
 
 
 def default_registry() -> PipelineRegistry:

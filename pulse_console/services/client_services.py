@@ -21,7 +21,7 @@ from pulse_console.services import log_files as log_files_service
 from pulse_console.services import logs as logs_service
 from pulse_console.services import metrics as metrics_service
 from pulse_console.services import settings as settings_service
-from pulse_console.services.flow_mappings import FlowMappings, StepImpact
+from pulse_console.services.flow_mappings import FlowMappings, MappingImpact, StepImpact
 from pulse_console.services.health import HealthCheck
 from pulse_console.services.integrations import IntegrationDraft, IntegrationView
 from pulse_console.services.log_files import LogFileInfo
@@ -99,7 +99,7 @@ class LogsServices(_Area):
         return logs_service.count_newer(self._s.database, self._s.client, flt, cursor)
 
     def detail(self, record_id: int) -> LogRecord | None:
-        return logs_service.detail(self._s.database, record_id)
+        return logs_service.detail(self._s.database, self._s.client, record_id)
 
     def export_zip(self, flt: LogFilter, dest: Path) -> int:
         s = self._s
@@ -108,10 +108,10 @@ class LogsServices(_Area):
 
 class LogFilesServices(_Area):
     def list_files(self) -> list[LogFileInfo]:
-        return log_files_service.list_files(self._s.log_dir)
+        return log_files_service.list_files(self._s.log_dir, self._s.client)
 
     def older_than(self, days: int, now: datetime) -> list[LogFileInfo]:
-        return log_files_service.older_than(self._s.log_dir, days, now)
+        return log_files_service.older_than(self._s.log_dir, self._s.client, days, now)
 
     def export_zip(self, files: Iterable[Path], dest: Path) -> int:
         s = self._s
@@ -154,6 +154,24 @@ class FlowServices(_Area):
         s = self._s
         return flow_mappings.map_issue_type(s.database, s.client, issue_type, kind, actor=s.actor)
 
+    def issue_type_impact(self, mapping_id: int) -> MappingImpact:
+        return flow_mappings.issue_type_impact(self._s.database, self._s.client, mapping_id)
+
+    def status_mapping_impact(self, mapping_id: int) -> MappingImpact:
+        return flow_mappings.status_mapping_impact(self._s.database, self._s.client, mapping_id)
+
+    def remap_status(self, mapping_id: int, step_id: int) -> None:
+        s = self._s
+        flow_mappings.remap_status(s.database, s.client, mapping_id, step_id, actor=s.actor)
+
+    def set_issue_type_kind(self, mapping_id: int, kind: str) -> None:
+        s = self._s
+        flow_mappings.set_issue_type_kind(s.database, s.client, mapping_id, kind, actor=s.actor)
+
+    def unmap_issue_type(self, mapping_id: int) -> str:
+        s = self._s
+        return flow_mappings.unmap_issue_type(s.database, s.client, mapping_id, actor=s.actor)
+
     def step_impact(self, step_id: int) -> StepImpact:
         return flow_mappings.step_impact(self._s.database, self._s.client, step_id)
 
@@ -176,9 +194,10 @@ class IntegrationsServices(_Area):
             return None
         return integrations.stored_token(s.database, s.client, name, s.secrets)
 
-    def save(self, draft: IntegrationDraft) -> int:
+    def save(self, draft: IntegrationDraft, check: ConnectionCheck | None = None) -> int:
         s = self._s
-        return integrations.save(s.database, s.client, draft, self._secrets(), actor=s.actor)
+        secrets = self._secrets()
+        return integrations.save(s.database, s.client, draft, secrets, actor=s.actor, check=check)
 
     def check_saved(self, integration_id: int) -> ConnectionCheck:
         s = self._s

@@ -69,6 +69,15 @@ class StepImpact:
 
 
 @dataclass(frozen=True)
+class MappingImpact:
+    """What changing or deleting one mapping touches, shown before it is done."""
+
+    mapping: str  # e.g. "Done (any type) → Done" or "Incident → incident"
+    work_items: int
+    note: str = ""  # what else depends on it (incidents: change failure rate, restore time)
+
+
+@dataclass(frozen=True)
 class FlowMappings:
     steps: list[StepView]
     status_mappings: list[StatusMappingView]
@@ -244,6 +253,97 @@ def map_issue_type(
             return row.id
     except IntegrityError:
         raise MappingError(f"{issue_type!r} is already mapped (case-insensitive).") from None
+
+
+def _issue_type_row(session: Session, client: str, mapping_id: int) -> IssueTypeMapping:
+    row = session.get(IssueTypeMapping, mapping_id)
+    if row is None or row.client_id != find_client(session, client):
+        raise MappingError("That issue type mapping no longer exists.")
+    return row
+
+
+def _status_row(session: Session, client: str, mapping_id: int) -> StatusMapping:
+    row = session.get(StatusMapping, mapping_id)
+    if row is None or row.client_id != find_client(session, client):
+        raise MappingError("That status mapping no longer exists.")
+    return row
+
+
+INCIDENT_NOTE = "Incidents drive change failure rate and time to restore."
+
+
+def issue_type_impact(database: Database, client: str, mapping_id: int) -> MappingImpact:
+    """The work items of the mapped type (case-insensitive), before its kind changes."""
+    with database.session() as session:
+        row = _issue_type_row(session, client, mapping_id)
+        items = session.execute(
+            select(func.count()).where(
+                WorkItem.client_id == row.client_id,
+                func.lower(WorkItem.type) == row.issue_type.lower(),
+            )
+        ).scalar_one()
+        note = INCIDENT_NOTE if row.kind == "incident" else ""
+        return MappingImpact(f"{row.issue_type} → {row.kind}", int(items), note)
+
+
+def status_mapping_impact(database: Database, client: str, mapping_id: int) -> MappingImpact:
+    """The work items now in the mapped status (of the mapped type, when it has one)."""
+    with database.session() as session:
+        row = _status_row(session, client, mapping_id)
+        step = session.get(FlowStep, row.flow_step_id)
+        where = [
+            WorkItem.client_id == row.client_id,
+            func.lower(WorkItem.status) == row.status_name.lower(),
+        ]
+        if row.issue_type:
+            where.append(func.lower(WorkItem.type) == row.issue_type.lower())
+        items = session.execute(select(func.count()).where(*where)).scalar_one()
+        name = f"{row.status_name} ({row.issue_type or 'any type'}) → {step.name if step else '?'}"
+        return MappingImpact(name, int(items))
+
+
+def remap_status(
+    database: Database, client: str, mapping_id: int, step_id: int, *, actor: str
+) -> None:
+    """Point an existing status mapping at another active step of the client."""
+    with database.session() as session:
+        row = _status_row(session, client, mapping_id)
+        step = _step(session, row.client_id, step_id)
+        if step is None:
+            raise MappingError("That flow step no longer exists.")
+        if not step.active:
+            raise MappingError(f"Step {step.name!r} is switched off; map to an active step.")
+        row.flow_step_id = step_id
+        audit.record(
+            session, client, actor, "flow.status.remap", row.status_name, {"step": step.name}
+        )
+
+
+def set_issue_type_kind(
+    database: Database, client: str, mapping_id: int, kind: str, *, actor: str
+) -> None:
+    if kind not in KINDS:
+        raise MappingError(f"Choose a kind: {', '.join(KINDS)}.")
+    with database.session() as session:
+        row = _issue_type_row(session, client, mapping_id)
+        before, row.kind = row.kind, kind
+        audit.record(
+            session,
+            client,
+            actor,
+            "flow.issue_type.edit",
+            row.issue_type,
+            {"kind": kind, "was": before},
+        )
+
+
+def unmap_issue_type(database: Database, client: str, mapping_id: int, *, actor: str) -> str:
+    """Delete an issue type mapping; returns the type's name (the operator is told)."""
+    with database.session() as session:
+        row = _issue_type_row(session, client, mapping_id)
+        session.delete(row)
+        audit.record(session, client, actor, "flow.issue_type.unmap", row.issue_type)
+        return row.issue_type
 
 
 def step_impact(database: Database, client: str, step_id: int) -> StepImpact:

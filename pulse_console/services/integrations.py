@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
 from connectors.aha import AhaClient
 from connectors.base import ConnectionCheck
@@ -18,6 +19,7 @@ from connectors.jira.client import JiraClient
 from connectors.secret import Secret
 from pulse_console.inputs import SLUG_RULE, BadInput, check_base_url, is_slug
 from pulse_console.pipelines.context import IntegrationNotFound, find_integration
+from pulse_console.pipelines.registry import offered_types
 from pulse_console.services import audit
 from storage.db import Database
 from storage.integrations import record_connection_test, save_integration, secret_name
@@ -25,7 +27,8 @@ from storage.models import Integration, Repository
 from storage.secrets import SecretStore
 from storage.tenancy import ensure_client, find_client
 
-TYPES = ("jira", "github", "azure_devops", "aha")
+# The types an operator may add: those with a pipeline (the form's choices, `validate`).
+TYPES = offered_types()
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -43,6 +46,7 @@ class IntegrationView:
     last_test_message: str | None
     last_sync_at: datetime | None
     repositories: int = 0
+    config: dict[str, Any] = field(default_factory=dict)  # the form shows the type's settings
 
 
 @dataclass(frozen=True)
@@ -78,8 +82,11 @@ def validate(draft: IntegrationDraft) -> dict[str, str]:
         errors["base_url"] = f"{str(exc)[0].upper()}{str(exc)[1:]}."
     if draft.type == "jira" and draft.email and not _EMAIL.match(draft.email.strip()):
         errors["email"] = "An e-mail address, e.g. ada@example.com (Cloud needs one)."
-    if draft.type == "jira" and not draft.email and draft.base_url.endswith(".atlassian.net"):
-        errors["email"] = "Jira Cloud signs in with e-mail and API token."
+    data_center = draft.config.get("deployment") == "data_center"
+    if draft.type == "jira" and not draft.email and not data_center:
+        errors["email"] = "Jira Cloud signs in with e-mail and API token (or tick Data Center)."
+    if draft.type == "github" and draft.config.get("patterns") and not draft.config.get("orgs"):
+        errors["patterns"] = "Patterns pick repositories within an organisation: name one."
     if draft.existing_id is None and not draft.token:
         errors["token"] = "A token is required for a new integration."
     elif draft.token is not None and draft.token != draft.token.strip():
@@ -133,11 +140,20 @@ def _view(
         last_test_message=row.last_test_message,
         last_sync_at=row.last_sync_at,
         repositories=repos,
+        config=dict(row.config or {}),
     )
 
 
-def repositories(database: Database, integration_id: int) -> list[RepositoryView]:
+def _owned(session: Session, client: str, integration_id: int) -> Integration | None:
+    """The client's integration `integration_id`; another client's counts as missing."""
+    row = session.get(Integration, integration_id)
+    return row if row is not None and row.client_id == find_client(session, client) else None
+
+
+def repositories(database: Database, client: str, integration_id: int) -> list[RepositoryView]:
     with database.session() as session:
+        if _owned(session, client, integration_id) is None:
+            return []
         rows = session.execute(
             select(Repository)
             .where(Repository.integration_id == integration_id)
@@ -153,12 +169,18 @@ def save(
     secrets: SecretStore,
     *,
     actor: str,
+    check: ConnectionCheck | None = None,
 ) -> int:
-    """Insert or update; the token goes to the secret store, only its name to the row."""
+    """Insert or update; the token goes to the secret store, only its name to the row.
+
+    An edit changes only what the draft holds: stored config keys the draft does not name
+    (set by the CLI or by hand, e.g. `page_size`) are kept; a key the draft clears (None)
+    is removed. `check`, the form's test of this draft, becomes the integration's last test.
+    """
     errors = validate(draft)
     if errors:
         raise ValidationFailed(errors)
-    config = {**draft.config, **({"email": draft.email.strip()} if draft.email else {})}
+    config = {**draft.config, "email": draft.email.strip() or None}
     values = {
         "name": draft.name,
         "type": draft.type,
@@ -177,13 +199,15 @@ def save(
                 name=draft.name,
                 type=draft.type,
                 base_url=str(values["base_url"]),
-                config=config,
+                config=_without_blanks(config),
             )
             action = "integration.add"
         else:
             old = session.get(Integration, draft.existing_id)
             if old is None or old.client_id != client_id:
                 raise ValidationFailed({"name": "This integration no longer exists."})
+            kept = dict(old.config or {}) if old.type == draft.type else {}
+            values["config"] = _without_blanks({**kept, **config})
             # Keyed by ids, the token stays where it is when the integration is renamed.
             values["secret_ref"] = secret_name(client_id, draft.existing_id)
             session.execute(
@@ -193,6 +217,10 @@ def save(
             action = "integration.edit"
         if draft.token is not None:
             secrets.set(secret_name(client_id, new_id), draft.token)
+        if check is not None:
+            record_connection_test(
+                session, new_id, ok=check.ok, message=check.message[:500], at=datetime.now(UTC)
+            )
         audit.record(
             session,
             client,
@@ -206,6 +234,10 @@ def save(
             },
         )
     return new_id
+
+
+def _without_blanks(config: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in config.items() if value is not None}
 
 
 Tester = Callable[[IntegrationDraft, str], ConnectionCheck]
@@ -290,7 +322,7 @@ def check_saved(
 ) -> ConnectionCheck:
     """Test a stored integration with its stored token and remember the outcome."""
     with database.session() as session:
-        row = session.get(Integration, integration_id)
+        row = _owned(session, client, integration_id)
         if row is None:
             return ConnectionCheck(ok=False, message="This integration no longer exists.")
         config = dict(row.config or {})
@@ -315,7 +347,7 @@ def set_active(
     database: Database, client: str, integration_id: int, active: bool, *, actor: str
 ) -> None:
     with database.session() as session:
-        row = session.get(Integration, integration_id)
+        row = _owned(session, client, integration_id)
         if row is None:
             return
         row.active = active

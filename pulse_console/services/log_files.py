@@ -22,6 +22,7 @@ from storage.db import Database
 CHUNK = 1 << 20
 STRIDE = 256
 LOG_SUFFIXES = (".log", ".jsonl", ".json", ".txt")
+JOB_LOG_PREFIX = "jobs-"  # `engine.joblog` writes jobs-<client>.jsonl, rotated to .1, .2…
 
 
 @dataclass(frozen=True)
@@ -32,15 +33,26 @@ class LogFileInfo:
     modified: datetime
 
 
-def list_files(log_dir: Path) -> list[LogFileInfo]:
-    """Log files in `log_dir` (rotated ones too), newest first; missing dir = none."""
+def _is_clients(name: str, client: str) -> bool:
+    """May `client`'s operator see file `name`? Its own job log and files of no client
+    (process logs) yes; another client's job log never."""
+    stem, _, rotation = name.rpartition(".")
+    if not (name.endswith(LOG_SUFFIXES) or (rotation.isdigit() and stem.endswith(LOG_SUFFIXES))):
+        return False
+    if not name.startswith(JOB_LOG_PREFIX):
+        return True
+    own = f"{JOB_LOG_PREFIX}{client}.jsonl"
+    return name == own or name.startswith(own + ".")
+
+
+def list_files(log_dir: Path, client: str) -> list[LogFileInfo]:
+    """The log files `client`'s operator may see in `log_dir` (rotated ones too), newest
+    first; missing dir = none. Other clients' job logs share the directory: never listed."""
     if not log_dir.is_dir():
         return []
     found = []
     for entry in os.scandir(log_dir):
-        if not entry.is_file():
-            continue
-        if not (entry.name.endswith(LOG_SUFFIXES) or ".log." in entry.name):
+        if not entry.is_file() or not _is_clients(entry.name, client):
             continue
         stat = entry.stat()
         found.append(
@@ -162,10 +174,10 @@ def _decode(raw: bytes) -> str:
     return raw.decode("utf-8", errors="replace").rstrip("\r")
 
 
-def _inside(log_dir: Path, path: Path) -> Path:
+def _inside(log_dir: Path, path: Path, client: str) -> Path:
     resolved = path.resolve()
-    if resolved.parent != log_dir.resolve():
-        raise ValueError(f"{path} is not a file of the log directory {log_dir}")
+    if resolved.parent != log_dir.resolve() or not _is_clients(resolved.name, client):
+        raise ValueError(f"{path} is not a log file of client {client!r} in {log_dir}")
     return resolved
 
 
@@ -183,7 +195,7 @@ def export_zip(
     dest.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(dest, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for path in files:
-            resolved = _inside(log_dir, path)
+            resolved = _inside(log_dir, path, client)
             archive.write(resolved, arcname=resolved.name)
             names.append(resolved.name)
     with database.session() as session:
@@ -192,7 +204,7 @@ def export_zip(
 
 
 def delete_file(database: Database, client: str, log_dir: Path, path: Path, *, actor: str) -> None:
-    resolved = _inside(log_dir, path)
+    resolved = _inside(log_dir, path, client)
     size = resolved.stat().st_size
     resolved.unlink()
     with database.session() as session:
@@ -201,7 +213,7 @@ def delete_file(database: Database, client: str, log_dir: Path, path: Path, *, a
 
 def clear_file(database: Database, client: str, log_dir: Path, path: Path, *, actor: str) -> None:
     """Truncate to zero bytes (a writer holding it open keeps appending)."""
-    resolved = _inside(log_dir, path)
+    resolved = _inside(log_dir, path, client)
     size = resolved.stat().st_size
     with resolved.open("r+b") as handle:
         handle.truncate(0)
@@ -209,10 +221,10 @@ def clear_file(database: Database, client: str, log_dir: Path, path: Path, *, ac
         audit.record(session, client, actor, "log_files.clear", resolved.name, {"bytes": size})
 
 
-def older_than(log_dir: Path, days: int, now: datetime) -> list[LogFileInfo]:
-    """The files `delete_older_than` would remove (shown in its confirmation)."""
+def older_than(log_dir: Path, client: str, days: int, now: datetime) -> list[LogFileInfo]:
+    """The client's files `delete_older_than` would remove (shown in its confirmation)."""
     limit = now - timedelta(days=days)
-    return [f for f in list_files(log_dir) if f.modified < limit]
+    return [f for f in list_files(log_dir, client) if f.modified < limit]
 
 
 def delete_older_than(
@@ -220,7 +232,7 @@ def delete_older_than(
 ) -> list[str]:
     if days < 1:
         raise ValueError("days must be at least 1")
-    victims = older_than(log_dir, days, now)
+    victims = older_than(log_dir, client, days, now)
     for info in victims:
         info.path.unlink(missing_ok=True)
     names = [v.name for v in victims]

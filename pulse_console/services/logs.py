@@ -225,10 +225,12 @@ def count_newer(
         return int(conn.execute(select(func.count()).select_from(inner)).scalar_one())
 
 
-def detail(database: Database, record_id: int) -> LogRecord | None:
-    """One record in full: the whole message and its structured `extra`."""
+def detail(database: Database, client: str, record_id: int) -> LogRecord | None:
+    """One record in full: the whole message and its structured `extra`; None when it is
+    not one the client's log shows (another client's record counts as missing)."""
+    where = _conditions(_client_id(database, client), LogFilter())
     with database.engine.connect() as conn:
-        row = conn.execute(select(LogEntry).where(LogEntry.id == record_id)).first()
+        row = conn.execute(select(LogEntry).where(LogEntry.id == record_id, *where)).first()
     if row is None:
         return None
     entry = row._mapping

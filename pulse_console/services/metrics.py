@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal, TypeVar
 
@@ -20,7 +20,7 @@ from sqlalchemy import Connection, text
 
 from pulse_console.metrics.delivery_overview import delivery_overview
 from pulse_console.metrics.dora import DoraReport
-from pulse_console.metrics.filters import MetricFilter
+from pulse_console.metrics.filters import DEFAULT_PERIOD_DAYS, MetricFilter
 from pulse_console.metrics.flow_metrics import (
     CompletedItem,
     FlowOverview,
@@ -44,7 +44,7 @@ Target = Literal["lead", "cycle", "done", "step", "prs"]
 
 @dataclass(frozen=True)
 class MetricsQuery:
-    days: int = 90
+    days: int = DEFAULT_PERIOD_DAYS
     project: str | None = None
 
 
@@ -158,6 +158,36 @@ def drill_down(
             )
         conn.rollback()
     return found
+
+
+@dataclass(frozen=True)
+class MergedPr:
+    """One row of `pulse-console metrics prs`: a PR's breakdown and its repository's name."""
+
+    repository: str
+    pr: PrCycle
+
+
+def merged_prs(database: Database, client: str, f: MetricFilter) -> list[MergedPr]:
+    """Every PR merged in `f`'s period with the same breakdown the screen's PR drill-down
+    shows (`pr_cycles`, unlimited), newest merge first; `f.client_id` is ignored: the
+    client is `client`'s, so no caller can read another client's rows."""
+    client_id = _client_id(database, client)
+    if client_id is None:
+        return []
+    with database.engine.connect() as conn:
+        settings = MetricsSettings.load(conn, client_id)
+        prs = pr_cycles(conn, replace(f, client_id=client_id), settings)
+        names = {
+            int(r[0]): str(r[1])
+            for r in conn.execute(
+                text("SELECT id, full_name FROM repositories WHERE client_id = :c"),
+                {"c": client_id},
+            )
+        }
+        conn.rollback()
+    rows = [MergedPr(names.get(p.repository_id, str(p.repository_id)), p) for p in prs]
+    return sorted(rows, key=lambda r: (r.pr.merged_at, r.repository, r.pr.number), reverse=True)
 
 
 def _has_data(conn: Connection, client_id: int) -> bool:

@@ -1,4 +1,7 @@
-"""Run-time settings the operator edits in the console: stored in `settings`, audited.
+"""Run-time settings the operator edits in the console: the engine's own keys
+(engine/runtime_settings.py: `orchestrator.interval_minutes`, `retry.*`,
+`logging.retention_days`, `console.theme`), so what the screen saves is what the orchestrator
+reads at its next step and what `orchestrator set`/`status` write and show. Audited.
 
 Values not yet saved fall back to the process configuration (config.toml / environment).
 """
@@ -8,16 +11,14 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert
-
 from pulse_console.config import Settings as AppSettings
+from pulse_console.engine import runtime_settings
+from pulse_console.engine.runtime_settings import THEMES
 from pulse_console.services import audit
 from storage.db import Database
-from storage.models import Setting
 from storage.tenancy import ensure_client, find_client
 
-THEMES = ("textual-dark", "textual-light", "textual-ansi", "nord", "gruvbox")
+__all__ = ["THEMES", "ConsoleSettings", "SettingsInvalid", "load", "save"]
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,16 @@ class ConsoleSettings:
         return errors
 
 
-KEYS = {f.name: "console." + f.name for f in fields(ConsoleSettings)}
+# form field → the runtime setting it edits
+KEYS = {
+    "orchestrator_interval_minutes": "orchestrator.interval_minutes",
+    "retry_enabled": "retry.enabled",
+    "retry_interval_minutes": "retry.interval_minutes",
+    "retry_max_attempts": "retry.max_attempts",
+    "log_retention_days": "logging.retention_days",
+    "theme": "console.theme",
+}
+assert set(KEYS) == {f.name for f in fields(ConsoleSettings)}
 
 
 class SettingsInvalid(Exception):
@@ -68,13 +78,7 @@ def load(database: Database, client: str, defaults: ConsoleSettings) -> ConsoleS
         cid = find_client(session, client)
         if cid is None:
             return defaults
-        rows: dict[str, Any] = dict(
-            session.execute(
-                select(Setting.key, Setting.value).where(
-                    Setting.client_id == cid, Setting.key.in_(KEYS.values())
-                )
-            ).all()
-        )
+        rows = runtime_settings.stored(session, cid)
     values: dict[str, Any] = asdict(defaults)
     for name, key in KEYS.items():
         if key in rows:
@@ -105,15 +109,7 @@ def save(
     with database.session() as session:
         cid = ensure_client(session, client)
         for name, (_, value) in changed.items():
-            stmt = insert(Setting).values(
-                client_id=cid, key=KEYS[name], value=value, updated_by=actor
-            )
-            session.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=[func.coalesce(Setting.client_id, 0), Setting.key],
-                    set_={"value": value, "updated_by": actor, "updated_at": func.now()},
-                )
-            )
+            runtime_settings.store(session, cid, KEYS[name], value, actor=actor)
         audit.record(
             session,
             client,

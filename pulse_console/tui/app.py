@@ -114,6 +114,8 @@ class PulseApp(App[None]):
             return
         if remember and self.current_mode != name:
             self._history.append(self.current_mode)
+        if name == "logs" and self.pending_log_query is None:
+            self.pending_log_query = ""  # arriving fresh: no filter left from an earlier visit
         self.switch_mode(name)
 
     def action_jump(self) -> None:
@@ -126,6 +128,9 @@ class PulseApp(App[None]):
         self.push_screen(ChooseDialog("Go to screen", options), chosen)
 
     def action_go_back(self) -> None:
+        # Esc clears a screen's filter first (the filter bar says "Esc clears"), then goes back.
+        if isinstance(self.screen, PulseScreen) and self.screen.clear_filter():
+            return
         if len(self.screen_stack) > 1:
             self.pop_screen()
         elif self._history:

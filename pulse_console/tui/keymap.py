@@ -102,6 +102,7 @@ COMMANDS: tuple[Command, ...] = (
     # --- run history
     Command("runs.open", "enter", "open_run", "Open", "Checkpoint before/after and log", "runs"),
     Command("runs.logs", "l", "run_logs", "Logs", "Log records of this run", "runs"),
+    Command("runs.all", "a", "toggle_all", "All jobs", "Every job's runs, or one job's", "runs"),
     # --- logs
     Command("logs.follow", "f", "toggle_follow", "Follow", "Tail new records live", "logs"),
     Command("logs.wrap", "w", "toggle_wrap", "Wrap", "Show the full message below", "logs"),
@@ -146,6 +147,7 @@ COMMANDS: tuple[Command, ...] = (
     # --- flow mappings
     Command("flow.add", "a", "add", "Add", "Add a step or mapping on this tab", "flow"),
     Command("flow.map", "m", "map", "Map", "Map the selected unmapped status", "flow"),
+    Command("flow.edit", "e", "edit", "Edit", "Change the selected mapping (or Enter)", "flow"),
     Command("flow.delete", "d", "delete", "Delete", "Delete the selected row", "flow"),
     Command("flow.validate", "v", "validate", "Validate", "Check the mappings", "flow"),
     # --- metrics
@@ -160,6 +162,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("metrics.project", "p", "project", "Project", "Show one project, or all", "metrics"),
     # --- health, settings
     Command("health.test", "t", "test_all", "Test APIs", "Test every integration", "health"),
+    Command("health.detail", "enter", "detail", "Detail", "The selected check in full", "health"),
     Command("settings.save", "ctrl+s", "save", "Save", "Save the settings (audited)", "settings"),
 )
 
@@ -177,6 +180,17 @@ SCREENS: dict[str, str] = {
     "health": "Health",
     "settings": "Settings",
 }
+
+
+# Views that are not jumped to by name (`:`), titled for the header and the help.
+VIEW_TITLES: dict[str, str] = {"file_view": "Log file"}
+
+
+def scope_title(scope: str) -> str:
+    """What the header and the help call a scope (never an internal name)."""
+    if scope == APP:
+        return "Everywhere"
+    return SCREENS.get(scope) or VIEW_TITLES.get(scope) or scope.replace("_", " ").capitalize()
 
 
 def commands_for(scope: str) -> list[Command]:

@@ -12,17 +12,9 @@ from pulse_console.engine.events import JobProgress as EngineJobProgress
 from pulse_console.services.logs import LogPage, LogRecord
 from pulse_console.services.metrics import DrillDown, MetricsView
 from pulse_console.services.settings import ConsoleSettings
-from pulse_console.tui.ports import JobView, LiveProgress, OrchestratorView, RunSummary
+from pulse_console.tui.ports import LiveProgress, RunSummary
 
 T = TypeVar("T")
-
-
-@dataclass
-class JobsLoaded(Message):
-    """Fresh job rows and orchestrator state arrived from the engine."""
-
-    jobs: list[JobView]
-    orchestrator: OrchestratorView
 
 
 @dataclass

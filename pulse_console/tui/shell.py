@@ -24,7 +24,7 @@ class ConsoleShell(Protocol):
     ctx: ConsoleContext
     db_watch: DatabaseWatch
     selected_job: str | None  # the Jobs cursor, which Run history opens on
-    pending_log_query: str | None  # a filter the Logs screen applies on its next load
+    pending_log_query: str | None  # the filter the Logs screen applies next ("" = none)
     worker_label: str  # "embedded", "attached · host" or "none", for every header
     job_rows: list[JobView]  # the last jobs shown (quitting asks while one runs)
 

@@ -8,6 +8,10 @@ from tests.e2e.conftest import Console
 from tests.e2e.tmux import TmuxTerminal, cooked
 
 HEADER = "Pulse Console │"
+# Run ids are global: the manual run's start and end lines name the same run.
+MANUAL_RUN_ENDED = re.compile(
+    r"run (\d+) of jira_sync started \(manual\)[\s\S]*run \1 of jira_sync ended"
+)
 
 
 def job_line(screen: str, job: str) -> str:
@@ -63,4 +67,37 @@ def test_operator_starts_a_sync_reads_its_logs_and_quits(
         "mouse_any_flag": "0",
         "mouse_sgr_flag": "0",
     }
+    assert console.crash_reports() == []
+
+
+def test_logs_follow_a_whole_run_started_from_another_shell(
+    console: Console, terminal: TmuxTerminal
+) -> None:
+    terminal.start(console.argv("--demo", "--demo-size", "tiny"), console.env, console.home)
+    terminal.wait_for(lambda s: "jira_sync" in s, "the Jobs screen of the demo client")
+    # The console drives the client: these commands go through the control table.
+    paused = console.cli("orchestrator", "pause", "--client", "demo")
+    assert paused.returncode == 0, paused.stdout + paused.stderr
+    terminal.wait_for(
+        lambda s: "Orchestrator PAUSED" in s and "RUNNING" not in s, "a paused, idle demo"
+    )
+    terminal.send(":")
+    terminal.wait_for_text("Go to screen")
+    terminal.type("logs")
+    terminal.send("Enter")
+    terminal.wait_for(lambda s: "│ Logs │" in s and "FOLLOWING" in s, "the Logs screen, following")
+
+    started = console.cli("jobs", "start", "jira_sync", "--client", "demo")
+    assert started.returncode == 0, started.stdout + started.stderr
+    screen = terminal.wait_for(
+        lambda s: MANUAL_RUN_ENDED.search(s) is not None,
+        "the run's last line, shown without touching a key",
+        timeout=60,
+    )
+    assert "FOLLOWING" in screen and "paused (f to follow)" not in screen, screen
+    assert "new records" not in screen, screen  # no badge while following
+
+    terminal.send("q")
+    status, after = terminal.wait_exit(timeout=15)
+    assert status == 0, after
     assert console.crash_reports() == []

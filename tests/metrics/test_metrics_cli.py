@@ -5,12 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, text
 
 from pulse_console import cli
-from pulse_console.commands import metrics as commands
+from pulse_console.commands import database as opener
 from storage.db import Database
 from tests.metrics.seed import Seeder
 
@@ -30,7 +31,7 @@ def wired(tenant: Engine, database: Database, monkeypatch: pytest.MonkeyPatch) -
         seed.pr(repo, 1, "2024-03-04", "2024-03-05", commits=["2024-03-04"])
         seed.deploy(repo, "2024-03-01")  # the previous deployment
         seed.deploy(repo, "2024-03-06")
-    monkeypatch.setattr(commands, "open_database", lambda url, data_dir: database)
+    monkeypatch.setattr(opener, "open_configured", lambda settings, upgrade_embedded=True: database)
     return database
 
 
@@ -101,3 +102,48 @@ def test_refresh_rebuilds_the_status_timelines_the_flow_metrics_read(
     assert capsys.readouterr().out.startswith("rebuilt 2 status spans of client 'acme'")
     assert cli.main(["metrics", "flow", *PERIOD, "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["summary"]["completed"] == 1
+
+
+def test_metrics_prs_lists_each_merged_pr_with_the_drill_down_numbers(
+    wired: Database, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from datetime import UTC, datetime
+
+    from pulse_console.services.metrics import MetricsQuery, drill_down
+
+    assert cli.main(["metrics", "prs", *PERIOD, "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["prs"]
+    assert [(r["repository"], r["number"]) for r in rows] == [("org/api", 1)]
+    # The screen's PR drill-down over the same period shows the same numbers.
+    now = datetime(2024, 3, 18, 12, tzinfo=UTC)
+    screen = drill_down(wired, "acme", MetricsQuery(days=14), "prs", now=now).prs
+    assert len(screen) == 1
+    pr = screen[0]
+    assert rows[0]["lead_time_hours"] == pr.cycle_hours == 48
+    assert rows[0]["coding_hours"] == pr.coding_hours
+    assert rows[0]["deploy_hours"] == pr.deploy_hours
+    assert rows[0]["deployment_id"] == pr.deployment_id is not None
+    assert rows[0]["deployment_finished_at"] == pr.deployed_at.isoformat()
+    assert cli.main(["metrics", "prs", *PERIOD, "--format", "csv"]) == 0
+    table = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    assert table[0][:2] == ["repository", "number"] and table[1][:2] == ["org/api", "1"]
+    assert cli.main(["metrics", "prs", *PERIOD, "--repository", "org/none"]) == 0
+    assert len(capsys.readouterr().out.strip().splitlines()) == 2  # header and rule only
+
+
+def test_cli_and_console_default_to_the_same_period(
+    wired: Database, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pulse_console.services.metrics import MetricsQuery
+
+    assert cli.main(["metrics", "dora", "--client", "acme", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    since, until = (datetime_of(data[k]) for k in ("since", "until"))
+    assert (until - since).days == MetricsQuery().days
+    assert until.hour == until.minute == 0  # whole days, today excluded
+
+
+def datetime_of(text: str) -> Any:
+    from datetime import datetime
+
+    return datetime.fromisoformat(text)

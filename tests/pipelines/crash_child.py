@@ -10,12 +10,13 @@ import signal
 import sys
 
 import httpx
+from sqlalchemy import select
 
 from connectors.sandbox.credentials import DEMO_JIRA
 from connectors.sandbox.org import Org
 from storage.db import Database, make_engine
-from storage.integrations import secret_name as integration_secret_name
-from tests.pipelines.harness import CLIENT, INTEGRATION, MemorySecrets, Sandbox, context
+from storage.models import Integration
+from tests.pipelines.harness import INTEGRATION, MemorySecrets, Sandbox, context
 
 PAGE_SIZE = 10
 
@@ -24,7 +25,11 @@ def main(argv: list[str]) -> int:
     url, schema, seed, kill_after = argv[0], argv[1], int(argv[2]), int(argv[3])
     database = Database(engine=make_engine(url, schema=schema, pool_size=1), embedded=False)
     secrets = MemorySecrets()
-    secrets.set(integration_secret_name(CLIENT, INTEGRATION), DEMO_JIRA.api_token)
+    with database.engine.connect() as conn:
+        ref = conn.execute(
+            select(Integration.secret_ref).where(Integration.name == INTEGRATION)
+        ).scalar_one()
+    secrets.set(ref, DEMO_JIRA.api_token)
     sandbox = Sandbox(Org(seed, "tiny"))
 
     def maybe_die(request: httpx.Request) -> None:

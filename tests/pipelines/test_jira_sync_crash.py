@@ -59,8 +59,9 @@ def crash_after_requests(sandbox: Sandbox, n: int) -> None:
     sandbox.before_request = hook
 
 
-# Requests of an uninterrupted tiny full sync with 10-issue pages: ~80. Twenty trials.
-TRIALS = sorted(random.Random(4).sample(range(1, 80), 20))
+# Requests of an uninterrupted tiny full sync with 10-issue pages: 33 (dev-status only for
+# the issues with pull requests; no id walk after a full run). Twenty trials.
+TRIALS = sorted(random.Random(4).sample(range(1, 34), 20))
 
 
 @pytest.mark.parametrize("kill_at", TRIALS)
@@ -128,7 +129,7 @@ def test_crash_before_commit_while_saving_the_checkpoint(
     assert_exactly_the_org(database, org)
 
 
-@pytest.mark.parametrize("kill_at", [3, 9, 15])
+@pytest.mark.parametrize("kill_at", [2, 3, 5])  # of 6 requests (no pull requests changed)
 def test_crash_during_an_incremental_run_after_changes_then_rerun_converges(
     database: Database, kill_at: int
 ) -> None:
@@ -152,7 +153,9 @@ def _schema(database: Database) -> str:
 
 
 _DATA_TABLES = (
-    "work_item_links, work_item_status_spans, work_item_transitions, work_items, checkpoints,"
+    # work_item_releases/goals reference work_items (a TRUNCATE must name them too).
+    "work_item_goals, work_item_releases,"
+    " work_item_links, work_item_status_spans, work_item_transitions, work_items, checkpoints,"
     " projects, statuses,"
     " issue_types, source_fields, source_users, quarantined_payloads"
 )
@@ -172,7 +175,7 @@ def test_sigkilled_subprocess_at_random_points_resumes_to_the_same_rows(
     for _ in range(20):
         with database.engine.begin() as conn:
             conn.execute(text(f"TRUNCATE {_DATA_TABLES}"))
-        kill_after = rng.randrange(1, 75)
+        kill_after = rng.randrange(1, 34)  # an uninterrupted run makes 33 requests
         child = subprocess.run(
             [*CHILD, pg_url, schema, "3", str(kill_after)],
             cwd=ROOT,

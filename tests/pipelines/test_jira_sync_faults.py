@@ -77,7 +77,7 @@ def test_a_long_rate_limit_raises_rate_limited_and_the_next_run_resumes(
     database: Database,
 ) -> None:
     org = Org(7, "tiny")
-    scenario = FaultScenario(rate_limit=RateLimit(after_requests=30, window_seconds=600))
+    scenario = FaultScenario(rate_limit=RateLimit(after_requests=18, window_seconds=600))
     sandbox = Sandbox(org, scenario)
     secrets = add_integration(database, config=PAGE)
     pipeline = sandbox.pipeline(rate_limit=RateLimitPolicy(max_wait_seconds=60))

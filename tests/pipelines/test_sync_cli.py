@@ -15,7 +15,7 @@ from connectors.sandbox.jira import JiraSimulator
 from connectors.sandbox.org import Org
 from connectors.sandbox.server import SandboxServer
 from pulse_console import cli
-from pulse_console.commands import sync as commands
+from pulse_console.commands import database as opener
 from storage.db import Database
 from tests.pipelines.github_support import snapshot, truth
 from tests.pipelines.harness import MemorySecrets, expected, stored
@@ -36,8 +36,8 @@ def wired(
     database: Database, monkeypatch: pytest.MonkeyPatch, isolated_home: Path
 ) -> MemorySecrets:
     secrets = MemorySecrets()
-    monkeypatch.setattr(commands, "open_database", lambda url, data_dir: database)
-    monkeypatch.setattr(commands, "open_secret_store", lambda engine, data_dir: secrets)
+    monkeypatch.setattr(opener, "open_configured", lambda settings, upgrade_embedded=True: database)
+    monkeypatch.setattr(opener, "open_secrets", lambda database, settings: secrets)
     return secrets
 
 

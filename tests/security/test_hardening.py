@@ -21,8 +21,8 @@ from connectors.sandbox.org import Org
 from connectors.sandbox.server import SandboxServer
 from pulse_console import cli
 from pulse_console.commands import database as command_database
-from pulse_console.commands import sync as sync_commands
 from pulse_console.commands.output import terminal_safe
+from pulse_console.config import load_settings
 from storage.db import Database
 
 
@@ -32,9 +32,8 @@ def wired(
 ) -> list[str]:
     """The CLI on the test database, its secrets encrypted there; returns the global flags."""
     monkeypatch.setenv("PULSE_ENCRYPTION_KEY", Fernet.generate_key().decode())
-    monkeypatch.setattr(sync_commands, "open_database", lambda url, data_dir: database)
     monkeypatch.setattr(
-        command_database, "open_database", lambda url, data_dir, upgrade_embedded=True: database
+        command_database, "open_configured", lambda settings, upgrade_embedded=True: database
     )
     return ["--client", "acme", "--data-dir", str(tmp_path / "data")]
 
@@ -220,7 +219,7 @@ def test_a_worker_with_an_invalid_key_names_the_key(
 def test_crash_reports_and_logs_are_private(tmp_path: Path) -> None:
     from pulse_console.files import PrivateRotatingFileHandler
 
-    settings = cli.load_settings(None, data_dir=tmp_path / "data")
+    settings = load_settings(None, data_dir=tmp_path / "data")
     report = cli._write_crash_report(settings, RuntimeError("boom"))
     assert stat.S_IMODE(report.stat().st_mode) == 0o600
     assert stat.S_IMODE(report.parent.stat().st_mode) == 0o700

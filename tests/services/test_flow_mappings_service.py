@@ -70,3 +70,22 @@ def test_deleting_a_step_reassigns_its_mappings_in_one_transaction(database: Dat
     assert [s.name for s in data.steps] == ["Doing"]
     assert [(m.status_name, m.step) for m in data.status_mappings] == [("Review", "Doing")]
     assert data.unmapped == []
+
+
+def test_issue_type_mappings_are_edited_and_deleted_only_within_their_client(
+    database: Database,
+) -> None:
+    mapping = flow.map_issue_type(database, "acme", "Incident", "incident", actor="ada")
+    with database.session() as session:
+        ensure_client(session, "other")
+    for change in (
+        lambda: flow.issue_type_impact(database, "other", mapping),
+        lambda: flow.set_issue_type_kind(database, "other", mapping, "defect", actor="eve"),
+        lambda: flow.unmap_issue_type(database, "other", mapping, actor="eve"),
+    ):
+        with pytest.raises(MappingError, match="no longer exists"):
+            change()
+    flow.set_issue_type_kind(database, "acme", mapping, "defect", actor="ada")
+    assert [t.kind for t in flow.load(database, "acme").issue_types] == ["defect"]
+    assert flow.unmap_issue_type(database, "acme", mapping, actor="ada") == "Incident"
+    assert flow.load(database, "acme").issue_types == []

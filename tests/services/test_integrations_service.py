@@ -119,6 +119,32 @@ def test_saved_integration_test_is_recorded_and_deactivate_is_audited(
     assert audit.recent(database, "acme")[0].action == "integration.deactivate"
 
 
+def test_another_clients_integration_id_is_refused(
+    database: Database, secrets: DatabaseSecretStore, jira_transport: httpx.MockTransport
+) -> None:
+    theirs = integrations.save(database, "acme", draft(), secrets, actor="ada")
+    with database.session() as session:
+        ensure_client(session, "globex")
+    check = integrations.check_saved(database, "globex", theirs, secrets, transport=jira_transport)
+    assert not check.ok and "no longer exists" in check.message
+    integrations.set_active(database, "globex", theirs, False, actor="mallory")
+    assert integrations.repositories(database, "globex", theirs) == []
+    [view] = integrations.list_integrations(database, "acme")
+    assert view.active and view.last_test_at is None
+    assert audit.recent(database, "globex") == []
+
+
+def test_types_without_a_pipeline_are_not_offered() -> None:
+    from pulse_console.pipelines.registry import installed, offered_types
+
+    assert offered_types()[:2] == ("jira", "github")
+    for kind, job in (("azure_devops", "azure_devops_sync"), ("aha", "aha_sync")):
+        assert (kind in offered_types()) == installed(job)
+        assert (kind in integrations.TYPES) == installed(job)
+        if not installed(job):
+            assert "type" in integrations.validate(draft(type=kind))
+
+
 def test_one_clients_integration_token_never_overwrites_another_clients(
     database: Database, secrets: DatabaseSecretStore
 ) -> None:

@@ -59,7 +59,7 @@ def test_files_are_listed_exported_cleared_and_deleted_with_audit(
     (logs_dir / "notes.md").write_text("not a log")
     old = (NOW - timedelta(days=40)).timestamp()
     os.utime(logs_dir / "pulse.log.1", (old, old))
-    assert {f.name for f in log_files.list_files(logs_dir)} == {"pulse.log", "pulse.log.1"}
+    assert {f.name for f in log_files.list_files(logs_dir, "acme")} == {"pulse.log", "pulse.log.1"}
 
     dest = tmp_path / "export.zip"
     log_files.export_zip(database, "acme", logs_dir, [logs_dir / "pulse.log"], dest, actor="ada")
@@ -68,12 +68,12 @@ def test_files_are_listed_exported_cleared_and_deleted_with_audit(
     log_files.clear_file(database, "acme", logs_dir, logs_dir / "pulse.log", actor="ada")
     assert (logs_dir / "pulse.log").stat().st_size == 0
 
-    assert [f.name for f in log_files.older_than(logs_dir, 30, NOW)] == ["pulse.log.1"]
+    assert [f.name for f in log_files.older_than(logs_dir, "acme", 30, NOW)] == ["pulse.log.1"]
     removed = log_files.delete_older_than(database, "acme", logs_dir, 30, NOW, actor="ada")
     assert removed == ["pulse.log.1"]
 
     log_files.delete_file(database, "acme", logs_dir, logs_dir / "pulse.log", actor="ada")
-    assert log_files.list_files(logs_dir) == []
+    assert log_files.list_files(logs_dir, "acme") == []
     actions = [a.action for a in audit.recent(database, "acme")]
     assert actions == [
         "log_files.delete",
@@ -90,3 +90,29 @@ def test_paths_outside_the_log_dir_are_refused(database: Database, tmp_path: Pat
     with pytest.raises(ValueError):
         log_files.delete_file(database, "acme", tmp_path / "logs", secret, actor="ada")
     assert secret.exists()
+
+
+def test_another_clients_job_log_is_neither_listed_nor_touched(
+    database: Database, tmp_path: Path
+) -> None:
+    logs_dir = tmp_path / "logs"
+    logs_dir.mkdir()
+    for name in (
+        "jobs-acme.jsonl",
+        "jobs-acme.jsonl.1",
+        "jobs-globex.jsonl",
+        "jobs-acme-two.jsonl",
+    ):
+        write_lines(logs_dir / name, 3)
+    listed = {f.name for f in log_files.list_files(logs_dir, "acme")}
+    assert listed == {"jobs-acme.jsonl", "jobs-acme.jsonl.1"}
+    for other in ("jobs-globex.jsonl", "jobs-acme-two.jsonl"):
+        with pytest.raises(ValueError):
+            log_files.delete_file(database, "acme", logs_dir, logs_dir / other, actor="ada")
+        with pytest.raises(ValueError):
+            log_files.clear_file(database, "acme", logs_dir, logs_dir / other, actor="ada")
+        assert (logs_dir / other).stat().st_size > 0
+    old = (NOW - timedelta(days=40)).timestamp()
+    os.utime(logs_dir / "jobs-globex.jsonl", (old, old))
+    assert log_files.delete_older_than(database, "acme", logs_dir, 30, NOW, actor="ada") == []
+    assert (logs_dir / "jobs-globex.jsonl").exists()

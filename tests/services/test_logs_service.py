@@ -105,8 +105,16 @@ def test_jump_to_a_time_starts_at_the_first_row_at_or_after_it(database: Databas
 def test_detail_returns_the_whole_message_and_extra(database: Database) -> None:
     seed(database, 10)
     first = logs.latest(database, "acme", LogFilter(), limit=1).records[0]
-    full = logs.detail(database, first.id)
+    full = logs.detail(database, "acme", first.id)
     assert full is not None and full.extra == {"i": 9}
+
+
+def test_another_clients_record_is_not_found_by_id(database: Database) -> None:
+    seed(database, 3)
+    first = logs.latest(database, "acme", LogFilter(), limit=1).records[0]
+    with database.session() as session:
+        ensure_client(session, "globex")
+    assert logs.detail(database, "globex", first.id) is None
 
 
 def test_export_writes_matching_rows_as_json_lines_and_audits(

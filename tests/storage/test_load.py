@@ -107,6 +107,30 @@ def test_return_ids_maps_every_key_including_unchanged_rows(tenant: Engine) -> N
     assert again.unchanged == 5
 
 
+def test_rows_whose_version_is_unchanged_skip_the_load_and_still_get_their_ids(
+    tenant: Engine,
+) -> None:
+    rows = issue_rows(10)
+    with tenant.begin() as conn:
+        first = upsert(conn, WorkItem, rows, return_ids=True, version=("updated_at",))
+    assert first.inserted == 10 and first.ids is not None
+    # The source bumped the version of rows 0-2 only; row 9 differs but kept its version
+    # (it is the same record as far as the source says, so it is not sent).
+    later = [dict(r, status="Done") for r in rows]
+    for r in later[:3]:
+        r["updated_at"] += timedelta(minutes=1)
+    with tenant.begin() as conn:
+        again = upsert(conn, WorkItem, later, return_ids=True, version=("updated_at",))
+    assert (again.inserted, again.updated, again.unchanged) == (0, 3, 7)
+    assert again.ids == first.ids
+    assert count(tenant, "SELECT count(*) FROM work_items WHERE status = 'Done'") == 3
+
+
+def test_a_version_column_the_rows_lack_is_refused(tenant: Engine) -> None:
+    with tenant.begin() as conn, pytest.raises(LoadError, match="version column"):
+        upsert(conn, WorkItem, issue_rows(1), version=("dev_summary",))
+
+
 def test_rows_with_mismatched_or_unknown_columns_are_refused(tenant: Engine) -> None:
     rows = issue_rows(2)
     del rows[1]["summary"]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual.pilot import Pilot
 
 from pulse_console.tui.app import PulseApp
 from pulse_console.tui.dialogs.confirm import ConfirmDialog
 from pulse_console.tui.screens.health import HealthScreen
+from pulse_console.tui.screens.list_screen import ListScreen
 from storage.db import Database
 from tests.tui.conftest import make_ctx
 from tests.tui.fakes import FakeJobs, seeded_jobs
@@ -28,7 +29,7 @@ class QuickHealthApp(PulseApp):
     MODES = {**PulseApp.MODES, "health": QuickHealth}
 
 
-async def loads_while_idle(pilot: Pilot[None], screen: QuickHealth) -> int:
+async def loads_while_idle(pilot: Pilot[None], screen: ListScreen[Any]) -> int:
     """Loads during ten poll periods, after a load still in flight has landed."""
     await pilot.pause(3 * PERIOD)
     await pilot.app.workers.wait_for_complete()

@@ -28,7 +28,7 @@ from connectors.sandbox.http_app import (
     text_response,
 )
 from connectors.sandbox.issue_model import Issue
-from connectors.sandbox.jira import render, tokens
+from connectors.sandbox.jira import development, render, tokens
 from connectors.sandbox.jira.jql import JqlError, Query, parse
 from connectors.sandbox.org import ORDER_ID, ORDER_KEY, ORDER_UPDATED, Org
 from connectors.sandbox.people import User
@@ -558,52 +558,9 @@ class JiraSimulator:
         issue = self._dev_status_issue(request)
         if isinstance(issue, httpx.Response):
             return issue
-        prs = self.org.pull_requests_for_issue(issue.index)
-        by_type = {"GitHub": {"count": len(prs), "name": "GitHub"}} if prs else {}
-        open_ = sum(p.state == "OPEN" for p in prs)
-        merged = sum(p.state == "MERGED" for p in prs)
-        last = max((p.updated_ms for p in prs), default=None)
-        last_ts = None if last is None else timefmt.jira_timestamp(last)
-        state = "OPEN" if open_ else ("MERGED" if merged else ("DECLINED" if prs else None))
-        repos = {p.repository for p in prs}
-
-        def simple(count: int) -> dict[str, Any]:
-            return {
-                "overall": {
-                    "count": count,
-                    "lastUpdated": last_ts if count else None,
-                    "dataType": "",
-                    "details": {"total": count},
-                },
-                "byInstanceType": {"GitHub": {"count": count, "name": "GitHub"}} if count else {},
-            }
-
-        summary = {
-            "pullrequest": {
-                "overall": {
-                    "count": len(prs),
-                    "lastUpdated": last_ts,
-                    "stateCount": len(prs),
-                    "state": state,
-                    "dataType": "pullrequest",
-                    "details": {
-                        "openCount": open_,
-                        "mergedCount": merged,
-                        "declinedCount": len(prs) - open_ - merged,
-                        "total": len(prs),
-                    },
-                    "open": bool(open_),
-                },
-                "byInstanceType": by_type,
-            },
-            "branch": simple(len(prs)),
-            "repository": simple(len(repos)),
-            "commit": simple(sum(len(p.commits) for p in prs)),
-            "build": simple(0),
-            "review": simple(0),
-            "deployment-environment": simple(0),
-        }
-        return json_response(200, {"errors": [], "configErrors": [], "summary": summary})
+        return json_response(
+            200, {"errors": [], "configErrors": [], "summary": development.summary(self.org, issue)}
+        )
 
     def dev_status_detail(self, request: httpx.Request) -> httpx.Response:
         """GET /rest/dev-status/latest/issue/detail?issueId=&applicationType=&dataType= —

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from connectors.sandbox.catalog import (
+    FIELD_DEVELOPMENT,
     FIELD_RANK,
     FIELD_SPRINT,
     FIELD_STORY_POINTS,
@@ -25,6 +26,7 @@ from connectors.sandbox.catalog import (
 )
 from connectors.sandbox.issue_detail import SPRINT_LENGTH_MS, sprint_id, sprint_name
 from connectors.sandbox.issue_model import History, HistoryItem, Issue
+from connectors.sandbox.jira.development import development_field
 from connectors.sandbox.org import Org
 from connectors.sandbox.people import User
 from connectors.sandbox.structure import Project
@@ -186,6 +188,7 @@ class IssueRenderer:
             FIELD_SPRINT: self._sprints,
             FIELD_TEAM: lambda i: self._team(i),
             FIELD_RANK: lambda i: i.rank,
+            FIELD_DEVELOPMENT: lambda i: development_field(org, i),
         }
         # Fields without a value are still present (null) in *all responses, as in Jira.
         assert set(self._field_renderers) == {f.id for f in FIELDS}

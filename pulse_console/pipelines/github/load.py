@@ -26,6 +26,10 @@ from storage.models import PrComment, PrCommit, PrReview, WorkItemLink
 from storage.models import PullRequest as PullRequestRow
 from storage.models import Repository as RepositoryRow
 
+PR_VERSION = ("updated_at", "repository_id", "active")
+"""GitHub bumps ``updatedAt`` on every change to a pull request; a row with the same version
+is not sent again (`storage.load.upsert`)."""
+
 
 @dataclass(frozen=True)
 class Tenant:
@@ -99,7 +103,7 @@ def load_pull_requests(
         }
         for pr in prs
     ]
-    ids = upsert(conn, PullRequestRow, rows, return_ids=True).ids or {}
+    ids = upsert(conn, PullRequestRow, rows, return_ids=True, version=PR_VERSION).ids or {}
     pr_id = {pr.id: ids[(c, i, pr.id)] for pr in prs}
     children: dict[str, list[Row]] = {"pr_commits": [], "pr_reviews": [], "pr_comments": []}
     for pr in prs:

@@ -54,6 +54,21 @@ STOPPED = (
 )
 
 
+def _last_page_size(page: Page, fetched: int) -> int | None:
+    """``first`` for the next page when it is the last one: only what is left.
+
+    GitHub charges a page by the sizes asked for, not the items returned
+    (https://docs.github.com/graphql/overview/rate-limits-and-node-limits-for-the-graphql-api,
+    "Calculating a rate limit score"), so a last page of 11 pull requests asked as 11 costs
+    1 point where asking 50 costs 5. ``totalCount`` can grow meanwhile: ``hasNextPage``
+    still decides when the walk ends, so a short guess costs a page, never an item.
+    """
+    if not page.has_next or page.total is None:
+        return None
+    left = page.total - fetched
+    return left if 0 < left < len(page.items) else None
+
+
 class GitHubSync:
     """The github_sync job. ``full``: walk every repository from its newest pull request
     and deployment again, ignoring the watermarks. ``transport``/``clock``/policies are for
@@ -184,11 +199,12 @@ class _Run:
         high: str | None = st.get("high")
         stop_before = parse_github_datetime(watermark) - overlap if watermark else None
         first: int | None = INCREMENTAL_FIRST_PAGE if watermark and cursor is None else None
-        done_items = 0
+        done_items = fetched = 0
         while True:
             stop_if_cancelled(self.ctx, STOPPED)
             page = fetch(cursor, first)
-            first = None
+            fetched += len(page.items)
+            first = _last_page_size(page, fetched)
             items = page.items
             if items and high is None:
                 high = format_github_datetime(max(stamp(i) for i in items))

@@ -122,8 +122,16 @@ class JiraExtract:
     def approximate_count(self, jql: str) -> int:
         return self.payload(lambda: self.client.approximate_count(jql))
 
-    def search(self, jql: str, token: str | None, *, ids_only: bool = False) -> SearchPage:
-        """One page of ``jql``: full issues with changelogs, or only their ids."""
+    def search(
+        self,
+        jql: str,
+        token: str | None,
+        *,
+        ids_only: bool = False,
+        extra_fields: tuple[str, ...] = (),
+    ) -> SearchPage:
+        """One page of ``jql``: full issues with changelogs (and ``extra_fields``, e.g. the
+        Development field), or only their ids."""
         if ids_only:
             call = functools.partial(
                 self.client.search_page,
@@ -136,7 +144,7 @@ class JiraExtract:
             call = functools.partial(
                 self.client.search_page,
                 jql,
-                fields=self.options.fields,
+                fields=[*self.options.fields, *extra_fields],
                 expand=["changelog"],
                 next_page_token=token,
                 max_results=self.options.page_size,

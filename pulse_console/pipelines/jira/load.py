@@ -29,6 +29,10 @@ from storage.models import (
     WorkItemTransition,
 )
 
+WORK_ITEM_VERSION = ("updated_at", "key", "active", "dev_summary")
+"""Jira bumps ``updated`` on every edit of an issue (a move changes its key); the development
+summary changes without it. A row with the same version is not sent again."""
+
 
 @dataclass
 class PageCounts:
@@ -60,6 +64,8 @@ class IssuePage:
     issues: list[Issue]
     histories: Mapping[str, list[ChangeHistory]]
     dev_status: Mapping[str, DevStatusDetail] = field(default_factory=dict)
+    dev_summaries: Mapping[str, str | None] = field(default_factory=dict)
+    """Issue id → the development summary its stored links reflect (``dev_summary``)."""
     skipped: int = 0
 
 
@@ -107,8 +113,15 @@ def load_page(conn: Connection, t: Tenant, page: IssuePage, names: Mapping[str, 
     items = upsert(
         conn,
         WorkItem,
-        [transform.work_item_row(t, issue, names) for issue in page.issues],
+        [
+            {
+                **transform.work_item_row(t, issue, names),
+                "dev_summary": page.dev_summaries.get(issue.id),
+            }
+            for issue in page.issues
+        ],
         return_ids=True,
+        version=WORK_ITEM_VERSION,
     )
     counts.inserted, counts.updated, counts.unchanged = (
         items.inserted,
@@ -150,6 +163,13 @@ def stored_versions(
 ) -> dict[str, tuple[datetime | None, str | None, bool]]:
     """``external_id → (updated_at, key, active)`` of the given issues already stored."""
     return work_items.stored_versions(conn, t.client_id, t.integration_id, issue_ids)
+
+
+def stored_dev_summaries(
+    conn: Connection, t: Tenant, issue_ids: Iterable[str]
+) -> dict[str, str | None]:
+    """``external_id → dev_summary`` of the given issues already stored."""
+    return work_items.stored_dev_summaries(conn, t.client_id, t.integration_id, issue_ids)
 
 
 def reconcile(conn: Connection, t: Tenant, source_ids: Iterable[str]) -> tuple[int, list[str]]:

@@ -53,6 +53,7 @@ class Metadata:
     time_zone: str = "UTC"
     project_keys: list[str] = field(default_factory=list)
     field_names: dict[str, str] = field(default_factory=dict)
+    dev_field: str | None = None  # the Development field's id (connectors.jira.development)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -60,6 +61,7 @@ class Metadata:
             "time_zone": self.time_zone,
             "project_keys": self.project_keys,
             "field_names": self.field_names,
+            "dev_field": self.dev_field,
         }
 
     @classmethod
@@ -69,6 +71,7 @@ class Metadata:
             time_zone=str(data.get("time_zone") or "UTC"),
             project_keys=[str(k) for k in data.get("project_keys") or []],
             field_names={str(k): str(v) for k, v in (data.get("field_names") or {}).items()},
+            dev_field=data.get("dev_field"),
         )
 
 

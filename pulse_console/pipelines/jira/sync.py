@@ -35,6 +35,7 @@ from sqlalchemy import Connection
 from connectors.errors import RequestRejected
 from connectors.http import HttpEvent, RateLimitWait
 from connectors.jira import JiraClient, SearchPage, project_clause, sync_jql
+from connectors.jira.development import NO_DEVELOPMENT, development_field_id, parse_dev_summary
 from connectors.jira.models import DevStatusDetail, Issue
 from connectors.validation import Rejected
 from pulse_console.pipelines.base import Progress, RunContext, RunResult
@@ -45,6 +46,7 @@ from pulse_console.pipelines.jira.load import IssuePage, PageCounts
 from pulse_console.pipelines.jira.options import JiraSyncOptions
 from pulse_console.pipelines.jira.state import SCOPE, Metadata, RunState, SyncState
 from pulse_console.pipelines.jira.transform import Tenant
+from pulse_console.pipelines.overlap import fetch_ahead
 from pulse_console.pipelines.progress import report, stop_if_cancelled
 from pulse_console.pipelines.quarantine import BadResponse
 from storage.flow_defaults import propose_default_mappings
@@ -91,6 +93,27 @@ class _Totals:
     flow_proposal: dict[str, int] = field(default_factory=dict)
 
 
+@dataclass
+class _Fetched:
+    """One search page, fetched with its changelogs and dev-status, ready to load."""
+
+    jql: str
+    page: SearchPage
+    prepared: IssuePage
+    rejected: list[Rejected | BadResponse]
+
+
+def _ids_of(page: SearchPage) -> list[str]:
+    """Issue ids of a page, the rejected ones included (they exist, only unreadable)."""
+    ids = [i.id for i in page.issues]
+    ids.extend(r.raw["id"] for r in page.rejected if isinstance(r.raw, dict) and "id" in r.raw)
+    return ids
+
+
+def _newest_update(issues: Sequence[Issue]) -> datetime | None:
+    return max((i.fields.updated for i in issues if i.fields.updated), default=None)
+
+
 class _Run:
     """One execution: holds the client, the checkpoint and the running totals."""
 
@@ -108,6 +131,7 @@ class _Run:
         self.started = time.monotonic()
         self.phase = "discovering"
         self.total: int | None = None
+        self.dev_field: str | None = None
         client.http.observer = self._on_http_event
 
     # -- the run -------------------------------------------------------------------------
@@ -115,6 +139,7 @@ class _Run:
     def execute(self) -> RunResult:
         state = self._read_state()
         meta = self._metadata(state)
+        self.dev_field = meta.dev_field
         keys = meta.project_keys
         if not keys:
             raise JiraSyncError(
@@ -125,9 +150,9 @@ class _Run:
         run = self._plan(state, meta)
         mode = run.mode
         first_sync = state.last_full_at is None
-        self._sync_issues(state, run, meta)
+        seen = self._sync_issues(state, run, meta)
         if self.options.reconcile:
-            self._reconcile(state, meta)
+            self._reconcile(state, meta, seen)
         with self.ctx.database.engine.begin() as conn:
             if first_sync:
                 self._propose_flow(conn)
@@ -192,6 +217,7 @@ class _Run:
             time_zone=me.time_zone or "UTC",
             project_keys=sorted(p.key for p in projects),
             field_names=transform.custom_field_names(fields),
+            dev_field=development_field_id(fields),
         )
         state.metadata = meta
         self.totals.metadata = commit_batch(
@@ -230,8 +256,12 @@ class _Run:
         jql = sync_jql(keys, since=since, tz=meta.time_zone)
         return RunState(mode="incremental", jql=jql, started_at=self.ctx.clock())
 
-    def _sync_issues(self, state: SyncState, run: RunState, meta: Metadata) -> None:
+    def _sync_issues(self, state: SyncState, run: RunState, meta: Metadata) -> set[str] | None:
+        """Load the run's pages; the ids seen when that was every issue of the projects (a
+        full run from its first page, not resumed), which reconciliation then needs not walk
+        again."""
         full = run.mode == "full"
+        seen: set[str] | None = set() if full and run.pages == 0 else None
         if full and run.pages == 0:
             # A new full run starts from nothing: forget a watermark of another project set.
             state.watermark = None
@@ -239,44 +269,64 @@ class _Run:
         state.synced_projects = meta.project_keys
         self.total = self.source.approximate_count(run.jql)
         self._report("issues", message=f"{run.mode} sync")
+        # Page n+1 (search, changelogs, dev-status) is fetched while page n is loaded.
+        ahead = self._fetched_pages(run, state.watermark, meta, skip_unchanged=not full)
+        with fetch_ahead(ahead, name="jira-pages") as pages:
+            for fetched in pages:
+                stop_if_cancelled(self.ctx, STOPPED)  # pages fetched ahead are fetched again
+                page = fetched.page
+                run.jql = fetched.jql
+                run.page_token = None if page.is_last else page.next_page_token
+                run.pages += 1
+                newest = _newest_update(page.issues)
+                if newest is not None and (state.watermark is None or newest > state.watermark):
+                    state.watermark = newest
+                if page.is_last:
+                    state.run = None
+                    if full:
+                        state.last_full_at = self.ctx.clock()
+                self._commit_page(state, fetched.prepared, fetched.rejected, meta)
+                self.totals.pages += 1
+                self._report("loading")
+                if seen is not None:
+                    seen.update(_ids_of(page))
+        return seen
+
+    def _fetched_pages(
+        self, run: RunState, watermark: datetime | None, meta: Metadata, *, skip_unchanged: bool
+    ) -> Iterator[_Fetched]:
+        """The run's pages with what loading them needs; runs in the fetch thread, so it
+        reads only its arguments (the consumer owns ``run`` and the state)."""
+        jql, token = run.jql, run.page_token
         restarted = False
         while True:
             stop_if_cancelled(self.ctx, STOPPED)
-            token = run.page_token
             try:
-                page = self.source.search(run.jql, token)
+                page = self.source.search(jql, token, extra_fields=self._dev_fields())
             except RequestRejected as exc:
                 if token is None or exc.status != 400 or restarted:
                     raise
                 # A saved page token can expire; the watermark is still exact (pages are
-                # committed oldest first), so continue from it with a fresh query.
+                # fetched and committed oldest first), so continue from it with a fresh query.
                 restarted = True
                 self.ctx.log.warning(
                     "Jira refused the saved page token (%s); continuing from the watermark",
                     exc.message,
                 )
-                since = state.watermark
+                since = watermark
                 if since is not None:
                     since -= timedelta(minutes=self.options.overlap_minutes)
-                run.jql = sync_jql(meta.project_keys, since=since, tz=meta.time_zone)
-                run.page_token = None
+                jql = sync_jql(meta.project_keys, since=since, tz=meta.time_zone)
+                token = None
                 continue
-            prepared, rejected = self._prepare(page.issues, skip_unchanged=not full)
-            rejected = [*page.rejected, *rejected]
-            run.page_token = None if page.is_last else page.next_page_token
-            run.pages += 1
-            newest = max((i.fields.updated for i in page.issues if i.fields.updated), default=None)
-            if newest is not None and (state.watermark is None or newest > state.watermark):
-                state.watermark = newest
-            if page.is_last:
-                state.run = None
-                if full:
-                    state.last_full_at = self.ctx.clock()
-            self._commit_page(state, prepared, rejected, meta)
-            self.totals.pages += 1
-            self._report("loading")
+            prepared, rejected = self._prepare(page.issues, skip_unchanged=skip_unchanged)
+            newest = _newest_update(page.issues)
+            if newest is not None and (watermark is None or newest > watermark):
+                watermark = newest
+            yield _Fetched(jql, page, prepared, [*page.rejected, *rejected])
             if page.is_last:
                 return
+            token = page.next_page_token
 
     def _prepare(
         self, issues: list[Issue], *, skip_unchanged: bool
@@ -299,14 +349,56 @@ class _Run:
         batch = self.source.changelogs(changed)
         rejected: list[Rejected | BadResponse] = list(batch.rejected)
         dev: dict[str, DevStatusDetail] = {}
+        summaries: dict[str, str | None] = {}
         if self.options.dev_status:
             self._report("dev-status")
-            for issue in changed:
+            summaries, wanted = self._dev_status_plan(changed)
+            for issue in wanted:
                 detail = self.source.dev_status(issue)
-                if detail is not None:
+                if detail is None:
+                    summaries[issue.id] = None  # links kept as they were: ask again next time
+                else:
                     dev[issue.id] = detail
-        page = IssuePage(issues=changed, histories=batch.histories, dev_status=dev, skipped=skipped)
+        page = IssuePage(
+            issues=changed,
+            histories=batch.histories,
+            dev_status=dev,
+            dev_summaries=summaries,
+            skipped=skipped,
+        )
         return page, rejected
+
+    def _dev_fields(self) -> tuple[str, ...]:
+        """The Development field, asked for with every issue page when dev-status is on."""
+        return (self.dev_field,) if self.dev_field and self.options.dev_status else ()
+
+    def _dev_status_plan(self, issues: list[Issue]) -> tuple[dict[str, str | None], list[Issue]]:
+        """The development summary to store per issue, and the issues whose links to fetch.
+
+        An issue's links are fetched only when its Development field shows pull requests (or
+        showed some before) and differs from the summary stored with its links; without a
+        readable field (Data Center, no dev tools connected) every issue is asked, as before.
+        """
+        dev_field = self.dev_field
+        with self.ctx.database.engine.connect() as conn:
+            stored = load.stored_dev_summaries(conn, self.tenant, [i.id for i in issues])
+        summaries: dict[str, str | None] = {}
+        wanted: list[Issue] = []
+        for issue in issues:
+            before = stored.get(issue.id)
+            value = issue.fields.custom_fields().get(dev_field) if dev_field else None
+            now = parse_dev_summary(value) if dev_field else None
+            if now is None:
+                summaries[issue.id] = None
+                wanted.append(issue)
+                continue
+            summaries[issue.id] = now.fingerprint
+            if now.fingerprint == before:
+                continue
+            known = issue.id not in stored or before == NO_DEVELOPMENT.fingerprint
+            if now.has_pull_requests or not known:
+                wanted.append(issue)
+        return summaries, wanted
 
     def _commit_page(
         self,
@@ -333,15 +425,13 @@ class _Run:
 
     # -- reconciliation ------------------------------------------------------------------
 
-    def _reconcile(self, state: SyncState, meta: Metadata) -> None:
+    def _reconcile(self, state: SyncState, meta: Metadata, seen: set[str] | None) -> None:
         self._report("reconciling", message="comparing issue ids with the source")
         jql = f"{project_clause(meta.project_keys)} ORDER BY id ASC"
-        ids: list[str] = []
-        for page in self._id_pages(jql):
-            ids.extend(i.id for i in page.issues)
-            ids.extend(
-                r.raw["id"] for r in page.rejected if isinstance(r.raw, dict) and "id" in r.raw
-            )
+        ids: list[str] = sorted(seen) if seen is not None else []
+        if seen is None:
+            for page in self._id_pages(jql):
+                ids.extend(_ids_of(page))
         state.last_reconciled_at = self.ctx.clock()
         deactivated, missing = commit_batch(
             self.checkpoint, state.to_json(), lambda conn: load.reconcile(conn, self.tenant, ids)
@@ -357,7 +447,7 @@ class _Run:
             token: str | None = None
             while True:
                 try:
-                    page = self.source.search(jql, token)
+                    page = self.source.search(jql, token, extra_fields=self._dev_fields())
                 except RequestRejected as exc:
                     # JQL refuses ids deleted since the walk; the next run compares again.
                     self.ctx.log.warning("skipped refetching %d issue(s): %s", len(chunk), exc)

@@ -7,11 +7,18 @@ from pathlib import Path
 from rich.table import Table
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
-from pulse_console.tui.keymap import APP, SCREENS, commands_for, effective_key, key_label
+from pulse_console.tui.keymap import (
+    APP,
+    SCREENS,
+    commands_for,
+    effective_key,
+    key_label,
+    scope_title,
+)
 
 
 class HelpDialog(ModalScreen[None]):
@@ -29,15 +36,18 @@ class HelpDialog(ModalScreen[None]):
         table = Table.grid(padding=(0, 2))
         table.add_column(style="bold", no_wrap=True)
         table.add_column()
-        for scope in (self._scope, APP):
+        for scope in dict.fromkeys((self._scope, APP)):
             commands = commands_for(scope)
             if not commands:
                 continue
-            table.add_row(SCREENS.get(scope, "Everywhere"), "", style="underline")
+            table.add_row(scope_title(scope), "", style="underline")
             for command in commands:
                 table.add_row(key_label(effective_key(command, self._keymap)), command.help)
-        with Vertical(classes="dialog"):
-            yield Label(f"Keys — {SCREENS.get(self._scope, self._scope)}", classes="title")
-            with VerticalScroll():
-                yield Static(table)
+        # One scroll for all of it: on a short terminal the whole help scrolls (↑↓, PgUp/PgDn).
+        with VerticalScroll(classes="dialog", id="help"):
+            yield Label(f"Keys — {scope_title(self._scope)}", classes="title")
+            yield Static(table)
             yield Static("Screens: " + ", ".join(SCREENS) + " (: to jump)", classes="hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#help", VerticalScroll).focus()

@@ -1,33 +1,53 @@
-"""Add/edit an integration: per-field validation, masked token, test before save.
+"""Add/edit an integration: labelled per-type fields, masked token, test before save.
 
-Returns the validated `IntegrationDraft` (or None on escape); the caller saves it.
+The per-type fields come from `services.integration_fields.FORMS` (the same settings as
+`integration add <type>`); each type's fields are composed once and only the chosen type's are
+shown. Returns a `FormResult` (or None on escape); the caller saves it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Select, Static
+from textual.widget import Widget
+from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from connectors.base import ConnectionCheck
+from pulse_console.services.integration_fields import (
+    FORMS,
+    FormValue,
+    TypeField,
+    form_types,
+    form_values,
+    to_config,
+)
 from pulse_console.services.integrations import (
-    TYPES,
     IntegrationDraft,
     IntegrationView,
     Tester,
     validate,
 )
 
-FIELDS = ("name", "type", "base_url", "email", "token")
+COMMON = ("name", "type", "base_url", "token")
+SAVE = "Test & save"
 
 
-class IntegrationForm(ModalScreen[IntegrationDraft | None]):
+@dataclass(frozen=True)
+class FormResult:
+    """The draft to save and, when the form tested exactly this draft, the outcome."""
+
+    draft: IntegrationDraft
+    check: ConnectionCheck | None = None
+
+
+class IntegrationForm(ModalScreen[FormResult | None]):
     CSS_PATH = Path(__file__).with_name("dialogs.tcss")
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
 
@@ -41,48 +61,102 @@ class IntegrationForm(ModalScreen[IntegrationDraft | None]):
         self.existing = existing
         self.tester = tester
         self.stored_token = stored_token
-        self.tested_ok_for: IntegrationDraft | None = None
+        self.last_check: tuple[IntegrationDraft, ConnectionCheck] | None = None
 
     def compose(self) -> ComposeResult:
         e = self.existing
-        with VerticalScroll(classes="dialog"):
+        offered = form_types()
+        kind = e.type if e and e.type in offered else offered[0]
+        with VerticalScroll(classes="dialog integration-form"):
             yield Label("Edit integration" if e else "Add integration", classes="title")
-            yield Input(e.name if e else "", placeholder="name, e.g. jira-main", id="name")
-            yield Static("", id="name-error", classes="error")
-            yield Select(
-                [(t, t) for t in TYPES], value=e.type if e else "jira", id="type", allow_blank=False
+            yield from _labelled(
+                "Name", Input(e.name if e else "", placeholder="jira-main", id="name")
             )
-            yield Static("", id="type-error", classes="error")
-            yield Input(
-                e.base_url if e else "", placeholder="https://acme.atlassian.net", id="base_url"
+            yield from _labelled(
+                "Type",
+                Select(
+                    [(f"{t} — {FORMS[t].label}", t) for t in offered],
+                    value=kind,
+                    id="type",
+                    allow_blank=False,
+                ),
             )
-            yield Static("", id="base_url-error", classes="error")
-            yield Input(e.email or "" if e else "", placeholder="e-mail (Jira Cloud)", id="email")
-            yield Static("", id="email-error", classes="error")
-            placeholder = "•••••••• stored — type to replace" if e and e.has_token else "API token"
-            yield Input("", placeholder=placeholder, password=True, id="token")
-            yield Static("", id="token-error", classes="error")
+            base_url = e.base_url if e else FORMS[kind].base_url_default
+            yield from _labelled(
+                "Base URL",
+                Input(base_url, placeholder=FORMS[kind].base_url_hint, id="base_url"),
+            )
+            for t in offered:
+                values = form_values(t, e.config if e and e.type == t else {})
+                with Vertical(id=f"fields-{t}", classes="type-fields") as box:
+                    box.display = t == kind
+                    for spec in FORMS[t].fields:
+                        yield from _field(t, spec, values[spec.key])
+            stored = e is not None and e.has_token
+            hint = "•••••••• stored — type to replace" if stored else FORMS[kind].token_hint
+            yield from _labelled("Token", Input("", placeholder=hint, password=True, id="token"))
             yield Static("", id="check", classes="hint")
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel")
                 yield Button("Test", id="test")
-                yield Button("Test & save", id="save", variant="primary")
+                yield Button(SAVE, id="save", variant="primary")
+
+    def on_mount(self) -> None:
+        # Typing right after `a` must land in the first field.
+        self.query_one("#name", Input).focus()
+
+    @property
+    def kind(self) -> str:
+        return str(self.query_one("#type", Select).value)
+
+    @on(Select.Changed, "#type")
+    def _type_changed(self, event: Select.Changed) -> None:
+        kind = str(event.value)
+        for box in self.query(".type-fields"):
+            box.display = box.id == f"fields-{kind}"
+        base_url = self.query_one("#base_url", Input)
+        base_url.placeholder = FORMS[kind].base_url_hint
+        if not base_url.value or base_url.value in {f.base_url_default for f in FORMS.values()}:
+            base_url.value = FORMS[kind].base_url_default
+        if not (self.existing and self.existing.has_token):
+            self.query_one("#token", Input).placeholder = FORMS[kind].token_hint
+
+    def _values(self, kind: str) -> dict[str, FormValue]:
+        values: dict[str, FormValue] = {}
+        for spec in FORMS[kind].fields:
+            widget = self.query_one(f"#{kind}-{spec.key}")
+            if isinstance(widget, Checkbox):
+                values[spec.key] = widget.value
+            elif isinstance(widget, Select):
+                values[spec.key] = str(widget.value)
+            elif isinstance(widget, Input):
+                values[spec.key] = widget.value
+        return values
 
     def draft(self) -> IntegrationDraft:
-        token = self.query_one("#token", Input).value
-        kind = self.query_one("#type", Select).value
+        kind = self.kind
+        values = self._values(kind)
+        token = self.query_one("#token", Input).value.strip()
         return IntegrationDraft(
             name=self.query_one("#name", Input).value.strip(),
-            type=str(kind),
+            type=kind,
             base_url=self.query_one("#base_url", Input).value.strip(),
-            email=self.query_one("#email", Input).value.strip(),
+            email=str(values.get("email", "")).strip(),
             token=token or None,
             existing_id=self.existing.id if self.existing else None,
+            config=to_config(kind, values),
         )
 
     def _show_errors(self, errors: dict[str, str]) -> bool:
-        for name in FIELDS:
-            self.query_one(f"#{name}-error", Static).update(errors.get(name, ""))
+        kind = self.kind
+        shown = {
+            **{name: name for name in COMMON},
+            **{s.key: f"{kind}-{s.key}" for s in FORMS[kind].fields},
+        }
+        for key, ident in shown.items():
+            error = self.query_one(f"#{ident}-error", Static)
+            error.update(errors.get(key, ""))
+            error.display = key in errors  # an empty line per field would double the form
         return not errors
 
     @on(Button.Pressed, "#cancel")
@@ -100,8 +174,11 @@ class IntegrationForm(ModalScreen[IntegrationDraft | None]):
         draft = self.draft()
         if not self._show_errors(validate(draft)):
             return
-        if self.tested_ok_for == draft or self.query_one("#save", Button).label == "Save anyway":
-            self.dismiss(draft)
+        tested = self.last_check[1] if self.last_check and self.last_check[0] == draft else None
+        if (tested is not None and tested.ok) or self.query_one("#save", Button).label == (
+            "Save anyway"
+        ):
+            self.dismiss(FormResult(draft, tested))
         else:
             self._run_test(draft, save=True)
 
@@ -118,9 +195,26 @@ class IntegrationForm(ModalScreen[IntegrationDraft | None]):
     def _checked(self, draft: IntegrationDraft, check: ConnectionCheck, save: bool) -> None:
         mark = "✔ OK" if check.ok else "✖ FAILED"
         self.query_one("#check", Static).update(f"{mark}: {check.message}")
-        if check.ok:
-            self.tested_ok_for = draft
-            if save:
-                self.dismiss(draft)
-        else:
-            self.query_one("#save", Button).label = "Save anyway"
+        self.last_check = (draft, check)
+        # The button says what pressing it now does: save a tested draft, or save anyway.
+        self.query_one("#save", Button).label = "Save" if check.ok else "Save anyway"
+        if check.ok and save:
+            self.dismiss(FormResult(draft, check))
+
+
+def _labelled(label: str, widget: Widget) -> Iterator[Widget]:
+    yield Label(label, classes="field-label")
+    yield widget
+    yield Static("", id=f"{widget.id}-error", classes="error field-error")
+
+
+def _field(kind: str, spec: TypeField, value: FormValue) -> Iterator[Widget]:
+    ident = f"{kind}-{spec.key}"
+    if spec.kind == "flag":
+        yield Checkbox(spec.label, value=value is True, id=ident)
+        yield Static("", id=f"{ident}-error", classes="error field-error")
+    elif spec.kind == "choice":
+        options = [(c, c) for c in spec.choices]
+        yield from _labelled(spec.label, Select(options, value=value, id=ident, allow_blank=False))
+    else:
+        yield from _labelled(spec.label, Input(str(value), placeholder=spec.hint, id=ident))

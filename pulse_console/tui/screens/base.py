@@ -12,7 +12,7 @@ from textual.widgets import DataTable, Footer
 from textual.worker import Worker, WorkerState
 
 from pulse_console.tui.context import ConsoleContext
-from pulse_console.tui.keymap import SCREENS, bindings_for
+from pulse_console.tui.keymap import bindings_for, scope_title
 from pulse_console.tui.shell import ConsoleShell
 from pulse_console.tui.widgets.common.columns import ColumnSets
 from pulse_console.tui.widgets.common.connection_banner import ConnectionBanner
@@ -55,7 +55,7 @@ class PulseScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         header = ContextHeader(self.ctx.client, self.ctx.database_label, id="context-header")
-        header.screen_title = SCREENS.get(self.SCOPE, self.SCOPE)
+        header.screen_title = scope_title(self.SCOPE)
         header.worker = self.pulse.worker_label
         yield header
         yield ConnectionBanner()
@@ -124,11 +124,32 @@ class PulseScreen(Screen[None]):
         self._failing = None  # a redraw after a good load; a failure sets it after this
         self.query_one("#status", StatusLine).update(text)
 
+    def copy(self, text: str, what: str) -> None:
+        """Copy to the clipboard and say so (OSC 52 gives no answer of its own)."""
+        self.app.copy_to_clipboard(text)
+        self.notify(f"{what} copied to the clipboard (OSC 52).")
+
     def action_refresh(self) -> None:
         self.reload()
 
     def action_filter(self) -> None:
         self.query_one(FilterBar).open()
+
+    def show_filter(self, text: str) -> None:
+        """Put `text` in the filter bar (shown while it holds one) and apply it."""
+        bar = self.query_one(FilterBar)
+        bar.value = text
+        bar.display = bool(text)
+        self.filter_text = text
+        self.apply_filter(text)
+
+    def clear_filter(self) -> bool:
+        """Esc with a filter applied clears it and stays here; False when there was none."""
+        bar = self.query_one(FilterBar)
+        if not (self.filter_text or bar.display):
+            return False
+        bar.action_cancel()
+        return True
 
     @on(FilterBar.Applied)
     def _filter_applied(self, event: FilterBar.Applied) -> None:

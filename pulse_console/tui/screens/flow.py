@@ -8,6 +8,7 @@ from typing import ClassVar
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, TabbedContent, TabPane
 
 from pulse_console.services import flow_mappings as flow
@@ -16,6 +17,7 @@ from pulse_console.tui.dialogs.choose import ChooseDialog
 from pulse_console.tui.dialogs.confirm import ConfirmDialog
 from pulse_console.tui.dialogs.prompt import PromptDialog
 from pulse_console.tui.dialogs.text_view import TextViewDialog
+from pulse_console.tui.keymap import bindings_for
 from pulse_console.tui.messages import Done
 from pulse_console.tui.screens.list_screen import ListScreen
 
@@ -32,6 +34,14 @@ FLOW_COLUMNS: dict[str, tuple[tuple[str, int], ...]] = {
 
 class FlowScreen(ListScreen[FlowMappings]):
     SCOPE: ClassVar[str] = "flow"
+    CSS_PATH = "flow.tcss"
+    # With the tab bar focused (as on arrival), Up/Down and Enter still reach the rows.
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *bindings_for("flow"),
+        Binding("up", "row(-1)", "Up", show=False),
+        Binding("down", "row(1)", "Down", show=False),
+        Binding("enter", "choose_row", "Choose", show=False),
+    ]
 
     def __init__(self) -> None:
         super().__init__(FlowMappings([], [], [], []))
@@ -121,6 +131,10 @@ class FlowScreen(ListScreen[FlowMappings]):
             return "add a flow step first (Steps tab)"
         if action == "delete" and self.tab == "unmapped":
             return "unmapped statuses are not rows to delete"
+        if action == "edit" and self.tab not in {"statuses", "types"}:
+            return "choose a status or issue type mapping to edit"
+        if action in {"edit", "delete"} and self._key(self.tab) is None:
+            return "nothing selected"
         return None
 
     def _steps_choice(
@@ -224,14 +238,75 @@ class FlowScreen(ListScreen[FlowMappings]):
             return
         if tab == "steps":
             self._impact(int(key))
-        elif tab == "statuses":
-            self._confirm_then(
-                "Remove this status mapping?",
-                "Its status shows as unmapped until mapped again.",
-                lambda: self._cmd("unmap", int(key)),
-            )
         else:
-            self.notify("Issue type mappings are edited by mapping the type again.")
+            self._mapping_impact(tab, int(key), "delete")
+
+    def action_edit(self) -> None:
+        if not self._guard("edit"):
+            return
+        key = self._key(self.tab)
+        if key is not None:
+            self._mapping_impact(self.tab, int(key), "edit")
+
+    def action_row(self, step: int) -> None:
+        table = self._table(self.tab)
+        if step < 0:
+            table.action_cursor_up()
+        else:
+            table.action_cursor_down()
+
+    @on(DataTable.RowSelected)
+    def _row_chosen(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_choose_row()
+
+    def action_choose_row(self) -> None:
+        # Enter on a row does what its tab is for: map an unmapped status, edit a mapping.
+        if self.tab == "unmapped":
+            self.action_map()
+        elif self.tab in {"statuses", "types"}:
+            self.action_edit()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="flow-impact")
+    def _mapping_impact(self, tab: str, mapping_id: int, then: str) -> None:
+        service = self.ctx.services.flow
+        if tab == "types":
+            impact = service.issue_type_impact(mapping_id)
+        else:
+            impact = service.status_mapping_impact(mapping_id)
+        ask = self._ask_delete if then == "delete" else self._ask_edit
+        self.app.call_from_thread(ask, tab, mapping_id, impact)
+
+    def _ask_edit(self, tab: str, mapping_id: int, impact: flow.MappingImpact) -> None:
+        told = f"“{impact.mapping}”: {impact.work_items:,} work item(s)."
+        if tab == "statuses":
+            self._steps_choice(f"{told} Map to…", lambda step: self._cmd("remap", mapping_id, step))
+            return
+
+        def kind(k: str | None) -> None:
+            if k:
+                self._cmd("kind", mapping_id, k)
+
+        note = f" {impact.note}" if impact.note else ""
+        self.app.push_screen(
+            ChooseDialog(f"{told}{note} Kind…", [(k, k) for k in flow.KINDS], filterable=False),
+            kind,
+        )
+
+    def _ask_delete(self, tab: str, mapping_id: int, impact: flow.MappingImpact) -> None:
+        if tab == "statuses":
+            title = f"Delete the status mapping “{impact.mapping}”?"
+            body = (
+                f"{impact.work_items:,} work item(s) in this status show as unmapped "
+                "until it is mapped again."
+            )
+            self._confirm_then(title, body, lambda: self._cmd("unmap", mapping_id))
+            return
+        title = f"Delete the issue type mapping “{impact.mapping}”?"
+        body = f"{impact.work_items:,} work item(s) of this type lose their kind."
+        if impact.note:
+            body += f" {impact.note}"
+        self._confirm_then(title, body, lambda: self._cmd("unmap_type", mapping_id))
 
     def _confirm_then(self, title: str, body: str, then: Callable[[], object]) -> None:
         def answer(yes: bool | None) -> None:
@@ -279,10 +354,22 @@ class FlowScreen(ListScreen[FlowMappings]):
         elif what == "type":
             service.map_issue_type(str(args[0]), str(args[1]))
             text = f"Mapped issue type {args[0]}"
+        elif what == "remap":
+            service.remap_status(int(str(args[0])), int(str(args[1])))
+            text = "Status mapping changed"
+        elif what == "kind":
+            service.set_issue_type_kind(int(str(args[0])), str(args[1]))
+            text = f"Issue type mapping changed to {args[1]}"
+        elif what == "unmap_type":
+            name = service.unmap_issue_type(int(str(args[0])))
+            text = f"Issue type mapping {name} removed"
         elif what == "delete":
             goal = args[1]
             moved = service.delete_step(int(str(args[0])), None if goal is None else int(str(goal)))
-            text = f"Step deleted; {moved} mapping(s) reassigned"
+            target = next((st.name for st in self.data.steps if st.id == goal), None)
+            # Say what happened: the operator chose between moving and dropping.
+            outcome = f"reassigned to {target}" if target else "dropped"
+            text = f"Step deleted; {moved} mapping(s) {outcome}"
         else:
             return
         self.post_message(Done(text))

@@ -5,17 +5,18 @@ from __future__ import annotations
 from typing import ClassVar
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.widgets import DataTable
 
 from pulse_console.services.health import HealthCheck
+from pulse_console.tui.dialogs.text_view import TextViewDialog
 from pulse_console.tui.format import status, when
 from pulse_console.tui.messages import Done
 from pulse_console.tui.screens.list_screen import ListScreen
 from pulse_console.tui.widgets.common.columns import Column, ColumnSets
 
-_HEALTH = (Column("component", "Component", 22), Column("state", "State", 6))
+_HEALTH = (Column("component", "Component", 22), Column("state", "State", 7))  # UNKNOWN
 # One layout at every width: the detail takes what is left (auto widths were unstable).
 HEALTH_COLUMNS = ColumnSets(
     wide=(*_HEALTH, Column("detail", "Detail", None)),
@@ -67,6 +68,23 @@ class HealthScreen(ListScreen[list[HealthCheck]]):
             if bad
             else f"{len(self.data)} checks · t tests every integration's API now"
         )
+
+    @on(DataTable.RowSelected)
+    def _row(self) -> None:
+        self.action_detail()
+
+    def action_detail(self) -> None:
+        """The selected check in full: a long detail is clipped in its column."""
+        key = self.cursor_key(self.query_one(DataTable))
+        check = next((c for c in self.data if c.component == key), None)
+        if check is not None:
+            body = f"state    {check.state}\n\n{check.detail}"
+
+            def closed(result: str | None) -> None:
+                if result == "copy":
+                    self.copy(body, check.component if check else "Check")
+
+            self.app.push_screen(TextViewDialog(check.component, body), closed)
 
     def action_test_all(self) -> None:
         self._test_all()

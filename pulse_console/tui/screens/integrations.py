@@ -9,9 +9,9 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.widgets import DataTable
 
-from pulse_console.services.integrations import IntegrationDraft, IntegrationView
+from pulse_console.services.integrations import IntegrationView
 from pulse_console.tui.dialogs.confirm import ConfirmDialog
-from pulse_console.tui.dialogs.integration_form import IntegrationForm
+from pulse_console.tui.dialogs.integration_form import FormResult, IntegrationForm
 from pulse_console.tui.format import short_when, status, when
 from pulse_console.tui.messages import Done
 from pulse_console.tui.screens.list_screen import ListScreen
@@ -115,16 +115,16 @@ class IntegrationsScreen(ListScreen[list[IntegrationView]]):
                 return None
             return ctx.services.integrations.stored_token(existing.name)
 
-        def saved(draft: IntegrationDraft | None) -> None:
-            if draft is not None:
-                self._save(draft)
+        def saved(result: FormResult | None) -> None:
+            if result is not None:
+                self._save(result)
 
         self.app.push_screen(IntegrationForm(existing, ctx.tester, stored), saved)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="integration-cmd")
-    def _save(self, draft: IntegrationDraft) -> None:
-        self.ctx.services.integrations.save(draft)
-        self.post_message(Done(f"Saved integration {draft.name}"))
+    def _save(self, result: FormResult) -> None:
+        self.ctx.services.integrations.save(result.draft, result.check)
+        self.post_message(Done(f"Saved integration {result.draft.name}"))
 
     def action_test(self) -> None:
         current = self._current()

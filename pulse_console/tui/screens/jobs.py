@@ -1,11 +1,13 @@
 """Jobs (home): the client's jobs, the orchestrator, live progress, and the controls.
 
 Whether a control is allowed, and why not, is the engine's answer (`controls.why_not` on the
-rows shown); the screen only asks for confirmation where a control interrupts work.
+rows shown); the screen only asks for confirmation where a control interrupts work, and
+asks the engine again when the operator confirms: the job may have changed meanwhile.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.text import Text
@@ -16,9 +18,10 @@ from textual.widgets import DataTable, Static
 from pulse_console.engine.controls import why_not
 from pulse_console.tui.dialogs.confirm import ConfirmDialog
 from pulse_console.tui.format import countdown, short_when, status, when
-from pulse_console.tui.messages import ControlDone, JobsLoaded, ProgressUpdated
+from pulse_console.tui.messages import ControlDone, Done, ListLoaded, ProgressUpdated
 from pulse_console.tui.ports import (
     Control,
+    ControlRefused,
     JobsChanged,
     JobView,
     LiveProgress,
@@ -26,7 +29,7 @@ from pulse_console.tui.ports import (
     ProgressChanged,
     RunFinished,
 )
-from pulse_console.tui.screens.base import PulseScreen
+from pulse_console.tui.screens.list_screen import ListScreen
 from pulse_console.tui.widgets.common.columns import Column, ColumnSets
 from pulse_console.tui.widgets.jobs.progress_panel import ProgressPanel
 
@@ -75,16 +78,26 @@ JOB_COLUMNS = ColumnSets(
 )
 
 
-class JobsScreen(PulseScreen):
+@dataclass(frozen=True)
+class JobsState:
+    """What one load reads: the job rows and the orchestrator's state."""
+
+    jobs: list[JobView]
+    orchestrator: OrchestratorView | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.jobs)
+
+
+class JobsScreen(ListScreen[JobsState]):
     SCOPE: ClassVar[str] = "jobs"
     BUSY: ClassVar[bool] = True
+    POLL_SECONDS: ClassVar[float | None] = 15.0
     COLUMNS = ("#jobs", JOB_COLUMNS)
     CSS_PATH = "jobs.tcss"
 
     def __init__(self) -> None:
-        super().__init__()
-        self.job_rows: list[JobView] = []
-        self.orch: OrchestratorView | None = None
+        super().__init__(JobsState([]))
         self.progress: LiveProgress | None = None
         self._streaming = False
 
@@ -97,11 +110,14 @@ class JobsScreen(PulseScreen):
     def on_mount(self) -> None:
         if self.ctx.live:
             self.set_interval(1.0, self._tick)
-            self.set_interval(15.0, self.reload)
 
-    def columns_changed(self) -> None:
-        if self.job_rows:
-            self._redraw()
+    @property
+    def job_rows(self) -> list[JobView]:
+        return self.data.jobs
+
+    @property
+    def orch(self) -> OrchestratorView | None:
+        return self.data.orchestrator
 
     def on_screen_resume(self) -> None:
         # No super(): Textual calls PulseScreen's handler too (it walks the MRO).
@@ -109,14 +125,11 @@ class JobsScreen(PulseScreen):
             self._streaming = True
             self._stream_events()
 
-    def reload(self) -> None:
-        self._load()
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="jobs-load")
-    def _load(self) -> None:
+    def fetch(self) -> JobsState:
         port = self.ctx.jobs
-        self.post_message(JobsLoaded(port.jobs(), port.orchestrator()))
+        state = JobsState(port.jobs(), port.orchestrator())
         self.post_message(ProgressUpdated(port.progress()))
+        return state
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="jobs-events")
     def _stream_events(self) -> None:
@@ -125,16 +138,15 @@ class JobsScreen(PulseScreen):
             if isinstance(event, ProgressChanged):
                 self.post_message(ProgressUpdated(event.progress))
             elif isinstance(event, JobsChanged | RunFinished):
-                self.post_message(JobsLoaded(port.jobs(), port.orchestrator()))
+                self.post_message(ListLoaded(JobsState(port.jobs(), port.orchestrator())))
                 if isinstance(event, RunFinished):
                     self.post_message(ProgressUpdated(port.progress()))
 
-    def on_jobs_loaded(self, message: JobsLoaded) -> None:
-        self.job_rows = message.jobs
-        self.orch = message.orchestrator
-        self.pulse.job_rows = message.jobs
-        self.pulse.worker_label = _worker_label(message.orchestrator)
-        self._redraw()
+    def loaded(self, data: JobsState) -> None:
+        self.pulse.job_rows = data.jobs
+        if data.orchestrator is not None:
+            self.pulse.worker_label = _worker_label(data.orchestrator)
+        super().loaded(data)
 
     def on_progress_updated(self, message: ProgressUpdated) -> None:
         self.progress = message.progress
@@ -142,10 +154,10 @@ class JobsScreen(PulseScreen):
 
     def _tick(self) -> None:
         if self.is_current and self.job_rows:
-            self._redraw()
+            self.redraw()
             self.query_one(ProgressPanel).show(self.progress, self.ctx.clock())
 
-    def _redraw(self) -> None:
+    def redraw(self) -> None:
         now = self.ctx.clock()
         table = self.query_one("#jobs", DataTable)
         selected = self.selected_job
@@ -191,16 +203,9 @@ class JobsScreen(PulseScreen):
             suffix = f" · filter “{self.filter_text}”" if self.filter_text else ""
             self.status(f"{shown} of {len(self.job_rows)} job(s){suffix} · ? for keys")
 
-    def apply_filter(self, text: str) -> None:
-        self._redraw()
-
     @property
     def selected_job(self) -> str | None:
-        table = self.query_one("#jobs", DataTable)
-        if table.row_count == 0:
-            return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
-        return str(key.value) if key.value is not None else None
+        return self.cursor_key(self.query_one("#jobs", DataTable))
 
     @on(DataTable.RowHighlighted, "#jobs")
     def _highlighted(self) -> None:
@@ -246,18 +251,32 @@ class JobsScreen(PulseScreen):
             return
         if control in CONFIRM:
             title, body = (t.format(job=job or "") for t in CONFIRM[control])
+            seen = next((j.status for j in self.job_rows if j.name == job), None)
 
             def answer(yes: bool | None) -> None:
                 if yes:
-                    self._control(control, job)
+                    self._control(control, job, seen)
 
             self.app.push_screen(ConfirmDialog(title, body, confirm="Yes"), answer)
         else:
             self._control(control, job)
 
     @work(thread=True, exclusive=False, exit_on_error=False, group="jobs-control")
-    def _control(self, control: Control, job: str | None) -> None:
-        self.ctx.jobs.control(control, job)
+    def _control(self, control: Control, job: str | None, seen: str | None = None) -> None:
+        """Send `control`, checked first against the engine's state now; `seen` is the job's
+        status when the operator was asked to confirm (a changed job is not acted on)."""
+        port = self.ctx.jobs
+        if seen is not None:
+            orch = port.orchestrator()
+            reason = why_not(control, job, port.jobs(), paused=orch.paused, seen=seen)
+            if reason:
+                self.post_message(Done(f"Cannot {control.words}: {reason}."))
+                return
+        try:
+            port.control(control, job)
+        except ControlRefused as exc:
+            self.post_message(Done(f"Cannot {control.words}: {exc}."))
+            return
         self.post_message(ControlDone(control, job))
 
     def on_control_done(self, message: ControlDone) -> None:

@@ -1,8 +1,10 @@
 """Logs: filtered, keyset-paged log records with follow mode, detail, copy, export.
 
 The table holds a bounded window of rows; reaching its top loads the previous page, and
-following appends what arrived. Scrolling away from the tail stops following (like
-`less +F`) and a badge counts the records that arrived meanwhile.
+following appends what arrived. Only the operator moving the cursor off the newest row stops
+following (like `less +F`); the table's own cursor moves while it is redrawn never do. A
+badge then counts the records that arrived meanwhile; `G` or `f` goes back to the tail and
+follows again.
 """
 
 from __future__ import annotations
@@ -72,6 +74,7 @@ class LogsScreen(PulseScreen):
         self.wrap = False
         self._loading = False
         self._rendering = False
+        self._row = 0  # the cursor's row as the operator left it (kept across column changes)
 
     def compose_body(self) -> ComposeResult:
         table: DataTable[str | Text] = DataTable(id="logs", cursor_type="row")
@@ -82,21 +85,26 @@ class LogsScreen(PulseScreen):
     def on_mount(self) -> None:
         self.query_one("#preview").display = False
         if self.ctx.live:
-            self.set_interval(1.0, self._poll)
+            self.set_interval(1.0, self.poll)
 
     def column_sets(self) -> tuple[str, ColumnSets]:
         return ("#logs", LOG_COLUMNS if self.show_ts else LOG_COLUMNS_NO_TIME)
 
     def columns_changed(self) -> None:
+        # The columns were rebuilt (rows dropped, cursor at 0): back where the operator was.
         if self.records:
-            self._redraw(self.query_one(DataTable).cursor_row)
+            self._redraw(self._tail_or_row())
+
+    def _tail_or_row(self) -> int:
+        return len(self.records) - 1 if self.following else self._row
 
     def reload(self) -> None:
-        if self.pulse.pending_log_query is not None:
-            query = self.pulse.pending_log_query
+        query = self.pulse.pending_log_query
+        if query is not None:
+            # A run's "logs" sets run:N; arriving by name sets "" (no filter left behind).
             self.pulse.pending_log_query = None
-            self.filter_text = query
-            self.flt = parse_filter(query)
+            self.show_filter(query)  # shown in the filter bar, applied by apply_filter
+            return
         self.following = True
         self._fetch("replace", None)
 
@@ -120,7 +128,8 @@ class LogsScreen(PulseScreen):
         count = self.ctx.services.logs.count_newer(self.flt, cursor)
         self.post_message(NewLogCount(count))
 
-    def _poll(self) -> None:
+    def poll(self) -> None:
+        """One look for new records (every second on a live console)."""
         if not self.is_current or not self.records or self._loading:
             return
         if self.following:
@@ -140,7 +149,9 @@ class LogsScreen(PulseScreen):
             if len(self.records) > WINDOW:
                 self.records = self.records[-WINDOW:]
                 self.more_before = True
-            self._redraw(len(self.records) - 1)
+                self._redraw(self._tail_or_row())
+            else:
+                self._append_rows(page.records)
             return
         if message.mode == "prepend":
             self.records = page.records + self.records
@@ -155,11 +166,21 @@ class LogsScreen(PulseScreen):
         table.focus()
 
     def _redraw(self, cursor_row: int) -> None:
+        self._rendering = True
+        self.query_one(DataTable).clear()
+        self._add_rows(self.records)
+        self._place_cursor(cursor_row)
+
+    def _append_rows(self, records: list[LogRecord]) -> None:
+        """Following: the new rows go below the others, and the cursor with them."""
+        self._rendering = True
+        self._add_rows(records)
+        self._place_cursor(len(self.records) - 1)
+
+    def _add_rows(self, records: list[LogRecord]) -> None:
         table = self.query_one(DataTable)
         _, sets = self.column_sets()
-        self._rendering = True
-        table.clear()
-        for record in self.records:
+        for record in records:
             cells: dict[str, str | Text] = {
                 "ts": record.ts.astimezone(UTC).strftime("%m-%d %H:%M:%S"),
                 "level": status(record.level),
@@ -168,17 +189,32 @@ class LogsScreen(PulseScreen):
                 "message": clip(record.message),
             }
             sets.row(table, cells, key=str(record.id))
+
+    def _place_cursor(self, row: int) -> None:
+        table = self.query_one(DataTable)
         if self.records:
-            table.move_cursor(row=max(0, min(cursor_row, len(self.records) - 1)), animate=False)
+            self._row = max(0, min(row, len(self.records) - 1))
+            table.move_cursor(row=self._row, animate=False)
         self.call_after_refresh(self._rendered)
         self._status()
+        self._preview()
 
     def _rendered(self) -> None:
         self._rendering = False
+        self._keep_cursor_in_sight()
+
+    def _keep_cursor_in_sight(self) -> None:
+        # The badge or the preview may have taken lines from the table.
+        table = self.query_one(DataTable)
+        if self.records:
+            table.move_cursor(row=table.cursor_row, animate=False, scroll=True)
 
     def _status(self) -> None:
         badge = self.query_one("#badge", Static)
-        badge.set_class(bool(self.new_count) and not self.following, "-show")
+        show = bool(self.new_count) and not self.following
+        if show != badge.has_class("-show"):
+            badge.set_class(show, "-show")
+            self.call_after_refresh(self._keep_cursor_in_sight)  # the table got shorter
         shown = f"{self.new_count:,}" if self.new_count < 10_000 else "10000+"
         badge.update(f"▼ {shown} new records — G jumps to the newest, f follows")
         mode = "FOLLOWING" if self.following else "paused (f to follow)"
@@ -202,8 +238,10 @@ class LogsScreen(PulseScreen):
 
     @on(DataTable.RowHighlighted)
     def _moved(self, event: DataTable.RowHighlighted) -> None:
-        if self._rendering:
-            return
+        table = self.query_one(DataTable)
+        if self._rendering or event.cursor_row != table.cursor_row:
+            return  # the table's own moves while it was redrawn (maybe delivered late)
+        self._row = event.cursor_row
         last = len(self.records) - 1
         if event.cursor_row < last and self.following:
             self.following = False
@@ -214,10 +252,12 @@ class LogsScreen(PulseScreen):
         self._preview()
 
     def _preview(self) -> None:
+        """The selected row's full message (the cursor's row is always the visible one)."""
         preview = self.query_one("#preview", Static)
         record = self._current()
         if self.wrap and record is not None:
             preview.update(Text(record.message[:4000]))
+            self.call_after_refresh(self._keep_cursor_in_sight)
 
     @on(DataTable.RowSelected)
     def _open(self) -> None:
@@ -242,13 +282,12 @@ class LogsScreen(PulseScreen):
 
     def action_toggle_timestamps(self) -> None:
         self.show_ts = not self.show_ts
-        self._fit_columns()  # columns_changed() redraws the rows
+        self._fit_columns()  # columns_changed() redraws the rows where they were
 
     def action_copy(self) -> None:
         record = self._current()
         if record is not None:
-            self.app.copy_to_clipboard(record.as_json())
-            self.notify("Record copied to the clipboard (OSC 52).")
+            self.copy(record.as_json(), "Record")
 
     def action_detail(self) -> None:
         record = self._current()
@@ -267,8 +306,7 @@ class LogsScreen(PulseScreen):
 
         def closed(result: str | None) -> None:
             if result == "copy":
-                self.app.copy_to_clipboard(record.as_json())
-                self.notify("Record copied to the clipboard (OSC 52).")
+                self.copy(record.as_json(), "Record")
 
         self.app.push_screen(
             TextViewDialog(f"Log record {record.id}", render_record(record)), closed

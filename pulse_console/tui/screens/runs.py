@@ -1,4 +1,5 @@
-"""Run history: past runs of a job; Enter shows checkpoints before/after, `l` its log."""
+"""Run history: past runs of the selected job or, with `a`, of every job; Enter shows
+checkpoints before/after, `l` its log."""
 
 from __future__ import annotations
 
@@ -32,8 +33,8 @@ RUN_COLUMNS = ColumnSets(
     ),
     narrow=(
         Column("run", "Run", 5),
-        Column("job", "Job", 16),
-        Column("outcome", "Outcome", 8),
+        Column("job", "Job", 15),
+        Column("outcome", "Outcome", 9),  # CANCELLED in full
         Column("started_short", "Started", 11),
         Column("took", "Took", 7),
         Column("records", "Records", 7),
@@ -50,14 +51,19 @@ class RunsScreen(ListScreen[list[RunSummary]]):
     def __init__(self) -> None:
         super().__init__([])
         self.job: str | None = None
+        self.all_jobs = False
 
     def compose_body(self) -> ComposeResult:
         table: DataTable[str | Text] = DataTable(id="runs", cursor_type="row", zebra_stripes=True)
         yield table
 
     def reload(self) -> None:
-        self.job = self.pulse.selected_job
+        self.job = None if self.all_jobs else self.pulse.selected_job
         super().reload()
+
+    def action_toggle_all(self) -> None:
+        self.all_jobs = not self.all_jobs
+        self.reload()
 
     def fetch(self) -> list[RunSummary]:
         return self.ctx.jobs.runs(self.job)
@@ -83,10 +89,13 @@ class RunsScreen(ListScreen[list[RunSummary]]):
             }
             RUN_COLUMNS.row(table, cells, key=str(run.id))
         scope = self.job or "every job"
+        other = "a: every job's" if self.job else "a: the selected job's"
         if not self.data:
-            self.status(f"No runs of {scope} yet. Start one from :jobs (s).")
+            self.status(f"No runs of {scope} yet. Start one from :jobs (s). {other}")
         else:
-            self.status(f"{table.row_count} run(s) of {scope} · Enter opens · l shows its log")
+            self.status(
+                f"{table.row_count} run(s) of {scope} · Enter opens · l shows its log · {other}"
+            )
 
     def _selected(self) -> int | None:
         key = self.cursor_key(self.query_one(DataTable))
@@ -113,7 +122,7 @@ class RunsScreen(ListScreen[list[RunSummary]]):
 
         def closed(result: str | None) -> None:
             if result == "copy":
-                self.app.copy_to_clipboard(render_detail(detail))
+                self.copy(render_detail(detail), f"Run {detail.id}")
             elif result == "logs":
                 self._open_logs(detail.id)
 

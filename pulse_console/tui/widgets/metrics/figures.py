@@ -17,14 +17,17 @@ def level_word(level: Level | None) -> Text:
 
 
 def hours(value: float | None) -> str:
-    """Hours under two days, days above (a lead time of 90 h reads better as 3.8 d)."""
+    """Hours under two days, days above (a lead time of 90 h reads better as 3.8 d);
+    from 100 days on whole days with thousands separators (never 3.521e+05)."""
     if value is None:
         return "—"
     if value < 1:
         return f"{value * 60:.0f} min"
     if value < 48:
         return f"{value:.1f} h"
-    return f"{value / 24:.1f} d"
+    if value < 100 * 24:
+        return f"{value / 24:.1f} d"
+    return f"{value / 24:,.0f} d"
 
 
 def percent(value: float | None) -> str:

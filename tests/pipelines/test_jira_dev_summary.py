@@ -1,0 +1,67 @@
+"""Dev-status requests only where they pay: the Development field in search results decides."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from connectors.sandbox.org import Org
+from storage.db import Database
+from tests.pipelines.harness import Sandbox, add_integration, expected, stored, sync
+
+DEV_STATUS = "GET /rest/dev-status/latest/issue/detail"
+SEARCH = "POST /rest/api/3/search/jql"
+CHANGELOGS = "POST /rest/api/3/changelog/bulkfetch"
+
+
+def _issues_with_pull_requests(org: Org) -> int:
+    return sum(1 for i in range(org.issue_count) if org.pull_requests_for_issue(i))
+
+
+def test_links_are_complete_while_only_issues_with_pull_requests_cost_a_request(
+    database: Database,
+) -> None:
+    org = Org(7, "small")
+    sandbox = Sandbox(org)
+    secrets = add_integration(database)
+
+    result = sync(sandbox, database, secrets)
+
+    assert stored(database).links == expected(org).links
+    with_prs = _issues_with_pull_requests(org)
+    assert 0 < with_prs < org.issue_count
+    assert sandbox.requests.count(DEV_STATUS) == with_prs
+    # Per 1,000 issues: the dev-status share plus ≤ 20 for pages (search + changelogs), and
+    # a handful of fixed calls (metadata, counts) that do not grow with the organisation.
+    issues = result.stats["issues"]
+    fixed = sum(1 for r in sandbox.requests if r not in (DEV_STATUS, SEARCH, CHANGELOGS))
+    paged = len(sandbox.requests) - sandbox.requests.count(DEV_STATUS) - fixed
+    assert fixed <= 10 and 1000 * paged / issues <= 20 + 1000 * 2 / issues  # + reconcile
+    assert result.api_calls == len(sandbox.requests)
+
+
+def test_a_full_resync_asks_again_only_for_the_issue_whose_summary_changed(
+    database: Database,
+) -> None:
+    org = Org(7, "tiny")
+    sandbox = Sandbox(org)
+    secrets = add_integration(database)
+    sync(sandbox, database, secrets)
+    links = stored(database).links
+    with database.engine.begin() as conn:
+        changed = conn.execute(
+            text(
+                "UPDATE work_items SET dev_summary = 'an older summary' WHERE id ="
+                " (SELECT min(work_item_id) FROM work_item_links) RETURNING external_id"
+            )
+        ).scalar_one()
+    sandbox.requests.clear()
+
+    sync(sandbox, database, secrets, full=True)
+
+    assert sandbox.requests.count(DEV_STATUS) == 1
+    assert stored(database).links == links
+    with database.engine.connect() as conn:
+        summary = conn.execute(
+            text("SELECT dev_summary FROM work_items WHERE external_id = :id"), {"id": changed}
+        ).scalar_one()
+    assert summary is not None and summary != "an older summary"
