@@ -98,6 +98,13 @@ def bench_table() -> None:
             "text 'page 1' (111,112 rows, all but one old)": LogFilter(text="page 1"),
             "text 'no such words' (no match)": LogFilter(text="no such words"),
             "text 'x' (no match, too short for trigrams)": LogFilter(text="x"),
+            "text 'e' (one character, every row)": LogFilter(text="e"),
+            "text 'qz' (two characters, no match)": LogFilter(text="qz"),
+            "text '~' (punctuation, no match)": LogFilter(text="~"),
+            "text '%_' (LIKE wildcards, taken literally: no match)": LogFilter(text="%_"),
+            "text '...' (punctuation only: no trigram)": LogFilter(text="..."),
+            "text 'd r' (two characters and a space)": LogFilter(text="d r"),
+            "text of 200 characters (the longest allowed)": LogFilter(text="timeout " * 25),
             "level ERROR + text 'timeout'": LogFilter(frozenset({"ERROR"}), text="timeout"),
             "job github_sync + text 'no such words'": LogFilter(
                 job="github_sync", text="no such words"

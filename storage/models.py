@@ -182,6 +182,22 @@ class Checkpoint(Base):
     updated_at: Mapped[datetime] = _created()
 
 
+class LeaderEpoch(Base):
+    """The fencing token of a client's orchestrator: it only grows, by one per takeover.
+
+    Whoever takes the client's advisory lock increments it; every write made on behalf of a
+    run checks, in its own transaction, that the writer's epoch is still this one.
+    """
+
+    __tablename__ = "leader_epochs"
+    client_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True
+    )
+    epoch: Mapped[int] = mapped_column(BigInteger)
+    holder: Mapped[str]
+    taken_at: Mapped[datetime] = _created()
+
+
 class Setting(Base):
     """A run-time setting (client_id NULL = global); every change is audited."""
 

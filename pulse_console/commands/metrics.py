@@ -11,7 +11,8 @@ the Jira sync keeps them current, so this is for data loaded some other way.
 `[--since, --until)` in UTC (dates or ISO times; default: the whole days before today that
 the Metrics screen shows first, `DEFAULT_PERIOD_DAYS`). Exit codes: 0 done, 1 failed,
 2 refused (unknown client, empty period, bad benchmark year). The metrics modules are
-imported by the command that runs, so `--help` stays cheap.
+imported by the command that runs, so `--help` stays cheap. Every period is cut to the
+client's data (metrics/period.py): the answer's `since`/`until` say what was used.
 """
 
 from __future__ import annotations
@@ -74,8 +75,6 @@ def _when(value: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(value)
         parsed = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-        # Periods are computed around it (e.g. the default 28 days before --until).
-        parsed - timedelta(days=DEFAULT_PERIOD_DAYS), parsed + timedelta(days=1)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"not a date or ISO time: {value!r}") from exc
     except OverflowError:
@@ -86,7 +85,12 @@ def _when(value: str) -> datetime:
 def _filter(args: argparse.Namespace, client_id: int) -> MetricFilter:
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     until = args.until or today
-    since = args.since or until - timedelta(days=DEFAULT_PERIOD_DAYS)
+    try:
+        since = args.since or until - timedelta(days=DEFAULT_PERIOD_DAYS)
+    except OverflowError:
+        raise ValueError(
+            f"no period of {DEFAULT_PERIOD_DAYS} days ends at {until:%Y-%m-%d}: give --since"
+        ) from None
     return MetricFilter(
         client_id,
         since,
@@ -111,6 +115,7 @@ def _run(args: argparse.Namespace, settings: Settings, render: Any) -> int:
 def _run_on(database: Database, args: argparse.Namespace, settings: Settings, render: Any) -> int:
     """`render(conn, filter, format)` for the client's period; one line when refused."""
     from pulse_console.metrics.performance_levels import UnknownBenchmarkYear
+    from pulse_console.metrics.period import within_data
     from storage.tenancy import find_client
 
     with database.engine.connect() as conn:
@@ -119,7 +124,7 @@ def _run_on(database: Database, args: argparse.Namespace, settings: Settings, re
         if client_id is None:
             return _fail(f"no client {settings.client!r} in {database.display_url}")
         try:
-            f = _filter(args, client_id)
+            f = within_data(conn, _filter(args, client_id))
         except ValueError as exc:
             return _fail(str(exc))
         try:

@@ -106,6 +106,7 @@ class OrchestratorHost:
             lambda channel, payload: self._safe_handle(),
             name=f"pulse-control {orch.worker_name}",
         )
+        orch.on_lost_leadership = lambda: self._lost(stop, loop)
         driver = SchedulerDriver(orch)
         driver.start()
         driver.every(self.control_poll_seconds, self._safe_handle, "controls")
@@ -128,11 +129,16 @@ class OrchestratorHost:
         except Exception:
             _log.exception("handling control commands failed")
 
-    def _beat(self, stop: asyncio.Event, loop: asyncio.AbstractEventLoop) -> None:
-        if not self.leadership.alive():
+    def _lost(self, stop: asyncio.Event, loop: asyncio.AbstractEventLoop) -> None:
+        """Leadership is gone (the lock's connection died, or a write found the epoch stale)."""
+        if not self.lost_leadership:
             _log.error("lost the lock of client %s: stopping", self.orchestrator.client)
-            self.lost_leadership = True
-            loop.call_soon_threadsafe(stop.set)
+        self.lost_leadership = True
+        loop.call_soon_threadsafe(stop.set)
+
+    def _beat(self, stop: asyncio.Event, loop: asyncio.AbstractEventLoop) -> None:
+        if self.orchestrator.lost_leadership or not self.leadership.alive():
+            self._lost(stop, loop)
             return
         try:
             created = self.orchestrator.ensure_jobs()  # integrations added while running

@@ -5,6 +5,10 @@ others attach. When the holder dies its connection closes and PostgreSQL release
 once; a standby polling `pg_try_advisory_lock` every second takes over within about a second.
 The holder's connection is named `pulse-orchestrator <name>` so `current_leader` can say who
 drives a client.
+
+Taking the lock also starts a new epoch (storage/fencing.py): `fence` is what every write made
+on behalf of this leader's runs checks, so a holder that lost the lock without noticing
+(its connection terminated mid-run) cannot write after the next leader took over.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from sqlalchemy import text
 
 from pulse_console.engine.notify import client_key, dedicated_connection
 from storage.db import Database
+from storage.fencing import Fence, take_epoch
 
 LOCK_CLASS = 0x50554C53  # "PULS": the advisory lock namespace of Pulse Console
 APP_PREFIX = "pulse-orchestrator "
@@ -28,6 +33,7 @@ class Leadership:
         self.key = client_key(database, client_id)
         self._conn: Any = None
         self.held = False
+        self.fence: Fence | None = None
 
     def try_acquire(self) -> bool:
         if self.held:
@@ -38,6 +44,9 @@ class Leadership:
             "SELECT pg_try_advisory_lock(%s, %s)", (LOCK_CLASS, self.key)
         ).fetchone()
         self.held = bool(row and row[0])
+        if self.held:
+            with self.database.engine.begin() as conn:
+                self.fence = take_epoch(conn, self.client_id, self.name)
         return self.held
 
     def alive(self) -> bool:

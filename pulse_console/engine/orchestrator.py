@@ -27,6 +27,11 @@ Decisions recorded here (see also policy.py):
   resumes); a running job continues, and manual starts still work.
 - **Rate limits** park the job PENDING until the reset time (run recorded PARKED); the retry
   count is untouched: it is not a failure.
+- **Fencing**: every write of job and run state (and, through `RunContext.fence`, every batch
+  a pipeline commits) checks this orchestrator's leadership epoch in its own transaction. Once
+  another orchestrator took the client over, the first write that finds the epoch stale raises
+  `StaleLeader`: the run stops with nothing more written (its job and run rows belong to the
+  new leader, which closed the run INTERRUPTED), and `lost_leadership` tells the host to stop.
 - **Shutdown** (SIGTERM) cancels the running job at a batch boundary and leaves it PENDING
   "interrupted", so the next orchestrator (this one restarted, or a standby) resumes it at once.
 """
@@ -35,13 +40,15 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from connectors.errors import Cancelled, RateLimited
 from connectors.http.cancel import CancelToken
@@ -73,6 +80,7 @@ from pulse_console.engine.store import (
 from pulse_console.pipelines.base import IntegrationRef, Progress, RunContext, RunResult
 from pulse_console.pipelines.registry import PipelineRegistry
 from storage.db import Database
+from storage.fencing import Fence, StaleLeader, check_fence
 from storage.models import AuditLog, Integration
 from storage.tenancy import ensure_client
 
@@ -95,7 +103,7 @@ class _ActiveRun:
 
 @dataclass
 class _Outcome:
-    kind: str  # finished | parked | cancelled | failed
+    kind: str  # finished | parked | cancelled | failed | lost (leadership)
     result: RunResult | None = None
     error: BaseException | None = None
 
@@ -114,6 +122,7 @@ class Orchestrator:
         secret: SecretLookup | None = None,
         worker_name: str = "embedded",
         log_dir: Path | bool | None = True,
+        fence: Fence | None = None,
     ) -> None:
         self.database = database
         self.settings = settings
@@ -124,6 +133,9 @@ class Orchestrator:
         self.bus = bus or EventBus()
         self.secret: SecretLookup = secret or (lambda name: None)
         self.worker_name = worker_name
+        self.fence = fence  # None: nobody else can drive this client (tests, simulations)
+        self.lost_leadership = False
+        self.on_lost_leadership: Callable[[], None] = lambda: None  # the host stops
         self.last_tick: datetime | None = None
         self.on_wake: Callable[[], None] = lambda: None
         self._lock = threading.RLock()
@@ -143,6 +155,22 @@ class Orchestrator:
             max_file_mb=settings.logging.max_file_mb,
         )
         self.prune_logs(self.policy())
+
+    @contextmanager
+    def _writes(self) -> Iterator[Session]:
+        """A session for job and run state: it commits only while this orchestrator leads."""
+        try:
+            with self.database.session() as session:
+                check_fence(session, self.fence)
+                yield session
+        except StaleLeader:
+            self._lost()
+            raise
+
+    def _lost(self) -> None:
+        if not self.lost_leadership:
+            self.lost_leadership = True
+            self.on_lost_leadership()
 
     # --- reading -------------------------------------------------------------------------
 
@@ -177,7 +205,7 @@ class Orchestrator:
 
     def ensure_jobs(self) -> list[str]:
         """Create the job rows of the client's integrations (see store.ensure_jobs)."""
-        with self.database.session() as session:
+        with self._writes() as session:
             return store.ensure_jobs(session, self.client_id, self.registry.chain)
 
     def recover(self) -> list[str]:
@@ -185,7 +213,7 @@ class Orchestrator:
         INTERRUPTED and their jobs made PENDING, to resume from their checkpoints at once."""
         now = self.clock()
         changed: list[Event] = []
-        with self._lock, self.database.session() as session:
+        with self._lock, self._writes() as session:
             if self._active:
                 return []
             store.close_open_runs(
@@ -213,6 +241,8 @@ class Orchestrator:
         """Take one decision at the current time and act on it."""
         with self._lock:
             now = self.clock()
+            if self.lost_leadership:
+                return plan.Decision(why="lost the leadership of the client")
             with self.database.session() as session:
                 policy = runtime_settings.load_policy(session, self.client_id, self.settings)
                 jobs = store.load_jobs(session, self.client_id)
@@ -220,10 +250,16 @@ class Orchestrator:
             if not policy.paused and plan.tick_due(self.last_tick, now, policy):
                 self.last_tick = now
                 self.prune_logs(policy)
-            self._show_next_runs(jobs, now, policy)
-            if decision.start is not None and decision.trigger is not None:
-                _log.info("starting %s (%s: %s)", decision.start, decision.trigger, decision.why)
-                self._launch(decision.start, decision.trigger, promote=decision.promote)
+            try:
+                self._show_next_runs(jobs, now, policy)
+                if decision.start is not None and decision.trigger is not None:
+                    _log.info(
+                        "starting %s (%s: %s)", decision.start, decision.trigger, decision.why
+                    )
+                    self._launch(decision.start, decision.trigger, promote=decision.promote)
+            except StaleLeader as exc:
+                _log.warning("%s", exc)
+                return plan.Decision(why="lost the leadership of the client")
             return decision
 
     def wake_at(self) -> datetime | None:
@@ -270,7 +306,7 @@ class Orchestrator:
             if shown != job.next_run_at and job.status != JobStatus.RUNNING:
                 updates[job.name] = shown
         if updates:
-            with self.database.session() as session:
+            with self._writes() as session:
                 for name, when in updates.items():
                     store.set_fields(session, self.client_id, name, next_run_at=when)
 
@@ -290,7 +326,7 @@ class Orchestrator:
     def _launch(self, name: str, trigger: Trigger, *, promote: bool = False) -> None:
         now = self.clock()
         with self._lock:
-            with self.database.session() as session:
+            with self._writes() as session:
                 job = store.get_job(session, self.client_id, name, lock=True)
                 first_status = job.status
                 if promote and job.status != JobStatus.PENDING:
@@ -340,6 +376,7 @@ class Orchestrator:
             secret=self.secret,
             clock=self.clock,
             checkpoint=active.checkpoint,
+            fence=self.fence,
         )
         log.info("run %d of %s started (%s)", active.run_id, active.job, active.trigger)
         try:
@@ -351,11 +388,22 @@ class Orchestrator:
             outcome = _Outcome("parked", error=exc)
         except Cancelled as exc:
             outcome = _Outcome("cancelled", error=exc)
+        except StaleLeader as exc:
+            self._lost()
+            outcome = _Outcome("lost", error=exc)
         except Exception as exc:
             log.error("run %d failed: %s", active.run_id, exc, exc_info=exc)
             outcome = _Outcome("failed", error=exc)
         try:
+            if outcome.kind == "lost":
+                raise StaleLeader(str(outcome.error))
             self._complete(active, outcome, log)
+        except StaleLeader as exc:
+            # The new leader owns the job and the run row now: write nothing, just let go.
+            log.warning("run %d of %s abandoned: %s", active.run_id, active.job, exc)
+            with self._lock:
+                self._active.pop(active.job, None)
+                self._pending.pop(active.job, None)
         except Exception:
             _log.exception("could not record the end of run %d", active.run_id)
             with self._lock:
@@ -401,7 +449,7 @@ class Orchestrator:
         result = outcome.result or RunResult()
         events: list[Event] = []
         with self._lock:
-            with self.database.session() as session:
+            with self._writes() as session:
                 job = store.get_job(session, self.client_id, name, lock=True)
                 after = store.integration_checkpoints(session, self.client_id, job.integration_id)
                 counters = {
@@ -559,7 +607,7 @@ class Orchestrator:
             if job in self._active:
                 return self._interrupt(Control.PAUSE, job, actor)
             try:
-                with self.database.session() as session:
+                with self._writes() as session:
                     previous = store.transition(
                         session, self.client_id, job, JobStatus.PAUSED, reason=PAUSED_BY_OPERATOR
                     )
@@ -585,7 +633,7 @@ class Orchestrator:
             if refused:
                 return refused
             reason = f"set active: {job}"
-            with self.database.session() as session:
+            with self._writes() as session:
                 for view in store.load_jobs(session, self.client_id):
                     if view.name == job and view.status != JobStatus.PENDING:
                         target = JobStatus.PENDING
@@ -677,7 +725,7 @@ class Orchestrator:
             active.intent = control.value
             self._pending[job] = control.value
             active.token.cancel()
-            with self.database.session() as session:
+            with self._writes() as session:
                 store.set_fields(session, self.client_id, job, cancel_requested=True)
         outcome = "FAILED (stopped by operator)" if control is Control.STOP else "PAUSED"
         return self._audit(

@@ -253,6 +253,7 @@ def connect(
         runner=runner or (ThreadRunner() if background else InlineRunner()),
         worker_name=leadership.name,
         secret=_secret_lookup(database, settings),
+        fence=leadership.fence,
     )
     orchestrator.ensure_jobs()
     orchestrator.recover()

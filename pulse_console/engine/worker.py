@@ -53,9 +53,11 @@ def run_worker(
     name: str | None = None,
     poll_seconds: float = 1.0,
     secret: Callable[[str], str | None] | None = None,
+    heartbeat_seconds: float = 5.0,
 ) -> int:
+    name = name or default_worker_name()
     return asyncio.run(
-        _main(database, settings, registry, name or default_worker_name(), poll_seconds, secret)
+        _main(database, settings, registry, name, poll_seconds, secret, heartbeat_seconds)
     )
 
 
@@ -66,6 +68,7 @@ async def _main(
     name: str,
     poll_seconds: float,
     secret: Callable[[str], str | None] | None,
+    heartbeat_seconds: float,
 ) -> int:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -108,12 +111,13 @@ async def _main(
             runner=ThreadRunner(),
             worker_name=name,
             secret=secret,
+            fence=leadership.fence,
         )
         orchestrator.ensure_jobs()
         resumed = orchestrator.recover()
         if resumed:
             _log.info("resuming interrupted jobs", extra={"event": "recover", "jobs": resumed})
-        host = OrchestratorHost(orchestrator, leadership)
+        host = OrchestratorHost(orchestrator, leadership, heartbeat_seconds=heartbeat_seconds)
         await host.run(stop)
     finally:
         leadership.release()

@@ -10,6 +10,8 @@ ends by returning a `RunResult` or raising:
 - `connectors.errors.RateLimited` — not a failure: the engine parks the job until `reset_at`
   and resumes it from the checkpoint;
 - `connectors.errors.Cancelled` — the operator stopped it; the checkpoint is consistent;
+- `storage.fencing.StaleLeader` — (raised by `commit_batch`) another orchestrator took the
+  client over: the run stops at once, having written nothing since;
 - anything else — the run failed; the message is shown to the operator.
 """
 
@@ -23,6 +25,7 @@ from typing import Any, ClassVar, Protocol
 
 from connectors.http.cancel import CancelToken
 from storage.db import Database
+from storage.fencing import Fence
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,9 @@ class RunContext:
     secret: Callable[[str], str | None]
     clock: Callable[[], datetime]
     checkpoint: dict[str, Any] = field(default_factory=dict)
+    # The engine's leadership epoch: every batch commit checks it (None: a run outside the
+    # engine, which no other process can take over).
+    fence: Fence | None = None
 
 
 class Pipeline(Protocol):

@@ -3,7 +3,9 @@
 A source keeps one checkpoint row per scope (``jira:issues``, ``repo:<owner>/<name>`` …) of
 its integration. `commit_batch` writes a batch's rows (the source's ``load`` function), the
 payloads quarantined with it and the checkpoint that covers them in ONE transaction, so a
-crash at any instant leaves a checkpoint that describes exactly the committed rows.
+crash at any instant leaves a checkpoint that describes exactly the committed rows. That
+transaction first checks the run's leadership fence (storage/fencing.py), so a run whose
+orchestrator was taken over raises `StaleLeader` instead of writing next to the new leader's.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from sqlalchemy import Connection
 from pulse_console.pipelines.base import RunContext
 from pulse_console.pipelines.quarantine import BadResponse, RejectedItem, quarantine
 from storage.checkpoints import load_checkpoint, save_checkpoint
+from storage.fencing import check_fence
 
 T = TypeVar("T")
 
@@ -55,8 +58,9 @@ def commit_batch(
     load: Callable[[Connection], T],
     rejected: Iterable[RejectedItem | BadResponse] = (),
 ) -> Committed[T]:
-    """One transaction: ``load(conn)``, quarantine ``rejected``, save ``state``."""
+    """One transaction: check the fence, ``load(conn)``, quarantine ``rejected``, save ``state``."""
     with checkpoint.ctx.database.engine.begin() as conn:
+        check_fence(conn, checkpoint.ctx.fence)
         loaded = load(conn)
         quarantined = quarantine(conn, checkpoint.ctx, rejected)
         checkpoint.save(conn, state)

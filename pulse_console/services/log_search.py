@@ -8,10 +8,14 @@ rows. A page is therefore found in two steps:
 1. the probe scans the newest PROBE_ROWS candidate rows (other filters and the cursor
    applied) in key order: a common word, or a narrow filter, is answered here;
 2. otherwise every match comes from the trigram index (migration 0004) with the key-order
-   walk ruled out, and the first `limit` in key order are kept. A text without three
-   letters or digits in a row gives the index nothing to look up, so it gets a plain scan,
-   which is cheaper than reading the whole index. Where the index is missing, PostgreSQL
-   picks its own plan (a scan either way).
+   walk ruled out, and the first `limit` in key order are kept. Where the index is missing,
+   PostgreSQL picks its own plan (a scan either way).
+
+A text without three letters or digits in a row (`x`, `qz`, `~`, `...`) gives the index
+nothing to look up: finding a rare one means reading every row (0.7 s on a million). Such a
+text is therefore looked for among the newest SHORT_SCAN_ROWS rows from the cursor only, and
+the page says so (`TextSearch.run` returns whether older rows were left unsearched). A text
+longer than MAX_TEXT characters is refused (`SearchRefused`): its cost grows with its length.
 """
 
 from __future__ import annotations
@@ -21,16 +25,36 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, func, or_, select
+from sqlalchemy import ColumnElement, Connection, and_, func, or_, select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.expression import UnaryExpression
 
 from storage.models import LogEntry
 
 PROBE_ROWS = 10_000  # a few ms to scan; a word in 2 % of recent rows fills a page from it
+SHORT_SCAN_ROWS = 50_000  # the short-text window: ~50 ms to scan (benchmarks/bench_logs.py)
+MAX_TEXT = 200  # characters of a search text
 TRIGRAM_INDEX = "ix_log_entries_message_trgm"  # migration 0004; absent without pg_trgm
 _TRIGRAM = re.compile(r"[A-Za-z0-9]{3}")
 _TABLE = LogEntry.__table__.c
+
+
+class SearchRefused(ValueError):
+    """A search text the log view will not run; `str()` says why and what to do."""
+
+
+def check_text(text: str | None) -> None:
+    """Refuse a search text longer than MAX_TEXT characters."""
+    if text is not None and len(text) > MAX_TEXT:
+        raise SearchRefused(
+            f"search text too long ({len(text)} characters; at most {MAX_TEXT}): "
+            "search for a shorter, distinctive part of it"
+        )
+
+
+def indexable(text: str) -> bool:
+    """Does the trigram index have anything to look up for `text`?"""
+    return _TRIGRAM.search(text) is not None
 
 
 def contains(
@@ -70,23 +94,50 @@ class TextSearch:
     limit: int
     preview: int  # characters of each message fetched
 
-    def run(self, conn: Connection) -> list[Sequence[Any]]:
-        hits, window_full = self._probe(conn)
+    def run(self, conn: Connection) -> tuple[list[Sequence[Any]], bool]:
+        """The matching rows, and whether older candidates were left unsearched (a text the
+        index cannot look up is searched for in the newest SHORT_SCAN_ROWS rows only)."""
+        hits, window_full = self._probe(conn, PROBE_ROWS)
         if len(hits) >= self.limit or not window_full:
-            return hits[: self.limit]
+            return hits[: self.limit], False
+        if not indexable(self.text):
+            return self._near_the_view(conn)
         if conn.execute(select(func.to_regclass(TRIGRAM_INDEX))).scalar() is not None:
-            setting = "enable_indexscan" if _TRIGRAM.search(self.text) else "enable_bitmapscan"
-            conn.exec_driver_sql(f"SET LOCAL {setting} = off")  # ends with this transaction
+            conn.exec_driver_sql("SET LOCAL enable_indexscan = off")  # ends with this transaction
         stmt = (
             select(*row_columns(_TABLE, self.preview))
             .where(and_(*self.where), contains(_TABLE.message, self.text))
             .order_by(*key_order(_TABLE, self.ascending))
             .limit(self.limit)
         )
-        return list(conn.execute(stmt).all())
+        return list(conn.execute(stmt).all()), False
 
-    def _probe(self, conn: Connection) -> tuple[list[Sequence[Any]], bool]:
-        """Matches among the first PROBE_ROWS candidates, and whether there were that many.
+    def _near_the_view(self, conn: Connection) -> tuple[list[Sequence[Any]], bool]:
+        """Matches among the SHORT_SCAN_ROWS candidates nearest the cursor: the window's far
+        edge is found on the key index first, then the range up to it is scanned once."""
+        order = key_order(_TABLE, self.ascending)
+        edge = conn.execute(
+            select(_TABLE.ts, _TABLE.id)
+            .where(and_(*self.where))
+            .order_by(*order)
+            .offset(SHORT_SCAN_ROWS - 1)
+            .limit(1)
+        ).first()
+        where = list(self.where)
+        if edge is not None:
+            key, bound = tuple_(_TABLE.ts, _TABLE.id), tuple_(edge.ts, edge.id)
+            where.append(key <= bound if self.ascending else key >= bound)
+        stmt = (
+            select(*row_columns(_TABLE, self.preview))
+            .where(and_(*where), contains(_TABLE.message, self.text))
+            .order_by(*order)
+            .limit(self.limit)
+        )
+        rows: list[Sequence[Any]] = list(conn.execute(stmt).all())
+        return rows, edge is not None and len(rows) < self.limit
+
+    def _probe(self, conn: Connection, rows: int) -> tuple[list[Sequence[Any]], bool]:
+        """Matches among the first `rows` candidates, and whether there were that many.
 
         The text test sits outside the window's LIMIT, so PostgreSQL cannot trade the
         bounded key-order scan for the index. The window's last row comes back even when it
@@ -106,16 +157,16 @@ class TextSearch:
             )
             .where(and_(*self.where))
             .order_by(*order)
-            .limit(PROBE_ROWS)
+            .limit(rows)
             .subquery()
         )
         matched = contains(window.c.message, self.text)
         stmt = (
             select(*row_columns(window.c, self.preview), matched.label("hit"), window.c.position)
-            .where(or_(matched, window.c.position == PROBE_ROWS))
+            .where(or_(matched, window.c.position == rows))
             .order_by(*key_order(window.c, self.ascending))  # the window's order: rows stream
             .limit(self.limit + 1)
         )
-        rows = conn.execute(stmt).all()
-        full = any(row.position == PROBE_ROWS for row in rows)
-        return [row for row in rows if row.hit], full
+        found = conn.execute(stmt).all()
+        full = any(row.position == rows for row in found)
+        return [row for row in found if row.hit], full

@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, and_, false, func, select, tuple_
 
 from pulse_console.services import audit, log_search
 from storage.db import Database
@@ -34,6 +34,9 @@ class LogFilter:
     job: str | None = None
     run_id: int | None = None
     text: str | None = None
+
+    def __post_init__(self) -> None:
+        log_search.check_text(self.text)  # SearchRefused: one line the console shows
 
     @property
     def empty(self) -> bool:
@@ -122,16 +125,24 @@ class LogPage:
     records: list[LogRecord]
     more_before: bool
     more_after: bool
+    note: str = ""  # what the page leaves out and why (a short search text's window)
+
+
+SHORT_SEARCH_NOTE = (
+    f"a text without three letters or digits in a row is looked for in the "
+    f"{log_search.SHORT_SCAN_ROWS:,} rows nearest the view only; type a longer text to search all"
+)
 
 
 _COLUMNS = log_search.row_columns(LogEntry.__table__.c, MESSAGE_PREVIEW)
 
 
 def _conditions(client_id: int | None, flt: LogFilter) -> list[ColumnElement[bool]]:
+    # A client sees its own rows only. A row without a client (written outside any client's
+    # work) belongs to nobody a client-bound view may show: only someone who may read the
+    # whole table (the database's owner) sees it.
     where: list[ColumnElement[bool]] = [
-        or_(LogEntry.client_id == client_id, LogEntry.client_id.is_(None))
-        if client_id is not None
-        else LogEntry.client_id.is_(None)
+        LogEntry.client_id == client_id if client_id is not None else false()
     ]
     if flt.levels:
         where.append(LogEntry.level.in_(sorted(flt.levels)))
@@ -158,7 +169,7 @@ def _page(
     *,
     before: Cursor | None = None,
     after: Cursor | None = None,
-) -> list[LogRecord]:
+) -> _Found:
     where = _conditions(_client_id(database, client), replace(flt, text=None))
     key = tuple_(LogEntry.ts, LogEntry.id)
     if after is not None:
@@ -166,41 +177,54 @@ def _page(
     if before is not None:
         where.append(key < tuple_(before.ts, before.id))
     ascending = after is not None
+    partial = False
     with database.engine.connect() as conn:
         if flt.text:
             search = log_search.TextSearch(where, flt.text, ascending, limit, MESSAGE_PREVIEW)
-            rows = search.run(conn)
+            rows, partial = search.run(conn)
         else:
             stmt = select(*_COLUMNS).where(and_(*where))
             order = log_search.key_order(LogEntry, ascending)
             rows = list(conn.execute(stmt.order_by(*order).limit(limit)).all())
     records = [LogRecord(r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in rows]
-    return records if ascending else list(reversed(records))
+    return _Found(records if ascending else list(reversed(records)), partial)
+
+
+@dataclass(frozen=True)
+class _Found:
+    records: list[LogRecord]
+    partial: bool  # rows beyond a short search's window were not searched
+
+    def page(self, limit: int, *, forwards: bool, at_edge: bool) -> LogPage:
+        """The page of `limit` rows; `at_edge`: it was fetched from the newest end (tail)."""
+        more = len(self.records) > limit
+        note = SHORT_SEARCH_NOTE if self.partial else ""
+        if forwards:
+            return LogPage(self.records[:limit], True, more or self.partial, note)
+        rows = self.records[-limit:] if more else self.records
+        return LogPage(rows, more or self.partial, not at_edge, note)
 
 
 def latest(database: Database, client: str, flt: LogFilter, limit: int = 200) -> LogPage:
     """The newest `limit` matching rows (the tail)."""
-    rows = _page(database, client, flt, limit + 1)
-    more = len(rows) > limit
-    return LogPage(rows[-limit:] if more else rows, more_before=more, more_after=False)
+    return _page(database, client, flt, limit + 1).page(limit, forwards=False, at_edge=True)
 
 
 def older(
     database: Database, client: str, flt: LogFilter, cursor: Cursor, limit: int = 200
 ) -> LogPage:
     """Up to `limit` rows just before `cursor`."""
-    rows = _page(database, client, flt, limit + 1, before=cursor)
-    more = len(rows) > limit
-    return LogPage(rows[-limit:] if more else rows, more_before=more, more_after=True)
+    found = _page(database, client, flt, limit + 1, before=cursor)
+    return found.page(limit, forwards=False, at_edge=False)
 
 
 def newer(
     database: Database, client: str, flt: LogFilter, cursor: Cursor, limit: int = 200
 ) -> LogPage:
     """Up to `limit` rows just after `cursor` (what follow mode appends)."""
-    rows = _page(database, client, flt, limit + 1, after=cursor)
-    more = len(rows) > limit
-    return LogPage(rows[:limit], more_before=True, more_after=more)
+    return _page(database, client, flt, limit + 1, after=cursor).page(
+        limit, forwards=True, at_edge=False
+    )
 
 
 def at_time(

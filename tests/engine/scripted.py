@@ -12,8 +12,8 @@ from sqlalchemy import insert
 
 from connectors.errors import Cancelled, RateLimited
 from pulse_console.pipelines.base import Progress, RunContext, RunResult
+from pulse_console.pipelines.checkpoint import Checkpoint, commit_batch
 from pulse_console.pipelines.registry import PipelineRegistry
-from storage.checkpoints import load_checkpoint, save_checkpoint
 from storage.models import WorkItem
 
 
@@ -67,7 +67,8 @@ def registry_of(
 
 
 class BatchLoader:
-    """Loads `batches` x `size` work items, committing each batch with its checkpoint.
+    """Loads `batches` x `size` work items, committing each batch with its checkpoint through
+    the pipelines' shared `commit_batch` (so it is fenced like every real source).
 
     Checks the cancel flag at every batch boundary. `hold_after` makes the run wait (up to
     `hold_seconds`, waking early when cancelled) after that batch, so a test can stop or pause
@@ -92,11 +93,8 @@ class BatchLoader:
         self.held = threading.Event()
 
     def run(self, ctx: RunContext) -> RunResult:
-        scope = "batches"
-        with ctx.database.engine.connect() as conn:
-            start = int(
-                load_checkpoint(conn, ctx.client_id, ctx.integration.id, scope).get("next", 0)
-            )
+        checkpoint = Checkpoint(ctx, "batches")
+        start = int(checkpoint.read().get("next", 0))
         ctx.log.info("resuming at batch %d", start)
         records = 0
         for batch in range(start, self.batches):
@@ -112,9 +110,12 @@ class BatchLoader:
                 }
                 for i in range(self.size)
             ]
-            with ctx.database.engine.begin() as conn:
-                conn.execute(insert(WorkItem), rows)  # plain INSERT: a duplicate would fail
-                save_checkpoint(conn, ctx.client_id, ctx.integration.id, scope, {"next": batch + 1})
+            # plain INSERT: a duplicate would fail
+            commit_batch(
+                checkpoint,
+                {"next": batch + 1},
+                lambda conn, rows=rows: conn.execute(insert(WorkItem), rows),  # type: ignore[misc]
+            )
             records += len(rows)
             ctx.report(Progress(phase="load", done=batch + 1, total=self.batches))
             if self.hold_after is not None and batch + 1 == self.hold_after:

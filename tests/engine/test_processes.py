@@ -52,10 +52,12 @@ def dump(workers: list[WorkerProcess]) -> str:
 
 
 class WorkerProcess:
-    def __init__(self, url: str, name: str, batches: int, seconds: float) -> None:
+    def __init__(
+        self, url: str, name: str, batches: int, seconds: float, heartbeat: float = 5.0
+    ) -> None:
         self.name = name
         self.lines: list[str] = []
-        extra = [str(batches), str(seconds)]
+        extra = [str(batches), str(seconds), str(heartbeat)]
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "tests.engine.worker_main", url, "acme", name, *extra],
             cwd=ROOT,
@@ -253,3 +255,75 @@ def test_sigterm_stops_at_a_batch_boundary_and_another_worker_resumes(
     assert run_rows(database)[-1] == ("resume", "FINISHED")
     with database.session() as session:
         assert session.execute(select(func.count()).select_from(WorkItem)).scalar_one() == 100
+
+
+class Sampler:
+    """Samples job_runs and the checkpoint every few milliseconds while a test runs."""
+
+    def __init__(self, database: Database, client_id: int) -> None:
+        self.database = database
+        self.client_id = client_id
+        self.most_running = 0
+        self.checkpoints: list[int] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            with self.database.engine.connect() as conn:
+                running = conn.execute(
+                    text(
+                        "SELECT coalesce(max(n), 0) FROM (SELECT count(*) AS n FROM job_runs "
+                        "WHERE status = 'RUNNING' GROUP BY job_id) per_job"
+                    )
+                ).scalar_one()
+                state = load_checkpoint(conn, self.client_id, 1, "batches")
+            self.most_running = max(self.most_running, int(running))
+            self.checkpoints.append(int(state.get("next", 0)))
+            time.sleep(0.01)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+
+def test_a_leader_that_lost_its_lock_mid_run_writes_nothing_more(
+    pg_url: str, engine: Engine, database: Database, workers: list[WorkerProcess]
+) -> None:
+    url = schema_url(pg_url, engine)
+    add_jobs(database, "acme", ["loader"])
+    console = AttachedService(database, Settings(client="acme"), actor="t")
+    # W1's own lock check (its heartbeat) comes too late to save it: only the fence can stop it
+    first = WorkerProcess(url, "W1", batches=20, seconds=0.4, heartbeat=120)
+    workers.append(first)
+    wait_for(lambda: current_leader(database, console.client_id) == "W1", what="W1 leads")
+    second = WorkerProcess(url, "W2", batches=20, seconds=0.2)  # its run overlaps W1's
+    workers.append(second)
+    wait_for(lambda: "standby" in second.events(), what="W2 waits as a standby")
+    sampler = Sampler(database, console.client_id)
+    try:
+        wait_for(lambda: len(loaded(database)) >= 15, what="W1 loads a few batches")
+        with database.engine.begin() as conn:
+            terminated = conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE application_name = 'pulse-orchestrator W1'"
+                )
+            ).scalars()
+            assert list(terminated) == [True]
+        wait_for(lambda: current_leader(database, console.client_id) == "W2", what="W2 leads")
+        # W1's run goes on (its batches are slow) while W2 resumes the job from the checkpoint
+        wait_for(lambda: job_status(database)[0] == "FINISHED", timeout=30, what="FINISHED")
+    finally:
+        sampler.stop()
+    assert sampler.most_running == 1, dump(workers)  # never two RUNNING runs of the job
+    assert sampler.checkpoints == sorted(sampler.checkpoints)  # never regressed
+    assert loaded(database) == list(range(100)), dump(workers)  # none lost, none twice
+    assert run_rows(database) == [("schedule", "INTERRUPTED"), ("resume", "FINISHED")]
+    with database.session() as session:
+        last = session.execute(select(JobRun).order_by(JobRun.id.desc())).scalars().first()
+        assert last is not None and last.checkpoint_after == {"batches": {"next": 20}}
+    assert first.proc.wait(15) == 1, dump(workers)  # its first write found it fenced out
+    second.proc.send_signal(signal.SIGTERM)
+    assert second.proc.wait(15) == 0

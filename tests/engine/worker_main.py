@@ -1,6 +1,6 @@
 """A real `run_worker` process with scripted pipelines (for multi-process tests).
 
-usage: python -m tests.engine.worker_main URL CLIENT NAME BATCHES BATCH_SECONDS
+usage: python -m tests.engine.worker_main URL CLIENT NAME BATCHES BATCH_SECONDS HEARTBEAT
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ class SlowLoader:
 
 
 def main() -> int:
-    url, client, name, batches, seconds = sys.argv[1:6]
+    url, client, name, batches, seconds, heartbeat = sys.argv[1:7]
     settings = Settings(
         client=client, database_url=url, data_dir=Path(tempfile.mkdtemp(prefix="pulse-w-"))
     )
@@ -48,7 +48,14 @@ def main() -> int:
     registry = PipelineRegistry(chain={})
     registry.register("loader", lambda: SlowLoader(int(batches), float(seconds)))
     configure_json_logging("INFO")
-    return run_worker(database, settings, registry, name=name, poll_seconds=1.0)
+    return run_worker(
+        database,
+        settings,
+        registry,
+        name=name,
+        poll_seconds=1.0,
+        heartbeat_seconds=float(heartbeat),
+    )
 
 
 if __name__ == "__main__":

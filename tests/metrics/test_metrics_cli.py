@@ -104,6 +104,33 @@ def test_refresh_rebuilds_the_status_timelines_the_flow_metrics_read(
     assert json.loads(capsys.readouterr().out)["summary"]["completed"] == 1
 
 
+def test_a_period_of_ten_thousand_years_is_cut_to_the_data(
+    wired: Database, capsys: pytest.CaptureFixture[str]
+) -> None:
+    everything = ["--since", "0001-01-01", "--until", "9999-12-31", "--client", "acme"]
+    assert cli.main(["metrics", "flow", *everything, "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["since"] == "2024-03-01T00:00:00+00:00"  # the first deployment's day
+    assert data["until"] <= "9999"  # at most the day after today
+    assert len(data["throughput_per_week"]) < 52 * 5  # weeks of the data, not of 10,000 years
+    assert cli.main(["metrics", "dora", *everything, "--format", "json"]) == 0
+    dora = json.loads(capsys.readouterr().out)
+    assert dora["since"] == data["since"] and dora["deployments"] == 2
+
+
+def test_a_period_wholly_outside_the_data_is_one_empty_day(
+    wired: Database, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = ["--since", "0001-01-01", "--until", "2000-01-01", "--client", "acme"]
+    assert cli.main(["metrics", "flow", *before, "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert (data["since"], data["until"]) == (
+        "1999-12-31T00:00:00+00:00",
+        "2000-01-01T00:00:00+00:00",
+    )
+    assert data["summary"]["completed"] == 0
+
+
 def test_metrics_prs_lists_each_merged_pr_with_the_drill_down_numbers(
     wired: Database, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -133,3 +133,28 @@ def test_count_newer_and_export_use_the_same_match(database: Database) -> None:
     start = Cursor(T0 - timedelta(days=1), 0)
     assert logs.count_newer(database, "acme", flt, start) == len(expected)
     assert [r.id for r in logs.iter_matching(database, "acme", flt)] == expected
+
+
+def test_a_text_the_index_cannot_look_up_is_searched_near_the_view_and_the_page_says_so(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = seed(database)
+    monkeypatch.setattr(log_search, "PROBE_ROWS", 7)
+    monkeypatch.setattr(log_search, "SHORT_SCAN_ROWS", 60)
+    newest = rows[-60:]
+    page = logs.latest(database, "acme", LogFilter(text="x"), limit=500)
+    assert [r.id for r in page.records] == [i for i, _, msg in newest if "x" in msg.lower()]
+    assert page.more_before and "type a longer text" in page.note
+    older = logs.older(database, "acme", LogFilter(text="x"), page.records[0].cursor, limit=500)
+    assert older.records and older.records[-1].id < page.records[0].id
+    # a text with a trigram is searched everywhere, with no note
+    whole = logs.latest(database, "acme", LogFilter(text="snakeX"), limit=500)
+    assert len(whole.records) == sum("snakex" in msg.lower() for _, _, msg in rows)
+    assert whole.note == "" and not whole.more_before
+
+
+def test_a_search_text_over_200_characters_is_refused_in_one_line() -> None:
+    assert logs.parse_filter("a" * 200).text == "a" * 200
+    with pytest.raises(log_search.SearchRefused) as refused:
+        logs.parse_filter("level:error " + "a" * 201)
+    assert "\n" not in str(refused.value) and "at most 200" in str(refused.value)

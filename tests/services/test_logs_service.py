@@ -109,6 +109,28 @@ def test_detail_returns_the_whole_message_and_extra(database: Database) -> None:
     assert full is not None and full.extra == {"i": 9}
 
 
+def _unowned_row(database: Database, message: str) -> int:
+    with database.session() as session:
+        return int(
+            session.execute(
+                insert(LogEntry)
+                .values(client_id=None, ts=T0, level="ERROR", logger="pulse", message=message)
+                .returning(LogEntry.id)
+            ).scalar_one()
+        )
+
+
+def test_a_row_without_a_client_is_shown_to_no_client(database: Database) -> None:
+    seed(database, 20)
+    unowned = _unowned_row(database, "record of nobody timeout")
+    for flt in (LogFilter(), LogFilter(text="nobody"), LogFilter(frozenset({"ERROR"}))):
+        for client in ("acme", "other"):
+            page = logs.latest(database, client, flt, limit=500)
+            assert unowned not in [r.id for r in page.records]
+    assert logs.detail(database, "acme", unowned) is None
+    assert logs.count_newer(database, "acme", LogFilter(), logs.Cursor(T0, 0)) == 18
+
+
 def test_another_clients_record_is_not_found_by_id(database: Database) -> None:
     seed(database, 3)
     first = logs.latest(database, "acme", LogFilter(), limit=1).records[0]

@@ -18,6 +18,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Static
 
+from pulse_console.services.log_search import SearchRefused
 from pulse_console.services.logs import Cursor, LogFilter, LogPage, LogRecord, parse_filter
 from pulse_console.tui.dialogs.prompt import PromptDialog
 from pulse_console.tui.dialogs.text_view import TextViewDialog
@@ -109,7 +110,11 @@ class LogsScreen(PulseScreen):
         self._fetch("replace", None)
 
     def apply_filter(self, text: str) -> None:
-        self.flt = parse_filter(text)
+        try:
+            self.flt = parse_filter(text)
+        except SearchRefused as exc:
+            self.notify(str(exc), severity="warning")
+            return
         self.reload()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="logs")
@@ -162,6 +167,8 @@ class LogsScreen(PulseScreen):
         self.records = page.records
         self.more_before = page.more_before
         self.new_count = 0
+        if page.note:
+            self.notify(page.note)
         self._redraw(0 if message.mode == "at" else len(self.records) - 1)
         table.focus()
 
