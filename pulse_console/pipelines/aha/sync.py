@@ -108,7 +108,7 @@ class _Run:
 
     def execute(self) -> RunResult:
         state = self._read_state()
-        products = self._products()
+        products = self._products(state)
         run = self._plan(state, products)
         state.run = run
         steps = plan([_product(p) for p in run.products])
@@ -122,7 +122,7 @@ class _Run:
     def _read_state(self) -> SyncState:
         return SyncState.from_json(self.checkpoint.read())
 
-    def _products(self) -> list[Product]:
+    def _products(self, state: SyncState) -> list[Product]:
         self._report("products", message="listing products")
         chosen = select_products(self.extract.products(), self.options.products)
         if not chosen:
@@ -133,10 +133,13 @@ class _Run:
             )
         if self.options.products and len(chosen) < len(self.options.products):
             self.ctx.log.warning("some configured Aha! products are not visible to the key")
-        with self.ctx.database.engine.begin() as conn:
-            load.load_products(
-                conn, self.tenant, [transform.project_row(self.tenant, p) for p in chosen]
-            )
+        rows = [transform.project_row(self.tenant, p) for p in chosen]
+        # Through commit_batch (the state unchanged) so the leadership fence guards it too.
+        commit_batch(
+            self.checkpoint,
+            state.to_json(),
+            lambda conn: load.load_products(conn, self.tenant, rows),
+        )
         return chosen
 
     def _plan(self, state: SyncState, products: list[Product]) -> RunState:

@@ -1,13 +1,13 @@
 """releases, goals and the work items they hold (the Aha! source, issue 20)
 
 Revision ID: 0008
-Revises: 0012
+Revises: 0011
 
 `releases` (Aha! releases; later Jira fix versions) and `goals` (Aha! goals and initiatives,
 told apart by `kind`) are source records keyed per (client_id, integration_id,
 external_id); `work_item_releases` and `work_item_goals` link work items to them. Names
 are the analysts' contract (DESIGN.md, issue 20). Chained after the head its branch met
-(0012, dev summary); the Azure DevOps migration 0007 is to be chained in at merge.
+(0011, leader epochs); the Azure DevOps migration 0007 is to be chained in at merge.
 """
 
 from collections.abc import Sequence
@@ -17,7 +17,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0008"
-down_revision: str | None = "0012"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
