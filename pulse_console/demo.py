@@ -1,8 +1,8 @@
 """The demo: a sandbox organisation served locally and a `demo` client wired to it.
 
-`pulse-console --demo` (what `make run` does) starts the Jira and GitHub simulators on a
-free 127.0.0.1 port in a background thread and points the demo client's two integrations
-at them, so the console has real APIs to sync from with no accounts. The demo's tokens are
+`pulse-console --demo` (what `make run` does) starts the Jira, GitHub and Aha! simulators on
+a free 127.0.0.1 port in a background thread and points the demo client's integrations at
+them, so the console has real APIs to sync from with no accounts. The demo's tokens are
 the sandbox's public ones and go to the database-backed secret store (never the user's OS
 keyring).
 """
@@ -12,8 +12,10 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from connectors.sandbox import serve
+from connectors.sandbox.aha import DEMO_AHA_KEY
 from connectors.sandbox.credentials import DEMO_ADO_ORG, DEMO_ADO_PAT, DEMO_GITHUB_TOKEN, DEMO_JIRA
 from connectors.sandbox.server import SandboxServer
 from storage.db import Database
@@ -25,6 +27,7 @@ DEMO_CLIENT = "demo"
 JIRA_NAME = "sandbox-jira"
 GITHUB_NAME = "sandbox-github"
 ADO_NAME = "sandbox-azure-devops"
+AHA_NAME = "sandbox-aha"
 
 
 @dataclass
@@ -60,34 +63,29 @@ def start_demo(
     orgs = sorted({client.github_org for client in org.clients})
     with database.session() as session:
         client_id = ensure_client(session, DEMO_CLIENT, "Demo (sandbox)")
+        wiring: tuple[tuple[str, str, str, dict[str, Any]], ...] = (
+            (JIRA_NAME, "jira", urls["jira"], {"email": DEMO_JIRA.email}),
+            (GITHUB_NAME, "github", urls["github"], {"orgs": orgs}),  # GitHubSyncConfig's key
+            (ADO_NAME, "azure_devops", f"{urls['azure_devops']}/{DEMO_ADO_ORG}", {}),
+            (AHA_NAME, "aha", urls["aha"], {}),
+        )
         ids = {
-            JIRA_NAME: save_integration(
+            name: save_integration(
                 session,
                 client_id=client_id,
-                name=JIRA_NAME,
-                type="jira",
-                base_url=urls["jira"],
-                config={"email": DEMO_JIRA.email},
-            ),
-            GITHUB_NAME: save_integration(
-                session,
-                client_id=client_id,
-                name=GITHUB_NAME,
-                type="github",
-                base_url=urls["github"],
-                config={"orgs": orgs},  # GitHubSyncConfig's key
-            ),
-            ADO_NAME: save_integration(
-                session,
-                client_id=client_id,
-                name=ADO_NAME,
-                type="azure_devops",
-                base_url=f"{urls['azure_devops']}/{DEMO_ADO_ORG}",
-                config={},
-            ),
+                name=name,
+                type=kind,
+                base_url=url,
+                config=config,
+            )
+            for name, kind, url, config in wiring
         }
     secrets = open_secret_store(database.engine, data_dir, allow_keyring=False)
-    secrets.set(secret_name(client_id, ids[JIRA_NAME]), DEMO_JIRA.api_token)
-    secrets.set(secret_name(client_id, ids[GITHUB_NAME]), DEMO_GITHUB_TOKEN)
-    secrets.set(secret_name(client_id, ids[ADO_NAME]), DEMO_ADO_PAT)
+    for name, token in (
+        (JIRA_NAME, DEMO_JIRA.api_token),
+        (GITHUB_NAME, DEMO_GITHUB_TOKEN),
+        (ADO_NAME, DEMO_ADO_PAT),
+        (AHA_NAME, DEMO_AHA_KEY),
+    ):
+        secrets.set(secret_name(client_id, ids[name]), token)
     return Demo(server=server, client=DEMO_CLIENT, client_id=client_id, integration_ids=ids)

@@ -9,12 +9,15 @@ timezone-aware UTC. The schema changes only through Alembic migrations in
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
+    Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -530,6 +533,92 @@ class WorkItemLink(Base):
     pull_request_number: Mapped[int | None]
     evidence: Mapped[str] = mapped_column(String(32))
     detail: Mapped[str | None]
+
+
+# --- plans: releases and goals (Aha!; Jira fix versions later) ----------------------------
+
+
+class Release(Base):
+    """A release (Aha! release; shaped so Jira fix versions can land here too)."""
+
+    __tablename__ = "releases"
+    __table_args__ = (_source_key("releases"), Index(None, "client_id", "key"))
+    id: Mapped[int] = _pk()
+    client_id: Mapped[int] = _client_fk()
+    integration_id: Mapped[int] = _integration_fk()
+    source: Mapped[str] = mapped_column(String(32))
+    external_id: Mapped[str]
+    key: Mapped[str | None]
+    name: Mapped[str | None]
+    project_key: Mapped[str | None]
+    status: Mapped[str | None]
+    start_date: Mapped[date | None] = mapped_column(Date)
+    release_date: Mapped[date | None] = mapped_column(Date)
+    released: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    created_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime | None]
+    raw: Mapped[Json | None]
+    active: Mapped[bool] = mapped_column(server_default=text("true"))
+
+
+class WorkItemRelease(Base):
+    """A work item planned in (or shipped with) a release."""
+
+    __tablename__ = "work_item_releases"
+    __table_args__ = (
+        UniqueConstraint(
+            "client_id", "work_item_id", "release_id", name="uq_work_item_releases_nk"
+        ),
+        Index(None, "release_id"),
+    )
+    id: Mapped[int] = _pk()
+    client_id: Mapped[int] = _client_fk()
+    work_item_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("work_items.id", ondelete="CASCADE")
+    )
+    release_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("releases.id", ondelete="CASCADE")
+    )
+
+
+class Goal(Base):
+    """A goal or an initiative (`kind`: goal | initiative) that work items serve."""
+
+    __tablename__ = "goals"
+    __table_args__ = (_source_key("goals"), Index(None, "client_id", "key"))
+    id: Mapped[int] = _pk()
+    client_id: Mapped[int] = _client_fk()
+    integration_id: Mapped[int] = _integration_fk()
+    source: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str]
+    key: Mapped[str | None]
+    name: Mapped[str | None]
+    project_key: Mapped[str | None]
+    status: Mapped[str | None]
+    progress: Mapped[float | None] = mapped_column(Float)
+    start_date: Mapped[date | None] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime | None]
+    raw: Mapped[Json | None]
+    active: Mapped[bool] = mapped_column(server_default=text("true"))
+
+
+class WorkItemGoal(Base):
+    """A work item serving a goal or an initiative."""
+
+    __tablename__ = "work_item_goals"
+    __table_args__ = (
+        UniqueConstraint("client_id", "work_item_id", "goal_id", name="uq_work_item_goals_nk"),
+        Index(None, "goal_id"),
+    )
+    id: Mapped[int] = _pk()
+    client_id: Mapped[int] = _client_fk()
+    work_item_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("work_items.id", ondelete="CASCADE")
+    )
+    goal_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("goals.id", ondelete="CASCADE"))
 
 
 # --- code and delivery ----------------------------------------------------------------------

@@ -56,9 +56,11 @@ def resolve_keys(conn: Connection, client_id: int, keys: Sequence[str]) -> dict[
     ):
         out[key] = int(wid)
     for key, wid in conn.execute(
+        # Aha! reference numbers often share a Jira project's prefix (PAY-12 in both);
+        # code names the engineering item, never the plan.
         text(
             "SELECT upper(key), min(id) FROM work_items WHERE client_id = :c"
-            " AND upper(key) = ANY(:k) GROUP BY upper(key)"
+            " AND source <> 'aha' AND upper(key) = ANY(:k) GROUP BY upper(key)"
         ),
         params,
     ):

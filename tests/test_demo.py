@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from pulse_console.commands.sources import SOURCES
-from pulse_console.demo import ADO_NAME, DEMO_CLIENT, GITHUB_NAME, JIRA_NAME, start_demo
+from pulse_console.demo import ADO_NAME, AHA_NAME, DEMO_CLIENT, GITHUB_NAME, JIRA_NAME, start_demo
 from pulse_console.pipelines.context import local_run_context
 from pulse_console.services import metrics
 from storage.db import Database
@@ -25,7 +25,7 @@ def test_demo_configures_integrations_that_reach_the_sandbox(
     try:
         with database.session() as session:
             integrations = {i.name: i for i in list_integrations(session, demo.client_id)}
-        assert set(integrations) == {JIRA_NAME, GITHUB_NAME, ADO_NAME}
+        assert set(integrations) == {JIRA_NAME, GITHUB_NAME, ADO_NAME, AHA_NAME}
         store = open_secret_store(database.engine, tmp_path, allow_keyring=False)
         jira, github = integrations[JIRA_NAME], integrations[GITHUB_NAME]
         token = store.get(secret_name(demo.client_id, jira.id))
@@ -51,13 +51,20 @@ def test_demo_configures_integrations_that_reach_the_sandbox(
             timeout=10,
         )
         assert projects.status_code == 200 and projects.json()["value"]
+        aha_key = store.get(secret_name(demo.client_id, integrations[AHA_NAME].id))
+        products = httpx.get(
+            f"{integrations[AHA_NAME].base_url}/api/v1/products",
+            headers={"Authorization": f"Bearer {aha_key}"},
+            timeout=10,
+        )
+        assert products.status_code == 200 and products.json()["products"]
     finally:
         demo.stop()
     # A second start (the next `make run`) updates the same rows rather than adding more.
     again = start_demo(database, tmp_path, size="tiny")
     again.stop()
     with database.session() as session:
-        assert len(list_integrations(session, again.client_id)) == 3
+        assert len(list_integrations(session, again.client_id)) == 4
 
 
 def test_the_demo_history_ends_now_so_the_last_30_days_have_dora_figures(

@@ -12,6 +12,7 @@ import sys
 import threading
 from types import FrameType
 
+from connectors.sandbox.aha import DEMO_AHA_KEY, AhaOrg, AhaSimulator
 from connectors.sandbox.azure_devops import AdoOrg, AzureDevOpsSimulator
 from connectors.sandbox.credentials import DEMO_ADO_ORG, DEMO_ADO_PAT, DEMO_GITHUB_TOKEN, DEMO_JIRA
 from connectors.sandbox.faults import FaultInjector, FaultScenario
@@ -37,8 +38,15 @@ def build(
     # Azure DevOps: its own generated organisation (same seed and size), its own faults.
     ado_org = AdoOrg(args.seed, args.size, name=DEMO_ADO_ORG)
     ado = AzureDevOpsSimulator(ado_org, DEMO_ADO_PAT, scenario)
+    # Aha! gets its own injector: its 20/s and 300/min limits count only Aha! requests.
+    aha = AhaSimulator(AhaOrg(org), faults=FaultInjector(scenario))
     server = SandboxServer(
-        {"jira": jira.handle, "github": github.handle, "azure_devops": ado.handle},
+        {
+            "jira": jira.handle,
+            "github": github.handle,
+            "azure_devops": ado.handle,
+            "aha": aha.handle,
+        },
         host=args.host,
         port=args.port,
     )
@@ -55,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
     github = urls["github"]
     print(f"  GitHub {github}   token {DEMO_GITHUB_TOKEN}   (GraphQL {github}/graphql)")
     print(f"  Azure DevOps {urls['azure_devops']}/{DEMO_ADO_ORG}   PAT {DEMO_ADO_PAT}")
+    print(f"  Aha!   {urls['aha']}   API key {DEMO_AHA_KEY}   (API {urls['aha']}/api/v1)")
     print("Serving until interrupted (Ctrl-C).", flush=True)
     done = threading.Event()
 

@@ -59,6 +59,10 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     for parser in (dora, prs):
         parser.add_argument("--repository", help="owner/name")
     flow.add_argument("--issue-type", help="issue type, e.g. Story")
+    flow.add_argument(
+        "--release", help="release reference number: its items and the issues they link to"
+    )
+    flow.add_argument("--goal", help="goal or initiative reference number, likewise")
     dora.set_defaults(handler=run_dora)
     flow.set_defaults(handler=run_flow)
     prs.set_defaults(handler=run_prs)
@@ -96,6 +100,8 @@ def _filter(args: argparse.Namespace, client_id: int) -> MetricFilter:
         team=args.team,
         issue_type=getattr(args, "issue_type", None),
         repository=getattr(args, "repository", None),
+        release=getattr(args, "release", None),
+        goal=getattr(args, "goal", None),
     )
 
 

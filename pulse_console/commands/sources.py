@@ -211,6 +211,51 @@ def _github_errors() -> tuple[type[Exception], ...]:
     return (GitHubConfigError,)
 
 
+def _aha_pipeline(full: bool) -> Pipeline:
+    from pulse_console.pipelines.aha.sync import AhaSync
+
+    return AhaSync(full=full)
+
+
+def _aha_errors() -> tuple[type[Exception], ...]:
+    from pulse_console.pipelines.aha.extract import AhaSyncError
+    from pulse_console.pipelines.aha.options import AhaConfigError
+
+    return (AhaSyncError, AhaConfigError)
+
+
+# -- Aha! ------------------------------------------------------------------------------------
+
+
+def _aha_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--base-url", required=True, help="https://<company>.aha.io")
+    parser.add_argument(
+        "--product",
+        action="append",
+        default=[],
+        help="product reference prefix or id to sync (repeat; default every product)",
+    )
+
+
+def _aha_settings(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
+    config: dict[str, Any] = {}
+    if args.product:
+        config["products"] = list(args.product)
+    return _base_url(args), config
+
+
+def _aha_lines(stats: dict[str, Any]) -> list[str]:
+    return [
+        f"  records: {stats['records']} listed (+{stats['requirements']} requirements), "
+        f"{stats['inserted']} new, {stats['updated']} "
+        f"updated, {stats['deactivated']} deactivated, {stats['quarantined']} quarantined",
+        f"  status changes: {stats['transitions']}   links to other sources: {stats['links']}   "
+        f"release links: {stats['releases']}   goal links: {stats['goals']}",
+        f"  pacing: waited {stats['pacing_seconds']} s to stay under 20/s and 300/min; "
+        f"429 answers: {stats['responses_429']}",
+    ]
+
+
 SOURCES: dict[str, SourceType] = {
     "jira": SourceType(
         "jira",
@@ -239,6 +284,15 @@ SOURCES: dict[str, SourceType] = {
         _ado_pipeline,
         _ado_lines,
         _ado_errors,
+    ),
+    "aha": SourceType(
+        "aha",
+        "Aha! (API key)",
+        _aha_options,
+        _aha_settings,
+        _aha_pipeline,
+        _aha_lines,
+        _aha_errors,
     ),
 }
 

@@ -1,4 +1,5 @@
-"""The scope of a metric query: client, period and optional project/team/type/repository.
+"""The scope of a metric query: client, period and optional project/team/type/repository,
+release or goal (reference numbers; see `plans`).
 
 Periods are half-open `[since, until)` in UTC: an event exactly at `until` belongs to the
 next period, one exactly at `since` to this one. Naive datetimes are read as UTC.
@@ -28,6 +29,8 @@ class MetricFilter:
     team: str | None = None  # custom_fields->>'Team'
     issue_type: str | None = None
     repository: str | None = None  # full_name, case-insensitive
+    release: str | None = None  # releases.key: its items and the issues they link to
+    goal: str | None = None  # goals.key (goal or initiative), likewise
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "since", as_utc(self.since))
@@ -54,4 +57,6 @@ class MetricFilter:
             "team": self.team,
             "issue_type": self.issue_type,
             "repository": self.repository,
+            "release": self.release,
+            "goal": self.goal,
         }

@@ -42,6 +42,7 @@ from sqlalchemy import Connection, text
 
 from pulse_console.metrics.filters import MetricFilter
 from pulse_console.metrics.mapping_rules import EFFECTIVE_MAPPINGS_SQL
+from pulse_console.metrics.plans import scope_sql
 from pulse_console.metrics.sql import hours, median, temp_table, without_jit
 
 # The status timeline of every matching item, each visit resolved to its flow step.
@@ -59,6 +60,7 @@ items AS MATERIALIZED (
           AND (CAST(:project AS text) IS NULL OR w.project_key = :project)
           AND (CAST(:team AS text) IS NULL OR w.custom_fields ->> 'Team' = :team)
           AND (CAST(:issue_type AS text) IS NULL OR lower(w.type) = lower(:issue_type))
+          {scope_sql("w")}
         OFFSET 0
     ) w
     LEFT JOIN eff t ON t.status_key = w.status_key AND t.type_key = w.type_key

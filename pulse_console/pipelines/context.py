@@ -43,7 +43,7 @@ def find_integration(database: Database, client: str, name: str) -> tuple[int, I
             raise IntegrationNotFound(
                 f"client {client!r} has no integration named {name!r}; add it with "
                 "`pulse-console integration add <type> --name …`"
-                " (types: jira, github, azure_devops)"
+                " (types: jira, github, azure_devops, aha)"
             )
         ref = IntegrationRef(
             id=row.id,

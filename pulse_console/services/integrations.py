@@ -12,6 +12,7 @@ import httpx
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from connectors.aha import AhaClient
 from connectors.azure_devops import AzureDevOpsClient
 from connectors.base import ConnectionCheck
 from connectors.github import GitHubClient, split_tokens
@@ -271,8 +272,10 @@ def _check_one(
 ) -> ConnectionCheck:
     options: dict[str, Any] = {"transport": transport} if transport is not None else {}
     url = draft.base_url.strip().rstrip("/")
-    client: JiraClient | GitHubClient | AzureDevOpsClient
-    if draft.type == "github":
+    client: JiraClient | GitHubClient | AzureDevOpsClient | AhaClient
+    if draft.type == "aha":
+        client = AhaClient.connect(url, Secret(token), **options)
+    elif draft.type == "github":
         enterprise = bool(draft.config.get("enterprise")) or None
         client = GitHubClient.create(split_tokens(token), url, enterprise=enterprise, **options)
     elif draft.type == "azure_devops":

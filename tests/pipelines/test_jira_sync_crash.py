@@ -153,7 +153,9 @@ def _schema(database: Database) -> str:
 
 
 _DATA_TABLES = (
-    "work_item_links, work_item_status_spans, work_item_transitions, work_item_revision_heads,"
+    # work_item_releases/goals reference work_items (a TRUNCATE must name them too).
+    "work_item_goals, work_item_releases,"
+    " work_item_links, work_item_status_spans, work_item_transitions, work_item_revision_heads,"
     " work_items, checkpoints,"
     " projects, statuses,"
     " issue_types, source_fields, source_users, quarantined_payloads"

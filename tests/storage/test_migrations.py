@@ -143,7 +143,7 @@ def test_upgrade_renames_stored_secrets_to_ids_and_gives_them_their_client(
 def test_upgrade_names_each_per_type_job_after_its_integration_with_its_runs_and_logs(
     empty_engine: Engine,
 ) -> None:
-    migrate.upgrade(empty_engine, "0009")
+    migrate.upgrade(empty_engine, "0011")
     with empty_engine.begin() as conn:
         conn.execute(text("INSERT INTO clients (id, name) VALUES (1, 'a')"))
         conn.execute(
@@ -185,7 +185,7 @@ def test_upgrade_names_each_per_type_job_after_its_integration_with_its_runs_and
             )
         )
         conn.commit()
-    migrate.downgrade(empty_engine, "0009")
+    migrate.downgrade(empty_engine, "0011")
     with empty_engine.connect() as conn:
         # jira-two's job cannot exist before 0010: only each type's first job is kept
         assert conn.execute(text(jobs)).all() == [(1, "jira_sync", 10), (2, "github_sync", 12)]

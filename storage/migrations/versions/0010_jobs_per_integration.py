@@ -1,7 +1,7 @@
 """jobs per integration: one job per integration, named after it
 
 Revision ID: 0010
-Revises: 0009
+Revises: 0011
 
 Why (issue 18, item 2): jobs were one per integration TYPE (`jira_sync`, `github_sync`, …),
 so a client's second Jira integration was never synced. From here every integration has its

@@ -1,0 +1,1 @@
+"""The Aha! source: options, extract, transform, load and sync (the ``aha_sync`` job)."""
