@@ -22,6 +22,7 @@ from storage.models import (
     WorkItemRelease,
     WorkItemTransition,
 )
+from storage.source_ids import ids_by_external_id
 
 Owned = type[WorkItemTransition] | type[WorkItemLink] | type[WorkItemRelease] | type[WorkItemGoal]
 Plan = type[Release] | type[Goal]
@@ -31,17 +32,7 @@ def ids_of(
     conn: Connection, client_id: int, integration_id: int, model: Plan, external_ids: Iterable[str]
 ) -> dict[str, int]:
     """``external_id → id`` of the releases (or goals) of these ids already stored."""
-    wanted = list(set(external_ids))
-    if not wanted:
-        return {}
-    rows = conn.execute(
-        select(model.external_id, model.id).where(
-            model.client_id == client_id,
-            model.integration_id == integration_id,
-            model.external_id.in_(wanted),
-        )
-    )
-    return {r.external_id: r.id for r in rows}
+    return ids_by_external_id(conn, model, client_id, integration_id, external_ids)
 
 
 def remove_others(

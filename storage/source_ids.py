@@ -11,13 +11,15 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
-from storage.models import Repository, WorkItem
+from storage.models import Goal, Release, Repository, WorkItem
 
 Retirable = type[WorkItem] | type[Repository]
+# Every table keyed by (client_id, integration_id, external_id) with an integer id.
+Keyed = Retirable | type[Release] | type[Goal]
 
 
 def ids_by_external_id(
-    conn: Connection, model: Retirable, client_id: int, integration_id: int, ext: Iterable[str]
+    conn: Connection, model: Keyed, client_id: int, integration_id: int, ext: Iterable[str]
 ) -> dict[str, int]:
     """External id → row id of those present."""
     wanted = sorted(set(ext))

@@ -114,8 +114,8 @@ def _schema(database: Database) -> str:
 
 _DATA_TABLES = (
     "work_item_goals, work_item_releases, work_item_links, work_item_status_spans,"
-    " work_item_transitions, work_items, goals, releases, checkpoints, projects, statuses,"
-    " source_users, quarantined_payloads"
+    " work_item_transitions, work_item_revision_heads, work_items, goals, releases,"
+    " checkpoints, projects, statuses, source_users, quarantined_payloads"
 )
 
 

@@ -1,7 +1,7 @@
 """azure devops: CI runs (builds and pipeline runs) and work item revision heads
 
 Revision ID: 0007
-Revises: 0010 (migrations are chained in the order they landed: 0006, 0009, 0012, 0011, 0010, 0007, 0008)
+Revises: 0010 (chained in the order migrations landed: 0006 0009 0012 0011 0010 0007 0008)
 
 Issue 19. `ci_runs` holds Azure Pipelines builds (the contract's columns plus the build
 number, reason and URL); `work_item_revision_heads` keeps, per work item, the fields of the
