@@ -86,10 +86,12 @@ def demo(database: Database, tmp_path: Path, isolated_home: Path) -> Iterator[De
 
 @pytest.fixture
 def slow_demo(database: Database, tmp_path: Path, isolated_home: Path) -> Iterator[Demo]:
-    """The tiny demo at 40 ms a request and 10 Jira issues a page: a sync takes seconds and
-    its progress moves in steps, so a test can watch it and act on it mid-run."""
+    """The tiny demo at 200 ms a request and 10 Jira issues a page: a sync takes seconds and
+    its progress moves in steps, so a test can watch it and act on it mid-run. (The Jira sync
+    asks dev-status only for issues with development data, so it makes few requests: each
+    must be slow for the run to last.)"""
     scenario = tmp_path / "slow.toml"
-    scenario.write_text("[latency]\nfixed_ms = 40\n")
+    scenario.write_text("[latency]\nfixed_ms = 200\n")
     running = start_demo(database, tmp_path / "data", size="tiny", scenario=scenario)
     with database.session() as session:
         save_integration(

@@ -15,7 +15,7 @@ from sqlalchemy import text
 from textual.widgets import DataTable
 
 from connectors.sandbox.credentials import DEMO_JIRA
-from pulse_console.demo import GITHUB_NAME, JIRA_NAME, Demo
+from pulse_console.demo import ADO_NAME, AHA_NAME, GITHUB_NAME, JIRA_NAME, Demo
 from pulse_console.engine.controls import Control
 from pulse_console.services import health
 from pulse_console.tui.app import PulseApp
@@ -190,8 +190,14 @@ async def test_a_jira_integration_added_while_the_console_runs_gets_its_own_job_
         deadline = time.monotonic() + 20  # the engine looks for new integrations every beat
         while "jira-two" not in table.rows and time.monotonic() < deadline:
             await pilot.pause(0.1)
-        # in chain order: the Jira jobs by name, then GitHub's
-        assert [str(key.value) for key in table.rows] == ["jira-two", JIRA_NAME, GITHUB_NAME]
+        # in chain order: the Jira jobs by name, then Azure DevOps', Aha!'s and GitHub's
+        assert [str(key.value) for key in table.rows] == [
+            "jira-two",
+            JIRA_NAME,
+            ADO_NAME,
+            AHA_NAME,
+            GITHUB_NAME,
+        ]
 
         table.move_cursor(row=table.get_row_index("jira-two"))
         await pilot.pause()

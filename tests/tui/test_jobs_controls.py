@@ -167,7 +167,7 @@ async def test_orchestrator_controls_resume_tick_and_pause_the_engine(
         await until(pilot, chain_done, timeout=60)
         # one scheduled run per job of the demo's chain (Jira, GitHub, Aha!)
         chain = jobs.service.status().jobs
-        assert [r.trigger for r in jobs.runs(None)] == ["schedule"] * len(chain) == ["schedule"] * 3
+        assert [r.trigger for r in jobs.runs(None)] == ["schedule"] * len(chain) == ["schedule"] * 4
         await until(pilot, lambda: all(j.status != "RUNNING" for j in screen.job_rows))
         await until(pilot, lambda: screen.orch is not None and not screen.orch.paused)
 
