@@ -20,6 +20,22 @@ ROOT = Path(__file__).resolve().parents[2]
 Snapshot = dict[str, list[tuple[Any, ...]]]
 
 
+# Every table a sync fills, children before parents (a TRUNCATE must name every table that
+# references work_items); clients, integrations and their secrets stay.
+SYNCED_TABLES = (
+    "work_item_goals, work_item_releases, work_item_links, work_item_status_spans,"
+    " work_item_transitions, work_item_revision_heads, work_items, goals, releases,"
+    " checkpoints, projects, statuses, issue_types, source_fields, source_users,"
+    " quarantined_payloads"
+)
+
+
+def clear_synced_rows(engine: Engine) -> None:
+    """Back to "integration added, nothing synced yet" between trials."""
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {SYNCED_TABLES}"))
+
+
 def run_child(module: str, url: str, schema: str, kill_at: int) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", module, url, schema, str(kill_at)],

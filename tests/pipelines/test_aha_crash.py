@@ -11,7 +11,6 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import text
 
 from connectors.sandbox.aha import AhaMutation
 from pulse_console.pipelines import checkpoint
@@ -25,6 +24,7 @@ from tests.pipelines.aha_support import (
     crash_account,
     sync,
 )
+from tests.pipelines.crash_trials import clear_synced_rows, schema_of
 
 ROOT = Path(__file__).resolve().parents[2]
 CHILD = [sys.executable, "-m", "tests.pipelines.aha_crash_child"]
@@ -107,18 +107,6 @@ def test_crash_during_an_incremental_run_after_changes_then_rerun_converges(
     assert_exactly(database, aha, deleted=len(changes.deleted))
 
 
-def _schema(database: Database) -> str:
-    with database.engine.connect() as conn:
-        return str(conn.execute(text("SELECT current_schema()")).scalar_one())
-
-
-_DATA_TABLES = (
-    "work_item_goals, work_item_releases, work_item_links, work_item_status_spans,"
-    " work_item_transitions, work_item_revision_heads, work_items, goals, releases,"
-    " checkpoints, projects, statuses, source_users, quarantined_payloads"
-)
-
-
 @pytest.mark.slow
 def test_sigkilled_subprocess_at_random_points_resumes_to_the_same_rows(
     database: Database, pg_url: str
@@ -126,12 +114,11 @@ def test_sigkilled_subprocess_at_random_points_resumes_to_the_same_rows(
     """20 trials: a child process syncing the account is SIGKILLed after a random number of
     requests; running the sync again must leave exactly the account, each row once."""
     secrets = add_aha_integration(database, config=CRASH_PAGE)
-    schema = _schema(database)
+    schema = schema_of(database.engine)
     rng = random.Random(20)
     killed = 0
     for _ in range(20):
-        with database.engine.begin() as conn:
-            conn.execute(text(f"TRUNCATE {_DATA_TABLES}"))
+        clear_synced_rows(database.engine)
         kill_after = rng.randrange(1, 45)
         child = subprocess.run(
             [*CHILD, pg_url, schema, "3", str(kill_after)],

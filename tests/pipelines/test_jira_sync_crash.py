@@ -20,6 +20,7 @@ from pulse_console.pipelines import checkpoint
 from pulse_console.pipelines.jira import load
 from storage.db import Database
 from storage.models import WorkItemTransition
+from tests.pipelines.crash_trials import clear_synced_rows, schema_of
 from tests.pipelines.harness import Sandbox, add_integration, expected, stored, sync
 
 PAGE = {"page_size": 10}  # many pages from a small org, so crashes land everywhere
@@ -147,21 +148,6 @@ def test_crash_during_an_incremental_run_after_changes_then_rerun_converges(
     assert_exactly_the_org(database, org, deleted=len(report.deleted))
 
 
-def _schema(database: Database) -> str:
-    with database.engine.connect() as conn:
-        return str(conn.execute(text("SELECT current_schema()")).scalar_one())
-
-
-_DATA_TABLES = (
-    # work_item_releases/goals reference work_items (a TRUNCATE must name them too).
-    "work_item_goals, work_item_releases,"
-    " work_item_links, work_item_status_spans, work_item_transitions, work_item_revision_heads,"
-    " work_items, checkpoints,"
-    " projects, statuses,"
-    " issue_types, source_fields, source_users, quarantined_payloads"
-)
-
-
 @pytest.mark.slow
 def test_sigkilled_subprocess_at_random_points_resumes_to_the_same_rows(
     database: Database, pg_url: str
@@ -170,12 +156,11 @@ def test_sigkilled_subprocess_at_random_points_resumes_to_the_same_rows(
     requests; running the sync again must leave exactly the org, each row once."""
     org = Org(3, "tiny")
     secrets = add_integration(database, config=PAGE)
-    schema = _schema(database)
+    schema = schema_of(database.engine)
     rng = random.Random(20)
     killed = 0
     for _ in range(20):
-        with database.engine.begin() as conn:
-            conn.execute(text(f"TRUNCATE {_DATA_TABLES}"))
+        clear_synced_rows(database.engine)
         kill_after = rng.randrange(1, 34)  # an uninterrupted run makes 33 requests
         child = subprocess.run(
             [*CHILD, pg_url, schema, "3", str(kill_after)],
