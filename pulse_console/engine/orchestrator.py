@@ -82,7 +82,7 @@ from pulse_console.pipelines.registry import PipelineRegistry
 from storage.db import Database
 from storage.fencing import Fence, StaleLeader, check_fence
 from storage.models import AuditLog, Integration
-from storage.tenancy import ensure_client
+from storage.tenancy import require_client
 
 _log = logging.getLogger("pulse.engine")
 SecretLookup = Callable[[str], str | None]
@@ -142,7 +142,7 @@ class Orchestrator:
         self._active: dict[str, _ActiveRun] = {}
         self._pending: dict[str, str] = {}
         with database.session() as session:
-            self.client_id = ensure_client(session, self.client)
+            self.client_id = require_client(session, self.client)
         directory = settings.log_dir if log_dir is True else (log_dir or None)
         self.log_dir: Path | None = directory
         self.sink = JobLogSink(

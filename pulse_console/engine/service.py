@@ -42,7 +42,7 @@ from pulse_console.engine.runner import InlineRunner, Runner, ThreadRunner
 from pulse_console.engine.store import JobView
 from pulse_console.pipelines.registry import PipelineRegistry
 from storage.db import Database
-from storage.tenancy import ensure_client
+from storage.tenancy import require_client
 
 Mode = Literal["embedded", "attached"]
 
@@ -154,7 +154,7 @@ class AttachedService:
         self.actor = actor or default_actor()
         self.timeout = timeout
         with database.session() as session:
-            self.client_id = ensure_client(session, self.client)
+            self.client_id = require_client(session, self.client)
         self.key = Leadership(database, self.client_id, "probe").key
         self._listeners: list[Listener] = []
 
@@ -251,7 +251,7 @@ def connect(
     """
     name = client or settings.client
     with database.session() as session:
-        client_id = ensure_client(session, name)
+        client_id = require_client(session, name)
     leadership = Leadership(database, client_id, f"{default_actor()}:{os.getpid()}")
     if not leadership.try_acquire():
         leadership.release()

@@ -26,7 +26,7 @@ from pulse_console.engine.orchestrator import Orchestrator
 from pulse_console.engine.runner import ThreadRunner
 from pulse_console.pipelines.registry import PipelineRegistry
 from storage.db import Database
-from storage.tenancy import ensure_client
+from storage.tenancy import require_client
 
 _log = logging.getLogger("pulse.worker")
 
@@ -75,7 +75,7 @@ async def _main(
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     with database.session() as session:
-        client_id = ensure_client(session, settings.client)
+        client_id = require_client(session, settings.client)
     leadership = Leadership(database, client_id, name)
     waited_from = time.monotonic()
     announced = False

@@ -113,7 +113,11 @@ class TmuxTerminal:
 
     def wait_exit(self, timeout: float = 10.0) -> tuple[int, str]:
         """Wait for the program to end: its exit status and the screen after it."""
-        screen = self.wait_for(lambda s: EXIT_MARK in s, "the program to exit", timeout)
+        # `stty -a` prints after the mark: wait for its flags too, or a loaded machine shows
+        # the mark alone and the line settings look lost.
+        screen = self.wait_for(
+            lambda s: EXIT_MARK in s and "icanon" in s, "the program to exit", timeout
+        )
         match = re.search(rf"{EXIT_MARK}(\d+)", screen)
         assert match is not None
         return int(match.group(1)), screen

@@ -203,6 +203,25 @@ def test_a_read_only_command_never_creates_an_unknown_client(
         assert conn.execute(text("SELECT count(*) FROM clients")).scalar_one() == 0
 
 
+@pytest.mark.parametrize("command", [["worker"], []], ids=["worker", "console"])
+def test_the_worker_and_the_console_never_create_an_unknown_client(
+    command: list[str],
+    database: Database,
+    wired: list[str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def no_console(self: object) -> None:
+        raise AssertionError("the console opened on a client that does not exist")
+
+    monkeypatch.setattr("pulse_console.tui.app.PulseApp.run", no_console)
+    assert cli.main([*command, *wired[2:], "--client", "typo"]) == 2
+    err = capsys.readouterr().err
+    assert "there is no client 'typo'" in err and len(err.strip().splitlines()) == 1
+    with database.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM clients")).scalar_one() == 0
+
+
 def test_a_worker_with_an_invalid_key_names_the_key(
     database: Database,
     wired: list[str],
