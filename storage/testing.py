@@ -70,6 +70,48 @@ def scratch_schema(url: str, *, migrated: bool = True) -> Iterator[Engine]:
         admin.dispose()
 
 
+def search_path_of(engine: Engine) -> str:
+    """The schema `engine` works in (a `scratch_schema` engine's own)."""
+    with engine.connect() as conn:
+        return str(conn.execute(text("SELECT current_schema()")).scalar_one())
+
+
+@contextmanager
+def scratch_login(
+    engine: Engine,
+    role: str,
+    *,
+    clients: tuple[int, ...] = (),
+    all_clients: bool = False,
+    name: str | None = None,
+) -> Iterator[Engine]:
+    """An engine on `engine`'s schema, logged in as a new login with `role` and `clients`
+    (created by `engine`'s owner, dropped afterwards; the test server trusts local logins)."""
+    from storage import logins
+
+    name = name or f"t_{uuid.uuid4().hex[:10]}_{role}"
+    with engine.begin() as conn:
+        logins.create(conn, name, role, clients=clients, all_clients=all_clients)
+    schema = search_path_of(engine)
+    login = make_engine(engine.url.set(username=name, password=None), schema=schema, pool_size=2)
+    try:
+        yield login
+    finally:
+        login.dispose()
+        drop_login(engine, name)
+
+
+def drop_login(engine: Engine, name: str) -> None:
+    """Drop a test login (its sessions first, so DROP ROLE never waits or fails)."""
+    with engine.begin() as conn:
+        conn.execute(
+            text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = :n"),
+            {"n": name},
+        )
+        conn.execute(text("DELETE FROM client_members WHERE role_name = :n"), {"n": name})
+        conn.exec_driver_sql(f'DROP ROLE IF EXISTS "{name}"')
+
+
 def seed_tenant(engine: Engine, *, client_id: int = 1, integration_id: int = 1) -> None:
     """A client `acme` with one Jira integration, the parents most test rows need."""
     with engine.begin() as conn:

@@ -18,6 +18,7 @@ from pulse_console.commands import database as opener
 # Only the vocabulary at import: building the parser (`--version`, `--help`) loads no
 # database or engine code; each command imports what it runs.
 from pulse_console.engine.control_names import Control, missing_job
+from pulse_console.services.roles import Action
 
 if TYPE_CHECKING:
     from pulse_console.config import Settings
@@ -90,7 +91,7 @@ def run_worker_command(args: argparse.Namespace, settings: Settings) -> int:
     from storage import migrate
 
     configure_json_logging(settings.logging.level)
-    database = opener.open_configured(settings)
+    database = opener.open_for(settings, Action.RUN_ENGINE)
     try:
         if not database.embedded:
             migrate.require_current(database.engine)
@@ -162,13 +163,17 @@ def _report(result: ControlResult, as_json: bool, mode: str) -> int:
 
 
 def _with_service(
-    args: argparse.Namespace, settings: Settings, call: Any, read_only: bool = False
+    args: argparse.Namespace,
+    settings: Settings,
+    call: Any,
+    read_only: bool = False,
+    needs: Action = Action.CONTROL,
 ) -> int:
     from pulse_console.engine.service import AttachedService, connect
     from pulse_console.pipelines.registry import default_registry
     from storage.tenancy import require_client
 
-    database = opener.open_configured(settings)
+    database = opener.open_for(settings, Action.READ if read_only else needs)
     try:
         with database.session() as session:
             require_client(session, settings.client)  # a typo never creates a client
@@ -212,6 +217,11 @@ def run_orchestrator_command(args: argparse.Namespace, settings: Settings) -> in
             value = json.loads(args.value)
         except json.JSONDecodeError:
             value = args.value
-        return _with_service(args, settings, lambda s: s.set_setting(args.key, value))
+        return _with_service(
+            args,
+            settings,
+            lambda s: s.set_setting(args.key, value),
+            needs=Action.MANAGE_SETTINGS,
+        )
     control = ORCHESTRATOR_CONTROLS[args.action]
     return _with_service(args, settings, lambda service: service.control(control))
