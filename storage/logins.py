@@ -106,7 +106,7 @@ def create(
     group = _group(role)
     if exists(conn, check_name(name)):
         raise LoginError(f"login {name!r} exists already (see `pulse-console user set-role`)")
-    parts = [sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(name))]
+    parts: list[sql.Composable] = [sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(name))]
     if role == "admin":
         parts.append(sql.SQL("CREATEROLE"))
     if password is not None:

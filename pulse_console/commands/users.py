@@ -30,7 +30,9 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         "user", parents=[common], help="operators (PostgreSQL logins), admin only"
     )
     actions = user.add_subparsers(title="user commands", metavar="ACTION", required=True)
-    add = actions.add_parser("add", parents=[common], help="create a login with a role")
+    # Here `--client` names the clients a login may see (repeatable), not the one to work on.
+    no_client = _without_client(common)
+    add = actions.add_parser("add", parents=[no_client], help="create a login with a role")
     add.add_argument("name", help="login name")
     add.add_argument("--role", choices=ROLES, required=True)
     add.add_argument(
@@ -57,7 +59,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         ("grant", run_grant, "let a login see a client"),
         ("revoke", run_revoke, "stop a login seeing a client"),
     ):
-        parser = actions.add_parser(verb, parents=[common], help=text)
+        parser = actions.add_parser(verb, parents=[no_client], help=text)
         parser.add_argument("name")
         parser.add_argument("--client", dest="clients", action="append", required=True, metavar="C")
         parser.set_defaults(handler=handler)
@@ -65,6 +67,15 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     remove.add_argument("name")
     remove.add_argument("--yes", action="store_true", help="confirm: the login is dropped")
     remove.set_defaults(handler=run_remove)
+
+
+def _without_client(common: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The global options but `--client` (shared action objects, none changed)."""
+    parent = argparse.ArgumentParser(add_help=False)
+    for action in common._actions:
+        if "--client" not in action.option_strings:
+            parent._add_action(action)
+    return parent
 
 
 def _run(settings: Settings, call: Any) -> int:
