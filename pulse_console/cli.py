@@ -150,6 +150,7 @@ def run_tui(args: argparse.Namespace, settings: Settings) -> int:
     from pulse_console.engine.service import AttachedService, EmbeddedService, connect
     from pulse_console.metrics.settings import MetricsSettings
     from pulse_console.pipelines.registry import default_registry
+    from pulse_console.services import identity
     from pulse_console.services.client_services import ClientServices
     from pulse_console.services.roles import Action
     from pulse_console.services.settings import ConsoleSettings
@@ -179,8 +180,18 @@ def run_tui(args: argparse.Namespace, settings: Settings) -> int:
             )
             client = demo.client
 
+        me = identity.current(database)
+        drive = identity.allows(me.role, Action.RUN_ENGINE)
+
         def engine() -> EmbeddedService | AttachedService:
-            return connect(database, settings, default_registry(), client=client, background=True)
+            return connect(
+                database,
+                settings,
+                default_registry(),
+                client=client,
+                background=True,
+                drive=drive,
+            )
 
         jobs = EngineJobs(engine(), reconnect=engine)
         services = ClientServices(
@@ -197,6 +208,8 @@ def run_tui(args: argparse.Namespace, settings: Settings) -> int:
             export_dir=settings.data_dir / "exports",
             keymap=dict(settings.keymap),
             signals=True,
+            role=me.role,
+            operator=None if me.owner else me.label,
         )
         PulseApp(ctx).run()
         return EXIT_OK

@@ -84,14 +84,18 @@ def scratch_login(
     clients: tuple[int, ...] = (),
     all_clients: bool = False,
     name: str | None = None,
+    also: tuple[str, ...] = (),
 ) -> Iterator[Engine]:
     """An engine on `engine`'s schema, logged in as a new login with `role` and `clients`
-    (created by `engine`'s owner, dropped afterwards; the test server trusts local logins)."""
+    (created by `engine`'s owner, dropped afterwards; the test server trusts local logins);
+    `also` names more groups (e.g. pulse_worker) the login joins."""
     from storage import logins
 
     name = name or f"t_{uuid.uuid4().hex[:10]}_{role}"
     with engine.begin() as conn:
         logins.create(conn, name, role, clients=clients, all_clients=all_clients)
+        for group in also:
+            conn.exec_driver_sql(f'GRANT "{group}" TO "{name}"')
     schema = search_path_of(engine)
     login = make_engine(engine.url.set(username=name, password=None), schema=schema, pool_size=2)
     try:

@@ -171,6 +171,7 @@ def _with_service(
 ) -> int:
     from pulse_console.engine.service import AttachedService, connect
     from pulse_console.pipelines.registry import default_registry
+    from pulse_console.services import identity
     from storage.tenancy import require_client
 
     database = opener.open_for(settings, Action.READ if read_only else needs)
@@ -183,7 +184,9 @@ def _with_service(
             status = service.status()
             _print_status(status, args.json, jobs_only=args.command_name == "jobs")
             return 0
-        service = connect(database, settings, default_registry(), timeout=args.timeout)
+        me = identity.current(database)  # a login that may not run the engine only attaches
+        drive = identity.allows(me.role, Action.RUN_ENGINE)
+        service = connect(database, settings, default_registry(), timeout=args.timeout, drive=drive)
         try:
             result: ControlResult = call(service)
             return _report(result, args.json, service.mode)

@@ -25,9 +25,7 @@ DENIED = "permission denied|row-level security"
 
 
 @pytest.fixture
-def as_login(
-    tenant: Engine, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[dict[str, Engine]]:
+def as_login(tenant: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Engine]]:
     """One login per role, each a member of client acme; the CLI opens the one last chosen."""
     with tenant.begin() as conn:
         conn.execute(
