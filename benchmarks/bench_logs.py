@@ -1,6 +1,9 @@
 """Log view budgets: the last page of a 1 GB JSON-lines file < 1 s; filtering a
 1,000,000-row log_entries < 200 ms (median of RUNS runs).
-Run: `.venv/bin/python benchmarks/bench_logs.py` (`--table`: the table part alone)."""
+Run: `.venv/bin/python benchmarks/bench_logs.py` (`--table`: the table part alone).
+`--as-login` times every table filter again as a login that is a viewer of the client
+(not the owner: row-level security applies) and prints both medians and their ratio
+(issue 14: no figure more than 10 % slower)."""
 
 from __future__ import annotations
 
@@ -9,15 +12,16 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 
 from pulse_console.services import logs
 from pulse_console.services.log_files import LogFile
 from pulse_console.services.logs import LogFilter
 from storage.db import Database
-from storage.testing import find_test_server, scratch_schema
+from storage.testing import find_test_server, scratch_login, scratch_schema
 
 GB = 1 << 30
 RUNS = 7
@@ -65,7 +69,7 @@ def bench_file() -> None:
         os.sync()
 
 
-def bench_table() -> None:
+def bench_table(as_login: bool = False) -> None:
     with scratch_schema(find_test_server()) as engine:
         db = Database(engine=engine, embedded=False)
         with engine.begin() as conn:
@@ -111,9 +115,14 @@ def bench_table() -> None:
             ),
             "run 100 + text 'timeout'": LogFilter(run_id=100, text="timeout"),
         }
+        owner = {}
         for label, flt in cases.items():
             logs.latest(db, "acme", flt, 200)  # warm
-            timed(f"filter: {label}", lambda f=flt: logs.latest(db, "acme", f, 200), 200, RUNS)
+            owner[label] = timed(
+                f"filter: {label}", lambda f=flt: logs.latest(db, "acme", f, 200), 200, RUNS
+            )
+        if as_login:
+            compare_as_login(engine, cases, owner)
         for label, flt in {"": LogFilter(), ", text 'timeout'": LogFilter(text="timeout")}.items():
             page = logs.latest(db, "acme", flt, 200)
             timed(
@@ -124,7 +133,26 @@ def bench_table() -> None:
             )
 
 
+def compare_as_login(engine: Engine, cases: dict[str, LogFilter], owner: dict[str, float]) -> None:
+    """The same filters as a viewer of client 1 (row-level security on), beside the owner's."""
+    with scratch_login(engine, "viewer", clients=(1,)) as login:
+        db = Database(engine=login, embedded=False)
+        print(f"\n{'filter, median of ' + str(RUNS):<56} {'owner':>9} {'login':>9} {'ratio':>6}")
+        for label, flt in cases.items():
+            logs.latest(db, "acme", flt, 200)  # warm
+            ms = statistics.median(
+                _ms(lambda f=flt: logs.latest(db, "acme", f, 200)) for _ in range(RUNS)
+            )
+            print(f"{label[:56]:<56} {owner[label]:7.1f}ms {ms:7.1f}ms {ms / owner[label]:6.2f}")
+
+
+def _ms(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return (time.perf_counter() - start) * 1000
+
+
 if __name__ == "__main__":
     if "--table" not in sys.argv:
         bench_file()
-    bench_table()
+    bench_table(as_login="--as-login" in sys.argv)

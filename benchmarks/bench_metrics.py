@@ -8,8 +8,10 @@ period and for one project. Target: everything the screen needs in under one sec
 Usage: python benchmarks/bench_metrics.py [--url postgresql+psycopg://…] [--days 90] [--runs 3]
                                          [--keep | --reuse-schema SCHEMA]
 `--keep` leaves the loaded schema in place (its name is printed); `--reuse-schema` times
-against it again, migrated to head, without the few minutes of loading. Without --url it
-uses PULSE_TEST_DATABASE_URL, else 127.0.0.1:5432, else an embedded server.
+against it again, migrated to head, without the few minutes of loading. `--as-login` also
+times every query as a login that is a viewer of the client (not the owner: row-level
+security applies) and prints both medians and their ratio (issue 14: at most 10 % slower).
+Without --url it uses PULSE_TEST_DATABASE_URL, else 127.0.0.1:5432, else an embedded server.
 The sandbox is imported here only; metric code never imports connectors.
 """
 
@@ -61,7 +63,7 @@ from storage.models import (
     WorkItemLink,
     WorkItemTransition,
 )
-from storage.testing import find_test_server, seed_tenant
+from storage.testing import find_test_server, scratch_login, seed_tenant
 
 C, JIRA, GITHUB = 1, 1, 2
 BATCH = 5000
@@ -353,6 +355,23 @@ def single_queries(conn: Connection, f: MetricFilter, s: MetricsSettings) -> dic
     }
 
 
+def compare_as_login(
+    engine: Engine, whole: MetricFilter, project: str, s: MetricsSettings, runs: int
+) -> None:
+    """Every query as the owner and as a viewer login of the client, one after the other."""
+    with scratch_login(engine, "viewer", clients=(C,)) as login:
+        print(f"\n{'query (whole org / project)':52} {'owner':>9} {'login':>9} {'ratio':>6}")
+        with engine.connect() as owner_conn, login.connect() as login_conn:
+            for f, scope in ((whole, "org"), (whole.with_(project=project), "project")):
+                mine = {**screen_queries(owner_conn, f, s), **single_queries(owner_conn, f, s)}
+                theirs = {**screen_queries(login_conn, f, s), **single_queries(login_conn, f, s)}
+                for name, fn in mine.items():
+                    theirs[name]()  # warm the login's plan cache too
+                    a, b = timed(runs, fn), timed(runs, theirs[name])
+                    label = f"{name} ({scope})"[:52]
+                    print(f"{label:52} {a * 1000:7.0f}ms {b * 1000:7.0f}ms {b / a:6.2f}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--url")
@@ -363,6 +382,9 @@ def main() -> int:
         "--reuse-schema",
         metavar="SCHEMA",
         help="time against a schema an earlier --keep run loaded (migrated to head, not reloaded)",
+    )
+    parser.add_argument(
+        "--as-login", action="store_true", help="compare with a non-owner login (RLS on)"
     )
     args = parser.parse_args()
     url = args.url or find_test_server()
@@ -438,6 +460,8 @@ def main() -> int:
                 "dora:", [(m.name, m.value, m.level.level if m.level else None) for m in r.metrics]
             )
             print("flow:", flow_summary(conn, whole))
+        if args.as_login:
+            compare_as_login(engine, whole, project, s, args.runs)
     finally:
         engine.dispose()
         if not keep:
