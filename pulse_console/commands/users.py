@@ -154,21 +154,21 @@ def run_set_role(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_grant(args: argparse.Namespace, settings: Settings) -> int:
-    from pulse_console.services import operators
-
-    def call(database: Any) -> None:
-        operators.grant(database, args.name, args.clients)
-        print(f"{args.name} may now see {', '.join(args.clients)}.")
-
-    return _run(settings, call)
+    return _membership(args, settings, grant=True)
 
 
 def run_revoke(args: argparse.Namespace, settings: Settings) -> int:
+    return _membership(args, settings, grant=False)
+
+
+def _membership(args: argparse.Namespace, settings: Settings, *, grant: bool) -> int:
     from pulse_console.services import operators
 
     def call(database: Any) -> None:
-        operators.revoke(database, args.name, args.clients)
-        print(f"{args.name} no longer sees {', '.join(args.clients)}.")
+        change = operators.grant if grant else operators.revoke
+        change(database, args.name, args.clients)
+        done = "may now see" if grant else "no longer sees"
+        print(f"{args.name} {done} {', '.join(args.clients)}.")
 
     return _run(settings, call)
 

@@ -18,14 +18,7 @@ from storage.db import Database
 from tests.tui.conftest import make_ctx
 from tests.tui.fakes import FakeJobs, seeded_jobs
 from tests.tui.test_connection_banner import wait_until
-
-
-class NotingApp(PulseApp):
-    notes: list[str]
-
-    def notify(self, message: str, *args: object, **kwargs: object) -> None:
-        self.notes = [*getattr(self, "notes", []), str(message)]
-        super().notify(message)
+from tests.tui.test_jobs_confirm import NotingApp
 
 
 async def _entries(app: PulseApp) -> dict[str, str]:
