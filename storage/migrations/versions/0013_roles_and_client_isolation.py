@@ -73,9 +73,11 @@ END $$
 _MEMBERS = """
 CREATE TABLE client_members (
     role_name text NOT NULL,
-    client_id bigint NOT NULL REFERENCES clients(id) ON DELETE CASCADE,
+    client_id bigint NOT NULL,
     created_at timestamptz NOT NULL DEFAULT now(),
-    CONSTRAINT pk_client_members PRIMARY KEY (role_name, client_id)
+    CONSTRAINT pk_client_members PRIMARY KEY (role_name, client_id),
+    CONSTRAINT fk_client_members_client_id_clients FOREIGN KEY (client_id)
+        REFERENCES clients (id) ON DELETE CASCADE
 );
 CREATE INDEX ix_client_members_client_id ON client_members (client_id)
 """
