@@ -39,12 +39,26 @@ def open_for(settings: Settings, needs: Action, *, upgrade_embedded: bool = True
     """The database of `settings`, once the login's role may do `needs` (the role rule,
     `services.roles`); else `RoleRefused`, which the CLI prints as one line with exit 2
     before the command has done anything."""
+    from sqlalchemy.exc import ProgrammingError
+
     from pulse_console.services.identity import require
 
     database = open_configured(settings, upgrade_embedded=upgrade_embedded)
     try:
-        require(database, needs)
+        try:
+            require(database, needs)
+        except ProgrammingError as exc:
+            if getattr(exc.orig, "sqlstate", None) not in _NOT_THERE:
+                raise
+            from storage import migrate
+
+            migrate.require_current(database.engine)  # a schema behind says so, in one line
+            raise
     except BaseException:
         database.dispose()
         raise
     return database
+
+
+# undefined_table, undefined_function: the identity query on a schema older than 0013
+_NOT_THERE = {"42P01", "42883"}
