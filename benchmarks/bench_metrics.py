@@ -358,7 +358,8 @@ def single_queries(conn: Connection, f: MetricFilter, s: MetricsSettings) -> dic
 def compare_as_login(
     engine: Engine, whole: MetricFilter, project: str, s: MetricsSettings, runs: int
 ) -> None:
-    """Every query as the owner and as a viewer login of the client, one after the other."""
+    """Every query as the owner and as a viewer login of the client, their runs interleaved
+    so that a busy machine slows both alike."""
     with scratch_login(engine, "viewer", clients=(C,)) as login:
         print(f"\n{'query (whole org / project)':52} {'owner':>9} {'login':>9} {'ratio':>6}")
         with engine.connect() as owner_conn, login.connect() as login_conn:
@@ -367,7 +368,11 @@ def compare_as_login(
                 theirs = {**screen_queries(login_conn, f, s), **single_queries(login_conn, f, s)}
                 for name, fn in mine.items():
                     theirs[name]()  # warm the login's plan cache too
-                    a, b = timed(runs, fn), timed(runs, theirs[name])
+                    samples: list[tuple[float, float]] = [
+                        (timed(1, fn), timed(1, theirs[name])) for _ in range(runs)
+                    ]
+                    a = statistics.median(x for x, _ in samples)
+                    b = statistics.median(y for _, y in samples)
                     label = f"{name} ({scope})"[:52]
                     print(f"{label:52} {a * 1000:7.0f}ms {b * 1000:7.0f}ms {b / a:6.2f}")
 

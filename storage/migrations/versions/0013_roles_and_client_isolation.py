@@ -102,7 +102,13 @@ AS $$
 DECLARE
     owner_name text;
     nullable boolean;
-    visible text := 'client_id = ANY ((SELECT pulse_visible_client_ids())::bigint[])';
+    -- The OR (a one-off boolean for the whole query, true for pulse_all_clients members)
+    -- keeps the planner from taking the policy for a selective condition: before a table
+    -- has statistics it would otherwise guess `client_id = ANY (…)` keeps 5 % of rows and
+    -- walk a client_id index inside nested loops (a status-span refresh of a first sync:
+    -- 46 s instead of 30 ms). The queries' own client_id conditions choose the indexes.
+    visible text := 'client_id = ANY ((SELECT pulse_visible_client_ids())::bigint[])'
+        ' OR (SELECT pg_has_role(session_user, ''pulse_all_clients'', ''MEMBER''))';
     readable text;
     seq text;
 BEGIN
