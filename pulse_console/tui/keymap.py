@@ -137,6 +137,14 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command("integrations.test", "t", "test", "Test", "Test the connection", "integrations"),
     Command(
+        "form.save",
+        "ctrl+s",
+        "save",
+        "Save",
+        "Test the integration, then save it",
+        "integration_form",
+    ),
+    Command(
         "integrations.deactivate",
         "d",
         "toggle_active",
@@ -183,7 +191,7 @@ SCREENS: dict[str, str] = {
 
 
 # Views that are not jumped to by name (`:`), titled for the header and the help.
-VIEW_TITLES: dict[str, str] = {"file_view": "Log file"}
+VIEW_TITLES: dict[str, str] = {"file_view": "Log file", "integration_form": "Integration form"}
 
 
 def scope_title(scope: str) -> str:

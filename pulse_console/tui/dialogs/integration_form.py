@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -17,7 +18,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import Button, Checkbox, Input, Label, Select, Static
+from textual.widgets import Button, Checkbox, Footer, Input, Label, Select, Static
 
 from connectors.base import ConnectionCheck
 from pulse_console.services.integration_fields import (
@@ -34,6 +35,7 @@ from pulse_console.services.integrations import (
     Tester,
     validate,
 )
+from pulse_console.tui.keymap import bindings_for
 
 COMMON = ("name", "type", "base_url", "token")
 SAVE = "Test & save"
@@ -48,8 +50,11 @@ class FormResult:
 
 
 class IntegrationForm(ModalScreen[FormResult | None]):
+    """ctrl+s saves from any field (footer and palette, `form.save` in the keymap)."""
+
     CSS_PATH = Path(__file__).with_name("dialogs.tcss")
-    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+    SCOPE: ClassVar[str] = "integration_form"
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel"), *bindings_for(SCOPE)]
 
     def __init__(
         self,
@@ -100,6 +105,7 @@ class IntegrationForm(ModalScreen[FormResult | None]):
                 yield Button("Cancel", id="cancel")
                 yield Button("Test", id="test")
                 yield Button(SAVE, id="save", variant="primary")
+        yield Footer()
 
     def on_mount(self) -> None:
         # Typing right after `a` must land in the first field.
@@ -168,6 +174,10 @@ class IntegrationForm(ModalScreen[FormResult | None]):
         draft = self.draft()
         if self._show_errors(validate(draft)):
             self._run_test(draft, save=False)
+
+    def action_save(self) -> None:
+        """ctrl+s: what the save button does now (test & save, save, or save anyway)."""
+        self._save()
 
     @on(Button.Pressed, "#save")
     def _save(self) -> None:
