@@ -238,3 +238,21 @@ async def test_ctrl_s_saves_the_form_from_a_field_and_is_in_the_footer_and_palet
         assert not isinstance(app.screen, IntegrationForm)
     row = _stored(database, "jira-two")
     assert row.type == "jira" and row.last_test_ok is True
+
+
+async def test_enter_in_a_text_field_moves_to_the_next_text_field_of_the_chosen_type(
+    form_ctx: ConsoleContext,
+) -> None:
+    app = PulseApp(form_ctx)
+    async with app.run_test(size=(100, 32)) as pilot:
+        form = await _open_form(app, pilot, "a")
+        visited = []
+        for _ in range(5):
+            focused = app.focused
+            assert isinstance(focused, Input)
+            visited.append(focused.id)
+            await pilot.press("enter")
+            await pilot.pause()
+        # the type choice and the Data Center flag are skipped; Enter on the last stays
+        assert visited == ["name", "base_url", "jira-email", "jira-projects", "token"]
+        assert isinstance(form, IntegrationForm) and app.screen is form

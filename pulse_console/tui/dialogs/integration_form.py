@@ -50,7 +50,8 @@ class FormResult:
 
 
 class IntegrationForm(ModalScreen[FormResult | None]):
-    """ctrl+s saves from any field (footer and palette, `form.save` in the keymap)."""
+    """ctrl+s saves from any field (footer and palette, `form.save` in the keymap); Enter in
+    a text field moves to the next text field (Tab walks every control, choices included)."""
 
     CSS_PATH = Path(__file__).with_name("dialogs.tcss")
     SCOPE: ClassVar[str] = "integration_form"
@@ -174,6 +175,13 @@ class IntegrationForm(ModalScreen[FormResult | None]):
         draft = self.draft()
         if self._show_errors(validate(draft)):
             self._run_test(draft, save=False)
+
+    @on(Input.Submitted)
+    def _next_text_field(self, event: Input.Submitted) -> None:
+        event.stop()
+        fields = [w for w in self.focus_chain if isinstance(w, Input)]
+        if event.input in fields[:-1]:
+            fields[fields.index(event.input) + 1].focus()
 
     def action_save(self) -> None:
         """ctrl+s: what the save button does now (test & save, save, or save anyway)."""
