@@ -18,7 +18,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import Button, Checkbox, Footer, Input, Label, Select, Static
+from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from connectors.base import ConnectionCheck
 from pulse_console.services.integration_fields import (
@@ -36,6 +36,7 @@ from pulse_console.services.integrations import (
     validate,
 )
 from pulse_console.tui.keymap import bindings_for
+from pulse_console.tui.widgets.common.console_footer import ConsoleFooter
 
 COMMON = ("name", "type", "base_url", "token")
 SAVE = "Test & save"
@@ -106,7 +107,7 @@ class IntegrationForm(ModalScreen[FormResult | None]):
                 yield Button("Cancel", id="cancel")
                 yield Button("Test", id="test")
                 yield Button(SAVE, id="save", variant="primary")
-        yield Footer()
+        yield ConsoleFooter()
 
     def on_mount(self) -> None:
         # Typing right after `a` must land in the first field.
