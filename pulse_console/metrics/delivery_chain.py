@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from pulse_console.metrics.filters import MetricFilter
+from pulse_console.metrics.plans import deploy_scope_sql, pr_scope_sql
 from pulse_console.metrics.settings import MetricsSettings
 from pulse_console.metrics.sql import Parts, hours
 
@@ -82,16 +83,18 @@ SCOPE_PARTS: Parts = (
     ),
 )
 
-# The deployment that shipped each merged PR in scope, and the breakdown of each PR merged
+# The deployment that shipped each merged PR in scope (with a release or goal, only its PRs:
+# `plans`), the deployments that count, and the breakdown of each PR merged
 # or shipped in the period (`pr_times`, which therefore depends on the period).
 PR_PARTS: Parts = (
     (
         "prs",
-        """
+        f"""
     SELECT p.id, p.repository_id, p.number, p.title, p.author, p.created_at, p.merged_at
     FROM pull_requests p
     WHERE p.client_id = :client_id AND p.active AND p.merged_at IS NOT NULL
       AND p.repository_id IN (SELECT id FROM scope_repos)
+      {pr_scope_sql("p")}
 """,
     ),
     (
@@ -119,6 +122,15 @@ PR_PARTS: Parts = (
     WHERE n.pr_id IS NOT NULL
       AND (d.prev_id IS NOT NULL
            OR n.merged_at > d.created_at - :first_window_hours * interval '1 hour')
+""",
+    ),
+    # The deployments a DORA figure counts: those in scope, and with a release or goal
+    # (`plans`) only those that shipped one of its PRs. `shipped` is computed over every
+    # deployment in scope, so which deployment shipped a PR never depends on the plan.
+    (
+        "plan_deploys",
+        f"""
+    SELECT d.* FROM scope_deploys d WHERE true {deploy_scope_sql("d", "shipped")}
 """,
     ),
     # Only PRs merged or shipped in the period get their commits, reviews and comments
@@ -178,6 +190,7 @@ DELIVERY_STORED: dict[str, tuple[str, ...]] = {
     "scope_repos": ("id",),
     "client_deploys": ("id", "repository_id"),
     "scope_deploys": ("id", "gseq"),
+    "plan_deploys": ("id",),
     "pr_times": (),
 }
 

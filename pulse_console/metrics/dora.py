@@ -28,6 +28,10 @@ Reports 2021 and 2023), with the choices the reports leave open made explicit:
   depends on the filter: a deployment of a project's repository counts as failed in the
   change failure rate whichever project's incident it caused.
 
+**Release or goal.** With `--release`/`--goal` (`plans`, the rule flow and the PR cycle
+share) the deployments counted are those that shipped a PR of the plan's work items, the
+lead time is over those PRs, and the incidents are those attributed to those deployments.
+
 Medians are `sql.median` (percentile_cont 0.5 — DevLake's dashboards take the lower median).
 Weekly series use ISO weeks (Monday, UTC) overlapping the period.
 """
@@ -45,6 +49,7 @@ from sqlalchemy import Connection, text
 from pulse_console.metrics.delivery_chain import DELIVERY_PARTS, DELIVERY_STORED, delivery_params
 from pulse_console.metrics.filters import MetricFilter
 from pulse_console.metrics.performance_levels import Level, level_for
+from pulse_console.metrics.plans import incident_scope_sql
 from pulse_console.metrics.settings import MetricsSettings
 from pulse_console.metrics.snapshot import key_of, snapshot
 from pulse_console.metrics.sql import Parts, ctes, hours, median
@@ -116,11 +121,12 @@ INCIDENT_PARTS: Parts = (
     ),
     (
         "scope_incidents",
-        """
+        f"""
     SELECT i.*, a.deployment_id FROM incidents i LEFT JOIN attributed a ON a.incident_id = i.id
     WHERE (CAST(:repository AS text) IS NULL OR a.repository_id IN (SELECT id FROM scope_repos))
       AND (CAST(:project AS text) IS NULL OR i.project_key = :project)
       AND (CAST(:team AS text) IS NULL OR i.team = :team)
+      {incident_scope_sql("a.deployment_id", "plan_deploys")}
 """,
     ),
 )
@@ -136,7 +142,7 @@ _STORED = {
 
 # Successful production deployments in scope finished in the period, each flagged when an
 # incident is attributed to it (a join: a correlated EXISTS rescanned `attributed` per row).
-_PERIOD_DEPLOYS = """scope_deploys d
+_PERIOD_DEPLOYS = """plan_deploys d
     LEFT JOIN (SELECT DISTINCT deployment_id FROM attributed) fd ON fd.deployment_id = d.id
     WHERE d.finished_at >= :since AND d.finished_at < :until"""
 
@@ -345,7 +351,7 @@ def deployment_ranges(
         rows = conn.execute(
             text(
                 f"""WITH {ctes(DORA_PARTS, stored)}
-                SELECT id, external_id, prev_id FROM scope_deploys ORDER BY created_at, id"""
+                SELECT id, external_id, prev_id FROM plan_deploys ORDER BY created_at, id"""
             ),
             params,
         ).all()
