@@ -19,6 +19,7 @@ every PR merged into the deployed branch.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pulse_console.metrics.filters import MetricFilter
@@ -102,7 +103,10 @@ PR_PARTS: Parts = (
         """
     SELECT repository_id, merged_at AS t, id AS pr_id, NULL::bigint AS gseq FROM prs
     UNION ALL
+    -- A repository none of the PRs is in ships none of them: its deployments are left out
+    -- (with a release or goal, that is most of them).
     SELECT repository_id, created_at, NULL, gseq FROM scope_deploys
+    WHERE repository_id IN (SELECT repository_id FROM prs)
 """,
     ),
     (
@@ -184,15 +188,25 @@ PR_PARTS: Parts = (
 )
 DELIVERY_PARTS: Parts = SCOPE_PARTS + PR_PARTS
 # What a report reads more than once (see `dora.delivery_snapshot`), each with the
-# columns later statements join on.
-DELIVERY_STORED: dict[str, tuple[str, ...]] = {
+# columns later statements join on. With a release or goal, which deployment shipped each
+# PR is read by two parts (`plan_deploys`, `pr_times`), so it is stored too; without one,
+# `plan_deploys` is `scope_deploys` and costs nothing inline.
+_SCOPE_STORED: dict[str, tuple[str, ...]] = {
     "project_repos": ("project_key", "repository_id"),
     "scope_repos": ("id",),
     "client_deploys": ("id", "repository_id"),
     "scope_deploys": ("id", "gseq"),
-    "plan_deploys": ("id",),
-    "pr_times": (),
 }
+_PLAN_STORED: dict[str, tuple[str, ...]] = {
+    "shipped": ("pr_id", "deployment_id"),
+    "plan_deploys": ("id",),
+}
+
+
+def delivery_stored(params: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+    """The parts a delivery snapshot of `params` stores, in order (see `snapshot`)."""
+    planned = params.get("release") is not None or params.get("goal") is not None
+    return {**_SCOPE_STORED, **(_PLAN_STORED if planned else {}), "pr_times": ()}
 
 
 def delivery_params(f: MetricFilter, s: MetricsSettings) -> dict[str, Any]:

@@ -46,7 +46,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from pulse_console.metrics.delivery_chain import DELIVERY_PARTS, DELIVERY_STORED, delivery_params
+from pulse_console.metrics.delivery_chain import DELIVERY_PARTS, delivery_params, delivery_stored
 from pulse_console.metrics.filters import MetricFilter
 from pulse_console.metrics.performance_levels import Level, level_for
 from pulse_console.metrics.plans import incident_scope_sql
@@ -133,12 +133,16 @@ INCIDENT_PARTS: Parts = (
 INCIDENT_CTES = ctes(INCIDENT_PARTS)
 DORA_PARTS: Parts = DELIVERY_PARTS + INCIDENT_PARTS
 # What a DORA report reads more than once, computed once per report (`delivery_snapshot`).
-_STORED = {
-    **DELIVERY_STORED,
+_INCIDENTS_STORED: dict[str, tuple[str, ...]] = {
     "incidents": ("id", "pk"),
     "attributed": ("incident_id", "deployment_id"),
     "scope_incidents": (),
 }
+
+
+def _stored(params: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+    return {**delivery_stored(params), **_INCIDENTS_STORED}
+
 
 # Successful production deployments in scope finished in the period, each flagged when an
 # incident is attributed to it (a join: a correlated EXISTS rescanned `attributed` per row).
@@ -212,7 +216,7 @@ def delivery_snapshot(
     """The delivery chain (deployments, PRs, incidents) of `f` computed once, for every DORA
     and PR-cycle statement of the same filter and settings run on `conn` inside the block."""
     params = delivery_params(f, s)
-    return snapshot(conn, key_of(params), DORA_PARTS, _STORED, params)
+    return snapshot(conn, key_of(params), DORA_PARTS, _stored(params), params)
 
 
 def dora_report(
@@ -329,7 +333,7 @@ def incident_attributions(
 ) -> list[IncidentAttribution]:
     """Every incident created in the period and the deployment it is attributed to."""
     params = _params(conn, f, settings)
-    with snapshot(conn, key_of(params), DORA_PARTS, _STORED, params, build=False) as stored:
+    with snapshot(conn, key_of(params), DORA_PARTS, _stored(params), params, build=False) as stored:
         rows = conn.execute(
             text(
                 f"""WITH {ctes(DORA_PARTS, stored)}
@@ -347,7 +351,7 @@ def deployment_ranges(
     """Each successful production deployment in scope and the previous successful one of
     its repository and environment (the start of the range of changes it shipped)."""
     params = _params(conn, f, settings)
-    with snapshot(conn, key_of(params), DORA_PARTS, _STORED, params, build=False) as stored:
+    with snapshot(conn, key_of(params), DORA_PARTS, _stored(params), params, build=False) as stored:
         rows = conn.execute(
             text(
                 f"""WITH {ctes(DORA_PARTS, stored)}
