@@ -88,11 +88,11 @@ def connection_target(
     """The external database and client Settings would resolve, or None when only the full
     model can say (embedded database, a file that does not read, a value breaking a rule)."""
     path, required = resolve_config_path(config)
+    if required and not path.exists():
+        return None
     try:
         data = read_toml(path) if path.exists() else {}
     except ConfigError:
-        return None
-    if required and not path.exists():
         return None
     # pydantic-settings matches environment names case-insensitively
     env = {name.lower(): value for name, value in os.environ.items()}
