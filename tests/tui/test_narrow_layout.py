@@ -58,11 +58,24 @@ async def test_the_footer_shows_only_whole_hints_and_gives_up_secondary_ones_fir
             assert key.region.width >= key.render().cell_len, key.description
             assert key.region.right <= size[0]
         titles = {k.description for k in shown}
-        assert {"Start", "Stop", "Pause", "Resume"} <= titles
+        assert {"Start", "Stop", "Pause", "Resume", "Help"} <= titles
         secondary = {c.title for c in COMMANDS if c.secondary}
         hidden = {k.description for k in footer.query(FooterKey) if not k.display}
         if hidden - secondary:  # a primary hint goes only when every secondary one went
             assert not (titles & secondary)
+
+
+async def test_the_help_hint_stays_when_a_screen_has_more_keys_than_room(
+    ctx: ConsoleContext,
+) -> None:
+    app = PulseApp(ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.switch_to("metrics")
+        await settle(pilot)
+        footer = app.screen.query_one(ConsoleFooter)
+        shown = [k for k in footer.query(FooterKey) if k.display]
+        assert "Help" in {k.description for k in shown}
+        assert sum(k.render().cell_len for k in shown) <= 80
 
 
 @pytest.mark.parametrize("size", SIZES)

@@ -3,7 +3,7 @@
 Textual's footer lays every hint in a row and cuts the last one it has no room for
 ("o Pa▏"). This one shows as many whole hints as fit before the command-palette hint, in
 their order, dropping the screen's `secondary` commands (keymap.py) first and then the
-rightmost; `?` lists every key, so nothing becomes unreachable.
+rightmost, but never `? Help`: it lists every key, so nothing becomes unreachable.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
 from pulse_console.tui.keymap import APP, commands_for
+
+KEPT = "help"  # the action whose hint stays however narrow the footer
 
 
 class ConsoleFooter(Footer):
@@ -37,8 +39,11 @@ class ConsoleFooter(Footer):
         widths = {key: key.render().cell_len for key in keys}
         shown = list(keys)
         secondary = self._secondary_actions()
-        while sum(widths[k] for k in shown) > room and shown:
-            dropped = next((k for k in reversed(shown) if k.action in secondary), shown[-1])
-            shown.remove(dropped)
+        while sum(widths[k] for k in shown) > room:
+            droppable = [k for k in shown if k.action != KEPT]
+            if not droppable:
+                break
+            dropped = next((k for k in reversed(droppable) if k.action in secondary), None)
+            shown.remove(dropped or droppable[-1])
         for key in keys:
             key.display = key in shown
