@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, make_url, text
 
 from storage import migrate
 from storage.db import make_engine, normalize_url
@@ -114,6 +114,18 @@ def drop_login(engine: Engine, name: str) -> None:
         )
         conn.execute(text("DELETE FROM client_members WHERE role_name = :n"), {"n": name})
         conn.exec_driver_sql(f'DROP ROLE IF EXISTS "{name}"')
+
+
+def schema_url(url: str, engine: Engine) -> str:
+    """`url` pinned to `engine`'s schema and logged in as `engine`'s login (for a process of
+    its own: the CLI, a worker; a non-owner login where the suite runs as one, so those
+    processes run under row-level security too)."""
+    with engine.connect() as conn:
+        schema = conn.execute(text("SELECT current_schema()")).scalar_one()
+    login = make_url(url).set(username=engine.url.username, password=engine.url.password)
+    url = login.render_as_string(hide_password=False)
+    sep = "&" if "?" in url else "?"
+    return f"{url}{sep}options=-csearch_path%3D{schema}"
 
 
 def seed_tenant(engine: Engine, *, client_id: int = 1, integration_id: int = 1) -> None:

@@ -37,6 +37,7 @@ class Command:
     scope: str = APP
     show: bool = True
     palette: bool = True
+    secondary: bool = False  # a footer hint given up first when the terminal is narrow
     needs: Action = Action.READ  # what the role rule (services.roles) is asked about it
 
 
@@ -48,6 +49,7 @@ class ControlKey:
     key: str
     title: str
     help: str
+    secondary: bool = False
 
 
 CONTROL_KEYS: dict[Control, ControlKey] = {
@@ -56,10 +58,14 @@ CONTROL_KEYS: dict[Control, ControlKey] = {
     Control.PAUSE: ControlKey("pause", "p", "Pause", "Pause the running job"),
     Control.RESUME: ControlKey("resume", "u", "Resume", "Resume a paused job"),
     Control.SET_ACTIVE: ControlKey(
-        "set_active", "a", "Set active", "Make this job the next to run (others FINISHED)"
+        "set_active",
+        "a",
+        "Set active",
+        "Make this job the next to run (others FINISHED)",
+        secondary=True,
     ),
     Control.ORCHESTRATOR_TICK: ControlKey(
-        "tick", "n", "Tick now", "Start the orchestrator's tick now"
+        "tick", "n", "Tick now", "Start the orchestrator's tick now", secondary=True
     ),
 }
 # Orchestrator pause and resume share one key that toggles (`jobs.orchestrator` below).
@@ -72,7 +78,16 @@ def control_action(control: Control) -> str:
 
 def _control_commands() -> tuple[Command, ...]:
     return tuple(
-        Command(f"jobs.{k.id}", k.key, control_action(c), k.title, k.help, "jobs", needs=CONTROL)
+        Command(
+            f"jobs.{k.id}",
+            k.key,
+            control_action(c),
+            k.title,
+            k.help,
+            "jobs",
+            secondary=k.secondary,
+            needs=CONTROL,
+        )
         for c, k in CONTROL_KEYS.items()
     )
 
@@ -83,9 +98,16 @@ LOG_FILES, EXPORT = Action.MANAGE_LOG_FILES, Action.EXPORT_LOGS
 COMMANDS: tuple[Command, ...] = (
     # --- everywhere
     Command("app.jump", "colon", "jump", "Go to", "Jump to a screen by name (:logs, :jobs…)"),
-    Command("app.filter", "slash", "filter", "Filter", "Filter the current table"),
+    Command("app.filter", "slash", "filter", "Filter", "Filter the current table", secondary=True),
     Command("app.help", "question_mark", "help", "Help", "Keys of this screen"),
-    Command("app.back", "escape", "go_back", "Back", "Close this view, back to the last screen"),
+    Command(
+        "app.back",
+        "escape",
+        "go_back",
+        "Back",
+        "Close this view, back to the last screen",
+        secondary=True,
+    ),
     Command(
         "app.palette",
         "ctrl+p",
@@ -96,7 +118,7 @@ COMMANDS: tuple[Command, ...] = (
         palette=False,
     ),
     Command("app.quit", "q", "quit_console", "Quit", "Leave the console (asks if a job runs)"),
-    Command("app.refresh", "r", "refresh", "Refresh", "Reload this screen"),
+    Command("app.refresh", "r", "refresh", "Refresh", "Reload this screen", secondary=True),
     # --- jobs
     *_control_commands(),
     Command(
@@ -106,6 +128,7 @@ COMMANDS: tuple[Command, ...] = (
         "Pause/resume orch.",
         "Pause or resume the orchestrator",
         "jobs",
+        secondary=True,
         needs=CONTROL,
     ),
     Command("jobs.history", "h", "history", "History", "Run history of the selected job", "jobs"),
@@ -116,14 +139,53 @@ COMMANDS: tuple[Command, ...] = (
     # --- logs
     Command("logs.follow", "f", "toggle_follow", "Follow", "Tail new records live", "logs"),
     Command("logs.wrap", "w", "toggle_wrap", "Wrap", "Show the full message below", "logs"),
-    Command("logs.timestamps", "t", "toggle_timestamps", "Time", "Show/hide timestamps", "logs"),
-    Command("logs.copy", "c", "copy", "Copy", "Copy the record (OSC 52, works over SSH)", "logs"),
-    Command("logs.detail", "enter", "detail", "Detail", "All fields of the record", "logs"),
-    Command("logs.jump_time", "g", "jump_time", "Jump to time", "Go to a date/time", "logs"),
     Command(
-        "logs.export", "e", "export", "Export", "Zip the filtered records", "logs", needs=EXPORT
+        "logs.timestamps",
+        "t",
+        "toggle_timestamps",
+        "Time",
+        "Show/hide timestamps",
+        "logs",
+        secondary=True,
     ),
-    Command("logs.files", "F", "files", "Files", "Log files in the log directory", "logs"),
+    Command(
+        "logs.copy",
+        "c",
+        "copy",
+        "Copy",
+        "Copy the record (OSC 52, works over SSH)",
+        "logs",
+        secondary=True,
+    ),
+    Command("logs.detail", "enter", "detail", "Detail", "All fields of the record", "logs"),
+    Command(
+        "logs.jump_time",
+        "g",
+        "jump_time",
+        "Jump to time",
+        "Go to a date/time",
+        "logs",
+        secondary=True,
+    ),
+    Command(
+        "logs.export",
+        "e",
+        "export",
+        "Export",
+        "Zip the filtered records",
+        "logs",
+        secondary=True,
+        needs=EXPORT,
+    ),
+    Command(
+        "logs.files",
+        "F",
+        "files",
+        "Files",
+        "Log files in the log directory",
+        "logs",
+        secondary=True,
+    ),
     Command("logs.end", "G", "tail", "End", "Jump to the newest record", "logs", show=False),
     # --- log files
     Command("files.open", "enter", "open_file", "Open", "View the file", "log_files"),
@@ -140,7 +202,14 @@ COMMANDS: tuple[Command, ...] = (
         needs=LOG_FILES,
     ),
     Command(
-        "files.clear", "c", "clear_file", "Clear", "Empty the file", "log_files", needs=LOG_FILES
+        "files.clear",
+        "c",
+        "clear_file",
+        "Clear",
+        "Empty the file",
+        "log_files",
+        secondary=True,
+        needs=LOG_FILES,
     ),
     Command(
         "files.prune",
@@ -149,12 +218,13 @@ COMMANDS: tuple[Command, ...] = (
         "Delete old",
         "Delete files older than N days",
         "log_files",
+        secondary=True,
         needs=LOG_FILES,
     ),
     # --- file viewer
     Command("viewer.wrap", "w", "toggle_wrap", "Wrap", "Wrap long lines", "file_view"),
     Command("viewer.end", "G", "tail", "End", "Last line", "file_view"),
-    Command("viewer.top", "g", "top", "Top", "First line", "file_view"),
+    Command("viewer.top", "g", "top", "Top", "First line", "file_view", secondary=True),
     # --- integrations
     Command(
         "integrations.add",
@@ -184,12 +254,21 @@ COMMANDS: tuple[Command, ...] = (
         needs=INTEGRATIONS,
     ),
     Command(
+        "form.save",
+        "ctrl+s",
+        "save",
+        "Save",
+        "Test the integration, then save it",
+        "integration_form",
+    ),
+    Command(
         "integrations.deactivate",
         "d",
         "toggle_active",
         "(De)activate",
         "Deactivate or reactivate",
         "integrations",
+        secondary=True,
         needs=INTEGRATIONS,
     ),
     # --- flow mappings
@@ -211,7 +290,9 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "flow.delete", "d", "delete", "Delete", "Delete the selected row", "flow", needs=MAPPINGS
     ),
-    Command("flow.validate", "v", "validate", "Validate", "Check the mappings", "flow"),
+    Command(
+        "flow.validate", "v", "validate", "Validate", "Check the mappings", "flow", secondary=True
+    ),
     # --- metrics
     Command(
         "metrics.drill", "enter", "drill", "Drill down", "Work items behind the number", "metrics"
@@ -222,6 +303,14 @@ COMMANDS: tuple[Command, ...] = (
         "metrics.days_180", "6", "period(180)", "180 days", "Period: the last 180 days", "metrics"
     ),
     Command("metrics.project", "p", "project", "Project", "Show one project, or all", "metrics"),
+    Command(
+        "metrics.plan",
+        "g",
+        "plan",
+        "Release/goal",
+        "Scope every figure to a release or goal, or neither",
+        "metrics",
+    ),
     # --- health, settings
     Command(
         "health.test",
@@ -261,7 +350,7 @@ SCREENS: dict[str, str] = {
 
 
 # Views that are not jumped to by name (`:`), titled for the header and the help.
-VIEW_TITLES: dict[str, str] = {"file_view": "Log file"}
+VIEW_TITLES: dict[str, str] = {"file_view": "Log file", "integration_form": "Integration form"}
 
 
 def scope_title(scope: str) -> str:

@@ -25,20 +25,11 @@ from pulse_console.engine.service import AttachedService
 from storage.checkpoints import load_checkpoint
 from storage.db import Database
 from storage.models import JobRun, WorkItem
+from storage.testing import schema_url
 from tests.engine.conftest import add_jobs
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def schema_url(pg_url: str, engine: Engine) -> str:
-    """The URL a worker process opens: `engine`'s schema, as `engine`'s login (a non-owner
-    login where the suite runs as one, so the workers run under row-level security too)."""
-    with engine.connect() as conn:
-        schema = conn.execute(text("SELECT current_schema()")).scalar_one()
-    url = engine.url.render_as_string(hide_password=False)
-    sep = "&" if "?" in url else "?"
-    return f"{url}{sep}options=-csearch_path%3D{schema}"
 
 
 def wait_for(predicate: Callable[[], object], timeout: float = 20.0, what: str = "") -> None:
