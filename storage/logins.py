@@ -7,8 +7,9 @@ pg_authid: https://www.postgresql.org/docs/current/catalog-pg-authid.html), so t
 plaintext never reaches the server or its statement log. Without a password the login
 authenticates however pg_hba.conf says (peer, certificate).
 
-Admin logins get CREATEROLE so that they can manage logins in turn (PostgreSQL 15: a
-CREATEROLE role may create, alter and drop non-superuser roles and grant their groups).
+Admin logins get CREATEROLE and the ADMIN OPTION on the four product groups, so that they
+can manage logins in turn (PostgreSQL 16 wants both to grant a group; 13-15 need only
+CREATEROLE). Not on `pulse_all_clients`: only the owner makes a login see every client.
 """
 
 from __future__ import annotations
@@ -103,7 +104,7 @@ def create(
     all_clients: bool = False,
 ) -> None:
     """Create login `name` with `role`, its password (None: none) and its clients."""
-    group = _group(role)
+    _group(role)  # a known role, before anything is created
     if exists(conn, check_name(name)):
         raise LoginError(f"login {name!r} exists already (see `pulse-console user set-role`)")
     parts: list[sql.Composable] = [sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(name))]
@@ -112,7 +113,7 @@ def create(
     if password is not None:
         parts.append(sql.SQL("PASSWORD {}").format(sql.Literal(scram_verifier(password))))
     _exec(conn, sql.SQL(" ").join(parts))
-    _exec(conn, sql.SQL("GRANT {} TO {}").format(sql.Identifier(group), sql.Identifier(name)))
+    _grant_role(conn, name, role)
     if all_clients:
         _exec(
             conn,
@@ -124,17 +125,28 @@ def create(
 
 def set_role(conn: Connection, name: str, role: str) -> None:
     """Make `role` the login's only product role."""
-    group = _group(role)
+    _group(role)
     _require(conn, name)
-    for other in GROUPS.values():
-        if other != group and _member(conn, name, other):
+    for other in GROUPS.values():  # all of them: an admin's ADMIN OPTION goes too
+        if _member(conn, name, other):
             _exec(
                 conn,
                 sql.SQL("REVOKE {} FROM {}").format(sql.Identifier(other), sql.Identifier(name)),
             )
-    _exec(conn, sql.SQL("GRANT {} TO {}").format(sql.Identifier(group), sql.Identifier(name)))
+    _grant_role(conn, name, role)
     create_role = sql.SQL("CREATEROLE" if role == "admin" else "NOCREATEROLE")
     _exec(conn, sql.SQL("ALTER ROLE {} {}").format(sql.Identifier(name), create_role))
+
+
+def _grant_role(conn: Connection, name: str, role: str) -> None:
+    """Membership in the role's group; an admin holds every product group WITH ADMIN OPTION."""
+    groups = list(GROUPS.values()) if role == "admin" else [GROUPS[role]]
+    statement = sql.SQL("GRANT {} TO {}").format(
+        sql.SQL(", ").join(sql.Identifier(g) for g in groups), sql.Identifier(name)
+    )
+    if role == "admin":
+        statement = sql.SQL("{} WITH ADMIN OPTION").format(statement)
+    _exec(conn, statement)
 
 
 def _member(conn: Connection, name: str, group: str) -> bool:
