@@ -1,0 +1,129 @@
+"""One rate budget per account, shared by every chain of requests that uses it.
+
+A sync that runs several request chains at once (Jira windows, GitHub repositories) must
+still look like one polite client to the server: the server limits the *account*, not the
+chain. `RateGate` is that account's budget:
+
+- **in flight**: at most ``max_in_flight`` requests are sent at once (GitHub: "No more than
+  100 concurrent requests are allowed", shared by REST and GraphQL —
+  https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api#about-secondary-rate-limits
+  and https://docs.github.com/en/graphql/overview/rate-limits-and-node-limits-for-the-graphql-api#secondary-rate-limits;
+  Jira Cloud counts requests per account and answers 429 when they come too fast —
+  https://developer.atlassian.com/cloud/jira/platform/rate-limiting/);
+- **back off together**: a 429 (or GitHub's rate-limit 403) seen by one chain pauses every
+  chain until the time the server named, so the others do not earn 429s of their own by
+  asking meanwhile (GitHub: "you should not try your request until after that time" and
+  "make requests for a single user or client ID serially" — the secondary-limit guidance
+  above; Atlassian: "back off … for all requests", the rate-limiting page above);
+- **counted**: ``limited`` is the number of 429s the account earned, ``waited`` the seconds
+  chains spent paused by the gate.
+
+`gate_for` keeps one gate per account key (source, site, user) for the life of the process,
+so two clients of the same account (a run's chains, two runs at once) share one budget.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+
+from connectors.http.cancel import CancelCheck, CancelToken
+from connectors.http.clock import Clock, SystemClock
+
+DEFAULT_MAX_IN_FLIGHT = 8
+"""Requests one account sends at once unless told otherwise (GitHub allows 100)."""
+
+_POLL_SECONDS = 0.25
+"""How often a chain waiting on the gate looks at its cancel flag (without a CancelToken)."""
+
+
+class RateGate:
+    """An account's shared budget (thread-safe); see the module docstring."""
+
+    def __init__(self, max_in_flight: int = DEFAULT_MAX_IN_FLIGHT, clock: Clock | None = None):
+        if max_in_flight < 1:
+            raise ValueError("max_in_flight must be at least 1")
+        self.max_in_flight = max_in_flight
+        self.clock: Clock = clock or SystemClock()
+        self._slots = threading.BoundedSemaphore(max_in_flight)
+        self._lock = threading.Lock()
+        self._paused_until: datetime | None = None
+        self._limited = 0
+        self._waited = 0.0
+
+    # -- what chains call ------------------------------------------------------------------
+
+    def acquire(self, cancel: CancelCheck | None = None) -> bool:
+        """Wait out a shared back-off, then take an in-flight slot; False when cancelled
+        meanwhile (no slot taken). Every True is followed by one `release`."""
+        self.wait_turn(cancel)
+        while not self._slots.acquire(timeout=_POLL_SECONDS):
+            if cancel is not None and cancel():
+                return False
+        return True
+
+    def release(self) -> None:
+        self._slots.release()
+
+    def wait_turn(self, cancel: CancelCheck | None = None) -> float:
+        """Sleep while the account is backing off; → the seconds slept."""
+        slept = 0.0
+        while True:
+            with self._lock:
+                until = self._paused_until
+            seconds = 0.0 if until is None else (until - self.clock.now()).total_seconds()
+            if seconds <= 0 or (cancel is not None and cancel()):
+                return slept
+            step = min(seconds, _POLL_SECONDS)
+            start = self.clock.monotonic()
+            if isinstance(cancel, CancelToken) and isinstance(self.clock, SystemClock):
+                cancel.wait(step)
+            else:
+                self.clock.sleep(step)
+            spent = max(0.0, self.clock.monotonic() - start)
+            slept += spent
+            with self._lock:
+                self._waited += spent
+
+    def back_off(self, until: datetime, *, limited: bool = True) -> None:
+        """Pause every chain until ``until``; ``limited`` counts it as a 429 from the server."""
+        with self._lock:
+            if limited:
+                self._limited += 1
+            if self._paused_until is None or until > self._paused_until:
+                self._paused_until = until
+
+    # -- what the console and benchmarks read ----------------------------------------------
+
+    @property
+    def limited(self) -> int:
+        """429s (and rate-limit 403s) the account earned through this gate."""
+        with self._lock:
+            return self._limited
+
+    @property
+    def waited(self) -> float:
+        """Seconds chains spent paused by another chain's back-off."""
+        with self._lock:
+            return self._waited
+
+    @property
+    def paused_until(self) -> datetime | None:
+        with self._lock:
+            return self._paused_until
+
+
+_gates: dict[tuple[str, ...], RateGate] = {}
+_gates_lock = threading.Lock()
+
+
+def gate_for(*account: str, max_in_flight: int = DEFAULT_MAX_IN_FLIGHT) -> RateGate:
+    """The process's one gate for ``account`` (e.g. ``("jira", base_url, email)``).
+
+    ``max_in_flight`` applies when the account's gate is first made.
+    """
+    with _gates_lock:
+        gate = _gates.get(account)
+        if gate is None:
+            gate = _gates[account] = RateGate(max_in_flight)
+        return gate
