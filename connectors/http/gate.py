@@ -40,11 +40,10 @@ _POLL_SECONDS = 0.25
 class RateGate:
     """An account's shared budget (thread-safe); see the module docstring."""
 
-    def __init__(self, max_in_flight: int = DEFAULT_MAX_IN_FLIGHT, clock: Clock | None = None):
+    def __init__(self, max_in_flight: int = DEFAULT_MAX_IN_FLIGHT) -> None:
         if max_in_flight < 1:
             raise ValueError("max_in_flight must be at least 1")
         self.max_in_flight = max_in_flight
-        self.clock: Clock = clock or SystemClock()
         self._slots = threading.BoundedSemaphore(max_in_flight)
         self._lock = threading.Lock()
         self._paused_until: datetime | None = None
@@ -53,10 +52,11 @@ class RateGate:
 
     # -- what chains call ------------------------------------------------------------------
 
-    def acquire(self, cancel: CancelCheck | None = None) -> bool:
+    def acquire(self, cancel: CancelCheck | None = None, clock: Clock | None = None) -> bool:
         """Wait out a shared back-off, then take an in-flight slot; False when cancelled
-        meanwhile (no slot taken). Every True is followed by one `release`."""
-        self.wait_turn(cancel)
+        meanwhile (no slot taken). Every True is followed by one `release`. ``clock`` is the
+        caller's (the one its back-off times were read with)."""
+        self.wait_turn(cancel, clock)
         while not self._slots.acquire(timeout=_POLL_SECONDS):
             if cancel is not None and cancel():
                 return False
@@ -65,22 +65,23 @@ class RateGate:
     def release(self) -> None:
         self._slots.release()
 
-    def wait_turn(self, cancel: CancelCheck | None = None) -> float:
+    def wait_turn(self, cancel: CancelCheck | None = None, clock: Clock | None = None) -> float:
         """Sleep while the account is backing off; → the seconds slept."""
+        clock = clock or SystemClock()
         slept = 0.0
         while True:
             with self._lock:
                 until = self._paused_until
-            seconds = 0.0 if until is None else (until - self.clock.now()).total_seconds()
+            seconds = 0.0 if until is None else (until - clock.now()).total_seconds()
             if seconds <= 0 or (cancel is not None and cancel()):
                 return slept
             step = min(seconds, _POLL_SECONDS)
-            start = self.clock.monotonic()
-            if isinstance(cancel, CancelToken) and isinstance(self.clock, SystemClock):
+            start = clock.monotonic()
+            if isinstance(cancel, CancelToken) and isinstance(clock, SystemClock):
                 cancel.wait(step)
             else:
-                self.clock.sleep(step)
-            spent = max(0.0, self.clock.monotonic() - start)
+                clock.sleep(step)
+            spent = max(0.0, clock.monotonic() - start)
             slept += spent
             with self._lock:
                 self._waited += spent

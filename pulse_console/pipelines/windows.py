@@ -28,7 +28,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Generic, TypeVar, cast
+from typing import TypeVar, cast
 
 from pulse_console.pipelines.base import RunContext
 from pulse_console.pipelines.checkpoint import Checkpoint
@@ -96,10 +96,7 @@ def fetch_windows(
     def run_chain(index: int) -> bool:
         source = iter(chains[index]())
         try:
-            for batch in source:
-                if not put((index, batch)):
-                    return False
-            return True
+            return all(put((index, batch)) for batch in source)
         finally:
             close = getattr(source, "close", None)
             if close is not None:

@@ -39,7 +39,7 @@ def client(
 
 def test_chains_sharing_a_gate_wait_for_one_anothers_back_off() -> None:
     clock = FakeClock()
-    gate = RateGate(clock=clock)
+    gate = RateGate()
     # Chain one earns a 429 asking for 7 s, and pauses its run at once (no retries allowed).
     refused = Script([httpx.Response(429, headers={"Retry-After": "7"})])
     limited = client(refused, gate, clock, RateLimitPolicy(max_consecutive_waits=0))
@@ -60,7 +60,7 @@ def test_chains_sharing_a_gate_wait_for_one_anothers_back_off() -> None:
 
 def test_every_429_of_the_account_is_counted() -> None:
     clock = FakeClock()
-    gate = RateGate(clock=clock)
+    gate = RateGate()
     script = Script(
         [
             httpx.Response(429, headers={"Retry-After": "1"}),
