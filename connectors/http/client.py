@@ -325,7 +325,7 @@ class HttpClient(Closing):
         gate = self.gate
         if gate is None:
             return self._client.request(method, path, params=params, json=json)
-        while not gate.acquire(self.cancel, self.clock):
+        while not gate.acquire(self.cancel, self.clock, method=method, path=path):
             self._check_cancel()  # acquire gives up only when cancelled: this raises
         try:
             return self._client.request(method, path, params=params, json=json)

@@ -15,6 +15,11 @@ chain. `RateGate` is that account's budget:
   asking meanwhile (GitHub: "you should not try your request until after that time" and
   "make requests for a single user or client ID serially" — the secondary-limit guidance
   above; Atlassian: "back off … for all requests", the rate-limiting page above);
+- **paced**: optionally at most ``per_minute[lane]`` requests a minute per lane, over a
+  sliding minute shared by every chain (GitHub: "No more than 900 points per minute are
+  allowed for REST API endpoints, and no more than 2,000 points per minute are allowed for
+  the GraphQL API endpoint", a query or GET being 1 point — the secondary-limit pages above;
+  ``lane_of(method, path)`` says which lane a request is in);
 - **counted**: ``limited`` is the number of 429s the account earned, ``waited`` the seconds
   chains spent paused by the gate.
 
@@ -25,8 +30,10 @@ so two clients of the same account (a run's chains, two runs at once) share one 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
+from connectors.http.budget import BudgetTracker, RequestBudget
 from connectors.http.cancel import CancelCheck, CancelToken
 from connectors.http.clock import Clock, SystemClock
 
@@ -40,10 +47,21 @@ _POLL_SECONDS = 0.25
 class RateGate:
     """An account's shared budget (thread-safe); see the module docstring."""
 
-    def __init__(self, max_in_flight: int = DEFAULT_MAX_IN_FLIGHT) -> None:
+    def __init__(
+        self,
+        max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
+        *,
+        per_minute: Mapping[str, int] | None = None,
+        lane_of: Callable[[str, str], str] | None = None,
+    ) -> None:
         if max_in_flight < 1:
             raise ValueError("max_in_flight must be at least 1")
         self.max_in_flight = max_in_flight
+        self.lane_of = lane_of or (lambda method, path: "all")
+        self._paces = {
+            lane: BudgetTracker(RequestBudget(max_per_minute=n))
+            for lane, n in (per_minute or {}).items()
+        }
         self._slots = threading.BoundedSemaphore(max_in_flight)
         self._lock = threading.Lock()
         self._paused_until: datetime | None = None
@@ -52,11 +70,29 @@ class RateGate:
 
     # -- what chains call ------------------------------------------------------------------
 
-    def acquire(self, cancel: CancelCheck | None = None, clock: Clock | None = None) -> bool:
-        """Wait out a shared back-off, then take an in-flight slot; False when cancelled
-        meanwhile (no slot taken). Every True is followed by one `release`. ``clock`` is the
-        caller's (the one its back-off times were read with)."""
+    def acquire(
+        self,
+        cancel: CancelCheck | None = None,
+        clock: Clock | None = None,
+        *,
+        method: str = "GET",
+        path: str = "/",
+    ) -> bool:
+        """Wait out a shared back-off and the request's lane pace, then take an in-flight
+        slot; False when cancelled meanwhile (no slot taken). Every True is followed by one
+        `release`. ``clock`` is the caller's (the one its back-off times were read with)."""
+        clock = clock or SystemClock()
         self.wait_turn(cancel, clock)
+        pace = self._paces.get(self.lane_of(method, path))
+        while pace is not None:
+            with self._lock:  # check and record at once: two chains never take one place
+                wait = pace.pace_wait(clock.monotonic())
+                if wait <= 0:
+                    pace.record(clock.monotonic())
+                    break
+            if cancel is not None and cancel():
+                return False
+            self._sleep(min(wait, _POLL_SECONDS), cancel, clock)
         while not self._slots.acquire(timeout=_POLL_SECONDS):
             if cancel is not None and cancel():
                 return False
@@ -75,16 +111,19 @@ class RateGate:
             seconds = 0.0 if until is None else (until - clock.now()).total_seconds()
             if seconds <= 0 or (cancel is not None and cancel()):
                 return slept
-            step = min(seconds, _POLL_SECONDS)
-            start = clock.monotonic()
-            if isinstance(cancel, CancelToken) and isinstance(clock, SystemClock):
-                cancel.wait(step)
-            else:
-                clock.sleep(step)
-            spent = max(0.0, clock.monotonic() - start)
-            slept += spent
-            with self._lock:
-                self._waited += spent
+            slept += self._sleep(min(seconds, _POLL_SECONDS), cancel, clock)
+
+    def _sleep(self, seconds: float, cancel: CancelCheck | None, clock: Clock) -> float:
+        """Sleep (waking on cancel when possible), counted in ``waited``; → seconds slept."""
+        start = clock.monotonic()
+        if isinstance(cancel, CancelToken) and isinstance(clock, SystemClock):
+            cancel.wait(seconds)
+        else:
+            clock.sleep(seconds)
+        spent = max(0.0, clock.monotonic() - start)
+        with self._lock:
+            self._waited += spent
+        return spent
 
     def back_off(self, until: datetime, *, limited: bool = True) -> None:
         """Pause every chain until ``until``; ``limited`` counts it as a 429 from the server."""
@@ -118,13 +157,11 @@ _gates: dict[tuple[str, ...], RateGate] = {}
 _gates_lock = threading.Lock()
 
 
-def gate_for(*account: str, max_in_flight: int = DEFAULT_MAX_IN_FLIGHT) -> RateGate:
-    """The process's one gate for ``account`` (e.g. ``("jira", base_url, email)``).
-
-    ``max_in_flight`` applies when the account's gate is first made.
-    """
+def gate_for(*account: str, make: Callable[[], RateGate] = RateGate) -> RateGate:
+    """The process's one gate for ``account`` (e.g. ``("jira", base_url, email)``), made by
+    ``make`` the first time."""
     with _gates_lock:
         gate = _gates.get(account)
         if gate is None:
-            gate = _gates[account] = RateGate(max_in_flight)
+            gate = _gates[account] = make()
         return gate

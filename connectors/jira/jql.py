@@ -63,8 +63,6 @@ def updated_ranges(
     if not bounds:
         return [clause]
     ranges = [f"{clause} AND updated < {bounds[0]}"]
-    ranges.extend(
-        f"{clause} AND updated >= {a} AND updated < {b}" for a, b in pairwise(bounds)
-    )
+    ranges.extend(f"{clause} AND updated >= {a} AND updated < {b}" for a, b in pairwise(bounds))
     ranges.append(f"{clause} AND updated >= {bounds[-1]}")
     return ranges

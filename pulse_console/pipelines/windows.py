@@ -30,7 +30,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TypeVar, cast
 
-from pulse_console.pipelines.base import RunContext
 from pulse_console.pipelines.checkpoint import Checkpoint
 
 T = TypeVar("T")
@@ -143,23 +142,24 @@ def fetch_windows(
 
 
 def commit_windows(
-    ctx: RunContext,
-    scope: str,
+    checkpoints: Sequence[Checkpoint],
     windows: Sequence[W],
     chain: Callable[[int, W], Iterable[T]],
     commit: Callable[[Checkpoint, int, T], None],
     *,
     concurrency: int,
     depth: int = 1,
+    name: str = "window",
 ) -> None:
     """Fetch every window's batches (``chain(index, window)``), ``concurrency`` windows at
     once, and hand each batch to ``commit`` in this thread with its window's checkpoint
-    (``commit`` calls `commit_batch` with it, so the fence is checked with every batch)."""
+    (``checkpoints[index]``; ``commit`` calls `commit_batch` with it, so the fence is checked
+    with every batch)."""
 
     def chain_of(index: int) -> Callable[[], Iterable[T]]:
         return lambda: chain(index, windows[index])
 
     chains = [chain_of(index) for index in range(len(windows))]
-    with fetch_windows(chains, concurrency=concurrency, depth=depth, name=scope) as fetched:
+    with fetch_windows(chains, concurrency=concurrency, depth=depth, name=name) as fetched:
         for index, batch in fetched:
-            commit(Checkpoint(ctx, window_scope(scope, index)), index, batch)
+            commit(checkpoints[index], index, batch)

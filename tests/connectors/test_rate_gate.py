@@ -117,3 +117,19 @@ def test_one_gate_per_account() -> None:
     a = gate_for("jira", "https://one.example", "ada@example.com")
     assert gate_for("jira", "https://one.example", "ada@example.com") is a
     assert gate_for("jira", "https://two.example", "ada@example.com") is not a
+
+
+def test_a_lane_pace_is_shared_by_every_chain_of_the_account() -> None:
+    clock = FakeClock()
+    gate = RateGate(
+        per_minute={"graphql": 2},
+        lane_of=lambda method, path: "graphql" if path.endswith("/graphql") else "rest",
+    )
+    chains = [client(Script([httpx.Response(200)] * 2), gate, clock) for _ in range(2)]
+    start = clock.now()
+    chains[0].request("POST", "/graphql")
+    chains[1].request("POST", "/graphql")
+    chains[1].request("GET", "/repos/a/b/actions/runs")  # another lane: not held back
+    assert clock.now() == start
+    chains[0].request("POST", "/graphql")  # the third query of the minute waits for it
+    assert clock.now() - start == timedelta(seconds=60)

@@ -402,7 +402,9 @@ class _Run:
             if seen is not None:
                 seen.update(_ids_of(fetched.page))
 
-        commit_windows(self.ctx, SCOPE, windows, chain, commit, concurrency=self.options.windows)
+        commit_windows(
+            scopes, windows, chain, commit, concurrency=self.options.windows, name="jira-window"
+        )
         # An issue updated during the run may have moved to a window already done: the next
         # incremental run looks again from the run's start at the latest.
         newest = _earlier(
