@@ -8,7 +8,8 @@ Reports, for a full sync of the chosen organisation: issues/s, transitions/s, AP
 Beside them, two ceilings measured in the same process: the simulator's raw page rate
 (the same search pages with changelogs, fetched and discarded) and `storage/load.py`'s rate
 on the same work-item rows. Then the latency scenario (``--latency-ms`` per request through
-the sandbox's fault injector, on a ``--latency-size`` organisation; 0 skips it): the
+the sandbox's fault file, on a ``--latency-size`` organisation served by a sandbox server in
+its own process, or in process with ``--in-process``; 0 skips it): the
 sequential raw-page ceiling and the end-to-end full sync rate under that latency with 1 and
 with ``--windows`` windows (chains at once; default 4). The main run uses the integration's
 default windows. Works in scratch schemas it drops afterwards.
@@ -18,9 +19,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
+import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +52,7 @@ from storage.testing import find_test_server, scratch_schema
 from tests.pipelines.harness import add_integration, context
 
 BASE = "https://sandbox.atlassian.net"
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def peak_rss_mb() -> float:
@@ -60,14 +67,14 @@ def simulator(org: Org, latency_ms: float = 0) -> JiraSimulator:
     return JiraSimulator(org, DEMO_JIRA, FaultInjector(scenario))
 
 
-def raw_page_ceiling(org: Org, latency_ms: float = 0) -> tuple[float, int, list[Any]]:
-    """Issues/s of fetching every search page (with changelogs) and discarding it."""
-    sim = simulator(org, latency_ms)
+def raw_page_ceiling(
+    org: Org, latency_ms: float = 0, base_url: str | None = None
+) -> tuple[float, int, list[Any]]:
+    """Issues/s of fetching every search page (with changelogs) and discarding it (from the
+    sandbox server at ``base_url`` when given, else the in-process simulator)."""
+    transport = None if base_url else httpx.MockTransport(simulator(org, latency_ms).handle)
     client = JiraClient.cloud(
-        BASE,
-        DEMO_JIRA.email,
-        Secret(DEMO_JIRA.api_token),
-        transport=httpx.MockTransport(sim.handle),
+        base_url or BASE, DEMO_JIRA.email, Secret(DEMO_JIRA.api_token), transport=transport
     )
     keys = sorted(p.key for p in org.projects)
     start = time.perf_counter()
@@ -103,6 +110,11 @@ def main() -> int:
         "--latency-size", default="small", choices=["tiny", "small", "medium", "large"]
     )
     parser.add_argument("--windows", type=int, default=4, help="windows of the latency run")
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="latency runs against the in-process simulator instead of a sandbox server",
+    )
     args = parser.parse_args()
     url = args.url or find_test_server()
     org = Org(args.seed, args.size)
@@ -163,23 +175,62 @@ def main() -> int:
         report["full_vs_lower_ceiling"] = round(report["full"]["issues_per_s"] / lower, 2)
     if args.latency_ms:
         report["latency"] = latency_scenario(
-            url, args.seed, args.latency_size, args.latency_ms, args.windows
+            url,
+            args.seed,
+            args.latency_size,
+            args.latency_ms,
+            args.windows,
+            served=not args.in_process,
         )
     print(json.dumps(report, indent=2))
     return 0
 
 
+@contextmanager
+def sandbox_server(seed: int, size: str, latency_ms: float) -> Iterator[str]:
+    """The sandbox served by another process (its own CPU, as a real Jira's is), every
+    request delayed by ``latency_ms`` (the fault file); → its Jira base URL."""
+    with tempfile.TemporaryDirectory() as tmp:
+        scenario = Path(tmp) / "latency.json"
+        scenario.write_text(json.dumps({"latency": {"fixed_ms": latency_ms}}))
+        command = [sys.executable, "-m", "connectors.sandbox", "--seed", str(seed)]
+        command += ["--size", size, "--fixed-clock", "--scenario", str(scenario)]
+        server = subprocess.Popen(
+            command, cwd=ROOT, stdout=subprocess.PIPE, text=True, env={**os.environ}
+        )
+        try:
+            assert server.stdout is not None
+            for line in server.stdout:
+                if line.strip().startswith("Jira"):
+                    yield line.split()[1]
+                    return
+            raise RuntimeError("the sandbox server did not start")
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+
 def latency_scenario(
-    url: str, seed: int, size: str, latency_ms: float, windows: int
+    url: str, seed: int, size: str, latency_ms: float, windows: int, *, served: bool
 ) -> dict[str, Any]:
     """Raw-page ceiling and end-to-end full syncs (1 and ``windows`` windows) with
-    ``latency_ms`` on every request."""
+    ``latency_ms`` on every request; ``served``: the sandbox in its own process over HTTP
+    (else the in-process simulator, whose CPU then competes with the sync's)."""
     org = Org(seed, size)
     org.warm_up()
-    rate, requests, _ = raw_page_ceiling(org, latency_ms)
+    with ExitStack() as stack:
+        base = stack.enter_context(sandbox_server(seed, size, latency_ms)) if served else None
+        return _latency_runs(url, org, latency_ms, windows, base)
+
+
+def _latency_runs(
+    url: str, org: Org, latency_ms: float, windows: int, base: str | None
+) -> dict[str, Any]:
+    rate, requests, _ = raw_page_ceiling(org, latency_ms, base)
     out: dict[str, Any] = {
-        "size": size,
+        "size": org.size.value,
         "latency_ms": latency_ms,
+        "sandbox": "own process (HTTP)" if base else "in process",
         "issues": org.issue_count,
         "ceiling_raw_pages_issues_per_s": round(rate, 1),
         "ceiling_raw_pages_requests": requests,
@@ -187,10 +238,10 @@ def latency_scenario(
     for n in sorted({1, windows}):
         with scratch_schema(url) as engine:
             database = Database(engine=engine, embedded=False)
-            secrets = add_integration(database, config={"windows": n})
+            secrets = add_integration(database, config={"windows": n}, base_url=base or BASE)
+            transport = None if base else httpx.MockTransport(simulator(org, latency_ms).handle)
             pipeline = JiraSync(
-                transport=httpx.MockTransport(simulator(org, latency_ms).handle),
-                http_options={"retry": RetryPolicy(base_delay=0.01)},
+                transport=transport, http_options={"retry": RetryPolicy(base_delay=0.01)}
             )
             start = time.perf_counter()
             result = pipeline.run(context(database, secrets))

@@ -14,6 +14,7 @@ there is one project), plus two one-issue searches (oldest, newest) per large pr
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -22,6 +23,10 @@ from connectors.jira import project_clause, updated_ranges
 
 # A one-issue search for a bound of ``updated`` asks only for that field.
 BOUND_FIELDS = ("updated",)
+
+
+Planned = tuple[list[str], int]
+"""One project's window clauses and its approximate issue count."""
 
 
 @dataclass(frozen=True)
@@ -41,23 +46,27 @@ class PlanSource(Protocol):
 
 
 def plan_windows(
-    source: PlanSource, project_keys: list[str], window_issues: int, tz: str
+    source: PlanSource,
+    project_keys: list[str],
+    window_issues: int,
+    tz: str,
+    *,
+    map_each: Callable[[Callable[[str], Planned], list[str]], Iterable[Planned]] = map,
 ) -> WindowPlan:
-    """The windows of a full sync of ``project_keys`` (see the module docstring)."""
-    clauses: list[str] = []
-    total = 0
-    for key in project_keys:
+    """The windows of a full sync of ``project_keys`` (see the module docstring);
+    ``map_each`` plans the projects (e.g. a thread pool's ``map``: their calls at once)."""
+
+    def project(key: str) -> Planned:
         clause = project_clause([key])
         count = source.approximate_count(f"{clause} ORDER BY updated ASC, id ASC")
-        total += count
         parts = math.ceil(count / window_issues) if count else 1
         if parts <= 1:
-            clauses.append(clause)
-            continue
+            return [clause], count
         oldest = source.updated_bound(clause, newest=False)
         newest = source.updated_bound(clause, newest=True)
         if oldest is None or newest is None or newest <= oldest:
-            clauses.append(clause)
-            continue
-        clauses.extend(updated_ranges(clause, oldest, newest, parts, tz))
-    return WindowPlan(clauses, total)
+            return [clause], count
+        return updated_ranges(clause, oldest, newest, parts, tz), count
+
+    planned = list(map_each(project, project_keys))
+    return WindowPlan([c for clauses, _ in planned for c in clauses], sum(n for _, n in planned))

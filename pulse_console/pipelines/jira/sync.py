@@ -57,8 +57,9 @@ from storage.flow_defaults import propose_default_mappings
 RECONCILE_FETCH_CHUNK = 100
 
 DEV_STATUS_CONCURRENCY = 8
-"""Dev-status calls of one page sent at once (each is one issue's; the account's rate gate
-still bounds what all windows send together)."""
+"""Independent calls sent at once: the dev-status calls of a page (one per issue), the
+metadata calls, the window plan's counts (the account's rate gate still bounds what all
+windows send together)."""
 
 
 class JiraSync:
@@ -218,8 +219,17 @@ class _Run:
         if fresh and meta is not None:
             return meta
         self._report("discovering", message="projects, statuses, fields and users")
-        me = self.source.myself()
-        projects = self.source.projects()
+        # Independent calls, sent at once (within the account's rate gate).
+        pool = self.dev_pool
+        asked_me, asked_projects = (
+            pool.submit(self.source.myself),
+            pool.submit(self.source.projects),
+        )
+        asked_statuses = pool.submit(self.source.statuses)
+        asked_types = pool.submit(self.source.issue_types)
+        asked_fields, asked_users = pool.submit(self.source.fields), pool.submit(self.source.users)
+        me = asked_me.result()
+        projects = asked_projects.result()
         wanted = set(self.options.projects)
         if wanted:
             missing = wanted - {p.key for p in projects}
@@ -229,10 +239,10 @@ class _Run:
                     ", ".join(sorted(missing)),
                 )
             projects = [p for p in projects if p.key in wanted]
-        statuses = self.source.statuses()
-        issue_types = self.source.issue_types()
-        fields = self.source.fields()
-        users = self.source.users()
+        statuses = asked_statuses.result()
+        issue_types = asked_types.result()
+        fields = asked_fields.result()
+        users = asked_users.result()
         t = self.tenant
         user_rows = [r for r in (transform.user_row(t, u) for u in users) if r is not None]
         meta = Metadata(
@@ -274,7 +284,13 @@ class _Run:
         full = self.force_full or state.watermark is None or state.synced_projects != keys
         if full and self.options.windows > 1:
             self._report("discovering", message="splitting the full sync into windows")
-            plan = plan_windows(self.source, keys, self.options.window_issues, meta.time_zone)
+            plan = plan_windows(
+                self.source,
+                keys,
+                self.options.window_issues,
+                meta.time_zone,
+                map_each=self.dev_pool.map,  # the projects' counts at once
+            )
             self.total = plan.total
             self.planned_windows = True
             return RunState(
