@@ -55,7 +55,7 @@ def assert_exactly_the_org(database: Database, org: Org, *, deleted: int = 0) ->
 
 def crash_after_requests(sandbox: Sandbox, n: int) -> None:
     def hook(request: httpx.Request) -> None:
-        if len(sandbox.requests) == n:
+        if len(sandbox.requests) >= n:  # windows send at once: two may pass n together
             raise Crash(f"killed at request {n}")
 
     sandbox.before_request = hook
