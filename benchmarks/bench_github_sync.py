@@ -18,6 +18,7 @@ import json
 import logging
 import time
 import tracemalloc
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,6 +30,7 @@ from connectors.sandbox.credentials import DEMO_GITHUB_TOKEN
 from connectors.sandbox.faults import FaultInjector, FaultScenario, Latency
 from connectors.sandbox.github import GitHubSimulator
 from connectors.sandbox.org import Org
+from connectors.sandbox.process import sandbox_process
 from pulse_console.pipelines.base import IntegrationRef, RunContext, RunResult
 from pulse_console.pipelines.github import extract
 from pulse_console.pipelines.github.options import GitHubSyncConfig
@@ -37,7 +39,9 @@ from storage.db import Database
 from storage.testing import find_test_server, scratch_schema, seed_tenant
 
 
-def _run(engine: Any, sim: Any, integration: IntegrationRef) -> RunResult:
+def _run(
+    engine: Any, transport: httpx.BaseTransport | None, integration: IntegrationRef
+) -> RunResult:
     ctx = RunContext(
         client_id=1,
         client="acme",
@@ -50,7 +54,7 @@ def _run(engine: Any, sim: Any, integration: IntegrationRef) -> RunResult:
         secret=lambda name: DEMO_GITHUB_TOKEN,
         clock=lambda: datetime.now(UTC),
     )
-    return GitHubSync(transport=httpx.MockTransport(sim.handle)).run(ctx)
+    return GitHubSync(transport=transport).run(ctx)
 
 
 def main() -> None:
@@ -63,6 +67,11 @@ def main() -> None:
     parser.add_argument("--latency-size", default="medium")
     parser.add_argument("--windows", type=int, default=4, help="repositories at once")
     parser.add_argument("--skip-main", action="store_true", help="only the latency scenario")
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="latency runs against the in-process simulator instead of a sandbox server",
+    )
     args = parser.parse_args()
     url = args.url or find_test_server()
     if args.skip_main:
@@ -90,12 +99,12 @@ def main() -> None:
         integration = IntegrationRef(2, "gh", "github", "https://api.github.com", config)
         tracemalloc.start()
         t0 = time.perf_counter()
-        full = _run(engine, sim, integration)
+        full = _run(engine, httpx.MockTransport(sim.handle), integration)
         took = time.perf_counter() - t0
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         t1 = time.perf_counter()
-        incremental = _run(engine, sim, integration)
+        incremental = _run(engine, httpx.MockTransport(sim.handle), integration)
         took_inc = time.perf_counter() - t1
     prs = full.stats["pull_requests"]
     page = estimate(queries.PULL_REQUESTS_PAGE, PageSizes().pr_variables())
@@ -121,34 +130,48 @@ def main() -> None:
     print(json.dumps(out, indent=2))
 
 
-def _add_integration(engine: Any, config: dict[str, Any]) -> IntegrationRef:
+def _add_integration(engine: Any, config: dict[str, Any], base_url: str) -> IntegrationRef:
     from sqlalchemy import text
 
     with engine.begin() as conn:
         conn.execute(
             text(
                 "INSERT INTO integrations (id, client_id, name, type, base_url, config)"
-                " VALUES (2, 1, 'gh', 'github', 'https://api.github.com', CAST(:c AS jsonb))"
+                " VALUES (2, 1, 'gh', 'github', :u, CAST(:c AS jsonb))"
             ),
-            {"c": json.dumps(config)},
+            {"c": json.dumps(config), "u": base_url},
         )
-    return IntegrationRef(2, "gh", "github", "https://api.github.com", config)
+    return IntegrationRef(2, "gh", "github", base_url, config)
 
 
 def latency_scenario(url: str, args: argparse.Namespace) -> dict[str, Any]:
     """Sequential raw-page ceiling, then full syncs with 1 and ``--windows`` repositories
-    at once, every request delayed by ``--latency-ms``."""
+    at once, every request delayed by ``--latency-ms``; the sandbox in its own process over
+    HTTP (``--in-process``: the simulator in this one, its CPU then competing with the sync's)."""
     org = Org(args.seed, args.latency_size)
     org.warm_up()
+    with ExitStack() as stack:
+        faults = {"latency": {"fixed_ms": args.latency_ms}}
+        base = None
+        if not args.in_process:
+            base = stack.enter_context(sandbox_process(args.seed, args.latency_size, faults))[
+                "github"
+            ]
+        return _latency_runs(url, args, org, base)
+
+
+def _latency_runs(url: str, args: argparse.Namespace, org: Org, base: str | None) -> dict[str, Any]:
     faults = FaultScenario(latency=Latency(fixed_ms=args.latency_ms))
 
-    def simulator() -> GitHubSimulator:
-        return GitHubSimulator(org, FaultInjector(faults), points_per_hour=10_000_000)
+    def transport() -> httpx.BaseTransport | None:
+        if base:
+            return None
+        sim = GitHubSimulator(org, FaultInjector(faults), points_per_hour=10_000_000)
+        return httpx.MockTransport(sim.handle)
 
     config = {"orgs": [c.github_org for c in org.clients], "deployments": "off"}
-    client = GitHubClient.create(
-        Secret(DEMO_GITHUB_TOKEN), transport=httpx.MockTransport(simulator().handle)
-    )
+    api = base or "https://api.github.com"
+    client = GitHubClient.create(Secret(DEMO_GITHUB_TOKEN), api, transport=transport())
     cfg = GitHubSyncConfig.from_dict(config)
     start = time.perf_counter()
     fetched = 0
@@ -165,6 +188,7 @@ def latency_scenario(url: str, args: argparse.Namespace) -> dict[str, Any]:
     out: dict[str, Any] = {
         "size": args.latency_size,
         "latency_ms": args.latency_ms,
+        "sandbox": "own process (HTTP)" if base else "in process",
         "pull_requests": org.pull_request_count,
         "repositories": len(org.repositories),
         "ceiling_raw_pages_prs_per_s": round(ceiling, 1),
@@ -173,9 +197,9 @@ def latency_scenario(url: str, args: argparse.Namespace) -> dict[str, Any]:
     for n in sorted({1, args.windows}):
         with scratch_schema(url) as engine:
             seed_tenant(engine)
-            integration = _add_integration(engine, {**config, "windows": n})
+            integration = _add_integration(engine, {**config, "windows": n}, api)
             t0 = time.perf_counter()
-            result = _run(engine, simulator(), integration)
+            result = _run(engine, transport(), integration)
             took = time.perf_counter() - t0
         prs = result.stats["pull_requests"]
         out[f"repos_at_once_{n}"] = {

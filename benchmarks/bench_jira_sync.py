@@ -19,14 +19,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
-import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +38,7 @@ from connectors.sandbox.faults import FaultInjector, FaultScenario, Latency
 from connectors.sandbox.jira import JiraSimulator
 from connectors.sandbox.mutations import MutationPlan
 from connectors.sandbox.org import Org
+from connectors.sandbox.process import sandbox_process
 from pulse_console.pipelines.jira import transform
 from pulse_console.pipelines.jira.sync import JiraSync
 from pulse_console.pipelines.jira.transform import Tenant
@@ -52,7 +49,6 @@ from storage.testing import find_test_server, scratch_schema
 from tests.pipelines.harness import add_integration, context
 
 BASE = "https://sandbox.atlassian.net"
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def peak_rss_mb() -> float:
@@ -186,30 +182,6 @@ def main() -> int:
     return 0
 
 
-@contextmanager
-def sandbox_server(seed: int, size: str, latency_ms: float) -> Iterator[str]:
-    """The sandbox served by another process (its own CPU, as a real Jira's is), every
-    request delayed by ``latency_ms`` (the fault file); → its Jira base URL."""
-    with tempfile.TemporaryDirectory() as tmp:
-        scenario = Path(tmp) / "latency.json"
-        scenario.write_text(json.dumps({"latency": {"fixed_ms": latency_ms}}))
-        command = [sys.executable, "-m", "connectors.sandbox", "--seed", str(seed)]
-        command += ["--size", size, "--fixed-clock", "--scenario", str(scenario)]
-        server = subprocess.Popen(
-            command, cwd=ROOT, stdout=subprocess.PIPE, text=True, env={**os.environ}
-        )
-        try:
-            assert server.stdout is not None
-            for line in server.stdout:
-                if line.strip().startswith("Jira"):
-                    yield line.split()[1]
-                    return
-            raise RuntimeError("the sandbox server did not start")
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
-
-
 def latency_scenario(
     url: str, seed: int, size: str, latency_ms: float, windows: int, *, served: bool
 ) -> dict[str, Any]:
@@ -219,7 +191,9 @@ def latency_scenario(
     org = Org(seed, size)
     org.warm_up()
     with ExitStack() as stack:
-        base = stack.enter_context(sandbox_server(seed, size, latency_ms)) if served else None
+        faults = {"latency": {"fixed_ms": latency_ms}}
+        served_at = stack.enter_context(sandbox_process(seed, size, faults)) if served else {}
+        base = served_at.get("jira")
         return _latency_runs(url, org, latency_ms, windows, base)
 
 
