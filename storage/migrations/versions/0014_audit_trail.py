@@ -133,7 +133,8 @@ BEGIN
         before_row := before_row - 'ciphertext' || '{"value": "(hidden)"}';
     END IF;
     IF after_row ? 'ciphertext' THEN
-        after_row := after_row - 'ciphertext' || '{"value": "(changed)"}';
+        after_row := after_row - 'ciphertext' || jsonb_build_object(
+            'value', CASE WHEN TG_OP = 'UPDATE' THEN '(changed)' ELSE '(set)' END);
     END IF;
     IF TG_TABLE_NAME = 'clients' THEN
         row_client := (new_row ->> 'id')::bigint;  -- NULL once deleted
