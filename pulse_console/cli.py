@@ -120,6 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--json", action="store_true", help="JSON instead of TOML-like text")
     show.set_defaults(handler=run_config_show)
 
+    from pulse_console.commands import audit as audit_commands
+    from pulse_console.commands import clients as client_commands
     from pulse_console.commands import jobs as jobs_commands
     from pulse_console.commands import metrics as metrics_commands
     from pulse_console.commands import sandbox
@@ -129,6 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
     sync_commands.register(sub, common)
     jobs_commands.register(sub, common)
     metrics_commands.register(sub, common)
+    client_commands.register(sub, common)
+    audit_commands.register(sub, common)
     return parser
 
 

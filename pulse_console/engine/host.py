@@ -25,8 +25,8 @@ from pulse_console.engine.notify import (
     events_channel,
 )
 from pulse_console.engine.orchestrator import Orchestrator
-from storage.audit_context import acting
 from pulse_console.engine.scheduler import SchedulerDriver
+from storage.audit_context import acting
 
 _log = logging.getLogger("pulse.engine.host")
 

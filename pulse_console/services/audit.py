@@ -11,6 +11,7 @@ way the login is stamped by the database from `session_user`; `actor` keeps the 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -55,6 +56,14 @@ class AuditEntry:
         """Written by a table's trigger (not by a service recording an intent)."""
         table, _, change = self.action.partition(".")
         return table in AUDITED_TABLES and change in ("insert", "update", "delete")
+
+    def change_summary(self) -> str:
+        """`key: before → after` for each changed key (∅ = absent), values shortened."""
+        before, after = self.before or {}, self.after or {}
+        keys = list(dict.fromkeys([*before, *after]))
+        return "; ".join(
+            f"{key}: {_short(before.get(key, '∅'))} → {_short(after.get(key, '∅'))}" for key in keys
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -118,7 +127,7 @@ def search(database: Database, client: str | None, query: AuditQuery) -> list[Au
         return [_entry(row.AuditLog, row.name) for row in rows]
 
 
-def _filtered(query: AuditQuery) -> Select[tuple[AuditLog, str | None]]:
+def _filtered(query: AuditQuery) -> Select[AuditLog, str]:
     stmt = (
         select(AuditLog, Client.name)
         .outerjoin(Client, Client.id == AuditLog.client_id)
@@ -138,6 +147,11 @@ def _filtered(query: AuditQuery) -> Select[tuple[AuditLog, str | None]]:
             or_(contains(AuditLog.login, query.who), contains(AuditLog.actor, query.who))
         )
     return stmt
+
+
+def _short(value: object, width: int = 40) -> str:
+    text = value if isinstance(value, str) else json.dumps(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _entry(row: AuditLog, client: str | None) -> AuditEntry:

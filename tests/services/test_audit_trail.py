@@ -20,7 +20,6 @@ from pulse_console.engine.orchestrator import Orchestrator
 from pulse_console.services import audit
 from pulse_console.services.audit import AuditQuery
 from storage.db import Database
-from storage.testing import seed_tenant
 from tests.engine.conftest import T0, add_jobs
 from tests.engine.scripted import Script, registry_of
 from tests.logins import as_login, login
@@ -77,7 +76,8 @@ CHANGES = [
     Change(
         "status_mappings",
         "INSERT INTO flow_steps (id, client_id, name, category) VALUES (7, 1, 'Done', 'done')",
-        "INSERT INTO status_mappings (client_id, status_name, flow_step_id) VALUES (1, 'Closed', 7)",
+        "INSERT INTO status_mappings (client_id, status_name, flow_step_id)"
+        " VALUES (1, 'Closed', 7)",
         "status_mappings.insert",
         "Closed",
         None,
@@ -137,7 +137,8 @@ def test_every_audited_table_has_the_trigger_and_no_other_table_does(tenant: Eng
         tables = conn.execute(
             text(
                 "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
-                " WHERE t.tgname = 'pulse_audit' AND c.relnamespace = current_schema()::regnamespace"
+                " WHERE t.tgname = 'pulse_audit'"
+                " AND c.relnamespace = current_schema()::regnamespace"
             )
         ).scalars()
         assert set(tables) == audit.AUDITED_TABLES
@@ -177,7 +178,9 @@ def test_the_login_column_cannot_be_forged(tenant: Engine, other: str) -> None:
         )
         conn.exec_driver_sql("UPDATE control_commands SET requested_login = 'postgres'")
     with tenant.connect() as conn:
-        assert conn.execute(text("SELECT login FROM audit_log WHERE action = 'x'")).scalar() == other
+        assert (
+            conn.execute(text("SELECT login FROM audit_log WHERE action = 'x'")).scalar() == other
+        )
         assert conn.execute(text("SELECT requested_login FROM control_commands")).scalar() == other
 
 
