@@ -163,6 +163,7 @@ def run_tui(args: argparse.Namespace, settings: Settings) -> int:
     database = open_configured(settings)
     demo = None
     jobs = None
+    ctx: ConsoleContext | None = None
     try:
         if not database.embedded:
             migrate.require_current(database.engine)
@@ -180,29 +181,39 @@ def run_tui(args: argparse.Namespace, settings: Settings) -> int:
             )
             client = demo.client
 
-        def engine() -> EmbeddedService | AttachedService:
-            return connect(database, settings, default_registry(), client=client, background=True)
+        secrets = open_secret_store(database.engine, settings.data_dir)
 
-        jobs = EngineJobs(engine(), reconnect=engine)
-        services = ClientServices(
-            database,
-            client,
-            log_dir=settings.log_dir,
-            secrets=open_secret_store(database.engine, settings.data_dir),
-            defaults=ConsoleSettings.from_config(settings),
-            metrics_defaults=MetricsSettings(benchmark_year=settings.metrics.benchmark_year),
-        )
+        def open_client(name: str) -> tuple[ClientServices, EngineJobs]:
+            """The services and engine of client `name` (at start, and on `:clients`)."""
+
+            def engine() -> EmbeddedService | AttachedService:
+                return connect(database, settings, default_registry(), client=name, background=True)
+
+            services = ClientServices(
+                database,
+                name,
+                log_dir=settings.log_dir,
+                secrets=secrets,
+                defaults=ConsoleSettings.from_config(settings),
+                metrics_defaults=MetricsSettings(benchmark_year=settings.metrics.benchmark_year),
+            )
+            return services, EngineJobs(engine(), reconnect=engine)
+
+        services, jobs = open_client(client)
         ctx = ConsoleContext(
             services=services,
             jobs=jobs,
             export_dir=settings.data_dir / "exports",
             keymap=dict(settings.keymap),
             signals=True,
+            open_client=open_client,
         )
         PulseApp(ctx).run()
         return EXIT_OK
     finally:
-        if jobs is not None:
+        if ctx is not None:
+            ctx.jobs.close()  # the client's the console ended on (`:clients` switches)
+        elif jobs is not None:
             jobs.close()
         if demo is not None:
             demo.stop()

@@ -64,5 +64,5 @@ def line(entry: AuditEntry) -> str:
         who = f"{who} ({entry.actor})"
     target = f" {entry.target}" if entry.target else ""
     return f"{entry.ts:%Y-%m-%d %H:%M:%S} {who} [{entry.client or '-'}] {entry.action}{target}" + (
-        f"  {entry.change_summary()}" if entry.before or entry.after else ""
+        f"  {entry.summary()}" if entry.summary() else ""
     )

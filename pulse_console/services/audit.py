@@ -38,6 +38,9 @@ AUDITED_TABLES = frozenset(
 )
 
 
+_IDS = frozenset({"id", "client_id"})  # left out of a created or deleted row's summary
+
+
 @dataclass(frozen=True)
 class AuditEntry:
     ts: datetime
@@ -58,12 +61,24 @@ class AuditEntry:
         return table in AUDITED_TABLES and change in ("insert", "update", "delete")
 
     def change_summary(self) -> str:
-        """`key: before → after` for each changed key (∅ = absent), values shortened."""
+        """What changed, in one line: `key: before → after` for an update (or a control),
+        `new: key=value, …` for a created row, `removed: key=value, …` for a deleted one
+        (ids left out); values shortened."""
         before, after = self.before or {}, self.after or {}
+        if (self.before is None) != (self.after is None):
+            row, word = (after, "new") if self.before is None else (before, "removed")
+            shown = [f"{key}={_short(value)}" for key, value in row.items() if key not in _IDS]
+            return f"{word}: {', '.join(shown)}" if shown else ""
         keys = list(dict.fromkeys([*before, *after]))
         return "; ".join(
             f"{key}: {_short(before.get(key, '∅'))} → {_short(after.get(key, '∅'))}" for key in keys
         )
+
+    def summary(self) -> str:
+        """The change, or for an intent without before/after its details (`key=value, …`)."""
+        if self.before is not None or self.after is not None:
+            return self.change_summary()
+        return ", ".join(f"{key}={_short(value)}" for key, value in self.details.items())
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -164,6 +164,11 @@ COMMANDS: tuple[Command, ...] = (
     Command("health.test", "t", "test_all", "Test APIs", "Test every integration", "health"),
     Command("health.detail", "enter", "detail", "Detail", "The selected check in full", "health"),
     Command("settings.save", "ctrl+s", "save", "Save", "Save the settings (audited)", "settings"),
+    # --- audit trail, clients
+    Command("audit.detail", "enter", "detail", "Detail", "Before and after in full", "audit"),
+    Command(
+        "clients.switch", "enter", "switch", "Switch", "Work on the selected client", "clients"
+    ),
 )
 
 # Chords that terminals swallow get an alias (ctrl+enter arrives as ctrl+j in most).
@@ -179,6 +184,8 @@ SCREENS: dict[str, str] = {
     "metrics": "Metrics",
     "health": "Health",
     "settings": "Settings",
+    "audit": "Audit",
+    "clients": "Clients",
 }
 
 
