@@ -103,11 +103,7 @@ def test_audit_lists_who_changed_what_with_filters(run, engine: Engine) -> None:
         code, out, _ = run("audit", "--who", other)
         assert code == 0
         [row] = out.splitlines()
-        assert (
-            other in row
-            and "flow_steps.insert Review" in row
-            and "category: ∅ → in_progress" in row
-        )
+        assert other in row and "flow_steps.insert Review" in row and "category=in_progress" in row
         code, out, _ = run("audit", "--json", "--what", "clients")
         [entry] = [json.loads(line) for line in out.splitlines()]
         assert entry["action"] == "clients.insert" and entry["details"]["operation"] == "client add"
