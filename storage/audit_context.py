@@ -3,7 +3,8 @@
     with acting(operation="client rename", actor="ana@host"):
         ...every session begun here carries the tags...
 
-Inside `acting(...)`, every transaction a `Session` begins first sets transaction-local
+Inside `acting(...)` (and, for the actor, in a process that called `set_process_actor`),
+every transaction a `Session` begins first sets, in one round trip, transaction-local
 settings (`set_config(..., true)`) that the audit triggers read: `pulse.operation` (what the
 operator asked for, shown in the trail's details), `pulse.actor` (the console's
 `operator@host`, kept in `audit_log.actor`) and `pulse.command_id` (the control command a
@@ -42,12 +43,22 @@ class Acting:
 
 
 _CURRENT: ContextVar[Acting | None] = ContextVar("pulse_acting", default=None)
+_PROCESS = Acting()  # what every session of this process carries (`set_process_actor`)
 
-_SET = text("SELECT set_config(:name, :value, true)")
+
+def set_process_actor(actor: str | None) -> None:
+    """Tag every session of this process with `actor` (the console's `operator@host`), so
+    the trail names the operator of changes made on any thread; `acting` overrides it."""
+    global _PROCESS
+    _PROCESS = Acting(actor=actor)
 
 
-def current() -> Acting | None:
-    return _CURRENT.get()
+def current() -> Acting:
+    """The tags a session begun now carries: `acting(...)`'s over the process's."""
+    tags = _CURRENT.get()
+    if tags is None:
+        return _PROCESS
+    return replace(tags, actor=tags.actor or _PROCESS.actor)
 
 
 @contextmanager
@@ -71,8 +82,12 @@ def acting(
 
 @event.listens_for(Session, "after_begin")
 def _tag_transaction(session: Session, transaction: Any, connection: Any) -> None:
-    tags = _CURRENT.get()
-    if tags is None:
+    settings = current().settings()
+    if not settings:
         return
-    for name, value in tags.settings().items():
-        connection.execute(_SET, {"name": name, "value": value})
+    # One round trip, whatever the number of tags.
+    calls = ", ".join(f"set_config(:n{i}, :v{i}, true)" for i in range(len(settings)))
+    params: dict[str, str] = {}
+    for i, (name, value) in enumerate(settings.items()):
+        params[f"n{i}"], params[f"v{i}"] = name, value
+    connection.execute(text(f"SELECT {calls}"), params)

@@ -73,7 +73,11 @@ class OrchestratorHost:
                 command = pending[0]
                 try:
                     # The audit trail credits what the command changes to its requester.
-                    with acting(operation=f"control {command.action}", command_id=command.id):
+                    with acting(
+                        operation=f"control {command.action}",
+                        actor=command.requested_by,
+                        command_id=command.id,
+                    ):
                         result = dispatch(orch, command)
                 except Exception as exc:
                     _log.exception("control %s failed", command.action)

@@ -10,6 +10,7 @@ from sqlalchemy import Engine, text
 
 from pulse_console import cli
 from pulse_console.commands import database as opener
+from pulse_console.engine.service import default_actor
 from storage.db import Database
 from tests.engine.conftest import add_jobs
 from tests.logins import as_login, login
@@ -107,6 +108,7 @@ def test_audit_lists_who_changed_what_with_filters(run, engine: Engine) -> None:
         code, out, _ = run("audit", "--json", "--what", "clients")
         [entry] = [json.loads(line) for line in out.splitlines()]
         assert entry["action"] == "clients.insert" and entry["details"]["operation"] == "client add"
+        assert entry["actor"] == default_actor()  # the operator@host running the command
         assert run("audit", "--since", "2999-01-01")[1] == ""
         with pytest.raises(SystemExit) as bad:  # argparse's own one line, exit 2
             run("audit", "--since", "yesterday")

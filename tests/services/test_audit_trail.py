@@ -19,6 +19,7 @@ from pulse_console.engine.leadership import Leadership
 from pulse_console.engine.orchestrator import Orchestrator
 from pulse_console.services import audit
 from pulse_console.services.audit import AuditQuery
+from storage.audit_context import set_process_actor
 from storage.db import Database
 from tests.engine.conftest import T0, add_jobs
 from tests.engine.scripted import Script, registry_of
@@ -102,6 +103,14 @@ CHANGES = [
         {"value": "(changed)"},
     ),
 ]
+
+
+@pytest.fixture(autouse=True)
+def no_process_actor() -> Iterator[None]:
+    """No console in this process named its operator (another test's command may have)."""
+    set_process_actor(None)
+    yield
+    set_process_actor(None)
 
 
 @pytest.fixture
@@ -234,3 +243,4 @@ def test_a_control_applied_by_the_worker_is_credited_to_its_requester(
     setting = by_action["settings.insert"]
     assert setting.after is not None and setting.after["value"] == 1
     assert setting.details["operation"] == "control set_setting"
+    assert setting.actor == "ana@laptop"  # the requester's operator@host, not the worker's
