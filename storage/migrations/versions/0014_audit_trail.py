@@ -17,6 +17,11 @@ updatable), and a session that names the command it is applying (`pulse.command_
 storage/audit_context.py) is credited to that login — but only when the session's login is a
 member of `pulse_worker` (or a superuser, as the embedded database's owner is), so a user
 cannot name someone else's command to hide behind it.
+
+The trigger function and the login lookup are SECURITY DEFINER (search_path pinned): the
+trail is written whatever the writer may insert into `audit_log` itself, including rows of
+no client (a removed client, a global setting) that row-level security would refuse it.
+`session_user` is still the writer's login inside them.
 """
 
 from collections.abc import Sequence
@@ -59,7 +64,8 @@ $fn$
 """
 
 _ACTING_LOGIN = """
-CREATE FUNCTION pulse_acting_login() RETURNS text LANGUAGE plpgsql STABLE AS $fn$
+CREATE FUNCTION pulse_acting_login() RETURNS text LANGUAGE plpgsql STABLE SECURITY DEFINER
+AS $fn$
 DECLARE
     command text := nullif(current_setting('pulse.command_id', true), '');
     requested text;
@@ -99,7 +105,8 @@ $fn$
 
 # TG_ARGV[0] names the row; TG_ARGV[1:] are the bookkeeping columns left out.
 _AUDIT_CHANGE = """
-CREATE FUNCTION pulse_audit_change() RETURNS trigger LANGUAGE plpgsql AS $fn$
+CREATE FUNCTION pulse_audit_change() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
+AS $fn$
 DECLARE
     skip text[] := coalesce(TG_ARGV[1:], '{}');
     old_row jsonb;
@@ -164,6 +171,19 @@ $fn$
 """
 
 
+# The definer functions run as the schema's owner: their names resolve in its schema only.
+_PIN_PATHS = """
+DO $$
+DECLARE
+    f text;
+BEGIN
+    FOREACH f IN ARRAY ARRAY['pulse_acting_login()', 'pulse_audit_change()'] LOOP
+        EXECUTE format('ALTER FUNCTION %s SET search_path = %I, pg_temp', f, current_schema());
+    END LOOP;
+END $$
+"""
+
+
 def upgrade() -> None:
     op.add_column("audit_log", sa.Column("login", sa.Text(), nullable=True))
     op.add_column(
@@ -184,6 +204,7 @@ def upgrade() -> None:
     )
     for statement in (_IS_WORKER, _ACTING_LOGIN, _STAMP_AUDIT, _STAMP_COMMAND, _AUDIT_CHANGE):
         op.execute(statement)
+    op.execute(_PIN_PATHS)
     op.execute(
         "CREATE TRIGGER pulse_stamp_login BEFORE INSERT ON audit_log"
         " FOR EACH ROW EXECUTE FUNCTION pulse_stamp_audit_login()"
