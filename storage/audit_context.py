@@ -3,14 +3,17 @@
     with acting(operation="client rename", actor="ana@host"):
         ...every session begun here carries the tags...
 
-Inside `acting(...)` (and, for the actor, in a process that called `set_process_actor`),
-every transaction a `Session` begins first sets, in one round trip, transaction-local
-settings (`set_config(..., true)`) that the audit triggers read: `pulse.operation` (what the
-operator asked for, shown in the trail's details), `pulse.actor` (the console's
-`operator@host`, kept in `audit_log.actor`) and `pulse.command_id` (the control command a
-worker is applying). The login itself is never taken from here: the database stamps
-`session_user`, and credits a command's requester only to a `pulse_worker` session that
-names the command (see the migration). The tags follow the calling thread's context
+Inside `acting(...)`, every transaction a `Session` begins first sets, in one round trip,
+transaction-local settings (`set_config(..., true)`) that the audit triggers read:
+`pulse.operation` (what the operator asked for, shown in the trail's details), `pulse.actor`
+(the console's `operator@host`, kept in `audit_log.actor`) and `pulse.command_id` (the
+control command a worker is applying). A process that called `set_process_actor` (every
+command and console, through `commands.database.open_configured`) sets `pulse.actor` once
+per new connection instead, at no cost per transaction; `acting`'s actor overrides it.
+
+The login itself is never taken from here: the database stamps `session_user`, and credits
+a command's requester only to a `pulse_worker` session that names the command (see the
+migration). The tags follow the calling thread's context
 (`contextvars`), so a job run on another thread is never mistaken for the control that
 started it.
 """
@@ -25,6 +28,7 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import Pool
 
 
 @dataclass(frozen=True)
@@ -43,22 +47,19 @@ class Acting:
 
 
 _CURRENT: ContextVar[Acting | None] = ContextVar("pulse_acting", default=None)
-_PROCESS = Acting()  # what every session of this process carries (`set_process_actor`)
+_process_actor: str | None = None
 
 
 def set_process_actor(actor: str | None) -> None:
-    """Tag every session of this process with `actor` (the console's `operator@host`), so
-    the trail names the operator of changes made on any thread; `acting` overrides it."""
-    global _PROCESS
-    _PROCESS = Acting(actor=actor)
+    """Every connection this process opens from now on names `actor` (the operator@host of
+    a console or command), so the trail names the operator of changes made on any thread."""
+    global _process_actor
+    _process_actor = actor
 
 
-def current() -> Acting:
-    """The tags a session begun now carries: `acting(...)`'s over the process's."""
-    tags = _CURRENT.get()
-    if tags is None:
-        return _PROCESS
-    return replace(tags, actor=tags.actor or _PROCESS.actor)
+def current() -> Acting | None:
+    """The tags of `acting(...)` in force here, if any."""
+    return _CURRENT.get()
 
 
 @contextmanager
@@ -80,11 +81,24 @@ def acting(
         _CURRENT.reset(token)
 
 
+@event.listens_for(Pool, "connect")
+def _tag_connection(dbapi_connection: Any, record: Any) -> None:
+    if _process_actor is None:
+        return
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("SELECT set_config('pulse.actor', %s, false)", (_process_actor,))
+    finally:
+        cursor.close()
+    dbapi_connection.commit()
+
+
 @event.listens_for(Session, "after_begin")
 def _tag_transaction(session: Session, transaction: Any, connection: Any) -> None:
-    settings = current().settings()
-    if not settings:
+    tags = _CURRENT.get()
+    if tags is None:
         return
+    settings = tags.settings()
     # One round trip, whatever the number of tags.
     calls = ", ".join(f"set_config(:n{i}, :v{i}, true)" for i in range(len(settings)))
     params: dict[str, str] = {}

@@ -244,3 +244,12 @@ def test_a_control_applied_by_the_worker_is_credited_to_its_requester(
     assert setting.after is not None and setting.after["value"] == 1
     assert setting.details["operation"] == "control set_setting"
     assert setting.actor == "ana@laptop"  # the requester's operator@host, not the worker's
+
+
+def test_a_process_that_names_its_operator_is_recorded_with_it(tenant: Engine, other: str) -> None:
+    set_process_actor("ops@console-host")
+    tenant.dispose()  # the connections opened from now on carry the operator
+    with as_login(tenant, other) as conn:
+        conn.exec_driver_sql("UPDATE clients SET display_name = 'Acme Inc'")
+    [entry] = audit.search(Database(engine=tenant, embedded=False), None, AuditQuery(who=other))
+    assert (entry.login, entry.actor) == (other, "ops@console-host")
