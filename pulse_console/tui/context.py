@@ -33,6 +33,8 @@ class ConsoleContext:
     # Builds another client's services and jobs port (blocking; the :clients screen's
     # switch). None: this console stays on its client.
     open_client: Callable[[str], tuple[ClientServices, JobsPort]] | None = None
+    role: str | None = "admin"  # the login's product role (services.roles); owner: admin
+    operator: str | None = None  # `login · role` in the header, when not the owner
 
     @property
     def client(self) -> str:

@@ -1,7 +1,7 @@
 """audit trail in the database: who (the PostgreSQL login) changed what, before and after
 
 Revision ID: 0014
-Revises: 0008
+Revises: 0013
 
 Why (issue 14, audit): the audit log recorded `operator@host` from the application, and only
 where a service remembered to. Now triggers record every change to the configuration tables
@@ -31,7 +31,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0014"
-down_revision: str | None = "0008"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
