@@ -34,6 +34,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
 def run_audit(args: argparse.Namespace, settings: Settings) -> int:
     from pulse_console.services import audit
+    from pulse_console.services.roles import Action
     from storage.tenancy import require_client
 
     query = audit.AuditQuery(
@@ -43,7 +44,7 @@ def run_audit(args: argparse.Namespace, settings: Settings) -> int:
         who=args.who,
         limit=max(args.limit, 1),
     )
-    database = opener.open_configured(settings)
+    database = opener.open_for(settings, Action.READ)
     try:
         client = None if args.all_clients else settings.client
         if client is not None:

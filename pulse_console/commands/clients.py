@@ -1,6 +1,7 @@
 """`pulse-console client add|list|rename|remove`: managing the clients (tenants) of a database.
 
-Thin: parse, call `services.clients`, print. A refusal (the client exists, a worker drives
+Thin: parse, call `services.clients`, print. `add`, `rename` and `remove` are admins'
+(`Action.MANAGE_CLIENTS`), `list` anyone's (the clients the login may see). A refusal (the client exists, a worker drives
 it, `remove` without `--yes`) is one line on stderr and exit 2. The database's audit trail
 records each change with the login that made it (`pulse-console audit`).
 """
@@ -54,8 +55,9 @@ def _change(settings: Settings, call: Any) -> int:
     from pulse_console.engine.service import default_actor
     from pulse_console.inputs import BadInput
     from pulse_console.services.clients import ClientRefused
+    from pulse_console.services.roles import Action
 
-    database = opener.open_configured(settings)
+    database = opener.open_for(settings, Action.MANAGE_CLIENTS)
     try:
         call(database, default_actor())
         return EXIT_OK
@@ -77,8 +79,9 @@ def run_client_add(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_client_list(args: argparse.Namespace, settings: Settings) -> int:
     from pulse_console.services import clients
+    from pulse_console.services.roles import Action
 
-    database = opener.open_configured(settings)
+    database = opener.open_for(settings, Action.READ)
     try:
         found = clients.list_clients(database)
     finally:

@@ -22,6 +22,7 @@ from pulse_console.inputs import check_name
 from pulse_console.services.log_files import JOB_LOG_PREFIX
 from storage.audit_context import acting
 from storage.db import Database
+from storage.identity import whoami
 from storage.models import Client, Integration, Job, WorkItem
 from storage.tenancy import delete_client, ensure_client, require_client
 
@@ -48,7 +49,8 @@ class Removed:
 
 
 def list_clients(database: Database) -> list[ClientInfo]:
-    """Every client the session may see, by name, with how much hangs off it."""
+    """The clients the login may see (`storage.identity`: its memberships, or every client
+    for the owner and `pulse_all_clients`), by name, with how much hangs off them."""
     integrations = (
         select(func.count())
         .where(Integration.client_id == Client.id)
@@ -57,9 +59,11 @@ def list_clients(database: Database) -> list[ClientInfo]:
     )
     jobs = select(func.count()).where(Job.client_id == Client.id).correlate(Client)
     with database.session() as session:
-        rows = session.execute(
-            select(Client, integrations, jobs.scalar_subquery()).order_by(Client.name)
-        ).all()
+        me = whoami(session.connection())
+        query = select(Client, integrations, jobs.scalar_subquery()).order_by(Client.name)
+        if not me.all_clients:
+            query = query.where(Client.name.in_(me.clients))
+        rows = session.execute(query).all()
         return [
             ClientInfo(
                 c.name, c.display_name or c.name, c.active, c.created_at, int(n_int), int(n_jobs)

@@ -12,8 +12,8 @@ from pulse_console import cli
 from pulse_console.commands import database as opener
 from pulse_console.engine.service import default_actor
 from storage.db import Database
+from storage.testing import scratch_login
 from tests.engine.conftest import add_jobs
-from tests.logins import as_login, login
 
 
 @pytest.fixture
@@ -95,8 +95,11 @@ def test_a_client_driven_by_a_worker_is_not_removed(run, database: Database) -> 
 
 def test_audit_lists_who_changed_what_with_filters(run, engine: Engine) -> None:  # type: ignore[no-untyped-def]
     assert run("client", "add", "acme")[0] == 0
-    with login(engine) as other:
-        with as_login(engine, other) as conn:
+    with engine.connect() as conn:
+        acme = conn.execute(text("SELECT id FROM clients WHERE name = 'acme'")).scalar_one()
+    with scratch_login(engine, "admin", clients=(acme,)) as login:
+        with login.begin() as conn:
+            other = conn.execute(text("SELECT session_user")).scalar_one()
             conn.exec_driver_sql(
                 "INSERT INTO flow_steps (client_id, name, category)"
                 " SELECT id, 'Review', 'in_progress' FROM clients"

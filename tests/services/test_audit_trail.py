@@ -21,9 +21,9 @@ from pulse_console.services import audit
 from pulse_console.services.audit import AuditQuery
 from storage.audit_context import set_process_actor
 from storage.db import Database
+from storage.testing import scratch_login
 from tests.engine.conftest import T0, add_jobs
 from tests.engine.scripted import Script, registry_of
-from tests.logins import as_login, login
 
 
 @dataclass(frozen=True)
@@ -113,25 +113,43 @@ def no_process_actor() -> Iterator[None]:
     set_process_actor(None)
 
 
+@dataclass(frozen=True)
+class Login:
+    name: str
+    engine: Engine
+
+
+# Tests that connect as another login create it (CREATE ROLE, and dropping its sessions
+# afterwards, are the owner's); the change under test is still the other login's.
+OWNER = pytest.mark.owner
+
+
 @pytest.fixture
-def other(tenant: Engine) -> Iterator[str]:
-    with login(tenant) as name:
-        yield name
+def other(tenant: Engine) -> Iterator[Login]:
+    """An admin of client 1 (not a worker, not the owner): the author of hand-written SQL."""
+    with scratch_login(tenant, "admin", clients=(1,)) as login:
+        yield Login(_login_of(login), login)
 
 
+def _login_of(engine: Engine) -> str:
+    with engine.connect() as conn:
+        return str(conn.execute(text("SELECT session_user")).scalar_one())
+
+
+@OWNER
 @pytest.mark.parametrize("case", CHANGES, ids=[c.table for c in CHANGES])
 def test_a_hand_written_change_is_recorded_with_the_login_before_and_after(
-    tenant: Engine, other: str, case: Change
+    tenant: Engine, other: Login, case: Change
 ) -> None:
     if case.setup:
         with tenant.begin() as conn:
             conn.exec_driver_sql(case.setup)
-    with as_login(tenant, other) as conn:
+    with other.engine.begin() as conn:
         conn.exec_driver_sql(case.change)
     database = Database(engine=tenant, embedded=False)
-    [entry] = audit.search(database, None, AuditQuery(who=other))
-    assert (entry.action, entry.target, entry.login) == (case.action, case.target, other)
-    assert entry.actor == other  # no console said who it was: the login stands for it
+    [entry] = audit.search(database, None, AuditQuery(who=other.name))
+    assert (entry.action, entry.target, entry.login) == (case.action, case.target, other.name)
+    assert entry.actor == other.name  # no console said who it was: the login stands for it
     for expected, got in ((case.before, entry.before), (case.after, entry.after)):
         if expected is None:
             assert got is None
@@ -153,8 +171,9 @@ def test_every_audited_table_has_the_trigger_and_no_other_table_does(tenant: Eng
         assert set(tables) == audit.AUDITED_TABLES
 
 
-def test_a_secret_value_never_reaches_the_trail(tenant: Engine, other: str) -> None:
-    with as_login(tenant, other) as conn:
+@OWNER
+def test_a_secret_value_never_reaches_the_trail(tenant: Engine, other: Login) -> None:
+    with other.engine.begin() as conn:
         conn.execute(
             text("INSERT INTO secrets (client_id, name, ciphertext) VALUES (1, 's', :c)"),
             {"c": b"TOPSECRETBYTES"},
@@ -169,14 +188,19 @@ def test_a_secret_value_never_reaches_the_trail(tenant: Engine, other: str) -> N
     assert not [row for row in trail if "TOPSECRET" in row or "544f5053" in row.lower()]
 
 
-def test_bookkeeping_columns_alone_leave_no_row(tenant: Engine, other: str) -> None:
-    with as_login(tenant, other) as conn:
+@OWNER
+def test_bookkeeping_columns_alone_leave_no_row(tenant: Engine, other: Login) -> None:
+    with other.engine.begin() as conn:
         conn.exec_driver_sql("UPDATE integrations SET last_test_at = now(), last_sync_at = now()")
-    assert audit.search(Database(engine=tenant, embedded=False), None, AuditQuery(who=other)) == []
+    assert (
+        audit.search(Database(engine=tenant, embedded=False), None, AuditQuery(who=other.name))
+        == []
+    )
 
 
-def test_the_login_column_cannot_be_forged(tenant: Engine, other: str) -> None:
-    with as_login(tenant, other) as conn:
+@OWNER
+def test_the_login_column_cannot_be_forged(tenant: Engine, other: Login) -> None:
+    with other.engine.begin() as conn:
         conn.exec_driver_sql(
             "INSERT INTO audit_log (client_id, actor, action, login)"
             " VALUES (1, 'someone', 'x', 'postgres')"
@@ -188,29 +212,36 @@ def test_the_login_column_cannot_be_forged(tenant: Engine, other: str) -> None:
         conn.exec_driver_sql("UPDATE control_commands SET requested_login = 'postgres'")
     with tenant.connect() as conn:
         assert (
-            conn.execute(text("SELECT login FROM audit_log WHERE action = 'x'")).scalar() == other
+            conn.execute(text("SELECT login FROM audit_log WHERE action = 'x'")).scalar()
+            == other.name
         )
-        assert conn.execute(text("SELECT requested_login FROM control_commands")).scalar() == other
+        assert (
+            conn.execute(text("SELECT requested_login FROM control_commands")).scalar()
+            == other.name
+        )
 
 
-def test_a_user_cannot_borrow_another_logins_command(tenant: Engine, other: str) -> None:
-    """Only a worker (a pulse_worker member or a superuser) is credited to a command's
-    requester; anyone else naming a command id is still recorded as themselves."""
+@OWNER
+def test_a_user_cannot_borrow_another_logins_command(tenant: Engine) -> None:
+    """Only a worker (a pulse_worker member, which admins are too, or a superuser) is
+    credited to a command's requester; a user naming a command id is still itself."""
     with tenant.begin() as conn:
         conn.exec_driver_sql(
             "INSERT INTO control_commands (id, client_id, action, requested_by)"
             " VALUES (99, 1, 'start', 'postgres')"
         )
-    with as_login(tenant, other) as conn:
-        conn.exec_driver_sql("SELECT set_config('pulse.command_id', '99', true)")
-        conn.exec_driver_sql("UPDATE clients SET display_name = 'borrowed'")
-    [entry] = audit.search(
-        Database(engine=tenant, embedded=False), None, AuditQuery(what="clients.update")
-    )
-    assert entry.login == other
-    assert entry.details["command_id"] == "99"
+    with scratch_login(tenant, "user", clients=(1,)) as user:
+        name = _login_of(user)
+        with user.begin() as conn:
+            conn.exec_driver_sql("SELECT set_config('pulse.command_id', '99', true)")
+            conn.exec_driver_sql(
+                "INSERT INTO audit_log (client_id, actor, action) VALUES (1, 'me', 'borrowed')"
+            )
+    with tenant.connect() as conn:
+        assert conn.execute(text("SELECT login FROM audit_log WHERE actor = 'me'")).scalar() == name
 
 
+@OWNER
 def test_a_control_applied_by_the_worker_is_credited_to_its_requester(
     database: Database, tmp_path: Any
 ) -> None:
@@ -221,8 +252,9 @@ def test_a_control_applied_by_the_worker_is_credited_to_its_requester(
     for script in scripts.values():
         script.advance = clock.set
     orch = Orchestrator(database, settings, registry_of(scripts), clock=clock, log_dir=False)
-    with login(database.engine) as operator:
-        with as_login(database.engine, operator) as conn:
+    with scratch_login(database.engine, "admin", clients=(orch.client_id,)) as login:
+        operator = _login_of(login)
+        with login.begin() as conn:
             conn.exec_driver_sql(
                 f"INSERT INTO control_commands (client_id, action, job, requested_by)"
                 f" VALUES ({orch.client_id}, 'set_active', 'github_sync', 'ana@laptop')"
@@ -246,10 +278,57 @@ def test_a_control_applied_by_the_worker_is_credited_to_its_requester(
     assert setting.actor == "ana@laptop"  # the requester's operator@host, not the worker's
 
 
-def test_a_process_that_names_its_operator_is_recorded_with_it(tenant: Engine, other: str) -> None:
+@OWNER
+def test_a_process_that_names_its_operator_is_recorded_with_it(
+    tenant: Engine, other: Login
+) -> None:
     set_process_actor("ops@console-host")
     tenant.dispose()  # the connections opened from now on carry the operator
-    with as_login(tenant, other) as conn:
+    with other.engine.begin() as conn:
         conn.exec_driver_sql("UPDATE clients SET display_name = 'Acme Inc'")
-    [entry] = audit.search(Database(engine=tenant, embedded=False), None, AuditQuery(who=other))
-    assert (entry.login, entry.actor) == (other, "ops@console-host")
+    [entry] = audit.search(
+        Database(engine=tenant, embedded=False), None, AuditQuery(who=other.name)
+    )
+    assert (entry.login, entry.actor) == (other.name, "ops@console-host")
+
+
+@OWNER
+def test_a_user_sending_a_control_is_stamped_with_its_login(tenant: Engine) -> None:
+    """A pulse_user (no admin, no worker) writes a control and its audit row under 0013's
+    row-level security; the definer trigger stamps both with the user's login."""
+    with scratch_login(tenant, "user", clients=(1,)) as user:
+        name = _login_of(user)
+        with user.begin() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO control_commands (client_id, action, job, requested_by)"
+                " VALUES (1, 'start', 'jira_sync', 'ana@laptop')"
+            )
+            conn.exec_driver_sql(
+                "INSERT INTO audit_log (client_id, actor, action, target)"
+                " VALUES (1, 'me', 'job.start', 'jira_sync')"
+            )
+    with tenant.connect() as conn:
+        assert conn.execute(text("SELECT requested_login FROM control_commands")).scalar() == name
+        assert conn.execute(text("SELECT login FROM audit_log WHERE actor = 'me'")).scalar() == name
+
+
+def test_a_removed_clients_rows_are_audited_with_no_client(database: Database) -> None:
+    """As the suite's login (an admin of the clients it made, not the owner): row-level
+    security would refuse that login a row of no client, but the trail's definer trigger
+    writes the removal's rows anyway, with the login that removed the client."""
+    from pulse_console.services import clients
+
+    clients.add_client(database, "acme", actor="ops@host")
+    with database.engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO flow_steps (client_id, name, category)"
+            " SELECT id, 'Review', 'in_progress' FROM clients WHERE name = 'acme'"
+        )
+    clients.remove_client(database, "acme", actor="ops@host")
+    login = _login_of(database.engine)
+    trail = audit.search(database, None, AuditQuery(who=login, what="delete"))
+    assert {(e.action, e.target, e.client) for e in trail} == {
+        ("clients.delete", "acme", None),
+        ("flow_steps.delete", "Review", None),
+    }
+    assert all(e.login == login and e.actor == "ops@host" for e in trail)
