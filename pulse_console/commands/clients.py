@@ -1,9 +1,10 @@
 """`pulse-console client add|list|rename|remove`: managing the clients (tenants) of a database.
 
 Thin: parse, call `services.clients`, print. `add`, `rename` and `remove` are admins'
-(`Action.MANAGE_CLIENTS`), `list` anyone's (the clients the login may see). A refusal (the client exists, a worker drives
-it, `remove` without `--yes`) is one line on stderr and exit 2. The database's audit trail
-records each change with the login that made it (`pulse-console audit`).
+(`Action.MANAGE_CLIENTS`), `list` anyone's (the clients the login may see). A refusal (the
+client exists, a worker drives it, `remove` without `--yes`, the role) is one line on stderr
+and exit 2. The database's audit trail records each change with the login that made it
+(`pulse-console audit`).
 """
 
 from __future__ import annotations
