@@ -116,3 +116,26 @@ def test_audit_lists_who_changed_what_with_filters(run, engine: Engine) -> None:
         with pytest.raises(SystemExit) as bad:  # argparse's own one line, exit 2
             run("audit", "--since", "yesterday")
         assert bad.value.code == 2
+
+
+def test_a_viewer_lists_its_clients_and_reads_the_trail_but_may_not_manage_them(  # type: ignore[no-untyped-def]
+    run, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run("client", "add", "acme")[0] == 0
+    assert run("client", "add", "globex")[0] == 0
+    with engine.connect() as conn:
+        acme = conn.execute(text("SELECT id FROM clients WHERE name = 'acme'")).scalar_one()
+    with scratch_login(engine, "viewer", clients=(acme,)) as viewer:
+        as_viewer = Database(engine=viewer, embedded=False)
+        monkeypatch.setattr(
+            opener, "open_configured", lambda settings, upgrade_embedded=True: as_viewer
+        )
+        code, out, _ = run("client", "list", "--json")
+        assert code == 0 and [c["name"] for c in json.loads(out)] == ["acme"]  # not globex
+        code, out, _ = run("audit", "--what", "clients")
+        assert code == 0 and "clients.insert acme" in out
+        for args in (("add", "initech"), ("rename", "acme", "x"), ("remove", "acme", "--yes")):
+            code, _, err = run("client", *args)
+            assert code == 2 and err.count("\n") == 1, err
+            assert "may not manage clients: needs role admin" in err
+    assert names(engine) == ["acme", "globex"]
