@@ -283,7 +283,7 @@ def test_a_process_that_names_its_operator_is_recorded_with_it(
     tenant: Engine, other: Login
 ) -> None:
     set_process_actor("ops@console-host")
-    tenant.dispose()  # the connections opened from now on carry the operator
+    other.engine.dispose()  # the connections opened from now on carry the operator
     with other.engine.begin() as conn:
         conn.exec_driver_sql("UPDATE clients SET display_name = 'Acme Inc'")
     [entry] = audit.search(
