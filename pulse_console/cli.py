@@ -122,6 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--json", action="store_true", help="JSON instead of TOML-like text")
     show.set_defaults(handler=run_config_show)
 
+    from pulse_console.commands import audit as audit_commands
+    from pulse_console.commands import clients as client_commands
     from pulse_console.commands import jobs as jobs_commands
     from pulse_console.commands import metrics as metrics_commands
     from pulse_console.commands import sandbox
@@ -132,6 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
     sync_commands.register(sub, common)
     jobs_commands.register(sub, common)
     metrics_commands.register(sub, common)
+    client_commands.register(sub, common)
+    audit_commands.register(sub, common)
     user_commands.register(sub, common)
     return parser
 
@@ -165,6 +169,7 @@ def run_tui(args: argparse.Namespace, settings: Settings) -> int:
     database = open_for(settings, Action.READ)
     demo = None
     jobs = None
+    ctx: ConsoleContext | None = None
     try:
         if not database.embedded:
             migrate.require_current(database.engine)
@@ -182,41 +187,50 @@ def run_tui(args: argparse.Namespace, settings: Settings) -> int:
             )
             client = demo.client
 
+        secrets = open_secret_store(database.engine, settings.data_dir)
         me = identity.current(database)
         drive = identity.allows(me.role, Action.RUN_ENGINE)
 
-        def engine() -> EmbeddedService | AttachedService:
-            return connect(
-                database,
-                settings,
-                default_registry(),
-                client=client,
-                background=True,
-                drive=drive,
-            )
+        def open_client(name: str) -> tuple[ClientServices, EngineJobs]:
+            """The services and engine of client `name` (at start, and on `:clients`)."""
 
-        jobs = EngineJobs(engine(), reconnect=engine)
-        services = ClientServices(
-            database,
-            client,
-            log_dir=settings.log_dir,
-            secrets=open_secret_store(database.engine, settings.data_dir),
-            defaults=ConsoleSettings.from_config(settings),
-            metrics_defaults=MetricsSettings(benchmark_year=settings.metrics.benchmark_year),
-        )
+            def engine() -> EmbeddedService | AttachedService:
+                return connect(
+                    database,
+                    settings,
+                    default_registry(),
+                    client=name,
+                    background=True,
+                    drive=drive,
+                )
+
+            services = ClientServices(
+                database,
+                name,
+                log_dir=settings.log_dir,
+                secrets=secrets,
+                defaults=ConsoleSettings.from_config(settings),
+                metrics_defaults=MetricsSettings(benchmark_year=settings.metrics.benchmark_year),
+            )
+            return services, EngineJobs(engine(), reconnect=engine)
+
+        services, jobs = open_client(client)
         ctx = ConsoleContext(
             services=services,
             jobs=jobs,
             export_dir=settings.data_dir / "exports",
             keymap=dict(settings.keymap),
             signals=True,
+            open_client=open_client,
             role=me.role,
             operator=None if me.owner else me.label,
         )
         PulseApp(ctx).run()
         return EXIT_OK
     finally:
-        if jobs is not None:
+        if ctx is not None:
+            ctx.jobs.close()  # the client's the console ended on (`:clients` switches)
+        elif jobs is not None:
             jobs.close()
         if demo is not None:
             demo.stop()

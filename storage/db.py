@@ -16,6 +16,7 @@ from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, sessionmaker
 
+from storage import audit_context as _audit_context  # noqa: F401  (tags sessions for audit)
 from storage.embedded import start_embedded
 
 EMBEDDED_DATABASE = "pulse"

@@ -241,8 +241,14 @@ class ClientMember(Base):
 
 
 class AuditLog(Base):
+    """Who changed what: written by the triggers of migration 0014 and by the services.
+
+    `login` is the PostgreSQL login (stamped by the database, never by the writer);
+    `before`/`after` hold the changed columns (a secret's value never).
+    """
+
     __tablename__ = "audit_log"
-    __table_args__ = (Index(None, "client_id", "ts"),)
+    __table_args__ = (Index(None, "client_id", "ts"), Index(None, "ts"))
     id: Mapped[int] = _pk()
     client_id: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("clients.id", ondelete="CASCADE")
@@ -252,6 +258,9 @@ class AuditLog(Base):
     action: Mapped[str]
     target: Mapped[str | None]
     details: Mapped[Json] = mapped_column(server_default=text("'{}'::jsonb"))
+    login: Mapped[str | None]
+    before: Mapped[Json | None]
+    after: Mapped[Json | None]
 
 
 class ControlCommand(Base):
@@ -279,6 +288,8 @@ class ControlCommand(Base):
     action: Mapped[str] = mapped_column(String(32))
     args: Mapped[Json] = mapped_column(server_default=text("'{}'::jsonb"))
     requested_by: Mapped[str]
+    # The requester's PostgreSQL login, stamped by the database (migration 0014).
+    requested_login: Mapped[str] = mapped_column(server_default=text("SESSION_USER"))
     status: Mapped[str] = mapped_column(String(16), server_default=text("'pending'"))
     ok: Mapped[bool | None]
     result: Mapped[str | None]

@@ -54,8 +54,8 @@ class UnknownClient(LookupError):
 
     def __str__(self) -> str:
         return (
-            f"there is no client {self.args[0]!r} (check --client); a client is created by "
-            f"its first `pulse-console --client {self.args[0]} integration add …`"
+            f"there is no client {self.args[0]!r} (check --client; `pulse-console client list` "
+            f"shows them); an admin creates it with `pulse-console client add {self.args[0]}`"
         )
 
 

@@ -21,7 +21,11 @@ def open_configured(settings: Settings, *, upgrade_embedded: bool = True) -> Dat
     """The database of `settings` (an embedded one is upgraded to the current schema unless
     `upgrade_embedded` is False)."""
     # Imported when called: `--version` and `--help` load no database code.
+    from pulse_console.engine.service import default_actor
+    from storage.audit_context import set_process_actor
     from storage.db import open_database
+
+    set_process_actor(default_actor())  # the audit trail names this operator@host
 
     return open_database(
         settings.database_url, settings.data_dir, upgrade_embedded=upgrade_embedded

@@ -28,6 +28,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from pulse_console.commands import database as opener
+from pulse_console.commands.arguments import utc_time
 from pulse_console.commands.output import error
 from pulse_console.metrics.filters import DEFAULT_PERIOD_DAYS, MetricFilter
 from pulse_console.services.roles import Action
@@ -55,8 +56,8 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     for parser in (dora, flow, prs):
         parser.add_argument("--project", help="project key")
         parser.add_argument("--team", help="value of the work items' Team field")
-        parser.add_argument("--since", type=_when, help="start, inclusive (YYYY-MM-DD, UTC)")
-        parser.add_argument("--until", type=_when, help="end, exclusive (default: today)")
+        parser.add_argument("--since", type=utc_time, help="start, inclusive (YYYY-MM-DD, UTC)")
+        parser.add_argument("--until", type=utc_time, help="end, exclusive (default: today)")
         parser.add_argument("--format", choices=("table", "json", "csv"), default="table")
         parser.add_argument(
             "--release",
@@ -74,17 +75,6 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         "refresh", parents=[common], help="rebuild the status timelines the flow metrics read"
     )
     refresh.set_defaults(handler=run_refresh)
-
-
-def _when(value: str) -> datetime:
-    try:
-        parsed = datetime.fromisoformat(value)
-        parsed = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"not a date or ISO time: {value!r}") from exc
-    except OverflowError:
-        raise argparse.ArgumentTypeError(f"out of the supported range: {value!r}") from None
-    return parsed
 
 
 def _filter(args: argparse.Namespace, client_id: int) -> MetricFilter:

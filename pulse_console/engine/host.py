@@ -2,7 +2,8 @@
 
 `OrchestratorHost.run(stop)` drives the orchestrator in real time (scheduler.py), executes the
 control commands other processes put in the control table (woken by NOTIFY, polled every
-second as a fallback), answers them, sends every engine event out with NOTIFY, beats a
+second as a fallback) — each inside `acting(command_id=…)`, so the audit trail names the
+login that asked, not the worker's — answers them, sends every engine event out with NOTIFY, beats a
 `Health` event, and watches that the lock's connection is alive. When `stop` is set it
 shuts down cleanly: the running job stops at a batch boundary and is left to resume.
 """
@@ -25,6 +26,7 @@ from pulse_console.engine.notify import (
 )
 from pulse_console.engine.orchestrator import Orchestrator
 from pulse_console.engine.scheduler import SchedulerDriver
+from storage.audit_context import acting
 
 _log = logging.getLogger("pulse.engine.host")
 
@@ -70,7 +72,13 @@ class OrchestratorHost:
                     return handled
                 command = pending[0]
                 try:
-                    result = dispatch(orch, command)
+                    # The audit trail credits what the command changes to its requester.
+                    with acting(
+                        operation=f"control {command.action}",
+                        actor=command.requested_by,
+                        command_id=command.id,
+                    ):
+                        result = dispatch(orch, command)
                 except Exception as exc:
                     _log.exception("control %s failed", command.action)
                     result = ControlResult.fail(f"{command.action} failed: {exc}")

@@ -570,7 +570,9 @@ class Orchestrator:
         """Run one operator control: `control.value` names the method below that does it."""
         missing = missing_job(control, job)
         if missing:
-            return self._audit(actor, control.audit_action, job, ControlResult.refuse(missing))
+            before = self._snapshot(job)
+            result = ControlResult.refuse(missing)
+            return self._audit(actor, control.audit_action, job, result, before)
         do: Callable[..., ControlResult] = getattr(self, control.value)
         return do(job, actor=actor) if control.needs_job else do(actor=actor)
 
@@ -581,20 +583,23 @@ class Orchestrator:
                 control, job, self.jobs(), paused=self.policy().paused, pending=self._pending
             )
 
-    def _refused(self, control: Control, job: str | None, actor: str) -> ControlResult | None:
+    def _refused(
+        self, control: Control, job: str | None, actor: str, before: dict[str, Any]
+    ) -> ControlResult | None:
         reason = self.why_not(control, job)
         if reason is None:
             return None
-        return self._audit(actor, control.audit_action, job, ControlResult.refuse(reason))
+        return self._audit(actor, control.audit_action, job, ControlResult.refuse(reason), before)
 
     def start(self, job: str, *, actor: str = "operator") -> ControlResult:
         """Force start: run `job` now (not while another job of the client runs)."""
         with self._lock:
-            refused = self._refused(Control.START, job, actor)
+            before = self._snapshot(job)
+            refused = self._refused(Control.START, job, actor, before)
             if refused:
                 return refused
             self._launch(job, Trigger.MANUAL)
-            return self._audit(actor, "job.start", job, self._after_start(job))
+            return self._audit(actor, "job.start", job, self._after_start(job), before)
 
     def stop(self, job: str, *, actor: str = "operator") -> ControlResult:
         """Force stop: the run stops at its next request or batch boundary and ends FAILED."""
@@ -602,7 +607,8 @@ class Orchestrator:
 
     def pause(self, job: str, *, actor: str = "operator") -> ControlResult:
         with self._lock:
-            refused = self._refused(Control.PAUSE, job, actor)
+            before = self._snapshot(job)
+            refused = self._refused(Control.PAUSE, job, actor, before)
             if refused:
                 return refused
             if job in self._active:
@@ -613,24 +619,26 @@ class Orchestrator:
                         session, self.client_id, job, JobStatus.PAUSED, reason=PAUSED_BY_OPERATOR
                     )
             except IllegalTransition as exc:
-                return self._audit(actor, "job.pause", job, ControlResult.refuse(str(exc)))
+                return self._audit(actor, "job.pause", job, ControlResult.refuse(str(exc)), before)
         self._publish([self._changed(job, "PAUSED", previous, PAUSED_BY_OPERATOR, None)])
-        return self._audit(actor, "job.pause", job, ControlResult.done(f"{job} is PAUSED"))
+        return self._audit(actor, "job.pause", job, ControlResult.done(f"{job} is PAUSED"), before)
 
     def resume(self, job: str, *, actor: str = "operator") -> ControlResult:
         """Resume a PAUSED job: a new run continues from its checkpoint."""
         with self._lock:
-            refused = self._refused(Control.RESUME, job, actor)
+            before = self._snapshot(job)
+            refused = self._refused(Control.RESUME, job, actor, before)
             if refused:
                 return refused
             self._launch(job, Trigger.RESUME)
-            return self._audit(actor, "job.resume", job, self._after_start(job))
+            return self._audit(actor, "job.resume", job, self._after_start(job), before)
 
     def set_active(self, job: str, *, actor: str = "operator") -> ControlResult:
         """Make `job` the one PENDING; every other job FINISHED, except PAUSED ones."""
         events: list[Event] = []
         with self._lock:
-            refused = self._refused(Control.SET_ACTIVE, job, actor)
+            before = self._snapshot(job)
+            refused = self._refused(Control.SET_ACTIVE, job, actor, before)
             if refused:
                 return refused
             reason = f"set active: {job}"
@@ -656,13 +664,15 @@ class Orchestrator:
             "job.set_active",
             job,
             ControlResult.done(f"{job} is PENDING; it starts at the next tick"),
+            before,
         )
 
     def orchestrator_tick(self, *, actor: str = "operator") -> ControlResult:
         """Start the chain now: the job holding the chain (or the first one) runs at once."""
         control = Control.ORCHESTRATOR_TICK
         with self._lock:
-            refused = self._refused(control, None, actor)
+            before = self._snapshot(None)
+            refused = self._refused(control, None, actor, before)
             if refused:
                 return refused
             jobs = self.jobs()
@@ -671,7 +681,8 @@ class Orchestrator:
             )
             self.last_tick = self.clock()
             self._launch(target.name, Trigger.MANUAL)
-            return self._audit(actor, control.audit_action, None, self._after_start(target.name))
+            result = self._after_start(target.name)
+            return self._audit(actor, control.audit_action, None, result, before)
 
     def orchestrator_pause(self, *, actor: str = "operator") -> ControlResult:
         return self._set_paused(Control.ORCHESTRATOR_PAUSE, actor)
@@ -705,7 +716,7 @@ class Orchestrator:
     # --- helpers -------------------------------------------------------------------------
 
     def _set_paused(self, control: Control, actor: str) -> ControlResult:
-        refused = self._refused(control, None, actor)
+        refused = self._refused(control, None, actor, self._snapshot(None))
         if refused:
             return refused
         paused = control is Control.ORCHESTRATOR_PAUSE
@@ -715,14 +726,14 @@ class Orchestrator:
 
     def _interrupt(self, control: Control, job: str, actor: str) -> ControlResult:
         with self._lock:
-            refused = self._refused(control, job, actor)
+            before = self._snapshot(job)
+            refused = self._refused(control, job, actor, before)
             if refused:
                 return refused
             active = self._active.get(job)
             if active is None:  # RUNNING in the table, but not a run of this orchestrator
-                return self._audit(
-                    actor, control.audit_action, job, ControlResult.refuse(f"{job} is not run here")
-                )
+                result = ControlResult.refuse(f"{job} is not run here")
+                return self._audit(actor, control.audit_action, job, result, before)
             active.intent = control.value
             self._pending[job] = control.value
             active.token.cancel()
@@ -737,6 +748,7 @@ class Orchestrator:
                 f"{control.value} requested: {job} stops at its next request or batch boundary "
                 f"and ends {outcome}"
             ),
+            before,
         )
 
     def _after_start(self, job: str) -> ControlResult:
@@ -752,9 +764,29 @@ class Orchestrator:
         with self.database.session() as session:
             return JobStatus(store.get_job(session, self.client_id, job).status)
 
+    def _snapshot(self, job: str | None) -> dict[str, Any]:
+        """The state a control may change: each job's status (and cancel request), the pause."""
+        state: dict[str, Any] = {"orchestrator.paused": self.policy().paused}
+        with self.database.session() as session:
+            for view in store.load_jobs(session, self.client_id):
+                state[view.name] = str(view.status)
+                if view.name == job and view.cancel_requested:
+                    state[view.name] += " (stop requested)"
+        return state
+
     def _audit(
-        self, actor: str, action: str, target: str | None, result: ControlResult
+        self,
+        actor: str,
+        action: str,
+        target: str | None,
+        result: ControlResult,
+        before: dict[str, Any],
     ) -> ControlResult:
+        """Record a control with what it changed: the snapshot keys that differ (or, when
+        nothing changed, the target's state as it stands)."""
+        after = self._snapshot(target)
+        changed = [key for key in after if before.get(key) != after[key]]
+        keys = changed or [target or "orchestrator.paused"]
         with self.database.session() as session:
             session.add(
                 AuditLog(
@@ -763,6 +795,8 @@ class Orchestrator:
                     action=action,
                     target=target,
                     details={"ok": result.ok, "refused": result.refused, "message": result.message},
+                    before={key: before.get(key) for key in keys},
+                    after={key: after.get(key) for key in keys},
                 )
             )
         return result

@@ -1,17 +1,44 @@
-"""The audit trail: every destructive or configuration-changing console action leaves a row."""
+"""The audit trail: who (the PostgreSQL login) changed what, when, and before/after.
+
+Two kinds of rows land in `audit_log`. The database's triggers (migration 0014) record every
+row change of the configuration tables, whoever makes it, as `<table>.<insert|update|delete>`
+with the changed columns before and after; the services record the operator's intents that
+no table holds (`job.start`, `log_files.delete`, `logs.export`, …) with `record`. Either
+way the login is stamped by the database from `session_user`; `actor` keeps the console's
+`operator@host`. `search` is the one query behind the console's Audit screen and
+`pulse-console audit`.
+"""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
+from pulse_console.services.log_search import contains
 from storage.db import Database
-from storage.models import AuditLog
+from storage.models import AuditLog, Client
 from storage.tenancy import ensure_client, find_client
+
+# The tables whose row changes the database records (migration 0014's triggers).
+AUDITED_TABLES = frozenset(
+    {
+        "clients",
+        "settings",
+        "integrations",
+        "flow_steps",
+        "status_mappings",
+        "issue_type_mappings",
+        "secrets",
+    }
+)
+
+
+_IDS = frozenset({"id", "client_id"})  # left out of a created or deleted row's summary
 
 
 @dataclass(frozen=True)
@@ -21,6 +48,62 @@ class AuditEntry:
     action: str
     target: str | None
     details: dict[str, Any]
+    login: str | None = None
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+    client: str | None = None
+    id: int = 0
+
+    @property
+    def is_row_change(self) -> bool:
+        """Written by a table's trigger (not by a service recording an intent)."""
+        table, _, change = self.action.partition(".")
+        return table in AUDITED_TABLES and change in ("insert", "update", "delete")
+
+    def change_summary(self) -> str:
+        """What changed, in one line: `key: before → after` for an update (or a control),
+        `new: key=value, …` for a created row, `removed: key=value, …` for a deleted one
+        (ids left out); values shortened."""
+        before, after = self.before or {}, self.after or {}
+        if (self.before is None) != (self.after is None):
+            row, word = (after, "new") if self.before is None else (before, "removed")
+            shown = [f"{key}={_short(value)}" for key, value in row.items() if key not in _IDS]
+            return f"{word}: {', '.join(shown)}" if shown else ""
+        keys = list(dict.fromkeys([*before, *after]))
+        return "; ".join(
+            f"{key}: {_short(before.get(key, '∅'))} → {_short(after.get(key, '∅'))}" for key in keys
+        )
+
+    def summary(self) -> str:
+        """The change, or for an intent without before/after its details (`key=value, …`)."""
+        if self.before is not None or self.after is not None:
+            return self.change_summary()
+        return ", ".join(f"{key}={_short(value)}" for key, value in self.details.items())
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "ts": self.ts.isoformat(),
+            "login": self.login,
+            "actor": self.actor,
+            "client": self.client,
+            "action": self.action,
+            "target": self.target,
+            "before": self.before,
+            "after": self.after,
+            "details": self.details,
+        }
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    """Filters of the trail; None/empty means no condition."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+    what: str = ""  # a substring of the action or the target (`integrations`, `jira`)
+    who: str = ""  # a substring of the login or the actor
+    limit: int = 500
 
 
 def record(
@@ -42,14 +125,60 @@ def record(
 
 def recent(database: Database, client: str, limit: int = 100) -> list[AuditEntry]:
     """The newest audit rows of a client, newest first."""
+    return search(database, client, AuditQuery(limit=limit))
+
+
+def search(database: Database, client: str | None, query: AuditQuery) -> list[AuditEntry]:
+    """Audit rows matching `query`, newest first: of `client`, or of every client (and the
+    rows of none, e.g. a removed client's) when `client` is None."""
     with database.session() as session:
-        client_id = find_client(session, client)
-        if client_id is None:
-            return []
-        rows = session.execute(
-            select(AuditLog)
-            .where(AuditLog.client_id == client_id)
-            .order_by(AuditLog.ts.desc(), AuditLog.id.desc())
-            .limit(limit)
-        ).scalars()
-        return [AuditEntry(r.ts, r.actor, r.action, r.target, dict(r.details)) for r in rows]
+        stmt = _filtered(query)
+        if client is not None:
+            client_id = find_client(session, client)
+            if client_id is None:
+                return []
+            stmt = stmt.where(AuditLog.client_id == client_id)
+        rows = session.execute(stmt).all()
+        return [_entry(row.AuditLog, row.name) for row in rows]
+
+
+def _filtered(query: AuditQuery) -> Select[AuditLog, str]:
+    stmt = (
+        select(AuditLog, Client.name)
+        .outerjoin(Client, Client.id == AuditLog.client_id)
+        .order_by(AuditLog.ts.desc(), AuditLog.id.desc())
+        .limit(query.limit)
+    )
+    if query.since is not None:
+        stmt = stmt.where(AuditLog.ts >= query.since)
+    if query.until is not None:
+        stmt = stmt.where(AuditLog.ts < query.until)
+    if query.what:
+        stmt = stmt.where(
+            or_(contains(AuditLog.action, query.what), contains(AuditLog.target, query.what))
+        )
+    if query.who:
+        stmt = stmt.where(
+            or_(contains(AuditLog.login, query.who), contains(AuditLog.actor, query.who))
+        )
+    return stmt
+
+
+def _short(value: object, width: int = 40) -> str:
+    text = value if isinstance(value, str) else json.dumps(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _entry(row: AuditLog, client: str | None) -> AuditEntry:
+    return AuditEntry(
+        ts=row.ts,
+        actor=row.actor,
+        action=row.action,
+        target=row.target,
+        details=dict(row.details),
+        login=row.login,
+        before=None if row.before is None else dict(row.before),
+        after=None if row.after is None else dict(row.after),
+        client=client,
+        id=row.id,
+    )

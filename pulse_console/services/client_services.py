@@ -17,11 +17,15 @@ from pathlib import Path
 
 from connectors.base import ConnectionCheck
 from pulse_console.metrics.settings import MetricsSettings
+from pulse_console.services import audit as audit_service
+from pulse_console.services import clients as clients_service
 from pulse_console.services import connectivity, flow_mappings, health, integrations
 from pulse_console.services import log_files as log_files_service
 from pulse_console.services import logs as logs_service
 from pulse_console.services import metrics as metrics_service
 from pulse_console.services import settings as settings_service
+from pulse_console.services.audit import AuditEntry, AuditQuery
+from pulse_console.services.clients import ClientInfo
 from pulse_console.services.flow_mappings import FlowMappings, MappingImpact, StepImpact
 from pulse_console.services.health import HealthCheck
 from pulse_console.services.integrations import IntegrationDraft, IntegrationView
@@ -63,6 +67,8 @@ class ClientServices:
         self.health = HealthServices(self)
         self.settings = SettingsServices(self)
         self.metrics = MetricsServices(self)
+        self.audit = AuditServices(self)
+        self.clients = ClientsServices(self)
 
     @property
     def database_label(self) -> str:
@@ -266,3 +272,13 @@ class MetricsServices(_Area):
             title=title,
             defaults=self._s.metrics_defaults,
         )
+
+
+class AuditServices(_Area):
+    def search(self, query: AuditQuery) -> list[AuditEntry]:
+        return audit_service.search(self._s.database, self._s.client, query)
+
+
+class ClientsServices(_Area):
+    def list_clients(self) -> list[ClientInfo]:
+        return clients_service.list_clients(self._s.database)

@@ -58,7 +58,8 @@ def indexable(text: str) -> bool:
 
 
 def contains(
-    column: ColumnElement[str] | InstrumentedAttribute[str], text: str
+    column: ColumnElement[str] | InstrumentedAttribute[str] | InstrumentedAttribute[str | None],
+    text: str,
 ) -> ColumnElement[bool]:
     """Case-insensitive substring match that takes `%`, `_` and `\\` literally."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -27,10 +27,12 @@ from pulse_console.tui.dialogs.error import ErrorDialog
 from pulse_console.tui.dialogs.help import HelpDialog
 from pulse_console.tui.hangup import exit_on_signals
 from pulse_console.tui.keymap import ALIASES, SCREENS, bindings_for, check_keymap
-from pulse_console.tui.messages import DatabaseReachability, SettingsLoaded
+from pulse_console.tui.messages import ClientOpened, DatabaseReachability, SettingsLoaded
 from pulse_console.tui.palette import PulseCommands
 from pulse_console.tui.ports import JobView
+from pulse_console.tui.screens.audit import AuditScreen
 from pulse_console.tui.screens.base import PulseScreen
+from pulse_console.tui.screens.clients import ClientsScreen
 from pulse_console.tui.screens.flow import FlowScreen
 from pulse_console.tui.screens.health import HealthScreen
 from pulse_console.tui.screens.integrations import IntegrationsScreen
@@ -62,6 +64,8 @@ class PulseApp(App[None]):
         "metrics": MetricsScreen,
         "health": HealthScreen,
         "settings": SettingsScreen,
+        "audit": AuditScreen,
+        "clients": ClientsScreen,
     }
     BINDINGS: ClassVar[list[BindingType]] = [
         *bindings_for("app"),
@@ -93,6 +97,9 @@ class PulseApp(App[None]):
         if self.ctx.live:
             self.db_watch.start()
             self.busy_watch.start(self._show_busy)
+        self._start_engine_host()
+
+    def _start_engine_host(self) -> None:
         host = getattr(self.ctx.jobs, "host", None)
         if self.ctx.live and callable(host):
             self._engine_stop = asyncio.Event()
@@ -117,6 +124,45 @@ class PulseApp(App[None]):
         if name == "logs" and self.pending_log_query is None:
             self.pending_log_query = ""  # arriving fresh: no filter left from an earlier visit
         self.switch_mode(name)
+
+    # --- switching client ---------------------------------------------------------------
+
+    def switch_client(self, name: str) -> None:
+        """Work on client `name`: its services and jobs, every screen built afresh."""
+        if self.ctx.open_client is None:
+            self.notify("This console cannot switch clients.", severity="warning")
+            return
+        self._open_client(name)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="switch-client")
+    def _open_client(self, name: str) -> None:
+        assert self.ctx.open_client is not None
+        services, jobs = self.ctx.open_client(name)  # refuses a client removed meanwhile
+        self.post_message(ClientOpened(name, services, jobs))
+
+    async def on_client_opened(self, message: ClientOpened) -> None:
+        old_jobs = self.ctx.jobs
+        if self._engine_stop is not None:
+            self._engine_stop.set()  # the old client's embedded orchestrator stops
+            self._engine_stop = None
+        self.ctx.services, self.ctx.jobs = message.services, message.jobs
+        self.selected_job, self.job_rows, self.pending_log_query = None, [], None
+        self._history.clear()
+        if self.current_mode == "jobs":
+            self.switch_mode("clients")
+        left = self.current_mode
+        for mode in [m for m in self.MODES if m != left]:
+            await self._rebuild_mode(mode)
+        self.switch_mode("jobs")
+        await self._rebuild_mode(left)
+        self._start_engine_host()
+        await asyncio.to_thread(old_jobs.close)
+        self.notify(f"This console now works on client {message.client}.")
+
+    async def _rebuild_mode(self, mode: str) -> None:
+        """Drop the mode's screens (built for the old client); the next visit builds anew."""
+        await self.remove_mode(mode)
+        self.add_mode(mode, self.MODES[mode])
 
     def action_jump(self) -> None:
         options = [(name, f"{title}  (:{name})") for name, title in SCREENS.items()]

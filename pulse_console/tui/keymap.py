@@ -331,6 +331,25 @@ COMMANDS: tuple[Command, ...] = (
         "settings",
         needs=Action.MANAGE_SETTINGS,
     ),
+    # --- audit trail, clients (reading the trail and switching among visible clients)
+    Command(
+        "audit.detail",
+        "enter",
+        "detail",
+        "Detail",
+        "Before and after in full",
+        "audit",
+        needs=Action.READ,
+    ),
+    Command(
+        "clients.switch",
+        "enter",
+        "switch",
+        "Switch",
+        "Work on the selected client",
+        "clients",
+        needs=Action.READ,
+    ),
 )
 
 # Chords that terminals swallow get an alias (ctrl+enter arrives as ctrl+j in most).
@@ -346,6 +365,8 @@ SCREENS: dict[str, str] = {
     "metrics": "Metrics",
     "health": "Health",
     "settings": "Settings",
+    "audit": "Audit",
+    "clients": "Clients",
 }
 
 

@@ -9,10 +9,11 @@ from textual.message import Message
 
 from pulse_console.engine.events import Event
 from pulse_console.engine.events import JobProgress as EngineJobProgress
+from pulse_console.services.client_services import ClientServices
 from pulse_console.services.logs import LogPage, LogRecord
 from pulse_console.services.metrics import DrillDown, MetricsView
 from pulse_console.services.settings import ConsoleSettings
-from pulse_console.tui.ports import LiveProgress, RunSummary
+from pulse_console.tui.ports import JobsPort, LiveProgress, RunSummary
 
 T = TypeVar("T")
 
@@ -154,3 +155,12 @@ class DatabaseReachability(Message):
     """A probe of the database: None when it answered, else why it did not."""
 
     problem: str | None
+
+
+@dataclass
+class ClientOpened(Message):
+    """Another client's services and jobs are ready: the console switches to them."""
+
+    client: str
+    services: ClientServices
+    jobs: JobsPort

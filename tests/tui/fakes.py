@@ -86,6 +86,7 @@ class FakeJobs:
         self._progress = progress
         self._orch = orchestrator or OrchestratorView(True, False, NOW + timedelta(minutes=26))
         self.controls: list[tuple[str, str | None]] = []
+        self.closed = False
 
     def jobs(self) -> list[JobView]:
         if self._gate is not None:
@@ -172,7 +173,7 @@ class FakeJobs:
         return iter(())
 
     def close(self) -> None:
-        pass
+        self.closed = True
 
 
 def running_progress(

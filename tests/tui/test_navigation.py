@@ -24,7 +24,7 @@ async def test_every_screen_opens_by_name_and_escape_goes_back(ctx: ConsoleConte
         await pilot.press("escape")
         await pilot.press("escape")
         await pilot.pause()
-        assert app.current_mode == "health"
+        assert app.current_mode == list(SCREENS)[-2]
 
 
 async def test_log_columns_follow_the_timestamp_toggle_and_the_width(
