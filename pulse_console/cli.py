@@ -122,13 +122,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     from pulse_console.commands import jobs as jobs_commands
     from pulse_console.commands import metrics as metrics_commands
-    from pulse_console.commands import sandbox
+    from pulse_console.commands import sandbox, serve
     from pulse_console.commands import sync as sync_commands
 
     sandbox.register(sub, common)
     sync_commands.register(sub, common)
     jobs_commands.register(sub, common)
     metrics_commands.register(sub, common)
+    serve.register(sub, common)
     return parser
 
 

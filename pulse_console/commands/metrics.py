@@ -23,12 +23,12 @@ import json
 import sys
 import time
 from dataclasses import asdict
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from pulse_console.commands import database as opener
 from pulse_console.commands.output import error
-from pulse_console.metrics.filters import DEFAULT_PERIOD_DAYS, MetricFilter
+from pulse_console.metrics.filters import MetricFilter
 
 if TYPE_CHECKING:
     from pulse_console.config import Settings
@@ -84,18 +84,12 @@ def _when(value: str) -> datetime:
 
 
 def _filter(args: argparse.Namespace, client_id: int) -> MetricFilter:
-    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    until = args.until or today
-    try:
-        since = args.since or until - timedelta(days=DEFAULT_PERIOD_DAYS)
-    except OverflowError:
-        raise ValueError(
-            f"no period of {DEFAULT_PERIOD_DAYS} days ends at {until:%Y-%m-%d}: give --since"
-        ) from None
-    return MetricFilter(
+    from pulse_console.services.metrics_report import metric_filter
+
+    return metric_filter(
         client_id,
-        since,
-        until,
+        args.since,
+        args.until,
         project=args.project,
         team=args.team,
         issue_type=getattr(args, "issue_type", None),
@@ -193,13 +187,15 @@ def _fail(message: str, code: int = EXIT_REFUSED) -> int:
 
 
 def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    raise TypeError(type(value).__name__)
+    from pulse_console.services.metrics_report import jsonable
+
+    return jsonable(value)
 
 
 def _period(f: MetricFilter) -> dict[str, str]:
-    return {"since": f.since.isoformat(), "until": f.until.isoformat()}
+    from pulse_console.services.metrics_report import period
+
+    return period(f)
 
 
 PR_COLUMNS = [
@@ -253,11 +249,12 @@ def _cell(value: Any) -> str:
 def _render_dora(conn: Any, f: MetricFilter, fmt: str, defaults: MetricsSettings) -> None:
     from pulse_console.metrics.dora import dora_report
     from pulse_console.metrics.settings import MetricsSettings
+    from pulse_console.services.metrics_report import dora_data
 
-    report = dora_report(conn, f, MetricsSettings.load(conn, f.client_id, defaults))
-    if fmt == "json":
-        print(json.dumps({**_period(f), **asdict(report)}, default=_jsonable, indent=2))
+    if fmt == "json":  # the API's shape too (services.metrics_report)
+        print(json.dumps(dora_data(conn, f, defaults), default=_jsonable, indent=2))
         return
+    report = dora_report(conn, f, MetricsSettings.load(conn, f.client_id, defaults))
     rows = [
         [
             m.name,
@@ -274,20 +271,14 @@ def _render_dora(conn: Any, f: MetricFilter, fmt: str, defaults: MetricsSettings
 
 
 def _render_flow(conn: Any, f: MetricFilter, fmt: str) -> None:
-    from pulse_console.metrics.flow_metrics import flow_summary, throughput_per_week, time_in_steps
+    from pulse_console.metrics.flow_metrics import flow_summary, time_in_steps
+    from pulse_console.services.metrics_report import flow_data
 
+    if fmt == "json":  # the API's shape too (services.metrics_report)
+        print(json.dumps(flow_data(conn, f), default=_jsonable, indent=2))
+        return
     summary = flow_summary(conn, f)
     steps = time_in_steps(conn, f)
-    if fmt == "json":
-        weeks = throughput_per_week(conn, f)
-        data = {
-            **_period(f),
-            "summary": asdict(summary),
-            "time_in_steps": [asdict(s) for s in steps],
-            "throughput_per_week": [asdict(w) for w in weeks],
-        }
-        print(json.dumps(data, default=_jsonable, indent=2))
-        return
     rows: list[list[Any]] = [[name, _cell(value)] for name, value in asdict(summary).items()]
     for s in steps:  # per item (median, p85), then the sum over items, named as a total
         rows += [
