@@ -1,0 +1,128 @@
+"""`pulse-console token …`, `serve` and `worker --serve` as an operator runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import Engine, select
+
+from pulse_console.cli import main
+from pulse_console.services import api_tokens
+from storage.db import Database
+from storage.models import ApiToken, AuditLog
+from tests.test_cli import current_schema, url_for
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def url(pg_url: str, tenant: Engine, isolated_home: Path) -> str:
+    return url_for(pg_url, current_schema(tenant))
+
+
+def test_token_create_shows_it_once_stores_its_hash_and_list_and_revoke_work(
+    url: str, database: Database, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = ["--database-url", url, "--client", "acme"]
+    assert main(["token", "create", "--role", "user", "--name", "ci", *base]) == 0
+    out = capsys.readouterr()
+    token = out.out.strip()
+    assert re.fullmatch(r"pulse_[A-Za-z0-9_-]{43}", token)
+    assert "shown only now" in out.err
+    with database.session() as session:
+        row = session.execute(select(ApiToken)).scalar_one()
+        assert (row.name, row.role, row.token_hash) == ("ci", "user", api_tokens.digest(token))
+    assert api_tokens.authenticate(database, token) == api_tokens.Caller("ci", "acme", "user")
+    assert main(["token", "create", "--role", "user", "--name", "ci", *base]) == 2
+    assert "already has a token named 'ci'" in capsys.readouterr().err
+    assert main(["token", "list", "--json", *base]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [(t["name"], t["role"], t["revoked_at"]) for t in listed] == [("ci", "user", None)]
+    assert token not in json.dumps(listed)
+    assert main(["token", "revoke", "ci", *base]) == 0
+    assert api_tokens.authenticate(database, token) is None
+    assert main(["token", "revoke", "ci", *base]) == 2
+    assert "no active token named 'ci'" in capsys.readouterr().err
+    with database.session() as session:
+        actions = session.execute(select(AuditLog.action).order_by(AuditLog.id)).scalars()
+        assert list(actions) == ["api_token.create", "api_token.revoke"]
+
+
+def test_token_create_for_an_unknown_client_is_refused(
+    url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["token", "create", "--role", "admin", "--database-url", url, "--client", "nobody"]
+    assert main(args) == 2
+    assert "there is no client 'nobody'" in capsys.readouterr().err
+
+
+class Process:
+    def __init__(self, args: list[str], env: dict[str, str]) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "pulse_console.cli", *args],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, **env},
+        )
+        self.lines: list[str] = []
+        self.found = threading.Event()
+        self.url = ""
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.append(line)
+            match = re.search(r"http://127\.0\.0\.1:\d+", line)
+            if match and not self.found.is_set():
+                self.url = match.group()
+                self.found.set()
+
+    def stop(self) -> int:
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(30)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("command", "leader"), [(["serve"], None), (["worker", "--serve", "--name", "w1"], "w1")]
+)
+def test_serve_and_worker_serve_answer_until_sigterm(
+    url: str, database: Database, tmp_path: Path, command: list[str], leader: str | None
+) -> None:
+    token, _ = api_tokens.create(database, "acme", "viewer", actor="t")
+    process = Process(
+        [*command, "--port", "0", "--database-url", url, "--client", "acme"],
+        {"PULSE_DATA_DIR": str(tmp_path / "data")},
+    )
+    try:
+        assert process.found.wait(60), "".join(process.lines)
+        headers = {"Authorization": f"Bearer {token}"}
+        assert httpx.get(f"{process.url}/health", timeout=10).json() == {"status": "ok"}
+
+        def orchestrator() -> dict[str, object]:
+            answer = httpx.get(
+                f"{process.url}/api/v1/clients/acme/orchestrator", headers=headers, timeout=10
+            )
+            assert answer.status_code == 200, answer.text
+            return dict(answer.json())
+
+        if leader is not None:  # the worker takes the lock just after it starts serving
+            from tests.engine.test_processes import wait_for
+
+            wait_for(lambda: orchestrator()["leader"] == leader)
+        assert orchestrator()["leader"] == leader
+    finally:
+        code = process.stop()
+    assert code == 0, "".join(process.lines)
