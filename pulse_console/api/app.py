@@ -26,6 +26,7 @@ from pulse_console.api import (
     progress,
     prometheus,
 )
+from pulse_console.api.nul_guard import NulGuard
 from pulse_console.api.ratelimit import RateLimiter
 from pulse_console.services.service_face import ServiceFace
 
@@ -55,7 +56,9 @@ def build_app(
     app.state.hub = hub
     app.state.limiter = RateLimiter(rate, burst)
     problems.install(app)
+    problems.document(app)
     audit_writes.install(app)
+    app.add_middleware(NulGuard)
     for module in (
         probes,
         jobs,

@@ -15,7 +15,9 @@ from pulse_console.api.orchestrator import state
 from pulse_console.api.problems import Problem
 from pulse_console.services.client_services import NO_SECRETS
 
-router = APIRouter(prefix="/api/v1/clients/{client}", tags=["integrations"])
+router = APIRouter(
+    prefix="/api/v1/clients/{client}", tags=["integrations"], responses=problems.CLIENT_ROUTE
+)
 
 
 @router.get(

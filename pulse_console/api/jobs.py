@@ -9,9 +9,9 @@ done → 200, refused → 409, failed (e.g. no worker drives the client) → 503
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from pulse_console.api import problems, schemas
@@ -22,7 +22,9 @@ from pulse_console.engine.control_names import Control
 if TYPE_CHECKING:
     from pulse_console.engine.controls import ControlResult
 
-router = APIRouter(prefix="/api/v1/clients/{client}", tags=["jobs"])
+router = APIRouter(
+    prefix="/api/v1/clients/{client}", tags=["jobs"], responses=problems.CLIENT_ROUTE
+)
 
 
 class JobAction(StrEnum):
@@ -100,7 +102,12 @@ def list_runs(
     response_model=schemas.RunDetail,
     responses=problems.responses(401, 403, 404, 429),
 )
-def run_detail(request: Request, client: str, caller: Viewer, run_id: int) -> schemas.RunDetail:
+def run_detail(
+    request: Request,
+    client: str,
+    caller: Viewer,
+    run_id: Annotated[int, Path(ge=1, le=problems.MAX_ID)],
+) -> schemas.RunDetail:
     """One run with its checkpoints before and after and its stats."""
     face = request.app.state.face
     face.require_client(client)

@@ -20,7 +20,9 @@ from pulse_console.api.problems import Problem
 from pulse_console.services.api_tokens import Caller
 from pulse_console.services.client_services import ClientServices
 
-router = APIRouter(prefix="/api/v1/clients/{client}/log-files", tags=["log files"])
+router = APIRouter(
+    prefix="/api/v1/clients/{client}/log-files", tags=["log files"], responses=problems.CLIENT_ROUTE
+)
 
 
 def _bound(request: Request, client: str, caller: Caller) -> ClientServices:

@@ -15,7 +15,9 @@ from pulse_console.api.problems import Problem
 from pulse_console.services.log_search import SearchRefused
 from pulse_console.services.logs import LEVELS, Cursor, LogFilter, LogRecord, parse_filter
 
-router = APIRouter(prefix="/api/v1/clients/{client}", tags=["logs"])
+router = APIRouter(
+    prefix="/api/v1/clients/{client}", tags=["logs"], responses=problems.CLIENT_ROUTE
+)
 
 
 def encode_cursor(cursor: Cursor) -> str:
@@ -80,7 +82,7 @@ def logs(
     ] = None,
     level: Annotated[list[str] | None, Query(description="levels to show (repeatable)")] = None,
     job: str | None = None,
-    run: int | None = Query(None, ge=1),
+    run: int | None = Query(None, ge=1, le=problems.MAX_ID),
     text: str | None = Query(None, description="text the message contains"),
     before: str | None = Query(None, description="the page before this cursor (`older`)"),
     after: str | None = Query(None, description="the page after this cursor (`newer`)"),

@@ -15,7 +15,9 @@ from pulse_console.api.authz import Viewer
 from pulse_console.api.problems import Problem
 from pulse_console.services.metrics_report import jsonable
 
-router = APIRouter(prefix="/api/v1/clients/{client}/metrics", tags=["metrics"])
+router = APIRouter(
+    prefix="/api/v1/clients/{client}/metrics", tags=["metrics"], responses=problems.CLIENT_ROUTE
+)
 _SINCE = Query(None, description="start, inclusive (ISO date or time, UTC)")
 _UNTIL = Query(None, description="end, exclusive (default: today 00:00 UTC)")
 

@@ -14,7 +14,11 @@ from pulse_console.api.authz import Admin, User, Viewer, actor
 from pulse_console.api.jobs import answer
 from pulse_console.engine.control_names import Control
 
-router = APIRouter(prefix="/api/v1/clients/{client}/orchestrator", tags=["orchestrator"])
+router = APIRouter(
+    prefix="/api/v1/clients/{client}/orchestrator",
+    tags=["orchestrator"],
+    responses=problems.CLIENT_ROUTE,
+)
 
 
 class OrchestratorAction(StrEnum):

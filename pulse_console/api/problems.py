@@ -23,6 +23,7 @@ from pulse_console.services.api_tokens import TokenRefused
 from pulse_console.services.metrics_report import MetricsRefused
 
 MEDIA_TYPE = "application/problem+json"
+MAX_ID = 2**63 - 1  # ids are BIGINT: a larger one names nothing
 _log = logging.getLogger("pulse.api")
 
 TITLES = {
@@ -61,6 +62,33 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 
 def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: {**PROBLEM_SCHEMA, "description": TITLES[code]} for code in codes}
+
+
+# What any route under a client's path may answer besides its own (400: a body that is
+# not JSON).
+CLIENT_ROUTE = responses(400, 401, 403, 404, 422, 429)
+
+
+def document(app: FastAPI) -> None:
+    """Make the OpenAPI schema say what the handlers do: every error answer (4xx, 5xx) is
+    problem+json (FastAPI documents its validation errors as plain JSON otherwise)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = build()
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                for code, answer in operation.get("responses", {}).items():
+                    if str(code).isdigit() and int(code) >= 400:
+                        answer["content"] = PROBLEM_SCHEMA["content"]
+        for unused in ("HTTPValidationError", "ValidationError"):
+            schema.get("components", {}).get("schemas", {}).pop(unused, None)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 class Problem(Exception):
