@@ -41,23 +41,21 @@ CLIENT = "acme"
 
 
 async def _poller(
-    base: str, token: str, interval: float, stop: asyncio.Event, out: dict[str, Any]
+    http: httpx.AsyncClient, token: str, interval: float, stop: asyncio.Event, out: dict[str, Any]
 ) -> None:
     await asyncio.sleep(random.uniform(0, interval))
-    async with httpx.AsyncClient(
-        base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30
-    ) as http:
-        while not stop.is_set():
-            started = time.perf_counter()
-            try:
-                answer = await http.get(f"/api/v1/clients/{CLIENT}/jobs")
-                ok = answer.status_code == 200
-            except httpx.HTTPError:
-                ok = False
-            out["latencies"].append(time.perf_counter() - started)
-            if not ok:
-                out["errors"] += 1
-            await asyncio.sleep(max(0.0, interval - (time.perf_counter() - started)))
+    headers = {"Authorization": f"Bearer {token}"}
+    while not stop.is_set():
+        started = time.perf_counter()
+        try:
+            answer = await http.get(f"/api/v1/clients/{CLIENT}/jobs", headers=headers)
+            ok = answer.status_code == 200
+        except httpx.HTTPError:
+            ok = False
+        out["latencies"].append(time.perf_counter() - started)
+        if not ok:
+            out["errors"] += 1
+        await asyncio.sleep(max(0.0, interval - (time.perf_counter() - started)))
 
 
 async def _subscriber(
@@ -101,16 +99,20 @@ async def _load(args: argparse.Namespace) -> dict[str, Any]:
     ]
     while len(ready) + out["ws_errors"] < args.subscribers:
         await asyncio.sleep(0.05)
-    pollers = [
-        asyncio.create_task(
-            _poller(args.load, tokens[args.subscribers + i], args.interval, stop, out)
-        )
-        for i in range(args.pollers)
-    ]
-    print("ready", flush=True)
-    await asyncio.to_thread(sys.stdin.readline)  # the driver says when the sync is over
-    stop.set()
-    await asyncio.gather(*pollers, *subscribers)
+    # One client (one connection pool) for every poller: 200 clients of their own would
+    # spend the load process's first seconds building SSL contexts, not polling.
+    limits = httpx.Limits(max_connections=args.pollers, max_keepalive_connections=args.pollers)
+    async with httpx.AsyncClient(base_url=args.load, limits=limits, timeout=60) as http:
+        pollers = [
+            asyncio.create_task(
+                _poller(http, tokens[args.subscribers + i], args.interval, stop, out)
+            )
+            for i in range(args.pollers)
+        ]
+        print("ready", flush=True)
+        await asyncio.to_thread(sys.stdin.readline)  # the driver says when the sync is over
+        stop.set()
+        await asyncio.gather(*pollers, *subscribers)
     lat = sorted(out.pop("latencies"))
     return {
         **out,

@@ -14,7 +14,6 @@ from fastapi import FastAPI
 
 from pulse_console import __version__
 from pulse_console.api import (
-    audit_writes,
     integrations,
     jobs,
     log_files,
@@ -26,6 +25,8 @@ from pulse_console.api import (
     progress,
     prometheus,
 )
+from pulse_console.api.audit_writes import AuditWrites
+from pulse_console.api.authz import TokenCache
 from pulse_console.api.nul_guard import NulGuard
 from pulse_console.api.ratelimit import RateLimiter
 from pulse_console.services.service_face import ServiceFace
@@ -35,7 +36,11 @@ DEFAULT_BURST = 40
 
 
 def build_app(
-    face: ServiceFace, *, rate: float = DEFAULT_RATE, burst: int = DEFAULT_BURST
+    face: ServiceFace,
+    *,
+    rate: float = DEFAULT_RATE,
+    burst: int = DEFAULT_BURST,
+    token_seconds: float = 5.0,
 ) -> FastAPI:
     hub = progress.ProgressHub(face)
 
@@ -55,9 +60,10 @@ def build_app(
     app.state.face = face
     app.state.hub = hub
     app.state.limiter = RateLimiter(rate, burst)
+    app.state.tokens = TokenCache(face.authenticate, token_seconds)
     problems.install(app)
     problems.document(app)
-    audit_writes.install(app)
+    app.add_middleware(AuditWrites)
     app.add_middleware(NulGuard)
     for module in (
         probes,

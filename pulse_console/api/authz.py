@@ -4,17 +4,22 @@
 role. Every route declares the role it needs (`caller: Viewer`, `User` or `Admin`); a token
 is valid only under its own client's path; `services.role_names.allows` is the one role
 rule (viewer < user < admin). Each authenticated request takes one token from its caller's
-bucket (429 with Retry-After when empty).
+bucket (429 with Retry-After when empty). A token once found is trusted for
+`TokenCache.seconds` (5) before it is looked up again: a revoked token stops working
+within that time.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 
 from pulse_console.api.problems import Problem
@@ -25,13 +30,49 @@ from pulse_console.services.role_names import Role, allows
 scheme = HTTPBearer(auto_error=False, description="an API token (`pulse-console token create`)")
 
 
+class TokenCache:
+    """Callers of recently presented tokens (a poller's token is looked up once in
+    `seconds`, not at every request); an unknown token is never cached."""
+
+    def __init__(self, lookup: Callable[[str], Caller | None], seconds: float = 5.0) -> None:
+        self.lookup = lookup
+        self.seconds = seconds
+        self._found: dict[str, tuple[Caller, float]] = {}
+        self._lock = threading.Lock()
+
+    def recent(self, token: str) -> Caller | None:
+        """The caller of `token` when it was found in the last `seconds`, else None."""
+        with self._lock:
+            found = self._found.get(token)
+        if found is not None and time.monotonic() - found[1] < self.seconds:
+            return found[0]
+        return None
+
+    def caller(self, token: str) -> Caller | None:
+        """The caller of `token` (looked up unless `recent`); blocks on the database."""
+        recent = self.recent(token)
+        if recent is not None:
+            return recent
+        now = time.monotonic()
+        caller = self.lookup(token)
+        with self._lock:
+            if caller is None:
+                self._found.pop(token, None)
+            else:
+                if len(self._found) > 10_000:  # many tokens: forget them all, look up again
+                    self._found.clear()
+                self._found[token] = (caller, now)
+        return caller
+
+
 def bearer(header: str | None) -> str | None:
     scheme, _, token = (header or "").partition(" ")
     return token.strip() or None if scheme.lower() == "bearer" else None
 
 
-def authenticate(request: HTTPConnection) -> Caller:
-    """The caller of `request` (401 without a valid token; 429 when over its rate)."""
+async def authenticate(request: HTTPConnection) -> Caller:
+    """The caller of `request` (401 without a valid token; 429 when over its rate). A token
+    seen recently costs no database call (and no thread)."""
     token = bearer(request.headers.get("authorization"))
     if token is None:
         raise Problem(
@@ -40,7 +81,8 @@ def authenticate(request: HTTPConnection) -> Caller:
             "(an admin creates one with `pulse-console token create`)",
             {"WWW-Authenticate": "Bearer"},
         )
-    caller: Caller | None = request.app.state.face.authenticate(token)
+    tokens: TokenCache = request.app.state.tokens
+    caller = tokens.recent(token) or await run_in_threadpool(tokens.caller, token)
     if caller is None:
         raise Problem(401, "the API token is unknown or revoked", {"WWW-Authenticate": "Bearer"})
     wait = request.app.state.limiter.take(f"{caller.client}/{caller.name}")
@@ -64,15 +106,15 @@ def check(caller: Caller, client: str, needed: Role) -> None:
         )
 
 
-def needs(role: Role) -> Callable[..., Caller]:
+def needs(role: Role) -> Callable[..., Awaitable[Caller]]:
     """A route dependency: the caller, when its token may act as `role` on `{client}`."""
 
-    def dependency(
+    async def dependency(
         request: Request,
         client: str,
         _: Annotated[HTTPAuthorizationCredentials | None, Depends(scheme)],
     ) -> Caller:
-        caller = authenticate(request)
+        caller = await authenticate(request)
         check(caller, client, role)
         return caller
 

@@ -52,9 +52,9 @@ def answer(result: ControlResult, mode: str) -> schemas.ControlAnswer:
 )
 async def list_jobs(request: Request, client: str, caller: Viewer) -> list[schemas.Job]:
     """The client's jobs in chain order: status, reason, next run, and live progress."""
-    face = request.app.state.face
-    status = await run_in_threadpool(face.status, client, actor(caller))
-    progress = await request.app.state.hub.latest_progress(client)
+    hub = request.app.state.hub
+    status = await hub.status(client)  # an unknown client: 404 (UnknownClient)
+    progress = await hub.latest_progress(client)
     jobs = []
     for view in status.jobs:
         data = view.as_json()
@@ -68,15 +68,22 @@ async def list_jobs(request: Request, client: str, caller: Viewer) -> list[schem
     response_model=schemas.ControlAnswer,
     responses=problems.responses(401, 403, 404, 409, 429, 503),
 )
-def control_job(
+async def control_job(
     request: Request, client: str, caller: User, job: str, action: JobAction
 ) -> schemas.ControlAnswer:
     """Start, stop, pause, resume or set active one job (as the console's keys do)."""
-    service = request.app.state.face.engine(client, actor(caller))
+
+    def send() -> schemas.ControlAnswer:
+        service = request.app.state.face.engine(client, actor(caller))
+        try:
+            return answer(service.control(JOB_CONTROLS[action.value], job), service.mode)
+        finally:
+            service.close()
+
     try:
-        return answer(service.control(JOB_CONTROLS[action.value], job), service.mode)
+        return await run_in_threadpool(send)
     finally:
-        service.close()
+        request.app.state.hub.changed(client)
 
 
 @router.get(

@@ -67,6 +67,7 @@ def control(
         return answer(service.control(CONTROLS[action.value]), service.mode)
     finally:
         service.close()
+        request.app.state.hub.changed(client)
 
 
 @router.get(
@@ -95,3 +96,4 @@ def write_setting(
         return answer(service.set_setting(key, body.value), service.mode)
     finally:
         service.close()
+        request.app.state.hub.changed(client)

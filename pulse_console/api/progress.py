@@ -5,6 +5,10 @@ events, live — the LISTEN/NOTIFY feed an attached console follows
 
 `ProgressHub` keeps one feed per client for the whole process, however many sockets
 follow it, and remembers each running job's latest `JobProgress` (the jobs list shows it).
+It also keeps the client's engine status for the jobs list: read again when an event of
+the client arrived since (or a control went through this API), and at least every
+`STATUS_SECONDS`, by one request while the others wait for it — so two hundred pollers
+cost the database a read or two a second, not two hundred.
 A socket too slow to keep up loses events rather than slowing the others (a bounded queue
 per socket). The handshake needs a viewer token of the client (`Authorization: Bearer`);
 without one the socket is refused before it opens (HTTP 403).
@@ -15,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,10 +30,12 @@ from pulse_console.api import schemas
 from pulse_console.api.authz import authenticate, check
 from pulse_console.api.problems import Problem
 from pulse_console.engine import events
+from pulse_console.engine.service import EngineStatus
 from pulse_console.services.service_face import ServiceFace
 
 router = APIRouter(tags=["progress"])
 QUEUE_SIZE = 1000
+STATUS_SECONDS = 1.0
 
 
 @dataclass(eq=False)
@@ -48,6 +55,7 @@ class _Feed:
         self.loop = loop
         self.sockets: set[_Socket] = set()
         self.progress: dict[str, events.JobProgress] = {}
+        self.generation = 0  # bumped by every event: a cached status older than it is stale
         self._lock = threading.Lock()
         self.service = face.engine(client, "api")
         self.listener = self.service.subscribe(self._deliver)
@@ -56,6 +64,7 @@ class _Feed:
     def _deliver(self, event: events.Event) -> None:  # on the listener's thread
         job = getattr(event, "job", None)
         with self._lock:
+            self.generation += 1
             if isinstance(event, events.JobProgress):
                 self.progress[event.job] = event
             elif isinstance(event, events.JobStatusChanged) and event.status != "RUNNING":
@@ -66,6 +75,10 @@ class _Feed:
             if socket.job is None or socket.job == job:
                 self.loop.call_soon_threadsafe(socket.offer, payload)
 
+    def changed(self) -> None:
+        with self._lock:
+            self.generation += 1
+
     def latest(self) -> dict[str, events.JobProgress]:
         with self._lock:
             return dict(self.progress)
@@ -74,11 +87,48 @@ class _Feed:
         self.service.close()
 
 
+@dataclass(frozen=True)
+class _Status:
+    value: EngineStatus
+    generation: int
+    at: float
+
+
 class ProgressHub:
     def __init__(self, face: ServiceFace) -> None:
         self.face = face
         self._feeds: dict[str, _Feed] = {}
         self._lock = asyncio.Lock()
+        self._status: dict[str, _Status] = {}
+        self._loading: dict[str, asyncio.Lock] = {}
+
+    async def status(self, client: str) -> EngineStatus:
+        """The client's engine status as `face.status` reads it, fresh as described above."""
+        feed = await self.feed(client)
+
+        def fresh() -> EngineStatus | None:
+            found = self._status.get(client)
+            if found is None or found.generation != feed.generation:
+                return None
+            return found.value if time.monotonic() - found.at < STATUS_SECONDS else None
+
+        cached = fresh()
+        if cached is not None:
+            return cached
+        async with self._loading.setdefault(client, asyncio.Lock()):
+            cached = fresh()
+            if cached is not None:
+                return cached
+            generation, started = feed.generation, time.monotonic()
+            value = await run_in_threadpool(self.face.status, client, "api")
+            self._status[client] = _Status(value, generation, started)
+            return value
+
+    def changed(self, client: str) -> None:
+        """Something changed that no event may have said yet (a control just answered)."""
+        feed = self._feeds.get(client)
+        if feed is not None:
+            feed.changed()
 
     async def feed(self, client: str) -> _Feed:
         async with self._lock:
@@ -116,7 +166,7 @@ class ProgressHub:
 
 async def _serve(websocket: WebSocket, client: str, job: str | None) -> None:
     try:
-        caller = await run_in_threadpool(authenticate, websocket)
+        caller = await authenticate(websocket)
         check(caller, client, "viewer")
         await run_in_threadpool(websocket.app.state.face.require_client, client)
     except (Problem, LookupError):

@@ -169,7 +169,7 @@ def exposition(ops: OpsSnapshot, engine: EngineStatus) -> bytes:
 )
 async def metrics(request: Request) -> Response:
     """Prometheus metrics of the client of the bearer token (a viewer token is enough)."""
-    caller = await run_in_threadpool(authenticate, request)
+    caller = await authenticate(request)
     check(caller, caller.client, "viewer")
     face = request.app.state.face
 

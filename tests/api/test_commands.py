@@ -22,6 +22,7 @@ from storage.models import ApiToken, AuditLog
 from tests.test_cli import current_schema, url_for
 
 ROOT = Path(__file__).resolve().parents[2]
+SERVE_OPTIONS = ["--port", "0", "--rate", "0.01", "--burst", "20"]
 
 
 @pytest.fixture
@@ -102,8 +103,9 @@ def test_serve_and_worker_serve_answer_until_sigterm(
     url: str, database: Database, tmp_path: Path, command: list[str], leader: str | None
 ) -> None:
     token, _ = api_tokens.create(database, "acme", "viewer", actor="t")
+    limited, _ = api_tokens.create(database, "acme", "viewer", name="limited", actor="t")
     process = Process(
-        [*command, "--port", "0", "--database-url", url, "--client", "acme"],
+        [*command, *SERVE_OPTIONS, "--database-url", url, "--client", "acme"],
         {"PULSE_DATA_DIR": str(tmp_path / "data")},
     )
     try:
@@ -123,6 +125,13 @@ def test_serve_and_worker_serve_answer_until_sigterm(
 
             wait_for(lambda: orchestrator()["leader"] == leader)
         assert orchestrator()["leader"] == leader
+        jobs = f"{process.url}/api/v1/clients/acme/jobs"
+        answers = [
+            httpx.get(jobs, headers={"Authorization": f"Bearer {limited}"}, timeout=10)
+            for _ in range(21)
+        ]
+        assert [a.status_code for a in answers] == [200] * 20 + [429]  # --burst, --rate
+        assert 90 <= int(answers[-1].headers["retry-after"]) <= 100  # 1 / 0.01 s
     finally:
         code = process.stop()
     assert code == 0, "".join(process.lines)

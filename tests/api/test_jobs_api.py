@@ -5,10 +5,12 @@ that drives the client through the same control path as the console's, and a ref
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import select
 
+from pulse_console.api import progress
 from pulse_console.config import Settings
 from pulse_console.engine import runtime_settings
 from pulse_console.engine.controls import Control, why_not
@@ -163,3 +165,26 @@ def test_a_setting_written_with_nobody_driving_is_stored_for_the_next_driver(
         assert (row.value, row.updated_by) == (False, "api:admin")
     attached = AttachedService(database, settings)
     assert attached.status().settings["retry.enabled"] is False
+
+
+def test_many_pollers_share_one_status_read(
+    api: Api, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_jobs(database, CLIENT, ["loader"])
+    reads: list[str] = []
+    status = api.face.status
+    monkeypatch.setattr(api.face, "status", lambda *a: reads.append("read") or status(*a))
+    monkeypatch.setattr(progress, "STATUS_SECONDS", 60.0)
+    with ThreadPoolExecutor(20) as pool:
+        answers = list(pool.map(lambda _: status_of(api, "loader"), range(40)))
+    assert answers == ["PENDING"] * 40
+    assert len(reads) == 1
+
+
+def test_an_engine_event_from_another_process_refreshes_the_jobs_list_at_once(
+    api: Api, driven: Driver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(progress, "STATUS_SECONDS", 60.0)  # only an event can refresh it
+    assert status_of(api, "loader") == "PENDING"
+    assert driven.orchestrator.pause("loader").ok  # not through the API: NOTIFY tells it
+    wait_for(lambda: status_of(api, "loader") == "PAUSED", timeout=10)
