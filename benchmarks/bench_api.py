@@ -258,7 +258,7 @@ def _drive(args: argparse.Namespace) -> dict[str, Any]:
             assert load.stdout.readline().strip() == "ready"
             time.sleep(args.interval * 2)  # every poller is polling
             loaded = sync(start_via_api)
-            time.sleep(1.0)  # the last events reach the sockets
+            time.sleep(5.0)  # the last events reach the sockets
             load.stdin.write("\n")
             load.stdin.flush()
             figures = json.loads(load.stdout.read())
