@@ -3,7 +3,10 @@
 Loads `Org(7, "large")` — 100,000 issues with their full changelogs, 20,000 PRs with
 commits/reviews/comments, every deployment — into one client of a scratch schema through
 `storage.load.upsert`, then times each query the Metrics screen and CLI run, for the whole
-period and for one project. Target: everything the screen needs in under one second.
+period, for one project, and for one Aha! release and one goal (`AhaOrg` over the same
+organisation: its 144 releases, 120 goals and initiatives, and 100,000 features with their
+release, goal and Jira links; requirements, epics and ideas are not loaded, as no metric
+scope reads them). Target: everything the screen needs in under one second.
 
 Usage: python benchmarks/bench_metrics.py [--url postgresql+psycopg://…] [--days 90] [--runs 3]
                                          [--keep | --reuse-schema SCHEMA]
@@ -27,6 +30,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, text
 
 from connectors.sandbox import deploy_schedule as ds
+from connectors.sandbox.aha.model import AhaOrg
 from connectors.sandbox.catalog import ISSUE_TYPES, STATUSES
 from connectors.sandbox.org import Org
 from pulse_console.metrics.delivery_overview import delivery_overview
@@ -51,19 +55,23 @@ from storage.flow_defaults import propose_default_mappings
 from storage.load import iter_batches, upsert
 from storage.models import (
     Deployment,
+    Goal,
     PrComment,
     PrCommit,
     PrReview,
     PullRequest,
+    Release,
     Repository,
     Status,
     WorkItem,
+    WorkItemGoal,
     WorkItemLink,
+    WorkItemRelease,
     WorkItemTransition,
 )
 from storage.testing import find_test_server, seed_tenant
 
-C, JIRA, GITHUB = 1, 1, 2
+C, JIRA, GITHUB, AHA = 1, 1, 2, 3
 BATCH = 5000
 
 
@@ -322,6 +330,87 @@ def load(engine: Engine, org: Org) -> dict[str, float]:
     return took
 
 
+def load_plans(engine: Engine, aha: AhaOrg) -> float:
+    """The Aha! releases, goals and features of `aha` with their links, as the Aha! sync
+    stores them (`pipelines/aha/load.py`): a feature's Jira link is a `work_item_links` row
+    of kind `jira` with the issue key in `url`."""
+    t = time.perf_counter()
+    base = {"client_id": C, "integration_id": AHA, "source": "aha"}
+    prefix = {p.index: p.prefix for p in aha.products}
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO integrations (id, client_id, name, type, base_url)"
+                " VALUES (3, 1, 'aha', 'aha', 'https://sandbox.aha.io')"
+            )
+        )
+        releases = upsert(
+            conn,
+            Release,
+            [
+                {**base, "external_id": r.id, "key": r.ref, "name": r.name,
+                 "project_key": prefix[r.product], "status": r.status, "released": r.released,
+                 "created_at": at(r.created_ms), "updated_at": at(r.updated_ms)}
+                for r in aha.releases.values()
+            ],
+            return_ids=True,
+        )  # fmt: skip
+        goals = upsert(
+            conn,
+            Goal,
+            [
+                {**base, "external_id": g.id, "key": g.ref, "name": g.name, "kind": g.kind,
+                 "project_key": prefix[g.product], "status": g.status,
+                 "progress": g.progress, "created_at": at(g.created_ms),
+                 "updated_at": at(g.updated_ms)}
+                for g in aha.goals.values()
+            ],
+            return_ids=True,
+        )  # fmt: skip
+    assert releases.ids is not None and goals.ids is not None
+    release_id, goal_id = _by_ext(releases.ids), _by_ext(goals.ids)
+    release_of = {r.ref: release_id[r.id] for r in aha.releases.values()}
+    goal_of = {g.ref: goal_id[g.id] for g in aha.goals.values()}
+    features = [r for r in aha.records.values() if r.kind == "feature"]
+    for chunk in iter_batches(features, BATCH):
+        with engine.begin() as conn:
+            result = upsert(
+                conn,
+                WorkItem,
+                [
+                    {**base, "external_id": f.id, "key": f.ref, "type": "Feature",
+                     "project_key": prefix[f.product], "status": f.status.status,
+                     "summary": f.name, "created_at": at(f.created_ms),
+                     "updated_at": at(f.updated_ms)}
+                    for f in chunk
+                ],
+                return_ids=True,
+            )  # fmt: skip
+            assert result.ids is not None
+            ids = _by_ext(result.ids)
+            upsert(conn, WorkItemRelease, [
+                {"client_id": C, "work_item_id": ids[f.id], "release_id": release_of[f.release]}
+                for f in chunk if f.release
+            ])  # fmt: skip
+            upsert(conn, WorkItemGoal, [
+                {"client_id": C, "work_item_id": ids[f.id], "goal_id": goal_of[g]}
+                for f in chunk for g in (*f.goals, *([f.initiative] if f.initiative else []))
+            ])  # fmt: skip
+            upsert(conn, WorkItemLink, [
+                {"client_id": C, "work_item_id": ids[f.id], "kind": "jira", "url": f.jira_key,
+                 "evidence": "integration_field"}
+                for f in chunk if f.jira_key
+            ])  # fmt: skip
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE"))
+    return time.perf_counter() - t
+
+
+def _by_ext(ids: dict[Any, int]) -> dict[str, int]:
+    """`upsert`'s ids by natural key → by external id (the key's last part)."""
+    return {str(k[-1]): v for k, v in ids.items()}
+
+
 def timed(runs: int, fn: Callable[[], Any]) -> float:
     times = []
     for _ in range(runs):
@@ -397,47 +486,62 @@ def main() -> int:
         assert now is not None
         until = now.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
         whole = MetricFilter(C, until - timedelta(days=args.days), until)
-        project = org.projects[0].key
-        s = MetricsSettings()
-        print(f"period: {whole.since:%Y-%m-%d} .. {whole.until:%Y-%m-%d}, project {project}")
         with engine.connect() as conn:
-            print(f"{'query':45} {'whole org':>10} {'project':>10}")
-            totals = [0.0, 0.0]
-            for (name, fn), (_, pfn) in zip(
-                screen_queries(conn, whole, s).items(),
-                screen_queries(conn, whole.with_(project=project), s).items(),
-                strict=True,
-            ):
-                a, b = timed(args.runs, fn), timed(args.runs, pfn)
-                totals[0] += a
-                totals[1] += b
-                print(f"{name:45} {a * 1000:8.0f}ms {b * 1000:8.0f}ms")
-            print(
-                f"{'= the screen statements one after another':45} "
-                f"{totals[0] * 1000:8.0f}ms {totals[1] * 1000:8.0f}ms"
-            )
+            planned = conn.execute(text("SELECT count(*) FROM releases")).scalar_one()
+        aha = AhaOrg(org)
+        if not planned:  # also for a schema kept before the Aha! source existed
+            print(f"load Aha! releases, goals, features and links: {load_plans(engine, aha):.1f} s")
+        project = org.projects[0].key
+        # Product 0's release running at the end of the period, and its first goal.
+        release = max(
+            (r for r in aha.releases.values() if r.product == 0 and r.start_ms < org.now_ms),
+            key=lambda r: r.start_ms,
+        ).ref
+        goal = f"{aha.products[0].prefix}-G-1"
+        s = MetricsSettings()
+        scopes = {
+            "whole org": whole,
+            "project": whole.with_(project=project),
+            "release": whole.with_(release=release),
+            "goal": whole.with_(goal=goal),
+        }
+        print(
+            f"period: {whole.since:%Y-%m-%d} .. {whole.until:%Y-%m-%d}, project {project},"
+            f" release {release}, goal {goal}"
+        )
+        header = "".join(f"{name:>11}" for name in scopes)
+        with engine.connect() as conn:
+            print(f"{'query':45}{header}")
+            totals = dict.fromkeys(scopes, 0.0)
+            each = {n: screen_queries(conn, f, s) for n, f in scopes.items()}
+            for query in each["whole org"]:
+                row = {n: timed(args.runs, each[n][query]) for n in scopes}
+                for n, took in row.items():
+                    totals[n] += took
+                print(f"{query:45}{_ms(row.values())}")
+            print(f"{'= the screen statements one after another':45}{_ms(totals.values())}")
             # What the screen's worker really calls: delivery and flow on two connections.
             database = Database(engine=engine, embedded=False)
-            a, b = (
+            queries = {
+                "whole org": MetricsQuery(args.days),
+                "project": MetricsQuery(args.days, project),
+                "release": MetricsQuery(args.days, release=release),
+                "goal": MetricsQuery(args.days, goal=goal),
+            }
+            loads = [
                 timed(args.runs, partial(metrics_service.load, database, "acme", q, now=until))
-                for q in (MetricsQuery(args.days), MetricsQuery(args.days, project))
-            )
-            print(
-                f"{'= Metrics screen load (services.metrics)':45} "
-                f"{a * 1000:8.0f}ms {b * 1000:8.0f}ms"
-            )
-            for (name, fn), (_, pfn) in zip(
-                single_queries(conn, whole, s).items(),
-                single_queries(conn, whole.with_(project=project), s).items(),
-                strict=True,
-            ):
-                a, b = timed(args.runs, fn), timed(args.runs, pfn)
-                print(f"  {name:43} {a * 1000:8.0f}ms {b * 1000:8.0f}ms")
-            r = dora_report(conn, whole, s)
-            print(
-                "dora:", [(m.name, m.value, m.level.level if m.level else None) for m in r.metrics]
-            )
-            print("flow:", flow_summary(conn, whole))
+                for q in queries.values()
+            ]
+            print(f"{'= Metrics screen load (services.metrics)':45}{_ms(loads)}")
+            singles = {n: single_queries(conn, f, s) for n, f in scopes.items()}
+            for query in singles["whole org"]:
+                row = {n: timed(args.runs, singles[n][query]) for n in scopes}
+                print(f"  {query:43}{_ms(row.values())}")
+            for name, f in scopes.items():
+                r = dora_report(conn, f, s)
+                dora = [(m.name, m.value, m.level.level if m.level else None) for m in r.metrics]
+                print(f"dora ({name}):", r.deployments, "deployments;", dora)
+                print(f"flow ({name}):", flow_summary(conn, f))
     finally:
         engine.dispose()
         if not keep:
@@ -445,6 +549,10 @@ def main() -> int:
                 conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()
     return 0
+
+
+def _ms(values: Any) -> str:
+    return "".join(f"{v * 1000:9.0f}ms" for v in values)
 
 
 if __name__ == "__main__":

@@ -9,10 +9,11 @@ the Jira sync keeps them current, so this is for data loaded some other way.
 
 `--format table` (default) for people, `json` and `csv` for scripts. The period is
 `[--since, --until)` in UTC (dates or ISO times; default: the whole days before today that
-the Metrics screen shows first, `DEFAULT_PERIOD_DAYS`). Exit codes: 0 done, 1 failed,
-2 refused (unknown client, empty period, bad benchmark year). The metrics modules are
-imported by the command that runs, so `--help` stays cheap. Every period is cut to the
-client's data (metrics/period.py): the answer's `since`/`until` say what was used.
+the Metrics screen shows first, `DEFAULT_PERIOD_DAYS`). `--release`/`--goal` scope all three
+the same way (metrics/plans.py). Exit codes: 0 done, 1 failed, 2 refused (unknown client,
+release or goal, empty period, bad benchmark year). The metrics modules are imported by the
+command that runs, so `--help` stays cheap. Every period is cut to the client's data
+(metrics/period.py): the answer's `since`/`until` say what was used.
 """
 
 from __future__ import annotations
@@ -56,13 +57,15 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         parser.add_argument("--since", type=_when, help="start, inclusive (YYYY-MM-DD, UTC)")
         parser.add_argument("--until", type=_when, help="end, exclusive (default: today)")
         parser.add_argument("--format", choices=("table", "json", "csv"), default="table")
+        parser.add_argument(
+            "--release",
+            help="release reference number: its items, the issues they link to, their PRs"
+            " and the deployments that shipped those",
+        )
+        parser.add_argument("--goal", help="goal or initiative reference number, likewise")
     for parser in (dora, prs):
         parser.add_argument("--repository", help="owner/name")
     flow.add_argument("--issue-type", help="issue type, e.g. Story")
-    flow.add_argument(
-        "--release", help="release reference number: its items and the issues they link to"
-    )
-    flow.add_argument("--goal", help="goal or initiative reference number, likewise")
     dora.set_defaults(handler=run_dora)
     flow.set_defaults(handler=run_flow)
     prs.set_defaults(handler=run_prs)
@@ -94,8 +97,8 @@ def _filter(args: argparse.Namespace, client_id: int) -> MetricFilter:
         team=args.team,
         issue_type=getattr(args, "issue_type", None),
         repository=getattr(args, "repository", None),
-        release=getattr(args, "release", None),
-        goal=getattr(args, "goal", None),
+        release=args.release,
+        goal=args.goal,
     )
 
 
@@ -111,6 +114,7 @@ def _run_on(database: Database, args: argparse.Namespace, settings: Settings, re
     """`render(conn, filter, format)` for the client's period; one line when refused."""
     from pulse_console.metrics.performance_levels import UnknownBenchmarkYear
     from pulse_console.metrics.period import within_data
+    from pulse_console.metrics.plans import unknown_plan
     from storage.tenancy import find_client
 
     with database.engine.connect() as conn:
@@ -118,6 +122,9 @@ def _run_on(database: Database, args: argparse.Namespace, settings: Settings, re
             client_id = find_client(session, settings.client)
         if client_id is None:
             return _fail(f"no client {settings.client!r} in {database.display_url}")
+        missing = unknown_plan(conn, client_id, args.release, args.goal)
+        if missing:
+            return _fail(f"no {missing} for client {settings.client!r}")
         try:
             f = within_data(conn, _filter(args, client_id))
         except ValueError as exc:

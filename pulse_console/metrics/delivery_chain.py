@@ -19,9 +19,11 @@ every PR merged into the deployed branch.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pulse_console.metrics.filters import MetricFilter
+from pulse_console.metrics.plans import deploy_scope_sql, pr_scope_sql
 from pulse_console.metrics.settings import MetricsSettings
 from pulse_console.metrics.sql import Parts, hours
 
@@ -82,16 +84,18 @@ SCOPE_PARTS: Parts = (
     ),
 )
 
-# The deployment that shipped each merged PR in scope, and the breakdown of each PR merged
+# The deployment that shipped each merged PR in scope (with a release or goal, only its PRs:
+# `plans`), the deployments that count, and the breakdown of each PR merged
 # or shipped in the period (`pr_times`, which therefore depends on the period).
 PR_PARTS: Parts = (
     (
         "prs",
-        """
+        f"""
     SELECT p.id, p.repository_id, p.number, p.title, p.author, p.created_at, p.merged_at
     FROM pull_requests p
     WHERE p.client_id = :client_id AND p.active AND p.merged_at IS NOT NULL
       AND p.repository_id IN (SELECT id FROM scope_repos)
+      {pr_scope_sql("p")}
 """,
     ),
     (
@@ -99,7 +103,10 @@ PR_PARTS: Parts = (
         """
     SELECT repository_id, merged_at AS t, id AS pr_id, NULL::bigint AS gseq FROM prs
     UNION ALL
+    -- A repository none of the PRs is in ships none of them: its deployments are left out
+    -- (with a release or goal, that is most of them).
     SELECT repository_id, created_at, NULL, gseq FROM scope_deploys
+    WHERE repository_id IN (SELECT repository_id FROM prs)
 """,
     ),
     (
@@ -119,6 +126,15 @@ PR_PARTS: Parts = (
     WHERE n.pr_id IS NOT NULL
       AND (d.prev_id IS NOT NULL
            OR n.merged_at > d.created_at - :first_window_hours * interval '1 hour')
+""",
+    ),
+    # The deployments a DORA figure counts: those in scope, and with a release or goal
+    # (`plans`) only those that shipped one of its PRs. `shipped` is computed over every
+    # deployment in scope, so which deployment shipped a PR never depends on the plan.
+    (
+        "plan_deploys",
+        f"""
+    SELECT d.* FROM scope_deploys d WHERE true {deploy_scope_sql("d", "shipped")}
 """,
     ),
     # Only PRs merged or shipped in the period get their commits, reviews and comments
@@ -172,14 +188,25 @@ PR_PARTS: Parts = (
 )
 DELIVERY_PARTS: Parts = SCOPE_PARTS + PR_PARTS
 # What a report reads more than once (see `dora.delivery_snapshot`), each with the
-# columns later statements join on.
-DELIVERY_STORED: dict[str, tuple[str, ...]] = {
+# columns later statements join on. With a release or goal, which deployment shipped each
+# PR is read by two parts (`plan_deploys`, `pr_times`), so it is stored too; without one,
+# `plan_deploys` is `scope_deploys` and costs nothing inline.
+_SCOPE_STORED: dict[str, tuple[str, ...]] = {
     "project_repos": ("project_key", "repository_id"),
     "scope_repos": ("id",),
     "client_deploys": ("id", "repository_id"),
     "scope_deploys": ("id", "gseq"),
-    "pr_times": (),
 }
+_PLAN_STORED: dict[str, tuple[str, ...]] = {
+    "shipped": ("pr_id", "deployment_id"),
+    "plan_deploys": ("id",),
+}
+
+
+def delivery_stored(params: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+    """The parts a delivery snapshot of `params` stores, in order (see `snapshot`)."""
+    planned = params.get("release") is not None or params.get("goal") is not None
+    return {**_SCOPE_STORED, **(_PLAN_STORED if planned else {}), "pr_times": ()}
 
 
 def delivery_params(f: MetricFilter, s: MetricsSettings) -> dict[str, Any]:

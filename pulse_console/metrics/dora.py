@@ -28,6 +28,10 @@ Reports 2021 and 2023), with the choices the reports leave open made explicit:
   depends on the filter: a deployment of a project's repository counts as failed in the
   change failure rate whichever project's incident it caused.
 
+**Release or goal.** With `--release`/`--goal` (`plans`, the rule flow and the PR cycle
+share) the deployments counted are those that shipped a PR of the plan's work items, the
+lead time is over those PRs, and the incidents are those attributed to those deployments.
+
 Medians are `sql.median` (percentile_cont 0.5 — DevLake's dashboards take the lower median).
 Weekly series use ISO weeks (Monday, UTC) overlapping the period.
 """
@@ -42,9 +46,10 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from pulse_console.metrics.delivery_chain import DELIVERY_PARTS, DELIVERY_STORED, delivery_params
+from pulse_console.metrics.delivery_chain import DELIVERY_PARTS, delivery_params, delivery_stored
 from pulse_console.metrics.filters import MetricFilter
 from pulse_console.metrics.performance_levels import Level, level_for
+from pulse_console.metrics.plans import incident_scope_sql
 from pulse_console.metrics.settings import MetricsSettings
 from pulse_console.metrics.snapshot import key_of, snapshot
 from pulse_console.metrics.sql import Parts, ctes, hours, median
@@ -116,27 +121,32 @@ INCIDENT_PARTS: Parts = (
     ),
     (
         "scope_incidents",
-        """
+        f"""
     SELECT i.*, a.deployment_id FROM incidents i LEFT JOIN attributed a ON a.incident_id = i.id
     WHERE (CAST(:repository AS text) IS NULL OR a.repository_id IN (SELECT id FROM scope_repos))
       AND (CAST(:project AS text) IS NULL OR i.project_key = :project)
       AND (CAST(:team AS text) IS NULL OR i.team = :team)
+      {incident_scope_sql("a.deployment_id", "plan_deploys")}
 """,
     ),
 )
 INCIDENT_CTES = ctes(INCIDENT_PARTS)
 DORA_PARTS: Parts = DELIVERY_PARTS + INCIDENT_PARTS
 # What a DORA report reads more than once, computed once per report (`delivery_snapshot`).
-_STORED = {
-    **DELIVERY_STORED,
+_INCIDENTS_STORED: dict[str, tuple[str, ...]] = {
     "incidents": ("id", "pk"),
     "attributed": ("incident_id", "deployment_id"),
     "scope_incidents": (),
 }
 
+
+def _stored(params: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+    return {**delivery_stored(params), **_INCIDENTS_STORED}
+
+
 # Successful production deployments in scope finished in the period, each flagged when an
 # incident is attributed to it (a join: a correlated EXISTS rescanned `attributed` per row).
-_PERIOD_DEPLOYS = """scope_deploys d
+_PERIOD_DEPLOYS = """plan_deploys d
     LEFT JOIN (SELECT DISTINCT deployment_id FROM attributed) fd ON fd.deployment_id = d.id
     WHERE d.finished_at >= :since AND d.finished_at < :until"""
 
@@ -206,7 +216,7 @@ def delivery_snapshot(
     """The delivery chain (deployments, PRs, incidents) of `f` computed once, for every DORA
     and PR-cycle statement of the same filter and settings run on `conn` inside the block."""
     params = delivery_params(f, s)
-    return snapshot(conn, key_of(params), DORA_PARTS, _STORED, params)
+    return snapshot(conn, key_of(params), DORA_PARTS, _stored(params), params)
 
 
 def dora_report(
@@ -323,7 +333,7 @@ def incident_attributions(
 ) -> list[IncidentAttribution]:
     """Every incident created in the period and the deployment it is attributed to."""
     params = _params(conn, f, settings)
-    with snapshot(conn, key_of(params), DORA_PARTS, _STORED, params, build=False) as stored:
+    with snapshot(conn, key_of(params), DORA_PARTS, _stored(params), params, build=False) as stored:
         rows = conn.execute(
             text(
                 f"""WITH {ctes(DORA_PARTS, stored)}
@@ -341,11 +351,11 @@ def deployment_ranges(
     """Each successful production deployment in scope and the previous successful one of
     its repository and environment (the start of the range of changes it shipped)."""
     params = _params(conn, f, settings)
-    with snapshot(conn, key_of(params), DORA_PARTS, _STORED, params, build=False) as stored:
+    with snapshot(conn, key_of(params), DORA_PARTS, _stored(params), params, build=False) as stored:
         rows = conn.execute(
             text(
                 f"""WITH {ctes(DORA_PARTS, stored)}
-                SELECT id, external_id, prev_id FROM scope_deploys ORDER BY created_at, id"""
+                SELECT id, external_id, prev_id FROM plan_deploys ORDER BY created_at, id"""
             ),
             params,
         ).all()

@@ -27,7 +27,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from pulse_console.metrics.delivery_chain import DELIVERY_PARTS, DELIVERY_STORED, delivery_params
+from pulse_console.metrics.delivery_chain import DELIVERY_PARTS, delivery_params, delivery_stored
 from pulse_console.metrics.filters import MetricFilter
 from pulse_console.metrics.settings import MetricsSettings
 from pulse_console.metrics.snapshot import key_of, snapshot
@@ -109,7 +109,9 @@ def pr_cycle_summary(conn: Connection, f: MetricFilter, s: MetricsSettings) -> P
 
 def _reuse(conn: Connection, params: dict[str, Any]) -> AbstractContextManager[Mapping[str, str]]:
     """The open delivery snapshot of the same scope, if any (one statement makes none)."""
-    return snapshot(conn, key_of(params), DELIVERY_PARTS, DELIVERY_STORED, params, build=False)
+    return snapshot(
+        conn, key_of(params), DELIVERY_PARTS, delivery_stored(params), params, build=False
+    )
 
 
 def _opt(value: Any) -> float | None:

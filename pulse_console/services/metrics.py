@@ -5,7 +5,9 @@ The screen never runs SQL: it asks this module, from a thread worker, for a `Met
 operator selects a number, for the rows behind it (`drill_down`).
 
 The period is the `days` whole UTC days before today (`MetricFilter.last_days`), today
-excluded so the figures do not move while the screen is open.
+excluded so the figures do not move while the screen is open. A release or goal (its
+reference number) scopes every figure and drill-down the same way the CLI's `--release`/
+`--goal` do (`metrics.plans`); one that is no longer there is refused (`UnknownPlan`).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from pulse_console.metrics.flow_metrics import (
     completed_items,
     flow_overview,
 )
+from pulse_console.metrics.plans import Plan, plans, unknown_plan
 from pulse_console.metrics.pr_cycle import PrCycle, PrCycleSummary, pr_cycles
 from pulse_console.metrics.settings import MetricsSettings
 from pulse_console.metrics.step_items import StepItem, step_items
@@ -42,10 +45,22 @@ DRILL_LIMIT = 500
 Target = Literal["lead", "cycle", "done", "step", "prs"]
 
 
+class UnknownPlan(LookupError):
+    """The release or goal asked for is not (or no longer) among the client's."""
+
+    title = "No such release or goal"
+
+    def __init__(self, msg: str) -> None:
+        super().__init__(msg)
+        self.msg = msg
+
+
 @dataclass(frozen=True)
 class MetricsQuery:
     days: int = DEFAULT_PERIOD_DAYS
     project: str | None = None
+    release: str | None = None  # releases.key
+    goal: str | None = None  # goals.key (goal or initiative)
 
 
 @dataclass(frozen=True)
@@ -54,6 +69,7 @@ class MetricsView:
     since: datetime
     until: datetime
     projects: list[str] = field(default_factory=list)  # the project filter's choices
+    plans: list[Plan] = field(default_factory=list)  # the release/goal filter's choices
     dora: DoraReport | None = None  # None: nothing synced for the client yet
     flow: FlowOverview | None = None
     prs: PrCycleSummary | None = None
@@ -78,7 +94,14 @@ class DrillDown:
 
 def _filter(client_id: int, query: MetricsQuery, now: datetime) -> MetricFilter:
     period = MetricFilter.last_days(client_id, query.days, now=now)
-    return period.with_(project=query.project)
+    return period.with_(project=query.project, release=query.release, goal=query.goal)
+
+
+def _check_plan(conn: Connection, client_id: int, query: MetricsQuery) -> None:
+    """Refuse a release or goal the client does not have (deleted since it was picked)."""
+    missing = unknown_plan(conn, client_id, query.release, query.goal)
+    if missing:
+        raise UnknownPlan(f"the client has no {missing} (any more): press g to pick another")
 
 
 def _client_id(database: Database, client: str) -> int | None:
@@ -108,8 +131,10 @@ def load(
     with database.engine.connect() as conn:
         if not _has_data(conn, client_id):
             return MetricsView(query, f.since, f.until)
+        _check_plan(conn, client_id, query)
         settings = MetricsSettings.load(conn, client_id, defaults)
         projects = _projects(conn, client_id)
+        choices = plans(conn, client_id)
         conn.rollback()
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="metrics") as pool:
         delivery = pool.submit(_read, database, lambda c: delivery_overview(c, f, settings))
@@ -119,6 +144,7 @@ def load(
             f.since,
             f.until,
             projects=projects,
+            plans=choices,
             dora=delivery.result().dora,
             flow=flow.result(),
             prs=delivery.result().pr_cycle,
@@ -150,6 +176,7 @@ def drill_down(
     if client_id is None:
         return DrillDown(title, target)
     with database.engine.connect() as conn:
+        _check_plan(conn, client_id, query)
         f = _filter(client_id, query, now)
         if target == "step":
             if step_id is None:

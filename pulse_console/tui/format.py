@@ -90,3 +90,11 @@ def failure(exc: BaseException, fallback: str) -> tuple[str, str]:
     title = getattr(exc, "title", None) or fallback
     text = getattr(exc, "msg", None) or getattr(exc, "message", None) or str(exc)
     return str(title), str(text or type(exc).__name__)
+
+
+def option_label(text: str) -> str:
+    """Text from the database as a choice's label: printable characters only, and no markup
+    (an option list reads ``[…]`` as markup)."""
+    from textual.markup import escape
+
+    return escape("".join(ch for ch in text if ch.isprintable()))

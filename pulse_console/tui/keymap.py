@@ -160,6 +160,14 @@ COMMANDS: tuple[Command, ...] = (
         "metrics.days_180", "6", "period(180)", "180 days", "Period: the last 180 days", "metrics"
     ),
     Command("metrics.project", "p", "project", "Project", "Show one project, or all", "metrics"),
+    Command(
+        "metrics.plan",
+        "g",
+        "plan",
+        "Release/goal",
+        "Scope every figure to a release or goal, or neither",
+        "metrics",
+    ),
     # --- health, settings
     Command("health.test", "t", "test_all", "Test APIs", "Test every integration", "health"),
     Command("health.detail", "enter", "detail", "Detail", "The selected check in full", "health"),

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 
+from tests.metrics.plans_seed import add_aha, aha_item, goal, jira_link, release
 from tests.metrics.seed import Seeder
 from tests.tui.fakes import NOW
 
@@ -70,3 +71,27 @@ def seed_delivery(engine: Engine) -> None:
                 project="ALP",
                 resolved=_at(opened + timedelta(hours=3 + 4 * n)),
             )
+
+
+# The release and goals `seed_plans` adds (reference number → the Jira issues behind it).
+PLAN_RELEASE, PLAN_GOAL, PLAN_INITIATIVE = "ALP-R-1", "APP-G-1", "APP-I-1"
+PLAN_ISSUES = {
+    PLAN_RELEASE: ("ALP-20", "ALP-23", "ALP-26"),
+    PLAN_GOAL: ("BET-19", "BET-22", "ALP-20"),
+    PLAN_INITIATIVE: ("BET-25",),
+}
+
+
+def seed_plans(engine: Engine) -> None:
+    """Over `seed_delivery`: an Aha! release, a goal and an initiative, each served by one
+    Aha! feature per Jira issue of `PLAN_ISSUES` (tests/metrics/plans_seed.py's helpers)."""
+    with engine.begin() as conn:
+        add_aha(conn)
+        features: dict[str, int] = {}
+        for issue in sorted({i for issues in PLAN_ISSUES.values() for i in issues}):
+            features[issue] = aha_item(conn, f"APP-{issue}", "Feature", START.isoformat())
+            jira_link(conn, features[issue], issue)
+        items = {plan: [features[i] for i in issues] for plan, issues in PLAN_ISSUES.items()}
+        release(conn, PLAN_RELEASE, "Checkout 2.0", items[PLAN_RELEASE])
+        goal(conn, PLAN_GOAL, "Faster checkout", items[PLAN_GOAL])
+        goal(conn, PLAN_INITIATIVE, "Mobile first", items[PLAN_INITIATIVE], kind="initiative")

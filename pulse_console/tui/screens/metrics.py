@@ -1,7 +1,8 @@
 """Metrics: the four DORA numbers with levels and trends, flow and PR-cycle figures.
 
-Keys: 1 / 3 / 6 set the period (30, 90, 180 days), p picks a project, Enter on a flow
-number opens the work items behind it. Figures come from `services.metrics` in a thread
+Keys: 1 / 3 / 6 set the period (30, 90, 180 days), p picks a project, g a release or goal
+(shown under the period; every figure and drill-down honours it), Enter on a flow number
+opens the work items behind it. Figures come from `services.metrics` in a thread
 worker; a failure is shown here, in words, instead of the figures.
 """
 
@@ -20,9 +21,10 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Label, Static
 
 from pulse_console.metrics.dora import DoraReport
+from pulse_console.metrics.plans import Plan
 from pulse_console.services.metrics import MetricsQuery, MetricsView
 from pulse_console.tui.dialogs.choose import ChooseDialog
-from pulse_console.tui.format import failure
+from pulse_console.tui.format import failure, option_label
 from pulse_console.tui.messages import LoadFailed, MetricsLoaded
 from pulse_console.tui.screens.base import PulseScreen
 from pulse_console.tui.screens.metrics_drill import MetricsDrillScreen
@@ -32,7 +34,7 @@ from pulse_console.tui.widgets.metrics.trend_row import TrendRow
 
 log = logging.getLogger(__name__)
 
-ALL = "*"  # the project chooser's "all projects" key
+ALL = "*"  # the project chooser's "all projects" key, the plan chooser's "no release or goal"
 DORA_ROWS = {
     "deployment_frequency": "Deployment frequency",
     "lead_time_for_changes": "Lead time for changes",
@@ -55,6 +57,7 @@ class MetricsScreen(PulseScreen):
     def compose_body(self) -> ComposeResult:
         with Vertical(id="metrics-body"):
             yield Static("", id="metrics-period")
+            yield Static("", id="metrics-scope")
             yield Static("", id="metrics-error")
             yield Label("DORA", id="dora-title", classes="section")
             with Vertical(id="dora"):
@@ -67,6 +70,7 @@ class MetricsScreen(PulseScreen):
 
     def on_mount(self) -> None:
         self.query_one("#metrics-error").display = False
+        self._draw_scope()
         self.query_one(FlowTable).focus()
 
     # --- loading ----------------------------------------------------------------------
@@ -133,6 +137,7 @@ class MetricsScreen(PulseScreen):
                 year,
             )
         )
+        self._draw_scope()
         self._draw_dora(view.dora)
         table = self.query_one(FlowTable)
         if view.flow is None or view.prs is None:
@@ -158,6 +163,26 @@ class MetricsScreen(PulseScreen):
         self.status(
             f"{deploys}{s.completed} done · {view.prs.merged} PRs · Enter: items behind a number"
         )
+
+    def _draw_scope(self) -> None:
+        """The release or goal every figure is scoped to, under the period (hidden: none)."""
+        line = self.query_one("#metrics-scope", Static)
+        query = self.query_
+        line.display = bool(query.release or query.goal)
+        if not line.display:
+            return
+        known = {(p.kind == "release", p.key): p for p in self.view.plans} if self.view else {}
+        parts: list[str | tuple[str, str]] = []
+        for is_release, key in ((True, query.release), (False, query.goal)):
+            if key is None:
+                continue
+            plan = known.get((is_release, key))
+            kind = plan.kind if plan else ("release" if is_release else "goal")
+            parts += [" and " if parts else "", f"{kind.capitalize()} ", (key, "bold")]
+            if plan and plan.name:
+                parts.append(f" {plan.name}")
+        parts.append(" · its items, linked issues, PRs and deployments")
+        line.update(Text.assemble(*parts))
 
     def _draw_dora(self, dora: DoraReport | None) -> None:
         if dora is None:
@@ -209,9 +234,34 @@ class MetricsScreen(PulseScreen):
 
         self.app.push_screen(ChooseDialog("Show the metrics of…", options), chosen)
 
+    def action_plan(self) -> None:
+        reason = self.disabled_reason("plan")
+        if reason:
+            self.notify(reason[0].upper() + reason[1:] + ".", severity="warning")
+            return
+        plans = self.view.plans if self.view else []
+        options = [(ALL, "Everything: no release or goal")]
+        options += [(_plan_id(p), _label(p)) for p in plans]
+
+        def chosen(key: str | None) -> None:
+            if key is None:
+                return  # Esc: the scope stays as it was
+            kind, _, plan_key = key.partition(":")
+            release = plan_key if kind == "release" else None
+            goal = plan_key if kind == "goal" else None
+            if (release, goal) != (self.query_.release, self.query_.goal):
+                self.query_ = replace(self.query_, release=release, goal=goal)
+                self._draw_scope()
+                self.reload()
+
+        self.app.push_screen(ChooseDialog("Scope every figure to…", options), chosen)
+
     def disabled_reason(self, action: str) -> str | None:
         if action == "drill" and (self.view is None or self.view.flow is None):
             return "no figures to drill into yet"
+        no_plans = self.view is None or not self.view.plans
+        if action == "plan" and no_plans and not (self.query_.release or self.query_.goal):
+            return "no releases or goals yet: sync an Aha! integration"
         return None
 
     def action_drill(self) -> None:
@@ -234,3 +284,13 @@ class MetricsScreen(PulseScreen):
     def _row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
         self.action_drill()
+
+
+def _plan_id(plan: Plan) -> str:
+    """The chooser's key: `release:KEY` or `goal:KEY` (initiatives are goals)."""
+    return f"{'release' if plan.kind == 'release' else 'goal'}:{plan.key}"
+
+
+def _label(plan: Plan) -> str:
+    name = f" · {plan.name}" if plan.name else ""
+    return option_label(f"{plan.kind.capitalize()} {plan.key}{name}")

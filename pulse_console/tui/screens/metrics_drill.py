@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import ClassVar
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.widgets import Static
@@ -46,10 +47,15 @@ class MetricsDrillScreen(PulseScreen):
     def on_mount(self) -> None:
         self.query_one(ContextHeader).screen_title = f"Metrics: {self.what}"
         rows = "pull requests" if self.target == "prs" else "work items"
-        project = self.query_.project or "all projects"
+        q = self.query_
+        scope = "".join(
+            f" · {word} {key}" for word, key in (("release", q.release), ("goal", q.goal)) if key
+        )
         self.query_one("#drill-what", Static).update(
-            f"{self.what}: the {rows} {WHAT[self.target]} · last {self.query_.days} days"
-            f" · {project}"
+            Text(
+                f"{self.what}: the {rows} {WHAT[self.target]} · last {q.days} days"
+                f" · {q.project or 'all projects'}{scope}"
+            )
         )
         self.query_one(DrillTable).focus()
 
