@@ -46,6 +46,8 @@ def dora(
     project: str | None = None,
     team: str | None = None,
     repository: str | None = None,
+    release: str | None = None,
+    goal: str | None = None,
 ) -> JSONResponse:
     """Deployment frequency, lead time, change failure rate, time to restore, with levels."""
     request.app.state.face.require_client(client)
@@ -57,6 +59,8 @@ def dora(
         project=project,
         team=team,
         repository=repository,
+        release=release,
+        goal=goal,
     )
     return _answer(data)
 

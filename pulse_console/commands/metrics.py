@@ -86,20 +86,15 @@ def _when(value: str) -> datetime:
     return parsed
 
 
-def _filter(args: argparse.Namespace, client_id: int) -> MetricFilter:
-    from pulse_console.services.metrics_report import metric_filter
-
-    return metric_filter(
-        client_id,
-        args.since,
-        args.until,
-        project=args.project,
-        team=args.team,
-        issue_type=getattr(args, "issue_type", None),
-        repository=getattr(args, "repository", None),
-        release=args.release,
-        goal=args.goal,
-    )
+def _scope(args: argparse.Namespace) -> dict[str, str | None]:
+    return {
+        "project": args.project,
+        "team": args.team,
+        "issue_type": getattr(args, "issue_type", None),
+        "repository": getattr(args, "repository", None),
+        "release": args.release,
+        "goal": args.goal,
+    }
 
 
 def _run(args: argparse.Namespace, settings: Settings, render: Any) -> int:
@@ -113,21 +108,12 @@ def _run(args: argparse.Namespace, settings: Settings, render: Any) -> int:
 def _run_on(database: Database, args: argparse.Namespace, settings: Settings, render: Any) -> int:
     """`render(conn, filter, format)` for the client's period; one line when refused."""
     from pulse_console.metrics.performance_levels import UnknownBenchmarkYear
-    from pulse_console.metrics.period import within_data
-    from pulse_console.metrics.plans import unknown_plan
-    from storage.tenancy import find_client
+    from pulse_console.services.metrics_report import MetricsRefused, resolve
 
     with database.engine.connect() as conn:
-        with database.session() as session:
-            client_id = find_client(session, settings.client)
-        if client_id is None:
-            return _fail(f"no client {settings.client!r} in {database.display_url}")
-        missing = unknown_plan(conn, client_id, args.release, args.goal)
-        if missing:
-            return _fail(f"no {missing} for client {settings.client!r}")
         try:
-            f = within_data(conn, _filter(args, client_id))
-        except ValueError as exc:
+            f = resolve(conn, database, settings.client, args.since, args.until, **_scope(args))
+        except MetricsRefused as exc:
             return _fail(str(exc))
         try:
             render(conn, f, args.format)

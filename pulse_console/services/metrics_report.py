@@ -77,6 +77,33 @@ def flow_data(conn: Connection, f: MetricFilter) -> dict[str, Any]:
     }
 
 
+def resolve(
+    conn: Connection,
+    database: Database,
+    client: str,
+    since: datetime | None,
+    until: datetime | None,
+    **scope: str | None,
+) -> MetricFilter:
+    """The filter the CLI and the API compute with: the client's, its release or goal
+    known, the period cut to its data; else `MetricsRefused` with the one line."""
+    from pulse_console.metrics.period import within_data
+    from pulse_console.metrics.plans import unknown_plan
+    from storage.tenancy import find_client
+
+    with database.session() as session:
+        client_id = find_client(session, client)
+    if client_id is None:
+        raise MetricsRefused(f"no client {client!r} in {database.display_url}")
+    missing = unknown_plan(conn, client_id, scope.get("release"), scope.get("goal"))
+    if missing:
+        raise MetricsRefused(f"no {missing} for client {client!r}")
+    try:
+        return within_data(conn, metric_filter(client_id, since, until, **scope))
+    except ValueError as exc:
+        raise MetricsRefused(str(exc)) from None
+
+
 def report(
     database: Database,
     client: str,
@@ -89,18 +116,9 @@ def report(
 ) -> dict[str, Any]:
     """`metrics dora|flow --format json` of `client` as data."""
     from pulse_console.metrics.performance_levels import UnknownBenchmarkYear
-    from pulse_console.metrics.period import within_data
-    from storage.tenancy import find_client
 
     with database.engine.connect() as conn:
-        with database.session() as session:
-            client_id = find_client(session, client)
-        if client_id is None:
-            raise MetricsRefused(f"no client {client!r} in {database.display_url}")
-        try:
-            f = within_data(conn, metric_filter(client_id, since, until, **scope))
-        except ValueError as exc:
-            raise MetricsRefused(str(exc)) from None
+        f = resolve(conn, database, client, since, until, **scope)
         try:
             return dora_data(conn, f, defaults) if kind == "dora" else flow_data(conn, f)
         except UnknownBenchmarkYear as exc:

@@ -58,6 +58,19 @@ def test_an_empty_period_is_refused_with_the_cli_line(
     assert naive.status_code == 422 and naive.json()["detail"].startswith("since:")
 
 
+def test_an_unknown_release_is_refused_with_the_cli_line(
+    wired: Database,  # noqa: F811
+    api: Api,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with api.http("viewer") as http:
+        answer = http.get(api.path("/metrics/dora"), params={"release": "NOPE-R-1"})
+    assert cli.main(["metrics", "dora", "--client", "acme", "--release", "NOPE-R-1"]) == 2
+    cli_line = capsys.readouterr().err.strip().removeprefix("pulse-console: error: ")
+    assert cli_line == "no release 'NOPE-R-1' for client 'acme'"
+    assert (answer.status_code, answer.json()["detail"]) == (409, cli_line)
+
+
 def _add_runs(database: Database, now: datetime) -> None:
     client_id = ensure_client_id(database)
     with database.session() as session:
