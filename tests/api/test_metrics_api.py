@@ -39,36 +39,37 @@ def test_metrics_are_the_cli_json(
     assert answer.json() == json.loads(capsys.readouterr().out)
 
 
-def test_an_empty_period_is_refused_with_the_cli_line(
+@pytest.mark.parametrize(
+    ("params", "args", "says"),
+    [
+        (
+            {"since": SINCE, "until": "2024-03-01T00:00:00Z"},
+            ["--since", "2024-03-04", "--until", "2024-03-01"],
+            "empty period",
+        ),
+        ({"release": "NOPE-R-1"}, ["--release", "NOPE-R-1"], "no release 'NOPE-R-1' for client"),
+    ],
+)
+def test_a_refusal_is_the_cli_line(
     wired: Database,  # noqa: F811
     api: Api,
     capsys: pytest.CaptureFixture[str],
+    params: dict[str, str],
+    args: list[str],
+    says: str,
 ) -> None:
     with api.http("viewer") as http:
-        answer = http.get(
-            api.path("/metrics/dora"), params={"since": SINCE, "until": "2024-03-01T00:00:00Z"}
-        )
-        naive = http.get(api.path("/metrics/flow"), params={"since": "2024-03-04T00:00:00"})
-    args = ["metrics", "dora", "--since", "2024-03-04", "--until", "2024-03-01", "--client", "acme"]
-    assert cli.main(args) == 2
+        answer = http.get(api.path("/metrics/dora"), params=params)
+    assert cli.main(["metrics", "dora", "--client", "acme", *args]) == 2
     cli_line = capsys.readouterr().err.strip().removeprefix("pulse-console: error: ")
-    assert answer.status_code == 409
-    assert answer.json()["detail"] == cli_line
-    assert "empty period" in cli_line
-    assert naive.status_code == 422 and naive.json()["detail"].startswith("since:")
-
-
-def test_an_unknown_release_is_refused_with_the_cli_line(
-    wired: Database,  # noqa: F811
-    api: Api,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    with api.http("viewer") as http:
-        answer = http.get(api.path("/metrics/dora"), params={"release": "NOPE-R-1"})
-    assert cli.main(["metrics", "dora", "--client", "acme", "--release", "NOPE-R-1"]) == 2
-    cli_line = capsys.readouterr().err.strip().removeprefix("pulse-console: error: ")
-    assert cli_line == "no release 'NOPE-R-1' for client 'acme'"
+    assert says in cli_line
     assert (answer.status_code, answer.json()["detail"]) == (409, cli_line)
+
+
+def test_a_time_without_a_zone_is_refused(api: Api) -> None:
+    with api.http("viewer") as http:
+        naive = http.get(api.path("/metrics/flow"), params={"since": "2024-03-04T00:00:00"})
+    assert naive.status_code == 422 and naive.json()["detail"].startswith("since:")
 
 
 def _add_runs(database: Database, now: datetime) -> None:
