@@ -14,8 +14,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, or_, select, text, update
+from sqlalchemy.exc import IntegrityError, ProgrammingError
 
 from pulse_console.services import audit
 from pulse_console.services.role_names import ROLES
@@ -130,20 +130,30 @@ def authenticate(database: Database, token: str) -> Caller | None:
             .join(Client, Client.id == ApiToken.client_id)
             .where(ApiToken.token_hash == digest(token), ApiToken.revoked_at.is_(None))
         ).first()
-        if row is None:
-            return None
-        session.execute(
-            update(ApiToken)
-            .where(
-                ApiToken.id == row[0],
-                or_(
-                    ApiToken.last_used_at.is_(None),
-                    ApiToken.last_used_at < func.now() - func.make_interval(0, 0, 0, 0, 0, 1),
-                ),
+    if row is None:
+        return None
+    _note_use(database, int(row[0]))
+    return Caller(name=row[1], client=row[3], role=row[2])
+
+
+def _note_use(database: Database, token_id: int) -> None:
+    """Remember when the token was used (at most once a minute); a login that may not
+    write it (a read-only one serving the API) leaves it unnoted, never refused."""
+    try:
+        with database.session() as session:
+            session.execute(
+                update(ApiToken)
+                .where(
+                    ApiToken.id == token_id,
+                    or_(
+                        ApiToken.last_used_at.is_(None),
+                        ApiToken.last_used_at < func.now() - text("interval '1 minute'"),
+                    ),
+                )
+                .values(last_used_at=func.now())
             )
-            .values(last_used_at=func.now())
-        )
-        return Caller(name=row[1], client=row[3], role=row[2])
+    except ProgrammingError:  # insufficient privilege
+        pass
 
 
 def _info(row: ApiToken, client: str) -> TokenInfo:

@@ -9,15 +9,16 @@ import signal
 import subprocess
 import sys
 import threading
+import uuid
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
 
 from pulse_console.cli import main
 from pulse_console.services import api_tokens
-from storage.db import Database
+from storage.db import Database, make_engine
 from storage.models import ApiToken, AuditLog
 from tests.test_cli import current_schema, url_for
 
@@ -135,3 +136,29 @@ def test_serve_and_worker_serve_answer_until_sigterm(
     finally:
         code = process.stop()
     assert code == 0, "".join(process.lines)
+
+
+def test_a_token_notes_its_last_use_unless_the_login_may_not_write_it(
+    pg_url: str, tenant: Engine, database: Database
+) -> None:
+    token, _ = api_tokens.create(database, "acme", "viewer", name="seen", actor="t")
+    assert api_tokens.authenticate(database, token) is not None
+    assert api_tokens.list_tokens(database, "acme")[0].last_used_at is not None
+    schema = current_schema(tenant)
+    role = f"api16_ro_{uuid.uuid4().hex[:8]}"
+    with tenant.begin() as conn:
+        conn.execute(text(f'CREATE ROLE "{role}" NOLOGIN'))
+        conn.execute(text(f'GRANT USAGE ON SCHEMA "{schema}" TO "{role}"'))
+        conn.execute(text(f'GRANT SELECT ON api_tokens, clients TO "{role}"'))
+        conn.execute(text("UPDATE api_tokens SET last_used_at = NULL"))
+    reader = make_engine(f"{url_for(pg_url, schema)}%20-crole%3D{role}")
+    try:
+        read_only = Database(engine=reader, embedded=False)
+        caller = api_tokens.authenticate(read_only, token)
+        assert caller == api_tokens.Caller("seen", "acme", "viewer")
+    finally:
+        reader.dispose()
+        with tenant.begin() as conn:
+            conn.execute(text(f'DROP OWNED BY "{role}"'))
+            conn.execute(text(f'DROP ROLE "{role}"'))
+    assert api_tokens.list_tokens(database, "acme")[0].last_used_at is None
