@@ -144,6 +144,10 @@ def install(app: FastAPI) -> None:
         return problem_response(404, str(exc))
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        if connectivity.is_busy(exc):
+            return problem_response(
+                503, "the server is busy (no database connection came free): try again"
+            )
         if connectivity.is_connection_error(exc):
             return problem_response(
                 503, f"the database does not answer ({connectivity.reason(exc)}): try again"

@@ -98,7 +98,7 @@ class ProgressHub:
     def __init__(self, face: ServiceFace) -> None:
         self.face = face
         self._feeds: dict[str, _Feed] = {}
-        self._lock = asyncio.Lock()
+        self._creating: dict[str, asyncio.Lock] = {}
         self._status: dict[str, _Status] = {}
         self._loading: dict[str, asyncio.Lock] = {}
 
@@ -131,7 +131,10 @@ class ProgressHub:
             feed.changed()
 
     async def feed(self, client: str) -> _Feed:
-        async with self._lock:
+        found = self._feeds.get(client)
+        if found is not None:
+            return found
+        async with self._creating.setdefault(client, asyncio.Lock()):  # one per client
             found = self._feeds.get(client)
             if found is None:
                 loop = asyncio.get_running_loop()

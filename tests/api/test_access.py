@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, create_engine, select
 
 from pulse_console.config import Settings
 from pulse_console.services import api_tokens
@@ -158,3 +158,26 @@ def test_openapi_schema_and_docs_are_served(api: Api) -> None:
     ):
         assert expected in paths
     assert "HTTPBearer" in schema["components"]["securitySchemes"]
+
+
+def test_a_server_whose_connections_are_all_busy_answers_503_not_500(
+    api: Api, engine: Engine
+) -> None:
+    schema = engine.dialect.default_schema_name
+    tight = create_engine(
+        engine.url,
+        pool_size=1,
+        max_overflow=0,
+        pool_timeout=0.2,
+        connect_args={"options": f"-csearch_path={schema}"},
+    )
+    face = ServiceFace(Database(engine=tight, embedded=False), api.face.settings)
+    server = serve(face, rate=10, burst=10)
+    try:
+        with tight.connect(), api.http("viewer") as http:  # the pool's one connection, held
+            answer = http.get(f"{server.url}{api.path('/runs')}")
+    finally:
+        server.stop()
+        tight.dispose()
+    assert answer.status_code == 503, answer.text
+    assert answer.json()["detail"].startswith("the server is busy")
