@@ -6,8 +6,8 @@ organisation. A load process runs `--pollers` clients, each polling `GET …/job
 `--interval` seconds with a token of its own, and `--subscribers` WebSocket clients
 following `…/progress`. Three full syncs run: a warm-up (first load), one without load
 (baseline) and one started through the API under load. Reports the pollers' latency
-(p50/p99), errors, WebSocket events received, and the sync's rate (issues/s) with and
-without load.
+(p50/p99) and errors during the loaded sync, WebSocket events received (and how many
+sockets saw the run FINISHED), and the sync's rate (issues/s) with and without load.
 
 Usage: python benchmarks/bench_api.py [--size small] [--pollers 200] [--subscribers 50]
        [--interval 1.0] [--url postgresql+psycopg://…]
@@ -49,12 +49,16 @@ async def _poller(
         started = time.perf_counter()
         try:
             answer = await http.get(f"/api/v1/clients/{CLIENT}/jobs", headers=headers)
-            ok = answer.status_code == 200
-        except httpx.HTTPError:
-            ok = False
-        out["latencies"].append(time.perf_counter() - started)
-        if not ok:
-            out["errors"] += 1
+            ok, why = answer.status_code == 200, str(answer.status_code)
+        except httpx.HTTPError as exc:
+            ok, why = False, type(exc).__name__
+        if out["recording"]:  # the figures are of the sync's window only
+            out["latencies"].append(time.perf_counter() - started)
+            if not ok:
+                out["errors"] += 1
+                out["error_kinds"][why] = out["error_kinds"].get(why, 0) + 1
+        elif not ok:
+            out["errors_before_sync"] += 1
         await asyncio.sleep(max(0.0, interval - (time.perf_counter() - started)))
 
 
@@ -85,6 +89,9 @@ async def _load(args: argparse.Namespace) -> dict[str, Any]:
     tokens: list[str] = json.loads(Path(args.tokens).read_text())
     out: dict[str, Any] = {
         "latencies": [],
+        "recording": False,
+        "errors_before_sync": 0,
+        "error_kinds": {},
         "errors": 0,
         "events": 0,
         "finished_seen": 0,
@@ -110,10 +117,15 @@ async def _load(args: argparse.Namespace) -> dict[str, Any]:
             for i in range(args.pollers)
         ]
         print("ready", flush=True)
-        await asyncio.to_thread(sys.stdin.readline)  # the driver says when the sync is over
+        await asyncio.to_thread(sys.stdin.readline)  # the driver starts the sync
+        out["recording"] = True
+        await asyncio.to_thread(sys.stdin.readline)  # … and says when it is over
+        out["recording"] = False
+        await asyncio.to_thread(sys.stdin.readline)  # the last events have had their time
         stop.set()
         await asyncio.gather(*pollers, *subscribers)
     lat = sorted(out.pop("latencies"))
+    out.pop("recording")
     return {
         **out,
         "requests": len(lat),
@@ -256,8 +268,16 @@ def _drive(args: argparse.Namespace) -> dict[str, Any]:
             )
             assert load.stdin is not None and load.stdout is not None
             assert load.stdout.readline().strip() == "ready"
-            time.sleep(args.interval * 2)  # every poller is polling
-            loaded = sync(start_via_api)
+            time.sleep(args.interval * 5)  # every poller is polling (its token looked up)
+
+            def start_loaded() -> None:
+                load.stdin.write("sync\n")  # type: ignore[union-attr]
+                load.stdin.flush()  # type: ignore[union-attr]
+                start_via_api()
+
+            loaded = sync(start_loaded)
+            load.stdin.write("done\n")
+            load.stdin.flush()
             time.sleep(5.0)  # the last events reach the sockets
             load.stdin.write("\n")
             load.stdin.flush()

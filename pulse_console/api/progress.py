@@ -5,8 +5,9 @@ events, live — the LISTEN/NOTIFY feed an attached console follows
 
 `ProgressHub` keeps one feed per client for the whole process, however many sockets
 follow it, and remembers each running job's latest `JobProgress` (the jobs list shows it).
-It also keeps the client's engine status for the jobs list: read again when an event of
-the client arrived since (or a control went through this API), and at least every
+It also keeps the client's engine status for the jobs list: read again when an event that
+changes jobs arrived since (a status change, a control answered, a heartbeat — not progress
+or log lines), or a control went through this API, and at least every
 `STATUS_SECONDS`, by one request while the others wait for it — so two hundred pollers
 cost the database a read or two a second, not two hundred.
 A socket too slow to keep up loses events rather than slowing the others (a bounded queue
@@ -36,6 +37,7 @@ from pulse_console.services.service_face import ServiceFace
 router = APIRouter(tags=["progress"])
 QUEUE_SIZE = 1000
 STATUS_SECONDS = 1.0
+_NO_CHANGE = (events.JobProgress, events.LogRecord)
 
 
 @dataclass(eq=False)
@@ -55,7 +57,7 @@ class _Feed:
         self.loop = loop
         self.sockets: set[_Socket] = set()
         self.progress: dict[str, events.JobProgress] = {}
-        self.generation = 0  # bumped by every event: a cached status older than it is stale
+        self.generation = 0  # bumped by events that change jobs: a status older is stale
         self._lock = threading.Lock()
         self.service = face.engine(client, "api")
         self.listener = self.service.subscribe(self._deliver)
@@ -64,7 +66,8 @@ class _Feed:
     def _deliver(self, event: events.Event) -> None:  # on the listener's thread
         job = getattr(event, "job", None)
         with self._lock:
-            self.generation += 1
+            if not isinstance(event, _NO_CHANGE):  # progress and log lines leave jobs be
+                self.generation += 1
             if isinstance(event, events.JobProgress):
                 self.progress[event.job] = event
             elif isinstance(event, events.JobStatusChanged) and event.status != "RUNNING":
