@@ -22,7 +22,15 @@ class ServerFailed(RuntimeError):
 class ApiServer:
     def __init__(self, app: FastAPI, host: str = "127.0.0.1", port: int = 8787) -> None:
         config = uvicorn.Config(
-            app, host=host, port=port, log_level="warning", access_log=False, lifespan="on"
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            access_log=False,
+            lifespan="on",
+            # Longer than the 60 s idle timeout of common load balancers and pollers' gaps:
+            # a kept-alive connection is never closed just as a client reuses it.
+            timeout_keep_alive=75,
         )
         self.server = uvicorn.Server(config)
         self.host = host
