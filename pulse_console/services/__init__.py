@@ -1,4 +1,4 @@
-"""What a person can ask for, one module per area; the console and the CLI call these.
+"""What a person can ask for, one module per area; the console, the CLI and the API call these.
 
 Each function takes a `storage.db.Database` (or plain paths) and returns dataclasses, so the
 screens render answers and never run SQL or HTTP themselves. `client_services.ClientServices`
@@ -8,5 +8,8 @@ Areas: `integrations` (add, test, save), `flow_mappings` (steps and mappings), `
 `log_search` (log records), `log_files` (files in the log directory), `metrics` (what the
 Metrics screen shows), `health` and `connectivity` (is everything there), `settings`
 (run-time settings edited in the console), `audit` (who changed what), `rate_budget`
-(an API budget in words). Job controls are the engine's (`engine.service.EngineService`).
+(an API budget in words), `metrics_report` (the metrics JSON of the CLI and the API),
+`ops_metrics` (operational counters for Prometheus), `api_tokens` and `role_names` (the
+HTTP API's tokens and the roles they carry). `service_face.ServiceFace` binds them per
+request for the HTTP API. Job controls are the engine's (`engine.service.EngineService`).
 """
