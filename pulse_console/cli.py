@@ -9,7 +9,9 @@ each (`_log_to_stderr`), their tracebacks going only to the job's log.
 
 Start-up: a command that does not open the console imports neither Textual nor the sandbox,
 and `--version`/`--help` import no database code (heavy modules are imported where used;
-`benchmarks/bench_cli_startup.py` measures it).
+`benchmarks/bench_cli_startup.py` measures it). A command may set a `light` default: a
+function tried first, before the settings model is built, that answers with an exit code or
+None to go the full way (`jobs list` reads with psycopg alone, commands/jobs.py).
 """
 
 from __future__ import annotations
@@ -314,6 +316,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(handler: Handler, args: argparse.Namespace) -> int:
     settings: Settings | None = None
     try:
+        light: Callable[[argparse.Namespace], int | None] | None = getattr(args, "light", None)
+        done = light(args) if light is not None else None
+        if done is not None:  # answered without the settings model and the engine
+            return done
         settings = _settings(args)
         return handler(args, settings)
     except KeyboardInterrupt:

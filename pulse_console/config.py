@@ -1,6 +1,8 @@
 """Settings: config.toml, then PULSE_* environment variables, then CLI flags.
 
-One pydantic-settings model is the only place configuration is read. `load_settings` turns
+One pydantic-settings model is the only validator of the configuration (`config_lookup.py`
+holds the file's path, TOML reading and the URL rule it uses, and the look-up of the
+connection that the light `jobs list` makes before falling back here). `load_settings` turns
 every failure (unreadable file, bad TOML, wrong type, unknown key) into a `ConfigError` whose
 message names the file or environment variable, the key, and what was wrong, so the CLI can
 print one line instead of a traceback.
@@ -9,11 +11,9 @@ print one line instead of a traceback.
 from __future__ import annotations
 
 import os
-import tomllib
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
@@ -22,24 +22,32 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from pulse_console.config_lookup import (
+    APP_NAME,
+    CONFIG_ENV_VAR,
+    DEFAULT_CLIENT,
+    ENV_NESTED_DELIMITER,
+    ENV_PREFIX,
+    ConfigError,
+    check_database_url,
+    default_config_path,
+    default_data_dir,
+    read_toml,
+    resolve_config_path,
+)
 from pulse_console.inputs import check_name
 
-APP_NAME = "pulse-console"
-ENV_PREFIX = "PULSE_"
-ENV_NESTED_DELIMITER = "__"
-CONFIG_ENV_VAR = "PULSE_CONFIG"
-
-
-class ConfigError(Exception):
-    """A configuration problem an operator can fix; `str()` is the one line to print."""
-
-
-def default_config_path() -> Path:
-    return Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml"
-
-
-def default_data_dir() -> Path:
-    return Path(platformdirs.user_data_dir(APP_NAME))
+__all__ = [
+    "APP_NAME",
+    "CONFIG_ENV_VAR",
+    "ConfigError",
+    "Settings",
+    "default_config_path",
+    "default_data_dir",
+    "load_settings",
+    "mask_url",
+    "resolve_config_path",
+]
 
 
 class _Section(BaseModel):
@@ -89,7 +97,7 @@ class Settings(BaseSettings):
         None, description="postgresql+psycopg://… ; empty = embedded PostgreSQL in data_dir"
     )
     data_dir: Path = Field(default_factory=default_data_dir)
-    client: str = "default"
+    client: str = DEFAULT_CLIENT
     orchestrator: OrchestratorSettings = Field(default_factory=OrchestratorSettings)
     retry: RetrySettings = Field(default_factory=RetrySettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
@@ -106,11 +114,7 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _check_url(cls, value: str | None) -> str | None:
-        if value is None or value.strip() == "":
-            return None
-        if not value.startswith(("postgresql://", "postgresql+psycopg://", "postgres://")):
-            raise ValueError("must start with postgresql+psycopg:// (or postgresql://)")
-        return value
+        return check_database_url(value)
 
     @property
     def log_dir(self) -> Path:
@@ -157,20 +161,6 @@ class _TomlSource(InitSettingsSource):
         super().__init__(settings_cls, data)
 
 
-def read_toml(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"config error: {path}: not valid TOML: {exc}") from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(
-            f"config error: {path}: not UTF-8 text (byte {exc.start}); save it as UTF-8"
-        ) from None
-    except OSError as exc:
-        raise ConfigError(f"config error: {path}: cannot read: {exc.strerror}") from None
-
-
 def mask_url(url: str) -> str:
     """Hide the password of a database URL (`user:***@host`)."""
     scheme, sep, rest = url.partition("://")
@@ -179,16 +169,6 @@ def mask_url(url: str) -> str:
     creds, _, host = rest.rpartition("@")
     user = creds.split(":", 1)[0]
     return f"{scheme}://{user}:***@{host}" if ":" in creds else url
-
-
-def resolve_config_path(explicit: Path | None) -> tuple[Path, bool]:
-    """The file to read, and whether the operator named it (then it must exist)."""
-    if explicit is not None:
-        return explicit, True
-    from_env = os.environ.get(CONFIG_ENV_VAR)
-    if from_env:
-        return Path(from_env), True
-    return default_config_path(), False
 
 
 def load_settings(config: Path | None = None, **overrides: Any) -> Settings:

@@ -70,6 +70,14 @@ def scratch_schema(url: str, *, migrated: bool = True) -> Iterator[Engine]:
         admin.dispose()
 
 
+def schema_url(url: str, engine: Engine) -> str:
+    """`url` pinned to `engine`'s schema (for a process of its own: the CLI, a worker)."""
+    with engine.connect() as conn:
+        schema = conn.execute(text("SELECT current_schema()")).scalar_one()
+    sep = "&" if "?" in url else "?"
+    return f"{url}{sep}options=-csearch_path%3D{schema}"
+
+
 def seed_tenant(engine: Engine, *, client_id: int = 1, integration_id: int = 1) -> None:
     """A client `acme` with one Jira integration, the parents most test rows need."""
     with engine.begin() as conn:

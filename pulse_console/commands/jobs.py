@@ -24,6 +24,7 @@ from pulse_console.engine.control_names import Control, missing_job
 if TYPE_CHECKING:
     from pulse_console.config import Settings
     from pulse_console.engine.controls import ControlResult
+    from pulse_console.engine.job_view import JobView
     from pulse_console.engine.service import EngineStatus
 
 # The CLI words of the controls (`jobs set-active`, `orchestrator start`): from `Control`.
@@ -70,7 +71,7 @@ def register(
     jobs.add_argument(
         "--timeout", type=float, default=10.0, help="seconds to wait for a worker's answer"
     )
-    jobs.set_defaults(handler=run_jobs_command)
+    jobs.set_defaults(handler=run_jobs_command, light=quick_jobs_list)
 
     orch = sub.add_parser(
         "orchestrator",
@@ -127,22 +128,55 @@ def _secret_lookup(database: Any, settings: Settings) -> Any:
     return opener.open_secrets(database, settings).get
 
 
-def _print_status(status: EngineStatus, as_json: bool, *, jobs_only: bool) -> None:
+def quick_jobs_list(args: argparse.Namespace) -> int | None:
+    """`jobs list` on the light path (psycopg, no SQLAlchemy, no settings model): the exit
+    code, or None when only the full path can answer (see engine/quick_listing.py)."""
+    if args.action != "list":
+        return None
+    from pulse_console.config_lookup import connection_target
+    from pulse_console.engine.quick_listing import read_listing
+    from pulse_console.pipelines.registry import PIPELINES
+
+    target = connection_target(args.config, args.database_url, args.client)
+    if target is None:
+        return None
+    listing = read_listing(target.conninfo, target.client, tuple(PIPELINES))
+    if listing is None:
+        return None
+    _print_jobs(listing.client, listing.leader, listing.jobs, args.json)
+    return 0
+
+
+def _print_jobs(client: str, leader: str | None, jobs: list[JobView], as_json: bool) -> None:
+    """The `jobs list` output, from either path."""
     if as_json:
-        data = status.as_json()
-        print(json.dumps(data["jobs"] if jobs_only else data, indent=2))
+        print(json.dumps([job.as_json() for job in jobs], indent=2))
+        return
+    print(f"client {client} · driven by {leader or 'nobody'}")
+    _print_job_lines(jobs)
+
+
+def _print_job_lines(jobs: list[JobView]) -> None:
+    if not jobs:
+        print("no jobs yet: add an integration; its sync job appears here")
+    for job in jobs:
+        when = job.next_run_at.strftime("%Y-%m-%d %H:%M UTC") if job.next_run_at else "—"
+        print(f"  {job.name:<20} {job.status:<9} next {when:<21} {job.status_reason or ''}")
+
+
+def _print_status(status: EngineStatus, as_json: bool, *, jobs_only: bool) -> None:
+    if jobs_only:
+        _print_jobs(status.client, status.leader, status.jobs, as_json)
+        return
+    if as_json:
+        print(json.dumps(status.as_json(), indent=2))
         return
     driver = status.leader or "nobody"  # the orchestrator line says what that means
     print(f"client {status.client} · driven by {driver}")
-    if not jobs_only:
-        print(f"orchestrator: {orchestrator_state(status.leader, status.orchestrator_paused)}")
-        for key, value in sorted(status.settings.items()):
-            print(f"  {key} = {json.dumps(value)}")
-    if not status.jobs:
-        print("no jobs yet: add an integration; its sync job appears here")
-    for job in status.jobs:
-        when = job.next_run_at.strftime("%Y-%m-%d %H:%M UTC") if job.next_run_at else "—"
-        print(f"  {job.name:<20} {job.status:<9} next {when:<21} {job.status_reason or ''}")
+    print(f"orchestrator: {orchestrator_state(status.leader, status.orchestrator_paused)}")
+    for key, value in sorted(status.settings.items()):
+        print(f"  {key} = {json.dumps(value)}")
+    _print_job_lines(status.jobs)
 
 
 def orchestrator_state(leader: str | None, paused: bool) -> str:

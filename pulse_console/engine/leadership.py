@@ -15,14 +15,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import text
-
+from pulse_console.engine.lock_names import APP_PREFIX, LEADER_SQL, LOCK_CLASS, leader_name
 from pulse_console.engine.notify import client_key, dedicated_connection
 from storage.db import Database
 from storage.fencing import Fence, take_epoch
-
-LOCK_CLASS = 0x50554C53  # "PULS": the advisory lock namespace of Pulse Console
-APP_PREFIX = "pulse-orchestrator "
 
 
 class Leadership:
@@ -75,15 +71,5 @@ def current_leader(database: Database, client_id: int) -> str | None:
     """The name of the process that drives the client, or None when nobody does."""
     key = client_key(database, client_id)
     with database.engine.connect() as conn:
-        name = conn.execute(
-            text(
-                "SELECT a.application_name FROM pg_locks l "
-                "JOIN pg_stat_activity a ON a.pid = l.pid "
-                "WHERE l.locktype = 'advisory' AND l.granted "
-                "AND l.classid = :c AND l.objid = :k AND l.objsubid = 2"
-            ),
-            {"c": LOCK_CLASS, "k": key},
-        ).scalar()
-    if name is None:
-        return None
-    return str(name).removeprefix(APP_PREFIX)
+        name = conn.exec_driver_sql(LEADER_SQL, {"c": LOCK_CLASS, "k": key}).scalar()
+    return leader_name(name)

@@ -12,13 +12,13 @@ import contextlib
 import logging
 import queue
 import threading
-import zlib
 from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import text
 
 from pulse_console.engine.events import Event, encode
+from pulse_console.engine.lock_names import key_of
 from storage.db import Database
 
 _log = logging.getLogger(__name__)
@@ -28,7 +28,7 @@ def client_key(database: Database, client_id: int) -> int:
     """A positive 31-bit key for this (schema, client): lock id and channel suffix."""
     with database.engine.connect() as conn:
         schema = conn.execute(text("SELECT current_schema()")).scalar_one()
-    return zlib.crc32(f"{schema}:{client_id}".encode()) & 0x7FFFFFFF
+    return key_of(schema, client_id)
 
 
 def events_channel(key: int) -> str:

@@ -15,68 +15,32 @@ history when the integration is reactivated.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, exists, func, select, update
 from sqlalchemy.orm import Session
 
+from pulse_console.engine.job_view import (
+    INTERRUPTED,
+    JOBS_SQL,
+    STOPPED_BY_OPERATOR,
+    JobView,
+    job_views,
+    jobs_params,
+)
 from pulse_console.engine.states import JobStatus, RunStatus, Trigger, check_transition
 
-__all__ = ["Trigger"]
+__all__ = ["INTERRUPTED", "STOPPED_BY_OPERATOR", "JobView", "Trigger"]
 from storage.models import Checkpoint, Integration, Job, JobRun
 
-STOPPED_BY_OPERATOR = "stopped by operator"
 PAUSED_BY_OPERATOR = "paused by operator"
-INTERRUPTED = "interrupted"
 SPENT = "retries spent, the chain moved on"  # a FAILED job's reason: it runs next cycle
 RETIRED = "its integration is deactivated: out of the chain"
 
 
 class UnknownJob(LookupError):
     """The client has no job of that name; `str()` lists the ones it has."""
-
-
-@dataclass(frozen=True)
-class JobView:
-    """A job: what the policy decides on, and what the console and the CLI show."""
-
-    id: int
-    name: str
-    status: JobStatus
-    position: int
-    retry_count: int
-    next_run_at: datetime | None
-    parked_until: datetime | None
-    status_reason: str | None
-    integration_id: int | None
-    last_run_at: datetime | None
-    last_finished_at: datetime | None
-    cancel_requested: bool = False
-    last_records: int | None = None  # records of its latest run (None: it never ran)
-
-    def as_json(self) -> dict[str, Any]:
-        """The `jobs list --json` shape (a public contract: keys and order are kept)."""
-        fields = {
-            "name": self.name,
-            "status": str(self.status),
-            "reason": self.status_reason,
-            "retry_count": self.retry_count,
-            "last_run_at": self.last_run_at,
-            "next_run_at": self.next_run_at,
-            "parked_until": self.parked_until,
-            "cancel_requested": self.cancel_requested,
-        }
-        return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in fields.items()}
-
-    @property
-    def stopped_by_operator(self) -> bool:
-        return self.status_reason == STOPPED_BY_OPERATOR
-
-    @property
-    def interrupted(self) -> bool:
-        return (self.status_reason or "").startswith(INTERRUPTED)
 
 
 def in_chain() -> ColumnElement[bool]:
@@ -86,26 +50,11 @@ def in_chain() -> ColumnElement[bool]:
 
 def load_jobs(session: Session, client_id: int, *, retired: bool = False) -> list[JobView]:
     """The client's jobs in chain order, with the end time of each one's latest run and the
-    records that run loaded; `retired` adds the jobs of deactivated integrations."""
-    last_finished = (
-        select(func.max(JobRun.finished_at))
-        .where(JobRun.job_id == Job.id)
-        .correlate(Job)
-        .scalar_subquery()
-    )
-    last_records = (
-        select(JobRun.records)
-        .where(JobRun.job_id == Job.id)
-        .order_by(JobRun.started_at.desc(), JobRun.id.desc())
-        .limit(1)
-        .correlate(Job)
-        .scalar_subquery()
-    )
-    query = select(Job, last_finished, last_records).where(Job.client_id == client_id)
-    if not retired:
-        query = query.where(in_chain())
-    rows = session.execute(query.order_by(Job.position, Job.name)).all()
-    return [view(job, finished, records) for job, finished, records in rows]
+    records that run loaded; `retired` adds the jobs of deactivated integrations. The SQL is
+    `job_view.JOBS_SQL`, the one the light `jobs list` runs too."""
+    session.flush()  # the session's own changes first, as a query through it would
+    rows = session.connection().exec_driver_sql(JOBS_SQL, jobs_params(client_id, retired=retired))
+    return job_views(rows)
 
 
 def view(

@@ -32,6 +32,7 @@ class Command:
     scope: str = APP
     show: bool = True
     palette: bool = True
+    secondary: bool = False  # a footer hint given up first when the terminal is narrow
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class ControlKey:
     key: str
     title: str
     help: str
+    secondary: bool = False
 
 
 CONTROL_KEYS: dict[Control, ControlKey] = {
@@ -50,10 +52,14 @@ CONTROL_KEYS: dict[Control, ControlKey] = {
     Control.PAUSE: ControlKey("pause", "p", "Pause", "Pause the running job"),
     Control.RESUME: ControlKey("resume", "u", "Resume", "Resume a paused job"),
     Control.SET_ACTIVE: ControlKey(
-        "set_active", "a", "Set active", "Make this job the next to run (others FINISHED)"
+        "set_active",
+        "a",
+        "Set active",
+        "Make this job the next to run (others FINISHED)",
+        secondary=True,
     ),
     Control.ORCHESTRATOR_TICK: ControlKey(
-        "tick", "n", "Tick now", "Start the orchestrator's tick now"
+        "tick", "n", "Tick now", "Start the orchestrator's tick now", secondary=True
     ),
 }
 # Orchestrator pause and resume share one key that toggles (`jobs.orchestrator` below).
@@ -66,7 +72,15 @@ def control_action(control: Control) -> str:
 
 def _control_commands() -> tuple[Command, ...]:
     return tuple(
-        Command(f"jobs.{k.id}", k.key, control_action(c), k.title, k.help, "jobs")
+        Command(
+            f"jobs.{k.id}",
+            k.key,
+            control_action(c),
+            k.title,
+            k.help,
+            "jobs",
+            secondary=k.secondary,
+        )
         for c, k in CONTROL_KEYS.items()
     )
 
@@ -74,9 +88,16 @@ def _control_commands() -> tuple[Command, ...]:
 COMMANDS: tuple[Command, ...] = (
     # --- everywhere
     Command("app.jump", "colon", "jump", "Go to", "Jump to a screen by name (:logs, :jobs…)"),
-    Command("app.filter", "slash", "filter", "Filter", "Filter the current table"),
+    Command("app.filter", "slash", "filter", "Filter", "Filter the current table", secondary=True),
     Command("app.help", "question_mark", "help", "Help", "Keys of this screen"),
-    Command("app.back", "escape", "go_back", "Back", "Close this view, back to the last screen"),
+    Command(
+        "app.back",
+        "escape",
+        "go_back",
+        "Back",
+        "Close this view, back to the last screen",
+        secondary=True,
+    ),
     Command(
         "app.palette",
         "ctrl+p",
@@ -87,7 +108,7 @@ COMMANDS: tuple[Command, ...] = (
         palette=False,
     ),
     Command("app.quit", "q", "quit_console", "Quit", "Leave the console (asks if a job runs)"),
-    Command("app.refresh", "r", "refresh", "Refresh", "Reload this screen"),
+    Command("app.refresh", "r", "refresh", "Refresh", "Reload this screen", secondary=True),
     # --- jobs
     *_control_commands(),
     Command(
@@ -97,6 +118,7 @@ COMMANDS: tuple[Command, ...] = (
         "Pause/resume orch.",
         "Pause or resume the orchestrator",
         "jobs",
+        secondary=True,
     ),
     Command("jobs.history", "h", "history", "History", "Run history of the selected job", "jobs"),
     # --- run history
@@ -106,25 +128,67 @@ COMMANDS: tuple[Command, ...] = (
     # --- logs
     Command("logs.follow", "f", "toggle_follow", "Follow", "Tail new records live", "logs"),
     Command("logs.wrap", "w", "toggle_wrap", "Wrap", "Show the full message below", "logs"),
-    Command("logs.timestamps", "t", "toggle_timestamps", "Time", "Show/hide timestamps", "logs"),
-    Command("logs.copy", "c", "copy", "Copy", "Copy the record (OSC 52, works over SSH)", "logs"),
+    Command(
+        "logs.timestamps",
+        "t",
+        "toggle_timestamps",
+        "Time",
+        "Show/hide timestamps",
+        "logs",
+        secondary=True,
+    ),
+    Command(
+        "logs.copy",
+        "c",
+        "copy",
+        "Copy",
+        "Copy the record (OSC 52, works over SSH)",
+        "logs",
+        secondary=True,
+    ),
     Command("logs.detail", "enter", "detail", "Detail", "All fields of the record", "logs"),
-    Command("logs.jump_time", "g", "jump_time", "Jump to time", "Go to a date/time", "logs"),
-    Command("logs.export", "e", "export", "Export", "Zip the filtered records", "logs"),
-    Command("logs.files", "F", "files", "Files", "Log files in the log directory", "logs"),
+    Command(
+        "logs.jump_time",
+        "g",
+        "jump_time",
+        "Jump to time",
+        "Go to a date/time",
+        "logs",
+        secondary=True,
+    ),
+    Command(
+        "logs.export", "e", "export", "Export", "Zip the filtered records", "logs", secondary=True
+    ),
+    Command(
+        "logs.files",
+        "F",
+        "files",
+        "Files",
+        "Log files in the log directory",
+        "logs",
+        secondary=True,
+    ),
     Command("logs.end", "G", "tail", "End", "Jump to the newest record", "logs", show=False),
     # --- log files
     Command("files.open", "enter", "open_file", "Open", "View the file", "log_files"),
     Command("files.export", "e", "export_file", "Export", "Zip the file", "log_files"),
     Command("files.delete", "d", "delete_file", "Delete", "Delete the file", "log_files"),
-    Command("files.clear", "c", "clear_file", "Clear", "Empty the file", "log_files"),
     Command(
-        "files.prune", "D", "prune", "Delete old", "Delete files older than N days", "log_files"
+        "files.clear", "c", "clear_file", "Clear", "Empty the file", "log_files", secondary=True
+    ),
+    Command(
+        "files.prune",
+        "D",
+        "prune",
+        "Delete old",
+        "Delete files older than N days",
+        "log_files",
+        secondary=True,
     ),
     # --- file viewer
     Command("viewer.wrap", "w", "toggle_wrap", "Wrap", "Wrap long lines", "file_view"),
     Command("viewer.end", "G", "tail", "End", "Last line", "file_view"),
-    Command("viewer.top", "g", "top", "Top", "First line", "file_view"),
+    Command("viewer.top", "g", "top", "Top", "First line", "file_view", secondary=True),
     # --- integrations
     Command("integrations.add", "a", "add", "Add", "Add an integration", "integrations"),
     Command(
@@ -137,19 +201,30 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command("integrations.test", "t", "test", "Test", "Test the connection", "integrations"),
     Command(
+        "form.save",
+        "ctrl+s",
+        "save",
+        "Save",
+        "Test the integration, then save it",
+        "integration_form",
+    ),
+    Command(
         "integrations.deactivate",
         "d",
         "toggle_active",
         "(De)activate",
         "Deactivate or reactivate",
         "integrations",
+        secondary=True,
     ),
     # --- flow mappings
     Command("flow.add", "a", "add", "Add", "Add a step or mapping on this tab", "flow"),
     Command("flow.map", "m", "map", "Map", "Map the selected unmapped status", "flow"),
     Command("flow.edit", "e", "edit", "Edit", "Change the selected mapping (or Enter)", "flow"),
     Command("flow.delete", "d", "delete", "Delete", "Delete the selected row", "flow"),
-    Command("flow.validate", "v", "validate", "Validate", "Check the mappings", "flow"),
+    Command(
+        "flow.validate", "v", "validate", "Validate", "Check the mappings", "flow", secondary=True
+    ),
     # --- metrics
     Command(
         "metrics.drill", "enter", "drill", "Drill down", "Work items behind the number", "metrics"
@@ -191,7 +266,7 @@ SCREENS: dict[str, str] = {
 
 
 # Views that are not jumped to by name (`:`), titled for the header and the help.
-VIEW_TITLES: dict[str, str] = {"file_view": "Log file"}
+VIEW_TITLES: dict[str, str] = {"file_view": "Log file", "integration_form": "Integration form"}
 
 
 def scope_title(scope: str) -> str:

@@ -21,7 +21,7 @@ class PulseCommands(Provider):
         entries: list[tuple[str, str, object]] = []
         for name, title in SCREENS.items():
             entries.append((f"Go to {title}", f":{name}", partial(app.switch_to, name)))
-        scope = screen.SCOPE if isinstance(screen, PulseScreen) else APP
+        scope = str(getattr(screen, "SCOPE", APP))  # a console screen or a dialog with keys
         for command in commands_for(scope) + commands_for(APP):
             if not command.palette:
                 continue

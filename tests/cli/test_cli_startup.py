@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from pulse_console.cli import main
+from storage.testing import schema_url
 
 
 def loaded_after(code: str) -> set[str]:
@@ -33,3 +39,17 @@ def test_loading_settings_and_opening_a_database_leave_alembic_and_httpx_unloade
         " import pulse_console.commands.jobs"
     )
     assert not {"alembic", "httpx", "textual"} & modules
+
+
+def test_jobs_list_loads_neither_sqlalchemy_nor_the_settings_model_nor_textual(
+    tenant: Engine, pg_url: str, tmp_path: Path
+) -> None:
+    """The light path: a listing of a client whose jobs exist imports psycopg only."""
+    url = schema_url(pg_url, tenant)
+    argv = ["jobs", "list", "--database-url", url, "--client", "acme", "--data-dir", str(tmp_path)]
+    assert main(argv) == 0  # the full path gives the new integration its job first
+    code = f"from pulse_console.cli import main; code = main({argv!r})"
+    modules = loaded_after(code)
+    assert not {"sqlalchemy", "pydantic_settings", "pydantic", "textual", "httpx"} & modules
+    assert "storage.models" not in modules and "pulse_console.engine.orchestrator" not in modules
+    assert "pulse_console.engine.quick_listing" in modules  # it did list, on the light path

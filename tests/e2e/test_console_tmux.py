@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
+from connectors.sandbox.credentials import DEMO_JIRA
 from storage.tenancy import ensure_client
 from tests.e2e.conftest import Console
-from tests.e2e.tmux import TmuxTerminal, cooked
+from tests.e2e.tmux import EXIT_MARK, TmuxTerminal, cooked
 
 HEADER = "Pulse Console │"
 # Run ids are global: the manual run's start and end lines name the same run.
@@ -107,3 +109,114 @@ def test_logs_follow_a_whole_run_started_from_another_shell(
     status, after = terminal.wait_exit(timeout=15)
     assert status == 0, after
     assert console.crash_reports() == []
+
+
+def next_tick_minutes(screen: str) -> int | None:
+    """The minutes left to the orchestrator's next tick (`next tick … (in 59m12s)`)."""
+    match = re.search(r"next tick .*?\(in (?:(\d+)h)?(\d+)m", screen)
+    if match is None:
+        return None
+    return int(match.group(1) or 0) * 60 + int(match.group(2))
+
+
+def interval_field(screen: str) -> str | None:
+    """What the Settings screen's interval field shows (None: not on screen)."""
+    line = next((x for x in screen.splitlines() if "Orchestrator interval" in x), None)
+    return None if line is None else line.partition("▊")[2].strip(" ▎")
+
+
+def test_operator_adds_a_second_jira_and_shortens_the_interval(
+    console: Console, tmp_path: Path
+) -> None:
+    """Every step through the form's own keys (Enter: next text field, ctrl+s: save), each
+    waited for on the screen: no Tab, whose focus moves cannot be seen in the pane."""
+    terminal = TmuxTerminal(tmp_path, width=100, height=50)
+    try:
+        terminal.start(console.argv("--demo", "--demo-size", "tiny"), console.env, console.home)
+        screen = terminal.wait_for(
+            lambda s: next_tick_minutes(s) is not None and "sandbox-jira" in s,
+            "the Jobs screen with the orchestrator's next tick",
+            timeout=60,
+        )
+        before = next_tick_minutes(screen)
+        assert before is not None and before >= 50, screen  # the default interval: 60 minutes
+        [(jira_url,)] = console.rows(
+            "SELECT base_url FROM integrations WHERE name = 'sandbox-jira'"
+        )
+
+        terminal.send(":")
+        terminal.wait_for_text("Go to screen")
+        terminal.type("integrations")
+        terminal.send("Enter")
+        terminal.wait_for(lambda s: "│ Integrations │" in s and "sandbox-jira" in s, "Integrations")
+        terminal.send("a")
+        terminal.wait_for_text("Add integration")
+        # name, base URL, e-mail, projects (empty: all), then the token; Enter moves on and
+        # the cursor (at the focused field's caret) shows the move landed before typing on
+        for value in ("jira-two", jira_url, DEMO_JIRA.email, ""):
+            terminal.type(value)
+            terminal.wait_for_text(value)
+            row = terminal.cursor()[1]
+            terminal.send("Enter")
+            terminal.wait_for_cursor(lambda _x, y, row=row: y > row, "the next text field")
+        terminal.type(DEMO_JIRA.api_token)
+        terminal.wait_for_text("•" * 8)
+        terminal.send("C-s")  # test, then save
+        terminal.wait_for(
+            lambda s: "Add integration" not in s and "jira-two" in s,
+            "the form closed and jira-two listed",
+        )
+
+        terminal.send(":")
+        terminal.wait_for_text("Go to screen")
+        terminal.type("jobs")
+        terminal.send("Enter")
+        screen = terminal.wait_for(
+            lambda s: "│ Jobs │" in s and job_line(s, "jira-two") != "", "the job of jira-two"
+        )
+        [(job,)] = console.rows(
+            "SELECT j.name FROM jobs j JOIN integrations i ON i.id = j.integration_id"
+            " WHERE i.name = 'jira-two'"
+        )
+        assert job == "jira-two"
+
+        terminal.send(":")
+        terminal.wait_for_text("Go to screen")
+        terminal.type("settings")
+        terminal.send("Enter")
+        screen = terminal.wait_for_text("Edit and press ctrl+s to save")
+        lines = screen.splitlines()
+        label = next(i for i, line in enumerate(lines) if "Orchestrator int" in line)
+        field = lines[label].index("▊")
+        terminal.send("Tab")  # into the first field; the cursor shows it got there
+        terminal.wait_for_cursor(
+            lambda x, y: abs(y - label) <= 1 and x > field, "the caret in the interval field"
+        )
+        terminal.send("BSpace", "BSpace", "BSpace")
+        terminal.wait_for(lambda s: interval_field(s) == "", "the interval field emptied")
+        terminal.type("5")
+        terminal.wait_for(lambda s: interval_field(s) == "5", "the new interval typed")
+        terminal.send("C-s")
+        terminal.wait_for_text("Saved")
+        terminal.send("Escape")  # back to Jobs (`:` would be typed into the field)
+        screen = terminal.wait_for(
+            lambda s: "│ Jobs │" in s and (next_tick_minutes(s) or 60) < 5,
+            "the next tick moved within the new 5-minute interval",
+        )
+        [(interval,)] = console.rows(
+            "SELECT value FROM settings WHERE key = 'orchestrator.interval_minutes'"
+        )
+        assert int(str(interval)) == 5
+
+        terminal.send("q")
+        screen = terminal.wait_for(
+            lambda s: EXIT_MARK in s or "Quit while a job runs?" in s, "the console to quit"
+        )
+        if "Quit while a job runs?" in screen:  # a sync of the demo may be under way
+            terminal.send("y")
+        status, after = terminal.wait_exit(timeout=30)
+        assert status == 0, after
+        assert "Traceback" not in after
+        assert console.crash_reports() == []
+    finally:
+        terminal.close()

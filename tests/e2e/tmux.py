@@ -111,6 +111,25 @@ class TmuxTerminal:
     def wait_for_text(self, text: str, timeout: float = 30.0) -> str:
         return self.wait_for(lambda screen: text in screen, repr(text), timeout)
 
+    def cursor(self) -> tuple[int, int]:
+        """Where the terminal's cursor is (column, row): Textual puts it at the caret of the
+        focused input, so it shows where typing lands."""
+        x, y = self.query("#{cursor_x} #{cursor_y}").split()
+        return int(x), int(y)
+
+    def wait_for_cursor(
+        self, check: Callable[[int, int], bool], what: str, timeout: float = 30.0
+    ) -> tuple[int, int]:
+        """Poll the cursor until `check(column, row)` holds (a focus move has landed)."""
+        deadline = time.monotonic() + timeout
+        where = self.cursor()
+        while time.monotonic() < deadline:
+            where = self.cursor()
+            if check(*where):
+                return where
+            time.sleep(0.05)
+        raise AssertionError(f"timed out waiting for the cursor: {what} (at {where})")
+
     def wait_exit(self, timeout: float = 10.0) -> tuple[int, str]:
         """Wait for the program to end: its exit status and the screen after it."""
         # `stty -a` prints after the mark: wait for its flags too, or a loaded machine shows

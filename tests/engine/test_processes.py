@@ -25,17 +25,11 @@ from pulse_console.engine.service import AttachedService
 from storage.checkpoints import load_checkpoint
 from storage.db import Database
 from storage.models import JobRun, WorkItem
+from storage.testing import schema_url
 from tests.engine.conftest import add_jobs
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def schema_url(pg_url: str, engine: Engine) -> str:
-    with engine.connect() as conn:
-        schema = conn.execute(text("SELECT current_schema()")).scalar_one()
-    sep = "&" if "?" in pg_url else "?"
-    return f"{pg_url}{sep}options=-csearch_path%3D{schema}"
 
 
 def wait_for(predicate: Callable[[], object], timeout: float = 20.0, what: str = "") -> None:

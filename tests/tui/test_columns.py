@@ -26,7 +26,7 @@ async def test_jobs_and_runs_tables_switch_column_sets_on_resize(ctx: ConsoleCon
         await pilot.resize_terminal(80, 24)
         await pilot.pause()
         assert column_keys(jobs) == [
-            "job", "status", "last_run_short", "next_run_short", "retries", "records", "reason"
+            "job", "status", "next_run_short", "retries", "records", "reason"
         ]  # fmt: skip
         assert jobs.row_count == 3  # the rows were drawn again in the new columns
         assert str(jobs.get_cell("sandbox-github", "next_run_short")) == "in 11m20s"

@@ -9,7 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Button, Checkbox, Input, Label, Select
+from textual.widgets import Button, Checkbox, Footer, Input, Label, Select
+from textual.widgets._footer import FooterKey
 
 from connectors.base import ConnectionCheck
 from connectors.sandbox.credentials import DEMO_GITHUB_TOKEN, DEMO_JIRA
@@ -20,6 +21,7 @@ from pulse_console.services.integrations import IntegrationDraft, check_connecti
 from pulse_console.tui.app import PulseApp
 from pulse_console.tui.context import ConsoleContext
 from pulse_console.tui.dialogs.integration_form import IntegrationForm
+from pulse_console.tui.palette import PulseCommands
 from storage.db import Database
 from storage.integrations import save_integration
 from storage.models import Integration
@@ -214,3 +216,43 @@ async def test_jira_needs_an_email_unless_data_center_is_ticked(
         form.query_one("#test", Button).press()
         await pilot.pause()
         assert str(form.query_one("#jira-email-error").render()) == ""
+
+
+async def test_ctrl_s_saves_the_form_from_a_field_and_is_in_the_footer_and_palette(
+    form_ctx: ConsoleContext, database: Database
+) -> None:
+    app = PulseApp(form_ctx)
+    async with app.run_test(size=(100, 32)) as pilot:
+        form = await _open_form(app, pilot, "a")
+        footer = form.query_one(Footer)  # the form's own footer shows its keys
+        assert "ctrl+s" in {key.key for key in footer.query(FooterKey)}
+        entries = PulseCommands(form, None)._entries()
+        assert any(title == "Save" and "ctrl+s" in help_text for title, help_text, _ in entries)
+        await pilot.press(*"jira-two")
+        form.query_one("#base_url", Input).value = JIRA_URL
+        form.query_one("#jira-email", Input).value = DEMO_JIRA.email
+        form.query_one("#token", Input).value = DEMO_JIRA.api_token
+        form.query_one("#token", Input).focus()
+        await pilot.press("ctrl+s")
+        await _settle(app, pilot)
+        assert not isinstance(app.screen, IntegrationForm)
+    row = _stored(database, "jira-two")
+    assert row.type == "jira" and row.last_test_ok is True
+
+
+async def test_enter_in_a_text_field_moves_to_the_next_text_field_of_the_chosen_type(
+    form_ctx: ConsoleContext,
+) -> None:
+    app = PulseApp(form_ctx)
+    async with app.run_test(size=(100, 32)) as pilot:
+        form = await _open_form(app, pilot, "a")
+        visited = []
+        for _ in range(5):
+            focused = app.focused
+            assert isinstance(focused, Input)
+            visited.append(focused.id)
+            await pilot.press("enter")
+            await pilot.pause()
+        # the type choice and the Data Center flag are skipped; Enter on the last stays
+        assert visited == ["name", "base_url", "jira-email", "jira-projects", "token"]
+        assert isinstance(form, IntegrationForm) and app.screen is form

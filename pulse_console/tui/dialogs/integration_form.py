@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -34,6 +35,8 @@ from pulse_console.services.integrations import (
     Tester,
     validate,
 )
+from pulse_console.tui.keymap import bindings_for
+from pulse_console.tui.widgets.common.console_footer import ConsoleFooter
 
 COMMON = ("name", "type", "base_url", "token")
 SAVE = "Test & save"
@@ -48,8 +51,12 @@ class FormResult:
 
 
 class IntegrationForm(ModalScreen[FormResult | None]):
+    """ctrl+s saves from any field (footer and palette, `form.save` in the keymap); Enter in
+    a text field moves to the next text field (Tab walks every control, choices included)."""
+
     CSS_PATH = Path(__file__).with_name("dialogs.tcss")
-    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+    SCOPE: ClassVar[str] = "integration_form"
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel"), *bindings_for(SCOPE)]
 
     def __init__(
         self,
@@ -100,6 +107,7 @@ class IntegrationForm(ModalScreen[FormResult | None]):
                 yield Button("Cancel", id="cancel")
                 yield Button("Test", id="test")
                 yield Button(SAVE, id="save", variant="primary")
+        yield ConsoleFooter()
 
     def on_mount(self) -> None:
         # Typing right after `a` must land in the first field.
@@ -168,6 +176,17 @@ class IntegrationForm(ModalScreen[FormResult | None]):
         draft = self.draft()
         if self._show_errors(validate(draft)):
             self._run_test(draft, save=False)
+
+    @on(Input.Submitted)
+    def _next_text_field(self, event: Input.Submitted) -> None:
+        event.stop()
+        fields = [w for w in self.focus_chain if isinstance(w, Input)]
+        if event.input in fields[:-1]:
+            fields[fields.index(event.input) + 1].focus()
+
+    def action_save(self) -> None:
+        """ctrl+s: what the save button does now (test & save, save, or save anyway)."""
+        self._save()
 
     @on(Button.Pressed, "#save")
     def _save(self) -> None:

@@ -8,7 +8,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer
+from textual.widgets import DataTable
 from textual.worker import Worker, WorkerState
 
 from pulse_console.tui.context import ConsoleContext
@@ -16,6 +16,7 @@ from pulse_console.tui.keymap import bindings_for, scope_title
 from pulse_console.tui.shell import ConsoleShell
 from pulse_console.tui.widgets.common.columns import ColumnSets
 from pulse_console.tui.widgets.common.connection_banner import ConnectionBanner
+from pulse_console.tui.widgets.common.console_footer import ConsoleFooter
 from pulse_console.tui.widgets.common.context_header import ContextHeader
 from pulse_console.tui.widgets.common.filter_bar import FilterBar
 from pulse_console.tui.widgets.common.status_line import StatusLine
@@ -62,7 +63,7 @@ class PulseScreen(Screen[None]):
         yield from self.compose_body()
         yield FilterBar(self.FILTER_HINT, id="filter-bar")
         yield StatusLine(id="status")
-        yield Footer()
+        yield ConsoleFooter()
 
     def compose_body(self) -> ComposeResult:
         yield from ()

@@ -17,7 +17,7 @@ from textual.widgets import DataTable, Static
 
 from pulse_console.engine.controls import why_not
 from pulse_console.tui.dialogs.confirm import ConfirmDialog
-from pulse_console.tui.format import countdown, short_when, status, when
+from pulse_console.tui.format import countdown, status, when
 from pulse_console.tui.messages import ControlDone, Done, ListLoaded, ProgressUpdated
 from pulse_console.tui.ports import (
     Control,
@@ -55,10 +55,13 @@ CONFIRM: dict[Control, tuple[str, str]] = {
 }
 
 
-# 80 columns: short dates, the next run as a countdown only, so the reason still shows.
+# Below 120 columns: the next run as a countdown only and no last run (the detail line under
+# the table says it, with the whole reason), so the job's name and the reason have room; the
+# name column grows with the width (up to 28, a long integration name) while the reason
+# keeps 24 cells.
 JOB_COLUMNS = ColumnSets(
     wide=(
-        Column("job", "Job", 16),
+        Column("job", "Job", 16, grow_to=28),
         Column("status", "Status", 9),
         Column("last_run", "Last run", 16),
         Column("next_run", "Next run", 30),
@@ -67,14 +70,14 @@ JOB_COLUMNS = ColumnSets(
         Column("reason", "Reason", None),
     ),
     narrow=(
-        Column("job", "Job", 16),
+        Column("job", "Job", 16, grow_to=28),
         Column("status", "Status", 8),
-        Column("last_run_short", "Last run", 11),
         Column("next_run_short", "Next run", 9),
         Column("retries", "Retry", 5),
         Column("records", "Records", 7),
         Column("reason", "Reason", None),
     ),
+    rest_keeps=24,
 )
 
 
@@ -105,6 +108,7 @@ class JobsScreen(ListScreen[JobsState]):
         yield Static(id="orchestrator")
         table: DataTable[str | Text] = DataTable(id="jobs", cursor_type="row", zebra_stripes=True)
         yield table
+        yield Static(id="job-detail")
         yield ProgressPanel(id="progress")
 
     def on_mount(self) -> None:
@@ -173,7 +177,6 @@ class JobsScreen(ListScreen[JobsState]):
                 "job": job.name,
                 "status": status(job.status),
                 "last_run": when(job.last_run_at),
-                "last_run_short": short_when(job.last_run_at),
                 "next_run": next_run,
                 "next_run_short": countdown(job.next_run_at, now),
                 "retries": f"{job.retry_count}/{max_retries}",
@@ -183,6 +186,7 @@ class JobsScreen(ListScreen[JobsState]):
             JOB_COLUMNS.row(table, cells, key=job.name)
         if selected and selected in table.rows:
             table.move_cursor(row=table.get_row_index(selected))
+        self._show_detail()
         orch = self.orch
         if orch is not None:
             state = "PAUSED" if orch.paused else ("RUNNING" if orch.running else "STOPPED")
@@ -210,6 +214,24 @@ class JobsScreen(ListScreen[JobsState]):
     @on(DataTable.RowHighlighted, "#jobs")
     def _highlighted(self) -> None:
         self.pulse.selected_job = self.selected_job
+        self._show_detail()
+
+    def _show_detail(self) -> None:
+        """Below 120 columns: the selected job in full (its last run, the whole reason)."""
+        detail = self.query_one("#job-detail", Static)
+        detail.display = JOB_COLUMNS.for_width(self.app.size.width) is JOB_COLUMNS.narrow
+        job = next((j for j in self.job_rows if j.name == self.selected_job), None)
+        if job is None:
+            detail.update("")
+            return
+        detail.update(
+            Text.assemble(
+                (job.name, "bold"),
+                f" · last run {when(job.last_run_at)}",
+                f" · next {when(job.next_run_at)}",
+                f" · {job.status_reason}" if job.status_reason else "",
+            )
+        )
 
     # --- controls ---------------------------------------------------------------------
 

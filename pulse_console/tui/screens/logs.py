@@ -43,19 +43,25 @@ def parse_time(value: str) -> datetime | None:
 # Fixed widths (auto widths followed the moment rows arrived); the message takes the rest.
 _LOG_TAIL = (
     Column("level", "Level", 8),
-    Column("job", "Job", 16),
+    Column("job", "Job", 16, grow_to=24),
     Column("run", "Run", 6),
     Column("message", "Message", None),
 )
 _LOG_TAIL_NARROW = (
     Column("level", "Level", 7),
-    Column("job", "Job", 12),
+    Column("job", "Job", 14),
     Column("run", "Run", 5),
     Column("message", "Message", None),
 )
 _TIME = Column("ts", "Time", 14)
-LOG_COLUMNS = ColumnSets(wide=(_TIME, *_LOG_TAIL), narrow=(_TIME, *_LOG_TAIL_NARROW))
-LOG_COLUMNS_NO_TIME = ColumnSets(wide=_LOG_TAIL, narrow=_LOG_TAIL_NARROW)
+# Wide from 100 columns, where the job column grows to hold an integration's name
+# (`sandbox-azure-devops`) while the message keeps 40 cells; at 80, `sandbox-github`.
+LOG_COLUMNS = ColumnSets(
+    wide=(_TIME, *_LOG_TAIL), narrow=(_TIME, *_LOG_TAIL_NARROW), narrow_below=100, rest_keeps=40
+)
+LOG_COLUMNS_NO_TIME = ColumnSets(
+    wide=_LOG_TAIL, narrow=_LOG_TAIL_NARROW, narrow_below=100, rest_keeps=40
+)
 
 
 class LogsScreen(PulseScreen):
