@@ -8,9 +8,11 @@ Reports, for a full sync of the chosen organisation: issues/s, transitions/s, AP
 Beside them, two ceilings measured in the same process: the simulator's raw page rate
 (the same search pages with changelogs, fetched and discarded) and `storage/load.py`'s rate
 on the same work-item rows. Then the latency scenario (``--latency-ms`` per request through
-the sandbox's fault injector, on a ``--latency-size`` organisation; 0 skips it): the
-sequential raw-page ceiling and the end-to-end full sync rate under that latency. Works in
-scratch schemas it drops afterwards.
+the sandbox's fault file, on a ``--latency-size`` organisation served by a sandbox server in
+its own process, or in process with ``--in-process``; 0 skips it): the
+sequential raw-page ceiling and the end-to-end full sync rate under that latency with 1 and
+with ``--windows`` windows (chains at once; default 4). The main run uses the integration's
+default windows. Works in scratch schemas it drops afterwards.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import json
 import resource
 import sys
 import time
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +38,7 @@ from connectors.sandbox.faults import FaultInjector, FaultScenario, Latency
 from connectors.sandbox.jira import JiraSimulator
 from connectors.sandbox.mutations import MutationPlan
 from connectors.sandbox.org import Org
+from connectors.sandbox.process import sandbox_process
 from pulse_console.pipelines.jira import transform
 from pulse_console.pipelines.jira.sync import JiraSync
 from pulse_console.pipelines.jira.transform import Tenant
@@ -59,14 +63,14 @@ def simulator(org: Org, latency_ms: float = 0) -> JiraSimulator:
     return JiraSimulator(org, DEMO_JIRA, FaultInjector(scenario))
 
 
-def raw_page_ceiling(org: Org, latency_ms: float = 0) -> tuple[float, int, list[Any]]:
-    """Issues/s of fetching every search page (with changelogs) and discarding it."""
-    sim = simulator(org, latency_ms)
+def raw_page_ceiling(
+    org: Org, latency_ms: float = 0, base_url: str | None = None
+) -> tuple[float, int, list[Any]]:
+    """Issues/s of fetching every search page (with changelogs) and discarding it (from the
+    sandbox server at ``base_url`` when given, else the in-process simulator)."""
+    transport = None if base_url else httpx.MockTransport(simulator(org, latency_ms).handle)
     client = JiraClient.cloud(
-        BASE,
-        DEMO_JIRA.email,
-        Secret(DEMO_JIRA.api_token),
-        transport=httpx.MockTransport(sim.handle),
+        base_url or BASE, DEMO_JIRA.email, Secret(DEMO_JIRA.api_token), transport=transport
     )
     keys = sorted(p.key for p in org.projects)
     start = time.perf_counter()
@@ -100,6 +104,12 @@ def main() -> int:
     parser.add_argument("--latency-ms", type=float, default=150)
     parser.add_argument(
         "--latency-size", default="small", choices=["tiny", "small", "medium", "large"]
+    )
+    parser.add_argument("--windows", type=int, default=4, help="windows of the latency run")
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="latency runs against the in-process simulator instead of a sandbox server",
     )
     args = parser.parse_args()
     url = args.url or find_test_server()
@@ -157,43 +167,68 @@ def main() -> int:
         report["ceiling_raw_pages_issues_per_s"] = round(rate, 1)
         report["ceiling_raw_pages_requests"] = requests
         report["ceiling_load_rows_per_s"] = round(load_ceiling(database, sample), 1)
+        lower = min(rate, report["ceiling_load_rows_per_s"])
+        report["full_vs_lower_ceiling"] = round(report["full"]["issues_per_s"] / lower, 2)
     if args.latency_ms:
-        report["latency"] = latency_scenario(url, args.seed, args.latency_size, args.latency_ms)
+        report["latency"] = latency_scenario(
+            url,
+            args.seed,
+            args.latency_size,
+            args.latency_ms,
+            args.windows,
+            served=not args.in_process,
+        )
     print(json.dumps(report, indent=2))
     return 0
 
 
-def latency_scenario(url: str, seed: int, size: str, latency_ms: float) -> dict[str, Any]:
-    """Raw-page ceiling and end-to-end full sync with ``latency_ms`` on every request."""
+def latency_scenario(
+    url: str, seed: int, size: str, latency_ms: float, windows: int, *, served: bool
+) -> dict[str, Any]:
+    """Raw-page ceiling and end-to-end full syncs (1 and ``windows`` windows) with
+    ``latency_ms`` on every request; ``served``: the sandbox in its own process over HTTP
+    (else the in-process simulator, whose CPU then competes with the sync's)."""
     org = Org(seed, size)
     org.warm_up()
-    rate, requests, _ = raw_page_ceiling(org, latency_ms)
+    with ExitStack() as stack:
+        faults = {"latency": {"fixed_ms": latency_ms}}
+        served_at = stack.enter_context(sandbox_process(seed, size, faults)) if served else {}
+        base = served_at.get("jira")
+        return _latency_runs(url, org, latency_ms, windows, base)
+
+
+def _latency_runs(
+    url: str, org: Org, latency_ms: float, windows: int, base: str | None
+) -> dict[str, Any]:
+    rate, requests, _ = raw_page_ceiling(org, latency_ms, base)
     out: dict[str, Any] = {
-        "size": size,
+        "size": org.size.value,
         "latency_ms": latency_ms,
+        "sandbox": "own process (HTTP)" if base else "in process",
         "issues": org.issue_count,
         "ceiling_raw_pages_issues_per_s": round(rate, 1),
         "ceiling_raw_pages_requests": requests,
     }
-    with scratch_schema(url) as engine:
-        database = Database(engine=engine, embedded=False)
-        secrets = add_integration(database)
-        pipeline = JiraSync(
-            transport=httpx.MockTransport(simulator(org, latency_ms).handle),
-            http_options={"retry": RetryPolicy(base_delay=0.01)},
-        )
-        start = time.perf_counter()
-        result = pipeline.run(context(database, secrets))
-        seconds = time.perf_counter() - start
-    issues = result.stats["issues"]
-    out.update(
-        end_to_end_1_chain_issues_per_s=round(issues / seconds, 1),
-        end_to_end_vs_raw_ceiling=round(issues / seconds / rate, 2),
-        api_calls=result.api_calls,
-        calls_per_1000_issues=round(1000 * result.api_calls / max(issues, 1), 1),
-        peak_rss_mb=round(peak_rss_mb(), 1),
-    )
-    print("latency", json.dumps(out))
+    for n in sorted({1, windows}):
+        with scratch_schema(url) as engine:
+            database = Database(engine=engine, embedded=False)
+            secrets = add_integration(database, config={"windows": n}, base_url=base or BASE)
+            transport = None if base else httpx.MockTransport(simulator(org, latency_ms).handle)
+            pipeline = JiraSync(
+                transport=transport, http_options={"retry": RetryPolicy(base_delay=0.01)}
+            )
+            start = time.perf_counter()
+            result = pipeline.run(context(database, secrets))
+            seconds = time.perf_counter() - start
+        issues = result.stats["issues"]
+        out[f"windows_{n}"] = {
+            "issues_per_s": round(issues / seconds, 1),
+            "vs_raw_ceiling": round(issues / seconds / rate, 2),
+            "api_calls": result.api_calls,
+            "calls_per_1000_issues": round(1000 * result.api_calls / max(issues, 1), 1),
+            "peak_rss_mb": round(peak_rss_mb(), 1),
+        }
+        print("latency", n, "window(s)", json.dumps(out[f"windows_{n}"]), flush=True)
     return out
 
 

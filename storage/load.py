@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -96,8 +97,10 @@ def upsert(
     `version` names columns that change whenever the source record does (Jira's `updated`,
     GitHub's `updatedAt`, plus what the pipeline derives outside them): rows whose stored
     version equals theirs are left out before COPY, so only their keys and versions cross the
-    wire (counted unchanged). Runs in the caller's transaction, so a checkpoint written
-    alongside commits atomically.
+    wire (counted unchanged). That check is skipped while the tenant (the key's leading
+    columns) had no rows in `target` when the transaction first loaded it: a first load has
+    nothing to compare with (a key repeated within it is still updated in place). Runs in
+    the caller's transaction, so a checkpoint written alongside commits atomically.
     """
     table: Table = target if isinstance(target, Table) else target.__table__  # type: ignore[assignment]
     key_cols = tuple(key) if key is not None else natural_key(table)
@@ -116,7 +119,7 @@ def upsert(
     target_id = sql.Identifier(table.name)
     with raw.cursor() as cur:
         same: dict[tuple[Any, ...], int] = {}
-        if version:
+        if version and not _new_tenants(conn, cur, table, key_cols, batch):
             probe = [*key_cols, *(c for c in version if c not in key_cols)]
             with _temp_copy(cur, table, probe, batch) as temp:
                 same = _same_versions(cur, target_id, temp, key_cols, version)
@@ -138,6 +141,41 @@ def upsert(
         duplicates=duplicates,
         ids=ids,
     )
+
+
+def _new_tenants(
+    conn: Connection,
+    cur: Any,
+    table: Table,
+    key_cols: Sequence[str],
+    batch: list[Mapping[str, Any]],
+) -> bool:
+    """Whether every tenant of ``batch`` had no rows in ``table`` when the current transaction
+    first loaded it (asked once per transaction, table and tenant; remembered in conn.info)."""
+    prefix = key_cols[:-1]
+    transaction = conn.get_transaction()
+    if transaction is None:
+        return False
+    known: dict[tuple[Any, ...], tuple[weakref.ref[Any], bool]] = conn.info.setdefault(
+        "pulse_load_new_tenants", {}
+    )
+    new = True
+    for tenant in {tuple(row[c] for c in prefix) for row in batch}:
+        key = (table.name, *tenant)
+        cached = known.get(key)
+        if cached is None or cached[0]() is not transaction:
+            where = sql.SQL(" AND ").join(
+                sql.SQL("{} = %s").format(sql.Identifier(c)) for c in prefix
+            )
+            query = sql.SQL("SELECT EXISTS (SELECT 1 FROM {}{}{})").format(
+                sql.Identifier(table.name), sql.SQL(" WHERE ") if prefix else sql.SQL(""), where
+            )
+            cur.execute(query, tenant)
+            row = cur.fetchone()
+            cached = (weakref.ref(transaction), not bool(row and row[0]))
+            known[key] = cached
+        new = new and cached[1]
+    return new
 
 
 @contextmanager

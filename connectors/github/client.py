@@ -65,11 +65,35 @@ from connectors.http import (
     Secret,
     decode_json,
 )
+from connectors.http.gate import RateGate, gate_for
 from connectors.validation import Rejected, validate_each, validate_whole
 
 log = logging.getLogger("connectors.github")
 
 GITHUB_API = "https://api.github.com"
+
+GITHUB_PER_MINUTE = {"graphql": 2000, "rest": 900}
+"""GitHub's secondary limits per minute: "No more than 900 points per minute are allowed for
+REST API endpoints, and no more than 2,000 points per minute are allowed for the GraphQL API
+endpoint" (a query or a GET is 1 point); and "No more than 100 concurrent requests are
+allowed", shared by both —
+https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api#about-secondary-rate-limits"""
+
+GITHUB_MAX_IN_FLIGHT = 16
+"""Requests one account sends at once: well under GitHub's 100 (see GITHUB_PER_MINUTE)."""
+
+
+def github_gate(*account: str) -> RateGate:
+    """The account's shared rate gate, with GitHub's secondary limits (one per process)."""
+
+    def lane(method: str, path: str) -> str:
+        return "graphql" if path.rstrip("/").endswith("graphql") else "rest"
+
+    return gate_for(
+        "github",
+        *account,
+        make=lambda: RateGate(GITHUB_MAX_IN_FLIGHT, per_minute=GITHUB_PER_MINUTE, lane_of=lane),
+    )
 
 
 def split_tokens(stored: str) -> list[Secret]:
@@ -175,6 +199,7 @@ class GitHubClient(Closing):
         budget: RequestBudget | None = None,
         timeout: httpx.Timeout | None = None,
         reserve_points: int = 0,
+        gate: RateGate | None = None,
     ) -> GitHubClient:
         """A client for ``base_url`` with one or more tokens (used in turn).
 
@@ -214,6 +239,7 @@ class GitHubClient(Closing):
                 clock=clock,
                 cancel=cancel,
                 observer=observer,
+                gate=gate,
             )
             for token in token_list
         ]

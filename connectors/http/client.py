@@ -36,6 +36,7 @@ from connectors.http.cancel import CancelCheck, CancelToken
 from connectors.http.clock import Clock, SystemClock
 from connectors.http.counters import CounterSet, HttpCounters
 from connectors.http.events import Observer, RateLimitWait, RetryScheduled
+from connectors.http.gate import RateGate
 from connectors.http.ratelimit import RateLimitInfo, parse_rate_limit
 from connectors.http.retry import IDEMPOTENT_METHODS, RateLimitPolicy, RetryPolicy
 
@@ -79,8 +80,11 @@ class HttpClient(Closing):
         clock: Clock | None = None,
         cancel: CancelCheck | None = None,
         observer: Observer | None = None,
+        gate: RateGate | None = None,
     ) -> None:
         self.config = config
+        # The account's shared budget when several chains (threads, clients) use it at once.
+        self.gate = gate
         self.clock: Clock = clock or SystemClock()
         self.cancel: CancelCheck | None = cancel
         self.observer: Observer | None = observer
@@ -104,7 +108,7 @@ class HttpClient(Closing):
         cls, base_url: str, source: str, auth: httpx.Auth, options: dict[str, Any]
     ) -> HttpClient:
         """A client built from a connector's keyword options (transport, clock, cancel,
-        observer, retry, rate_limit, budget, timeout; ``None`` means the default). Unknown
+        observer, retry, rate_limit, budget, timeout, gate; ``None`` means the default). Unknown
         options are a ``TypeError``, so a misspelt one is never silently ignored."""
         options = dict(options)
         config = HttpConfig(
@@ -120,9 +124,12 @@ class HttpClient(Closing):
         clock: Clock | None = options.pop("clock", None)
         cancel: CancelCheck | None = options.pop("cancel", None)
         observer: Observer | None = options.pop("observer", None)
+        gate: RateGate | None = options.pop("gate", None)
         if options:
             raise TypeError(f"unknown {source} client options: {', '.join(sorted(options))}")
-        return cls(config, transport=transport, clock=clock, cancel=cancel, observer=observer)
+        return cls(
+            config, transport=transport, clock=clock, cancel=cancel, observer=observer, gate=gate
+        )
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -183,7 +190,7 @@ class HttpClient(Closing):
             attempt += 1
             self._counters.request_sent()
             try:
-                response = self._client.request(method, path, params=clean_params, json=json)
+                response = self._send(method, path, clean_params, json)
             except httpx.UnsupportedProtocol:
                 # A wrong scheme (ftp://, none) never gets better by asking again.
                 raise TransportError(
@@ -219,6 +226,8 @@ class HttpClient(Closing):
                 if wait is None:
                     wait = self.config.rate_limit.default_wait_seconds
                 reset_at = info.resolved_reset(now) or now + timedelta(seconds=wait)
+                if self.gate is not None:
+                    self.gate.back_off(reset_at)  # every chain of the account waits with us
                 if waits > self.config.rate_limit.max_consecutive_waits:
                     raise self._rate_limited(reset_at, wait, info.reason, persistent=True)
                 self.wait_for_rate_limit(reset_at, wait, info.reason, method, path)
@@ -308,6 +317,20 @@ class HttpClient(Closing):
         return RateLimited(text, reset_at=reset_at, retry_after=seconds, source=self.config.source)
 
     # -- internals -------------------------------------------------------------------------
+
+    def _send(
+        self, method: str, path: str, params: dict[str, Any] | None, json: Any
+    ) -> httpx.Response:
+        """One send, holding one of the account's in-flight slots when there is a gate."""
+        gate = self.gate
+        if gate is None:
+            return self._client.request(method, path, params=params, json=json)
+        while not gate.acquire(self.cancel, self.clock, method=method, path=path):
+            self._check_cancel()  # acquire gives up only when cancelled: this raises
+        try:
+            return self._client.request(method, path, params=params, json=json)
+        finally:
+            gate.release()
 
     def _before_send(self, method: str, path: str) -> None:
         self._check_cancel()

@@ -15,7 +15,14 @@ How a pipeline reads issues with complete changelogs, page by page::
 
 from connectors.jira.changelogs import ChangelogBatch, sort_histories, split_embedded
 from connectors.jira.client import DEFAULT_SEARCH_FIELDS, Deployment, JiraClient
-from connectors.jira.jql import project_clause, quote, sync_jql, updated_since
+from connectors.jira.jql import (
+    project_clause,
+    quote,
+    sync_jql,
+    updated_ranges,
+    updated_since,
+    window_jql,
+)
 from connectors.jira.search import SearchPage
 from connectors.jira.timestamps import JiraDateTime, format_jql_datetime, parse_jira_datetime
 from connectors.validation import Rejected
@@ -35,5 +42,7 @@ __all__ = [
     "sort_histories",
     "split_embedded",
     "sync_jql",
+    "updated_ranges",
     "updated_since",
+    "window_jql",
 ]

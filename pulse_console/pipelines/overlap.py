@@ -15,28 +15,13 @@ break), the fetch thread is told to stop and joined before `fetch_ahead` returns
 
 from __future__ import annotations
 
-import queue
-import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import TypeVar, cast
+from typing import TypeVar
+
+from pulse_console.pipelines.windows import fetch_windows
 
 T = TypeVar("T")
-
-_POLL_SECONDS = 0.05
-"""How often a fetch thread blocked on a full queue looks whether the consumer left."""
-
-
-class _Done:
-    """The fetching iterator is exhausted."""
-
-
-@dataclass(frozen=True)
-class _Failed:
-    """The fetching iterator raised ``error``; the consumer re-raises it in its turn."""
-
-    error: BaseException
 
 
 @contextmanager
@@ -51,45 +36,5 @@ def fetch_ahead(
     """
     if depth < 1:
         raise ValueError("depth must be at least 1")
-    slots: queue.Queue[object] = queue.Queue(maxsize=depth)
-    leaving = threading.Event()
-
-    def put(item: object) -> bool:
-        while not leaving.is_set():
-            try:
-                slots.put(item, timeout=_POLL_SECONDS)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def fetch() -> None:
-        source = iter(batches)
-        try:
-            for batch in source:
-                if not put(batch):
-                    return
-            put(_Done())
-        except BaseException as exc:  # handed to the consumer, raised there
-            put(_Failed(exc))
-        finally:
-            close = getattr(source, "close", None)
-            if close is not None:
-                close()
-
-    def consume() -> Iterator[T]:
-        while True:
-            item = slots.get()
-            if isinstance(item, _Done):
-                return
-            if isinstance(item, _Failed):
-                raise item.error
-            yield cast(T, item)
-
-    thread = threading.Thread(target=fetch, name=name, daemon=True)
-    thread.start()
-    try:
-        yield consume()
-    finally:
-        leaving.set()
-        thread.join()
+    with fetch_windows([lambda: batches], concurrency=1, depth=depth, name=name) as fetched:
+        yield (batch for _, batch in fetched)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
 
 import httpx
 
@@ -22,12 +23,14 @@ def main() -> None:
     org = Org(7, "tiny")
     sim = GitHubSimulator(org, points_per_hour=1_000_000)
     seen = 0
+    lock = threading.Lock()  # repositories are walked at once, in several threads
 
     def handler(request: httpx.Request) -> httpx.Response:
         nonlocal seen
-        seen += 1
-        if seen == kill_at:
-            os.kill(os.getpid(), signal.SIGKILL)
+        with lock:
+            seen += 1
+            if seen == kill_at:
+                os.kill(os.getpid(), signal.SIGKILL)
         return sim.handle(request)
 
     engine = make_engine(url, schema=schema)

@@ -258,3 +258,34 @@ def test_sync_over_the_socket_server(tenant: Engine) -> None:
 
 
 _ = timedelta
+
+
+@pytest.mark.parametrize("windows", [1, 3])
+def test_the_windows_setting_walks_that_many_repositories_at_once(
+    tenant: Engine, small_org: Org, windows: int
+) -> None:
+    import threading
+
+    integration = add_github_integration(tenant, {**ALL_ORGS, "windows": windows})
+    sim = GitHubSimulator(small_org, points_per_hour=1_000_000)
+    threads: set[str] = set()
+
+    def handle(request: Any) -> Any:
+        if request.url.path.endswith("/graphql"):
+            threads.add(threading.current_thread().name)
+        return sim.handle(request)
+
+    result = pipeline(handle).run(make_ctx(tenant, integration))
+
+    assert len(small_org.repositories) > windows
+    walkers = {name for name in threads if name.startswith("github-repo")}
+    assert len(walkers) == windows
+    assert result.stats["pull_requests"] == truth(small_org)["pull_requests"]
+    assert len(snapshot(tenant)["pull_requests"]) == truth(small_org)["pull_requests"]
+
+
+def test_windows_out_of_range_is_one_clear_error() -> None:
+    from pulse_console.pipelines.github.options import GitHubConfigError, GitHubSyncConfig
+
+    with pytest.raises(GitHubConfigError, match="windows must be a whole number from 1 to 16"):
+        GitHubSyncConfig.from_dict({"windows": 0})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import signal
 import subprocess
@@ -54,7 +55,7 @@ def assert_exactly_the_org(database: Database, org: Org, *, deleted: int = 0) ->
 
 def crash_after_requests(sandbox: Sandbox, n: int) -> None:
     def hook(request: httpx.Request) -> None:
-        if len(sandbox.requests) == n:
+        if len(sandbox.requests) >= n:  # windows send at once: two may pass n together
             raise Crash(f"killed at request {n}")
 
     sandbox.before_request = hook
@@ -148,31 +149,53 @@ def test_crash_during_an_incremental_run_after_changes_then_rerun_converges(
     assert_exactly_the_org(database, org, deleted=len(report.deleted))
 
 
+WINDOWED = {"page_size": 10, "windows": 4, "window_issues": 10}
+"""The tiny org's two projects of ~30 issues split into ~6 windows run four at once."""
+
+SIGKILL_TRIALS = int(os.environ.get("PULSE_JIRA_CRASH_TRIALS", "4"))
+"""SIGKILL trials (``PULSE_JIRA_CRASH_TRIALS=20`` for the issue's twenty)."""
+
+
 @pytest.mark.slow
 def test_sigkilled_subprocess_at_random_points_resumes_to_the_same_rows(
     database: Database, pg_url: str
 ) -> None:
-    """20 trials: a child process syncing the tiny org is SIGKILLed after a random number of
-    requests; running the sync again must leave exactly the org, each row once."""
+    """A child process syncing the tiny org in parallel windows is SIGKILLed after a random
+    number of requests; running the sync again must leave exactly the org, each row once,
+    every window resumed where it was."""
     org = Org(3, "tiny")
-    secrets = add_integration(database, config=PAGE)
+    secrets = add_integration(database, config=WINDOWED)
     schema = schema_of(database.engine)
-    rng = random.Random(20)
-    killed = 0
-    for _ in range(20):
-        clear_synced_rows(database.engine)
-        kill_after = rng.randrange(1, 34)  # an uninterrupted run makes 33 requests
-        child = subprocess.run(
+
+    def child(kill_after: int) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
             [*CHILD, pg_url, schema, "3", str(kill_after)],
             cwd=ROOT,
             capture_output=True,
             text=True,
             timeout=120,
         )
-        if child.returncode == -signal.SIGKILL:
-            killed += 1
-        else:
-            assert child.returncode == 0, child.stderr[-2000:]
+
+    clear_synced_rows(database.engine)
+    whole = child(0)
+    assert whole.returncode == 0, whole.stderr[-2000:]
+    total = int(whole.stdout.split()[1])  # requests of an uninterrupted run
+    windows = len(window_rows(database))
+    assert windows > 4  # more windows than chains at once
+    rng = random.Random(20)
+    for _ in range(SIGKILL_TRIALS):
+        clear_synced_rows(database.engine)
+        kill_after = rng.randrange(1, total + 1)
+        killed = child(kill_after)
+        assert killed.returncode == -signal.SIGKILL, (kill_after, killed.stderr[-2000:])
         sync(Sandbox(Org(3, "tiny")), database, secrets)
         assert_exactly_the_org(database, org)
-    assert killed >= 18
+
+
+def window_rows(database: Database) -> list[dict[str, Any]]:
+    """The window checkpoints of the run (scope ``jira:issues:w<n>``)."""
+    with database.engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT state FROM checkpoints WHERE scope LIKE 'jira:issues:w%'")
+        ).scalars()
+        return [dict(r) for r in rows]

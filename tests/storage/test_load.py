@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, text
 
+from storage import load as load_module
 from storage.load import LoadError, fetch_ids, iter_batches, upsert
 from storage.models import Project, WorkItem
 
@@ -124,6 +125,29 @@ def test_rows_whose_version_is_unchanged_skip_the_load_and_still_get_their_ids(
     assert (again.inserted, again.updated, again.unchanged) == (0, 3, 7)
     assert again.ids == first.ids
     assert count(tenant, "SELECT count(*) FROM work_items WHERE status = 'Done'") == 3
+
+
+def test_a_first_load_skips_the_version_check_until_its_transaction_ends(
+    tenant: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    probes: list[int] = []
+    real = load_module._same_versions
+    monkeypatch.setattr(
+        load_module, "_same_versions", lambda cur, *a: probes.append(1) or real(cur, *a)
+    )
+    rows = issue_rows(30)
+    with tenant.begin() as conn:  # the tenant has no work items yet: nothing to compare with
+        for batch in iter_batches(rows[:20], 10):
+            upsert(conn, WorkItem, batch, version=("updated_at",))
+        # A key loaded earlier in the same first load is still updated in place.
+        again = upsert(conn, WorkItem, [dict(rows[0], status="Done")], version=("updated_at",))
+    assert probes == []
+    assert (again.inserted, again.updated) == (0, 1)
+    with tenant.begin() as conn:  # now the tenant has rows: unchanged ones skip the wire
+        later = upsert(conn, WorkItem, rows, version=("updated_at",))
+    assert probes == [1]
+    assert (later.inserted, later.updated, later.unchanged) == (10, 0, 20)
+    assert count(tenant, "SELECT count(*) FROM work_items") == 30
 
 
 def test_a_version_column_the_rows_lack_is_refused(tenant: Engine) -> None:

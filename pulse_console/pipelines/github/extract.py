@@ -14,6 +14,7 @@ from collections.abc import Callable
 import httpx
 
 from connectors.github import GitHubClient, Page, split_tokens
+from connectors.github.client import github_gate
 from connectors.github.models import Repository
 from connectors.http import Clock, RateLimitPolicy, RetryPolicy
 from pulse_console.pipelines.base import RunContext
@@ -42,15 +43,18 @@ def open_client(
             f"GitHub integration {ctx.integration.name!r} has no token. Add one with "
             "`pulse-console integration add github … --token-stdin`."
         )
+    base_url = ctx.integration.base_url or "https://api.github.com"
     return GitHubClient.create(
         tokens,
-        ctx.integration.base_url or "https://api.github.com",
+        base_url,
         enterprise=cfg.enterprise or None,
         transport=transport,
         clock=clock,
         cancel=ctx.cancel,
         retry=retry,
         rate_limit=rate_limit,
+        # One budget for the integration's account, whatever number of repositories at once.
+        gate=github_gate(base_url, f"integration:{ctx.integration.id}"),
     )
 
 

@@ -20,6 +20,8 @@ class GitHubSyncConfig:
     Repositories come from ``repos`` (explicit), ``orgs`` filtered by ``patterns``, a
     ``search`` query and (``dev_status``) the repositories Jira's dev-status panels name.
     ``deployments``: ``graphql`` | ``actions`` (deploy workflow runs) | ``auto`` | ``off``.
+    ``windows``: repositories walked at once (1-16), all within the account's one rate gate
+    (points budget, GitHub's secondary limits: connectors/github/client.py `github_gate`).
     """
 
     orgs: tuple[str, ...] = ()
@@ -33,6 +35,7 @@ class GitHubSyncConfig:
     deployment_overlap_hours: float = 24.0
     enterprise: bool = False
     sizes: PageSizes = field(default_factory=PageSizes)
+    windows: int = 4
 
     @classmethod
     def from_integration(cls, ref: IntegrationRef) -> GitHubSyncConfig:
@@ -45,6 +48,12 @@ class GitHubSyncConfig:
             return (value,) if isinstance(value, str) else tuple(str(v) for v in value)
 
         sizes = PageSizes(**{k: int(v) for k, v in (data.get("page_sizes") or {}).items()})
+        try:
+            windows = int(data.get("windows", 4))
+        except (TypeError, ValueError):
+            windows = 0
+        if not 1 <= windows <= 16:
+            raise GitHubConfigError("GitHub setting windows must be a whole number from 1 to 16")
         return cls(
             orgs=strs("orgs"),
             repos=strs("repos"),
@@ -57,4 +66,5 @@ class GitHubSyncConfig:
             deployment_overlap_hours=float(data.get("deployment_overlap_hours", 24.0)),
             enterprise=bool(data.get("enterprise", False)),
             sizes=sizes,
+            windows=windows,
         )

@@ -13,14 +13,22 @@ watermark; each page's rows and the checkpoint commit in one transaction, so a k
 resumes at the last committed cursor, reloads at most one page (idempotent upserts) and
 loses nothing. A pull request updated while a walk is under way moves ahead of the cursor;
 its new ``updatedAt`` is above this walk's ``high``, so the next run picks it up.
+
+Repositories are independent windows (pipelines/windows.py): up to ``windows`` of them are
+walked at once, each by its own client, every client of the integration behind one rate
+gate (GitHub's points budget and its secondary limits on concurrency and points per minute:
+connectors/github/client.py `github_gate`); one writer commits each page with its
+repository's checkpoint, so a crash resumes every repository where it was.
 """
 
 from __future__ import annotations
 
 import functools
 import re
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
@@ -28,8 +36,10 @@ import httpx
 from sqlalchemy import Connection
 
 from connectors.github import GitHubClient, Page
+from connectors.github.budget import BudgetSnapshot
 from connectors.github.models import format_github_datetime, parse_github_datetime
 from connectors.http import Clock, HttpEvent, RateLimitPolicy, RateLimitWait, RetryPolicy
+from connectors.validation import Rejected
 from pulse_console.pipelines.base import Progress, RunContext, RunResult
 from pulse_console.pipelines.checkpoint import Checkpoint, commit_batch
 from pulse_console.pipelines.github import extract, transform
@@ -44,6 +54,7 @@ from pulse_console.pipelines.github.load import (
 from pulse_console.pipelines.github.options import GitHubConfigError, GitHubSyncConfig
 from pulse_console.pipelines.github.transform import Row
 from pulse_console.pipelines.progress import report, stop_if_cancelled
+from pulse_console.pipelines.windows import commit_windows
 from pulse_console.pipelines.work_item_keys import KeyMatcher
 from storage import pull_requests as stored
 
@@ -67,6 +78,18 @@ def _last_page_size(page: Page, fetched: int) -> int | None:
         return None
     left = page.total - fetched
     return left if 0 < left < len(page.items) else None
+
+
+@dataclass
+class _Batch:
+    """One page to commit: the repository's checkpoint after it (a copy), and its rows."""
+
+    state: dict[str, Any]
+    load: Callable[[Connection], Any]
+    rejected: list[Rejected] = field(default_factory=list)
+    kind: str | None = None  # "pull_requests" | "deployments" (the after_commit hook's)
+    done: int = 0
+    total: int | None = None
 
 
 class GitHubSync:
@@ -95,7 +118,12 @@ class GitHubSync:
 
     def run(self, ctx: RunContext) -> RunResult:
         cfg = GitHubSyncConfig.from_integration(ctx.integration)
-        client = extract.open_client(
+        with self.open_client(ctx, cfg) as client:
+            return _Run(self, ctx, cfg, client).run()
+
+    def open_client(self, ctx: RunContext, cfg: GitHubSyncConfig) -> GitHubClient:
+        """A client of the integration (one per repository walked at once)."""
+        return extract.open_client(
             ctx,
             cfg,
             transport=self.transport,
@@ -103,8 +131,6 @@ class GitHubSync:
             retry=self.retry,
             rate_limit=self.rate_limit,
         )
-        with client:
-            return _Run(self, ctx, cfg, client).run()
 
 
 class _Run:
@@ -119,9 +145,11 @@ class _Run:
         self.tenant = Tenant(ctx.client_id, ctx.integration.id)
         self.stats = Stats()
         self.rate_limit_until: datetime | None = None
-        self.phase: str | None = None  # the repository being walked
+        self.phase: str | None = None  # the repository committed last
         client.set_observer(self._on_http_event)
         self.matcher = KeyMatcher(())
+        self.clients = [client]  # the discovery client, then one per repository walk
+        self.lock = threading.Lock()
 
     # -- orchestration ---------------------------------------------------------------------
 
@@ -133,21 +161,35 @@ class _Run:
             self.matcher = KeyMatcher(keys)
         repos = self.discover()
         self.stats.repositories = len(repos)
+        scopes = [Checkpoint(self.ctx, f"repo:{repo.full_name}") for repo in repos]
+        states = [{} if self.job.full else scope.read() for scope in scopes]
+        full = not repos or any(
+            not (state.get("pull_requests") or {}).get("watermark") for state in states
+        )
         checkpoints: dict[str, Any] = {}
-        mode = "incremental" if repos else "full"
-        for n, repo in enumerate(repos, 1):
-            stop_if_cancelled(self.ctx, STOPPED)
-            checkpoint = Checkpoint(self.ctx, f"repo:{repo.full_name}")
-            state = {} if self.job.full else checkpoint.read()
-            if not (state.get("pull_requests") or {}).get("watermark"):
-                mode = "full"
-            self.phase = f"{repo.full_name} ({n}/{len(repos)})"
-            self.sync_pull_requests(repo, checkpoint, state)
-            if self.cfg.deployments != "off":
-                self.sync_deployments(repo, checkpoint, state)
-            checkpoints[checkpoint.scope] = state
-        counters = self.client.counters()
-        budget = self.client.budget()
+
+        def commit(checkpoint: Checkpoint, index: int, batch: _Batch) -> None:
+            stop_if_cancelled(self.ctx, STOPPED)  # pages fetched ahead are fetched again
+            committed = commit_batch(checkpoint, batch.state, batch.load, batch.rejected)
+            self.stats.quarantined += committed.quarantined
+            checkpoints[checkpoint.scope] = batch.state
+            if batch.kind is None:
+                return
+            if self.job.after_commit is not None:
+                self.job.after_commit(f"{checkpoint.scope}:{batch.kind}")
+            self.phase = f"{repos[index].full_name} ({index + 1}/{len(repos)})"
+            self._report(batch.kind, done=batch.done, total=batch.total)
+
+        commit_windows(
+            scopes,
+            repos,
+            lambda index, repo: self._repository(repo, states[index]),
+            commit,
+            concurrency=self.cfg.windows,
+            name="github-repo",
+        )
+        counters = sum((c.counters() for c in self.clients[1:]), self.client.counters())
+        budget = self._budget()
         self.phase = None
         self._report("done")
         return RunResult(
@@ -157,16 +199,34 @@ class _Run:
             rate_limit_waits=counters.rate_limit_waits,
             checkpoint=checkpoints,
             stats={
-                "mode": mode,
+                "mode": "full" if full else "incremental",
                 "seconds": round(time.monotonic() - started, 3),
                 **self.stats.__dict__,
-                "graphql_calls": self.client.graphql_calls,
-                "points_used": self.client.points_used,
+                "graphql_calls": sum(c.graphql_calls for c in self.clients),
+                "points_used": sum(c.points_used for c in self.clients),
                 "points_remaining": budget.remaining,
                 "points_limit": budget.limit,
                 "points_reset_at": budget.reset_at.isoformat() if budget.reset_at else None,
             },
         )
+
+    def _repository(self, repo: RepoTarget, state: dict[str, Any]) -> Iterator[_Batch]:
+        """One repository's pages (a window: runs in a fetch thread with its own client)."""
+        client = self.job.open_client(self.ctx, self.cfg)
+        client.set_observer(self._on_http_event)
+        with self.lock:
+            self.clients.append(client)
+        with client:
+            yield from self.sync_pull_requests(client, repo, state)
+            if self.cfg.deployments != "off":
+                yield from self.sync_deployments(client, repo, state)
+
+    def _budget(self) -> BudgetSnapshot:
+        """The account's GraphQL budget as last reported: the lowest any client saw."""
+        with self.lock:
+            budgets = [c.budget() for c in self.clients]
+        known = [b for b in budgets if b.remaining is not None]
+        return min(known, key=lambda b: b.remaining or 0) if known else budgets[0]
 
     def discover(self) -> list[RepoTarget]:
         named: set[str] = set()
@@ -185,14 +245,13 @@ class _Run:
 
     def _walk(
         self,
-        checkpoint: Checkpoint,
         state: dict[str, Any],
         kind: str,
         fetch: extract.PageFetch,
         stamp: Callable[[Any], datetime],
         load: Callable[[list[Any], Connection], None],  # (page items, conn)
         overlap: timedelta = timedelta(0),
-    ) -> None:
+    ) -> Iterator[_Batch]:
         st = dict(state.get(kind) or {})
         watermark = st.get("watermark")
         cursor: str | None = st.get("cursor")
@@ -218,36 +277,37 @@ class _Run:
                 if done
                 else {"watermark": watermark, "cursor": page.end_cursor, "high": high}
             )
-            committed = commit_batch(
-                checkpoint, state, functools.partial(load, items), page.rejected
-            )
-            self.stats.quarantined += committed.quarantined
-            if self.job.after_commit is not None:
-                self.job.after_commit(f"{checkpoint.scope}:{kind}")
             done_items += len(items)
-            self._report(f"{kind}", done=done_items, total=page.total)
+            yield _Batch(
+                dict(state),  # this page's checkpoint, whatever the walk does next
+                functools.partial(load, items),
+                list(page.rejected),
+                kind,
+                done_items,
+                page.total,
+            )
             if done:
                 return
             cursor = page.end_cursor
 
     def sync_pull_requests(
-        self, repo: RepoTarget, checkpoint: Checkpoint, state: dict[str, Any]
-    ) -> None:
+        self, client: GitHubClient, repo: RepoTarget, state: dict[str, Any]
+    ) -> Iterator[_Batch]:
         def load(prs: list[Any], conn: Connection) -> None:
             load_pull_requests(conn, self.tenant, repo, prs, self.matcher, self.stats)
 
-        fetch = extract.pull_requests(self.client, repo.full_name, self.cfg)
-        self._walk(checkpoint, state, "pull_requests", fetch, lambda p: p.updated_at, load)
+        fetch = extract.pull_requests(client, repo.full_name, self.cfg)
+        yield from self._walk(state, "pull_requests", fetch, lambda p: p.updated_at, load)
 
     # -- deployments -----------------------------------------------------------------------
 
     def sync_deployments(
-        self, repo: RepoTarget, checkpoint: Checkpoint, state: dict[str, Any]
-    ) -> None:
+        self, client: GitHubClient, repo: RepoTarget, state: dict[str, Any]
+    ) -> Iterator[_Batch]:
         mode = self.cfg.deployments
         overlap = timedelta(hours=self.cfg.deployment_overlap_hours)
         if mode in ("graphql", "auto") and state.get("deployment_source") != "actions":
-            pages = extract.deployments(self.client, repo.full_name, self.cfg)
+            pages = extract.deployments(client, repo.full_name, self.cfg)
             empty = False
 
             def fetch(cursor: str | None, first: int | None) -> Page:
@@ -260,18 +320,18 @@ class _Run:
                 rows = [transform.deployment_row(d) for d in deps]
                 load_deployments(conn, self.tenant, repo, rows, self.stats)
 
-            self._walk(
-                checkpoint, state, "deployments", fetch, lambda d: d.created_at, load, overlap
+            yield from self._walk(
+                state, "deployments", fetch, lambda d: d.created_at, load, overlap
             )
             if not (mode == "auto" and empty):
                 return
             state["deployment_source"] = "actions"
         if mode in ("actions", "auto"):
-            self._sync_runs(repo, checkpoint, state, overlap)
+            yield from self._sync_runs(client, repo, state, overlap)
 
     def _sync_runs(
-        self, repo: RepoTarget, checkpoint: Checkpoint, state: dict[str, Any], overlap: timedelta
-    ) -> None:
+        self, client: GitHubClient, repo: RepoTarget, state: dict[str, Any], overlap: timedelta
+    ) -> Iterator[_Batch]:
         """Workflow runs of deploy workflows as deployments (REST, newest first). Runs pages
         shift as runs are added, so the checkpoint is a watermark only; a resumed walk
         starts from the newest page again and reloads idempotently."""
@@ -284,7 +344,7 @@ class _Run:
         def write(rows: list[Row], conn: Connection) -> None:
             load_deployments(conn, self.tenant, repo, rows, self.stats)
 
-        for runs, rejected in self.client.iter_workflow_runs(repo.full_name):
+        for runs, rejected in client.iter_workflow_runs(repo.full_name):
             stop_if_cancelled(self.ctx, STOPPED)
             done = False
             chosen = []
@@ -296,13 +356,7 @@ class _Run:
                 if transform.is_deploy_run(run, wanted):
                     chosen.append(run)
             rows = transform.run_rows(chosen)
-            committed = commit_batch(
-                checkpoint,
-                state,
-                functools.partial(write, rows),
-                rejected,
-            )
-            self.stats.quarantined += committed.quarantined
+            yield _Batch(dict(state), functools.partial(write, rows), list(rejected))
             if done:
                 break
         if high is not None:
@@ -311,7 +365,7 @@ class _Run:
                     max(high, parse_github_datetime(watermark) if watermark else high)
                 )
             }
-            commit_batch(checkpoint, state, lambda conn: None)
+            yield _Batch(dict(state), lambda conn: None)
 
     # -- progress --------------------------------------------------------------------------
 
@@ -327,7 +381,7 @@ class _Run:
     def _report(
         self, what: str, *, done: int = 0, total: int | None = None, message: str = ""
     ) -> None:
-        budget = self.client.budget()
+        budget = self._budget()
         if not message and budget.remaining is not None:
             reset = f", resets {budget.reset_at:%H:%M} UTC" if budget.reset_at else ""
             message = f"GraphQL budget {budget.remaining}/{budget.limit} points{reset}"

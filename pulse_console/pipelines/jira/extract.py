@@ -9,13 +9,16 @@ clear line and an intact checkpoint. Nothing here writes rows or checkpoints.
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any, TypeVar
 
 import httpx
 
 from connectors.errors import AuthError, BadPayload, NotFound
 from connectors.http import Secret
+from connectors.http.gate import gate_for
 from connectors.jira import JiraClient, SearchPage
 from connectors.jira.changelogs import ChangelogBatch
 from connectors.jira.models import (
@@ -73,10 +76,12 @@ def open_client(
             "… --token-stdin`, then run the sync again.",
             title="Jira token missing",
         )
+    base_url = ctx.integration.base_url
     http: dict[str, Any] = {**http_options, "cancel": ctx.cancel}
+    # The account's one rate budget, whatever number of windows and runs use it at once.
+    http.setdefault("gate", gate_for("jira", base_url, options.email or ctx.integration.name))
     if transport is not None:
         http["transport"] = transport
-    base_url = ctx.integration.base_url
     if options.deployment == "data_center":
         return JiraClient.data_center(base_url, Secret(token), **http)
     return JiraClient.cloud(base_url, options.email or "", Secret(token), **http)
@@ -90,6 +95,7 @@ class JiraExtract:
         self.options = options
         self.client = client
         self.quarantined = 0
+        self._lock = threading.Lock()  # windows and dev-status calls run in several threads
 
     # -- metadata ----------------------------------------------------------------------------
 
@@ -151,6 +157,18 @@ class JiraExtract:
             )
         return self.payload(call, what="search page")
 
+    def updated_bound(self, clause: str, *, newest: bool) -> datetime | None:
+        """The oldest (or newest) ``updated`` among the issues ``clause`` matches."""
+        order = "DESC" if newest else "ASC"
+        call = functools.partial(
+            self.client.search_page,
+            f"{clause} ORDER BY updated {order}",
+            fields=["updated"],
+            max_results=1,
+        )
+        page = self.payload(call, what="search page")
+        return page.issues[0].fields.updated if page.issues else None
+
     def changelogs(self, issues: list[Issue]) -> ChangelogBatch:
         return self.payload(lambda: self.client.complete_changelogs(issues), what="changelogs")
 
@@ -197,7 +215,8 @@ class JiraExtract:
             except BadPayload as exc:
                 with self.ctx.database.engine.begin() as conn:
                     quarantine(conn, self.ctx, [BadResponse.of(what, exc, external_id)])
-                self.quarantined += 1
+                with self._lock:
+                    self.quarantined += 1
                 self.ctx.log.warning(
                     "Jira sent an unreadable %s (attempt %d of %d); kept it in quarantine",
                     what,

@@ -23,6 +23,9 @@ class JiraSyncOptions:
     less than this long ago (a full run always refreshes them).
     ``reconcile``: walk every issue id after each run to deactivate deleted, moved-out or
     no longer visible issues and to fetch any the table lacks (id-only pages: cheap).
+    ``windows``: how many page chains a full sync runs at once (1: one chain, as before).
+    Its JQL is split per project, and a project of more than ``window_issues`` issues by
+    ``updated`` ranges of about that many issues; every chain has its own checkpoint.
     """
 
     email: str | None = None
@@ -36,6 +39,8 @@ class JiraSyncOptions:
     metadata_refresh_minutes: int = 60
     reconcile: bool = True
     reconcile_page_size: int = 5000
+    windows: int = 4
+    window_issues: int = 2000
 
     @classmethod
     def from_integration(cls, ref: IntegrationRef) -> JiraSyncOptions:
@@ -58,6 +63,8 @@ class JiraSyncOptions:
                 metadata_refresh_minutes=int(config.get("metadata_refresh_minutes", 60)),
                 reconcile=bool(config.get("reconcile", True)),
                 reconcile_page_size=int(config.get("reconcile_page_size", 5000)),
+                windows=int(config.get("windows", 4)),
+                window_issues=int(config.get("window_issues", 2000)),
             )
         except (TypeError, ValueError) as exc:
             raise JiraConfigError(
@@ -74,4 +81,10 @@ class JiraSyncOptions:
             )
         if not 1 <= options.page_size <= 100:
             raise JiraConfigError(f"integration {ref.name!r}: page_size must be between 1 and 100")
+        if not 1 <= options.windows <= 16:
+            raise JiraConfigError(f"integration {ref.name!r}: windows must be between 1 and 16")
+        if options.window_issues < options.page_size:
+            raise JiraConfigError(
+                f"integration {ref.name!r}: window_issues must be at least page_size"
+            )
         return options

@@ -4,6 +4,11 @@ Stored as one `checkpoints` row (scope ``jira:issues``) written in the same tran
 each page's rows. ``watermark`` is the newest ``updated`` among committed issues (pages are
 ordered ``updated ASC``, so everything older is committed too); ``run`` is present while a
 run is under way and holds its exact JQL and next page token.
+
+A full run split into windows (several page chains at once, pipelines/windows.py) lists
+their JQL clauses in ``run.windows``; each window's progress is its own row
+(``jira:issues:w<n>``, a `WindowState`) committed with that window's pages. The watermark
+is set when every window is done.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ class RunState:
     page_token: str | None = None
     pages: int = 0
     started_at: datetime | None = None
+    windows: list[str] | None = None  # the window clauses of a windowed full run
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -32,16 +38,55 @@ class RunState:
             "page_token": self.page_token,
             "pages": self.pages,
             "started_at": _iso(self.started_at),
+            "windows": self.windows,
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RunState:
+        windows = data.get("windows")
         return cls(
             mode=str(data["mode"]),
             jql=str(data["jql"]),
             page_token=data.get("page_token"),
             pages=int(data.get("pages", 0)),
             started_at=_parse(data.get("started_at")),
+            windows=[str(w) for w in windows] if isinstance(windows, list) else None,
+        )
+
+
+@dataclass
+class WindowState:
+    """One window's progress: its next page token, and its newest committed ``updated``."""
+
+    jql: str
+    query: str | None = None  # the JQL ``page_token`` belongs to, when not ``jql``
+    page_token: str | None = None
+    pages: int = 0
+    done: bool = False
+    newest: datetime | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "jql": self.jql,
+            "query": self.query,
+            "page_token": self.page_token,
+            "pages": self.pages,
+            "done": self.done,
+            "newest": _iso(self.newest),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], jql: str) -> WindowState:
+        """The stored progress of the window ``jql`` (a fresh one if the row is another's)."""
+        if data.get("jql") != jql:
+            return cls(jql)
+        return cls(
+            jql=jql,
+            query=data.get("query"),
+            page_token=data.get("page_token"),
+            pages=int(data.get("pages", 0)),
+            done=bool(data.get("done", False)),
+            newest=_parse(data.get("newest")),
         )
 
 

@@ -24,7 +24,8 @@ validate is quarantined with its raw JSON while the sync goes on.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
@@ -34,7 +35,7 @@ from sqlalchemy import Connection
 
 from connectors.errors import RequestRejected
 from connectors.http import HttpEvent, RateLimitWait
-from connectors.jira import JiraClient, SearchPage, project_clause, sync_jql
+from connectors.jira import JiraClient, SearchPage, project_clause, sync_jql, window_jql
 from connectors.jira.development import NO_DEVELOPMENT, development_field_id, parse_dev_summary
 from connectors.jira.models import DevStatusDetail, Issue
 from connectors.validation import Rejected
@@ -44,14 +45,21 @@ from pulse_console.pipelines.jira import load, transform
 from pulse_console.pipelines.jira.extract import STOPPED, JiraExtract, JiraSyncError, open_client
 from pulse_console.pipelines.jira.load import IssuePage, PageCounts
 from pulse_console.pipelines.jira.options import JiraSyncOptions
-from pulse_console.pipelines.jira.state import SCOPE, Metadata, RunState, SyncState
+from pulse_console.pipelines.jira.plan import plan_windows
+from pulse_console.pipelines.jira.state import SCOPE, Metadata, RunState, SyncState, WindowState
 from pulse_console.pipelines.jira.transform import Tenant
 from pulse_console.pipelines.overlap import fetch_ahead
 from pulse_console.pipelines.progress import report, stop_if_cancelled
 from pulse_console.pipelines.quarantine import BadResponse
+from pulse_console.pipelines.windows import commit_windows, window_scope
 from storage.flow_defaults import propose_default_mappings
 
 RECONCILE_FETCH_CHUNK = 100
+
+DEV_STATUS_CONCURRENCY = 8
+"""Independent calls sent at once: the dev-status calls of a page (one per issue), the
+metadata calls, the window plan's counts (the account's rate gate still bounds what all
+windows send together)."""
 
 
 class JiraSync:
@@ -114,6 +122,14 @@ def _newest_update(issues: Sequence[Issue]) -> datetime | None:
     return max((i.fields.updated for i in issues if i.fields.updated), default=None)
 
 
+def _later(a: datetime | None, b: datetime | None) -> datetime | None:
+    return max(a, b) if a is not None and b is not None else a or b
+
+
+def _earlier(a: datetime | None, b: datetime | None) -> datetime | None:
+    return min(a, b) if a is not None and b is not None else a or b
+
+
 class _Run:
     """One execution: holds the client, the checkpoint and the running totals."""
 
@@ -132,11 +148,19 @@ class _Run:
         self.phase = "discovering"
         self.total: int | None = None
         self.dev_field: str | None = None
+        self.planned_windows = False  # this run split a new full sync into windows
+        self.dev_pool = ThreadPoolExecutor(DEV_STATUS_CONCURRENCY, thread_name_prefix="jira-dev")
         client.http.observer = self._on_http_event
 
     # -- the run -------------------------------------------------------------------------
 
     def execute(self) -> RunResult:
+        try:
+            return self._execute()
+        finally:
+            self.dev_pool.shutdown(wait=True, cancel_futures=True)
+
+    def _execute(self) -> RunResult:
         state = self._read_state()
         meta = self._metadata(state)
         self.dev_field = meta.dev_field
@@ -195,8 +219,17 @@ class _Run:
         if fresh and meta is not None:
             return meta
         self._report("discovering", message="projects, statuses, fields and users")
-        me = self.source.myself()
-        projects = self.source.projects()
+        # Independent calls, sent at once (within the account's rate gate).
+        pool = self.dev_pool
+        asked_me, asked_projects = (
+            pool.submit(self.source.myself),
+            pool.submit(self.source.projects),
+        )
+        asked_statuses = pool.submit(self.source.statuses)
+        asked_types = pool.submit(self.source.issue_types)
+        asked_fields, asked_users = pool.submit(self.source.fields), pool.submit(self.source.users)
+        me = asked_me.result()
+        projects = asked_projects.result()
         wanted = set(self.options.projects)
         if wanted:
             missing = wanted - {p.key for p in projects}
@@ -206,10 +239,10 @@ class _Run:
                     ", ".join(sorted(missing)),
                 )
             projects = [p for p in projects if p.key in wanted]
-        statuses = self.source.statuses()
-        issue_types = self.source.issue_types()
-        fields = self.source.fields()
-        users = self.source.users()
+        statuses = asked_statuses.result()
+        issue_types = asked_types.result()
+        fields = asked_fields.result()
+        users = asked_users.result()
         t = self.tenant
         user_rows = [r for r in (transform.user_row(t, u) for u in users) if r is not None]
         meta = Metadata(
@@ -249,6 +282,23 @@ class _Run:
             )
             return state.run
         full = self.force_full or state.watermark is None or state.synced_projects != keys
+        if full and self.options.windows > 1:
+            self._report("discovering", message="splitting the full sync into windows")
+            plan = plan_windows(
+                self.source,
+                keys,
+                self.options.window_issues,
+                meta.time_zone,
+                map_each=self.dev_pool.map,  # the projects' counts at once
+            )
+            self.total = plan.total
+            self.planned_windows = True
+            return RunState(
+                mode="full",
+                jql=sync_jql(keys),
+                started_at=self.ctx.clock(),
+                windows=plan.clauses,
+            )
         if full:
             return RunState(mode="full", jql=sync_jql(keys), started_at=self.ctx.clock())
         assert state.watermark is not None
@@ -267,10 +317,18 @@ class _Run:
             state.watermark = None
         state.run = run
         state.synced_projects = meta.project_keys
+        if run.windows is not None:
+            return self._sync_windows(state, run, run.windows, meta)
         self.total = self.source.approximate_count(run.jql)
         self._report("issues", message=f"{run.mode} sync")
         # Page n+1 (search, changelogs, dev-status) is fetched while page n is loaded.
-        ahead = self._fetched_pages(run, state.watermark, meta, skip_unchanged=not full)
+        ahead = self._pages(
+            run.jql,
+            run.page_token,
+            state.watermark,
+            lambda since: sync_jql(meta.project_keys, since=since, tz=meta.time_zone),
+            skip_unchanged=not full,
+        )
         with fetch_ahead(ahead, name="jira-pages") as pages:
             for fetched in pages:
                 stop_if_cancelled(self.ctx, STOPPED)  # pages fetched ahead are fetched again
@@ -285,19 +343,107 @@ class _Run:
                     state.run = None
                     if full:
                         state.last_full_at = self.ctx.clock()
-                self._commit_page(state, fetched.prepared, fetched.rejected, meta)
+                self._commit_page(
+                    self.checkpoint, state.to_json(), fetched.prepared, fetched.rejected, meta
+                )
                 self.totals.pages += 1
                 self._report("loading")
                 if seen is not None:
                     seen.update(_ids_of(page))
         return seen
 
-    def _fetched_pages(
-        self, run: RunState, watermark: datetime | None, meta: Metadata, *, skip_unchanged: bool
+    def _sync_windows(
+        self, state: SyncState, run: RunState, clauses: list[str], meta: Metadata
+    ) -> set[str] | None:
+        """A full run as windows fetched at once (pipelines/jira/plan.py), each committed
+        with its own checkpoint row; the watermark once all are done. The ids seen when
+        the windows were planned by this run (then they are every issue of the projects)."""
+        jqls = [window_jql(c) for c in clauses]
+        scopes = [Checkpoint(self.ctx, window_scope(SCOPE, i)) for i in range(len(jqls))]
+        if self.planned_windows:
+            windows = [WindowState(jql) for jql in jqls]
+
+            def save_plan(conn: Connection) -> None:
+                for scope, window in zip(scopes, windows, strict=True):
+                    scope.save(conn, window.to_json())
+
+            commit_batch(self.checkpoint, state.to_json(), save_plan)
+        else:
+            windows = [
+                WindowState.from_json(scope.read(), jql)
+                for scope, jql in zip(scopes, jqls, strict=True)
+            ]
+            self.ctx.log.info(
+                "resuming the interrupted full Jira sync: %d of %d windows done",
+                sum(w.done for w in windows),
+                len(windows),
+            )
+            self.total = self.source.approximate_count(run.jql)
+        seen: set[str] | None = set() if self.planned_windows else None
+        self._report("issues", message=f"full sync in {len(windows)} windows")
+
+        def chain(index: int, window: WindowState) -> Iterator[tuple[WindowState, _Fetched]]:
+            if window.done:
+                return
+            clause = clauses[index]
+            pages = self._pages(
+                window.query or window.jql,
+                window.page_token,
+                window.newest,
+                lambda since: window_jql(clause, since, meta.time_zone),
+                skip_unchanged=False,
+            )
+            progress = window
+            for fetched in pages:
+                page = fetched.page
+                progress = WindowState(
+                    jql=window.jql,
+                    query=fetched.jql,
+                    page_token=None if page.is_last else page.next_page_token,
+                    pages=progress.pages + 1,
+                    done=page.is_last,
+                    newest=_later(progress.newest, _newest_update(page.issues)),
+                )
+                yield progress, fetched
+
+        def commit(checkpoint: Checkpoint, index: int, item: tuple[WindowState, _Fetched]) -> None:
+            stop_if_cancelled(self.ctx, STOPPED)  # pages fetched ahead are fetched again
+            progress, fetched = item
+            windows[index] = progress
+            self._commit_page(
+                checkpoint, progress.to_json(), fetched.prepared, fetched.rejected, meta
+            )
+            self.totals.pages += 1
+            self._report("loading")
+            if seen is not None:
+                seen.update(_ids_of(fetched.page))
+
+        commit_windows(
+            scopes, windows, chain, commit, concurrency=self.options.windows, name="jira-window"
+        )
+        # An issue updated during the run may have moved to a window already done: the next
+        # incremental run looks again from the run's start at the latest.
+        newest = _earlier(
+            max((w.newest for w in windows if w.newest), default=None), run.started_at
+        )
+        state.watermark = newest
+        state.run = None
+        state.last_full_at = self.ctx.clock()
+        commit_batch(self.checkpoint, state.to_json(), lambda conn: None)
+        return seen
+
+    def _pages(
+        self,
+        jql: str,
+        token: str | None,
+        watermark: datetime | None,
+        restart: Callable[[datetime | None], str],
+        *,
+        skip_unchanged: bool,
     ) -> Iterator[_Fetched]:
-        """The run's pages with what loading them needs; runs in the fetch thread, so it
-        reads only its arguments (the consumer owns ``run`` and the state)."""
-        jql, token = run.jql, run.page_token
+        """A chain's pages with what loading them needs; runs in a fetch thread, so it reads
+        only its arguments (the consumer owns the run and the state). ``restart(since)`` is
+        the query to continue with from ``since`` when Jira refuses a saved page token."""
         restarted = False
         while True:
             stop_if_cancelled(self.ctx, STOPPED)
@@ -316,7 +462,7 @@ class _Run:
                 since = watermark
                 if since is not None:
                     since -= timedelta(minutes=self.options.overlap_minutes)
-                jql = sync_jql(meta.project_keys, since=since, tz=meta.time_zone)
+                jql = restart(since)
                 token = None
                 continue
             prepared, rejected = self._prepare(page.issues, skip_unchanged=skip_unchanged)
@@ -353,8 +499,9 @@ class _Run:
         if self.options.dev_status:
             self._report("dev-status")
             summaries, wanted = self._dev_status_plan(changed)
-            for issue in wanted:
-                detail = self.source.dev_status(issue)
+            # One call per issue, several at once (within the account's rate gate).
+            details = self.dev_pool.map(self.source.dev_status, wanted)
+            for issue, detail in zip(wanted, details, strict=True):
                 if detail is None:
                     summaries[issue.id] = None  # links kept as they were: ask again next time
                 else:
@@ -402,14 +549,15 @@ class _Run:
 
     def _commit_page(
         self,
-        state: SyncState,
+        checkpoint: Checkpoint,
+        state: dict[str, Any],
         page: IssuePage,
         rejected: Sequence[Rejected | BadResponse],
         meta: Metadata,
     ) -> None:
         committed = commit_batch(
-            self.checkpoint,
-            state.to_json(),
+            checkpoint,
+            state,
             lambda conn: load.load_page(conn, self.tenant, page, meta.field_names),
             rejected,
         )
@@ -453,7 +601,13 @@ class _Run:
                     self.ctx.log.warning("skipped refetching %d issue(s): %s", len(chunk), exc)
                     break
                 prepared, rejected = self._prepare(page.issues, skip_unchanged=False)
-                self._commit_page(state, prepared, [*page.rejected, *rejected], meta)
+                self._commit_page(
+                    self.checkpoint,
+                    state.to_json(),
+                    prepared,
+                    [*page.rejected, *rejected],
+                    meta,
+                )
                 self.totals.reactivated += len(prepared.issues)
                 if page.is_last or page.next_page_token is None:
                     break

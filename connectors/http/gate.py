@@ -1,0 +1,167 @@
+"""One rate budget per account, shared by every chain of requests that uses it.
+
+A sync that runs several request chains at once (Jira windows, GitHub repositories) must
+still look like one polite client to the server: the server limits the *account*, not the
+chain. `RateGate` is that account's budget:
+
+- **in flight**: at most ``max_in_flight`` requests are sent at once (GitHub: "No more than
+  100 concurrent requests are allowed", shared by REST and GraphQL —
+  https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api#about-secondary-rate-limits
+  and https://docs.github.com/en/graphql/overview/rate-limits-and-node-limits-for-the-graphql-api#secondary-rate-limits;
+  Jira Cloud counts requests per account and answers 429 when they come too fast —
+  https://developer.atlassian.com/cloud/jira/platform/rate-limiting/);
+- **back off together**: a 429 (or GitHub's rate-limit 403) seen by one chain pauses every
+  chain until the time the server named, so the others do not earn 429s of their own by
+  asking meanwhile (GitHub: "you should not try your request until after that time" and
+  "make requests for a single user or client ID serially" — the secondary-limit guidance
+  above; Atlassian: "back off … for all requests", the rate-limiting page above);
+- **paced**: optionally at most ``per_minute[lane]`` requests a minute per lane, over a
+  sliding minute shared by every chain (GitHub: "No more than 900 points per minute are
+  allowed for REST API endpoints, and no more than 2,000 points per minute are allowed for
+  the GraphQL API endpoint", a query or GET being 1 point — the secondary-limit pages above;
+  ``lane_of(method, path)`` says which lane a request is in);
+- **counted**: ``limited`` is the number of 429s the account earned, ``waited`` the seconds
+  chains spent paused by the gate.
+
+`gate_for` keeps one gate per account key (source, site, user) for the life of the process,
+so two clients of the same account (a run's chains, two runs at once) share one budget.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from datetime import datetime
+
+from connectors.http.budget import BudgetTracker, RequestBudget
+from connectors.http.cancel import CancelCheck, CancelToken
+from connectors.http.clock import Clock, SystemClock
+
+DEFAULT_MAX_IN_FLIGHT = 8
+"""Requests one account sends at once unless told otherwise (GitHub allows 100)."""
+
+_POLL_SECONDS = 0.25
+"""How often a chain waiting on the gate looks at its cancel flag (without a CancelToken)."""
+
+
+class RateGate:
+    """An account's shared budget (thread-safe); see the module docstring."""
+
+    def __init__(
+        self,
+        max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
+        *,
+        per_minute: Mapping[str, int] | None = None,
+        lane_of: Callable[[str, str], str] | None = None,
+    ) -> None:
+        if max_in_flight < 1:
+            raise ValueError("max_in_flight must be at least 1")
+        self.max_in_flight = max_in_flight
+        self.lane_of = lane_of or (lambda method, path: "all")
+        self._paces = {
+            lane: BudgetTracker(RequestBudget(max_per_minute=n))
+            for lane, n in (per_minute or {}).items()
+        }
+        self._slots = threading.BoundedSemaphore(max_in_flight)
+        self._lock = threading.Lock()
+        self._paused_until: datetime | None = None
+        self._limited = 0
+        self._waited = 0.0
+
+    # -- what chains call ------------------------------------------------------------------
+
+    def acquire(
+        self,
+        cancel: CancelCheck | None = None,
+        clock: Clock | None = None,
+        *,
+        method: str = "GET",
+        path: str = "/",
+    ) -> bool:
+        """Wait out a shared back-off and the request's lane pace, then take an in-flight
+        slot; False when cancelled meanwhile (no slot taken). Every True is followed by one
+        `release`. ``clock`` is the caller's (the one its back-off times were read with)."""
+        clock = clock or SystemClock()
+        self.wait_turn(cancel, clock)
+        pace = self._paces.get(self.lane_of(method, path))
+        while pace is not None:
+            with self._lock:  # check and record at once: two chains never take one place
+                wait = pace.pace_wait(clock.monotonic())
+                if wait <= 0:
+                    pace.record(clock.monotonic())
+                    break
+            if cancel is not None and cancel():
+                return False
+            self._sleep(min(wait, _POLL_SECONDS), cancel, clock)
+        while not self._slots.acquire(timeout=_POLL_SECONDS):
+            if cancel is not None and cancel():
+                return False
+        return True
+
+    def release(self) -> None:
+        self._slots.release()
+
+    def wait_turn(self, cancel: CancelCheck | None = None, clock: Clock | None = None) -> float:
+        """Sleep while the account is backing off; → the seconds slept."""
+        clock = clock or SystemClock()
+        slept = 0.0
+        while True:
+            with self._lock:
+                until = self._paused_until
+            seconds = 0.0 if until is None else (until - clock.now()).total_seconds()
+            if seconds <= 0 or (cancel is not None and cancel()):
+                return slept
+            slept += self._sleep(min(seconds, _POLL_SECONDS), cancel, clock)
+
+    def _sleep(self, seconds: float, cancel: CancelCheck | None, clock: Clock) -> float:
+        """Sleep (waking on cancel when possible), counted in ``waited``; → seconds slept."""
+        start = clock.monotonic()
+        if isinstance(cancel, CancelToken) and isinstance(clock, SystemClock):
+            cancel.wait(seconds)
+        else:
+            clock.sleep(seconds)
+        spent = max(0.0, clock.monotonic() - start)
+        with self._lock:
+            self._waited += spent
+        return spent
+
+    def back_off(self, until: datetime, *, limited: bool = True) -> None:
+        """Pause every chain until ``until``; ``limited`` counts it as a 429 from the server."""
+        with self._lock:
+            if limited:
+                self._limited += 1
+            if self._paused_until is None or until > self._paused_until:
+                self._paused_until = until
+
+    # -- what the console and benchmarks read ----------------------------------------------
+
+    @property
+    def limited(self) -> int:
+        """429s (and rate-limit 403s) the account earned through this gate."""
+        with self._lock:
+            return self._limited
+
+    @property
+    def waited(self) -> float:
+        """Seconds chains spent paused by another chain's back-off."""
+        with self._lock:
+            return self._waited
+
+    @property
+    def paused_until(self) -> datetime | None:
+        with self._lock:
+            return self._paused_until
+
+
+_gates: dict[tuple[str, ...], RateGate] = {}
+_gates_lock = threading.Lock()
+
+
+def gate_for(*account: str, make: Callable[[], RateGate] = RateGate) -> RateGate:
+    """The process's one gate for ``account`` (e.g. ``("jira", base_url, email)``), made by
+    ``make`` the first time."""
+    with _gates_lock:
+        gate = _gates.get(account)
+        if gate is None:
+            gate = _gates[account] = make()
+        return gate

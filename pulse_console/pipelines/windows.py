@@ -1,0 +1,165 @@
+"""Parallel windows: several independent request chains at once, one writer.
+
+A source's full load is one long chain of requests (a page token, a cursor), sequential by
+nature. Split into independent *windows* (Jira: a project, or a range of ``updated`` within
+a large one; GitHub: a repository), the chains can run side by side: `fetch_windows` runs up
+to ``concurrency`` of them in threads, each at most ``depth`` batches ahead of the consumer
+(one bounded queue: back-pressure keeps memory flat whatever the source's size).
+
+What stays as with one chain:
+
+- **one writer**: the caller's thread commits every batch, through `commit_batch` (so the
+  leadership fence is checked with each one), together with *its window's* checkpoint row
+  (``<scope>:w<n>``); a window's batches arrive in their order, so each window resumes after
+  its last committed batch whatever the others did;
+- **cancellation** is checked by each chain before every request (the HTTP stack does);
+- **errors** (rate limits, cancellation, refused requests) reach the consumer after the
+  batches fetched before them, and stop every other chain; when the consumer leaves early
+  the chains are told to stop and joined before `fetch_windows` returns.
+
+The requests of all chains share the account's rate gate (connectors/http/gate.py), so they
+back off together when the source says "too many".
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TypeVar, cast
+
+from pulse_console.pipelines.checkpoint import Checkpoint
+
+T = TypeVar("T")
+W = TypeVar("W")
+
+_POLL_SECONDS = 0.05
+"""How often a chain blocked on a full queue looks whether the consumer left."""
+
+
+def window_scope(scope: str, index: int) -> str:
+    """The checkpoint row of window ``index`` of ``scope`` (``jira:issues:w3``)."""
+    return f"{scope}:w{index}"
+
+
+class _Done:
+    """Every chain is exhausted."""
+
+
+@dataclass(frozen=True)
+class _Failed:
+    """A chain raised ``error``; the consumer re-raises it in its turn."""
+
+    error: BaseException
+
+
+@contextmanager
+def fetch_windows(
+    chains: Sequence[Callable[[], Iterable[T]]],
+    *,
+    concurrency: int,
+    depth: int = 1,
+    name: str = "window",
+) -> Iterator[Iterator[tuple[int, T]]]:
+    """Run the ``chains`` (each makes its batches when called), up to ``concurrency`` at
+    once; yield ``(chain index, batch)`` in each chain's order::
+
+    with fetch_windows([lambda: pages(w) for w in windows], concurrency=4) as fetched:
+        for index, page in fetched:
+            commit(windows[index], page)
+    """
+    if concurrency < 1 or depth < 1:
+        raise ValueError("concurrency and depth must be at least 1")
+    workers = min(concurrency, len(chains))
+    slots: queue.Queue[object] = queue.Queue(maxsize=max(1, workers) * depth)
+    leaving = threading.Event()
+    lock = threading.Lock()
+    todo = iter(range(len(chains)))
+    running = {"workers": workers}
+
+    def put(item: object) -> bool:
+        while not leaving.is_set():
+            try:
+                slots.put(item, timeout=_POLL_SECONDS)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def next_chain() -> int | None:
+        with lock:
+            return next(todo, None)
+
+    def run_chain(index: int) -> bool:
+        source = iter(chains[index]())
+        try:
+            return all(put((index, batch)) for batch in source)
+        finally:
+            close = getattr(source, "close", None)
+            if close is not None:
+                close()
+
+    def work() -> None:
+        try:
+            while not leaving.is_set():
+                index = next_chain()
+                if index is None or not run_chain(index):
+                    break
+        except BaseException as exc:  # handed to the consumer, raised there
+            put(_Failed(exc))
+            leaving.set()  # the other chains stop before their next batch
+            return
+        with lock:
+            running["workers"] -= 1
+            last = running["workers"] == 0
+        if last:
+            put(_Done())
+
+    def consume() -> Iterator[tuple[int, T]]:
+        if workers == 0:
+            return
+        while True:
+            item = slots.get()
+            if isinstance(item, _Done):
+                return
+            if isinstance(item, _Failed):
+                raise item.error
+            yield cast(tuple[int, T], item)
+
+    threads = [
+        threading.Thread(target=work, name=f"{name}-{n}", daemon=True) for n in range(workers)
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        yield consume()
+    finally:
+        leaving.set()
+        for thread in threads:
+            thread.join()
+
+
+def commit_windows(
+    checkpoints: Sequence[Checkpoint],
+    windows: Sequence[W],
+    chain: Callable[[int, W], Iterable[T]],
+    commit: Callable[[Checkpoint, int, T], None],
+    *,
+    concurrency: int,
+    depth: int = 1,
+    name: str = "window",
+) -> None:
+    """Fetch every window's batches (``chain(index, window)``), ``concurrency`` windows at
+    once, and hand each batch to ``commit`` in this thread with its window's checkpoint
+    (``checkpoints[index]``; ``commit`` calls `commit_batch` with it, so the fence is checked
+    with every batch)."""
+
+    def chain_of(index: int) -> Callable[[], Iterable[T]]:
+        return lambda: chain(index, windows[index])
+
+    chains = [chain_of(index) for index in range(len(windows))]
+    with fetch_windows(chains, concurrency=concurrency, depth=depth, name=name) as fetched:
+        for index, batch in fetched:
+            commit(checkpoints[index], index, batch)

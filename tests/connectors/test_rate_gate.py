@@ -1,0 +1,135 @@
+"""The account's shared rate gate: chains back off together, 429s are counted, at most
+``max_in_flight`` requests are out at once, and cancellation still wins."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from connectors.errors import Cancelled, RateLimited
+from connectors.http import (
+    BasicAuth,
+    CancelToken,
+    HttpClient,
+    HttpConfig,
+    RateLimitPolicy,
+    Secret,
+)
+from connectors.http.gate import RateGate, gate_for
+from tests.connectors.fakes import FakeClock, Script
+
+BASE = "https://acme.atlassian.net"
+
+
+def client(
+    script: Script, gate: RateGate | None, clock: FakeClock, policy: RateLimitPolicy | None = None
+) -> HttpClient:
+    config = HttpConfig(
+        base_url=BASE,
+        source="jira",
+        auth=BasicAuth("ada@example.com", Secret("t0ken-xyz")),
+        rate_limit=policy or RateLimitPolicy(),
+    )
+    return HttpClient(config, transport=script.transport(), clock=clock, gate=gate)
+
+
+def test_chains_sharing_a_gate_wait_for_one_anothers_back_off() -> None:
+    clock = FakeClock()
+    gate = RateGate()
+    # Chain one earns a 429 asking for 7 s, and pauses its run at once (no retries allowed).
+    refused = Script([httpx.Response(429, headers={"Retry-After": "7"})])
+    limited = client(refused, gate, clock, RateLimitPolicy(max_consecutive_waits=0))
+    other = client(Script([httpx.Response(200)]), gate, clock)
+    another_account = client(Script([httpx.Response(200)]), None, clock)
+    start = clock.now()
+    with pytest.raises(RateLimited):
+        limited.request("GET", "/a")
+    assert gate.limited == 1
+    assert gate.paused_until == start + timedelta(seconds=7)
+
+    other.request("GET", "/b")  # the same account: waits out the 7 s before asking
+    assert clock.now() - start == timedelta(seconds=7)
+    assert gate.waited == pytest.approx(7)
+    another_account.request("GET", "/c")  # not held back by someone else's gate
+    assert clock.now() - start == timedelta(seconds=7)
+
+
+def test_every_429_of_the_account_is_counted() -> None:
+    clock = FakeClock()
+    gate = RateGate()
+    script = Script(
+        [
+            httpx.Response(429, headers={"Retry-After": "1"}),
+            httpx.Response(429, headers={"Retry-After": "2"}),
+            httpx.Response(200),
+        ]
+    )
+    client(script, gate, clock).request("GET", "/a")
+    assert gate.limited == 2
+    assert gate.paused_until == datetime(2025, 3, 1, 12, 0, 3, tzinfo=UTC)
+
+
+def test_at_most_max_in_flight_requests_are_out_at_once() -> None:
+    gate = RateGate(max_in_flight=2)
+    lock = threading.Lock()
+    state = {"now": 0, "peak": 0}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        with lock:
+            state["now"] += 1
+            state["peak"] = max(state["peak"], state["now"])
+        time.sleep(0.05)
+        with lock:
+            state["now"] -= 1
+        return httpx.Response(200, json={})
+
+    config = HttpConfig(base_url=BASE, source="jira")
+    clients = [
+        HttpClient(config, transport=httpx.MockTransport(handler), gate=gate) for _ in range(6)
+    ]
+    threads = [threading.Thread(target=c.request, args=("GET", "/x")) for c in clients]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert state["peak"] == 2
+
+
+def test_a_chain_queued_for_a_slot_stops_when_cancelled() -> None:
+    gate = RateGate(max_in_flight=1)
+    assert gate.acquire()  # another chain holds the only slot
+    cancel = CancelToken()
+    script = Script([])
+    config = HttpConfig(base_url=BASE, source="jira")
+    c = HttpClient(config, transport=script.transport(), gate=gate, cancel=cancel)
+    threading.Timer(0.1, cancel.cancel).start()
+    with pytest.raises(Cancelled):
+        c.request("GET", "/x")
+    assert script.requests == []
+    gate.release()
+
+
+def test_one_gate_per_account() -> None:
+    a = gate_for("jira", "https://one.example", "ada@example.com")
+    assert gate_for("jira", "https://one.example", "ada@example.com") is a
+    assert gate_for("jira", "https://two.example", "ada@example.com") is not a
+
+
+def test_a_lane_pace_is_shared_by_every_chain_of_the_account() -> None:
+    clock = FakeClock()
+    gate = RateGate(
+        per_minute={"graphql": 2},
+        lane_of=lambda method, path: "graphql" if path.endswith("/graphql") else "rest",
+    )
+    chains = [client(Script([httpx.Response(200)] * 2), gate, clock) for _ in range(2)]
+    start = clock.now()
+    chains[0].request("POST", "/graphql")
+    chains[1].request("POST", "/graphql")
+    chains[1].request("GET", "/repos/a/b/actions/runs")  # another lane: not held back
+    assert clock.now() == start
+    chains[0].request("POST", "/graphql")  # the third query of the minute waits for it
+    assert clock.now() - start == timedelta(seconds=60)

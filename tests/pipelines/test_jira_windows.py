@@ -1,0 +1,148 @@
+"""A full Jira sync in windows: per project and by ``updated`` ranges, several chains at
+once, each with its own checkpoint; the settings take effect and a crash resumes each."""
+
+from __future__ import annotations
+
+import threading
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from connectors.jira import updated_ranges
+from connectors.sandbox.org import Org
+from pulse_console.pipelines.jira.state import SCOPE
+from storage.db import Database
+from tests.pipelines.harness import Sandbox, add_integration, expected, stored, sync
+from tests.pipelines.test_jira_sync_crash import Crash, assert_exactly_the_org
+
+SEARCH = "POST /rest/api/3/search/jql"
+
+
+def window_rows(database: Database) -> dict[str, dict[str, object]]:
+    with database.engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT scope, state FROM checkpoints WHERE scope LIKE :w ORDER BY scope"),
+            {"w": f"{SCOPE}:w%"},
+        ).all()
+    return {str(scope): dict(state) for scope, state in rows}
+
+
+def search_threads(sandbox: Sandbox) -> set[str]:
+    """Names of the threads that sent search pages (recorded by the sandbox)."""
+    names: set[str] = set()
+
+    def hook(request: httpx.Request) -> None:
+        if request.url.path.endswith("/search/jql"):
+            names.add(threading.current_thread().name)
+
+    sandbox.before_request = hook
+    return names
+
+
+def test_windows_split_per_project_and_run_at_once(database: Database) -> None:
+    org = Org(7, "small")  # four projects of about 150 issues
+    sandbox = Sandbox(org)
+    secrets = add_integration(database, config={"page_size": 25, "windows": 3})
+    threads = search_threads(sandbox)
+
+    result = sync(sandbox, database, secrets)
+
+    assert stored(database) == expected(org)
+    rows = window_rows(database)
+    assert len(rows) == len(org.projects)  # one window per project
+    assert all(r["done"] for r in rows.values())
+    assert len({t for t in threads if t.startswith("jira-window")}) == 3  # three chains at once
+    assert result.stats["issues"] == org.issue_count
+
+
+def test_one_window_is_one_chain_without_window_checkpoints(database: Database) -> None:
+    org = Org(7, "small")
+    sandbox = Sandbox(org)
+    secrets = add_integration(database, config={"page_size": 25, "windows": 1})
+    threads = search_threads(sandbox)
+
+    sync(sandbox, database, secrets)
+
+    assert stored(database) == expected(org)
+    assert window_rows(database) == {}
+    assert threads == {"jira-pages-0"}  # the one chain, fetched ahead of the writer
+
+
+def test_a_large_project_is_split_into_updated_ranges(database: Database) -> None:
+    org = Org(7, "small")
+    sandbox = Sandbox(org)
+    secrets = add_integration(database, config={"page_size": 20, "windows": 4, "window_issues": 40})
+
+    sync(sandbox, database, secrets)
+
+    assert stored(database) == expected(org)
+    rows = window_rows(database)
+    assert len(rows) > 3 * len(org.projects)  # each project of ~150 issues in ~4 ranges
+    assert any(
+        "updated >=" in str(r["jql"]) and "updated <" in str(r["jql"]) for r in rows.values()
+    )
+    assert all(r["done"] for r in rows.values())
+
+
+@pytest.mark.parametrize("kill_at", [30, 45, 70])  # of about 100 (18 before the windows)
+def test_a_crash_resumes_every_window_where_it_was(database: Database, kill_at: int) -> None:
+    org = Org(7, "small")
+    config = {"page_size": 20, "windows": 4, "window_issues": 60, "reconcile": False}
+    secrets = add_integration(database, config=config)
+    sync(Sandbox(org), database, secrets)
+    pages_uninterrupted = sum(int(r["pages"]) for r in window_rows(database).values())  # type: ignore[call-overload]
+    with database.engine.begin() as conn:
+        conn.execute(text("TRUNCATE work_items, checkpoints CASCADE"))
+
+    sandbox = Sandbox(org)
+
+    def die(request: httpx.Request) -> None:
+        if len(sandbox.requests) >= kill_at:
+            raise Crash(f"killed at request {kill_at}")
+
+    sandbox.before_request = die
+    with pytest.raises(Crash):
+        sync(sandbox, database, secrets)
+    committed = sum(int(r["pages"]) for r in window_rows(database).values())  # type: ignore[call-overload]
+    assert committed > 0
+    sandbox.before_request = None
+    sandbox.requests.clear()
+
+    sync(sandbox, database, secrets)
+
+    assert_exactly_the_org(database, org)
+    # Each window went on after its last committed page: the resumed run asked only for the
+    # pages not committed (no window started over, none planned again).
+    assert sandbox.requests.count(SEARCH) == pages_uninterrupted - committed
+
+
+def test_updated_ranges_partition_the_clause() -> None:
+    from datetime import UTC, datetime
+
+    ranges = updated_ranges(
+        'project = "A"', datetime(2024, 1, 1, tzinfo=UTC), datetime(2024, 1, 5, tzinfo=UTC), 4
+    )
+    assert ranges == [
+        'project = "A" AND updated < "2024/01/02 00:00"',
+        'project = "A" AND updated >= "2024/01/02 00:00" AND updated < "2024/01/03 00:00"',
+        'project = "A" AND updated >= "2024/01/03 00:00" AND updated < "2024/01/04 00:00"',
+        'project = "A" AND updated >= "2024/01/04 00:00"',
+    ]
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({"windows": 0}, "windows must be between 1 and 16"),
+        ({"windows": "many"}, "invalid Jira settings"),
+        ({"window_issues": 10}, "window_issues must be at least page_size"),
+    ],
+)
+def test_bad_window_settings_are_one_clear_error(config: dict[str, object], message: str) -> None:
+    from pulse_console.pipelines.base import IntegrationRef
+    from pulse_console.pipelines.jira.options import JiraConfigError, JiraSyncOptions
+
+    ref = IntegrationRef(1, "j", "jira", "https://x.atlassian.net", {"email": "a@b.c", **config})
+    with pytest.raises(JiraConfigError, match=message):
+        JiraSyncOptions.from_integration(ref)
