@@ -1,10 +1,11 @@
 """Who calls (a bearer token) and what their role lets them do.
 
 `Authorization: Bearer <token>` names a caller (`services.api_tokens`): a token's client and
-role. Every route declares the role it needs (`caller: Viewer`, `User` or `Admin`); a token
-is valid only under its own client's path; `services.role_names.allows` is the one role
-rule (viewer < user < admin). Each authenticated request takes one token from its caller's
-bucket (429 with Retry-After when empty). A token once found is trusted for
+role. Every route declares the action it is (`caller: Reads`, `Controls`, …: an
+`services.roles.Action`), and the role rule of the console and the CLI
+(`services.roles.require`) says whether the token's role may do it, in its words; a token
+is valid only under its own client's path. Each authenticated request takes one token
+from its caller's bucket (429 with Retry-After when empty). A token once found is trusted for
 `TokenCache.seconds` (5) before it is looked up again: a revoked token stops working
 within that time.
 """
@@ -24,7 +25,7 @@ from starlette.requests import HTTPConnection
 
 from pulse_console.api.problems import Problem
 from pulse_console.services.api_tokens import Caller
-from pulse_console.services.role_names import Role, allows
+from pulse_console.services.roles import Action, RoleRefused, require
 
 # Declares the scheme in the OpenAPI schema (the docs' Authorize button); checked below.
 scheme = HTTPBearer(auto_error=False, description="an API token (`pulse-console token create`)")
@@ -96,18 +97,18 @@ async def authenticate(request: HTTPConnection) -> Caller:
     return caller
 
 
-def check(caller: Caller, client: str, needed: Role) -> None:
-    """403 unless `caller` may act as `needed` on `client`."""
+def check(caller: Caller, client: str, action: Action) -> None:
+    """403 unless `caller` may do `action` on `client` (the role rule's line)."""
     if caller.client != client:
         raise Problem(403, f"token {caller.name} is not valid for client {client!r}")
-    if not allows(caller.role, needed):
-        raise Problem(
-            403, f"token {caller.name} is a {caller.role} token: this needs the {needed} role"
-        )
+    try:
+        require(caller.role, action, login=f"token {caller.name}")
+    except RoleRefused as exc:
+        raise Problem(403, str(exc)) from None
 
 
-def needs(role: Role) -> Callable[..., Awaitable[Caller]]:
-    """A route dependency: the caller, when its token may act as `role` on `{client}`."""
+def needs(action: Action) -> Callable[..., Awaitable[Caller]]:
+    """A route dependency: the caller, when its token may do `action` on `{client}`."""
 
     async def dependency(
         request: Request,
@@ -115,7 +116,7 @@ def needs(role: Role) -> Callable[..., Awaitable[Caller]]:
         _: Annotated[HTTPAuthorizationCredentials | None, Depends(scheme)],
     ) -> Caller:
         caller = await authenticate(request)
-        check(caller, client, role)
+        check(caller, client, action)
         return caller
 
     return dependency
@@ -126,7 +127,10 @@ def actor(caller: Caller) -> str:
     return f"api:{caller.name}"
 
 
-# The callers a route accepts: `caller: Viewer` (any token of the client), `User`, `Admin`.
-Viewer = Annotated[Caller, Depends(needs("viewer"))]
-User = Annotated[Caller, Depends(needs("user"))]
-Admin = Annotated[Caller, Depends(needs("admin"))]
+# The callers a route accepts, by what the route does (services.roles.Action).
+Reads = Annotated[Caller, Depends(needs(Action.READ))]
+Controls = Annotated[Caller, Depends(needs(Action.CONTROL))]
+ExportsLogs = Annotated[Caller, Depends(needs(Action.EXPORT_LOGS))]
+ManagesLogFiles = Annotated[Caller, Depends(needs(Action.MANAGE_LOG_FILES))]
+ManagesSettings = Annotated[Caller, Depends(needs(Action.MANAGE_SETTINGS))]
+ManagesIntegrations = Annotated[Caller, Depends(needs(Action.MANAGE_INTEGRATIONS))]

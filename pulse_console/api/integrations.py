@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Request
 
 from pulse_console.api import problems, schemas
-from pulse_console.api.authz import User, Viewer, actor
+from pulse_console.api.authz import ManagesIntegrations, Reads, actor
 from pulse_console.api.orchestrator import state
 from pulse_console.api.problems import Problem
 from pulse_console.services.client_services import NO_SECRETS
@@ -25,7 +25,7 @@ router = APIRouter(
     response_model=list[schemas.Integration],
     responses=problems.responses(401, 403, 404, 429),
 )
-def list_integrations(request: Request, client: str, caller: Viewer) -> list[schemas.Integration]:
+def list_integrations(request: Request, client: str, caller: Reads) -> list[schemas.Integration]:
     face = request.app.state.face
     face.require_client(client)
     items = face.client(client, actor(caller)).integrations.list_integrations()
@@ -41,7 +41,7 @@ def list_integrations(request: Request, client: str, caller: Viewer) -> list[sch
     responses=problems.responses(401, 403, 404, 429, 503),
 )
 def test_integration(
-    request: Request, client: str, caller: User, name: str
+    request: Request, client: str, caller: ManagesIntegrations, name: str
 ) -> schemas.ConnectionTest:
     """Call the integration's API with its stored token now (the outcome is recorded)."""
     face = request.app.state.face
@@ -59,7 +59,7 @@ def test_integration(
 @router.get(
     "/health", response_model=schemas.Health, responses=problems.responses(401, 403, 404, 429)
 )
-def health(request: Request, client: str, caller: Viewer) -> schemas.Health:
+def health(request: Request, client: str, caller: Reads) -> schemas.Health:
     """Database, each integration's API (as last tested) and budget, log disk, orchestrator."""
     face = request.app.state.face
     face.require_client(client)

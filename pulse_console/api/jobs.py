@@ -15,7 +15,7 @@ from fastapi import APIRouter, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from pulse_console.api import problems, schemas
-from pulse_console.api.authz import User, Viewer, actor
+from pulse_console.api.authz import Controls, Reads, actor
 from pulse_console.api.problems import Problem
 from pulse_console.engine.control_names import Control
 
@@ -50,7 +50,7 @@ def answer(result: ControlResult, mode: str) -> schemas.ControlAnswer:
     response_model=list[schemas.Job],
     responses=problems.responses(401, 403, 404, 429),
 )
-async def list_jobs(request: Request, client: str, caller: Viewer) -> list[schemas.Job]:
+async def list_jobs(request: Request, client: str, caller: Reads) -> list[schemas.Job]:
     """The client's jobs in chain order: status, reason, next run, and live progress."""
     hub = request.app.state.hub
     status = await hub.status(client)  # an unknown client: 404 (UnknownClient)
@@ -69,7 +69,7 @@ async def list_jobs(request: Request, client: str, caller: Viewer) -> list[schem
     responses=problems.responses(401, 403, 404, 409, 429, 503),
 )
 async def control_job(
-    request: Request, client: str, caller: User, job: str, action: JobAction
+    request: Request, client: str, caller: Controls, job: str, action: JobAction
 ) -> schemas.ControlAnswer:
     """Start, stop, pause, resume or set active one job (as the console's keys do)."""
 
@@ -94,7 +94,7 @@ async def control_job(
 def list_runs(
     request: Request,
     client: str,
-    caller: Viewer,
+    caller: Reads,
     job: str | None = None,
     limit: int = Query(50, ge=1, le=1000),
 ) -> list[schemas.Run]:
@@ -112,7 +112,7 @@ def list_runs(
 def run_detail(
     request: Request,
     client: str,
-    caller: Viewer,
+    caller: Reads,
     run_id: Annotated[int, Path(ge=1, le=problems.MAX_ID)],
 ) -> schemas.RunDetail:
     """One run with its checkpoints before and after and its stats."""

@@ -15,7 +15,7 @@ from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
 from pulse_console.api import problems, schemas
-from pulse_console.api.authz import Admin, User, Viewer, actor
+from pulse_console.api.authz import ExportsLogs, ManagesLogFiles, Reads, actor
 from pulse_console.api.problems import Problem
 from pulse_console.services.api_tokens import Caller
 from pulse_console.services.client_services import ClientServices
@@ -41,7 +41,7 @@ def _path(services: ClientServices, name: str) -> Path:
 @router.get(
     "", response_model=list[schemas.LogFile], responses=problems.responses(401, 403, 404, 429)
 )
-def list_files(request: Request, client: str, caller: Viewer) -> list[schemas.LogFile]:
+def list_files(request: Request, client: str, caller: Reads) -> list[schemas.LogFile]:
     """The client's log files, newest first."""
     files = _bound(request, client, caller).log_files.list_files()
     return [schemas.LogFile(name=f.name, size=f.size, modified=f.modified) for f in files]
@@ -58,7 +58,7 @@ def list_files(request: Request, client: str, caller: Viewer) -> list[schemas.Lo
 def download(
     request: Request,
     client: str,
-    caller: User,
+    caller: ExportsLogs,
     name: Annotated[
         list[str] | None, Query(description="files to include (default: all of them)")
     ] = None,
@@ -83,7 +83,7 @@ def download(
 @router.delete(
     "/{name}", response_model=schemas.Deleted, responses=problems.responses(401, 403, 404, 429)
 )
-def delete(request: Request, client: str, caller: Admin, name: str) -> schemas.Deleted:
+def delete(request: Request, client: str, caller: ManagesLogFiles, name: str) -> schemas.Deleted:
     """Delete one log file."""
     services = _bound(request, client, caller)
     services.log_files.delete(_path(services, name))
@@ -95,7 +95,7 @@ def delete(request: Request, client: str, caller: Admin, name: str) -> schemas.D
     response_model=schemas.Cleared,
     responses=problems.responses(401, 403, 404, 429),
 )
-def clear(request: Request, client: str, caller: Admin, name: str) -> schemas.Cleared:
+def clear(request: Request, client: str, caller: ManagesLogFiles, name: str) -> schemas.Cleared:
     """Empty one log file (a process writing it keeps appending)."""
     services = _bound(request, client, caller)
     services.log_files.clear(_path(services, name))
@@ -108,7 +108,10 @@ def clear(request: Request, client: str, caller: Admin, name: str) -> schemas.Cl
     responses=problems.responses(401, 403, 404, 422, 429),
 )
 def cleanup(
-    request: Request, client: str, caller: Admin, older_than_days: int = Query(..., ge=1, le=36500)
+    request: Request,
+    client: str,
+    caller: ManagesLogFiles,
+    older_than_days: int = Query(..., ge=1, le=36500),
 ) -> schemas.Deleted:
     """Delete the client's log files last written more than N days ago."""
     services = _bound(request, client, caller)

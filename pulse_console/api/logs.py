@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 
 from pulse_console.api import problems, schemas
-from pulse_console.api.authz import Viewer, actor
+from pulse_console.api.authz import Reads, actor
 from pulse_console.api.problems import Problem
 from pulse_console.services.log_search import SearchRefused
 from pulse_console.services.logs import LEVELS, Cursor, LogFilter, LogRecord, parse_filter
@@ -76,7 +76,7 @@ def _entry(record: LogRecord) -> schemas.LogEntry:
 def logs(
     request: Request,
     client: str,
-    caller: Viewer,
+    caller: Reads,
     q: Annotated[
         str | None, Query(description="the Logs screen's filter: `level:error job:x text`")
     ] = None,

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from pulse_console.api import problems
-from pulse_console.api.authz import Viewer
+from pulse_console.api.authz import Reads
 from pulse_console.api.problems import Problem
 from pulse_console.services.metrics_report import jsonable
 
@@ -40,7 +40,7 @@ def _answer(data: dict[str, Any]) -> JSONResponse:
 def dora(
     request: Request,
     client: str,
-    caller: Viewer,
+    caller: Reads,
     since: datetime | None = _SINCE,
     until: datetime | None = _UNTIL,
     project: str | None = None,
@@ -73,7 +73,7 @@ def dora(
 def flow(
     request: Request,
     client: str,
-    caller: Viewer,
+    caller: Reads,
     since: datetime | None = _SINCE,
     until: datetime | None = _UNTIL,
     project: str | None = None,

@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from pulse_console.api import problems, schemas
-from pulse_console.api.authz import Admin, User, Viewer, actor
+from pulse_console.api.authz import Controls, ManagesSettings, Reads, actor
 from pulse_console.api.jobs import answer
 from pulse_console.engine.control_names import Control
 
@@ -40,7 +40,7 @@ def state(leader: str | None, paused: bool) -> str:
 @router.get(
     "", response_model=schemas.Orchestrator, responses=problems.responses(401, 403, 404, 429)
 )
-def status(request: Request, client: str, caller: Viewer) -> schemas.Orchestrator:
+def status(request: Request, client: str, caller: Reads) -> schemas.Orchestrator:
     """Who drives the client, whether the orchestrator is paused, and its settings."""
     found = request.app.state.face.engine(client, actor(caller)).status()
     return schemas.Orchestrator(
@@ -59,7 +59,7 @@ def status(request: Request, client: str, caller: Viewer) -> schemas.Orchestrato
     responses=problems.responses(401, 403, 404, 409, 429, 503),
 )
 def control(
-    request: Request, client: str, caller: User, action: OrchestratorAction
+    request: Request, client: str, caller: Controls, action: OrchestratorAction
 ) -> schemas.ControlAnswer:
     """`start` runs the chain now; `pause` stops automatic starts; `resume` undoes it."""
     service = request.app.state.face.engine(client, actor(caller))
@@ -73,7 +73,7 @@ def control(
 @router.get(
     "/settings", response_model=dict[str, Any], responses=problems.responses(401, 403, 404, 429)
 )
-def read_settings(request: Request, client: str, caller: Viewer) -> dict[str, Any]:
+def read_settings(request: Request, client: str, caller: Reads) -> dict[str, Any]:
     """The effective run-time settings (stored values over config.toml's)."""
     settings: dict[str, Any] = (
         request.app.state.face.engine(client, actor(caller)).status().settings
@@ -87,7 +87,7 @@ def read_settings(request: Request, client: str, caller: Viewer) -> dict[str, An
     responses=problems.responses(401, 403, 404, 409, 429, 503),
 )
 def write_setting(
-    request: Request, client: str, caller: Admin, key: str, body: schemas.SettingValue
+    request: Request, client: str, caller: ManagesSettings, key: str, body: schemas.SettingValue
 ) -> schemas.ControlAnswer:
     """Set one run-time setting (validated, audited; applied at once by the driving
     process, else by whoever drives next)."""

@@ -32,6 +32,7 @@ from pulse_console.api.authz import authenticate, check
 from pulse_console.api.problems import Problem
 from pulse_console.engine import events
 from pulse_console.engine.service import EngineStatus
+from pulse_console.services.roles import Action
 from pulse_console.services.service_face import ServiceFace
 
 router = APIRouter(tags=["progress"])
@@ -173,7 +174,7 @@ class ProgressHub:
 async def _serve(websocket: WebSocket, client: str, job: str | None) -> None:
     try:
         caller = await authenticate(websocket)
-        check(caller, client, "viewer")
+        check(caller, client, Action.READ)
         await run_in_threadpool(websocket.app.state.face.require_client, client)
     except (Problem, LookupError):
         await websocket.close(code=1008)  # before accept: the handshake is refused (403)

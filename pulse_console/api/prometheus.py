@@ -43,6 +43,7 @@ from pulse_console.api import problems
 from pulse_console.api.authz import actor, authenticate, check
 from pulse_console.engine.service import EngineStatus
 from pulse_console.services.ops_metrics import OpsSnapshot
+from pulse_console.services.roles import Action
 
 router = APIRouter(tags=["prometheus"])
 JOB_STATES = ("PENDING", "RUNNING", "FINISHED", "FAILED", "PAUSED")
@@ -170,7 +171,7 @@ def exposition(ops: OpsSnapshot, engine: EngineStatus) -> bytes:
 async def metrics(request: Request) -> Response:
     """Prometheus metrics of the client of the bearer token (a viewer token is enough)."""
     caller = await authenticate(request)
-    check(caller, caller.client, "viewer")
+    check(caller, caller.client, Action.READ)
     face = request.app.state.face
 
     def read() -> bytes:

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from pulse_console.commands import database as opener
 from pulse_console.commands.output import error
 from pulse_console.metrics.filters import MetricFilter
+from pulse_console.services.roles import Action
 
 if TYPE_CHECKING:
     from pulse_console.config import Settings
@@ -98,7 +99,7 @@ def _scope(args: argparse.Namespace) -> dict[str, str | None]:
 
 
 def _run(args: argparse.Namespace, settings: Settings, render: Any) -> int:
-    database = opener.open_configured(settings)
+    database = opener.open_for(settings, Action.READ)
     try:
         return _run_on(database, args, settings, render)
     finally:
@@ -126,7 +127,7 @@ def run_refresh(args: argparse.Namespace, settings: Settings) -> int:
     from storage import status_spans
     from storage.tenancy import find_client
 
-    database = opener.open_configured(settings)
+    database = opener.open_for(settings, Action.RUN_ENGINE)  # it rewrites derived tables
     try:
         with database.session() as session:
             client_id = find_client(session, settings.client)
@@ -156,7 +157,7 @@ def run_flow(args: argparse.Namespace, settings: Settings) -> int:
 def run_prs(args: argparse.Namespace, settings: Settings) -> int:
     from pulse_console.services.metrics import merged_prs
 
-    database = opener.open_configured(settings)
+    database = opener.open_for(settings, Action.READ)
     try:
 
         def render(conn: Any, f: MetricFilter, fmt: str) -> None:

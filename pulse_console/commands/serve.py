@@ -17,7 +17,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from pulse_console.commands import database as opener
-from pulse_console.services.role_names import ROLES
+from pulse_console.services.roles import TOKEN_ROLES, Action
 
 if TYPE_CHECKING:
     from pulse_console.api.server import ApiServer
@@ -57,7 +57,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     create = actions.add_parser(
         "create", parents=[common], help="a new token of --client with a role (shown once)"
     )
-    create.add_argument("--role", choices=ROLES, required=True)
+    create.add_argument("--role", choices=TOKEN_ROLES, required=True)
     create.add_argument("--name", help="a name for the audit log (default ROLE-N)")
     create.set_defaults(handler=run_token_create)
     listing = actions.add_parser("list", parents=[common], help="the client's tokens")
@@ -83,7 +83,7 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
     from pulse_console.api.server import ServerFailed
     from storage import migrate
 
-    database = opener.open_configured(settings)
+    database = opener.open_for(settings, Action.READ)
     try:
         if not database.embedded:
             migrate.require_current(database.engine)
@@ -115,7 +115,7 @@ def _actor() -> str:
 def run_token_create(args: argparse.Namespace, settings: Settings) -> int:
     from pulse_console.services import api_tokens
 
-    database = opener.open_configured(settings)
+    database = opener.open_for(settings, Action.MANAGE_USERS)  # tokens are credentials
     try:
         try:
             token, info = api_tokens.create(
@@ -138,7 +138,7 @@ def run_token_create(args: argparse.Namespace, settings: Settings) -> int:
 def run_token_list(args: argparse.Namespace, settings: Settings) -> int:
     from pulse_console.services import api_tokens
 
-    database = opener.open_configured(settings)
+    database = opener.open_for(settings, Action.MANAGE_USERS)  # tokens are credentials
     try:
         tokens = api_tokens.list_tokens(database, settings.client)
     finally:
@@ -173,7 +173,7 @@ def run_token_list(args: argparse.Namespace, settings: Settings) -> int:
 def run_token_revoke(args: argparse.Namespace, settings: Settings) -> int:
     from pulse_console.services import api_tokens
 
-    database = opener.open_configured(settings)
+    database = opener.open_for(settings, Action.MANAGE_USERS)  # tokens are credentials
     try:
         try:
             api_tokens.revoke(database, settings.client, args.name, actor=_actor())

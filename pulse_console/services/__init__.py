@@ -8,8 +8,10 @@ Areas: `integrations` (add, test, save), `flow_mappings` (steps and mappings), `
 `log_search` (log records), `log_files` (files in the log directory), `metrics` (what the
 Metrics screen shows), `health` and `connectivity` (is everything there), `settings`
 (run-time settings edited in the console), `audit` (who changed what), `rate_budget`
-(an API budget in words), `metrics_report` (the metrics JSON of the CLI and the API),
-`ops_metrics` (operational counters for Prometheus), `api_tokens` and `role_names` (the
-HTTP API's tokens and the roles they carry). `service_face.ServiceFace` binds them per
-request for the HTTP API. Job controls are the engine's (`engine.service.EngineService`).
+(an API budget in words), `roles` (the role rule: which product role each action needs,
+asked by the console, the CLI and the API), `identity` (who is connected), `operators`
+(PostgreSQL logins, their roles and clients), `metrics_report` (the metrics JSON of the
+CLI and the API), `ops_metrics` (operational counters for Prometheus) and `api_tokens` (the
+HTTP API's tokens). `service_face.ServiceFace` binds them per request for the HTTP API.
+Job controls are the engine's (`engine.service.EngineService`).
 """

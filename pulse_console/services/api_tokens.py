@@ -18,7 +18,7 @@ from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError, ProgrammingError
 
 from pulse_console.services import audit
-from pulse_console.services.role_names import ROLES
+from pulse_console.services.roles import TOKEN_ROLES
 from storage.db import Database
 from storage.models import ApiToken, Client
 from storage.tenancy import require_client
@@ -60,8 +60,8 @@ def create(
     database: Database, client: str, role: str, *, name: str | None = None, actor: str
 ) -> tuple[str, TokenInfo]:
     """A new token of `client` with `role`: (the token, shown once; what is stored)."""
-    if role not in ROLES:
-        raise TokenRefused(f"unknown role {role!r}: choose one of {', '.join(ROLES)}")
+    if role not in TOKEN_ROLES:
+        raise TokenRefused(f"unknown role {role!r}: choose one of {', '.join(TOKEN_ROLES)}")
     if name is not None and not name.strip():
         raise TokenRefused("a token name cannot be blank")
     token = PREFIX + secrets.token_urlsafe(32)

@@ -109,7 +109,9 @@ def test_integrations_list_never_shows_a_token_and_a_test_is_recorded(
     assert listed.status_code == 200
     assert [(i["name"], i["has_token"]) for i in listed.json()] == [("jira-main", True)]
     assert "s3cret-token-value" not in listed.text
-    with api.http("user") as http:
+    with api.http("user") as http:  # testing an integration is managing it: admin
+        assert http.post(api.path("/integrations/jira-main/test")).status_code == 403
+    with api.http("admin") as http:
         tested = http.post(api.path("/integrations/jira-main/test"))
         missing = http.post(api.path("/integrations/nope/test"))
     assert tested.status_code == 200

@@ -108,6 +108,7 @@ def test_crash_during_an_incremental_run_after_changes_then_rerun_converges(
 
 
 @pytest.mark.slow
+@pytest.mark.owner  # TRUNCATEs between trials (the owner's right) and runs children as owner
 def test_sigkilled_subprocess_at_random_points_resumes_to_the_same_rows(
     database: Database, pg_url: str
 ) -> None:

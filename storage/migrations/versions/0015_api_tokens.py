@@ -1,11 +1,13 @@
 """api tokens: bearer tokens of the HTTP API, stored as their SHA-256 (issue 16)
 
 Revision ID: 0015
-Revises: 0008
+Revises: 0013
 
 One row per token: its client, name (unique per client), role (viewer, user, admin), the
 hex SHA-256 of the token (the token itself is shown once and never stored), who created
-it, when it was last used and when it was revoked.
+it, when it was last used and when it was revoked. Isolated by client like every
+`client_id` table (`pulse_isolate_by_client`, migration 0013): row-level security and the
+default grants (viewers read — a hash gives no token —, admins and workers write).
 """
 
 from collections.abc import Sequence
@@ -14,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0015"
-down_revision: str | None = "0008"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -46,6 +48,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("client_id", "name", name=op.f("uq_api_tokens_client_id_name")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_api_tokens_token_hash")),
     )
+    op.execute("SELECT pulse_isolate_by_client('api_tokens')")
 
 
 def downgrade() -> None:
