@@ -126,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     from pulse_console.commands import clients as client_commands
     from pulse_console.commands import jobs as jobs_commands
     from pulse_console.commands import metrics as metrics_commands
-    from pulse_console.commands import sandbox
+    from pulse_console.commands import sandbox, serve
     from pulse_console.commands import sync as sync_commands
     from pulse_console.commands import users as user_commands
 
@@ -136,6 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     metrics_commands.register(sub, common)
     client_commands.register(sub, common)
     audit_commands.register(sub, common)
+    serve.register(sub, common)
     user_commands.register(sub, common)
     return parser
 

@@ -224,6 +224,24 @@ class ConsoleUser(Base):
     created_at: Mapped[datetime] = _created()
 
 
+class ApiToken(Base):
+    """A bearer token of the HTTP API (`pulse-console token create`): only its SHA-256 is
+    kept, so the token itself is shown once and never stored; `role` is viewer, user or
+    admin; a token is valid for its own client only, until `revoked_at`."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (UniqueConstraint("client_id", "name"),)
+    id: Mapped[int] = _pk()
+    client_id: Mapped[int] = _client_fk()
+    name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[str]
+    created_at: Mapped[datetime] = _created()
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
 class ClientMember(Base):
     """A PostgreSQL role (login or group) that may see and change one client's rows.
 

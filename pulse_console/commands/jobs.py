@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from typing import TYPE_CHECKING, Any
 
 from pulse_console.commands import database as opener
+from pulse_console.commands.serve import add_server_options
 
 # Only the vocabulary at import: building the parser (`--version`, `--help`) loads no
 # database or engine code; each command imports what it runs.
@@ -51,6 +53,10 @@ def register(
         default=1.0,
         help="how often a standby tries to take over (default 1)",
     )
+    worker.add_argument(
+        "--serve", action="store_true", help="also serve the HTTP API (see `serve`)"
+    )
+    add_server_options(worker)
     worker.set_defaults(handler=run_worker_command)
 
     jobs = sub.add_parser(
@@ -93,9 +99,17 @@ def run_worker_command(args: argparse.Namespace, settings: Settings) -> int:
 
     configure_json_logging(settings.logging.level)
     database = opener.open_for(settings, Action.RUN_ENGINE)
+    server = None
     try:
         if not database.embedded:
             migrate.require_current(database.engine)
+        if args.serve:  # the API answers for whoever drives: this worker once it leads
+            from pulse_console.commands.serve import start_server
+
+            server = start_server(database, settings, args)
+            logging.getLogger("pulse.worker").info(
+                "serving the API", extra={"event": "serving", "url": server.url}
+            )
         return run_worker(
             database,
             settings,
@@ -105,6 +119,8 @@ def run_worker_command(args: argparse.Namespace, settings: Settings) -> int:
             secret=_secret_lookup(database, settings),
         )
     finally:
+        if server is not None:
+            server.stop()
         database.dispose()
 
 

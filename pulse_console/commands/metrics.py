@@ -24,13 +24,13 @@ import json
 import sys
 import time
 from dataclasses import asdict
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from pulse_console.commands import database as opener
 from pulse_console.commands.arguments import utc_time
 from pulse_console.commands.output import error
-from pulse_console.metrics.filters import DEFAULT_PERIOD_DAYS, MetricFilter
+from pulse_console.metrics.filters import MetricFilter
 from pulse_console.services.roles import Action
 
 if TYPE_CHECKING:
@@ -77,26 +77,15 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     refresh.set_defaults(handler=run_refresh)
 
 
-def _filter(args: argparse.Namespace, client_id: int) -> MetricFilter:
-    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    until = args.until or today
-    try:
-        since = args.since or until - timedelta(days=DEFAULT_PERIOD_DAYS)
-    except OverflowError:
-        raise ValueError(
-            f"no period of {DEFAULT_PERIOD_DAYS} days ends at {until:%Y-%m-%d}: give --since"
-        ) from None
-    return MetricFilter(
-        client_id,
-        since,
-        until,
-        project=args.project,
-        team=args.team,
-        issue_type=getattr(args, "issue_type", None),
-        repository=getattr(args, "repository", None),
-        release=args.release,
-        goal=args.goal,
-    )
+def _scope(args: argparse.Namespace) -> dict[str, str | None]:
+    return {
+        "project": args.project,
+        "team": args.team,
+        "issue_type": getattr(args, "issue_type", None),
+        "repository": getattr(args, "repository", None),
+        "release": args.release,
+        "goal": args.goal,
+    }
 
 
 def _run(args: argparse.Namespace, settings: Settings, render: Any) -> int:
@@ -110,21 +99,12 @@ def _run(args: argparse.Namespace, settings: Settings, render: Any) -> int:
 def _run_on(database: Database, args: argparse.Namespace, settings: Settings, render: Any) -> int:
     """`render(conn, filter, format)` for the client's period; one line when refused."""
     from pulse_console.metrics.performance_levels import UnknownBenchmarkYear
-    from pulse_console.metrics.period import within_data
-    from pulse_console.metrics.plans import unknown_plan
-    from storage.tenancy import find_client
+    from pulse_console.services.metrics_report import MetricsRefused, resolve
 
     with database.engine.connect() as conn:
-        with database.session() as session:
-            client_id = find_client(session, settings.client)
-        if client_id is None:
-            return _fail(f"no client {settings.client!r} in {database.display_url}")
-        missing = unknown_plan(conn, client_id, args.release, args.goal)
-        if missing:
-            return _fail(f"no {missing} for client {settings.client!r}")
         try:
-            f = within_data(conn, _filter(args, client_id))
-        except ValueError as exc:
+            f = resolve(conn, database, settings.client, args.since, args.until, **_scope(args))
+        except MetricsRefused as exc:
             return _fail(str(exc))
         try:
             render(conn, f, args.format)
@@ -191,13 +171,15 @@ def _fail(message: str, code: int = EXIT_REFUSED) -> int:
 
 
 def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    raise TypeError(type(value).__name__)
+    from pulse_console.services.metrics_report import jsonable
+
+    return jsonable(value)
 
 
 def _period(f: MetricFilter) -> dict[str, str]:
-    return {"since": f.since.isoformat(), "until": f.until.isoformat()}
+    from pulse_console.services.metrics_report import period
+
+    return period(f)
 
 
 PR_COLUMNS = [
@@ -251,11 +233,12 @@ def _cell(value: Any) -> str:
 def _render_dora(conn: Any, f: MetricFilter, fmt: str, defaults: MetricsSettings) -> None:
     from pulse_console.metrics.dora import dora_report
     from pulse_console.metrics.settings import MetricsSettings
+    from pulse_console.services.metrics_report import dora_data
 
-    report = dora_report(conn, f, MetricsSettings.load(conn, f.client_id, defaults))
-    if fmt == "json":
-        print(json.dumps({**_period(f), **asdict(report)}, default=_jsonable, indent=2))
+    if fmt == "json":  # the API's shape too (services.metrics_report)
+        print(json.dumps(dora_data(conn, f, defaults), default=_jsonable, indent=2))
         return
+    report = dora_report(conn, f, MetricsSettings.load(conn, f.client_id, defaults))
     rows = [
         [
             m.name,
@@ -272,20 +255,14 @@ def _render_dora(conn: Any, f: MetricFilter, fmt: str, defaults: MetricsSettings
 
 
 def _render_flow(conn: Any, f: MetricFilter, fmt: str) -> None:
-    from pulse_console.metrics.flow_metrics import flow_summary, throughput_per_week, time_in_steps
+    from pulse_console.metrics.flow_metrics import flow_summary, time_in_steps
+    from pulse_console.services.metrics_report import flow_data
 
+    if fmt == "json":  # the API's shape too (services.metrics_report)
+        print(json.dumps(flow_data(conn, f), default=_jsonable, indent=2))
+        return
     summary = flow_summary(conn, f)
     steps = time_in_steps(conn, f)
-    if fmt == "json":
-        weeks = throughput_per_week(conn, f)
-        data = {
-            **_period(f),
-            "summary": asdict(summary),
-            "time_in_steps": [asdict(s) for s in steps],
-            "throughput_per_week": [asdict(w) for w in weeks],
-        }
-        print(json.dumps(data, default=_jsonable, indent=2))
-        return
     rows: list[list[Any]] = [[name, _cell(value)] for name, value in asdict(summary).items()]
     for s in steps:  # per item (median, p85), then the sum over items, named as a total
         rows += [

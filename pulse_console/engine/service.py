@@ -204,7 +204,18 @@ class AttachedService:
         return self.send(control.value, job)
 
     def set_setting(self, key: str, value: Any) -> ControlResult:
-        return self.send(controls.SET_SETTING, None, {"key": key, "value": value})
+        """Through the driving process (it applies the change at once); with nobody
+        driving, stored directly (validated and audited): whoever drives next reads it."""
+        if current_leader(self.database, self.client_id) is not None:
+            return self.send(controls.SET_SETTING, None, {"key": key, "value": value})
+        try:
+            with self.database.session() as session:
+                clean = runtime_settings.set_setting(
+                    session, self.client_id, key, value, actor=self.actor
+                )
+        except runtime_settings.SettingError as exc:
+            return ControlResult.refuse(str(exc))
+        return ControlResult.done(f"{key} = {clean!r} (applies when a worker drives the client)")
 
     def subscribe(self, callback: Subscriber) -> Listener:
         """Follow the driving process's events; returns the listener (`.stop()` it)."""

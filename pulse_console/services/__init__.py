@@ -1,4 +1,4 @@
-"""What a person can ask for, one module per area; the console and the CLI call these.
+"""What a person can ask for, one module per area; the console, the CLI and the API call these.
 
 Each function takes a `storage.db.Database` (or plain paths) and returns dataclasses, so the
 screens render answers and never run SQL or HTTP themselves. `client_services.ClientServices`
@@ -9,7 +9,9 @@ Areas: `integrations` (add, test, save), `flow_mappings` (steps and mappings), `
 Metrics screen shows), `health` and `connectivity` (is everything there), `settings`
 (run-time settings edited in the console), `audit` (who changed what), `rate_budget`
 (an API budget in words), `roles` (the role rule: which product role each action needs,
-asked by the console, the CLI and the API), `identity` (who is connected) and `operators`
-(PostgreSQL logins, their roles and clients). Job controls are the engine's
-(`engine.service.EngineService`).
+asked by the console, the CLI and the API), `identity` (who is connected), `operators`
+(PostgreSQL logins, their roles and clients), `metrics_report` (the metrics JSON of the
+CLI and the API), `ops_metrics` (operational counters for Prometheus) and `api_tokens` (the
+HTTP API's tokens). `service_face.ServiceFace` binds them per request for the HTTP API.
+Job controls are the engine's (`engine.service.EngineService`).
 """

@@ -54,3 +54,9 @@ def reason(error: BaseException) -> str:
     origin = getattr(error, "orig", None) or error
     lines = str(origin).strip().splitlines()
     return lines[0] if lines else type(origin).__name__
+
+
+def is_busy(error: BaseException) -> bool:
+    """Every pooled connection stayed in use for the pool's whole timeout (a server under
+    more load than its pool serves): the database is there, try again shortly."""
+    return isinstance(error, sa_exc.TimeoutError)

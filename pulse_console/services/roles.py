@@ -51,6 +51,8 @@ NEEDS: dict[Action, Role] = {
 }
 
 _RANK = {Role.VIEWER: 1, Role.USER: 2, Role.ADMIN: 3}
+# The roles an HTTP API token may carry: a person's (a worker is a process, not a caller).
+TOKEN_ROLES = tuple(role.value for role in _RANK)
 
 
 class RoleRefused(Exception):
