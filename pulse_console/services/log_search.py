@@ -84,12 +84,14 @@ def _matches(client_id: int | None, text: str) -> Any:
 def _on(source: Any, condition: ColumnElement[bool]) -> ColumnElement[bool]:
     """`condition` with log_entries' columns read from `source` instead."""
 
-    def swap(element: Any) -> Any:
+    def swap(element: Any, **kw: Any) -> Any:
         if isinstance(element, Column) and element.table is LogEntry.__table__:
-            return source.c[element.name]
+            found: ColumnElement[Any] = source.c[element.name]
+            return found
         return None
 
-    return visitors.replacement_traverse(condition, {}, swap)
+    no_options: dict[str, Any] = {}
+    return visitors.replacement_traverse(condition, no_options, swap)
 
 
 def row_columns(source: Any, preview: int) -> tuple[ColumnElement[Any], ...]:

@@ -182,7 +182,8 @@ def _page(
     with database.engine.connect() as conn:
         if flt.text:
             search = log_search.TextSearch(
-                client_id, where, flt.text, ascending, limit, MESSAGE_PREVIEW)
+                client_id, where, flt.text, ascending, limit, MESSAGE_PREVIEW
+            )
             rows, partial = search.run(conn)
         else:
             stmt = select(*_COLUMNS).where(and_(*where))
