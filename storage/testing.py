@@ -131,14 +131,19 @@ def drop_login(engine: Engine, name: str) -> None:
         conn.exec_driver_sql(f'DROP ROLE IF EXISTS "{name}"')
 
 
+def login_url(url: str, engine: Engine) -> str:
+    """`url` logged in as `engine`'s login (the owner, or a suite's non-owner login)."""
+    login = make_url(url).set(username=engine.url.username, password=engine.url.password)
+    return login.render_as_string(hide_password=False)
+
+
 def schema_url(url: str, engine: Engine) -> str:
     """`url` pinned to `engine`'s schema and logged in as `engine`'s login (for a process of
     its own: the CLI, a worker; a non-owner login where the suite runs as one, so those
     processes run under row-level security too)."""
     with engine.connect() as conn:
         schema = conn.execute(text("SELECT current_schema()")).scalar_one()
-    login = make_url(url).set(username=engine.url.username, password=engine.url.password)
-    url = login.render_as_string(hide_password=False)
+    url = login_url(url, engine)
     sep = "&" if "?" in url else "?"
     return f"{url}{sep}options=-csearch_path%3D{schema}"
 
