@@ -190,7 +190,8 @@ def remove(conn: Connection, name: str) -> None:
     try:
         _exec(conn, sql.SQL("DROP ROLE {}").format(sql.Identifier(name)))
     except errors.DependentObjectsStillExist as exc:
-        # E.g. PostgreSQL 16 keeps the memberships an admin granted as depending on it.
+        # Privileges it holds or granted, objects it owns (DROP ROLE, PostgreSQL docs:
+        # https://www.postgresql.org/docs/16/sql-droprole.html); memberships never block.
         first = (exc.diag.message_detail or "").splitlines()[:1]
         held = f" ({first[0]})" if first else ""
         raise LoginError(

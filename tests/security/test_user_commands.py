@@ -129,8 +129,8 @@ def test_the_scram_verifier_is_the_one_postgres_computes(tenant: Engine, name: s
 def test_a_login_that_still_holds_rights_is_refused_in_one_line(
     tenant: Engine, name: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """PostgreSQL will not drop a role others' objects or grants depend on (on 16, the
-    memberships an admin granted): `user remove` says so and what to do, and keeps it."""
+    """PostgreSQL will not drop a role privileges or objects depend on: `user remove` says
+    so and what to do, and the login stays."""
     _wire(monkeypatch, tenant)
     assert cli.main(["user", "add", name, "--role", "admin"]) == 0
     with tenant.begin() as conn:
