@@ -22,7 +22,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from psycopg import sql
+from psycopg import errors, sql
 from sqlalchemy import Connection, text
 
 from storage.identity import ALL_CLIENTS, GROUPS, role_of
@@ -187,7 +187,17 @@ def remove(conn: Connection, name: str) -> None:
     if not any(_member(conn, name, group) for group in GROUPS.values()):
         raise LoginError(f"{name!r} is not a Pulse Console login: it is left alone")
     conn.execute(text("DELETE FROM client_members WHERE role_name = :n"), {"n": name})
-    _exec(conn, sql.SQL("DROP ROLE {}").format(sql.Identifier(name)))
+    try:
+        _exec(conn, sql.SQL("DROP ROLE {}").format(sql.Identifier(name)))
+    except errors.DependentObjectsStillExist as exc:
+        # Privileges it holds or granted, objects it owns (DROP ROLE, PostgreSQL docs:
+        # https://www.postgresql.org/docs/16/sql-droprole.html); memberships never block.
+        first = (exc.diag.message_detail or "").splitlines()[:1]
+        held = f" ({first[0]})" if first else ""
+        raise LoginError(
+            f"login {name!r} still holds rights or objects in this database{held}: "
+            f"as the owner, REASSIGN OWNED BY and DROP OWNED BY it, then remove it again"
+        ) from None
 
 
 _LIST = text(

@@ -24,21 +24,36 @@ from storage.embedded import start_embedded
 LOCAL_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
-def _answers(url: str) -> bool:
+def _refusal(url: str) -> str | None:
+    """Why `url` cannot be used (its first line), or None when it answers."""
     conninfo = normalize_url(url).set(drivername="postgresql").render_as_string(False)
     try:
         with psycopg.connect(conninfo, connect_timeout=3):
-            return True
-    except psycopg.Error:
-        return False
+            return None
+    except psycopg.Error as exc:
+        return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+_passed_over: list[str] = []  # why find_test_server chose the embedded server
+
+
+def fallback_note() -> str | None:
+    """Said once find_test_server passed over 127.0.0.1:5432 (e.g. "too many clients"), so
+    a suite never tests the embedded server instead of CI's silently."""
+    return _passed_over[-1] if _passed_over else None
 
 
 def find_test_server() -> str:
     explicit = os.environ.get("PULSE_TEST_DATABASE_URL")
     if explicit:
         return explicit
-    if _answers(LOCAL_URL):
+    why = _refusal(LOCAL_URL)
+    if why is None:
         return LOCAL_URL
+    local = make_url(LOCAL_URL)
+    _passed_over.append(
+        f"{local.host}:{local.port} did not answer ({why}): tests use the embedded server"
+    )
     data_dir = Path(tempfile.gettempdir()) / "pulse-console-test-db"
     return start_embedded(data_dir).url
 
@@ -116,14 +131,19 @@ def drop_login(engine: Engine, name: str) -> None:
         conn.exec_driver_sql(f'DROP ROLE IF EXISTS "{name}"')
 
 
+def login_url(url: str, engine: Engine) -> str:
+    """`url` logged in as `engine`'s login (the owner, or a suite's non-owner login)."""
+    login = make_url(url).set(username=engine.url.username, password=engine.url.password)
+    return login.render_as_string(hide_password=False)
+
+
 def schema_url(url: str, engine: Engine) -> str:
     """`url` pinned to `engine`'s schema and logged in as `engine`'s login (for a process of
     its own: the CLI, a worker; a non-owner login where the suite runs as one, so those
     processes run under row-level security too)."""
     with engine.connect() as conn:
         schema = conn.execute(text("SELECT current_schema()")).scalar_one()
-    login = make_url(url).set(username=engine.url.username, password=engine.url.password)
-    url = login.render_as_string(hide_password=False)
+    url = login_url(url, engine)
     sep = "&" if "?" in url else "?"
     return f"{url}{sep}options=-csearch_path%3D{schema}"
 

@@ -11,6 +11,7 @@ so; a test marked `@pytest.mark.owner` always runs as the owner.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +19,13 @@ import pytest
 from sqlalchemy import Engine
 
 from storage.db import Database
-from storage.testing import find_test_server, scratch_login, scratch_schema, seed_tenant
+from storage.testing import (
+    fallback_note,
+    find_test_server,
+    scratch_login,
+    scratch_schema,
+    seed_tenant,
+)
 
 # Snapshot and TUI tests must not depend on the developer's own setup.
 os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
@@ -30,7 +37,13 @@ for _name in [n for n in os.environ if n.startswith("PULSE_") and n not in _KEEP
 
 @pytest.fixture(scope="session")
 def pg_url() -> str:
-    return find_test_server()
+    url = find_test_server()
+    note = fallback_note()
+    if note and os.environ.get("CI"):
+        pytest.fail(f"{note}; CI must test its own server", pytrace=False)
+    if note:
+        warnings.warn(note, pytest.PytestWarning, stacklevel=1)  # in the warnings summary
+    return url
 
 
 def pytest_configure(config: pytest.Config) -> None:

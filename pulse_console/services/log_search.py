@@ -9,7 +9,10 @@ rows. A page is therefore found in two steps:
    applied) in key order: a common word, or a narrow filter, is answered here;
 2. otherwise every match comes from the trigram index (migration 0004) with the key-order
    walk ruled out, and the first `limit` in key order are kept. Where the index is missing,
-   PostgreSQL picks its own plan (a scan either way).
+   PostgreSQL picks its own plan (a scan either way). The matches come from
+   `pulse_log_matches(client, pattern)` (migration 0017): under row-level security `ILIKE`
+   (not LEAKPROOF) may not use the index, so that function runs the indexed query as the
+   schema's owner after checking that the login may read the client.
 
 A text without three letters or digits in a row (`x`, `qz`, `~`, `...`) gives the index
 nothing to look up: finding a rare one means reading every row (0.7 s on a million). Such a
@@ -25,8 +28,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, func, or_, select, tuple_
+from sqlalchemy import Column, ColumnElement, Connection, and_, column, func, or_, select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql import visitors
 from sqlalchemy.sql.expression import UnaryExpression
 
 from storage.models import LogEntry
@@ -57,13 +61,38 @@ def indexable(text: str) -> bool:
     return _TRIGRAM.search(text) is not None
 
 
+def pattern(text: str) -> str:
+    """The ILIKE pattern (backslash escapes) of a substring: `%`, `_` and `\\` literal."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
 def contains(
     column: ColumnElement[str] | InstrumentedAttribute[str] | InstrumentedAttribute[str | None],
     text: str,
 ) -> ColumnElement[bool]:
     """Case-insensitive substring match that takes `%`, `_` and `\\` literally."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return column.ilike(f"%{escaped}%", escape="\\")
+    return column.ilike(pattern(text), escape="\\")
+
+
+def _matches(client_id: int | None, text: str) -> Any:
+    """The client's rows containing `text`, from the trigram index whatever the login
+    (`pulse_log_matches`, migration 0017), as a FROM item with log_entries' columns."""
+    names = [column(c.name, c.type) for c in _TABLE]
+    return func.pulse_log_matches(client_id, pattern(text)).table_valued(*names).alias("m")
+
+
+def _on(source: Any, condition: ColumnElement[bool]) -> ColumnElement[bool]:
+    """`condition` with log_entries' columns read from `source` instead."""
+
+    def swap(element: Any, **kw: Any) -> Any:
+        if isinstance(element, Column) and element.table is LogEntry.__table__:
+            found: ColumnElement[Any] = source.c[element.name]
+            return found
+        return None
+
+    no_options: dict[str, Any] = {}
+    return visitors.replacement_traverse(condition, no_options, swap)
 
 
 def row_columns(source: Any, preview: int) -> tuple[ColumnElement[Any], ...]:
@@ -87,8 +116,10 @@ def key_order(source: Any, ascending: bool) -> list[UnaryExpression[Any]]:
 
 @dataclass(frozen=True)
 class TextSearch:
-    """Up to `limit` rows matching `where` and containing `text`, in key order."""
+    """Up to `limit` rows of client `client_id` matching `where` and containing `text`, in
+    key order (`where` holds the client condition too; `client_id` picks the index path)."""
 
+    client_id: int | None
     where: Sequence[ColumnElement[bool]]
     text: str
     ascending: bool
@@ -105,10 +136,11 @@ class TextSearch:
             return self._near_the_view(conn)
         if conn.execute(select(func.to_regclass(TRIGRAM_INDEX))).scalar() is not None:
             conn.exec_driver_sql("SET LOCAL enable_indexscan = off")  # ends with this transaction
+        found = _matches(self.client_id, self.text)
         stmt = (
-            select(*row_columns(_TABLE, self.preview))
-            .where(and_(*self.where), contains(_TABLE.message, self.text))
-            .order_by(*key_order(_TABLE, self.ascending))
+            select(*row_columns(found.c, self.preview))
+            .where(*(_on(found, condition) for condition in self.where))
+            .order_by(*key_order(found.c, self.ascending))
             .limit(self.limit)
         )
         return list(conn.execute(stmt).all()), False

@@ -170,7 +170,8 @@ def _page(
     before: Cursor | None = None,
     after: Cursor | None = None,
 ) -> _Found:
-    where = _conditions(_client_id(database, client), replace(flt, text=None))
+    client_id = _client_id(database, client)
+    where = _conditions(client_id, replace(flt, text=None))
     key = tuple_(LogEntry.ts, LogEntry.id)
     if after is not None:
         where.append(key > tuple_(after.ts, after.id))
@@ -180,7 +181,9 @@ def _page(
     partial = False
     with database.engine.connect() as conn:
         if flt.text:
-            search = log_search.TextSearch(where, flt.text, ascending, limit, MESSAGE_PREVIEW)
+            search = log_search.TextSearch(
+                client_id, where, flt.text, ascending, limit, MESSAGE_PREVIEW
+            )
             rows, partial = search.run(conn)
         else:
             stmt = select(*_COLUMNS).where(and_(*where))

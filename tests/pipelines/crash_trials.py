@@ -20,8 +20,9 @@ ROOT = Path(__file__).resolve().parents[2]
 Snapshot = dict[str, list[tuple[Any, ...]]]
 
 
-# Every table a sync fills, children before parents (a TRUNCATE must name every table that
-# references work_items); clients, integrations and their secrets stay.
+# Every table a sync fills, children before parents; clients, integrations and their secrets
+# stay. Cleared with DELETE, not TRUNCATE (the owner's right): trials run under row-level
+# security as the suite's login.
 SYNCED_TABLES = (
     "work_item_goals, work_item_releases, work_item_links, work_item_status_spans,"
     " work_item_transitions, work_item_revision_heads, work_items, goals, releases,"
@@ -33,7 +34,8 @@ SYNCED_TABLES = (
 def clear_synced_rows(engine: Engine) -> None:
     """Back to "integration added, nothing synced yet" between trials."""
     with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {SYNCED_TABLES}"))
+        for table in SYNCED_TABLES.split(","):
+            conn.execute(text(f"DELETE FROM {table.strip()}"))
 
 
 def run_child(module: str, url: str, schema: str, kill_at: int) -> subprocess.CompletedProcess[str]:

@@ -16,6 +16,7 @@ from connectors.sandbox.aha import AhaMutation
 from pulse_console.pipelines import checkpoint
 from storage import checkpoints as storage_checkpoints
 from storage.db import Database
+from storage.testing import login_url
 from tests.pipelines.aha_support import (
     CRASH_PAGE,
     AhaSandbox,
@@ -108,7 +109,6 @@ def test_crash_during_an_incremental_run_after_changes_then_rerun_converges(
 
 
 @pytest.mark.slow
-@pytest.mark.owner  # TRUNCATEs between trials (the owner's right) and runs children as owner
 def test_sigkilled_subprocess_at_random_points_resumes_to_the_same_rows(
     database: Database, pg_url: str
 ) -> None:
@@ -122,7 +122,7 @@ def test_sigkilled_subprocess_at_random_points_resumes_to_the_same_rows(
         clear_synced_rows(database.engine)
         kill_after = rng.randrange(1, 45)
         child = subprocess.run(
-            [*CHILD, pg_url, schema, "3", str(kill_after)],
+            [*CHILD, login_url(pg_url, database.engine), schema, "3", str(kill_after)],
             cwd=ROOT,
             capture_output=True,
             text=True,

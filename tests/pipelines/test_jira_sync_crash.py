@@ -21,6 +21,7 @@ from pulse_console.pipelines import checkpoint
 from pulse_console.pipelines.jira import load
 from storage.db import Database
 from storage.models import WorkItemTransition
+from storage.testing import login_url
 from tests.pipelines.crash_trials import clear_synced_rows, schema_of
 from tests.pipelines.harness import Sandbox, add_integration, expected, stored, sync
 
@@ -157,7 +158,6 @@ SIGKILL_TRIALS = int(os.environ.get("PULSE_JIRA_CRASH_TRIALS", "4"))
 
 
 @pytest.mark.slow
-@pytest.mark.owner  # TRUNCATEs between trials (the owner's right) and runs children as owner
 def test_sigkilled_subprocess_at_random_points_resumes_to_the_same_rows(
     database: Database, pg_url: str
 ) -> None:
@@ -170,7 +170,7 @@ def test_sigkilled_subprocess_at_random_points_resumes_to_the_same_rows(
 
     def child(kill_after: int) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [*CHILD, pg_url, schema, "3", str(kill_after)],
+            [*CHILD, login_url(pg_url, database.engine), schema, "3", str(kill_after)],
             cwd=ROOT,
             capture_output=True,
             text=True,

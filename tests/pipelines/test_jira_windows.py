@@ -13,6 +13,7 @@ from connectors.jira import updated_ranges
 from connectors.sandbox.org import Org
 from pulse_console.pipelines.jira.state import SCOPE
 from storage.db import Database
+from tests.pipelines.crash_trials import clear_synced_rows
 from tests.pipelines.harness import Sandbox, add_integration, expected, stored, sync
 from tests.pipelines.test_jira_sync_crash import Crash, assert_exactly_the_org
 
@@ -85,7 +86,6 @@ def test_a_large_project_is_split_into_updated_ranges(database: Database) -> Non
     assert all(r["done"] for r in rows.values())
 
 
-@pytest.mark.owner  # TRUNCATEs between trials (the owner's right)
 @pytest.mark.parametrize("kill_at", [30, 45, 70])  # of about 100 (18 before the windows)
 def test_a_crash_resumes_every_window_where_it_was(database: Database, kill_at: int) -> None:
     org = Org(7, "small")
@@ -93,8 +93,7 @@ def test_a_crash_resumes_every_window_where_it_was(database: Database, kill_at: 
     secrets = add_integration(database, config=config)
     sync(Sandbox(org), database, secrets)
     pages_uninterrupted = sum(int(r["pages"]) for r in window_rows(database).values())  # type: ignore[call-overload]
-    with database.engine.begin() as conn:
-        conn.execute(text("TRUNCATE work_items, checkpoints CASCADE"))
+    clear_synced_rows(database.engine)
 
     sandbox = Sandbox(org)
 

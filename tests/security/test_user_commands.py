@@ -124,3 +124,22 @@ def test_the_scram_verifier_is_the_one_postgres_computes(tenant: Engine, name: s
         ).scalar_one()
     salt = base64.b64decode(server.split("$")[1].split(":")[1])
     assert scram_verifier("correct horse", salt=salt) == server
+
+
+def test_a_login_that_still_holds_rights_is_refused_in_one_line(
+    tenant: Engine, name: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """PostgreSQL will not drop a role privileges or objects depend on: `user remove` says
+    so and what to do, and the login stays."""
+    _wire(monkeypatch, tenant)
+    assert cli.main(["user", "add", name, "--role", "admin"]) == 0
+    with tenant.begin() as conn:
+        conn.exec_driver_sql(f'GRANT SELECT ON jobs TO "{name}"')
+    capsys.readouterr()
+    assert cli.main(["user", "remove", name, "--yes"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1, err
+    assert "still holds rights or objects" in err and "privileges for table jobs" in err
+    with tenant.begin() as conn:
+        assert conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :n"), {"n": name}).first()
+        conn.exec_driver_sql(f'REVOKE SELECT ON jobs FROM "{name}"')
