@@ -16,7 +16,12 @@ from storage.testing import find_test_server, scratch_schema, seed_tenant
 os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
 os.environ.setdefault("TZ", "UTC")
 _KEEP = {"PULSE_TEST_DATABASE_URL", "PULSE_FIXTURES"}
-for _name in [n for n in os.environ if n.startswith("PULSE_") and n not in _KEEP]:
+# The crash tests' trial counts (PULSE_JIRA_CRASH_TRIALS=20 …) are the test run's own setting.
+for _name in [
+    n
+    for n in os.environ
+    if n.startswith("PULSE_") and n not in _KEEP and not n.endswith("_CRASH_TRIALS")
+]:
     del os.environ[_name]
 
 
