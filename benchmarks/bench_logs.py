@@ -1,6 +1,9 @@
 """Log view budgets: the last page of a 1 GB JSON-lines file < 1 s; filtering a
 1,000,000-row log_entries < 200 ms (median of RUNS runs).
-Run: `.venv/bin/python benchmarks/bench_logs.py` (`--table`: the table part alone)."""
+Run: `.venv/bin/python benchmarks/bench_logs.py` (`--table`: the table part alone).
+`--as-login` times every table filter again as a login that is a viewer of the client
+(not the owner: row-level security applies) and prints both medians and their ratio
+(issue 14: no figure more than 10 % slower)."""
 
 from __future__ import annotations
 
@@ -9,15 +12,16 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 
 from pulse_console.services import logs
 from pulse_console.services.log_files import LogFile
 from pulse_console.services.logs import LogFilter
 from storage.db import Database
-from storage.testing import find_test_server, scratch_schema
+from storage.testing import find_test_server, scratch_login, scratch_schema
 
 GB = 1 << 30
 RUNS = 7
@@ -65,7 +69,7 @@ def bench_file() -> None:
         os.sync()
 
 
-def bench_table() -> None:
+def bench_table(as_login: bool = False) -> None:
     with scratch_schema(find_test_server()) as engine:
         db = Database(engine=engine, embedded=False)
         with engine.begin() as conn:
@@ -114,6 +118,8 @@ def bench_table() -> None:
         for label, flt in cases.items():
             logs.latest(db, "acme", flt, 200)  # warm
             timed(f"filter: {label}", lambda f=flt: logs.latest(db, "acme", f, 200), 200, RUNS)
+        if as_login:
+            compare_as_login(engine, cases)
         for label, flt in {"": LogFilter(), ", text 'timeout'": LogFilter(text="timeout")}.items():
             page = logs.latest(db, "acme", flt, 200)
             timed(
@@ -124,7 +130,30 @@ def bench_table() -> None:
             )
 
 
+def compare_as_login(engine: Engine, cases: dict[str, LogFilter]) -> None:
+    """Each filter as the owner and as a viewer login of client 1 (row-level security on),
+    their runs interleaved so that a busy machine slows both alike."""
+    owner = Database(engine=engine, embedded=False)
+    with scratch_login(engine, "viewer", clients=(1,)) as login_engine:
+        login = Database(engine=login_engine, embedded=False)
+        print(f"\n{'filter, median of ' + str(RUNS):<56} {'owner':>9} {'login':>9} {'ratio':>6}")
+        for label, flt in cases.items():
+            samples: dict[str, list[float]] = {"owner": [], "login": []}
+            logs.latest(login, "acme", flt, 200)  # warm
+            for _ in range(RUNS):
+                for who, db in (("owner", owner), ("login", login)):
+                    samples[who].append(_ms(lambda d=db, f=flt: logs.latest(d, "acme", f, 200)))
+            a, b = (statistics.median(samples[w]) for w in ("owner", "login"))
+            print(f"{label[:56]:<56} {a:7.1f}ms {b:7.1f}ms {b / a:6.2f}")
+
+
+def _ms(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return (time.perf_counter() - start) * 1000
+
+
 if __name__ == "__main__":
     if "--table" not in sys.argv:
         bench_file()
-    bench_table()
+    bench_table(as_login="--as-login" in sys.argv)

@@ -11,8 +11,10 @@ scope reads them). Target: everything the screen needs in under one second.
 Usage: python benchmarks/bench_metrics.py [--url postgresql+psycopg://…] [--days 90] [--runs 3]
                                          [--keep | --reuse-schema SCHEMA]
 `--keep` leaves the loaded schema in place (its name is printed); `--reuse-schema` times
-against it again, migrated to head, without the few minutes of loading. Without --url it
-uses PULSE_TEST_DATABASE_URL, else 127.0.0.1:5432, else an embedded server.
+against it again, migrated to head, without the few minutes of loading. `--as-login` also
+times every query as a login that is a viewer of the client (not the owner: row-level
+security applies) and prints both medians and their ratio (issue 14: at most 10 % slower).
+Without --url it uses PULSE_TEST_DATABASE_URL, else 127.0.0.1:5432, else an embedded server.
 The sandbox is imported here only; metric code never imports connectors.
 """
 
@@ -69,7 +71,7 @@ from storage.models import (
     WorkItemRelease,
     WorkItemTransition,
 )
-from storage.testing import find_test_server, seed_tenant
+from storage.testing import find_test_server, scratch_login, seed_tenant
 
 C, JIRA, GITHUB, AHA = 1, 1, 2, 3
 BATCH = 5000
@@ -442,6 +444,28 @@ def single_queries(conn: Connection, f: MetricFilter, s: MetricsSettings) -> dic
     }
 
 
+def compare_as_login(
+    engine: Engine, whole: MetricFilter, project: str, s: MetricsSettings, runs: int
+) -> None:
+    """Every query as the owner and as a viewer login of the client, their runs interleaved
+    so that a busy machine slows both alike."""
+    with scratch_login(engine, "viewer", clients=(C,)) as login:
+        print(f"\n{'query (whole org / project)':52} {'owner':>9} {'login':>9} {'ratio':>6}")
+        with engine.connect() as owner_conn, login.connect() as login_conn:
+            for f, scope in ((whole, "org"), (whole.with_(project=project), "project")):
+                mine = {**screen_queries(owner_conn, f, s), **single_queries(owner_conn, f, s)}
+                theirs = {**screen_queries(login_conn, f, s), **single_queries(login_conn, f, s)}
+                for name, fn in mine.items():
+                    theirs[name]()  # warm the login's plan cache too
+                    samples: list[tuple[float, float]] = [
+                        (timed(1, fn), timed(1, theirs[name])) for _ in range(runs)
+                    ]
+                    a = statistics.median(x for x, _ in samples)
+                    b = statistics.median(y for _, y in samples)
+                    label = f"{name} ({scope})"[:52]
+                    print(f"{label:52} {a * 1000:7.0f}ms {b * 1000:7.0f}ms {b / a:6.2f}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--url")
@@ -452,6 +476,9 @@ def main() -> int:
         "--reuse-schema",
         metavar="SCHEMA",
         help="time against a schema an earlier --keep run loaded (migrated to head, not reloaded)",
+    )
+    parser.add_argument(
+        "--as-login", action="store_true", help="compare with a non-owner login (RLS on)"
     )
     args = parser.parse_args()
     url = args.url or find_test_server()
@@ -542,6 +569,8 @@ def main() -> int:
                 dora = [(m.name, m.value, m.level.level if m.level else None) for m in r.metrics]
                 print(f"dora ({name}):", r.deployments, "deployments;", dora)
                 print(f"flow ({name}):", flow_summary(conn, f))
+        if args.as_login:
+            compare_as_login(engine, whole, project, s, args.runs)
     finally:
         engine.dispose()
         if not keep:

@@ -126,11 +126,13 @@ def build_parser() -> argparse.ArgumentParser:
     from pulse_console.commands import metrics as metrics_commands
     from pulse_console.commands import sandbox
     from pulse_console.commands import sync as sync_commands
+    from pulse_console.commands import users as user_commands
 
     sandbox.register(sub, common)
     sync_commands.register(sub, common)
     jobs_commands.register(sub, common)
     metrics_commands.register(sub, common)
+    user_commands.register(sub, common)
     return parser
 
 
@@ -146,11 +148,13 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def run_tui(args: argparse.Namespace, settings: Settings) -> int:
-    from pulse_console.commands.database import open_configured
+    from pulse_console.commands.database import open_for
     from pulse_console.engine.service import AttachedService, EmbeddedService, connect
     from pulse_console.metrics.settings import MetricsSettings
     from pulse_console.pipelines.registry import default_registry
+    from pulse_console.services import identity
     from pulse_console.services.client_services import ClientServices
+    from pulse_console.services.roles import Action
     from pulse_console.services.settings import ConsoleSettings
     from pulse_console.tui.app import PulseApp
     from pulse_console.tui.context import ConsoleContext
@@ -158,7 +162,7 @@ def run_tui(args: argparse.Namespace, settings: Settings) -> int:
     from storage import migrate
     from storage.secrets import open_secret_store
 
-    database = open_configured(settings)
+    database = open_for(settings, Action.READ)
     demo = None
     jobs = None
     try:
@@ -178,8 +182,18 @@ def run_tui(args: argparse.Namespace, settings: Settings) -> int:
             )
             client = demo.client
 
+        me = identity.current(database)
+        drive = identity.allows(me.role, Action.RUN_ENGINE)
+
         def engine() -> EmbeddedService | AttachedService:
-            return connect(database, settings, default_registry(), client=client, background=True)
+            return connect(
+                database,
+                settings,
+                default_registry(),
+                client=client,
+                background=True,
+                drive=drive,
+            )
 
         jobs = EngineJobs(engine(), reconnect=engine)
         services = ClientServices(
@@ -196,6 +210,8 @@ def run_tui(args: argparse.Namespace, settings: Settings) -> int:
             export_dir=settings.data_dir / "exports",
             keymap=dict(settings.keymap),
             signals=True,
+            role=me.role,
+            operator=None if me.owner else me.label,
         )
         PulseApp(ctx).run()
         return EXIT_OK
@@ -354,6 +370,7 @@ def _one_line(exc: Exception) -> tuple[str, int] | None:
 
     from connectors.errors import ConnectorError
     from pulse_console.config import ConfigError
+    from pulse_console.services.roles import RoleRefused
     from storage.db import DatabaseError
     from storage.embedded import EmbeddedDatabaseError
     from storage.tenancy import UnknownClient
@@ -367,6 +384,11 @@ def _one_line(exc: Exception) -> tuple[str, int] | None:
     secret_error = _loaded_class("storage.secrets", "SecretStoreError")
     if isinstance(exc, DatabaseError | EmbeddedDatabaseError | secret_error):
         return str(exc), EXIT_FAILED
+    if isinstance(exc, RoleRefused):
+        return str(exc), EXIT_REFUSED
+    refused = _refused_by_database(exc)
+    if refused:
+        return refused, EXIT_REFUSED
     if isinstance(exc, ConnectorError):  # its title and message are written for operators
         return f"{exc}; nothing after the last checkpoint was lost", EXIT_FAILED
     if isinstance(exc, SQLAlchemyError):
@@ -379,6 +401,15 @@ def _one_line(exc: Exception) -> tuple[str, int] | None:
         where = f" ({exc.filename})" if exc.filename else ""
         return f"{exc.strerror or exc}{where}: check the path and its permissions", EXIT_FAILED
     return None
+
+
+def _refused_by_database(exc: Exception) -> str | None:
+    """PostgreSQL's own refusal (a GRANT or a row-level security policy), as one line."""
+    insufficient = _loaded_class("psycopg.errors", "InsufficientPrivilege")
+    cause = getattr(exc, "orig", exc)
+    if not isinstance(cause, insufficient):
+        return None
+    return f"refused by the database: {_first_line(cause)} (ask an admin for the role it needs)"
 
 
 class _StderrLog(logging.Handler):

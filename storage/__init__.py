@@ -9,5 +9,10 @@
 - `work_items.py`, `pull_requests.py`, `status_spans.py`, `flow_defaults.py` — the SQL a
   source's sync needs beyond the upsert, and derived tables it keeps current.
 - `integrations.py`, `secrets.py`, `tenancy.py` — integrations, the secret store, clients.
-- `testing.py` — a PostgreSQL and a schema of its own for each test or benchmark.
+- `identity.py`, `logins.py` — who is connected (login, product role, clients) and the
+  operators' logins (create with a SCRAM verifier, role, client membership). Roles and
+  row-level security are migration 0013's; a later migration isolates a new client table
+  with `SELECT pulse_isolate_by_client('table')`.
+- `testing.py` — a PostgreSQL and a schema of its own for each test or benchmark, and
+  scratch logins with a role (`scratch_login`).
 """

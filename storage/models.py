@@ -224,6 +224,22 @@ class ConsoleUser(Base):
     created_at: Mapped[datetime] = _created()
 
 
+class ClientMember(Base):
+    """A PostgreSQL role (login or group) that may see and change one client's rows.
+
+    Row-level security reads it (migration 0013, `pulse_visible_client_ids()`); a login
+    that creates a client becomes its member.
+    """
+
+    __tablename__ = "client_members"
+    __table_args__ = (Index(None, "client_id"),)
+    role_name: Mapped[str] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True
+    )
+    created_at: Mapped[datetime] = _created()
+
+
 class AuditLog(Base):
     __tablename__ = "audit_log"
     __table_args__ = (Index(None, "client_id", "ts"),)

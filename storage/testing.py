@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, make_url, text
 
 from storage import migrate
 from storage.db import make_engine, normalize_url
@@ -70,10 +70,60 @@ def scratch_schema(url: str, *, migrated: bool = True) -> Iterator[Engine]:
         admin.dispose()
 
 
+def search_path_of(engine: Engine) -> str:
+    """The schema `engine` works in (a `scratch_schema` engine's own)."""
+    with engine.connect() as conn:
+        return str(conn.execute(text("SELECT current_schema()")).scalar_one())
+
+
+@contextmanager
+def scratch_login(
+    engine: Engine,
+    role: str,
+    *,
+    clients: tuple[int, ...] = (),
+    all_clients: bool = False,
+    name: str | None = None,
+    also: tuple[str, ...] = (),
+) -> Iterator[Engine]:
+    """An engine on `engine`'s schema, logged in as a new login with `role` and `clients`
+    (created by `engine`'s owner, dropped afterwards; the test server trusts local logins);
+    `also` names more groups (e.g. pulse_worker) the login joins."""
+    from storage import logins
+
+    name = name or f"t_{uuid.uuid4().hex[:10]}_{role}"
+    with engine.begin() as conn:
+        logins.create(conn, name, role, clients=clients, all_clients=all_clients)
+        for group in also:
+            conn.exec_driver_sql(f'GRANT "{group}" TO "{name}"')
+    schema = search_path_of(engine)
+    login = make_engine(engine.url.set(username=name, password=None), schema=schema, pool_size=2)
+    try:
+        yield login
+    finally:
+        login.dispose()
+        drop_login(engine, name)
+
+
+def drop_login(engine: Engine, name: str) -> None:
+    """Drop a test login (its sessions first, so DROP ROLE never waits or fails)."""
+    with engine.begin() as conn:
+        conn.execute(
+            text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = :n"),
+            {"n": name},
+        )
+        conn.execute(text("DELETE FROM client_members WHERE role_name = :n"), {"n": name})
+        conn.exec_driver_sql(f'DROP ROLE IF EXISTS "{name}"')
+
+
 def schema_url(url: str, engine: Engine) -> str:
-    """`url` pinned to `engine`'s schema (for a process of its own: the CLI, a worker)."""
+    """`url` pinned to `engine`'s schema and logged in as `engine`'s login (for a process of
+    its own: the CLI, a worker; a non-owner login where the suite runs as one, so those
+    processes run under row-level security too)."""
     with engine.connect() as conn:
         schema = conn.execute(text("SELECT current_schema()")).scalar_one()
+    login = make_url(url).set(username=engine.url.username, password=engine.url.password)
+    url = login.render_as_string(hide_password=False)
     sep = "&" if "?" in url else "?"
     return f"{url}{sep}options=-csearch_path%3D{schema}"
 

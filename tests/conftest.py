@@ -1,4 +1,12 @@
-"""Shared fixtures: a real PostgreSQL, and a fresh schema per test so tests never share rows."""
+"""Shared fixtures: a real PostgreSQL, and a fresh schema per test so tests never share rows.
+
+`engine` is logged in as the schema's owner, or, where `test_login` says "app", as a login
+of its own that is an admin and a worker but not the owner and not a member of every
+client (so row-level security and the GRANTs of migration 0013 are exercised by ordinary
+tests: it sees the clients it creates). The engine, metrics, pipelines and services suites
+run as "app"; the environment variable PULSE_TEST_LOGIN=app|owner makes every suite run
+so; a test marked `@pytest.mark.owner` always runs as the owner.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +18,12 @@ import pytest
 from sqlalchemy import Engine
 
 from storage.db import Database
-from storage.testing import find_test_server, scratch_schema, seed_tenant
+from storage.testing import find_test_server, scratch_login, scratch_schema, seed_tenant
 
 # Snapshot and TUI tests must not depend on the developer's own setup.
 os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
 os.environ.setdefault("TZ", "UTC")
-_KEEP = {"PULSE_TEST_DATABASE_URL", "PULSE_FIXTURES"}
+_KEEP = {"PULSE_TEST_DATABASE_URL", "PULSE_FIXTURES", "PULSE_TEST_LOGIN"}
 # The crash tests' trial counts (PULSE_JIRA_CRASH_TRIALS=20 …) are the test run's own setting.
 for _name in [
     n
@@ -30,11 +38,34 @@ def pg_url() -> str:
     return find_test_server()
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "owner: run as the schema's owner even where the suite runs as a login"
+    )
+
+
 @pytest.fixture
-def engine(pg_url: str) -> Iterator[Engine]:
-    """An engine on a freshly migrated schema of its own."""
+def suite_login() -> str:
+    """Who a suite's tests are by default: "owner" here, "app" in the suites that override."""
+    return "owner"
+
+
+@pytest.fixture
+def test_login(request: pytest.FixtureRequest, suite_login: str) -> str:
+    if request.node.get_closest_marker("owner"):
+        return "owner"
+    return os.environ.get("PULSE_TEST_LOGIN") or suite_login
+
+
+@pytest.fixture
+def engine(pg_url: str, test_login: str) -> Iterator[Engine]:
+    """An engine on a freshly migrated schema of its own (as `test_login` says)."""
     with scratch_schema(pg_url) as eng:
-        yield eng
+        if test_login == "owner":
+            yield eng
+            return
+        with scratch_login(eng, "admin", also=("pulse_worker",)) as app:
+            yield app
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from pulse_console.commands import database as opener
 # Only the vocabulary at import: building the parser (`--version`, `--help`) loads no
 # database or engine code; each command imports what it runs.
 from pulse_console.engine.control_names import Control, missing_job
+from pulse_console.services.roles import Action
 
 if TYPE_CHECKING:
     from pulse_console.config import Settings
@@ -91,7 +92,7 @@ def run_worker_command(args: argparse.Namespace, settings: Settings) -> int:
     from storage import migrate
 
     configure_json_logging(settings.logging.level)
-    database = opener.open_configured(settings)
+    database = opener.open_for(settings, Action.RUN_ENGINE)
     try:
         if not database.embedded:
             migrate.require_current(database.engine)
@@ -196,13 +197,18 @@ def _report(result: ControlResult, as_json: bool, mode: str) -> int:
 
 
 def _with_service(
-    args: argparse.Namespace, settings: Settings, call: Any, read_only: bool = False
+    args: argparse.Namespace,
+    settings: Settings,
+    call: Any,
+    read_only: bool = False,
+    needs: Action = Action.CONTROL,
 ) -> int:
     from pulse_console.engine.service import AttachedService, connect
     from pulse_console.pipelines.registry import default_registry
+    from pulse_console.services import identity
     from storage.tenancy import require_client
 
-    database = opener.open_configured(settings)
+    database = opener.open_for(settings, Action.READ if read_only else needs)
     try:
         with database.session() as session:
             require_client(session, settings.client)  # a typo never creates a client
@@ -212,7 +218,9 @@ def _with_service(
             status = service.status()
             _print_status(status, args.json, jobs_only=args.command_name == "jobs")
             return 0
-        service = connect(database, settings, default_registry(), timeout=args.timeout)
+        me = identity.current(database)  # a login that may not run the engine only attaches
+        drive = identity.allows(me.role, Action.RUN_ENGINE)
+        service = connect(database, settings, default_registry(), timeout=args.timeout, drive=drive)
         try:
             result: ControlResult = call(service)
             return _report(result, args.json, service.mode)
@@ -246,6 +254,11 @@ def run_orchestrator_command(args: argparse.Namespace, settings: Settings) -> in
             value = json.loads(args.value)
         except json.JSONDecodeError:
             value = args.value
-        return _with_service(args, settings, lambda s: s.set_setting(args.key, value))
+        return _with_service(
+            args,
+            settings,
+            lambda s: s.set_setting(args.key, value),
+            needs=Action.MANAGE_SETTINGS,
+        )
     control = ORCHESTRATOR_CONTROLS[args.action]
     return _with_service(args, settings, lambda service: service.control(control))

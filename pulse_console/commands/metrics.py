@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from pulse_console.commands import database as opener
 from pulse_console.commands.output import error
 from pulse_console.metrics.filters import DEFAULT_PERIOD_DAYS, MetricFilter
+from pulse_console.services.roles import Action
 
 if TYPE_CHECKING:
     from pulse_console.config import Settings
@@ -109,7 +110,7 @@ def _filter(args: argparse.Namespace, client_id: int) -> MetricFilter:
 
 
 def _run(args: argparse.Namespace, settings: Settings, render: Any) -> int:
-    database = opener.open_configured(settings)
+    database = opener.open_for(settings, Action.READ)
     try:
         return _run_on(database, args, settings, render)
     finally:
@@ -146,7 +147,7 @@ def run_refresh(args: argparse.Namespace, settings: Settings) -> int:
     from storage import status_spans
     from storage.tenancy import find_client
 
-    database = opener.open_configured(settings)
+    database = opener.open_for(settings, Action.RUN_ENGINE)  # it rewrites derived tables
     try:
         with database.session() as session:
             client_id = find_client(session, settings.client)
@@ -176,7 +177,7 @@ def run_flow(args: argparse.Namespace, settings: Settings) -> int:
 def run_prs(args: argparse.Namespace, settings: Settings) -> int:
     from pulse_console.services.metrics import merged_prs
 
-    database = opener.open_configured(settings)
+    database = opener.open_for(settings, Action.READ)
     try:
 
         def render(conn: Any, f: MetricFilter, fmt: str) -> None:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from pulse_console.commands import database as opener
 from pulse_console.commands.output import error, raw_stream, terminal_safe
 from pulse_console.commands.sources import SOURCES, SourceType, UsageProblem, offered_sources
+from pulse_console.services.roles import Action
 
 if TYPE_CHECKING:  # the rest is imported by the command that runs (a cheap --help)
     from connectors.base import ConnectionCheck
@@ -95,7 +96,7 @@ def run_integration_add(
     check = check_connection(draft, "\n".join(lines))
     if not check.ok:
         return _fail(f"not saved: {_sentence(check)}")
-    database = opener.open_configured(settings)
+    database = opener.open_for(settings, Action.MANAGE_INTEGRATIONS)
     try:
         with database.session() as session:
             client_id = ensure_client(session, settings.client)
@@ -123,7 +124,7 @@ def run_integration_test(args: argparse.Namespace, settings: Settings) -> int:
     from pulse_console.pipelines.context import IntegrationNotFound, find_integration
     from pulse_console.services.integrations import check_saved
 
-    database = opener.open_configured(settings)
+    database = opener.open_for(settings, Action.MANAGE_INTEGRATIONS)
     try:
         try:
             _, ref = find_integration(database, settings.client, args.name)
@@ -151,7 +152,7 @@ def run_sync(args: argparse.Namespace, settings: Settings) -> int:
     from connectors.http.cancel import CancelToken
     from pulse_console.pipelines.context import IntegrationNotFound, local_run_context
 
-    database = opener.open_configured(settings)
+    database = opener.open_for(settings, Action.RUN_ENGINE)
     cancel = CancelToken()
     bar = ProgressLine(sys.stderr)
     try:

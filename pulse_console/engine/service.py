@@ -243,15 +243,19 @@ def connect(
     runner: Runner | None = None,
     background: bool = False,
     timeout: float = 10.0,
+    drive: bool = True,
 ) -> EmbeddedService | AttachedService:
     """Drive the client if nobody else does (embedded), else attach to whoever does.
 
     `background=True` (a console) runs jobs on threads; otherwise (the CLI) a started job
-    runs to its end before the call returns.
+    runs to its end before the call returns. `drive=False` (a login whose role may not run
+    the engine) always attaches.
     """
     name = client or settings.client
     with database.session() as session:
         client_id = require_client(session, name)
+    if not drive:
+        return AttachedService(database, settings, client=name, actor=actor, timeout=timeout)
     leadership = Leadership(database, client_id, f"{default_actor()}:{os.getpid()}")
     if not leadership.try_acquire():
         leadership.release()

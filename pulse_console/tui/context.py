@@ -30,6 +30,8 @@ class ConsoleContext:
     label: str | None = None  # fixed database label (snapshots); default from the database
     signals: bool = False  # SIGTERM/SIGHUP leave cleanly (the real console, not tests)
     probe_seconds: float = 2.0  # how often a live console checks the database is there
+    role: str | None = "admin"  # the login's product role (services.roles); owner: admin
+    operator: str | None = None  # `login · role` in the header, when not the owner
 
     @property
     def client(self) -> str:

@@ -8,6 +8,10 @@ Each command has a stable id (`logs.follow`), so users remap keys in config.toml
 
 Job and orchestrator controls are keyed by the engine's `Control` (CONTROL_KEYS): a new
 control needs its member in engine/controls.py and its key here, nothing else.
+
+Each command names the `services.roles.Action` it performs (`needs`); the screens ask the
+role rule about it, so a key the login's role may not use is shown disabled, with the
+reason ("needs role user") in the palette.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from dataclasses import dataclass
 from textual.binding import Binding
 
 from pulse_console.engine.controls import Control
+from pulse_console.services.roles import Action
 
 APP = "app"
 
@@ -33,6 +38,7 @@ class Command:
     show: bool = True
     palette: bool = True
     secondary: bool = False  # a footer hint given up first when the terminal is narrow
+    needs: Action = Action.READ  # what the role rule (services.roles) is asked about it
 
 
 @dataclass(frozen=True)
@@ -80,10 +86,14 @@ def _control_commands() -> tuple[Command, ...]:
             k.help,
             "jobs",
             secondary=k.secondary,
+            needs=CONTROL,
         )
         for c, k in CONTROL_KEYS.items()
     )
 
+
+CONTROL, INTEGRATIONS, MAPPINGS = Action.CONTROL, Action.MANAGE_INTEGRATIONS, Action.MANAGE_MAPPINGS
+LOG_FILES, EXPORT = Action.MANAGE_LOG_FILES, Action.EXPORT_LOGS
 
 COMMANDS: tuple[Command, ...] = (
     # --- everywhere
@@ -119,6 +129,7 @@ COMMANDS: tuple[Command, ...] = (
         "Pause or resume the orchestrator",
         "jobs",
         secondary=True,
+        needs=CONTROL,
     ),
     Command("jobs.history", "h", "history", "History", "Run history of the selected job", "jobs"),
     # --- run history
@@ -157,7 +168,14 @@ COMMANDS: tuple[Command, ...] = (
         secondary=True,
     ),
     Command(
-        "logs.export", "e", "export", "Export", "Zip the filtered records", "logs", secondary=True
+        "logs.export",
+        "e",
+        "export",
+        "Export",
+        "Zip the filtered records",
+        "logs",
+        secondary=True,
+        needs=EXPORT,
     ),
     Command(
         "logs.files",
@@ -171,10 +189,27 @@ COMMANDS: tuple[Command, ...] = (
     Command("logs.end", "G", "tail", "End", "Jump to the newest record", "logs", show=False),
     # --- log files
     Command("files.open", "enter", "open_file", "Open", "View the file", "log_files"),
-    Command("files.export", "e", "export_file", "Export", "Zip the file", "log_files"),
-    Command("files.delete", "d", "delete_file", "Delete", "Delete the file", "log_files"),
     Command(
-        "files.clear", "c", "clear_file", "Clear", "Empty the file", "log_files", secondary=True
+        "files.export", "e", "export_file", "Export", "Zip the file", "log_files", needs=EXPORT
+    ),
+    Command(
+        "files.delete",
+        "d",
+        "delete_file",
+        "Delete",
+        "Delete the file",
+        "log_files",
+        needs=LOG_FILES,
+    ),
+    Command(
+        "files.clear",
+        "c",
+        "clear_file",
+        "Clear",
+        "Empty the file",
+        "log_files",
+        secondary=True,
+        needs=LOG_FILES,
     ),
     Command(
         "files.prune",
@@ -184,13 +219,22 @@ COMMANDS: tuple[Command, ...] = (
         "Delete files older than N days",
         "log_files",
         secondary=True,
+        needs=LOG_FILES,
     ),
     # --- file viewer
     Command("viewer.wrap", "w", "toggle_wrap", "Wrap", "Wrap long lines", "file_view"),
     Command("viewer.end", "G", "tail", "End", "Last line", "file_view"),
     Command("viewer.top", "g", "top", "Top", "First line", "file_view", secondary=True),
     # --- integrations
-    Command("integrations.add", "a", "add", "Add", "Add an integration", "integrations"),
+    Command(
+        "integrations.add",
+        "a",
+        "add",
+        "Add",
+        "Add an integration",
+        "integrations",
+        needs=INTEGRATIONS,
+    ),
     Command(
         "integrations.edit",
         "enter",
@@ -198,8 +242,17 @@ COMMANDS: tuple[Command, ...] = (
         "Edit",
         "Edit the selected integration",
         "integrations",
+        needs=INTEGRATIONS,
     ),
-    Command("integrations.test", "t", "test", "Test", "Test the connection", "integrations"),
+    Command(
+        "integrations.test",
+        "t",
+        "test",
+        "Test",
+        "Test the connection",
+        "integrations",
+        needs=INTEGRATIONS,
+    ),
     Command(
         "form.save",
         "ctrl+s",
@@ -216,12 +269,27 @@ COMMANDS: tuple[Command, ...] = (
         "Deactivate or reactivate",
         "integrations",
         secondary=True,
+        needs=INTEGRATIONS,
     ),
     # --- flow mappings
-    Command("flow.add", "a", "add", "Add", "Add a step or mapping on this tab", "flow"),
-    Command("flow.map", "m", "map", "Map", "Map the selected unmapped status", "flow"),
-    Command("flow.edit", "e", "edit", "Edit", "Change the selected mapping (or Enter)", "flow"),
-    Command("flow.delete", "d", "delete", "Delete", "Delete the selected row", "flow"),
+    Command(
+        "flow.add", "a", "add", "Add", "Add a step or mapping on this tab", "flow", needs=MAPPINGS
+    ),
+    Command(
+        "flow.map", "m", "map", "Map", "Map the selected unmapped status", "flow", needs=MAPPINGS
+    ),
+    Command(
+        "flow.edit",
+        "e",
+        "edit",
+        "Edit",
+        "Change the selected mapping (or Enter)",
+        "flow",
+        needs=MAPPINGS,
+    ),
+    Command(
+        "flow.delete", "d", "delete", "Delete", "Delete the selected row", "flow", needs=MAPPINGS
+    ),
     Command(
         "flow.validate", "v", "validate", "Validate", "Check the mappings", "flow", secondary=True
     ),
@@ -244,9 +312,25 @@ COMMANDS: tuple[Command, ...] = (
         "metrics",
     ),
     # --- health, settings
-    Command("health.test", "t", "test_all", "Test APIs", "Test every integration", "health"),
+    Command(
+        "health.test",
+        "t",
+        "test_all",
+        "Test APIs",
+        "Test every integration",
+        "health",
+        needs=INTEGRATIONS,
+    ),
     Command("health.detail", "enter", "detail", "Detail", "The selected check in full", "health"),
-    Command("settings.save", "ctrl+s", "save", "Save", "Save the settings (audited)", "settings"),
+    Command(
+        "settings.save",
+        "ctrl+s",
+        "save",
+        "Save",
+        "Save the settings (audited)",
+        "settings",
+        needs=Action.MANAGE_SETTINGS,
+    ),
 )
 
 # Chords that terminals swallow get an alias (ctrl+enter arrives as ctrl+j in most).

@@ -25,14 +25,18 @@ class PulseCommands(Provider):
         for command in commands_for(scope) + commands_for(APP):
             if not command.palette:
                 continue
-            reason = (
-                screen.disabled_reason(command.action) if isinstance(screen, PulseScreen) else None
-            )
+            refused, reason = None, None
+            if isinstance(screen, PulseScreen):
+                refused = screen.role_reason(command.action)
+                reason = refused or screen.disabled_reason(command.action)
             help_text = f"{key_label(command.key)} · {command.help}"
             if reason:
                 help_text += f" — unavailable: {reason}"
             target = screen if command.scope != APP else app
-            entries.append((command.title, help_text, partial(target.run_action, command.action)))
+            run: object = partial(target.run_action, command.action)
+            if refused:  # the role rule: say why, never run it
+                run = partial(screen.notify, f"{command.title}: {refused}.", severity="warning")
+            entries.append((command.title, help_text, run))
         return entries
 
     async def discover(self) -> Hits:

@@ -16,6 +16,12 @@ T0 = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)
 
 
 @pytest.fixture
+def suite_login() -> str:
+    """This suite runs as a non-owner login under row-level security (tests/conftest.py)."""
+    return "app"
+
+
+@pytest.fixture
 def clock() -> FakeClock:
     return FakeClock(T0)
 

@@ -64,6 +64,7 @@ def test_dora_as_a_table_and_csv(wired: Database, capsys: pytest.CaptureFixture[
     assert (rows[0]["metric"], rows[0]["sample"]) == ("deployment_frequency", "0")
 
 
+@pytest.mark.owner  # a global setting (no client): only the owner or all-clients logins write one
 def test_the_config_benchmark_year_rates_the_figures_unless_the_database_sets_one(
     wired: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

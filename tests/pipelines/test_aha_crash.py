@@ -115,6 +115,7 @@ account's products as windows at once (``CRASH_PAGE`` sets ``windows``)."""
 
 
 @pytest.mark.slow
+@pytest.mark.owner  # TRUNCATEs between trials (the owner's right) and runs children as owner
 def test_sigkilled_subprocess_at_random_points_resumes_to_the_same_rows(
     database: Database, pg_url: str
 ) -> None:

@@ -157,6 +157,7 @@ SIGKILL_TRIALS = int(os.environ.get("PULSE_JIRA_CRASH_TRIALS", "4"))
 
 
 @pytest.mark.slow
+@pytest.mark.owner  # TRUNCATEs between trials (the owner's right) and runs children as owner
 def test_sigkilled_subprocess_at_random_points_resumes_to_the_same_rows(
     database: Database, pg_url: str
 ) -> None:

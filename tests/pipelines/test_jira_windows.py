@@ -85,6 +85,7 @@ def test_a_large_project_is_split_into_updated_ranges(database: Database) -> Non
     assert all(r["done"] for r in rows.values())
 
 
+@pytest.mark.owner  # TRUNCATEs between trials (the owner's right)
 @pytest.mark.parametrize("kill_at", [30, 45, 70])  # of about 100 (18 before the windows)
 def test_a_crash_resumes_every_window_where_it_was(database: Database, kill_at: int) -> None:
     org = Org(7, "small")

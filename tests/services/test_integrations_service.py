@@ -175,6 +175,7 @@ def test_one_clients_integration_token_never_overwrites_another_clients(
     assert sorted(owners) == [("a", True), ("a:gh", True)]
 
 
+@pytest.mark.owner  # plants a row of no client, which row-level security refuses a login
 def test_a_secret_row_is_never_rewritten_by_another_client(
     database: Database, secrets: DatabaseSecretStore
 ) -> None:

@@ -78,6 +78,7 @@ def test_paging_finds_exactly_the_rows_containing_the_text_in_order(
     assert_pages_match_python(database, seed(database), level)
 
 
+@pytest.mark.owner  # drops an index: DDL is the owner's
 def test_without_the_trigram_index_paging_finds_the_same_rows(
     database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -7,6 +7,7 @@ import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import insert
 
 from pulse_console.services import audit, logs
@@ -120,6 +121,7 @@ def _unowned_row(database: Database, message: str) -> int:
         )
 
 
+@pytest.mark.owner  # plants a row of no client, which only the owner may write
 def test_a_row_without_a_client_is_shown_to_no_client(database: Database) -> None:
     seed(database, 20)
     unowned = _unowned_row(database, "record of nobody timeout")

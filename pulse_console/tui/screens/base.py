@@ -11,8 +11,9 @@ from textual.screen import Screen
 from textual.widgets import DataTable
 from textual.worker import Worker, WorkerState
 
+from pulse_console.services.roles import refusal
 from pulse_console.tui.context import ConsoleContext
-from pulse_console.tui.keymap import bindings_for, scope_title
+from pulse_console.tui.keymap import bindings_for, commands_for, scope_title
 from pulse_console.tui.shell import ConsoleShell
 from pulse_console.tui.widgets.common.columns import ColumnSets
 from pulse_console.tui.widgets.common.connection_banner import ConnectionBanner
@@ -55,7 +56,12 @@ class PulseScreen(Screen[None]):
         return self.pulse.ctx
 
     def compose(self) -> ComposeResult:
-        header = ContextHeader(self.ctx.client, self.ctx.database_label, id="context-header")
+        header = ContextHeader(
+            self.ctx.client,
+            self.ctx.database_label,
+            operator=self.ctx.operator,
+            id="context-header",
+        )
         header.screen_title = scope_title(self.SCOPE)
         header.worker = self.pulse.worker_label
         yield header
@@ -171,3 +177,15 @@ class PulseScreen(Screen[None]):
     def disabled_reason(self, action: str) -> str | None:
         """Why an action cannot run now (None = it can); the palette and keys explain it."""
         return None
+
+    def role_reason(self, action: str) -> str | None:
+        """Why the login's role may not run `action` ("needs role user"), else None."""
+        name = action.split("(")[0]
+        for command in commands_for(self.SCOPE):
+            if command.action.split("(")[0] == name:
+                return refusal(self.ctx.role, command.needs)
+        return None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # None: the key is shown disabled in the footer and does nothing.
+        return None if self.role_reason(action) else True

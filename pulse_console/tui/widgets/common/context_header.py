@@ -1,4 +1,4 @@
-"""The always-visible header: screen, client, database and worker (k9s-style context)."""
+"""The always-visible header: screen, client, who, database and worker (k9s-style)."""
 
 from __future__ import annotations
 
@@ -15,10 +15,13 @@ class ContextHeader(Static):
     banner: reactive[str] = reactive("")
     busy: reactive[str] = reactive("")  # a spinner while the console waits (busy_watch.py)
 
-    def __init__(self, client: str, database: str, **kwargs: object) -> None:
+    def __init__(
+        self, client: str, database: str, *, operator: str | None = None, **kwargs: object
+    ) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.client = client
         self.database = database
+        self.operator = operator  # `login · role`, shown when not the database's owner
 
     def render(self) -> Text:
         text = Text.assemble(
@@ -27,6 +30,7 @@ class ContextHeader(Static):
             (self.screen_title, "bold reverse"),
             " │ client ",
             (self.client, "bold"),
+            *((" │ ", (self.operator, "bold")) if self.operator else ()),
             " │ db ",
             (self.database, "bold"),
             " │ worker ",
