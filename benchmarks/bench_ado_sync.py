@@ -3,9 +3,12 @@ items, 5,000 pull requests) from the simulator over an in-process transport, the
 incremental run. Reports work items/s, API calls per 1,000 work items, peak memory, and the
 simulator's raw page rate measured in the same run (the same pages read with no pipeline),
 so the pipeline's own cost is visible. ``--throttle`` serves with TSTU-style throttling.
+``--windows N`` is the integration's ``windows`` (chains at once; 1 is one at a time) and
+``--latency-ms N`` holds every answer N ms (a remote service; windows overlap the waits);
+429s are those the integration's rate gate counted.
 
 Usage: python benchmarks/bench_ado_sync.py [--items 20000] [--prs 5000] [--projects 2] [--throttle]
-       [--url postgresql+psycopg://…]
+       [--windows 4] [--latency-ms 0] [--url postgresql+psycopg://…]
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import json
 import logging
 import resource
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,6 +27,7 @@ from sqlalchemy import text
 
 from connectors.azure_devops import AzureDevOpsClient
 from connectors.http import CancelToken, Secret
+from connectors.http.gate import RateGate
 from connectors.sandbox.azure_devops import AdoOrg, AzureDevOpsSimulator, TstuPolicy
 from pulse_console.pipelines.azure_devops.sync import AzureDevOpsSync
 from pulse_console.pipelines.azure_devops.transform import REVISION_FIELDS
@@ -34,7 +39,12 @@ PAT = "bench-pat"
 BASE = "http://ado.bench/sandbox"
 
 
-def _run(engine: Any, sim: AzureDevOpsSimulator, integration: IntegrationRef) -> RunResult:
+def _run(
+    engine: Any,
+    handle: Callable[[httpx.Request], httpx.Response],
+    integration: IntegrationRef,
+    gate: RateGate,
+) -> RunResult:
     ctx = RunContext(
         client_id=1,
         client="acme",
@@ -47,7 +57,21 @@ def _run(engine: Any, sim: AzureDevOpsSimulator, integration: IntegrationRef) ->
         secret=lambda name: PAT,
         clock=lambda: datetime.now(UTC),
     )
-    return AzureDevOpsSync(transport=httpx.MockTransport(sim.handle)).run(ctx)
+    return AzureDevOpsSync(transport=httpx.MockTransport(handle), gate=gate).run(ctx)
+
+
+def delayed(
+    handle: Callable[[httpx.Request], httpx.Response], seconds: float
+) -> Callable[[httpx.Request], httpx.Response]:
+    """``handle`` answering ``seconds`` late (the network and the service's own time)."""
+    if seconds <= 0:
+        return handle
+
+    def late(request: httpx.Request) -> httpx.Response:
+        time.sleep(seconds)
+        return handle(request)
+
+    return late
 
 
 def raw_page_rate(sim: AzureDevOpsSimulator, org: AdoOrg) -> dict[str, float]:
@@ -80,6 +104,8 @@ def main() -> None:
     parser.add_argument("--projects", type=int, default=2)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--throttle", action="store_true", help="TSTU throttling on")
+    parser.add_argument("--windows", type=int, default=4, help="the integration's windows")
+    parser.add_argument("--latency-ms", type=float, default=0.0)
     parser.add_argument("--url", default=None)
     args = parser.parse_args()
     t = time.perf_counter()
@@ -96,6 +122,8 @@ def main() -> None:
         "pull_requests": len(org.pull_requests),
         "builds": len(org.builds),
         "throttled": args.throttle,
+        "windows": args.windows,
+        "latency_ms": args.latency_ms,
         "generate_seconds": round(generated, 1),
     }
     with scratch_schema(url) as engine:
@@ -104,20 +132,23 @@ def main() -> None:
             conn.execute(
                 text(
                     "INSERT INTO integrations (id, client_id, name, type, base_url, config)"
-                    " VALUES (3, 1, 'ado', 'azure_devops', :u, '{}'::jsonb)"
+                    " VALUES (3, 1, 'ado', 'azure_devops', :u, CAST(:c AS jsonb))"
                 ),
-                {"u": BASE},
+                {"u": BASE, "c": json.dumps({"windows": args.windows})},
             )
-        integration = IntegrationRef(3, "ado", "azure_devops", BASE, {})
+        integration = IntegrationRef(3, "ado", "azure_devops", BASE, {"windows": args.windows})
+        handle = delayed(sim.handle, args.latency_ms / 1000)
+        gate = RateGate()
         rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         t0 = time.perf_counter()
-        full = _run(engine, sim, integration)
+        full = _run(engine, handle, integration, gate)
+        limited = gate.limited
         took = time.perf_counter() - t0
         rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         calls = dict(sim.calls)
         org.update(50)
         t1 = time.perf_counter()
-        incremental = _run(engine, sim, integration)
+        incremental = _run(engine, handle, integration, gate)
         took_inc = time.perf_counter() - t1
     raw = raw_page_rate(AzureDevOpsSimulator(org, PAT), org)
     items = full.stats["work_items"]
@@ -133,6 +164,7 @@ def main() -> None:
         wiql_splits=full.stats["wiql_splits"],
         throttled_responses=full.stats["throttled_responses"],
         rate_limit_waits=full.rate_limit_waits,
+        responses_429=limited,
         peak_rss_mb=round(rss1 / 1024, 1),
         rss_growth_during_sync_mb=round((rss1 - rss0) / 1024, 1),
         incremental_seconds=round(took_inc, 2),

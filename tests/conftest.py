@@ -31,7 +31,12 @@ from storage.testing import (
 os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
 os.environ.setdefault("TZ", "UTC")
 _KEEP = {"PULSE_TEST_DATABASE_URL", "PULSE_FIXTURES", "PULSE_TEST_LOGIN"}
-for _name in [n for n in os.environ if n.startswith("PULSE_") and n not in _KEEP]:
+# The crash tests' trial counts (PULSE_JIRA_CRASH_TRIALS=20 …) are the test run's own setting.
+for _name in [
+    n
+    for n in os.environ
+    if n.startswith("PULSE_") and n not in _KEEP and not n.endswith("_CRASH_TRIALS")
+]:
     del os.environ[_name]
 
 

@@ -26,7 +26,9 @@ from connectors.aha.client import (
     AhaClient,
     AhaPage,
     Resource,
+    aha_gate,
     api_base,
+    new_aha_gate,
 )
 
 __all__ = [
@@ -43,5 +45,7 @@ __all__ = [
     "AhaClient",
     "AhaPage",
     "Resource",
+    "aha_gate",
     "api_base",
+    "new_aha_gate",
 ]

@@ -11,7 +11,9 @@
 - Rate limits: 300 requests a minute and 20 a second per account, 429 beyond, with
   ``X-Ratelimit-Limit``/``-Remaining``/``-Reset`` (https://www.aha.io/api, "Rate limiting").
   The client paces itself under both (``AHA_PACE``) so a sync never meets a 429, and the
-  shared stack still honours one (reset header, else its default wait).
+  shared stack still honours one (reset header, else its default wait). Clients given the
+  account's shared gate (`aha_gate`: several windows at once) are paced by it instead, so
+  all of them together stay under both limits.
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ from connectors.http import (
     RetryPolicy,
     Secret,
 )
+from connectors.http.gate import RateGate, gate_for
 from connectors.validation import Rejected, validate_each, validate_whole
 
 log = logging.getLogger("connectors.aha")
@@ -75,6 +78,27 @@ RATE_PER_SECOND = 20
 AHA_PACE = RequestBudget(max_per_minute=RATE_PER_MINUTE - 6, max_per_second=RATE_PER_SECOND - 2)
 """The client's own pace: a little under both limits, because the server counts arrival
 times and ours are send times (latency jitter must not push a window over)."""
+
+AHA_MAX_IN_FLIGHT = 8
+"""Requests one account sends at once (Aha! documents no concurrency limit; the pace
+decides the rate, this only bounds the connections)."""
+
+
+def new_aha_gate() -> RateGate:
+    """A rate gate pacing every chain of one account together under `AHA_PACE`."""
+    assert AHA_PACE.max_per_minute is not None and AHA_PACE.max_per_second is not None
+    return RateGate(
+        AHA_MAX_IN_FLIGHT,
+        per_minute={"all": AHA_PACE.max_per_minute},
+        per_second={"all": AHA_PACE.max_per_second},
+    )
+
+
+def aha_gate(base_url: str) -> RateGate:
+    """The process's one gate of the Aha! account at ``base_url`` (the limits are per
+    account: https://www.aha.io/api, "Rate limiting")."""
+    return gate_for("aha", api_base(base_url), make=new_aha_gate)
+
 
 USER_AGENT = "pulse-console (Aha! sync; https://github.com/pulse-console)"
 
@@ -128,9 +152,11 @@ class AhaClient(Closing):
     def connect(cls, base_url: str, api_key: Secret, **options: Any) -> AhaClient:
         """``base_url`` is ``https://{company}.aha.io`` (``/api/v1`` is added if missing).
 
-        ``options``: transport, clock, cancel, observer, retry, rate_limit, budget, timeout.
-        ``budget`` defaults to :data:`AHA_PACE`.
+        ``options``: transport, clock, cancel, observer, retry, rate_limit, budget, timeout,
+        gate. ``budget`` defaults to :data:`AHA_PACE`, or to no pace of its own with a
+        ``gate`` (the gate paces every client of the account).
         """
+        gate: RateGate | None = options.pop("gate", None)
         config = HttpConfig(
             base_url=api_base(base_url),
             source="aha",
@@ -138,7 +164,7 @@ class AhaClient(Closing):
             timeout=options.pop("timeout", DEFAULT_TIMEOUT),
             retry=options.pop("retry", RetryPolicy()),
             rate_limit=options.pop("rate_limit", RateLimitPolicy()),
-            budget=options.pop("budget", AHA_PACE),
+            budget=options.pop("budget", AHA_PACE if gate is None else RequestBudget()),
             user_agent=USER_AGENT,
         )
         transport = options.pop("transport", None)
@@ -148,7 +174,14 @@ class AhaClient(Closing):
         if options:
             raise TypeError(f"unknown Aha! client options: {', '.join(sorted(options))}")
         return cls(
-            HttpClient(config, transport=transport, clock=clock, cancel=cancel, observer=observer)
+            HttpClient(
+                config,
+                transport=transport,
+                clock=clock,
+                cancel=cancel,
+                observer=observer,
+                gate=gate,
+            )
         )
 
     # -- Connector protocol ----------------------------------------------------------------

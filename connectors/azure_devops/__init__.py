@@ -8,6 +8,7 @@ from connectors.azure_devops.client import (
     Page,
     ThrottleState,
     WiqlTooManyResults,
+    ado_gate,
 )
 from connectors.azure_devops.urls import is_cloud, normalize_base_url, release_base_url
 from connectors.validation import Rejected
@@ -21,6 +22,7 @@ __all__ = [
     "Rejected",
     "ThrottleState",
     "WiqlTooManyResults",
+    "ado_gate",
     "is_cloud",
     "normalize_base_url",
     "release_base_url",

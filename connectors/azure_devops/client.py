@@ -10,7 +10,12 @@ cancellation, redaction). Azure DevOps specifics handled here:
 - Throttling (https://learn.microsoft.com/azure/devops/integrate/concepts/rate-limits): a
   delayed request still answers 200 with ``X-RateLimit-Delay``/``-Remaining``/``-Reset``;
   a ``Retry-After`` on a 200 asks the client to slow down, so we wait before the next call;
-  a blocked one is 429 ``TF400733`` with ``Retry-After`` (handled by the shared stack).
+  a blocked one is 429 ``TF400733`` with ``Retry-After`` (handled by the shared stack). The
+  limit is per user ("Azure DevOps limits the resources each user can consume"; delays when
+  "Their personal usage exceeds 200 times the consumption of a typical user within a sliding
+  five-minute window", the page above), so every chain of requests of one identity shares
+  one rate gate (`ado_gate`): a 429 or a Retry-After seen by one pauses them all until the
+  time named.
 - Paging is per API: ``x-ms-continuationtoken`` header → ``continuationToken`` parameter
   (projects, builds, release deployments, environment records), ``nextLink`` +
   ``isLastBatch`` (reporting revisions), ``$top``/``$skip`` (pull requests, commits).
@@ -19,6 +24,7 @@ cancellation, redaction). Azure DevOps specifics handled here:
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -59,7 +65,9 @@ from connectors.http import (
     RateLimitInfo,
     Secret,
     decode_json,
+    parse_rate_limit,
 )
+from connectors.http.gate import RateGate, gate_for
 from connectors.validation import Rejected, validate_each, validate_whole
 
 log = logging.getLogger("connectors.azure_devops")
@@ -103,10 +111,23 @@ class ThrottleState:
     delay_seconds: float = 0.0
 
 
+ADO_MAX_IN_FLIGHT = 8
+"""Requests one identity sends at once. Azure DevOps documents no concurrency limit; its
+limit is TSTUs (the module docstring), which concurrency only spends faster."""
+
+
+def ado_gate(base_url: str, identity: str) -> RateGate:
+    """The process's one rate gate of ``identity`` (an integration) on the organization or
+    collection at ``base_url``."""
+    base = normalize_base_url(base_url)
+    return gate_for("azure_devops", base, identity, make=lambda: RateGate(ADO_MAX_IN_FLIGHT))
+
+
 class AzureDevOpsClient(Closing):
     """Reads one Azure DevOps organization (Services) or collection (Server).
 
-    Not thread-safe; one per job. Build it with :meth:`create`.
+    One per job; its calls may come from several threads at once (a sync's windows). Build
+    it with :meth:`create`.
     """
 
     source = "azure_devops"
@@ -117,12 +138,14 @@ class AzureDevOpsClient(Closing):
         self._delayed = 0
         self._delay_seconds = 0.0
         self._last: RateLimitInfo | None = None
+        self._lock = threading.Lock()  # the throttle figures, updated by every window
 
     @classmethod
     def create(cls, base_url: str, token: Secret, **options: Any) -> AzureDevOpsClient:
         """``base_url``: ``https://dev.azure.com/ORG`` or ``https://HOST/tfs/COLLECTION``.
 
-        ``options``: transport, clock, cancel, observer, retry, rate_limit, budget, timeout.
+        ``options``: transport, clock, cancel, observer, retry, rate_limit, budget, timeout,
+        gate (the identity's shared `RateGate`, e.g. `ado_gate`).
         """
         base = normalize_base_url(base_url)
         auth = BasicAuth("", token)  # PAT: Basic with an empty user name
@@ -157,14 +180,15 @@ class AzureDevOpsClient(Closing):
         return f"AzureDevOpsClient({self.http.config.base_url!r})"
 
     def throttle(self) -> ThrottleState:
-        last = self._last
+        with self._lock:
+            last, delayed, seconds = self._last, self._delayed, self._delay_seconds
         return ThrottleState(
             remaining=last.remaining if last else None,
             limit=last.limit if last else None,
             reset_at=last.reset_at if last else None,
             resource=last.reason if last else None,
-            delayed_responses=self._delayed,
-            delay_seconds=round(self._delay_seconds, 3),
+            delayed_responses=delayed,
+            delay_seconds=round(seconds, 3),
         )
 
     def test_connection(self) -> ConnectionCheck:
@@ -230,16 +254,20 @@ class AzureDevOpsClient(Closing):
                 method=method,
                 path=path,
             )
-        info = http.last_rate_limit
-        if info is not None and (info.remaining is not None or info.limit is not None):
-            self._last = info  # the budget as last reported (most answers say nothing)
+        now = http.clock.now()
+        info = parse_rate_limit(response.headers, now)  # this answer's (other windows' differ)
         delay = _float_header(response.headers, "X-RateLimit-Delay")
-        if delay:
-            self._delayed += 1
-            self._delay_seconds += delay
-        if info is not None and info.retry_after:
-            # Near the limit: Retry-After on a successful answer asks us to slow down.
-            now = http.clock.now()
+        with self._lock:
+            if info.remaining is not None or info.limit is not None:
+                self._last = info  # the budget as last reported (most answers say nothing)
+            if delay:
+                self._delayed += 1
+                self._delay_seconds += delay
+        if info.retry_after:
+            # Near the limit: Retry-After on a successful answer asks us to slow down, and
+            # every other chain of the identity too (not a refusal: not counted as a 429).
+            if http.gate is not None:
+                http.gate.back_off(now + timedelta(seconds=info.retry_after), limited=False)
             http.wait_for_rate_limit(
                 now + timedelta(seconds=info.retry_after),
                 info.retry_after,

@@ -15,11 +15,13 @@ chain. `RateGate` is that account's budget:
   asking meanwhile (GitHub: "you should not try your request until after that time" and
   "make requests for a single user or client ID serially" — the secondary-limit guidance
   above; Atlassian: "back off … for all requests", the rate-limiting page above);
-- **paced**: optionally at most ``per_minute[lane]`` requests a minute per lane, over a
-  sliding minute shared by every chain (GitHub: "No more than 900 points per minute are
-  allowed for REST API endpoints, and no more than 2,000 points per minute are allowed for
-  the GraphQL API endpoint", a query or GET being 1 point — the secondary-limit pages above;
-  ``lane_of(method, path)`` says which lane a request is in);
+- **paced**: optionally at most ``per_minute[lane]`` requests a minute (and
+  ``per_second[lane]`` a second) per lane, over sliding windows shared by every chain
+  (GitHub: "No more than 900 points per minute are allowed for REST API endpoints, and no
+  more than 2,000 points per minute are allowed for the GraphQL API endpoint", a query or GET
+  being 1 point — the secondary-limit pages above; Aha!: 300 requests a minute and 20 a
+  second per account — https://www.aha.io/api, "Rate limiting"; ``lane_of(method, path)``
+  says which lane a request is in);
 - **counted**: ``limited`` is the number of 429s the account earned, ``waited`` the seconds
   chains spent paused by the gate.
 
@@ -52,15 +54,19 @@ class RateGate:
         max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
         *,
         per_minute: Mapping[str, int] | None = None,
+        per_second: Mapping[str, int] | None = None,
         lane_of: Callable[[str, str], str] | None = None,
     ) -> None:
         if max_in_flight < 1:
             raise ValueError("max_in_flight must be at least 1")
         self.max_in_flight = max_in_flight
         self.lane_of = lane_of or (lambda method, path: "all")
+        minute, second = dict(per_minute or {}), dict(per_second or {})
         self._paces = {
-            lane: BudgetTracker(RequestBudget(max_per_minute=n))
-            for lane, n in (per_minute or {}).items()
+            lane: BudgetTracker(
+                RequestBudget(max_per_minute=minute.get(lane), max_per_second=second.get(lane))
+            )
+            for lane in {*minute, *second}
         }
         self._slots = threading.BoundedSemaphore(max_in_flight)
         self._lock = threading.Lock()

@@ -133,3 +133,15 @@ def test_a_lane_pace_is_shared_by_every_chain_of_the_account() -> None:
     assert clock.now() == start
     chains[0].request("POST", "/graphql")  # the third query of the minute waits for it
     assert clock.now() - start == timedelta(seconds=60)
+
+
+def test_a_per_second_pace_is_shared_by_every_chain_of_the_account() -> None:
+    clock = FakeClock()
+    gate = RateGate(per_minute={"all": 100}, per_second={"all": 3})
+    chains = [client(Script([httpx.Response(200)] * 4), gate, clock) for _ in range(2)]
+    start = clock.now()
+    for chain in (chains[0], chains[1], chains[0]):
+        chain.request("GET", "/x")
+    assert clock.now() == start
+    chains[1].request("GET", "/x")  # the fourth of the second waits for the next second
+    assert timedelta(seconds=1) <= clock.now() - start < timedelta(seconds=1.3)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
 
 import httpx
 
@@ -15,8 +16,9 @@ from pulse_console.pipelines.base import IntegrationRef
 from storage.db import make_engine
 from tests.pipelines.ado_support import ADO_INTEGRATION, BASE_URL, make_ctx, pipeline, simulator
 
-# Small pages so a run has many commits to be killed between.
-CONFIG = {"revisions_page_size": 40, "pull_request_page_size": 4}
+# Small pages so a run has many commits to be killed between; both projects' and both
+# repositories' chains at once, so a kill lands with several windows part-way.
+CONFIG = {"revisions_page_size": 40, "pull_request_page_size": 4, "windows": 2}
 
 
 def main() -> None:
@@ -24,12 +26,14 @@ def main() -> None:
     org = AdoOrg(7, "tiny", work_items=90, pull_requests=16)
     sim = simulator(org, wiql_limit=40)
     seen = 0
+    lock = threading.Lock()  # the windows' threads count requests at once
 
     def handler(request: httpx.Request) -> httpx.Response:
         nonlocal seen
-        seen += 1
-        if seen == kill_at:
-            os.kill(os.getpid(), signal.SIGKILL)
+        with lock:
+            seen += 1
+            if seen == kill_at:
+                os.kill(os.getpid(), signal.SIGKILL)
         return sim.handle(request)
 
     engine = make_engine(url, schema=schema)

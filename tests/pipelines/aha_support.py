@@ -9,7 +9,9 @@ from typing import Any
 import httpx
 from sqlalchemy import text
 
+from connectors.aha import new_aha_gate
 from connectors.http import RateLimitPolicy
+from connectors.http.gate import RateGate
 from connectors.sandbox.aha import DEMO_AHA_KEY, AhaOrg, AhaSimulator
 from connectors.sandbox.faults import FaultInjector, FaultScenario
 from connectors.sandbox.org import Org
@@ -59,6 +61,9 @@ class AhaSandbox:
     requests: list[str] = field(default_factory=list)
     before_request: Callable[[httpx.Request], None] | None = None
     history: bool = True
+    # The account's one gate, for every run against this sandbox (not the process's: each
+    # test's fake clock starts anew).
+    gate: RateGate = field(default_factory=new_aha_gate)
 
     def __post_init__(self) -> None:
         epoch = lambda: self.clock.now().timestamp()  # noqa: E731
@@ -78,6 +83,7 @@ class AhaSandbox:
             "retry": FAST_RETRY,
             "clock": self.clock,
             "rate_limit": RateLimitPolicy(max_wait_seconds=120, default_wait_seconds=1),
+            "gate": self.gate,
             **http,
         }
         return AhaSync(full=full, transport=httpx.MockTransport(self.handle), http_options=options)
@@ -194,7 +200,8 @@ def stored(database: Database) -> AhaSnapshot:
     return AhaSnapshot(items, transitions, links, releases, goals, item_releases, item_goals)
 
 
-CRASH_PAGE = {"page_size": 10}  # many pages from a small account, so crashes land everywhere
+CRASH_PAGE = {"page_size": 10, "windows": 2}
+"""Many pages from a small account, so crashes land everywhere; its products at once."""
 
 
 def crash_account(seed: int) -> AhaOrg:

@@ -2,7 +2,9 @@
 the rows of an uninterrupted one (nothing lost, nothing duplicated).
 
 `make test` runs a few trials (well under a minute); the issue's 20 run with
-``PULSE_ADO_CRASH_TRIALS=20`` (about 75 s on a quiet machine)."""
+``PULSE_ADO_CRASH_TRIALS=20`` (about 75 s on a quiet machine). The child reads both
+projects and both repositories at once (``windows``), so kills land with several windows
+part-way, each resuming from its own checkpoint."""
 
 from __future__ import annotations
 

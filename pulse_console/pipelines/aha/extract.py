@@ -28,6 +28,7 @@ from connectors.aha import (
     AhaClient,
     AhaPage,
     Resource,
+    aha_gate,
 )
 from connectors.aha.models import Product
 from connectors.errors import BadPayload
@@ -102,6 +103,8 @@ def open_client(
             title="Aha! API key missing",
         )
     http: dict[str, Any] = {**http_options, "cancel": ctx.cancel}
+    # Every window, and every run of the account in this process, within one pace.
+    http.setdefault("gate", aha_gate(ctx.integration.base_url))
     if transport is not None:
         http["transport"] = transport
     return AhaClient.connect(ctx.integration.base_url, Secret(key), **http)

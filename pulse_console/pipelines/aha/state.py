@@ -1,7 +1,9 @@
-"""The Aha! sync's checkpoint: the committed watermark and, mid-run, where the run stands.
+"""The Aha! sync's checkpoints: the committed watermark and, mid-run, where each window stands.
 
-Stored as JSON in ``checkpoints`` (scope ``aha``) in the same transaction as the rows each
-page wrote, so a crash anywhere resumes at the first page whose rows are not committed.
+The run (scope ``aha``) names its products; each product is a window (pipelines/windows.py)
+with its own row (``aha:w<n>``, n its index in the run's products) saying which list and
+page come next. A page's rows and its window's row commit in one transaction, so a crash
+anywhere resumes every window at its first page whose rows are not committed.
 """
 
 from __future__ import annotations
@@ -22,11 +24,42 @@ def _text(value: datetime | None) -> str | None:
 
 
 @dataclass
-class RunState:
-    """An unfinished run: which (product, resource) step and page come next.
+class WindowState:
+    """One product's window: the list (index in the product's plan) and page that come next,
+    the newest ``updated_at`` it has seen, and whether every list of it is loaded."""
 
-    ``step == len(plan)`` means every list is loaded and only the reconciliation is left.
+    step: int = 0
+    page: int = 1
+    newest: datetime | None = None
+    done: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "step": self.step,
+            "page": self.page,
+            "newest": _text(self.newest),
+            "done": self.done,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> WindowState:
+        return cls(
+            step=int(data.get("step", 0)),
+            page=int(data.get("page", 1)),
+            newest=_time(data.get("newest")),
+            done=bool(data.get("done", False)),
+        )
+
+
+@dataclass
+class RunState:
+    """An unfinished run.
+
     ``products`` is ``[[id, reference_prefix], …]``: the plan a resumed run follows.
+    ``windowed``: where each product stands is in its window row (``aha:w<n>``). A run
+    checkpointed before windows existed says instead which (product, resource) ``step`` of
+    the whole plan and ``page`` come next (``step == len(plan)``: only the reconciliation
+    is left); a resumed run turns that into window rows.
     """
 
     mode: str
@@ -35,9 +68,11 @@ class RunState:
     step: int = 0
     page: int = 1
     newest: datetime | None = None  # newest updated_at seen so far in this run
+    windowed: bool = True
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "windowed": self.windowed,
             "mode": self.mode,
             "since": _text(self.since),
             "products": self.products,
@@ -55,6 +90,7 @@ class RunState:
             step=int(data.get("step", 0)),
             page=int(data.get("page", 1)),
             newest=_time(data.get("newest")),
+            windowed=bool(data.get("windowed", False)),
         )
 
 

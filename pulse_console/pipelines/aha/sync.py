@@ -7,19 +7,25 @@ One run:
    requirements) and ideas, 200 records a call with every stored field named in
    ``fields=`` (never one call per record). The first run (or ``--full``, or a changed
    product set) reads everything; later runs ask for ``updated_since`` the last run's
-   newest ``updated_at`` minus an overlap. Each page commits with its checkpoint (step and
-   page), so a crash at any instant resumes at the first uncommitted page.
+   newest ``updated_at`` minus an overlap. Products are windows (pipelines/windows.py):
+   ``windows`` of them are read at once, one writer commits each page with its product's
+   checkpoint row (list and page), so a crash at any instant resumes every product at its
+   first uncommitted page.
 3. **reconciling** — every id each list still holds (``fields=id``); stored records missing
    from it become inactive (deleted in Aha!, or moved out of the synced products).
 
-Requests are paced under Aha!'s 20 a second and 300 a minute (``connectors.aha.AHA_PACE``),
-so a sync does not meet a 429; one that comes anyway is waited out by the shared HTTP stack.
+Requests of every window are paced together under Aha!'s 20 a second and 300 a minute by the
+account's one rate gate (``connectors.aha.aha_gate``, pacing at ``AHA_PACE``), so a sync does
+not meet a 429; one that comes anyway pauses every window until the time Aha! named.
 Progress carries the totals the lists report and the pacing state.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
@@ -28,9 +34,10 @@ from sqlalchemy import Connection
 
 from connectors.aha import AhaClient, AhaPage
 from connectors.aha.models import Epic, Feature, Goal, Idea, Product, Release, WorkflowStatus
-from connectors.http import HttpEvent, RateLimitWait
+from connectors.http import HttpCounters, HttpEvent, RateLimitWait
 from pulse_console.pipelines.aha import load, transform
 from pulse_console.pipelines.aha.extract import (
+    ORDER,
     AhaExtract,
     AhaSyncError,
     Step,
@@ -40,11 +47,12 @@ from pulse_console.pipelines.aha.extract import (
 )
 from pulse_console.pipelines.aha.load import Counts
 from pulse_console.pipelines.aha.options import AhaSyncOptions
-from pulse_console.pipelines.aha.state import SCOPE, RunState, SyncState
+from pulse_console.pipelines.aha.state import SCOPE, RunState, SyncState, WindowState
 from pulse_console.pipelines.base import Progress, RunContext, RunResult
 from pulse_console.pipelines.checkpoint import Checkpoint, commit_batch
 from pulse_console.pipelines.jira.transform import Row, Tenant
 from pulse_console.pipelines.progress import report
+from pulse_console.pipelines.windows import commit_windows, window_scope
 from storage.models import Goal as GoalRow
 from storage.models import Release as ReleaseRow
 from storage.models import WorkItem
@@ -101,6 +109,8 @@ class _Run:
         self.total = 0
         self.started = time.monotonic()
         self.clock_started = client.http.clock.monotonic()  # the pacing clock
+        gate = client.http.gate
+        self.gate_waited = gate.waited if gate is not None else 0.0  # the account's so far
         self.phase = "products"
         client.http.observer = self._on_http_event
 
@@ -109,14 +119,22 @@ class _Run:
     def execute(self) -> RunResult:
         state = self._read_state()
         products = self._products(state)
-        run = self._plan(state, products)
+        run, fresh = self._plan(state, products)
         state.run = run
+        scopes = [Checkpoint(self.ctx, window_scope(SCOPE, i)) for i in range(len(run.products))]
+        windows = self._windows(state, run, scopes, fresh=fresh)
+        self._report("lists", message=f"{run.mode} sync of {len(run.products)} product(s)")
+        commit_windows(
+            scopes,
+            windows,
+            lambda index, window: self._chain(run, index, window),
+            lambda checkpoint, index, fetched: self._commit(checkpoint, windows, index, fetched),
+            concurrency=self.options.windows,
+            name="aha-window",
+        )
         steps = plan([_product(p) for p in run.products])
         prefixes = {p[0]: p[1] for p in run.products}
-        self._report("lists", message=f"{run.mode} sync of {len(run.products)} product(s)")
-        while run.step < len(steps):
-            self._step(state, run, steps[run.step], prefixes[steps[run.step].product_id])
-        self._finish(state, run, steps, prefixes)
+        self._finish(state, run, windows, steps, prefixes)
         return self._result(state, run.mode)
 
     def _read_state(self) -> SyncState:
@@ -142,51 +160,85 @@ class _Run:
         )
         return chosen
 
-    def _plan(self, state: SyncState, products: list[Product]) -> RunState:
-        """Resume the interrupted run, or start a full or incremental one."""
+    def _plan(self, state: SyncState, products: list[Product]) -> tuple[RunState, bool]:
+        """Resume the interrupted run, or start a full or incremental one (→ True)."""
         pairs = [[p.id, p.reference_prefix] for p in products]
         ids = sorted(p[0] for p in pairs)
         run = state.run
         if run is not None and not self.force_full and sorted(p[0] for p in run.products) == ids:
             self.ctx.log.info("resuming the interrupted %s Aha! sync", run.mode)
-            return run
+            return run, False
         full = self.force_full or state.watermark is None or sorted(state.products) != ids
         if full:
-            return RunState(mode="full", since=None, products=pairs)
+            return RunState(mode="full", since=None, products=pairs), True
         assert state.watermark is not None
         since = state.watermark - timedelta(minutes=self.options.overlap_minutes)
-        return RunState(mode="incremental", since=since, products=pairs, newest=state.watermark)
+        run = RunState(mode="incremental", since=since, products=pairs, newest=state.watermark)
+        return run, True
+
+    def _windows(
+        self, state: SyncState, run: RunState, scopes: list[Checkpoint], *, fresh: bool
+    ) -> list[WindowState]:
+        """Each product's window: new ones (saved with the run in one transaction), those of
+        a run checkpointed before windows (from its step and page), or the committed ones."""
+        if not fresh and run.windowed:
+            windows = [WindowState.from_json(scope.read()) for scope in scopes]
+            self.ctx.log.info(
+                "resuming the interrupted Aha! sync: %d of %d products done",
+                sum(w.done for w in windows),
+                len(windows),
+            )
+            return windows
+        windows = [WindowState() for _ in run.products] if fresh else _from_steps(run)
+        run.windowed = True
+
+        def save_windows(conn: Connection) -> None:
+            for scope, window in zip(scopes, windows, strict=True):
+                scope.save(conn, window.to_json())
+
+        commit_batch(self.checkpoint, state.to_json(), save_windows)
+        return windows
 
     # -- one list ------------------------------------------------------------------------
 
-    def _step(self, state: SyncState, run: RunState, step: Step, prefix: str) -> None:
-        first = True
-        while True:
-            page = self.extract.page(step, run.page, run.since)
-            if first:
-                self.total += page.pagination.total_records
-                first = False
-            run.page = page.pagination.current_page + 1
+    def _chain(self, run: RunState, index: int, window: WindowState) -> Iterator[_Fetched]:
+        """One product's lists, page after page, from where its window stands (runs in a
+        window thread; writes nothing)."""
+        product_id, prefix = run.products[index]
+        progress = window
+        first = True  # the first page of a list this run reads: it carries the list's total
+        while not progress.done:
+            step = Step(product_id, ORDER[progress.step].name)
+            page = self.extract.page(step, progress.page, run.since)
+            newest = [getattr(i, "updated_at", None) for i in page.items]
+            newest += [
+                r.updated_at for f in page.items if isinstance(f, Feature) for r in f.requirements
+            ]
             if page.is_last:
-                run.step += 1
-                run.page = 1
-            self._commit(state, run, step, prefix, page)
-            self._report("lists", message=f"{step.resource} of {prefix}")
-            if page.is_last:
-                return
+                after = (progress.step + 1, 1)
+            else:
+                after = (progress.step, page.pagination.current_page + 1)
+            progress = WindowState(
+                step=after[0],
+                page=after[1],
+                newest=transform.newest([*newest, progress.newest]),
+                done=after[0] >= len(ORDER),
+            )
+            yield _Fetched(progress, step, prefix, page, first)
+            first = page.is_last
 
     def _commit(
-        self, state: SyncState, run: RunState, step: Step, prefix: str, page: AhaPage[Any]
+        self, checkpoint: Checkpoint, windows: list[WindowState], index: int, fetched: _Fetched
     ) -> None:
-        newest = [getattr(i, "updated_at", None) for i in page.items]
-        newest += [
-            r.updated_at for f in page.items if isinstance(f, Feature) for r in f.requirements
-        ]
-        run.newest = transform.newest([*newest, run.newest])
+        """Commit one page with its window's row (in the writer's thread)."""
+        step, page = fetched.step, fetched.page
+        if fetched.first:
+            self.total += page.pagination.total_records
+        windows[index] = fetched.progress
         committed = commit_batch(
-            self.checkpoint,
-            state.to_json(),
-            lambda conn: self._load(conn, step, prefix, page.items),
+            checkpoint,
+            fetched.progress.to_json(),
+            lambda conn: self._load(conn, step, fetched.prefix, page.items),
             page.rejected,
         )
         counts = committed.loaded
@@ -199,6 +251,7 @@ class _Run:
             )
         self.counts.add(counts)
         self.pages += 1
+        self._report("lists", message=f"{step.resource} of {fetched.prefix}")
 
     def _load(self, conn: Connection, step: Step, prefix: str, items: list[Any]) -> Counts:
         t = self.tenant
@@ -249,13 +302,21 @@ class _Run:
     # -- the end -------------------------------------------------------------------------
 
     def _finish(
-        self, state: SyncState, run: RunState, steps: list[Step], prefixes: dict[str, str]
+        self,
+        state: SyncState,
+        run: RunState,
+        windows: list[WindowState],
+        steps: list[Step],
+        prefixes: dict[str, str],
     ) -> None:
         found: list[tuple[Step, list[str]]] = []
         if self.options.reconcile:
             self._report("reconciling", message="comparing record ids with Aha!")
-            found = [(step, self.extract.ids(step)) for step in steps]
-        state.watermark = transform.newest([run.newest, state.watermark])
+            workers = min(self.options.windows, len(steps))
+            with ThreadPoolExecutor(workers, thread_name_prefix="aha-ids") as pool:
+                found = list(zip(steps, pool.map(self.extract.ids, steps), strict=True))
+        newest = [run.newest, state.watermark, *(w.newest for w in windows)]
+        state.watermark = transform.newest(newest)
         state.products = sorted(p[0] for p in run.products)
         if run.mode == "full":
             state.last_full_at = self.ctx.clock()
@@ -306,7 +367,7 @@ class _Run:
         limit = self.client.http.last_rate_limit
         pace = (
             f"paced {counters.requests / elapsed * 60:.0f}/min of 300"
-            f" ({counters.rate_limit_seconds:.0f} s waited)"
+            f" ({self._paced_seconds(counters):.0f} s waited)"
         )
         rate = done / max(time.monotonic() - self.started, 1e-6)
         text = " · ".join(x for x in (message, f"{rate:.0f} records/s", pace) if x)
@@ -325,6 +386,13 @@ class _Run:
             ),
         )
 
+    def _paced_seconds(self, counters: HttpCounters) -> float:
+        """Seconds this run waited on the pace and on rate limits: the client's own waits
+        plus the account gate's (summed over every window waiting at once)."""
+        gate = self.client.http.gate
+        shared = gate.waited - self.gate_waited if gate is not None else 0.0
+        return counters.rate_limit_seconds + shared
+
     def _result(self, state: SyncState, mode: str) -> RunResult:
         counters = self.client.counters()
         c = self.counts
@@ -335,7 +403,7 @@ class _Run:
             "quarantined": c.quarantined + self.extract.quarantined,  # bad items + bad bodies
             "seconds": round(time.monotonic() - self.started, 3),
             "bytes_received": counters.bytes_received,
-            "pacing_seconds": round(counters.rate_limit_seconds, 1),
+            "pacing_seconds": round(self._paced_seconds(counters), 1),
             "responses_429": counters.by_status.get(429, 0),
         }
         limit = self.client.http.last_rate_limit
@@ -357,6 +425,32 @@ class _Run:
 
 def _text(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
+
+
+@dataclass(frozen=True)
+class _Fetched:
+    """One page a window thread fetched, with where its window stands once it is committed."""
+
+    progress: WindowState
+    step: Step
+    prefix: str
+    page: AhaPage[Any]
+    first: bool
+
+
+def _from_steps(run: RunState) -> list[WindowState]:
+    """The windows of a run checkpointed as one chain (``step``/``page`` of the whole plan,
+    each product's lists in ``ORDER``)."""
+    per = len(ORDER)
+    current, step = divmod(run.step, per)
+    return [
+        WindowState(done=True)
+        if i < current
+        else WindowState(step=step, page=run.page)
+        if i == current
+        else WindowState()
+        for i in range(len(run.products))
+    ]
 
 
 def _product(pair: list[str]) -> Product:

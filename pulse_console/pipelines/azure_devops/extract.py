@@ -12,7 +12,13 @@ from typing import Any
 
 import httpx
 
-from connectors.azure_devops import AzureDevOpsClient, Page, ThrottleState, WiqlTooManyResults
+from connectors.azure_devops import (
+    AzureDevOpsClient,
+    Page,
+    ThrottleState,
+    WiqlTooManyResults,
+    ado_gate,
+)
 from connectors.azure_devops.models import (
     Build,
     Environment,
@@ -27,6 +33,7 @@ from connectors.azure_devops.models import (
     WorkItemType,
 )
 from connectors.http import Clock, HttpCounters, Observer, RateLimitPolicy, RetryPolicy, Secret
+from connectors.http.gate import RateGate
 from pulse_console.pipelines.azure_devops.transform import REVISION_FIELDS, PullRequestBundle
 from pulse_console.pipelines.base import RunContext
 from pulse_console.pipelines.context import token_secret_name
@@ -63,6 +70,7 @@ class HttpOptions:
     clock: Clock | None = None
     retry: RetryPolicy | None = None
     rate_limit: RateLimitPolicy | None = None
+    gate: RateGate | None = None  # default: the process's gate of the integration (ado_gate)
 
 
 class Source:
@@ -80,14 +88,18 @@ class Source:
                 "token. Add it again with `pulse-console integration add azure_devops … "
                 "--token-stdin`."
             )
+        base_url = ctx.integration.base_url
         client = AzureDevOpsClient.create(
-            ctx.integration.base_url,
+            base_url,
             Secret(token),
             transport=http.transport,
             clock=http.clock,
             cancel=ctx.cancel,
             retry=http.retry,
             rate_limit=http.rate_limit,
+            # Every window of the run, and any other run of the integration, in one budget.
+            gate=http.gate
+            or ado_gate(ctx.integration.base_url, f"integration:{ctx.integration.id}"),
         )
         return cls(client)
 

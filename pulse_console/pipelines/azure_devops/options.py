@@ -22,6 +22,9 @@ class AzureDevOpsSyncOptions:
     ``overlap_minutes``: how far before a committed watermark incremental reads look again
     (pull requests, release deployments), since the service's clock is not ours.
     ``deployments``: read classic release deployments and YAML environment records.
+    ``windows``: chains read at once (1-16): projects' work items, repositories' pull
+    requests, projects' builds and deployments; every request within the integration's one
+    rate gate (connectors/azure_devops/client.py `ado_gate`).
     """
 
     projects: tuple[str, ...] = ()
@@ -29,6 +32,7 @@ class AzureDevOpsSyncOptions:
     pull_request_page_size: int = 100
     overlap_minutes: int = 5
     deployments: bool = True
+    windows: int = 4
 
     @classmethod
     def from_integration(cls, ref: IntegrationRef) -> AzureDevOpsSyncOptions:
@@ -40,6 +44,7 @@ class AzureDevOpsSyncOptions:
                 pull_request_page_size=int(config.get("pull_request_page_size", 100)),
                 overlap_minutes=int(config.get("overlap_minutes", 5)),
                 deployments=bool(config.get("deployments", True)),
+                windows=int(config.get("windows", 4)),
             )
         except (TypeError, ValueError) as exc:
             raise AzureDevOpsConfigError(
@@ -48,5 +53,9 @@ class AzureDevOpsSyncOptions:
         if not 1 <= options.revisions_page_size <= 1000:
             raise AzureDevOpsConfigError(
                 f"integration {ref.name!r}: revisions_page_size must be between 1 and 1000"
+            )
+        if not 1 <= options.windows <= 16:
+            raise AzureDevOpsConfigError(
+                f"integration {ref.name!r}: windows must be between 1 and 16"
             )
         return options

@@ -20,17 +20,27 @@ Phases, each resumable from checkpoints committed in the same transaction as its
    ``$skip``; each with threads, commits and work items;
 6. builds (``builds:<project>``), classic release deployments (``releases:<project>``) and
    YAML environment deployment records (``environment:<project>:<id>``).
+
+Phases 3, 5 and 6 run in windows (pipelines/windows.py): a project's work items, a
+repository's pull requests, a project's builds and deployments are independent chains, up
+to ``windows`` of them at once in threads that only read; one writer (this thread) commits
+each batch with its own checkpoint scope, in its chain's order, so a crash resumes every
+window where it was. All requests of the integration share one rate gate
+(connectors/azure_devops/client.py `ado_gate`): a 429 ``TF400733`` or a ``Retry-After``
+seen by one window pauses every window until the time named. The history feed (phase 4)
+is one chain by nature (a continuation token), between the two.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import httpx
 from sqlalchemy import Connection
@@ -43,6 +53,7 @@ from connectors.azure_devops.models import (
     parse_ado_datetime,
 )
 from connectors.http import Clock, HttpEvent, RateLimitPolicy, RateLimitWait, RetryPolicy
+from connectors.http.gate import RateGate
 from pulse_console.pipelines.azure_devops import load, transform
 from pulse_console.pipelines.azure_devops.extract import HttpOptions, Source
 from pulse_console.pipelines.azure_devops.options import AzureDevOpsSyncOptions
@@ -55,11 +66,13 @@ from pulse_console.pipelines.base import Progress, RunContext, RunResult
 from pulse_console.pipelines.checkpoint import Checkpoint, commit_batch
 from pulse_console.pipelines.progress import report, stop_if_cancelled
 from pulse_console.pipelines.quarantine import RejectedItem
+from pulse_console.pipelines.windows import fetch_windows
 from storage.flow_defaults import propose_default_mappings
 
 log = logging.getLogger("pulse_console.pipelines.azure_devops")
 
 ONE_MS = timedelta(milliseconds=1)
+T = TypeVar("T")
 
 
 @dataclass
@@ -96,7 +109,8 @@ class Stats:
 
 class AzureDevOpsSync:
     """The azure_devops_sync job. ``full``: read everything again, ignoring watermarks.
-    ``transport``/``clock``/policies/``after_commit`` are for tests and benchmarks."""
+    ``transport``/``clock``/policies/``gate``/``after_commit`` are for tests and benchmarks
+    (``gate``: instead of the process's gate of the integration)."""
 
     job_name: ClassVar[str] = "azure_devops_sync"
 
@@ -108,6 +122,7 @@ class AzureDevOpsSync:
         clock: Clock | None = None,
         retry: RetryPolicy | None = None,
         rate_limit: RateLimitPolicy | None = None,
+        gate: RateGate | None = None,
         after_commit: Callable[[str], None] | None = None,
     ) -> None:
         self.full = full
@@ -115,11 +130,12 @@ class AzureDevOpsSync:
         self.clock = clock
         self.retry = retry
         self.rate_limit = rate_limit
+        self.gate = gate
         self.after_commit = after_commit
 
     def run(self, ctx: RunContext) -> RunResult:
         options = AzureDevOpsSyncOptions.from_integration(ctx.integration)
-        http = HttpOptions(self.transport, self.clock, self.retry, self.rate_limit)
+        http = HttpOptions(self.transport, self.clock, self.retry, self.rate_limit, self.gate)
         with Source.open(ctx, http) as source:
             return _Run(self, ctx, options, source).run()
 
@@ -153,18 +169,20 @@ class _Run:
         started = time.monotonic()
         self.sync_metadata()
         self.sync_repositories()
-        for project in self.projects:
-            self.sync_work_items(project)
+        self._windows([partial(self.work_item_batches, p) for p in self.projects], "ado-wit")
         self.sync_revisions()
-        for project in self.projects:
-            for repo_id, repo in sorted(self.repos.items(), key=lambda kv: kv[1].full_name):
-                if repo.full_name.startswith(project + "/"):
-                    self.sync_pull_requests(project, repo_id, repo)
+        repos = sorted(self.repos.items(), key=lambda kv: kv[1].full_name)
+        self._windows(
+            [
+                partial(self.pull_request_batches, project, repo_id, repo)
+                for project in self.projects
+                for repo_id, repo in repos
+                if repo.full_name.startswith(project + "/")
+            ],
+            "ado-prs",
+        )
         if self.options.deployments:
-            for project in self.projects:
-                self.sync_builds(project)
-                self.sync_release_deployments(project)
-                self.sync_environments(project)
+            self._windows([partial(self.deployment_batches, p) for p in self.projects], "ado-ci")
         self.phase = "done"
         self._report("done")
         counters = self.source.counters()
@@ -200,6 +218,19 @@ class _Run:
         if self.job.after_commit is not None:
             self.job.after_commit(scope)
 
+    def _windows(self, chains: Sequence[Callable[[], Iterator[_Batch]]], name: str) -> None:
+        """Run ``chains`` (a project's or a repository's batches, each chain with its own
+        checkpoint scopes) ``windows`` at once; commit every batch here, in its chain's
+        order, with its checkpoint (pipelines/windows.py)."""
+        with fetch_windows(chains, concurrency=self.options.windows, name=name) as fetched:
+            for _, batch in fetched:
+                self._check_cancel()  # batches fetched ahead are fetched again next run
+                self._commit(batch.scope, batch.state, batch.load, batch.rejected)
+                self.stats.wiql_splits = max(self.stats.wiql_splits, batch.splits)
+                if batch.what:
+                    self.phase = batch.phase
+                    self._report(batch.what, done=batch.done, total=batch.total)
+
     def _state(self, scope: str) -> dict[str, Any]:
         if self.job.full and scope not in self._fresh:
             self._fresh.add(scope)
@@ -221,8 +252,7 @@ class _Run:
         self.stats.projects = len(chosen)
         statuses: list[dict[str, Any]] = []
         types: list[dict[str, Any]] = []
-        for project in self.projects:
-            kinds = self.source.work_item_types(project)
+        for kinds in self._each_project(self.source.work_item_types):
             statuses.extend(transform.status_rows(kinds))
             types.extend(transform.issue_type_rows(kinds))
         fields = self.source.fields()
@@ -236,13 +266,19 @@ class _Run:
             load.load_fields(conn, self.target, transform.field_rows(fields))
             propose_default_mappings(conn, self.target.client_id)
 
+    def _each_project(self, call: Callable[[str], T]) -> list[T]:
+        """``call`` for every project, ``windows`` at once (within the rate gate)."""
+        workers = max(1, min(self.options.windows, len(self.projects)))
+        with ThreadPoolExecutor(workers, thread_name_prefix="ado-meta") as pool:
+            return list(pool.map(call, self.projects))
+
     def sync_repositories(self) -> None:
         self.phase = "repositories"
         rows: list[dict[str, Any]] = []
-        for project in self.projects:
-            rows.extend(
-                transform.repository_row(project, r) for r in self.source.repositories(project)
-            )
+        for project, repos in zip(
+            self.projects, self._each_project(self.source.repositories), strict=True
+        ):
+            rows.extend(transform.repository_row(project, r) for r in repos)
         with self.engine.begin() as conn:
             ids = load.load_repositories(conn, self.target, rows)
         self.repos = {
@@ -255,16 +291,16 @@ class _Run:
 
     # -- work items ------------------------------------------------------------------------
 
-    def sync_work_items(self, project: str) -> None:
+    def work_item_batches(self, project: str) -> Iterator[_Batch]:
+        """One project's work items (a window: runs in its own thread, writes nothing)."""
         scope = f"wit:{project}"
-        self.phase = f"{project}: work items"
+        phase = f"{project}: work items"
         state = self._state(scope)
         watermark = _when(state.get("watermark"))
         now = self.source.server_time(project)
         until = now + ONE_MS
         done = 0
         for window in self.source.windows(project, watermark, until):
-            self.stats.wiql_splits = max(self.stats.wiql_splits, window.splits)
             total = len(window.ids)
             for start in range(0, total, 200):
                 self._check_cancel()
@@ -280,17 +316,26 @@ class _Run:
                 if high is not None and (watermark is None or high > watermark):
                     watermark = high
                 state = {"watermark": _iso(watermark)}
-
-                self._commit(scope, state, partial(self._load_items, rows, links), page.rejected)
-                self.stats.work_items += len(rows)
                 done += len(chunk)
-                self._report("work items", done=done, total=total)
+                yield _Batch(
+                    scope,
+                    state,
+                    partial(self._load_items, rows, links),
+                    page.rejected,
+                    phase=phase,
+                    what="work items",
+                    done=done,
+                    total=total,
+                    splits=window.splits,
+                )
             watermark = window.until if window.until < until else now
             state = {"watermark": _iso(watermark)}
-            self._commit(scope, state, lambda conn: None)
+            yield _Batch(scope, state, _nothing, splits=window.splits)
         deleted = [str(i) for i in self.source.deleted(project)]
-        with self.engine.begin() as conn:
-            self.stats.deactivated += load.deactivate_work_items(conn, self.target, deleted)
+        yield _Batch(scope, state, partial(self._deactivate, deleted))
+
+    def _deactivate(self, deleted: list[str], conn: Connection) -> None:
+        self.stats.deactivated += load.deactivate_work_items(conn, self.target, deleted)
 
     # -- history ---------------------------------------------------------------------------
 
@@ -332,6 +377,7 @@ class _Run:
         self, rows: list[dict[str, Any]], links: list[PullRequestLink], conn: Connection
     ) -> None:
         load.load_work_items(conn, self.target, rows)
+        self.stats.work_items += len(rows)
         self.stats.links += load.load_links(
             conn,
             self.target,
@@ -372,12 +418,12 @@ class _Run:
 
     # -- pull requests ---------------------------------------------------------------------
 
-    def sync_pull_requests(self, project: str, repo_id: str, repo: RepoInfo) -> None:
-        """Stages: ``all`` on the first run; then ``created`` and ``closed`` since the
-        watermark (minus the overlap) and ``active``. ``skip`` is the committed position
-        in the current stage's newest-first list."""
+    def pull_request_batches(self, project: str, repo_id: str, repo: RepoInfo) -> Iterator[_Batch]:
+        """One repository's pull requests (a window). Stages: ``all`` on the first run; then
+        ``created`` and ``closed`` since the watermark (minus the overlap) and ``active``.
+        ``skip`` is the committed position in the current stage's newest-first list."""
         scope = f"prs:{repo_id}"
-        self.phase = f"{repo.full_name}: pull requests"
+        phase = f"{repo.full_name}: pull requests"
         state = self._state(scope)
         watermark = _when(state.get("watermark"))
         started = _when(state.get("started")) or self.source.server_time(project)
@@ -420,13 +466,17 @@ class _Run:
                     "stage": name,
                     "skip": skip,
                 }
-
-                self._commit(
-                    scope, state, partial(self._load_prs, repo, bundles, links), page.rejected
-                )
                 done += len(page.items)
-                self._report(f"pull requests ({name})", done=done)
-        self._commit(scope, {"watermark": _iso(started)}, lambda conn: None)
+                yield _Batch(
+                    scope,
+                    state,
+                    partial(self._load_prs, repo, bundles, links),
+                    page.rejected,
+                    phase=phase,
+                    what=f"pull requests ({name})",
+                    done=done,
+                )
+        yield _Batch(scope, {"watermark": _iso(started)}, _nothing)
 
     def _load_prs(
         self,
@@ -447,40 +497,49 @@ class _Run:
 
     # -- builds and deployments ------------------------------------------------------------
 
-    def sync_builds(self, project: str) -> None:
+    def deployment_batches(self, project: str) -> Iterator[_Batch]:
+        """One project's builds, release deployments and environment records (a window)."""
+        yield from self.build_batches(project)
+        yield from self.release_deployment_batches(project)
+        yield from self.environment_batches(project)
+
+    def build_batches(self, project: str) -> Iterator[_Batch]:
         """Builds queued since the watermark, continuation-paged; those still running at
         the end are read again by id on the next run until they finish."""
         scope = f"builds:{project}"
-        self.phase = f"{project}: builds"
+        phase = f"{project}: builds"
         state = self._state(scope)
         running = [int(i) for i in state.get("running") or []]
         watermark = _when(state.get("watermark"))
         token: str | None = state.get("token")
+        done = 0
         if running and token is None:
             for page in self.source.builds_by_id(project, running):
-                self._load_builds(scope, page, state)
-        self._walk(
+                state = _with_running(page, state)
+                done += len(page.items)
+                yield self._builds_batch(scope, page, state, phase, done)
+        for page, new in self._walk(
             state,
-            "builds",
             lambda token: self.source.builds(project, watermark, token),
             lambda build: build.queue_time,
-            lambda page, new: self._load_builds(scope, page, new),
-        )
+            _with_running,
+        ):
+            done += len(page.items)
+            yield self._builds_batch(scope, page, new, phase, done)
 
     def _walk(
         self,
         state: dict[str, Any],
-        what: str,
         fetch: Callable[[str | None], Page[Any]],
         stamp: Callable[[Any], datetime | None],
-        store: Callable[[Page[Any], dict[str, Any]], None],
-    ) -> None:
-        """A continuation-paged read from the watermark: each page is stored (committed)
-        with the token to resume from; the last one moves the watermark to the newest
-        stamp seen. Other keys of ``state`` (running builds) are carried along."""
+        settle: Callable[[Page[Any], dict[str, Any]], dict[str, Any]] = lambda page, new: new,
+    ) -> Iterator[tuple[Page[Any], dict[str, Any]]]:
+        """A continuation-paged read from the watermark: each page with the state to commit
+        with it (the token to resume from; the last one moves the watermark to the newest
+        stamp seen). Other keys of ``state`` (running builds) are carried along, as
+        ``settle`` leaves them after each page."""
         token: str | None = state.get("token")
         high = _when(state.get("high"))
-        done = 0
         while True:
             self._check_cancel()
             page = fetch(token)
@@ -496,20 +555,14 @@ class _Run:
                     "token": token,
                     "high": _iso(high),
                 }
-            store(page, state)
-            done += len(page.items)
-            self._report(what, done=done)
+            state = settle(page, state)
+            yield page, state
             if token is None:
                 return
 
-    def _load_builds(self, scope: str, page: Page[Any], state: dict[str, Any]) -> None:
-        running = set(state.get("running") or [])
-        for b in page.items:
-            if b.finished:
-                running.discard(b.id)
-            else:
-                running.add(b.id)
-        state["running"] = sorted(running)
+    def _builds_batch(
+        self, scope: str, page: Page[Any], state: dict[str, Any], phase: str, done: int
+    ) -> _Batch:
         rows = []
         for b in page.items:
             repo = self.repos.get((b.repository.id or "").lower()) if b.repository else None
@@ -518,35 +571,39 @@ class _Run:
         def rows_in(conn: Connection) -> None:
             self.stats.ci_runs += load.load_ci_runs(conn, self.target, rows)
 
-        self._commit(scope, state, rows_in, page.rejected)
+        return _Batch(scope, state, rows_in, page.rejected, phase=phase, what="builds", done=done)
 
-    def sync_release_deployments(self, project: str) -> None:
+    def release_deployment_batches(self, project: str) -> Iterator[_Batch]:
         """Classic release deployments modified since the watermark (so one that finished
         since the last run comes again), continuation-paged in id order."""
         scope = f"releases:{project}"
-        self.phase = f"{project}: release deployments"
+        phase = f"{project}: release deployments"
         state = self._state(scope)
         watermark = _when(state.get("watermark"))
         since = watermark - timedelta(minutes=self.options.overlap_minutes) if watermark else None
-
-        def store(page: Page[ReleaseDeployment], new: dict[str, Any]) -> None:
-            facts = [transform.release_deployment(d) for d in page.items]
-            self._commit(scope, new, partial(self._load_deployments, facts), page.rejected)
-
-        self._walk(
+        done = 0
+        for page, new in self._walk(
             state,
-            "release deployments",
             lambda token: self.source.release_deployments(project, since, token),
             _modified,
-            store,
-        )
+        ):
+            facts = [transform.release_deployment(d) for d in page.items]
+            done += len(page.items)
+            yield _Batch(
+                scope,
+                new,
+                partial(self._load_deployments, facts),
+                page.rejected,
+                phase=phase,
+                what="release deployments",
+                done=done,
+            )
 
-    def sync_environments(self, project: str) -> None:
+    def environment_batches(self, project: str) -> Iterator[_Batch]:
         """YAML environment deployment records, newest first, down to the newest id of the
         last run (or the oldest one then still running)."""
         for env in self.source.environments(project):
             scope = f"environment:{project}:{env.id}"
-            self.phase = f"{project}: environment {env.name}"
             state = self._state(scope)
             floor = int(state.get("floor") or 0)
             token: str | None = state.get("token")
@@ -574,8 +631,7 @@ class _Run:
                         "running": sorted(running),
                     }
                 facts = [transform.environment_deployment(r, env.name) for r in records]
-
-                self._commit(scope, state, partial(self._load_deployments, facts), page.rejected)
+                yield _Batch(scope, state, partial(self._load_deployments, facts), page.rejected)
                 if token is None:
                     break
 
@@ -623,6 +679,38 @@ class _Run:
                 budget_reset_at=t.reset_at,
             ),
         )
+
+
+@dataclass
+class _Batch:
+    """One commit a window's chain prepared in its thread: the rows (``load``), the payloads
+    set aside, the checkpoint ``state`` of ``scope``, and what progress to report."""
+
+    scope: str
+    state: dict[str, Any]
+    load: Callable[[Connection], None]
+    rejected: Sequence[RejectedItem] = ()
+    phase: str = ""
+    what: str = ""  # empty: nothing to report
+    done: int = 0
+    total: int | None = None
+    splits: int = 0  # WIQL windows halved so far (the 20,000 limit)
+
+
+def _nothing(conn: Connection) -> None:
+    """A commit of the checkpoint alone."""
+
+
+def _with_running(page: Page[Any], state: dict[str, Any]) -> dict[str, Any]:
+    """``state`` with the builds of ``page`` still running added to ``running`` and the
+    finished ones taken out (a new dict: a batch's state never changes after it is made)."""
+    running = set(state.get("running") or [])
+    for b in page.items:
+        if b.finished:
+            running.discard(b.id)
+        else:
+            running.add(b.id)
+    return {**state, "running": sorted(running)}
 
 
 def _unique(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

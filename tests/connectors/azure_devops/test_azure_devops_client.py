@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import csv
 import json
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -20,6 +21,8 @@ from connectors.azure_devops import (
 from connectors.azure_devops.models import Build, PullRequest, WorkItem, WorkItemRevision
 from connectors.errors import AuthError
 from connectors.http import RateLimitPolicy, RateLimitWait, Secret
+from connectors.http.gate import RateGate
+from tests.connectors.fakes import FakeClock
 from tests.fixtures_path import fixtures_root
 
 csv.field_size_limit(10_000_000)
@@ -167,6 +170,24 @@ def test_retry_after_on_a_successful_answer_is_waited_before_the_next_call() -> 
     assert [type(e) for e in events] == [RateLimitWait]
     assert throttle.delayed_responses == 1 and throttle.delay_seconds == 0.25
     assert throttle.remaining == 12 and throttle.resource == "ATCPU"
+
+
+def test_retry_after_on_a_successful_answer_pauses_every_chain_of_the_identity() -> None:
+    """A Retry-After on a 200 is the identity's, not one chain's: the shared gate pauses
+    every other client (window) of it until then, without counting a 429."""
+    slow_down = httpx.Response(200, json={"count": 0, "value": []}, headers={"Retry-After": "30"})
+    clock = FakeClock()
+    gate = RateGate()
+    policy = RateLimitPolicy(max_wait_seconds=60)
+    with _client(_Recorder(slow_down), gate=gate, clock=clock, rate_limit=policy) as client:
+        client.projects()
+    assert gate.paused_until == FakeClock().now() + timedelta(seconds=30)
+    assert gate.limited == 0
+    other = _Recorder(httpx.Response(200, json={"count": 0, "value": []}))
+    later = FakeClock()  # another window, whose clock has not moved
+    with _client(other, gate=gate, clock=later, rate_limit=policy) as client:
+        client.projects()
+    assert later.now() - FakeClock().now() >= timedelta(seconds=30)  # it waited its turn
 
 
 def test_the_pat_never_shows_in_the_client_repr() -> None:
