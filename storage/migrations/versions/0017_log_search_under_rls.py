@@ -1,7 +1,7 @@
 """log text search under row-level security: one checked, indexed path (issue 14)
 
 Revision ID: 0017
-Revises: 0013
+Revises: 0015
 
 Under RLS PostgreSQL applies a table's policy before any condition that is not LEAKPROOF,
 and `ILIKE` is not: it may not become an index condition, so a login's search for a rare
@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0017"
-down_revision: str | None = "0013"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
