@@ -1,4 +1,5 @@
-"""Shared fixtures: a real PostgreSQL, and a fresh schema per test so tests never share rows.
+"""Shared fixtures: a real PostgreSQL, and a schema per test so tests never share rows
+(emptied and reused by the next test unless the test changed its definition).
 
 `engine` is logged in as the schema's owner, or, where `test_login` says "app", as a login
 of its own that is an admin and a worker but not the owner and not a member of every
@@ -22,6 +23,7 @@ from storage.db import Database
 from storage.testing import (
     fallback_note,
     find_test_server,
+    reused_schema,
     scratch_login,
     scratch_schema,
     seed_tenant,
@@ -72,8 +74,8 @@ def test_login(request: pytest.FixtureRequest, suite_login: str) -> str:
 
 @pytest.fixture
 def engine(pg_url: str, test_login: str) -> Iterator[Engine]:
-    """An engine on a freshly migrated schema of its own (as `test_login` says)."""
-    with scratch_schema(pg_url) as eng:
+    """An engine on a migrated schema of its own, with no rows (as `test_login` says)."""
+    with reused_schema(pg_url) as eng:
         if test_login == "owner":
             yield eng
             return

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
-from storage.testing import scratch_schema, seed_tenant
+from storage.testing import reused_schema, seed_tenant
 
 ROOT = Path(__file__).resolve().parents[2]
 Snapshot = dict[str, list[tuple[Any, ...]]]
@@ -65,7 +65,7 @@ def sigkill_trials(
 ) -> tuple[int, Snapshot]:
     """Kill ``module``'s sync at ``trials`` random requests; each resumed run must end with
     exactly the rows of an uninterrupted one. → (requests of a whole run, its snapshot)."""
-    with scratch_schema(pg_url) as reference:
+    with reused_schema(pg_url) as reference:
         seed_tenant(reference)
         prepare(reference)
         done = run_child(module, pg_url, schema_of(reference), 0)
@@ -74,7 +74,7 @@ def sigkill_trials(
         expected = snapshot(reference)
     points = sorted(random.Random(seed).sample(range(1, total + 1), min(trials, total)))
     for kill_at in points:
-        with scratch_schema(pg_url) as engine:
+        with reused_schema(pg_url) as engine:
             seed_tenant(engine)
             prepare(engine)
             schema = schema_of(engine)
