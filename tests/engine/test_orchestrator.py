@@ -6,7 +6,7 @@ import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from pulse_console.config import Settings
 from pulse_console.engine import store
@@ -166,11 +166,18 @@ def test_retry_settings_are_editable_at_run_time_and_audited(
     orch.run_until(T0 + timedelta(minutes=59), clock.set)
     assert [int((t - T0).total_seconds() // 60) for t in jira.runs] == [0, 5]
     actions = audit_actions(database, orch.client_id)
-    assert [a for a in actions if a.startswith("setting")] == [
-        "settings.insert",
-        "setting.set",
-        "settings.insert",
-        "setting.set",
+    # One row per change, the trigger's, carrying the operation (no second "intent" row).
+    assert [a for a in actions if a.startswith("setting")] == ["settings.insert"] * 2
+    with database.engine.connect() as conn:
+        tagged = conn.execute(
+            text(
+                "SELECT target, details ->> 'operation', details -> 'new', actor FROM audit_log"
+                " WHERE action = 'settings.insert' ORDER BY id"
+            )
+        ).all()
+    assert [tuple(row) for row in tagged] == [
+        ("retry.interval_minutes", "setting.set", 5, "ops"),
+        ("retry.max_attempts", "setting.set", 1, "ops"),
     ]
 
 
@@ -260,6 +267,18 @@ def test_orchestrator_pause_and_resume(
     assert jira.runs == [T0 + timedelta(hours=h, minutes=30) for h in (3, 4)]
     assert orch.orchestrator_tick().ok
     assert len(jira.runs) == 3
+    with database.engine.connect() as conn:
+        changes = conn.execute(
+            text(
+                "SELECT action, details ->> 'operation' FROM audit_log"
+                " WHERE target = 'orchestrator.paused' ORDER BY id"
+            )
+        ).all()
+    # Each pause or resume is one row: the setting's change, naming the control.
+    assert [tuple(row) for row in changes] == [
+        ("settings.insert", "orchestrator.pause"),
+        ("settings.update", "orchestrator.resume"),
+    ]
 
 
 def test_force_stop_leaves_a_checkpoint_and_resume_completes_without_loss_or_duplicates(
