@@ -155,6 +155,16 @@ def test_success_clears_the_retry_count(
     assert [t for t, _ in runs(database)] == ["schedule", "retry", "retry", "schedule", "schedule"]
 
 
+def trail(database: Database, columns: str, change: str = "") -> list[tuple[object, ...]]:
+    """`columns` of the settings' audit rows (of one kind of `change`), oldest first."""
+    with database.engine.connect() as conn:
+        rows = conn.execute(
+            text(f"SELECT {columns} FROM audit_log WHERE action LIKE :a ORDER BY id"),
+            {"a": f"settings.{change}%"},
+        )
+        return [tuple(row) for row in rows]
+
+
 def test_retry_settings_are_editable_at_run_time_and_audited(
     database: Database, settings: Settings, clock: FakeClock
 ) -> None:
@@ -168,14 +178,8 @@ def test_retry_settings_are_editable_at_run_time_and_audited(
     actions = audit_actions(database, orch.client_id)
     # One row per change, the trigger's, carrying the operation (no second "intent" row).
     assert [a for a in actions if a.startswith("setting")] == ["settings.insert"] * 2
-    with database.engine.connect() as conn:
-        tagged = conn.execute(
-            text(
-                "SELECT target, details ->> 'operation', details -> 'new', actor FROM audit_log"
-                " WHERE action = 'settings.insert' ORDER BY id"
-            )
-        ).all()
-    assert [tuple(row) for row in tagged] == [
+    tagged = trail(database, "target, details ->> 'operation', details -> 'new', actor", "insert")
+    assert tagged == [
         ("retry.interval_minutes", "setting.set", 5, "ops"),
         ("retry.max_attempts", "setting.set", 1, "ops"),
     ]
@@ -267,15 +271,8 @@ def test_orchestrator_pause_and_resume(
     assert jira.runs == [T0 + timedelta(hours=h, minutes=30) for h in (3, 4)]
     assert orch.orchestrator_tick().ok
     assert len(jira.runs) == 3
-    with database.engine.connect() as conn:
-        changes = conn.execute(
-            text(
-                "SELECT action, details ->> 'operation' FROM audit_log"
-                " WHERE target = 'orchestrator.paused' ORDER BY id"
-            )
-        ).all()
     # Each pause or resume is one row: the setting's change, naming the control.
-    assert [tuple(row) for row in changes] == [
+    assert trail(database, "action, details ->> 'operation'") == [
         ("settings.insert", "orchestrator.pause"),
         ("settings.update", "orchestrator.resume"),
     ]
