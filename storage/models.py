@@ -549,7 +549,9 @@ class WorkItemStatusSpan(Base):
         Index(
             "ix_work_item_status_spans_timeline",
             "work_item_id",
-            postgresql_include=["status_key", "entered_at", "left_at"],
+            # client_id: the row-level security policy reads it, so a login's scan stays
+            # index-only like the owner's (migration 0018).
+            postgresql_include=["status_key", "entered_at", "left_at", "client_id"],
         ),
     )
     work_item_id: Mapped[int] = mapped_column(

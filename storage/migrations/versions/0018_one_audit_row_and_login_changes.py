@@ -37,7 +37,9 @@ with plain, leakproof `=`; `ix_deployments_production` is rebuilt on them. Likew
 incidents (work items whose type an issue-type mapping names) joined on `lower(w.type)`:
 a login read every work item (0.24 s instead of 0.03 s); `work_items.type_key`
 (`lower(type)`) replaces the expression index `ix_work_items_client_id_lower_type` with
-`ix_work_items_client_id_type_key`. `status` and
+`ix_work_items_client_id_type_key`. And the policy reads `client_id`, which
+`ix_work_item_status_spans_timeline` did not hold: a login's timeline read went to the heap
+where the owner's was index-only; the index now INCLUDEs `client_id` too. `status` and
 `environment` (and `type`) keep their names and values (the canonical schema); only
 columns are added.
 """
@@ -195,6 +197,17 @@ ALTER TABLE deployments
 """
 
 
+def _timeline_index(include: list[str]) -> None:
+    op.drop_index("ix_work_item_status_spans_timeline", table_name="work_item_status_spans")
+    op.create_index(
+        "ix_work_item_status_spans_timeline",
+        "work_item_status_spans",
+        ["work_item_id"],
+        unique=False,
+        postgresql_include=include,
+    )
+
+
 def upgrade() -> None:
     op.execute(_KEYS)  # one rewrite of the table for both columns
     op.drop_index("ix_deployments_production", table_name="deployments")
@@ -211,6 +224,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_work_items_client_id_type_key", "work_items", ["client_id", "type_key"], unique=False
     )
+    _timeline_index(["status_key", "entered_at", "left_at", "client_id"])
     op.execute(_AUDIT_CHANGE)
     for table in AUDITED:
         op.execute(f"DROP TRIGGER pulse_audit ON {table}")
@@ -232,6 +246,7 @@ def downgrade() -> None:
         )
     # 0014's body takes no pulse.details; the extra merge of an unset setting is harmless,
     # so the function is left as it is rather than duplicated here.
+    _timeline_index(["status_key", "entered_at", "left_at"])
     op.drop_index("ix_work_items_client_id_type_key", table_name="work_items")
     op.drop_column("work_items", "type_key")
     op.create_index(
