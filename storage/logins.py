@@ -210,17 +210,24 @@ _LIST = text(
     FROM pg_roles r
     JOIN pg_auth_members am ON am.member = r.oid
     JOIN pg_roles g ON g.oid = am.roleid AND g.rolname LIKE 'pulse\\_%'
-    WHERE r.rolname NOT LIKE 'pulse\\_%'
+    WHERE r.rolname NOT LIKE 'pulse\\_%' AND (CAST(:name AS text) IS NULL OR r.rolname = :name)
     GROUP BY r.rolname, r.rolcanlogin
     ORDER BY r.rolname
     """
 )
 
 
-def list_logins(conn: Connection) -> list[Login]:
-    """Every role that is a member of a Pulse group, with its role and (visible) clients."""
+def find(conn: Connection, name: str) -> Login | None:
+    """Login `name` as `list_logins` shows it; None when it is not a Pulse Console login."""
+    found = list_logins(conn, name)
+    return found[0] if found else None
+
+
+def list_logins(conn: Connection, name: str | None = None) -> list[Login]:
+    """Every role that is a member of a Pulse group (or only `name`), with its role and
+    (visible) clients."""
     logins = []
-    for row in conn.execute(_LIST):
+    for row in conn.execute(_LIST, {"name": name}):
         groups = set(row.groups)
         logins.append(
             Login(

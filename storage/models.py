@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Computed,
     Date,
     DateTime,
     Float,
@@ -461,7 +462,9 @@ class WorkItem(Base):
         _source_key("work_items"),
         Index(None, "client_id", "project_key", "created_at"),
         Index(None, "client_id", "key"),
-        Index("ix_work_items_client_id_lower_type", "client_id", text("lower(type)")),  # incidents
+        # Incidents, on the stored `lower(type)`: an index a login under row-level security
+        # can use in a join (migration 0018).
+        Index("ix_work_items_client_id_type_key", "client_id", "type_key"),
     )
     id: Mapped[int] = _pk()
     client_id: Mapped[int] = _bulk_client()
@@ -484,6 +487,8 @@ class WorkItem(Base):
     # The source's development summary the stored dev-status links reflect (Jira: the
     # Development field's fingerprint); the links are fetched again only when it changes.
     dev_summary: Mapped[str | None]
+    # `lower(type)`, stored: compared with a leakproof `=` (see `Deployment.status_key`).
+    type_key: Mapped[str | None] = mapped_column(Text, Computed("lower(type)", persisted=True))
 
 
 class WorkItemTransition(Base):
@@ -544,7 +549,9 @@ class WorkItemStatusSpan(Base):
         Index(
             "ix_work_item_status_spans_timeline",
             "work_item_id",
-            postgresql_include=["status_key", "entered_at", "left_at"],
+            # client_id: the row-level security policy reads it, so a login's scan stays
+            # index-only like the owner's (migration 0018).
+            postgresql_include=["status_key", "entered_at", "left_at", "client_id"],
         ),
     )
     work_item_id: Mapped[int] = mapped_column(
@@ -777,12 +784,13 @@ class Deployment(Base):
         _source_key("deployments"),
         Index(None, "repository_id", "environment", "finished_at"),
         Index(None, "sha"),
-        # DORA's successful production deployments; also statistics on both expressions.
+        # DORA's successful production deployments, on the normalized columns: an index
+        # a login under row-level security can use (migration 0018).
         Index(
             "ix_deployments_production",
             "client_id",
-            text("upper(status)"),
-            text("lower(environment)"),
+            "status_key",
+            "environment_key",
             "created_at",
         ),
     )
@@ -797,6 +805,14 @@ class Deployment(Base):
     ref: Mapped[str | None]
     created_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+    # `upper(status)` and `lower(environment)`, stored: metric filters compare them with a
+    # leakproof `=` that an index serves under row-level security too.
+    status_key: Mapped[str | None] = mapped_column(
+        Text, Computed("upper((status)::text)", persisted=True)
+    )
+    environment_key: Mapped[str | None] = mapped_column(
+        Text, Computed("lower(environment)", persisted=True)
+    )
 
 
 class CiRun(Base):

@@ -79,6 +79,7 @@ from pulse_console.engine.store import (
 )
 from pulse_console.pipelines.base import IntegrationRef, Progress, RunContext, RunResult
 from pulse_console.pipelines.registry import PipelineRegistry
+from storage.audit_context import acting
 from storage.db import Database
 from storage.fencing import Fence, StaleLeader, check_fence
 from storage.models import AuditLog, Integration
@@ -720,7 +721,9 @@ class Orchestrator:
         if refused:
             return refused
         paused = control is Control.ORCHESTRATOR_PAUSE
-        self.set_setting("orchestrator.paused", paused, actor=actor)
+        # The settings row is the change's one audit row: it names the control asked for.
+        with acting(operation=control.audit_action, actor=actor):
+            self.set_setting("orchestrator.paused", paused, actor=actor)
         word = "paused: no job starts on its own" if paused else "resumed"
         return ControlResult.done(f"orchestrator {word}")
 

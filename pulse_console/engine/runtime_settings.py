@@ -4,7 +4,8 @@ source of truth the engine reads and the console's Settings screen and the CLI
 
 Effective value of a key, strongest first: the client's row in `settings`, the global row
 (client_id NULL), then the process configuration (config.toml / PULSE_* environment). Every
-change writes the new value and an `audit_log` row in one transaction.
+change writes the new value, and the database's trigger its `audit_log` row, in one
+transaction.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from pulse_console.config import Settings
-from storage.models import AuditLog, Setting
+from storage import audit_context
+from storage.models import Setting
 
 # key → (type, lower bound, upper bound) — the same limits as pulse_console.config
 _INT_LIMITS = {
@@ -128,14 +130,12 @@ def set_setting(
         )
     ).scalar()
     store(session, client_id, key, clean, actor=actor)
-    session.add(
-        AuditLog(
-            client_id=client_id,
-            actor=actor,
-            action="setting.set",
-            target=key,
-            details={"old": old, "new": clean},
-        )
+    # The settings trigger records the change at commit (migration 0018): tag it.
+    audit_context.note(
+        session.connection(),
+        operation="setting.set",
+        actor=actor,
+        details={"old": old, "new": clean},
     )
     return clean
 

@@ -59,7 +59,9 @@ SCOPE_PARTS: Parts = (
     # increasing with the start within a repository, so "the first deployment at or after
     # a merge" is a single-key join (a (repository, per-repository number) key let the
     # planner pick a merge join that compared millions of row pairs). The stream carries
-    # each PR's merge time for the same reason: no join back to `prs`.
+    # each PR's merge time for the same reason: no join back to `prs`. The stored
+    # `status_key`/`environment_key` (upper/lower, migration 0018) are compared with a plain
+    # `=`, which PostgreSQL may take as an index condition under row-level security too.
     (
         "client_deploys",
         """
@@ -69,10 +71,10 @@ SCOPE_PARTS: Parts = (
            row_number() OVER (ORDER BY d.repository_id, d.created_at, d.id) AS gseq
     FROM deployments d
     JOIN repositories r ON r.id = d.repository_id AND r.active
-    WHERE d.client_id = :client_id AND upper(d.status) = 'SUCCESS'
-      AND lower(d.environment) = ANY(CAST(:environments AS text[]))
+    WHERE d.client_id = :client_id AND d.status_key = 'SUCCESS'
+      AND d.environment_key = ANY(CAST(:environments AS text[]))
       AND d.created_at IS NOT NULL
-    WINDOW env AS (PARTITION BY d.repository_id, lower(d.environment)
+    WINDOW env AS (PARTITION BY d.repository_id, d.environment_key
                    ORDER BY d.created_at, d.id)
 """,
     ),

@@ -66,8 +66,12 @@ INCIDENT_PARTS: Parts = (
     SELECT w.id, w.key, w.summary, coalesce(w.project_key, '') AS pk, w.created_at,
            w.resolved_at, w.project_key, w.custom_fields ->> 'Team' AS team
     FROM work_items w
-    JOIN issue_type_mappings m ON m.client_id = w.client_id AND m.active
-         AND m.kind = 'incident' AND lower(m.issue_type) = lower(w.type)
+    -- A plain `=` on two columns (lower() inside the subquery, OFFSET 0 keeps it there):
+    -- under row-level security a join condition calling lower() on a column may not
+    -- drive the index on work_items (migration 0018), and a login read every work item.
+    JOIN (SELECT lower(m.issue_type) AS type_key FROM issue_type_mappings m
+          WHERE m.client_id = :client_id AND m.active AND m.kind = 'incident'
+          OFFSET 0) m ON w.type_key = m.type_key
     WHERE w.client_id = :client_id AND w.active AND w.created_at IS NOT NULL
 """,
     ),

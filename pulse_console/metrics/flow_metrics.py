@@ -54,12 +54,12 @@ items AS MATERIALIZED (
         -- lower() once per row: OFFSET 0 keeps the planner from inlining the subquery
         -- and repeating the call in each join (lower() is most of a 100,000-row scan).
         SELECT w.id, w.key, w.summary, w.type, w.project_key, w.created_at,
-               lower(w.status) AS status_key, lower(w.type) AS type_key
+               lower(w.status) AS status_key, w.type_key
         FROM work_items w
         WHERE w.client_id = :client_id AND w.active AND w.created_at < :until
           AND (CAST(:project AS text) IS NULL OR w.project_key = :project)
           AND (CAST(:team AS text) IS NULL OR w.custom_fields ->> 'Team' = :team)
-          AND (CAST(:issue_type AS text) IS NULL OR lower(w.type) = lower(:issue_type))
+          AND (CAST(:issue_type AS text) IS NULL OR w.type_key = lower(:issue_type))
           {scope_sql("w")}
         OFFSET 0
     ) w

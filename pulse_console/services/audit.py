@@ -2,11 +2,13 @@
 
 Two kinds of rows land in `audit_log`. The database's triggers (migration 0014) record every
 row change of the configuration tables, whoever makes it, as `<table>.<insert|update|delete>`
-with the changed columns before and after; the services record the operator's intents that
-no table holds (`job.start`, `log_files.delete`, `logs.export`, …) with `record`. Either
-way the login is stamped by the database from `session_user`; `actor` keeps the console's
-`operator@host`. `search` is the one query behind the console's Audit screen and
-`pulse-console audit`.
+with the changed columns before and after; a service that makes such a change tags it with
+`note` (what the operator asked for, and the service's details), and the trigger's row
+carries the tags, so one change is one row. The services record the operator's intents
+that no table holds (`job.start`, `log_files.delete`, `logs.export`, …) with `record`, and
+login changes with `record_login_change`. Either way the login is stamped by the database
+from `session_user`; `actor` keeps the console's `operator@host`. `search` is the one query
+behind the console's Audit screen and `pulse-console audit`.
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Connection, Select, and_, or_, select, text
 from sqlalchemy.orm import Session
 
 from pulse_console.services.log_search import contains
+from storage import audit_context
 from storage.db import Database
 from storage.models import AuditLog, Client
 from storage.tenancy import ensure_client, find_client
@@ -53,6 +56,12 @@ class AuditEntry:
     after: dict[str, Any] | None = None
     client: str | None = None
     id: int = 0
+
+    @property
+    def operation(self) -> str | None:
+        """What the operator asked for (`flow.status.map`), when a service said so."""
+        value = self.details.get("operation")
+        return value if isinstance(value, str) else None
 
     @property
     def is_row_change(self) -> bool:
@@ -101,7 +110,7 @@ class AuditQuery:
 
     since: datetime | None = None
     until: datetime | None = None
-    what: str = ""  # a substring of the action or the target (`integrations`, `jira`)
+    what: str = ""  # a substring of the action, operation or target (`integrations`, `jira`)
     who: str = ""  # a substring of the login or the actor
     limit: int = 500
 
@@ -123,21 +132,64 @@ def record(
     )
 
 
+def note(session: Session, actor: str, action: str, details: dict[str, Any] | None = None) -> None:
+    """Tag the caller's transaction, whose changes to audited tables the database records
+    at commit: their rows carry `action` (as `details.operation`), `actor` and `details`.
+    For a change a trigger records; `record` is for an intent no table holds."""
+    audit_context.note(session.connection(), operation=action, actor=actor, details=details)
+
+
+def record_login_change(
+    conn: Connection,
+    action: str,
+    login: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> None:
+    """One row for a change to a login (`user.add`, `user.grant`, …), with no client: a
+    login is cluster-wide. Written by the database (migration 0018), stamped with the
+    caller's login, whatever the caller may insert into `audit_log` itself."""
+    conn.execute(
+        text(
+            "SELECT pulse_audit_login_change(:action, :login,"
+            " CAST(:before AS jsonb), CAST(:after AS jsonb))"
+        ),
+        {
+            "action": action,
+            "login": login,
+            "before": None if before is None else json.dumps(before),
+            "after": None if after is None else json.dumps(after),
+        },
+    )
+
+
 def recent(database: Database, client: str, limit: int = 100) -> list[AuditEntry]:
     """The newest audit rows of a client, newest first."""
     return search(database, client, AuditQuery(limit=limit))
 
 
 def search(database: Database, client: str | None, query: AuditQuery) -> list[AuditEntry]:
-    """Audit rows matching `query`, newest first: of `client`, or of every client (and the
-    rows of none, e.g. a removed client's) when `client` is None."""
+    """Audit rows matching `query`, newest first: of `client` (and the login changes that
+    name it in the login's clients before or after), or of every client (and the rows of
+    none, e.g. a removed client's or a login's) when `client` is None."""
     with database.session() as session:
         stmt = _filtered(query)
         if client is not None:
             client_id = find_client(session, client)
             if client_id is None:
                 return []
-            stmt = stmt.where(AuditLog.client_id == client_id)
+            # Login changes are global rows: a client's trail shows those naming it.
+            named = {"clients": [client]}
+            stmt = stmt.where(
+                or_(
+                    AuditLog.client_id == client_id,
+                    and_(
+                        AuditLog.client_id.is_(None),
+                        AuditLog.action.startswith("user."),
+                        or_(AuditLog.before.contains(named), AuditLog.after.contains(named)),
+                    ),
+                )
+            )
         rows = session.execute(stmt).all()
         return [_entry(row.AuditLog, row.name) for row in rows]
 
@@ -155,7 +207,11 @@ def _filtered(query: AuditQuery) -> Select[AuditLog, str]:
         stmt = stmt.where(AuditLog.ts < query.until)
     if query.what:
         stmt = stmt.where(
-            or_(contains(AuditLog.action, query.what), contains(AuditLog.target, query.what))
+            or_(
+                contains(AuditLog.action, query.what),
+                contains(AuditLog.target, query.what),
+                contains(AuditLog.details["operation"].astext, query.what),
+            )
         )
     if query.who:
         stmt = stmt.where(

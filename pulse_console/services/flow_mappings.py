@@ -173,12 +173,10 @@ def add_step(
         )
         session.add(step)
         session.flush()
-        audit.record(
+        audit.note(
             session,
-            client,
             actor,
             "flow.step.add",
-            name,
             {"category": category, "is_active_work": is_active_work},
         )
         return step.id
@@ -213,13 +211,8 @@ def map_status(
             )
             session.add(row)
             session.flush()
-            audit.record(
-                session,
-                client,
-                actor,
-                "flow.status.map",
-                status_name,
-                {"step": step.name, "issue_type": issue_type},
+            audit.note(
+                session, actor, "flow.status.map", {"step": step.name, "issue_type": issue_type}
             )
             return row.id
     except IntegrityError:
@@ -235,7 +228,7 @@ def unmap_status(database: Database, client: str, mapping_id: int, *, actor: str
         if row is None or row.client_id != find_client(session, client):
             return
         session.delete(row)
-        audit.record(session, client, actor, "flow.status.unmap", row.status_name)
+        audit.note(session, actor, "flow.status.unmap")
 
 
 def map_issue_type(
@@ -249,7 +242,7 @@ def map_issue_type(
             row = IssueTypeMapping(client_id=cid, issue_type=issue_type.strip(), kind=kind)
             session.add(row)
             session.flush()
-            audit.record(session, client, actor, "flow.issue_type.map", issue_type, {"kind": kind})
+            audit.note(session, actor, "flow.issue_type.map", {"kind": kind})
             return row.id
     except IntegrityError:
         raise MappingError(f"{issue_type!r} is already mapped (case-insensitive).") from None
@@ -314,9 +307,7 @@ def remap_status(
         if not step.active:
             raise MappingError(f"Step {step.name!r} is switched off; map to an active step.")
         row.flow_step_id = step_id
-        audit.record(
-            session, client, actor, "flow.status.remap", row.status_name, {"step": step.name}
-        )
+        audit.note(session, actor, "flow.status.remap", {"step": step.name})
 
 
 def set_issue_type_kind(
@@ -327,14 +318,7 @@ def set_issue_type_kind(
     with database.session() as session:
         row = _issue_type_row(session, client, mapping_id)
         before, row.kind = row.kind, kind
-        audit.record(
-            session,
-            client,
-            actor,
-            "flow.issue_type.edit",
-            row.issue_type,
-            {"kind": kind, "was": before},
-        )
+        audit.note(session, actor, "flow.issue_type.edit", {"kind": kind, "was": before})
 
 
 def unmap_issue_type(database: Database, client: str, mapping_id: int, *, actor: str) -> str:
@@ -342,7 +326,7 @@ def unmap_issue_type(database: Database, client: str, mapping_id: int, *, actor:
     with database.session() as session:
         row = _issue_type_row(session, client, mapping_id)
         session.delete(row)
-        audit.record(session, client, actor, "flow.issue_type.unmap", row.issue_type)
+        audit.note(session, actor, "flow.issue_type.unmap")
         return row.issue_type
 
 
@@ -401,13 +385,8 @@ def delete_step(
                 session.execute(delete(StatusMapping).where(StatusMapping.flow_step_id == step_id))
             )
         session.delete(step)
-        audit.record(
-            session,
-            client,
-            actor,
-            "flow.step.delete",
-            step.name,
-            {"reassigned_to": reassign_to, "mappings": moved},
+        audit.note(
+            session, actor, "flow.step.delete", {"reassigned_to": reassign_to, "mappings": moved}
         )
         return moved
 

@@ -222,18 +222,21 @@ def save(
             record_connection_test(
                 session, new_id, ok=check.ok, message=check.message[:500], at=datetime.now(UTC)
             )
-        audit.record(
+        audit.note(
             session,
-            client,
             actor,
             action,
-            draft.name,
             {
                 "type": draft.type,
                 "base_url": values["base_url"],
                 "token_changed": bool(draft.token),
             },
         )
+        if draft.token is not None and secrets.kind != "database":
+            # Outside the database no trigger sees the token change: its own one row.
+            audit.record(
+                session, client, actor, "integration.token", draft.name, {"store": secrets.kind}
+            )
     return new_id
 
 
@@ -354,10 +357,4 @@ def set_active(
         if row is None:
             return
         row.active = active
-        audit.record(
-            session,
-            client,
-            actor,
-            "integration.activate" if active else "integration.deactivate",
-            row.name,
-        )
+        audit.note(session, actor, "integration.activate" if active else "integration.deactivate")

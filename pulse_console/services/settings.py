@@ -110,12 +110,10 @@ def save(
         cid = ensure_client(session, client)
         for name, (_, value) in changed.items():
             runtime_settings.store(session, cid, KEYS[name], value, actor=actor)
-        audit.record(
+        audit.note(
             session,
-            client,
             actor,
             "settings.change",
-            None,
             {name: {"from": a, "to": b} for name, (a, b) in changed.items()},
         )
     return list(changed)

@@ -6,7 +6,7 @@ import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from pulse_console.config import Settings
 from pulse_console.engine import store
@@ -155,6 +155,16 @@ def test_success_clears_the_retry_count(
     assert [t for t, _ in runs(database)] == ["schedule", "retry", "retry", "schedule", "schedule"]
 
 
+def trail(database: Database, columns: str, change: str = "") -> list[tuple[object, ...]]:
+    """`columns` of the settings' audit rows (of one kind of `change`), oldest first."""
+    with database.engine.connect() as conn:
+        rows = conn.execute(
+            text(f"SELECT {columns} FROM audit_log WHERE action LIKE :a ORDER BY id"),
+            {"a": f"settings.{change}%"},
+        )
+        return [tuple(row) for row in rows]
+
+
 def test_retry_settings_are_editable_at_run_time_and_audited(
     database: Database, settings: Settings, clock: FakeClock
 ) -> None:
@@ -166,11 +176,12 @@ def test_retry_settings_are_editable_at_run_time_and_audited(
     orch.run_until(T0 + timedelta(minutes=59), clock.set)
     assert [int((t - T0).total_seconds() // 60) for t in jira.runs] == [0, 5]
     actions = audit_actions(database, orch.client_id)
-    assert [a for a in actions if a.startswith("setting")] == [
-        "settings.insert",
-        "setting.set",
-        "settings.insert",
-        "setting.set",
+    # One row per change, the trigger's, carrying the operation (no second "intent" row).
+    assert [a for a in actions if a.startswith("setting")] == ["settings.insert"] * 2
+    tagged = trail(database, "target, details ->> 'operation', details -> 'new', actor", "insert")
+    assert tagged == [
+        ("retry.interval_minutes", "setting.set", 5, "ops"),
+        ("retry.max_attempts", "setting.set", 1, "ops"),
     ]
 
 
@@ -260,6 +271,11 @@ def test_orchestrator_pause_and_resume(
     assert jira.runs == [T0 + timedelta(hours=h, minutes=30) for h in (3, 4)]
     assert orch.orchestrator_tick().ok
     assert len(jira.runs) == 3
+    # Each pause or resume is one row: the setting's change, naming the control.
+    assert trail(database, "action, details ->> 'operation'") == [
+        ("settings.insert", "orchestrator.pause"),
+        ("settings.update", "orchestrator.resume"),
+    ]
 
 
 def test_force_stop_leaves_a_checkpoint_and_resume_completes_without_loss_or_duplicates(

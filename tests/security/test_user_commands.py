@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import ProgrammingError
 
 from pulse_console import cli
 from pulse_console.commands import database as opener
@@ -143,3 +144,59 @@ def test_a_login_that_still_holds_rights_is_refused_in_one_line(
     with tenant.begin() as conn:
         assert conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :n"), {"n": name}).first()
         conn.exec_driver_sql(f'REVOKE SELECT ON jobs FROM "{name}"')
+
+
+def _trail(capsys: pytest.CaptureFixture[str], *scope: str) -> list[dict[str, object]]:
+    capsys.readouterr()
+    assert cli.main(["audit", "--json", "--what", "user.", *scope]) == 0
+    return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+
+
+def test_every_login_change_is_one_audit_row_with_who_and_before_after(
+    tenant: Engine, name: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`user add|set-role|revoke|grant|remove` by an admin login: one row each, stamped with
+    that login, the login as it was before and after; a refused request writes none. The
+    client's trail (`audit`, the `:audit` screen's query) shows the rows naming it."""
+    with scratch_login(tenant, "admin", clients=(1,)) as admin:
+        _wire(monkeypatch, admin)
+        steps = [
+            ["user", "add", name, "--role", "viewer", "--client", "acme"],
+            ["user", "set-role", name, "user"],
+            ["user", "revoke", name, "--client", "acme"],
+            ["user", "grant", name, "--client", "acme"],
+            ["user", "remove", name, "--yes"],
+        ]
+        for argv in steps:
+            assert cli.main(argv) == 0, argv
+        assert cli.main(["user", "revoke", "postgres", "--client", "acme"]) == 2  # refused
+        everywhere = _trail(capsys, "--all-clients")
+        for_acme = _trail(capsys, "--client", "acme")
+        admin_name = admin.url.username
+
+    rows = [row for row in reversed(everywhere) if row["target"] == name]
+    viewer = {"role": "viewer", "all_clients": False, "clients": ["acme"], "can_login": True}
+    user = {**viewer, "role": "user"}
+    assert [(r["action"], r["before"], r["after"]) for r in rows] == [
+        ("user.add", None, viewer),
+        ("user.set_role", viewer, user),
+        ("user.revoke", user, {**user, "clients": []}),
+        ("user.grant", {**user, "clients": []}, user),
+        ("user.remove", user, None),
+    ]
+    assert {(r["login"], r["client"]) for r in rows} == {(admin_name, None)}
+    assert not [r for r in everywhere if r["target"] == "postgres"]
+    # Each of them names acme before or after: acme's own trail shows them all.
+    assert [r["action"] for r in reversed(for_acme) if r["target"] == name] == [
+        r["action"] for r in rows
+    ]
+
+
+def test_a_viewer_cannot_write_login_change_rows(tenant: Engine) -> None:
+    """The database's recorder of login changes is for admins only (PostgreSQL refuses)."""
+    with (
+        scratch_login(tenant, "user", clients=(1,)) as login,
+        login.begin() as conn,
+        pytest.raises(ProgrammingError, match="permission denied"),
+    ):
+        conn.execute(text("SELECT pulse_audit_login_change('user.add', 'x', NULL, '{}'::jsonb)"))

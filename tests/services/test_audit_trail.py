@@ -178,6 +178,7 @@ def test_a_secret_value_never_reaches_the_trail(tenant: Engine, other: Login) ->
             text("INSERT INTO secrets (client_id, name, ciphertext) VALUES (1, 's', :c)"),
             {"c": b"TOPSECRETBYTES"},
         )
+    with other.engine.begin() as conn:  # (created and removed at once would leave no row)
         conn.execute(text("DELETE FROM secrets"))
     with tenant.connect() as conn:
         trail = conn.execute(

@@ -89,3 +89,30 @@ def test_issue_type_mappings_are_edited_and_deleted_only_within_their_client(
     assert [t.kind for t in flow.load(database, "acme").issue_types] == ["defect"]
     assert flow.unmap_issue_type(database, "acme", mapping, actor="ada") == "Incident"
     assert flow.load(database, "acme").issue_types == []
+
+
+def test_each_change_is_one_audit_row_carrying_what_the_operator_asked(
+    database: Database,
+) -> None:
+    """The service tags its change and the trigger's row carries the tags: one row per
+    change (never a second 'intent' row), found by the operation's name too."""
+    from pulse_console.services import audit
+    from pulse_console.services.audit import AuditQuery
+
+    doing = flow.add_step(database, "acme", "Doing", "in_progress", actor="ada@host")
+    done = flow.add_step(database, "acme", "Done", "done", actor="ada@host")
+    mapping = flow.map_status(database, "acme", "In Review", doing, actor="ada@host")
+    flow.remap_status(database, "acme", mapping, done, actor="ada@host")
+    flow.unmap_status(database, "acme", mapping, actor="ada@host")
+
+    trail = audit.search(database, "acme", AuditQuery(what="status"))
+    assert [(e.action, e.operation, e.target) for e in reversed(trail)] == [
+        ("status_mappings.insert", "flow.status.map", "In Review"),
+        ("status_mappings.update", "flow.status.remap", "In Review"),
+        ("status_mappings.delete", "flow.status.unmap", "In Review"),
+    ]
+    insert, remap, _ = reversed(trail)
+    assert insert.details["step"] == "Doing" and insert.actor == "ada@host"
+    assert (remap.before, remap.after) == ({"flow_step_id": doing}, {"flow_step_id": done})
+    [found] = audit.search(database, "acme", AuditQuery(what="flow.status.remap"))
+    assert found.id == remap.id

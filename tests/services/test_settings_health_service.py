@@ -21,8 +21,11 @@ def test_settings_fall_back_to_config_then_save_what_changed(database: Database)
     assert sorted(changed) == ["orchestrator_interval_minutes", "theme"]
     assert console_settings.load(database, "acme", defaults) == new
     assert console_settings.save(database, "acme", new, defaults, actor="ada") == []
-    [entry] = [a for a in audit.recent(database, "acme") if not a.is_row_change]
-    assert entry.details["theme"] == {"from": "textual-dark", "to": "nord"}
+    # One row per stored change (the trigger's), carrying the service's operation and details.
+    trail = [a for a in audit.recent(database, "acme") if a.action != "clients.insert"]
+    assert sorted(a.action for a in trail) == ["settings.insert", "settings.insert"]
+    assert {a.operation for a in trail} == {"settings.change"}
+    assert all(a.details["theme"] == {"from": "textual-dark", "to": "nord"} for a in trail)
 
 
 def test_invalid_settings_are_refused(database: Database) -> None:
