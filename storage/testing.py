@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
-from sqlalchemy import Engine, make_url, text
+from sqlalchemy import Connection, Engine, make_url, text
 
 from storage import migrate
 from storage.db import make_engine, normalize_url
@@ -81,8 +81,26 @@ def scratch_schema(url: str, *, migrated: bool = True) -> Iterator[Engine]:
     finally:
         engine.dispose()
         with admin.begin() as conn:
+            _drop_token_roles(conn, schema)
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+def _drop_token_roles(conn: Connection, schema: str) -> None:
+    """API tokens' roles are the cluster's, not the schema's: drop those the schema made."""
+    has_roles = conn.execute(
+        text(
+            "SELECT 1 FROM information_schema.columns WHERE table_schema = :s"
+            " AND table_name = 'api_tokens' AND column_name = 'db_role'"
+        ),
+        {"s": schema},
+    ).first()
+    if has_roles:
+        names = conn.execute(
+            text(f'SELECT db_role FROM "{schema}".api_tokens WHERE db_role IS NOT NULL')
+        ).scalars()
+        for name in names:
+            conn.exec_driver_sql(f'DROP ROLE IF EXISTS "{name}"')
 
 
 def search_path_of(engine: Engine) -> str:

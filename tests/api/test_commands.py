@@ -43,7 +43,12 @@ def test_token_create_shows_it_once_stores_its_hash_and_list_and_revoke_work(
     with database.session() as session:
         row = session.execute(select(ApiToken)).scalar_one()
         assert (row.name, row.role, row.token_hash) == ("ci", "user", api_tokens.digest(token))
-    assert api_tokens.authenticate(database, token) == api_tokens.Caller("ci", "acme", "user")
+    caller = api_tokens.authenticate(database, token)
+    assert caller == api_tokens.Caller("ci", "acme", "user", row.db_role)
+    assert row.db_role is not None and role_groups(database, row.db_role) == {
+        "pulse_user",
+        "pulse_viewer",
+    }
     assert main(["token", "create", "--role", "user", "--name", "ci", *base]) == 2
     assert "already has a token named 'ci'" in capsys.readouterr().err
     assert main(["token", "list", "--json", *base]) == 0
@@ -52,6 +57,7 @@ def test_token_create_shows_it_once_stores_its_hash_and_list_and_revoke_work(
     assert token not in json.dumps(listed)
     assert main(["token", "revoke", "ci", *base]) == 0
     assert api_tokens.authenticate(database, token) is None
+    assert role_groups(database, row.db_role) == set()  # its role is dropped with it
     assert main(["token", "revoke", "ci", *base]) == 2
     assert "no active token named 'ci'" in capsys.readouterr().err
     with database.session() as session:
@@ -59,6 +65,21 @@ def test_token_create_shows_it_once_stores_its_hash_and_list_and_revoke_work(
             select(AuditLog.action).where(AuditLog.action.like("api_token.%")).order_by(AuditLog.id)
         ).scalars()
         assert list(actions) == ["api_token.create", "api_token.revoke"]
+
+
+def role_groups(database: Database, role: str) -> set[str]:
+    """The product groups `role` is in (empty when it does not exist)."""
+    with database.session() as session:
+        return set(
+            session.execute(
+                text(
+                    "SELECT g.rolname FROM pg_roles g, pg_roles r WHERE r.rolname = :r"
+                    " AND g.rolname IN ('pulse_viewer', 'pulse_user', 'pulse_admin')"
+                    " AND pg_has_role(r.oid, g.oid, 'MEMBER')"
+                ),
+                {"r": role},
+            ).scalars()
+        )
 
 
 def test_token_create_for_an_unknown_client_is_refused(
