@@ -64,21 +64,29 @@ AS $$
 $$
 """
 
-# Every table that is isolated by client gets its policies again, with the new rule.
-_REISOLATE = """
+
+# Every policy of the schema that names the login names the acting role instead (ALTER
+# POLICY: the tables' GRANTs, which later migrations narrowed, stay as they are).
+def _policies(old: str, new: str) -> str:
+    return f"""
 DO $$
 DECLARE
-    t regclass;
+    p record;
 BEGIN
-    FOR t IN
-        SELECT DISTINCT p.polrelid::regclass FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid
-        WHERE p.polname = 'pulse_client_rows'
-          AND c.relnamespace = current_schema()::regnamespace
-    LOOP
-        PERFORM pulse_isolate_by_client(t);
+    FOR p IN SELECT * FROM pg_policies WHERE schemaname = current_schema()
+             AND (qual LIKE '%{old}%' OR with_check LIKE '%{old}%') LOOP
+        IF p.qual IS NOT NULL THEN
+            EXECUTE format('ALTER POLICY %I ON %I USING (%s)', p.policyname, p.tablename,
+                           replace(p.qual, '{old}', '{new}'));
+        END IF;
+        IF p.with_check IS NOT NULL THEN
+            EXECUTE format('ALTER POLICY %I ON %I WITH CHECK (%s)', p.policyname, p.tablename,
+                           replace(p.with_check, '{old}', '{new}'));
+        END IF;
     END LOOP;
 END $$
 """
+
 
 # Tokens made before this revision get their roles here (as `token create` makes them).
 _EXISTING_TOKENS = """
@@ -118,7 +126,7 @@ def upgrade() -> None:
     op.execute(_API_GROUP)
     op.execute(_ACTING_ROLE)
     op.execute(_rewrite("session_user", "pulse_acting_role()"))
-    op.execute(_REISOLATE)
+    op.execute(_policies("SESSION_USER", "pulse_acting_role()"))
     op.add_column("api_tokens", sa.Column("db_role", sa.String(length=63), nullable=True))
     op.create_unique_constraint(op.f("uq_api_tokens_db_role"), "api_tokens", ["db_role"])
     op.execute(_EXISTING_TOKENS)
@@ -128,5 +136,5 @@ def downgrade() -> None:
     op.drop_constraint(op.f("uq_api_tokens_db_role"), "api_tokens", type_="unique")
     op.drop_column("api_tokens", "db_role")
     op.execute(_rewrite("pulse_acting_role()", "session_user"))
-    op.execute(_REISOLATE)
+    op.execute(_policies("pulse_acting_role()", "SESSION_USER"))
     op.execute("DROP FUNCTION pulse_acting_role()")
