@@ -127,11 +127,17 @@ def test_the_web_console_shows_the_jobs_screen_and_answers_keys(
             "the Jobs screen of the demo client, as a viewer",
         )
         assert "Jobs" in jobs
-        typed = len(jobs)
         browser.find_element("css selector", ".xterm-screen").click()  # focus the terminal
-        keys = ActionChains(browser).send_keys(":").pause(0.5).send_keys("logs").pause(0.5)
-        keys.send_keys(Keys.ENTER).perform()  # jump to the Logs screen by name, as k9s does
-        wait_for(lambda s: "Logs" in s[typed:] and "level" in s[typed:].lower(), "the Logs screen")
+        for attempt in range(3):  # a loaded machine may drop keys typed into a prompt opening
+            typed = len(screen())
+            keys = ActionChains(browser).send_keys(Keys.ESCAPE).pause(0.5).send_keys(":")
+            keys.pause(1).send_keys("logs").pause(1).send_keys(Keys.ENTER).perform()
+            try:  # `:logs` jumps to the Logs screen by name, as k9s does
+                wait_for(lambda s, at=typed: "Logs" in s[at:] and "Level" in s[at:], "Logs", 20)
+                break
+            except pytest.fail.Exception:
+                if attempt == 2:
+                    raise
         ARTIFACTS.mkdir(exist_ok=True)
         browser.save_screenshot(str(ARTIFACTS / "web-console-logs.png"))
     finally:

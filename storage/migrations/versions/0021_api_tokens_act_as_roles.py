@@ -50,7 +50,11 @@ BEGIN
     END IF;
     IF NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
        AND NOT pg_has_role(current_user, 'pulse_api', 'MEMBER') THEN
-        GRANT pulse_api TO current_user;
+        BEGIN
+            GRANT pulse_api TO current_user;
+        EXCEPTION WHEN insufficient_privilege THEN
+            RAISE NOTICE 'an owner without CREATEROLE: grant it pulse_api to serve the API';
+        END;
     END IF;
 END $$
 """
