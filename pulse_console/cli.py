@@ -93,6 +93,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     tui = sub.add_parser("tui", parents=[common], help="open the console (the default)")
+    tui.add_argument(
+        "--act-as",
+        metavar="ROLE",
+        help="work as a PostgreSQL role your login is a member of, with its rights and "
+        "clients only (the web console runs each API token's console so)",
+    )
     tui.set_defaults(handler=run_tui)
 
     db = sub.add_parser("db", parents=[common], help="database schema: upgrade, status, reset")
@@ -167,7 +173,9 @@ def run_tui(args: argparse.Namespace, settings: Settings) -> int:
     from storage import migrate
     from storage.secrets import open_secret_store
 
-    database = open_for(settings, Action.READ)
+    opened = open_for(settings, Action.READ)
+    act_as = getattr(args, "act_as", None)
+    database = opened.acting_as(act_as) if act_as else opened
     demo = None
     jobs = None
     ctx: ConsoleContext | None = None
@@ -235,7 +243,7 @@ def run_tui(args: argparse.Namespace, settings: Settings) -> int:
             jobs.close()
         if demo is not None:
             demo.stop()
-        database.dispose()
+        opened.dispose()
 
 
 def run_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
-from sqlalchemy import Engine, create_engine, make_url, text
+from psycopg import errors, sql
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -25,6 +26,10 @@ MIN_SERVER_VERSION = 130000
 
 class DatabaseError(Exception):
     """The database cannot be used; `str()` is the operator-facing reason."""
+
+
+class ActingRoleGone(DatabaseError):
+    """The role a `Database.acting_as` view acts as no longer exists (a revoked token)."""
 
 
 def normalize_url(url: str) -> URL:
@@ -79,6 +84,27 @@ class Database:
         """A session whose transaction commits on success and rolls back on error."""
         with self.sessions.begin() as session:
             yield session
+
+    def acting_as(self, role: str) -> Database:
+        """The same database and pool, every transaction run as `role` (`SET LOCAL ROLE`):
+        PostgreSQL's GRANTs and row-level security judge `role`, which the login must be a
+        member of. Work through `.engine` and `.session()` alike; LISTEN connections
+        (`raw_connection`) are not covered."""
+        acting = self.engine.execution_options()  # shares the pool; its events are its own
+        statement = sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(role))
+
+        @event.listens_for(acting, "begin")
+        def take_role(conn: Connection) -> None:
+            # On the driver's connection: its implicit BEGIN opens the very transaction
+            # SQLAlchemy is beginning, and SET LOCAL ends with it (commit or rollback).
+            raw = conn.connection.driver_connection
+            assert raw is not None
+            try:
+                raw.execute(statement)
+            except errors.InvalidParameterValue:
+                raise ActingRoleGone(f"role {role} no longer exists") from None
+
+        return Database(engine=acting, embedded=self.embedded)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -1,9 +1,11 @@
 """Who is connected: the PostgreSQL login, the product role its groups give it, its clients.
 
-Identity is the login (`session_user`). The product's roles are the group roles migration
-0013 creates: `pulse_viewer` < `pulse_user` < `pulse_admin`, `pulse_worker` beside them and
-`pulse_all_clients` for a login that sees every client. The owner of the schema (and a
-superuser, e.g. the local user of the embedded database) is admin of everything.
+Identity is the role in effect (`current_user`): the login, or the role it acts as after
+`SET ROLE` (`Database.acting_as`, e.g. an API token's role), whose rights PostgreSQL
+applies. The product's roles are the group roles migration 0013 creates: `pulse_viewer` <
+`pulse_user` < `pulse_admin`, `pulse_worker` beside them and `pulse_all_clients` for a
+login that sees every client. The owner of the schema (and a superuser, e.g. the local user
+of the embedded database) is admin of everything.
 """
 
 from __future__ import annotations
@@ -23,16 +25,16 @@ ALL_CLIENTS = "pulse_all_clients"
 
 _WHOAMI = text(
     """
-    SELECT session_user AS login,
+    SELECT current_user AS login,
            r.rolsuper
-             OR pg_has_role(session_user, (SELECT relowner FROM pg_class
+             OR pg_has_role(current_user, (SELECT relowner FROM pg_class
                                            WHERE oid = to_regclass('clients')), 'MEMBER')
              AS owner,
            coalesce(array_agg(g.rolname) FILTER (
-               WHERE pg_has_role(session_user, g.oid, 'MEMBER')), '{}') AS groups
+               WHERE pg_has_role(current_user, g.oid, 'MEMBER')), '{}') AS groups
     FROM pg_roles r
     LEFT JOIN pg_roles g ON g.rolname LIKE 'pulse\\_%'
-    WHERE r.rolname = session_user
+    WHERE r.rolname = current_user
     GROUP BY r.rolname, r.rolsuper
     """
 )

@@ -217,6 +217,33 @@ _LIST = text(
 )
 
 
+TOKEN_ROLE_PREFIX = "pulse_tok_"
+API_GROUP = "pulse_api"  # its members (the logins that serve the API) may act as any token
+
+
+def create_token_role(conn: Connection, role: str, client_id: int) -> str:
+    """A new NOLOGIN role for an API token of `client_id` with product `role` (migration
+    0021): a member of the role's group and of the client, granted to `pulse_api`."""
+    name = TOKEN_ROLE_PREFIX + secrets.token_hex(8)
+    ident = sql.Identifier(name)
+    _exec(conn, sql.SQL("CREATE ROLE {} NOLOGIN").format(ident))
+    _exec(conn, sql.SQL("GRANT {} TO {}").format(sql.Identifier(_group(role)), ident))
+    _exec(conn, sql.SQL("GRANT {} TO {}").format(ident, sql.Identifier(API_GROUP)))
+    conn.execute(
+        text("INSERT INTO client_members (role_name, client_id) VALUES (:n, :c)"),
+        {"n": name, "c": client_id},
+    )
+    return name
+
+
+def drop_token_role(conn: Connection, name: str) -> None:
+    """Drop an API token's role (it owns nothing and granted nothing: it never fails)."""
+    if not name.startswith(TOKEN_ROLE_PREFIX):
+        raise LoginError(f"{name!r} is not an API token's role: it is left alone")
+    conn.execute(text("DELETE FROM client_members WHERE role_name = :n"), {"n": name})
+    _exec(conn, sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(name)))
+
+
 def find(conn: Connection, name: str) -> Login | None:
     """Login `name` as `list_logins` shows it; None when it is not a Pulse Console login."""
     found = list_logins(conn, name)

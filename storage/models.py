@@ -241,6 +241,8 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = _created()
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    # The PostgreSQL role its requests run as (migration 0021); dropped when it is revoked.
+    db_role: Mapped[str | None] = mapped_column(String(63), unique=True)
 
 
 class ClientMember(Base):

@@ -83,6 +83,7 @@ def scratch_schema(url: str, *, migrated: bool = True) -> Iterator[Engine]:
     finally:
         engine.dispose()
         with admin.begin() as conn:
+            _drop_token_roles(conn, schema)
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
 
@@ -171,6 +172,7 @@ def reused_schema(url: str) -> Iterator[Engine]:
             engine.dispose()
             if not _recycle(admin, schema, print_):
                 with admin.begin() as conn:
+                    _drop_token_roles(conn, schema)
                     conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
             else:
                 free.append((schema, print_))
@@ -183,6 +185,7 @@ def _recycle(admin: Engine, schema: str, print_: str) -> bool:
         with admin.begin() as conn:
             if _fingerprint(conn, schema) != print_:
                 return False
+            _drop_token_roles(conn, schema)
             _empty(conn, schema)
         return True
     except DBAPIError:  # not a superuser (session_replication_role), a lock held too long
@@ -204,6 +207,23 @@ def _drop_free_schemas() -> None:
         finally:
             admin.dispose()
         schemas.clear()
+
+
+def _drop_token_roles(conn: Connection, schema: str) -> None:
+    """API tokens' roles are the cluster's, not the schema's: drop those the schema made."""
+    has_roles = conn.execute(
+        text(
+            "SELECT 1 FROM information_schema.columns WHERE table_schema = :s"
+            " AND table_name = 'api_tokens' AND column_name = 'db_role'"
+        ),
+        {"s": schema},
+    ).first()
+    if has_roles:
+        names = conn.execute(
+            text(f'SELECT db_role FROM "{schema}".api_tokens WHERE db_role IS NOT NULL')
+        ).scalars()
+        for name in names:
+            conn.exec_driver_sql(f'DROP ROLE IF EXISTS "{name}"')
 
 
 def search_path_of(engine: Engine) -> str:

@@ -1,13 +1,14 @@
 """Who calls (a bearer token) and what their role lets them do.
 
-`Authorization: Bearer <token>` names a caller (`services.api_tokens`): a token's client and
-role. Every route declares the action it is (`caller: Reads`, `Controls`, …: an
+`Authorization: Bearer <token>` names a caller (`services.api_tokens`): a token's client
+and role. Every route declares the action it is (`caller: Reads`, `Controls`, …: an
 `services.roles.Action`), and the role rule of the console and the CLI
 (`services.roles.require`) says whether the token's role may do it, in its words; a token
-is valid only under its own client's path. Each authenticated request takes one token
-from its caller's bucket (429 with Retry-After when empty). A token once found is trusted for
-`TokenCache.seconds` (5) before it is looked up again: a revoked token stops working
-within that time.
+is valid only under its own client's path, and the request's database work runs as the
+token's own PostgreSQL role (`acting`), so PostgreSQL enforces the same rights again. Each
+authenticated request takes one token from its caller's bucket (429 with Retry-After when
+empty). A token once found is trusted for `TokenCache.seconds` (5) before it is looked up
+again: a revoked token stops working within that time.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from starlette.requests import HTTPConnection
 from pulse_console.api.problems import Problem
 from pulse_console.services.api_tokens import Caller
 from pulse_console.services.roles import Action, RoleRefused, require
+from pulse_console.services.service_face import ServiceFace
 
 # Declares the scheme in the OpenAPI schema (the docs' Authorize button); checked below.
 scheme = HTTPBearer(auto_error=False, description="an API token (`pulse-console token create`)")
@@ -120,6 +122,13 @@ def needs(action: Action) -> Callable[..., Awaitable[Caller]]:
         return caller
 
     return dependency
+
+
+def acting(request: HTTPConnection, caller: Caller) -> ServiceFace:
+    """The services as `caller`'s PostgreSQL role: every query of the request is judged by
+    PostgreSQL's GRANTs and row-level security for the token, behind `check`."""
+    face: ServiceFace = request.app.state.face
+    return face.acting(caller)
 
 
 def actor(caller: Caller) -> str:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Request
 
 from pulse_console.api import problems, schemas
-from pulse_console.api.authz import ManagesIntegrations, Reads, actor
+from pulse_console.api.authz import ManagesIntegrations, Reads, acting, actor
 from pulse_console.api.orchestrator import state
 from pulse_console.api.problems import Problem
 from pulse_console.services.client_services import NO_SECRETS
@@ -26,7 +26,7 @@ router = APIRouter(
     responses=problems.responses(401, 403, 404, 429),
 )
 def list_integrations(request: Request, client: str, caller: Reads) -> list[schemas.Integration]:
-    face = request.app.state.face
+    face = acting(request, caller)
     face.require_client(client)
     items = face.client(client, actor(caller)).integrations.list_integrations()
     return [
@@ -44,7 +44,7 @@ def test_integration(
     request: Request, client: str, caller: ManagesIntegrations, name: str
 ) -> schemas.ConnectionTest:
     """Call the integration's API with its stored token now (the outcome is recorded)."""
-    face = request.app.state.face
+    face = acting(request, caller)
     face.require_client(client)
     services = face.client(client, actor(caller))
     found = next((i for i in services.integrations.list_integrations() if i.name == name), None)
@@ -61,7 +61,7 @@ def test_integration(
 )
 def health(request: Request, client: str, caller: Reads) -> schemas.Health:
     """Database, each integration's API (as last tested) and budget, log disk, orchestrator."""
-    face = request.app.state.face
+    face = acting(request, caller)
     face.require_client(client)
     checks = face.client(client, actor(caller)).health.report(datetime.now(UTC))
     engine = face.engine(client, actor(caller)).status()

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from pulse_console.api import problems, schemas
-from pulse_console.api.authz import Controls, Reads, actor
+from pulse_console.api.authz import Controls, Reads, acting, actor
 from pulse_console.api.problems import Problem
 from pulse_console.engine.control_names import Control
 
@@ -74,7 +74,7 @@ async def control_job(
     """Start, stop, pause, resume or set active one job (as the console's keys do)."""
 
     def send() -> schemas.ControlAnswer:
-        service = request.app.state.face.engine(client, actor(caller))
+        service = acting(request, caller).engine(client, actor(caller))
         try:
             return answer(service.control(JOB_CONTROLS[action.value], job), service.mode)
         finally:
@@ -99,7 +99,7 @@ def list_runs(
     limit: int = Query(50, ge=1, le=1000),
 ) -> list[schemas.Run]:
     """Past runs, newest first (of one job with `job`)."""
-    face = request.app.state.face
+    face = acting(request, caller)
     face.require_client(client)
     return [schemas.Run(**_fields(run, schemas.Run)) for run in face.runs(client, job, limit)]
 
@@ -116,7 +116,7 @@ def run_detail(
     run_id: Annotated[int, Path(ge=1, le=problems.MAX_ID)],
 ) -> schemas.RunDetail:
     """One run with its checkpoints before and after and its stats."""
-    face = request.app.state.face
+    face = acting(request, caller)
     face.require_client(client)
     run = face.run_detail(client, run_id)
     if run is None:

@@ -15,7 +15,7 @@ from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
 from pulse_console.api import problems, schemas
-from pulse_console.api.authz import ExportsLogs, ManagesLogFiles, Reads, actor
+from pulse_console.api.authz import ExportsLogs, ManagesLogFiles, Reads, acting, actor
 from pulse_console.api.problems import Problem
 from pulse_console.services.api_tokens import Caller
 from pulse_console.services.client_services import ClientServices
@@ -26,7 +26,7 @@ router = APIRouter(
 
 
 def _bound(request: Request, client: str, caller: Caller) -> ClientServices:
-    face = request.app.state.face
+    face = acting(request, caller)
     face.require_client(client)
     services: ClientServices = face.client(client, actor(caller))
     return services

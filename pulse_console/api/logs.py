@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 
 from pulse_console.api import problems, schemas
-from pulse_console.api.authz import Reads, actor
+from pulse_console.api.authz import Reads, acting, actor
 from pulse_console.api.problems import Problem
 from pulse_console.services.log_search import SearchRefused
 from pulse_console.services.logs import LEVELS, Cursor, LogFilter, LogRecord, parse_filter
@@ -90,7 +90,7 @@ def logs(
     limit: int = Query(200, ge=1, le=1000),
 ) -> schemas.LogPage:
     """A page of log records, oldest first (the newest page unless a cursor or time)."""
-    face = request.app.state.face
+    face = acting(request, caller)
     face.require_client(client)
     flt = _filter(q, level or [], job, run, text)
     if at is not None and at.tzinfo is None:

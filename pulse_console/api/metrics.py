@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from pulse_console.api import problems
-from pulse_console.api.authz import Reads
+from pulse_console.api.authz import Reads, acting
 from pulse_console.api.problems import Problem
 from pulse_console.services.metrics_report import jsonable
 
@@ -50,8 +50,8 @@ def dora(
     goal: str | None = None,
 ) -> JSONResponse:
     """Deployment frequency, lead time, change failure rate, time to restore, with levels."""
-    request.app.state.face.require_client(client)
-    data = request.app.state.face.metrics(
+    acting(request, caller).require_client(client)
+    data = acting(request, caller).metrics(
         client,
         "dora",
         since=_utc(since, "since"),
@@ -83,8 +83,8 @@ def flow(
     goal: str | None = None,
 ) -> JSONResponse:
     """Lead and cycle time, WIP, throughput, time in each step, throughput per week."""
-    request.app.state.face.require_client(client)
-    data = request.app.state.face.metrics(
+    acting(request, caller).require_client(client)
+    data = acting(request, caller).metrics(
         client,
         "flow",
         since=_utc(since, "since"),

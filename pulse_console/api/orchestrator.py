@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from pulse_console.api import problems, schemas
-from pulse_console.api.authz import Controls, ManagesSettings, Reads, actor
+from pulse_console.api.authz import Controls, ManagesSettings, Reads, acting, actor
 from pulse_console.api.jobs import answer
 from pulse_console.engine.control_names import Control
 
@@ -42,7 +42,7 @@ def state(leader: str | None, paused: bool) -> str:
 )
 def status(request: Request, client: str, caller: Reads) -> schemas.Orchestrator:
     """Who drives the client, whether the orchestrator is paused, and its settings."""
-    found = request.app.state.face.engine(client, actor(caller)).status()
+    found = acting(request, caller).engine(client, actor(caller)).status()
     return schemas.Orchestrator(
         client=found.client,
         mode=found.mode,
@@ -62,7 +62,7 @@ def control(
     request: Request, client: str, caller: Controls, action: OrchestratorAction
 ) -> schemas.ControlAnswer:
     """`start` runs the chain now; `pause` stops automatic starts; `resume` undoes it."""
-    service = request.app.state.face.engine(client, actor(caller))
+    service = acting(request, caller).engine(client, actor(caller))
     try:
         return answer(service.control(CONTROLS[action.value]), service.mode)
     finally:
@@ -76,7 +76,7 @@ def control(
 def read_settings(request: Request, client: str, caller: Reads) -> dict[str, Any]:
     """The effective run-time settings (stored values over config.toml's)."""
     settings: dict[str, Any] = (
-        request.app.state.face.engine(client, actor(caller)).status().settings
+        acting(request, caller).engine(client, actor(caller)).status().settings
     )
     return settings
 
@@ -91,7 +91,7 @@ def write_setting(
 ) -> schemas.ControlAnswer:
     """Set one run-time setting (validated, audited; applied at once by the driving
     process, else by whoever drives next)."""
-    service = request.app.state.face.engine(client, actor(caller))
+    service = acting(request, caller).engine(client, actor(caller))
     try:
         return answer(service.set_setting(key, body.value), service.mode)
     finally:

@@ -144,6 +144,11 @@ def install(app: FastAPI) -> None:
         return problem_response(404, str(exc))
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        if isinstance(exc, connectivity.ActingRoleGone):  # revoked in the last seconds
+            return problem_response(401, "the API token is unknown or revoked")
+        refused = connectivity.refusal(exc)
+        if refused is not None:  # the token's PostgreSQL role may not (GRANT or policy)
+            return problem_response(403, refused)
         if connectivity.is_busy(exc):
             return problem_response(
                 503, "the server is busy (no database connection came free): try again"

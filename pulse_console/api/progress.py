@@ -28,10 +28,11 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.concurrency import run_in_threadpool
 
 from pulse_console.api import schemas
-from pulse_console.api.authz import authenticate, check
+from pulse_console.api.authz import acting, authenticate, check
 from pulse_console.api.problems import Problem
 from pulse_console.engine import events
 from pulse_console.engine.service import EngineStatus
+from pulse_console.services.api_tokens import TokenRefused
 from pulse_console.services.roles import Action
 from pulse_console.services.service_face import ServiceFace
 
@@ -175,8 +176,8 @@ async def _serve(websocket: WebSocket, client: str, job: str | None) -> None:
     try:
         caller = await authenticate(websocket)
         check(caller, client, Action.READ)
-        await run_in_threadpool(websocket.app.state.face.require_client, client)
-    except (Problem, LookupError):
+        await run_in_threadpool(acting(websocket, caller).require_client, client)
+    except (Problem, LookupError, TokenRefused):
         await websocket.close(code=1008)  # before accept: the handshake is refused (403)
         return
     hub: ProgressHub = websocket.app.state.hub

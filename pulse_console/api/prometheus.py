@@ -40,7 +40,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from starlette.concurrency import run_in_threadpool
 
 from pulse_console.api import problems
-from pulse_console.api.authz import actor, authenticate, check
+from pulse_console.api.authz import acting, actor, authenticate, check
 from pulse_console.engine.service import EngineStatus
 from pulse_console.services.ops_metrics import OpsSnapshot
 from pulse_console.services.roles import Action
@@ -172,7 +172,7 @@ async def metrics(request: Request) -> Response:
     """Prometheus metrics of the client of the bearer token (a viewer token is enough)."""
     caller = await authenticate(request)
     check(caller, caller.client, Action.READ)
-    face = request.app.state.face
+    face = acting(request, caller)
 
     def read() -> bytes:
         engine = face.engine(caller.client, actor(caller)).status()

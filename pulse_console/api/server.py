@@ -33,6 +33,7 @@ class ApiServer:
             timeout_keep_alive=75,
         )
         self.server = uvicorn.Server(config)
+        self.app = app
         self.host = host
         self.port = port
         self._thread = threading.Thread(target=self.server.run, name="pulse-api", daemon=True)

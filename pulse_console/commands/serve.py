@@ -21,6 +21,7 @@ from pulse_console.services.roles import TOKEN_ROLES, Action
 
 if TYPE_CHECKING:
     from pulse_console.api.server import ApiServer
+    from pulse_console.api.web_console import WebConsole
     from pulse_console.config import Settings
     from storage.db import Database
 
@@ -48,6 +49,14 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         "for load balancers. Callers send `Authorization: Bearer <token>`.",
     )
     add_server_options(serve)
+    serve.add_argument(
+        "--web",
+        action="store_true",
+        help="also serve the console in a browser (textual-serve), behind the API tokens",
+    )
+    serve.add_argument(
+        "--web-port", type=int, default=8788, help="the web console's port (default 8788)"
+    )
     serve.set_defaults(handler=run_serve)
 
     token = sub.add_parser(
@@ -79,6 +88,19 @@ def start_server(database: Database, settings: Settings, args: argparse.Namespac
     return ApiServer(app, args.host, args.port).start()
 
 
+def start_web_console(
+    server: ApiServer, settings: Settings, args: argparse.Namespace
+) -> WebConsole:
+    """The console in a browser beside `server`, behind its tokens (OSError: no port)."""
+    from pulse_console.api.web_console import WebConsole, console_environment
+
+    environment = console_environment(
+        settings.database_url, str(settings.data_dir), getattr(args, "config", None)
+    )
+    tokens = server.app.state.tokens
+    return WebConsole(tokens, environment, args.host, args.web_port).start()
+
+
 def run_serve(args: argparse.Namespace, settings: Settings) -> int:
     from pulse_console.api.server import ServerFailed
     from storage import migrate
@@ -93,14 +115,27 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
             print(f"pulse-console: error: {exc}", file=sys.stderr)
             return EXIT_FAILED
         print(f"serving {server.url} (API docs at {server.url}/docs); Ctrl-C stops", flush=True)
+        web = None
+        if args.web:
+            try:
+                web = start_web_console(server, settings, args)
+            except OSError as exc:
+                server.stop()
+                print(f"pulse-console: error: {exc}", file=sys.stderr)
+                return EXIT_FAILED
+            print(f"web console at {web.url}/?token=<API token>", flush=True)
         stop = threading.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
-        while not stop.wait(0.5):
-            if not server.running:
-                print("pulse-console: error: the API server stopped", file=sys.stderr)
-                return EXIT_FAILED
-        server.stop()
+        try:
+            while not stop.wait(0.5):
+                if not server.running:
+                    print("pulse-console: error: the API server stopped", file=sys.stderr)
+                    return EXIT_FAILED
+        finally:
+            if web is not None:
+                web.stop()
+            server.stop()
         return EXIT_OK
     finally:
         database.dispose()

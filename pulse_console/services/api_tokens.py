@@ -3,8 +3,11 @@
 A token is `pulse_` and 32 random bytes (URL-safe base64); only its SHA-256 (hex) is stored
 in `api_tokens`, so a leaked table yields no usable token. Each token belongs to one client
 and carries one role (viewer, user or admin); the API checks the role each endpoint needs.
-Creating and revoking a token leave an audit row; `authenticate` notes when a token was last
-used (at most once a minute, so a busy poller does not write on every request).
+Each token has a PostgreSQL role of its own (`db_role`, made at `create`, dropped at
+`revoke`): the API runs a request's database work as that role, so PostgreSQL enforces the
+token's rights and client too (migration 0021). Creating and revoking a token leave an
+audit row; `authenticate` notes when a token was last used (at most once a minute, so a
+busy poller does not write on every request).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from sqlalchemy.exc import IntegrityError, ProgrammingError
 
 from pulse_console.services import audit
 from pulse_console.services.roles import TOKEN_ROLES
+from storage import logins
 from storage.db import Database
 from storage.models import ApiToken, Client
 from storage.tenancy import require_client
@@ -50,6 +54,7 @@ class Caller:
     name: str
     client: str
     role: str
+    db_role: str | None = None  # the PostgreSQL role its requests run as (None: none yet)
 
 
 def digest(token: str) -> str:
@@ -79,6 +84,7 @@ def create(
                 role=role,
                 token_hash=digest(token),
                 created_by=actor,
+                db_role=logins.create_token_role(session.connection(), role, client_id),
             )
             session.add(row)
             session.flush()
@@ -113,10 +119,12 @@ def revoke(database: Database, client: str, name: str, *, actor: str) -> None:
                 ApiToken.revoked_at.is_(None),
             )
             .values(revoked_at=func.now())
-            .returning(ApiToken.id)
-        ).scalar()
+            .returning(ApiToken.db_role)
+        ).first()
         if revoked is None:
             raise TokenRefused(f"client {client!r} has no active token named {name!r}")
+        if revoked.db_role is not None:
+            logins.drop_token_role(session.connection(), revoked.db_role)
         audit.record(session, client, actor, "api_token.revoke", name)
 
 
@@ -126,14 +134,14 @@ def authenticate(database: Database, token: str) -> Caller | None:
         return None
     with database.session() as session:
         row = session.execute(
-            select(ApiToken.id, ApiToken.name, ApiToken.role, Client.name)
+            select(ApiToken.id, ApiToken.name, ApiToken.role, Client.name, ApiToken.db_role)
             .join(Client, Client.id == ApiToken.client_id)
             .where(ApiToken.token_hash == digest(token), ApiToken.revoked_at.is_(None))
         ).first()
     if row is None:
         return None
     _note_use(database, int(row[0]))
-    return Caller(name=row[1], client=row[3], role=row[2])
+    return Caller(name=row[1], client=row[3], role=row[2], db_role=row[4])
 
 
 def _note_use(database: Database, token_id: int) -> None:

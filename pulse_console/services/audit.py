@@ -25,7 +25,7 @@ from pulse_console.services.log_search import contains
 from storage import audit_context
 from storage.db import Database
 from storage.models import AuditLog, Client
-from storage.tenancy import ensure_client, find_client
+from storage.tenancy import find_client
 
 # The tables whose row changes the database records (migration 0014's triggers).
 AUDITED_TABLES = frozenset(
@@ -124,7 +124,9 @@ def record(
     details: dict[str, Any] | None = None,
 ) -> None:
     """Add one audit row inside the caller's transaction (so it commits with the change)."""
-    client_id = ensure_client(session, client) if client else None
+    # Looked up, never created: a user may write audit rows but not insert clients (and
+    # INSERT … ON CONFLICT needs that right even when the client exists).
+    client_id = find_client(session, client) if client else None
     session.add(
         AuditLog(
             client_id=client_id, actor=actor, action=action, target=target, details=details or {}

@@ -10,7 +10,9 @@ import psycopg
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 
-from storage.db import Database
+from storage.db import ActingRoleGone, Database
+
+__all__ = ["ActingRoleGone", "is_busy", "is_connection_error", "ping", "reason", "refusal"]
 
 
 def ping(database: Database) -> str | None:
@@ -60,3 +62,12 @@ def is_busy(error: BaseException) -> bool:
     """Every pooled connection stayed in use for the pool's whole timeout (a server under
     more load than its pool serves): the database is there, try again shortly."""
     return isinstance(error, sa_exc.TimeoutError)
+
+
+def refusal(error: BaseException) -> str | None:
+    """PostgreSQL's own refusal (a GRANT or a row-level security policy) as one line, or
+    None for any other error."""
+    origin = getattr(error, "orig", None) or error
+    if not isinstance(origin, psycopg.errors.InsufficientPrivilege):
+        return None
+    return f"refused by the database: {reason(origin)}"

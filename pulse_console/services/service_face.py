@@ -43,6 +43,29 @@ class ServiceFace:
         self.secrets = secrets
         self.registry = registry or default_registry()
         self.log_dir = log_dir or settings.log_dir
+        self._acting: dict[str, ServiceFace] = {}
+
+    def acting(self, caller: api_tokens.Caller) -> ServiceFace:
+        """The same services with every transaction run as the caller's PostgreSQL role
+        (`Database.acting_as`): its GRANTs and row-level security apply, whatever the
+        Python checks said. A token without a role (none yet) is refused."""
+        if caller.db_role is None:
+            raise api_tokens.TokenRefused(
+                f"token {caller.name} has no database role: revoke it and create a new one"
+            )
+        face = self._acting.get(caller.db_role)
+        if face is None:
+            face = ServiceFace(
+                self.database.acting_as(caller.db_role),
+                self.settings,
+                secrets=self.secrets,
+                registry=self.registry,
+                log_dir=self.log_dir,
+            )
+            if len(self._acting) > 10_000:  # many tokens: forget them all, make them again
+                self._acting.clear()
+            self._acting[caller.db_role] = face
+        return face
 
     def require_client(self, client: str) -> None:
         """UnknownClient (its one line) unless `client` exists."""

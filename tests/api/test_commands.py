@@ -43,7 +43,12 @@ def test_token_create_shows_it_once_stores_its_hash_and_list_and_revoke_work(
     with database.session() as session:
         row = session.execute(select(ApiToken)).scalar_one()
         assert (row.name, row.role, row.token_hash) == ("ci", "user", api_tokens.digest(token))
-    assert api_tokens.authenticate(database, token) == api_tokens.Caller("ci", "acme", "user")
+    caller = api_tokens.authenticate(database, token)
+    assert caller == api_tokens.Caller("ci", "acme", "user", row.db_role)
+    assert row.db_role is not None and role_groups(database, row.db_role) == {
+        "pulse_user",
+        "pulse_viewer",
+    }
     assert main(["token", "create", "--role", "user", "--name", "ci", *base]) == 2
     assert "already has a token named 'ci'" in capsys.readouterr().err
     assert main(["token", "list", "--json", *base]) == 0
@@ -52,6 +57,7 @@ def test_token_create_shows_it_once_stores_its_hash_and_list_and_revoke_work(
     assert token not in json.dumps(listed)
     assert main(["token", "revoke", "ci", *base]) == 0
     assert api_tokens.authenticate(database, token) is None
+    assert role_groups(database, row.db_role) == set()  # its role is dropped with it
     assert main(["token", "revoke", "ci", *base]) == 2
     assert "no active token named 'ci'" in capsys.readouterr().err
     with database.session() as session:
@@ -59,6 +65,21 @@ def test_token_create_shows_it_once_stores_its_hash_and_list_and_revoke_work(
             select(AuditLog.action).where(AuditLog.action.like("api_token.%")).order_by(AuditLog.id)
         ).scalars()
         assert list(actions) == ["api_token.create", "api_token.revoke"]
+
+
+def role_groups(database: Database, role: str) -> set[str]:
+    """The product groups `role` is in (empty when it does not exist)."""
+    with database.session() as session:
+        return set(
+            session.execute(
+                text(
+                    "SELECT g.rolname FROM pg_roles g, pg_roles r WHERE r.rolname = :r"
+                    " AND g.rolname IN ('pulse_viewer', 'pulse_user', 'pulse_admin')"
+                    " AND pg_has_role(r.oid, g.oid, 'MEMBER')"
+                ),
+                {"r": role},
+            ).scalars()
+        )
 
 
 def test_token_create_for_an_unknown_client_is_refused(
@@ -153,14 +174,19 @@ def test_a_token_notes_its_last_use_unless_the_login_may_not_write_it(
         conn.execute(text(f'GRANT USAGE ON SCHEMA "{schema}" TO "{role}"'))
         conn.execute(text(f'GRANT SELECT ON api_tokens, clients TO "{role}"'))
         conn.execute(text("UPDATE api_tokens SET last_used_at = NULL"))
+        conn.execute(  # it reads under row-level security as itself (migration 0021)
+            text("INSERT INTO client_members (role_name, client_id) SELECT :r, id FROM clients"),
+            {"r": role},
+        )
     reader = make_engine(f"{url_for(pg_url, schema)}%20-crole%3D{role}")
     try:
         read_only = Database(engine=reader, embedded=False)
         caller = api_tokens.authenticate(read_only, token)
-        assert caller == api_tokens.Caller("seen", "acme", "viewer")
+        assert caller is not None and (caller.name, caller.role) == ("seen", "viewer")
     finally:
         reader.dispose()
         with tenant.begin() as conn:
+            conn.execute(text("DELETE FROM client_members WHERE role_name = :r"), {"r": role})
             conn.execute(text(f'DROP OWNED BY "{role}"'))
             conn.execute(text(f'DROP ROLE "{role}"'))
     assert api_tokens.list_tokens(database, "acme")[0].last_used_at is None
