@@ -68,6 +68,32 @@ class IssuePage:
     """Issue id → the development summary its stored links reflect (``dev_summary``)."""
     skipped: int = 0
 
+    @classmethod
+    def merged(cls, pages: Sequence[IssuePage]) -> IssuePage:
+        """Several pages as one, loaded in one go (a later page's issue replaces an
+        earlier one's, as loading them in turn would)."""
+        if len(pages) == 1:
+            return pages[0]
+        issues: dict[str, Issue] = {}
+        histories: dict[str, list[ChangeHistory]] = {}
+        dev_status: dict[str, DevStatusDetail] = {}
+        dev_summaries: dict[str, str | None] = {}
+        for page in pages:
+            for issue in page.issues:
+                issues.pop(issue.id, None)  # keeps the later page's place and version
+                issues[issue.id] = issue
+                dev_status.pop(issue.id, None)
+            histories.update(page.histories)
+            dev_status.update(page.dev_status)
+            dev_summaries.update(page.dev_summaries)
+        return cls(
+            issues=list(issues.values()),
+            histories=histories,
+            dev_status=dev_status,
+            dev_summaries=dev_summaries,
+            skipped=sum(p.skipped for p in pages),
+        )
+
 
 def load_metadata(
     conn: Connection,

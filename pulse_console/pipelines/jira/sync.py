@@ -40,7 +40,7 @@ from connectors.jira.development import NO_DEVELOPMENT, development_field_id, pa
 from connectors.jira.models import DevStatusDetail, Issue
 from connectors.validation import Rejected
 from pulse_console.pipelines.base import Progress, RunContext, RunResult
-from pulse_console.pipelines.checkpoint import Checkpoint, commit_batch
+from pulse_console.pipelines.checkpoint import Checkpoint, commit_batch, commit_batches
 from pulse_console.pipelines.jira import load, transform
 from pulse_console.pipelines.jira.extract import STOPPED, JiraExtract, JiraSyncError, open_client
 from pulse_console.pipelines.jira.load import IssuePage, PageCounts
@@ -48,13 +48,19 @@ from pulse_console.pipelines.jira.options import JiraSyncOptions
 from pulse_console.pipelines.jira.plan import plan_windows
 from pulse_console.pipelines.jira.state import SCOPE, Metadata, RunState, SyncState, WindowState
 from pulse_console.pipelines.jira.transform import Tenant
-from pulse_console.pipelines.overlap import fetch_ahead
 from pulse_console.pipelines.progress import report, stop_if_cancelled
 from pulse_console.pipelines.quarantine import BadResponse
-from pulse_console.pipelines.windows import commit_windows, window_scope
+from pulse_console.pipelines.windows import (
+    commit_window_groups,
+    fetch_window_groups,
+    window_scope,
+)
 from storage.flow_defaults import propose_default_mappings
 
 RECONCILE_FETCH_CHUNK = 100
+
+AHEAD_PAGES = 2
+"""Pages one chain fetches ahead of the writer (who commits what is ready in one go)."""
 
 DEV_STATUS_CONCURRENCY = 8
 """Independent calls sent at once: the dev-status calls of a page (one per issue), the
@@ -329,27 +335,29 @@ class _Run:
             lambda since: sync_jql(meta.project_keys, since=since, tz=meta.time_zone),
             skip_unchanged=not full,
         )
-        with fetch_ahead(ahead, name="jira-pages") as pages:
-            for fetched in pages:
+        # The pages ready when the writer asks are committed together (one transaction).
+        with fetch_window_groups(
+            [lambda: ahead], concurrency=1, depth=AHEAD_PAGES, name="jira-pages"
+        ) as groups:
+            for group in groups:
                 stop_if_cancelled(self.ctx, STOPPED)  # pages fetched ahead are fetched again
-                page = fetched.page
-                run.jql = fetched.jql
-                run.page_token = None if page.is_last else page.next_page_token
-                run.pages += 1
-                newest = _newest_update(page.issues)
-                if newest is not None and (state.watermark is None or newest > state.watermark):
-                    state.watermark = newest
-                if page.is_last:
-                    state.run = None
-                    if full:
-                        state.last_full_at = self.ctx.clock()
-                self._commit_page(
-                    self.checkpoint, state.to_json(), fetched.prepared, fetched.rejected, meta
-                )
-                self.totals.pages += 1
+                fetched = [f for _, f in group]
+                for f in fetched:
+                    page = f.page
+                    run.jql = f.jql
+                    run.page_token = None if page.is_last else page.next_page_token
+                    run.pages += 1
+                    state.watermark = _later(state.watermark, _newest_update(page.issues))
+                    if page.is_last:
+                        state.run = None
+                        if full:
+                            state.last_full_at = self.ctx.clock()
+                self._commit_pages([(self.checkpoint, state.to_json())], fetched, meta)
+                self.totals.pages += len(fetched)
                 self._report("loading")
                 if seen is not None:
-                    seen.update(_ids_of(page))
+                    for f in fetched:
+                        seen.update(_ids_of(f.page))
         return seen
 
     def _sync_windows(
@@ -406,19 +414,22 @@ class _Run:
                 )
                 yield progress, fetched
 
-        def commit(checkpoint: Checkpoint, index: int, item: tuple[WindowState, _Fetched]) -> None:
+        def commit(group: list[tuple[Checkpoint, int, tuple[WindowState, _Fetched]]]) -> None:
             stop_if_cancelled(self.ctx, STOPPED)  # pages fetched ahead are fetched again
-            progress, fetched = item
-            windows[index] = progress
-            self._commit_page(
-                checkpoint, progress.to_json(), fetched.prepared, fetched.rejected, meta
-            )
-            self.totals.pages += 1
+            # The pages ready at once, in one transaction with each window's latest state.
+            saves: dict[int, tuple[Checkpoint, dict[str, Any]]] = {}
+            for checkpoint, index, (progress, _) in group:
+                windows[index] = progress
+                saves[index] = (checkpoint, progress.to_json())
+            fetched = [f for _, _, (_, f) in group]
+            self._commit_pages(list(saves.values()), fetched, meta)
+            self.totals.pages += len(group)
             self._report("loading")
             if seen is not None:
-                seen.update(_ids_of(fetched.page))
+                for f in fetched:
+                    seen.update(_ids_of(f.page))
 
-        commit_windows(
+        commit_window_groups(
             scopes, windows, chain, commit, concurrency=self.options.windows, name="jira-window"
         )
         # An issue updated during the run may have moved to a window already done: the next
@@ -547,17 +558,26 @@ class _Run:
                 wanted.append(issue)
         return summaries, wanted
 
+    def _commit_pages(
+        self,
+        saves: Sequence[tuple[Checkpoint, dict[str, Any]]],
+        pages: Sequence[_Fetched],
+        meta: Metadata,
+    ) -> None:
+        """Pages in one transaction with the checkpoint states that cover them."""
+        page = IssuePage.merged([f.prepared for f in pages])
+        rejected = [r for f in pages for r in f.rejected]
+        self._commit_page(saves, page, rejected, meta)
+
     def _commit_page(
         self,
-        checkpoint: Checkpoint,
-        state: dict[str, Any],
+        saves: Sequence[tuple[Checkpoint, dict[str, Any]]],
         page: IssuePage,
         rejected: Sequence[Rejected | BadResponse],
         meta: Metadata,
     ) -> None:
-        committed = commit_batch(
-            checkpoint,
-            state,
+        committed = commit_batches(
+            saves,
             lambda conn: load.load_page(conn, self.tenant, page, meta.field_names),
             rejected,
         )
@@ -602,8 +622,7 @@ class _Run:
                     break
                 prepared, rejected = self._prepare(page.issues, skip_unchanged=False)
                 self._commit_page(
-                    self.checkpoint,
-                    state.to_json(),
+                    [(self.checkpoint, state.to_json())],
                     prepared,
                     [*page.rejected, *rejected],
                     meta,
