@@ -43,7 +43,7 @@ from pulse_console.pipelines.base import Progress, RunContext, RunResult
 from pulse_console.pipelines.checkpoint import Checkpoint, commit_batch, commit_batches
 from pulse_console.pipelines.jira import load, transform
 from pulse_console.pipelines.jira.extract import STOPPED, JiraExtract, JiraSyncError, open_client
-from pulse_console.pipelines.jira.load import IssuePage, PageCounts
+from pulse_console.pipelines.jira.load import IssuePage, PageCounts, PageRows
 from pulse_console.pipelines.jira.options import JiraSyncOptions
 from pulse_console.pipelines.jira.plan import plan_windows
 from pulse_console.pipelines.jira.state import SCOPE, Metadata, RunState, SyncState, WindowState
@@ -113,7 +113,7 @@ class _Fetched:
 
     jql: str
     page: SearchPage
-    prepared: IssuePage
+    prepared: PageRows
     rejected: list[Rejected | BadResponse]
 
 
@@ -154,6 +154,7 @@ class _Run:
         self.phase = "discovering"
         self.total: int | None = None
         self.dev_field: str | None = None
+        self.field_names: dict[str, str] = {}
         self.planned_windows = False  # this run split a new full sync into windows
         self.dev_pool = ThreadPoolExecutor(DEV_STATUS_CONCURRENCY, thread_name_prefix="jira-dev")
         client.http.observer = self._on_http_event
@@ -170,6 +171,7 @@ class _Run:
         state = self._read_state()
         meta = self._metadata(state)
         self.dev_field = meta.dev_field
+        self.field_names = meta.field_names
         keys = meta.project_keys
         if not keys:
             raise JiraSyncError(
@@ -352,7 +354,7 @@ class _Run:
                         state.run = None
                         if full:
                             state.last_full_at = self.ctx.clock()
-                self._commit_pages([(self.checkpoint, state.to_json())], fetched, meta)
+                self._commit_pages([(self.checkpoint, state.to_json())], fetched)
                 self.totals.pages += len(fetched)
                 self._report("loading")
                 if seen is not None:
@@ -422,7 +424,7 @@ class _Run:
                 windows[index] = progress
                 saves[index] = (checkpoint, progress.to_json())
             fetched = [f for _, _, (_, f) in group]
-            self._commit_pages(list(saves.values()), fetched, meta)
+            self._commit_pages(list(saves.values()), fetched)
             self.totals.pages += len(group)
             self._report("loading")
             if seen is not None:
@@ -487,7 +489,7 @@ class _Run:
 
     def _prepare(
         self, issues: list[Issue], *, skip_unchanged: bool
-    ) -> tuple[IssuePage, list[Rejected | BadResponse]]:
+    ) -> tuple[PageRows, list[Rejected | BadResponse]]:
         """Changelogs and dev-status for the issues that need loading."""
         if skip_unchanged and issues:
             with self.ctx.database.engine.connect() as conn:
@@ -501,7 +503,7 @@ class _Run:
             changed = list(issues)
         skipped = len(issues) - len(changed)
         if not changed:
-            return IssuePage(issues=[], histories={}, skipped=skipped), []
+            return PageRows(skipped=skipped), []
         self._report("changelogs")
         batch = self.source.changelogs(changed)
         rejected: list[Rejected | BadResponse] = list(batch.rejected)
@@ -524,7 +526,8 @@ class _Run:
             dev_summaries=summaries,
             skipped=skipped,
         )
-        return page, rejected
+        # Rows are built here, in the page's fetch thread, so the one writer only writes.
+        return load.page_rows(self.tenant, page, self.field_names), rejected
 
     def _dev_fields(self) -> tuple[str, ...]:
         """The Development field, asked for with every issue page when dev-status is on."""
@@ -562,23 +565,21 @@ class _Run:
         self,
         saves: Sequence[tuple[Checkpoint, dict[str, Any]]],
         pages: Sequence[_Fetched],
-        meta: Metadata,
     ) -> None:
         """Pages in one transaction with the checkpoint states that cover them."""
-        page = IssuePage.merged([f.prepared for f in pages])
+        page = PageRows.merged([f.prepared for f in pages])
         rejected = [r for f in pages for r in f.rejected]
-        self._commit_page(saves, page, rejected, meta)
+        self._commit_page(saves, page, rejected)
 
     def _commit_page(
         self,
         saves: Sequence[tuple[Checkpoint, dict[str, Any]]],
-        page: IssuePage,
+        page: PageRows,
         rejected: Sequence[Rejected | BadResponse],
-        meta: Metadata,
     ) -> None:
         committed = commit_batches(
             saves,
-            lambda conn: load.load_page(conn, self.tenant, page, meta.field_names),
+            lambda conn: load.load_page(conn, self.tenant, page),
             rejected,
         )
         counts = committed.loaded
@@ -625,9 +626,8 @@ class _Run:
                     [(self.checkpoint, state.to_json())],
                     prepared,
                     [*page.rejected, *rejected],
-                    meta,
                 )
-                self.totals.reactivated += len(prepared.issues)
+                self.totals.reactivated += len(prepared.items)
                 if page.is_last or page.next_page_token is None:
                     break
                 token = page.next_page_token
