@@ -24,8 +24,9 @@ validate is quarantined with its raw JSON while the sync goes on.
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
@@ -61,6 +62,9 @@ RECONCILE_FETCH_CHUNK = 100
 
 AHEAD_PAGES = 2
 """Pages one chain fetches ahead of the writer (who commits what is ready in one go)."""
+
+PREPARED_AHEAD = 2
+"""Pages of one chain whose changelogs and dev-status are fetched while it searches on."""
 
 DEV_STATUS_CONCURRENCY = 8
 """Independent calls sent at once: the dev-status calls of a page (one per issue), the
@@ -117,6 +121,9 @@ class _Fetched:
     rejected: list[Rejected | BadResponse]
 
 
+_Prepared = tuple[PageRows, list[Rejected | BadResponse]]
+
+
 def _ids_of(page: SearchPage) -> list[str]:
     """Issue ids of a page, the rejected ones included (they exist, only unreadable)."""
     ids = [i.id for i in page.issues]
@@ -157,6 +164,11 @@ class _Run:
         self.field_names: dict[str, str] = {}
         self.planned_windows = False  # this run split a new full sync into windows
         self.dev_pool = ThreadPoolExecutor(DEV_STATUS_CONCURRENCY, thread_name_prefix="jira-dev")
+        # Pages being prepared at once: PREPARED_AHEAD per chain (its own pool, since a
+        # page's preparation waits on dev-status calls in the dev pool).
+        self.prepare_pool = ThreadPoolExecutor(
+            PREPARED_AHEAD * options.windows, thread_name_prefix="jira-prepare"
+        )
         client.http.observer = self._on_http_event
 
     # -- the run -------------------------------------------------------------------------
@@ -165,6 +177,7 @@ class _Run:
         try:
             return self._execute()
         finally:
+            self.prepare_pool.shutdown(wait=True, cancel_futures=True)
             self.dev_pool.shutdown(wait=True, cancel_futures=True)
 
     def _execute(self) -> RunResult:
@@ -456,40 +469,52 @@ class _Run:
     ) -> Iterator[_Fetched]:
         """A chain's pages with what loading them needs; runs in a fetch thread, so it reads
         only its arguments (the consumer owns the run and the state). ``restart(since)`` is
-        the query to continue with from ``since`` when Jira refuses a saved page token."""
-        restarted = False
-        while True:
-            stop_if_cancelled(self.ctx, STOPPED)
-            try:
-                page = self.source.search(jql, token, extra_fields=self._dev_fields())
-            except RequestRejected as exc:
-                if token is None or exc.status != 400 or restarted:
-                    raise
-                # A saved page token can expire; the watermark is still exact (pages are
-                # fetched and committed oldest first), so continue from it with a fresh query.
-                restarted = True
-                self.ctx.log.warning(
-                    "Jira refused the saved page token (%s); continuing from the watermark",
-                    exc.message,
-                )
-                since = watermark
-                if since is not None:
-                    since -= timedelta(minutes=self.options.overlap_minutes)
-                jql = restart(since)
-                token = None
-                continue
-            prepared, rejected = self._prepare(page.issues, skip_unchanged=skip_unchanged)
-            newest = _newest_update(page.issues)
-            if newest is not None and (watermark is None or newest > watermark):
-                watermark = newest
-            yield _Fetched(jql, page, prepared, [*page.rejected, *rejected])
-            if page.is_last:
-                return
-            token = page.next_page_token
+        the query to continue with from ``since`` when Jira refuses a saved page token.
 
-    def _prepare(
-        self, issues: list[Issue], *, skip_unchanged: bool
-    ) -> tuple[PageRows, list[Rejected | BadResponse]]:
+        Only the searches are a chain (page n+1 needs page n's token): a page's changelogs
+        and dev-status are fetched in the prepare pool while the chain searches on, up to
+        ``PREPARED_AHEAD`` pages; pages are still handed over in their order."""
+        restarted = False
+        pending: deque[tuple[str, SearchPage, Future[_Prepared]]] = deque()
+        try:
+            while True:
+                stop_if_cancelled(self.ctx, STOPPED)
+                try:
+                    page = self.source.search(jql, token, extra_fields=self._dev_fields())
+                except RequestRejected as exc:
+                    if token is None or exc.status != 400 or restarted:
+                        raise
+                    # A saved page token can expire; the watermark is still exact (pages are
+                    # fetched and committed oldest first), so continue from it afresh.
+                    restarted = True
+                    self.ctx.log.warning(
+                        "Jira refused the saved page token (%s); continuing from the watermark",
+                        exc.message,
+                    )
+                    since = watermark
+                    if since is not None:
+                        since -= timedelta(minutes=self.options.overlap_minutes)
+                    jql = restart(since)
+                    token = None
+                    continue
+                prepared = self.prepare_pool.submit(
+                    self._prepare, page.issues, skip_unchanged=skip_unchanged
+                )
+                pending.append((jql, page, prepared))
+                watermark = _later(watermark, _newest_update(page.issues))
+                while pending and (len(pending) > PREPARED_AHEAD or page.is_last):
+                    done_jql, done_page, ready = pending.popleft()
+                    rows, rejected = ready.result()
+                    yield _Fetched(done_jql, done_page, rows, [*done_page.rejected, *rejected])
+                if page.is_last:
+                    return
+                token = page.next_page_token
+        finally:
+            for _, _, left in pending:  # the consumer left early, or a request failed
+                left.cancel()
+            wait([f for _, _, f in pending])
+
+    def _prepare(self, issues: list[Issue], *, skip_unchanged: bool) -> _Prepared:
         """Changelogs and dev-status for the issues that need loading."""
         if skip_unchanged and issues:
             with self.ctx.database.engine.connect() as conn:
