@@ -11,7 +11,11 @@ What stays as with one chain:
 - **one writer**: the caller's thread commits every batch, through `commit_batch` (so the
   leadership fence is checked with each one), together with *its window's* checkpoint row
   (``<scope>:w<n>``); a window's batches arrive in their order, so each window resumes after
-  its last committed batch whatever the others did;
+  its last committed batch whatever the others did. With `commit_window_groups` the writer
+  takes every batch ready when it asks and commits them in ONE transaction with each of
+  their windows' latest checkpoint (`commit_batches`): a writer that fell behind pays a
+  transaction's fixed costs (fence, temp tables, round trips, commit) once per group, not
+  once per batch;
 - **cancellation** is checked by each chain before every request (the HTTP stack does);
 - **errors** (rate limits, cancellation, refused requests) reach the consumer after the
   batches fetched before them, and stop every other chain; when the consumer leaves early

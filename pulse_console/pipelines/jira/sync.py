@@ -12,6 +12,9 @@ One run:
    transitions, links, quarantined payloads and the checkpoint (watermark + next page
    token). A crash at any instant resumes from the last committed page with the same JQL.
    Issues whose stored ``updated`` is unchanged are not fetched again on incremental runs.
+   Only the searches wait for each other: a page's changelogs, dev-status and rows are
+   prepared in a pool while its chain searches on, and the writer commits every page ready
+   when it asks in one transaction (with the checkpoint of each window they belong to).
 3. **reconciling** — every issue id the JQL still matches (id-only pages of up to 5,000);
    stored items missing from it are marked ``active = false`` (deleted, moved to an unsynced
    project, no longer visible), and ids the table lacks or holds inactive are fetched again.
