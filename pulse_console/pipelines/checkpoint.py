@@ -10,7 +10,7 @@ orchestrator was taken over raises `StaleLeader` instead of writing next to the 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -59,9 +59,23 @@ def commit_batch(
     rejected: Iterable[RejectedItem | BadResponse] = (),
 ) -> Committed[T]:
     """One transaction: check the fence, ``load(conn)``, quarantine ``rejected``, save ``state``."""
-    with checkpoint.ctx.database.engine.begin() as conn:
-        check_fence(conn, checkpoint.ctx.fence)
+    return commit_batches([(checkpoint, state)], load, rejected)
+
+
+def commit_batches(
+    saves: Sequence[tuple[Checkpoint, dict[str, Any]]],
+    load: Callable[[Connection], T],
+    rejected: Iterable[RejectedItem | BadResponse] = (),
+) -> Committed[T]:
+    """`commit_batch` for batches of several checkpoints (windows) at once: one transaction
+    checks the fence, loads, quarantines and saves every ``(checkpoint, state)`` given."""
+    if not saves:
+        raise ValueError("commit_batches needs at least one checkpoint")
+    ctx = saves[0][0].ctx
+    with ctx.database.engine.begin() as conn:
+        check_fence(conn, ctx.fence)
         loaded = load(conn)
-        quarantined = quarantine(conn, checkpoint.ctx, rejected)
-        checkpoint.save(conn, state)
+        quarantined = quarantine(conn, ctx, rejected)
+        for checkpoint, state in saves:
+            checkpoint.save(conn, state)
     return Committed(loaded, quarantined)

@@ -11,7 +11,11 @@ What stays as with one chain:
 - **one writer**: the caller's thread commits every batch, through `commit_batch` (so the
   leadership fence is checked with each one), together with *its window's* checkpoint row
   (``<scope>:w<n>``); a window's batches arrive in their order, so each window resumes after
-  its last committed batch whatever the others did;
+  its last committed batch whatever the others did. With `commit_window_groups` the writer
+  takes every batch ready when it asks and commits them in ONE transaction with each of
+  their windows' latest checkpoint (`commit_batches`): a writer that fell behind pays a
+  transaction's fixed costs (fence, temp tables, round trips, commit) once per group, not
+  once per batch;
 - **cancellation** is checked by each chain before every request (the HTTP stack does);
 - **errors** (rate limits, cancellation, refused requests) reach the consumer after the
   batches fetched before them, and stop every other chain; when the consumer leaves early
@@ -70,10 +74,34 @@ def fetch_windows(
         for index, page in fetched:
             commit(windows[index], page)
     """
+    with fetch_window_groups(
+        chains, concurrency=concurrency, depth=depth, name=name, group_limit=1
+    ) as groups:
+        yield (item for group in groups for item in group)
+
+
+@contextmanager
+def fetch_window_groups(
+    chains: Sequence[Callable[[], Iterable[T]]],
+    *,
+    concurrency: int,
+    depth: int = 1,
+    name: str = "window",
+    group_limit: int | None = None,
+) -> Iterator[Iterator[list[tuple[int, T]]]]:
+    """`fetch_windows`, handing the consumer every batch ready when it asks (at least one,
+    at most ``group_limit``, by default the queue's capacity) as one list, in arrival order
+    (so each chain's batches stay in their order): a writer that commits a group in one
+    transaction pays a transaction's fixed costs once for all of them."""
     if concurrency < 1 or depth < 1:
         raise ValueError("concurrency and depth must be at least 1")
     workers = min(concurrency, len(chains))
-    slots: queue.Queue[object] = queue.Queue(maxsize=max(1, workers) * depth)
+    capacity = max(1, workers) * depth
+    slots: queue.Queue[object] = queue.Queue(maxsize=capacity)
+    if group_limit is None:
+        group_limit = capacity + 1  # the queue's content and the one a chain was putting
+    if group_limit < 1:
+        raise ValueError("group_limit must be at least 1")
     leaving = threading.Event()
     lock = threading.Lock()
     todo = iter(range(len(chains)))
@@ -117,7 +145,7 @@ def fetch_windows(
         if last:
             put(_Done())
 
-    def consume() -> Iterator[tuple[int, T]]:
+    def consume() -> Iterator[list[tuple[int, T]]]:
         if workers == 0:
             return
         while True:
@@ -126,7 +154,20 @@ def fetch_windows(
                 return
             if isinstance(item, _Failed):
                 raise item.error
-            yield cast(tuple[int, T], item)
+            group = [cast(tuple[int, T], item)]
+            # What else is ready joins it: a writer that fell behind catches up in one go.
+            while len(group) < group_limit:
+                try:
+                    item = slots.get_nowait()
+                except queue.Empty:
+                    break
+                if isinstance(item, _Done | _Failed):
+                    yield group
+                    if isinstance(item, _Failed):
+                        raise item.error
+                    return
+                group.append(cast(tuple[int, T], item))
+            yield group
 
     threads = [
         threading.Thread(target=work, name=f"{name}-{n}", daemon=True) for n in range(workers)
@@ -163,3 +204,27 @@ def commit_windows(
     with fetch_windows(chains, concurrency=concurrency, depth=depth, name=name) as fetched:
         for index, batch in fetched:
             commit(checkpoints[index], index, batch)
+
+
+def commit_window_groups(
+    checkpoints: Sequence[Checkpoint],
+    windows: Sequence[W],
+    chain: Callable[[int, W], Iterable[T]],
+    commit: Callable[[list[tuple[Checkpoint, int, T]]], None],
+    *,
+    concurrency: int,
+    depth: int = 1,
+    name: str = "window",
+) -> None:
+    """`commit_windows`, handing ``commit`` every batch ready at once (`fetch_window_groups`)
+    as ``(checkpoint, index, batch)`` triples; ``commit`` writes them in ONE transaction
+    with each window's latest checkpoint (`commit_batches`), so a window still resumes
+    after its last committed batch."""
+
+    def chain_of(index: int) -> Callable[[], Iterable[T]]:
+        return lambda: chain(index, windows[index])
+
+    chains = [chain_of(index) for index in range(len(windows))]
+    with fetch_window_groups(chains, concurrency=concurrency, depth=depth, name=name) as groups:
+        for group in groups:
+            commit([(checkpoints[index], index, batch) for index, batch in group])

@@ -100,7 +100,8 @@ def _failing_on_call(
     monkeypatch.setattr(module, name, wrapper)
 
 
-@pytest.mark.parametrize("nth", [1, 3, 6])
+# Pages ready at once commit together, so 6 pages take at least 2 commits (not 6).
+@pytest.mark.parametrize("nth", [1, 2])
 def test_crash_mid_load_after_work_items_before_transitions(
     database: Database, monkeypatch: pytest.MonkeyPatch, nth: int
 ) -> None:

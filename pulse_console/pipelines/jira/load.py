@@ -69,6 +69,64 @@ class IssuePage:
     skipped: int = 0
 
 
+@dataclass
+class PageRows:
+    """One page's rows, built where the page was fetched (a window's thread), so the one
+    writer only writes them. Keyed by issue id; ``work_item_id`` of transitions and links
+    is filled in by `load_page` once the items' ids are known."""
+
+    items: dict[str, Row] = field(default_factory=dict)
+    people: dict[str, Row] = field(default_factory=dict)
+    """User external id → row: people first seen in issues."""
+    transitions: dict[str, list[Row]] = field(default_factory=dict)
+    links: dict[str, list[Row]] = field(default_factory=dict)
+    """The dev-status links of the issues whose links were fetched (maybe none)."""
+    skipped: int = 0
+
+    @classmethod
+    def merged(cls, pages: Sequence[PageRows]) -> PageRows:
+        """Several pages as one, loaded in one go (a later page's issue replaces an
+        earlier one's, as loading them in turn would)."""
+        if len(pages) == 1:
+            return pages[0]
+        out = cls()
+        for page in pages:
+            for issue_id, row in page.items.items():
+                out.items.pop(issue_id, None)  # keeps the later page's place and version
+                out.items[issue_id] = row
+                out.links.pop(issue_id, None)
+            for user_id, user in page.people.items():
+                out.people.setdefault(user_id, user)
+            out.transitions.update(page.transitions)
+            out.links.update(page.links)
+            out.skipped += page.skipped
+        return out
+
+
+def page_rows(t: Tenant, page: IssuePage, names: Mapping[str, str]) -> PageRows:
+    """The rows of ``page`` (pure: no database)."""
+    rows = PageRows(skipped=page.skipped)
+    for issue in page.issues:
+        histories = page.histories.get(issue.id, [])
+        for user in transform.people_of(issue, histories):
+            row = transform.user_row(t, user)
+            if row is not None:
+                rows.people.setdefault(row["external_id"], row)
+        rows.items[issue.id] = {
+            **transform.work_item_row(t, issue, names),
+            "dev_summary": page.dev_summaries.get(issue.id),
+        }
+        rows.transitions[issue.id] = transform.transition_rows(t, _LATER, histories)
+    for issue_id, detail in page.dev_status.items():
+        if issue_id in rows.items:
+            rows.links[issue_id] = transform.link_rows(t.client_id, _LATER, detail)
+    return rows
+
+
+_LATER = 0
+"""``work_item_id`` of a page's rows until `load_page` knows the item's id."""
+
+
 def load_metadata(
     conn: Connection,
     t: Tenant,
@@ -96,32 +154,16 @@ def load_metadata(
     return counts
 
 
-def load_page(conn: Connection, t: Tenant, page: IssuePage, names: Mapping[str, str]) -> PageCounts:
+def load_page(conn: Connection, t: Tenant, rows: PageRows) -> PageCounts:
     """Work items, their transitions, dev-status links and the people they mention."""
-    counts = PageCounts(issues=len(page.issues) + page.skipped, skipped=page.skipped)
-    if not page.issues:
+    counts = PageCounts(issues=len(rows.items) + rows.skipped, skipped=rows.skipped)
+    if not rows.items:
         return counts
-    people: dict[str, Row] = {}
-    for issue in page.issues:
-        for user in transform.people_of(issue, page.histories.get(issue.id, [])):
-            row = transform.user_row(t, user)
-            if row is not None:
-                people.setdefault(row["external_id"], row)
     # People first seen in issues are added; the users listing owns their details.
-    upsert(conn, SourceUser, list(people.values()), update=[])
+    upsert(conn, SourceUser, list(rows.people.values()), update=[])
 
     items = upsert(
-        conn,
-        WorkItem,
-        [
-            {
-                **transform.work_item_row(t, issue, names),
-                "dev_summary": page.dev_summaries.get(issue.id),
-            }
-            for issue in page.issues
-        ],
-        return_ids=True,
-        version=WORK_ITEM_VERSION,
+        conn, WorkItem, list(rows.items.values()), return_ids=True, version=WORK_ITEM_VERSION
     )
     counts.inserted, counts.updated, counts.unchanged = (
         items.inserted,
@@ -132,26 +174,27 @@ def load_page(conn: Connection, t: Tenant, page: IssuePage, names: Mapping[str, 
     ids = {key[2]: row_id for key, row_id in items.ids.items()}
 
     transitions: list[Row] = []
-    for issue in page.issues:
-        transitions.extend(
-            transform.transition_rows(t, ids[issue.id], page.histories.get(issue.id, []))
-        )
+    for issue_id, issue_transitions in rows.transitions.items():
+        for row in issue_transitions:
+            row["work_item_id"] = ids[issue_id]
+        transitions.extend(issue_transitions)
     counts.transitions = upsert(conn, WorkItemTransition, transitions).written
     # The flow metrics read these items' status timelines; refresh them with the rows.
     status_spans.refresh_items(conn, list(ids.values()))
 
-    if page.dev_status:
+    if rows.links:
         links: list[Row] = []
-        for issue_id, detail in page.dev_status.items():
-            if issue_id in ids:
-                links.extend(transform.link_rows(t.client_id, ids[issue_id], detail))
+        for issue_id, issue_links in rows.links.items():
+            for row in issue_links:
+                row["work_item_id"] = ids[issue_id]
+            links.extend(issue_links)
         result = upsert(conn, WorkItemLink, links, return_ids=True)
         counts.links = result.written
         kept = set((result.ids or {}).values())
         counts.links_removed = work_items.remove_stale_links(
             conn,
             t.client_id,
-            [ids[i] for i in page.dev_status if i in ids],
+            [ids[i] for i in rows.links],
             transform.EVIDENCE_DEV_STATUS,
             kept,
         )

@@ -12,6 +12,9 @@ One run:
    transitions, links, quarantined payloads and the checkpoint (watermark + next page
    token). A crash at any instant resumes from the last committed page with the same JQL.
    Issues whose stored ``updated`` is unchanged are not fetched again on incremental runs.
+   Only the searches wait for each other: a page's changelogs, dev-status and rows are
+   prepared in a pool while its chain searches on, and the writer commits every page ready
+   when it asks in one transaction (with the checkpoint of each window they belong to).
 3. **reconciling** — every issue id the JQL still matches (id-only pages of up to 5,000);
    stored items missing from it are marked ``active = false`` (deleted, moved to an unsynced
    project, no longer visible), and ids the table lacks or holds inactive are fetched again.
@@ -24,8 +27,9 @@ validate is quarantined with its raw JSON while the sync goes on.
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
@@ -40,21 +44,30 @@ from connectors.jira.development import NO_DEVELOPMENT, development_field_id, pa
 from connectors.jira.models import DevStatusDetail, Issue
 from connectors.validation import Rejected
 from pulse_console.pipelines.base import Progress, RunContext, RunResult
-from pulse_console.pipelines.checkpoint import Checkpoint, commit_batch
+from pulse_console.pipelines.checkpoint import Checkpoint, commit_batch, commit_batches
 from pulse_console.pipelines.jira import load, transform
 from pulse_console.pipelines.jira.extract import STOPPED, JiraExtract, JiraSyncError, open_client
-from pulse_console.pipelines.jira.load import IssuePage, PageCounts
+from pulse_console.pipelines.jira.load import IssuePage, PageCounts, PageRows
 from pulse_console.pipelines.jira.options import JiraSyncOptions
 from pulse_console.pipelines.jira.plan import plan_windows
 from pulse_console.pipelines.jira.state import SCOPE, Metadata, RunState, SyncState, WindowState
 from pulse_console.pipelines.jira.transform import Tenant
-from pulse_console.pipelines.overlap import fetch_ahead
 from pulse_console.pipelines.progress import report, stop_if_cancelled
 from pulse_console.pipelines.quarantine import BadResponse
-from pulse_console.pipelines.windows import commit_windows, window_scope
+from pulse_console.pipelines.windows import (
+    commit_window_groups,
+    fetch_window_groups,
+    window_scope,
+)
 from storage.flow_defaults import propose_default_mappings
 
 RECONCILE_FETCH_CHUNK = 100
+
+AHEAD_PAGES = 2
+"""Pages one chain fetches ahead of the writer (who commits what is ready in one go)."""
+
+PREPARED_AHEAD = 2
+"""Pages of one chain whose changelogs and dev-status are fetched while it searches on."""
 
 DEV_STATUS_CONCURRENCY = 8
 """Independent calls sent at once: the dev-status calls of a page (one per issue), the
@@ -107,8 +120,11 @@ class _Fetched:
 
     jql: str
     page: SearchPage
-    prepared: IssuePage
+    prepared: PageRows
     rejected: list[Rejected | BadResponse]
+
+
+_Prepared = tuple[PageRows, list[Rejected | BadResponse]]
 
 
 def _ids_of(page: SearchPage) -> list[str]:
@@ -148,8 +164,14 @@ class _Run:
         self.phase = "discovering"
         self.total: int | None = None
         self.dev_field: str | None = None
+        self.field_names: dict[str, str] = {}
         self.planned_windows = False  # this run split a new full sync into windows
         self.dev_pool = ThreadPoolExecutor(DEV_STATUS_CONCURRENCY, thread_name_prefix="jira-dev")
+        # Pages being prepared at once: PREPARED_AHEAD per chain (its own pool, since a
+        # page's preparation waits on dev-status calls in the dev pool).
+        self.prepare_pool = ThreadPoolExecutor(
+            PREPARED_AHEAD * options.windows, thread_name_prefix="jira-prepare"
+        )
         client.http.observer = self._on_http_event
 
     # -- the run -------------------------------------------------------------------------
@@ -158,12 +180,14 @@ class _Run:
         try:
             return self._execute()
         finally:
+            self.prepare_pool.shutdown(wait=True, cancel_futures=True)
             self.dev_pool.shutdown(wait=True, cancel_futures=True)
 
     def _execute(self) -> RunResult:
         state = self._read_state()
         meta = self._metadata(state)
         self.dev_field = meta.dev_field
+        self.field_names = meta.field_names
         keys = meta.project_keys
         if not keys:
             raise JiraSyncError(
@@ -329,27 +353,29 @@ class _Run:
             lambda since: sync_jql(meta.project_keys, since=since, tz=meta.time_zone),
             skip_unchanged=not full,
         )
-        with fetch_ahead(ahead, name="jira-pages") as pages:
-            for fetched in pages:
+        # The pages ready when the writer asks are committed together (one transaction).
+        with fetch_window_groups(
+            [lambda: ahead], concurrency=1, depth=AHEAD_PAGES, name="jira-pages"
+        ) as groups:
+            for group in groups:
                 stop_if_cancelled(self.ctx, STOPPED)  # pages fetched ahead are fetched again
-                page = fetched.page
-                run.jql = fetched.jql
-                run.page_token = None if page.is_last else page.next_page_token
-                run.pages += 1
-                newest = _newest_update(page.issues)
-                if newest is not None and (state.watermark is None or newest > state.watermark):
-                    state.watermark = newest
-                if page.is_last:
-                    state.run = None
-                    if full:
-                        state.last_full_at = self.ctx.clock()
-                self._commit_page(
-                    self.checkpoint, state.to_json(), fetched.prepared, fetched.rejected, meta
-                )
-                self.totals.pages += 1
+                fetched = [f for _, f in group]
+                for f in fetched:
+                    page = f.page
+                    run.jql = f.jql
+                    run.page_token = None if page.is_last else page.next_page_token
+                    run.pages += 1
+                    state.watermark = _later(state.watermark, _newest_update(page.issues))
+                    if page.is_last:
+                        state.run = None
+                        if full:
+                            state.last_full_at = self.ctx.clock()
+                self._commit_pages([(self.checkpoint, state.to_json())], fetched)
+                self.totals.pages += len(fetched)
                 self._report("loading")
                 if seen is not None:
-                    seen.update(_ids_of(page))
+                    for f in fetched:
+                        seen.update(_ids_of(f.page))
         return seen
 
     def _sync_windows(
@@ -406,19 +432,22 @@ class _Run:
                 )
                 yield progress, fetched
 
-        def commit(checkpoint: Checkpoint, index: int, item: tuple[WindowState, _Fetched]) -> None:
+        def commit(group: list[tuple[Checkpoint, int, tuple[WindowState, _Fetched]]]) -> None:
             stop_if_cancelled(self.ctx, STOPPED)  # pages fetched ahead are fetched again
-            progress, fetched = item
-            windows[index] = progress
-            self._commit_page(
-                checkpoint, progress.to_json(), fetched.prepared, fetched.rejected, meta
-            )
-            self.totals.pages += 1
+            # The pages ready at once, in one transaction with each window's latest state.
+            saves: dict[int, tuple[Checkpoint, dict[str, Any]]] = {}
+            for checkpoint, index, (progress, _) in group:
+                windows[index] = progress
+                saves[index] = (checkpoint, progress.to_json())
+            fetched = [f for _, _, (_, f) in group]
+            self._commit_pages(list(saves.values()), fetched)
+            self.totals.pages += len(group)
             self._report("loading")
             if seen is not None:
-                seen.update(_ids_of(fetched.page))
+                for f in fetched:
+                    seen.update(_ids_of(f.page))
 
-        commit_windows(
+        commit_window_groups(
             scopes, windows, chain, commit, concurrency=self.options.windows, name="jira-window"
         )
         # An issue updated during the run may have moved to a window already done: the next
@@ -443,40 +472,52 @@ class _Run:
     ) -> Iterator[_Fetched]:
         """A chain's pages with what loading them needs; runs in a fetch thread, so it reads
         only its arguments (the consumer owns the run and the state). ``restart(since)`` is
-        the query to continue with from ``since`` when Jira refuses a saved page token."""
-        restarted = False
-        while True:
-            stop_if_cancelled(self.ctx, STOPPED)
-            try:
-                page = self.source.search(jql, token, extra_fields=self._dev_fields())
-            except RequestRejected as exc:
-                if token is None or exc.status != 400 or restarted:
-                    raise
-                # A saved page token can expire; the watermark is still exact (pages are
-                # fetched and committed oldest first), so continue from it with a fresh query.
-                restarted = True
-                self.ctx.log.warning(
-                    "Jira refused the saved page token (%s); continuing from the watermark",
-                    exc.message,
-                )
-                since = watermark
-                if since is not None:
-                    since -= timedelta(minutes=self.options.overlap_minutes)
-                jql = restart(since)
-                token = None
-                continue
-            prepared, rejected = self._prepare(page.issues, skip_unchanged=skip_unchanged)
-            newest = _newest_update(page.issues)
-            if newest is not None and (watermark is None or newest > watermark):
-                watermark = newest
-            yield _Fetched(jql, page, prepared, [*page.rejected, *rejected])
-            if page.is_last:
-                return
-            token = page.next_page_token
+        the query to continue with from ``since`` when Jira refuses a saved page token.
 
-    def _prepare(
-        self, issues: list[Issue], *, skip_unchanged: bool
-    ) -> tuple[IssuePage, list[Rejected | BadResponse]]:
+        Only the searches are a chain (page n+1 needs page n's token): a page's changelogs
+        and dev-status are fetched in the prepare pool while the chain searches on, up to
+        ``PREPARED_AHEAD`` pages; pages are still handed over in their order."""
+        restarted = False
+        pending: deque[tuple[str, SearchPage, Future[_Prepared]]] = deque()
+        try:
+            while True:
+                stop_if_cancelled(self.ctx, STOPPED)
+                try:
+                    page = self.source.search(jql, token, extra_fields=self._dev_fields())
+                except RequestRejected as exc:
+                    if token is None or exc.status != 400 or restarted:
+                        raise
+                    # A saved page token can expire; the watermark is still exact (pages are
+                    # fetched and committed oldest first), so continue from it afresh.
+                    restarted = True
+                    self.ctx.log.warning(
+                        "Jira refused the saved page token (%s); continuing from the watermark",
+                        exc.message,
+                    )
+                    since = watermark
+                    if since is not None:
+                        since -= timedelta(minutes=self.options.overlap_minutes)
+                    jql = restart(since)
+                    token = None
+                    continue
+                prepared = self.prepare_pool.submit(
+                    self._prepare, page.issues, skip_unchanged=skip_unchanged
+                )
+                pending.append((jql, page, prepared))
+                watermark = _later(watermark, _newest_update(page.issues))
+                while pending and (len(pending) > PREPARED_AHEAD or page.is_last):
+                    done_jql, done_page, ready = pending.popleft()
+                    rows, rejected = ready.result()
+                    yield _Fetched(done_jql, done_page, rows, [*done_page.rejected, *rejected])
+                if page.is_last:
+                    return
+                token = page.next_page_token
+        finally:
+            for _, _, left in pending:  # the consumer left early, or a request failed
+                left.cancel()
+            wait([f for _, _, f in pending])
+
+    def _prepare(self, issues: list[Issue], *, skip_unchanged: bool) -> _Prepared:
         """Changelogs and dev-status for the issues that need loading."""
         if skip_unchanged and issues:
             with self.ctx.database.engine.connect() as conn:
@@ -490,7 +531,7 @@ class _Run:
             changed = list(issues)
         skipped = len(issues) - len(changed)
         if not changed:
-            return IssuePage(issues=[], histories={}, skipped=skipped), []
+            return PageRows(skipped=skipped), []
         self._report("changelogs")
         batch = self.source.changelogs(changed)
         rejected: list[Rejected | BadResponse] = list(batch.rejected)
@@ -513,7 +554,8 @@ class _Run:
             dev_summaries=summaries,
             skipped=skipped,
         )
-        return page, rejected
+        # Rows are built here, in the page's fetch thread, so the one writer only writes.
+        return load.page_rows(self.tenant, page, self.field_names), rejected
 
     def _dev_fields(self) -> tuple[str, ...]:
         """The Development field, asked for with every issue page when dev-status is on."""
@@ -547,18 +589,25 @@ class _Run:
                 wanted.append(issue)
         return summaries, wanted
 
+    def _commit_pages(
+        self,
+        saves: Sequence[tuple[Checkpoint, dict[str, Any]]],
+        pages: Sequence[_Fetched],
+    ) -> None:
+        """Pages in one transaction with the checkpoint states that cover them."""
+        page = PageRows.merged([f.prepared for f in pages])
+        rejected = [r for f in pages for r in f.rejected]
+        self._commit_page(saves, page, rejected)
+
     def _commit_page(
         self,
-        checkpoint: Checkpoint,
-        state: dict[str, Any],
-        page: IssuePage,
+        saves: Sequence[tuple[Checkpoint, dict[str, Any]]],
+        page: PageRows,
         rejected: Sequence[Rejected | BadResponse],
-        meta: Metadata,
     ) -> None:
-        committed = commit_batch(
-            checkpoint,
-            state,
-            lambda conn: load.load_page(conn, self.tenant, page, meta.field_names),
+        committed = commit_batches(
+            saves,
+            lambda conn: load.load_page(conn, self.tenant, page),
             rejected,
         )
         counts = committed.loaded
@@ -602,13 +651,11 @@ class _Run:
                     break
                 prepared, rejected = self._prepare(page.issues, skip_unchanged=False)
                 self._commit_page(
-                    self.checkpoint,
-                    state.to_json(),
+                    [(self.checkpoint, state.to_json())],
                     prepared,
                     [*page.rejected, *rejected],
-                    meta,
                 )
-                self.totals.reactivated += len(prepared.issues)
+                self.totals.reactivated += len(prepared.items)
                 if page.is_last or page.next_page_token is None:
                     break
                 token = page.next_page_token
