@@ -270,8 +270,13 @@ class Orchestrator:
                         JobRun.job_id == job.id, JobRun.status == RunStatus.RUNNING
                     )
                 ).scalars()
-                live = [r for r in runs if queue.task_status(session, r.task_id) in queue.LIVE]
-                if live:
+                beating = self._beating_workers(session)
+                live = [
+                    r
+                    for r in runs
+                    if queue.task_status(session, r.task_id) in queue.LIVE or r.worker in beating
+                ]
+                if live:  # queued, or executed by a worker that still beats
                     continue
                 store.close_job_runs(session, job.id, now, "interrupted: its orchestrator stopped")
                 reason = f"{INTERRUPTED}: the previous run stopped; resumes from its checkpoint"
@@ -288,6 +293,17 @@ class Orchestrator:
                 changed.append(self._changed(job.name, "PENDING", "RUNNING", reason, None))
         self._publish(changed)
         return [event.job for event in changed if isinstance(event, JobStatusChanged)]
+
+    def _beating_workers(self, session: Session) -> set[str]:
+        stall = self.settings.pool.stall_seconds
+        rows = session.execute(
+            text(
+                "SELECT name FROM pool_workers "
+                "WHERE heartbeat >= now() - make_interval(secs => :s)"
+            ),
+            {"s": stall},
+        ).scalars()
+        return {str(name) for name in rows}
 
     # --- scheduling ----------------------------------------------------------------------
 

@@ -147,6 +147,7 @@ class PoolProcess:
         self._orchestrators: dict[int, Orchestrator] = {}
         self._lock = threading.Lock()
         self._publisher: NotifyPublisher | None = None
+        self._stopping = threading.Event()  # set on shutdown: start nothing new
         self.app = make_app(database)
         self.app.task(name=queue.TASK_RUN, pass_context=True)(self._run_task)
         self.clients = self._clients()
@@ -253,6 +254,8 @@ class PoolProcess:
         return False
 
     def _step(self, orch: Orchestrator) -> None:
+        if self._stopping.is_set():
+            return
         try:
             orch.step()
         except Exception:
@@ -294,6 +297,8 @@ class PoolProcess:
             )
             session.execute(delete(PoolWorker).where(PoolWorker.heartbeat < forget))
         for client_id, _ in self.clients:
+            if self._stopping.is_set():
+                return
             orch = self.orchestrator(client_id)
             try:
                 orch.recover()
@@ -370,6 +375,7 @@ class PoolProcess:
 
     def shutdown_runs(self, timeout: float = 30.0) -> None:
         """Stop this process's runs at their next batch boundary (left PENDING to resume)."""
+        self._stopping.set()
         for orch in list(self._orchestrators.values()):
             if not orch.shutdown(timeout):
                 _log.warning("a run of %s did not stop within %.0f s", orch.client, timeout)

@@ -259,6 +259,22 @@ def connect(
     not run the engine) never executes runs.
     """
     name = client or settings.client
+    service = _connect(database, settings, registry, name, actor, clock, background, drive)
+    if drive:
+        service.ensure_jobs(registry.order)
+    return service
+
+
+def _connect(
+    database: Database,
+    settings: Settings,
+    registry: PipelineRegistry,
+    name: str,
+    actor: str | None,
+    clock: Clock,
+    background: bool,
+    drive: bool,
+) -> PoolService:
     if not drive:
         return PoolService(database, settings, registry, client=name, actor=actor, clock=clock)
     if background:
