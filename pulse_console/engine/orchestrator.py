@@ -298,8 +298,7 @@ class Orchestrator:
         stall = self.settings.pool.stall_seconds
         rows = session.execute(
             text(
-                "SELECT name FROM pool_workers "
-                "WHERE heartbeat >= now() - make_interval(secs => :s)"
+                "SELECT name FROM pool_workers WHERE heartbeat >= now() - make_interval(secs => :s)"
             ),
             {"s": stall},
         ).scalars()

@@ -195,7 +195,10 @@ class PoolService:
 
     def set_setting(self, key: str, value: Any) -> ControlResult:
         """Stored at once (validated, audited); every worker reads it at its next tick."""
-        return self.orchestrator.set_setting(key, value, actor=self.actor)
+        result = self.orchestrator.set_setting(key, value, actor=self.actor)
+        if result.ok and self._nobody() is not None:
+            return ControlResult.done(f"{result.message} (applies when a worker drives the client)")
+        return result
 
     def subscribe(self, callback: Subscriber) -> Listener:
         """Follow the client's events, whoever publishes them; `.stop()` the listener."""
@@ -215,7 +218,7 @@ class PoolService:
         if self._secret is None:
             self._secret = _secret_lookup(self.database, self.settings)
         options = PoolOptions.from_settings(
-            self.settings, f"{default_actor()}:{os.getpid()}", clients=(self.client,)
+            self.settings, f"{self.actor}:{os.getpid()}", clients=(self.client,)
         )
         return PoolProcess(
             self.database,

@@ -160,8 +160,6 @@ class EngineJobs:
                         out.append(JobsChanged())
                 else:
                     out.append(JobsChanged())
-            elif isinstance(event, engine_events.ControlAnswered):
-                out.append(JobsChanged())
             elif isinstance(event, engine_events.Health):
                 changed = self._next_tick_at != event.next_tick_at
                 self._next_tick_at = event.next_tick_at

@@ -78,6 +78,7 @@ def test_an_unknown_client_points_to_client_add(run) -> None:  # type: ignore[no
 
 def test_a_client_driven_by_a_worker_is_not_removed(run, database: Database) -> None:  # type: ignore[no-untyped-def]
     from pulse_console.engine.leadership import Leadership
+
     from storage.tenancy import require_client
 
     add_jobs(database, "acme", ["jira"])

@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from pulse_console.engine.host import OrchestratorHost
+from pulse_console.engine.leadership import Leadership
 from sqlalchemy import Engine, text
 
 from pulse_console.config import Settings
 from pulse_console.engine import controls
 from pulse_console.engine.clock import FakeClock
-from pulse_console.engine.host import OrchestratorHost
-from pulse_console.engine.leadership import Leadership
 from pulse_console.engine.orchestrator import Orchestrator
 from pulse_console.services import audit
 from pulse_console.services.audit import AuditQuery
