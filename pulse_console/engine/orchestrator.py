@@ -249,9 +249,19 @@ class Orchestrator:
     # --- set-up --------------------------------------------------------------------------
 
     def ensure_jobs(self) -> list[str]:
-        """Create the job rows of the client's integrations (see store.ensure_jobs)."""
+        """Create the job rows of the client's integrations (see store.ensure_jobs); every
+        console hears of each new job."""
         with self._writes() as session:
-            return store.ensure_jobs(session, self.client_id, self.registry.order)
+            created = store.ensure_jobs(session, self.client_id, self.registry.order)
+            views = {v.name: v for v in store.load_jobs(session, self.client_id)} if created else {}
+        self._publish(
+            [
+                self._changed(name, str(views[name].status), None, "new integration", None)
+                for name in created
+                if name in views
+            ]
+        )
+        return created
 
     def recover(self) -> list[str]:
         """Runs left RUNNING with no live task (their process died before the pool, or the

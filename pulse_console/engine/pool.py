@@ -301,6 +301,7 @@ class PoolProcess:
                 return
             orch = self.orchestrator(client_id)
             try:
+                orch.ensure_jobs()  # integrations added since: their jobs, at once
                 orch.recover()
                 orch.step()
                 self._publish_health(orch)
