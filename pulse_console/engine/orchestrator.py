@@ -501,7 +501,7 @@ class Orchestrator:
                 row = session.get_one(JobRun, run_id)
                 row.task_id = task_id
                 events.append(self._changed(job.name, "RUNNING", "RUNNING", reason, run_id))
-            row.worker = self.worker_name
+            row.worker, row.started_at = self.worker_name, now  # started: queued until now
             integration = self._integration(session, job.integration_id, job.name)
             active = _ActiveRun(
                 job.name,

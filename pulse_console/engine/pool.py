@@ -352,7 +352,7 @@ class PoolProcess:
                     "stalled_worker_timeout": opts.stall_seconds,
                     "fetch_job_polling_interval": min(opts.tick_seconds, 5.0),
                     "abort_job_polling_interval": min(opts.tick_seconds, 1.0),
-                    "delete_jobs": "successful",
+                    "delete_jobs": "never",  # its events time each run's wait in the queue
                 }
                 queues = self.queue_names()
                 if queues is not None:  # else every queue
