@@ -147,6 +147,7 @@ class PoolService:
         channel = events_channel(client_key(database, self.client_id))
         self.orchestrator.bus.subscribe(lambda event: notify(database, channel, encode(event)))
         self._listeners: list[Listener] = []
+        self._process: PoolProcess | None = None  # this process's worker, while it serves
         self._secret: Callable[[str], str | None] | None = None
 
     def status(self) -> EngineStatus:
@@ -231,13 +232,22 @@ class PoolService:
 
     async def serve(self, stop: asyncio.Event) -> None:
         """Run this client's pool worker in this process until `stop` is set (a console)."""
-        await self.pool(step_after_runs=True).run(stop)
+        self._process = self.pool(step_after_runs=True)
+        try:
+            await self._process.run(stop)
+        finally:
+            self._process = None
 
     def drain(self) -> None:
         """Execute what is queued for this client, here, and return (the CLI acting alone)."""
         asyncio.run(self.pool(step_after_runs=False).run(asyncio.Event(), wait=False))
 
     def close(self) -> None:
+        """Stop the runs this process executes at their next batch boundary (left PENDING
+        "interrupted" for the pool to resume), then let go of everything."""
+        process = self._process
+        if process is not None:
+            process.shutdown_runs()
         for listener in self._listeners:
             listener.stop()
         self.orchestrator.close()

@@ -81,9 +81,7 @@ def test_a_client_driven_by_a_worker_is_not_removed(run, database: Database) -> 
 
     add_jobs(database, "acme", ["jira"])
     with database.session() as session:  # a live worker of the pool that serves acme
-        session.add(
-            PoolWorker(name="worker-1", host="h", pid=1, concurrency=1, clients=["acme"])
-        )
+        session.add(PoolWorker(name="worker-1", host="h", pid=1, concurrency=1, clients=["acme"]))
     code, _, err = run("client", "remove", "acme", "--yes")
     assert code == 2 and "driven by worker-1" in err
     with database.session() as session:

@@ -64,8 +64,7 @@ DEFER = (  # a run deferred to the pool (procrastinate's queue)
     " '{}'::jsonb, NULL)::procrastinate_job_to_defer_v1])"
 )
 SET_SETTING = (
-    "INSERT INTO settings (client_id, key, value)"
-    " VALUES (1, 'orchestrator.interval_minutes', '5')"
+    "INSERT INTO settings (client_id, key, value) VALUES (1, 'orchestrator.interval_minutes', '5')"
 )
 READ_SECRET = "SELECT * FROM secrets"
 EDIT_INTEGRATION = "UPDATE integrations SET base_url = 'https://evil.example' WHERE id = 1"

@@ -216,9 +216,7 @@ def test_the_login_column_cannot_be_forged(tenant: Engine, other: Login) -> None
             conn.execute(text("SELECT login FROM audit_log WHERE action = 'x'")).scalar()
             == other.name
         )
-        assert (
-            conn.execute(text("SELECT cancel_requested_login FROM jobs")).scalar() == other.name
-        )
+        assert conn.execute(text("SELECT cancel_requested_login FROM jobs")).scalar() == other.name
 
 
 @OWNER
