@@ -34,6 +34,7 @@ from datetime import timedelta
 from typing import Any
 
 from procrastinate import App, JobContext, PsycopgConnector
+from procrastinate.jobs import Status
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 
@@ -312,8 +313,28 @@ class PoolProcess:
         health = orch.health()
         orch.bus.publish(health)
 
+    def _closed_tasks(self) -> list[int]:
+        """Tasks still `doing` whose run ended over 5 s ago with no run left on them: their
+        process exited between closing the run and telling procrastinate (a console closed
+        mid-run), and their client lock would hold every later run of the client."""
+        with self.database.engine.connect() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT p.id FROM procrastinate_jobs p JOIN job_runs r"
+                    " ON r.id = (p.args->>'run_id')::bigint"
+                    " WHERE p.status = 'doing' AND p.task_name = :task"
+                    " AND r.status <> 'RUNNING' AND r.finished_at < now() - interval '5 seconds'"
+                    " AND NOT EXISTS (SELECT 1 FROM job_runs o"
+                    "   WHERE o.task_id = p.id AND o.status = 'RUNNING')"
+                ),
+                {"task": queue.TASK_RUN},
+            ).scalars()
+            return [int(i) for i in rows]
+
     async def _take_over_stalled(self) -> None:
         manager = self.app.job_manager
+        for task_id in await asyncio.to_thread(self._closed_tasks):
+            await manager.finish_job_by_id_async(task_id, Status.SUCCEEDED, delete_job=False)
         stalled = await manager.get_stalled_jobs(
             seconds_since_heartbeat=self.options.stall_seconds, task_name=queue.TASK_RUN
         )
