@@ -804,8 +804,8 @@ class Orchestrator:
             refused = self._refused(Control.PAUSE, job, actor, before)
             if refused:
                 return refused
-            if job in self._active:
-                return self._interrupt(Control.PAUSE, job, actor)
+            if job in self._active or self._status(job) == JobStatus.RUNNING:
+                return self._interrupt(Control.PAUSE, job, actor)  # wherever the run is
             try:
                 with self._writes() as session:
                     previous = store.transition(

@@ -91,7 +91,7 @@ def slow_demo(database: Database, tmp_path: Path, isolated_home: Path) -> Iterat
     asks dev-status only for issues with development data, so it makes few requests: each
     must be slow for the run to last.)"""
     scenario = tmp_path / "slow.toml"
-    scenario.write_text("[latency]\nfixed_ms = 200\n")
+    scenario.write_text("[latency]\nfixed_ms = 400\n")
     running = start_demo(database, tmp_path / "data", size="tiny", scenario=scenario)
     with database.session() as session:
         save_integration(
