@@ -183,15 +183,17 @@ class EngineJobs:
         """Serve an embedded service's runs in real time until `stop` is set (attached: just
         wait).
 
-        When the database drops, the console's pool worker stops; with a `reconnect`
-        factory the console connects afresh once the database answers and serves again:
-        the run the drop cut short is closed INTERRUPTED and resumed from its checkpoint.
+        The console's pool worker rides out a short database drop (its pools reconnect);
+        when it gives up, with a `reconnect` factory the console connects afresh once the
+        database answers and serves again: the run the drop cut short is closed INTERRUPTED
+        and resumed from its checkpoint.
         """
         while self.service.mode == "embedded" and not stop.is_set():
             try:
-                await self.service.serve(stop)
-                break
-            except Exception as error:
+                await self.service.serve(stop)  # rides out short drops by itself
+                if stop.is_set() or self._reconnect is None:
+                    break
+            except Exception as error:  # its worker gave up: the database is gone
                 if self._reconnect is None or not connectivity.is_connection_error(error):
                     raise
             _log.warning("the engine lost its database connection: reconnecting")

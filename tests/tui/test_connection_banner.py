@@ -160,8 +160,7 @@ async def test_the_embedded_engine_serves_again_when_the_database_is_back(
 
             proxy.cut()  # the pool worker's connections die with the others
             await wait_until(pilot, lambda: banner.display, "the banner")
-            proxy.restore()
-            await wait_until(pilot, lambda: jobs.service is not first, "a new engine", 20)
+            proxy.restore()  # the pool worker reconnects (or the console connects afresh)
             assert jobs.service.mode == "embedded"
             await wait_until(pilot, lambda: not banner.display, "the banner to clear")
 
