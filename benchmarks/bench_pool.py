@@ -56,6 +56,7 @@ def percentile(values: list[float], p: float) -> float:
 
 def seed(database: Database, data_dir: Path, clients: int, jira_url: str) -> None:
     secrets = open_secret_store(database.engine, data_dir, allow_keyring=False)
+    made: list[tuple[int, int]] = []
     with database.session() as session:
         for n in range(clients):
             client_id = ensure_client(session, f"c{n:02d}")
@@ -67,7 +68,9 @@ def seed(database: Database, data_dir: Path, clients: int, jira_url: str) -> Non
                 base_url=jira_url,
                 config={"email": DEMO_JIRA.email, "windows": 1},
             )
-            secrets.set(secret_name(client_id, integration), DEMO_JIRA.api_token)
+            made.append((client_id, integration))
+    for client_id, integration in made:  # once the clients are committed
+        secrets.set(secret_name(client_id, integration), DEMO_JIRA.api_token)
     registry = default_registry()
     settings = Settings(data_dir=data_dir)
     with database.session() as session:
