@@ -138,6 +138,7 @@ def run_worker_command(args: argparse.Namespace, settings: Settings) -> int:
                 "serving the API", extra={"event": "serving", "url": server.url}
             )
         registry = default_registry()
+        secret = _secret_lookup(database, settings)  # a bad key is said first, in one line
         # --clients, or the one --client named (as before the pool), or every client
         named = args.clients or ([args.client] if getattr(args, "client", None) else None)
         clients = tuple(named) if named else None
@@ -159,9 +160,7 @@ def run_worker_command(args: argparse.Namespace, settings: Settings) -> int:
             clients=clients,
             sources=tuple(args.queues) if args.queues else None,
         )
-        return run_pool(
-            database, settings, registry, options, secret=_secret_lookup(database, settings)
-        )
+        return run_pool(database, settings, registry, options, secret=secret)
     finally:
         if server is not None:
             server.stop()
