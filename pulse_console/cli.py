@@ -160,7 +160,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def run_tui(args: argparse.Namespace, settings: Settings) -> int:
     from pulse_console.commands.database import open_for
-    from pulse_console.engine.service import AttachedService, EmbeddedService, connect
+    from pulse_console.engine.service import PoolService, connect
     from pulse_console.metrics.settings import MetricsSettings
     from pulse_console.pipelines.registry import default_registry
     from pulse_console.services import identity
@@ -203,7 +203,7 @@ def run_tui(args: argparse.Namespace, settings: Settings) -> int:
         def open_client(name: str) -> tuple[ClientServices, EngineJobs]:
             """The services and engine of client `name` (at start, and on `:clients`)."""
 
-            def engine() -> EmbeddedService | AttachedService:
+            def engine() -> PoolService:
                 return connect(
                     database,
                     settings,

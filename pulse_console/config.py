@@ -80,6 +80,18 @@ class MetricsConfig(_Section):
     benchmark_year: int = Field(2023, ge=2014, le=2100)
 
 
+class PoolSettings(_Section):
+    """The worker pool (engine/pool.py): how often a worker ticks and beats, and when a
+    worker that stopped beating has its runs taken over by another."""
+
+    tick_seconds: float = Field(5.0, gt=0, le=3600)
+    stall_seconds: float = Field(30.0, gt=0, le=24 * 3600)
+    concurrency: int = Field(1, ge=1, le=256)
+    # per-source caps across the pool, e.g. {github = 2}: at most that many runs of the
+    # source at once, whatever the number of workers (an account's rate limit)
+    source_limits: dict[str, int] = Field(default_factory=dict)
+
+
 class Settings(BaseSettings):
     """The effective configuration of one Pulse Console process."""
 
@@ -102,6 +114,7 @@ class Settings(BaseSettings):
     retry: RetrySettings = Field(default_factory=RetrySettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
+    pool: PoolSettings = Field(default_factory=PoolSettings)
     keymap: dict[str, str] = Field(
         default_factory=dict, description="console key bindings by id, e.g. logs.follow = 'F'"
     )

@@ -31,7 +31,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Deterministic constraint names keep migrations reviewable and reversible.
@@ -137,6 +137,10 @@ class Job(Base):
     status_reason: Mapped[str | None]
     retry_count: Mapped[int] = mapped_column(server_default=text("0"))
     cancel_requested: Mapped[bool] = mapped_column(server_default=text("false"))
+    # stop | pause requested of the running run (the engine's abort carries it to the
+    # worker); who asked is stamped by the database from session_user (migration 0019).
+    cancel_intent: Mapped[str | None] = mapped_column(String(16))
+    cancel_requested_login: Mapped[str | None]
     last_run_at: Mapped[datetime | None]
     next_run_at: Mapped[datetime | None]
     parked_until: Mapped[datetime | None]
@@ -164,6 +168,8 @@ class JobRun(Base):
     checkpoint_before: Mapped[Json | None]
     checkpoint_after: Mapped[Json | None]
     stats: Mapped[Json] = mapped_column(server_default=text("'{}'::jsonb"))
+    worker: Mapped[str | None] = mapped_column(String(200))  # the pool worker executing it
+    task_id: Mapped[int | None] = mapped_column(BigInteger)  # its procrastinate job
 
 
 class Checkpoint(Base):
@@ -183,20 +189,33 @@ class Checkpoint(Base):
     updated_at: Mapped[datetime] = _created()
 
 
-class LeaderEpoch(Base):
-    """The fencing token of a client's orchestrator: it only grows, by one per takeover.
+class ScheduleTick(Base):
+    """When the pool last ticked a client's schedule: one tick per interval across the pool.
 
-    Whoever takes the client's advisory lock increments it; every write made on behalf of a
-    run checks, in its own transaction, that the writer's epoch is still this one.
+    A worker evaluates a client's schedule while holding this row (FOR UPDATE SKIP LOCKED),
+    so two workers never decide for one client at once, and `last_tick` is the pool's.
     """
 
-    __tablename__ = "leader_epochs"
+    __tablename__ = "schedule_ticks"
     client_id: Mapped[int] = mapped_column(
         BigInteger, ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True
     )
-    epoch: Mapped[int] = mapped_column(BigInteger)
-    holder: Mapped[str]
-    taken_at: Mapped[datetime] = _created()
+    last_tick: Mapped[datetime | None]
+    ticked_by: Mapped[str | None]
+
+
+class PoolWorker(Base):
+    """A worker process of the pool, with its heartbeat (a row per running process)."""
+
+    __tablename__ = "pool_workers"
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    host: Mapped[str] = mapped_column(String(200))
+    pid: Mapped[int]
+    concurrency: Mapped[int]
+    queues: Mapped[list[str] | None] = mapped_column(ARRAY(String))  # None: every queue
+    clients: Mapped[list[str] | None] = mapped_column(ARRAY(String))  # None: every client
+    started_at: Mapped[datetime] = _created()
+    heartbeat: Mapped[datetime] = _created()
 
 
 class Setting(Base):
@@ -282,40 +301,6 @@ class AuditLog(Base):
     login: Mapped[str | None]
     before: Mapped[Json | None]
     after: Mapped[Json | None]
-
-
-class ControlCommand(Base):
-    """An operator's control for the orchestrator that drives a client (attached mode).
-
-    At most one command per (client, job) is pending at a time (a partial unique index), so
-    a second request while one is pending is answered "already pending", never queued twice.
-    `job` is NULL for orchestrator-wide commands.
-    """
-
-    __tablename__ = "control_commands"
-    __table_args__ = (
-        Index(
-            "uq_control_commands_pending",
-            "client_id",
-            text("coalesce(job, '')"),
-            unique=True,
-            postgresql_where=text("status = 'pending'"),
-        ),
-        Index(None, "client_id", "status", "id"),
-    )
-    id: Mapped[int] = _pk()
-    client_id: Mapped[int] = _client_fk()
-    job: Mapped[str | None] = mapped_column(String(100))
-    action: Mapped[str] = mapped_column(String(32))
-    args: Mapped[Json] = mapped_column(server_default=text("'{}'::jsonb"))
-    requested_by: Mapped[str]
-    # The requester's PostgreSQL login, stamped by the database (migration 0014).
-    requested_login: Mapped[str] = mapped_column(server_default=text("SESSION_USER"))
-    status: Mapped[str] = mapped_column(String(16), server_default=text("'pending'"))
-    ok: Mapped[bool | None]
-    result: Mapped[str | None]
-    created_at: Mapped[datetime] = _created()
-    handled_at: Mapped[datetime | None]
 
 
 class Secret(Base):

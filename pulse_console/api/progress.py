@@ -1,6 +1,6 @@
 """`WS /api/v1/clients/{client}/progress` (and `…/jobs/{job}/progress`): the engine's
 events, live — the LISTEN/NOTIFY feed an attached console follows
-(`AttachedService.subscribe`), one text frame per event in its NOTIFY JSON
+(`PoolService.subscribe`), one text frame per event in its NOTIFY JSON
 (`engine.events.encode`: `{"type": "JobProgress", "job": …}`).
 
 `ProgressHub` keeps one feed per client for the whole process, however many sockets

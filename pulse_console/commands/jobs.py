@@ -1,9 +1,10 @@
-"""`pulse-console worker`, `jobs …` and `orchestrator …`: the scriptable controls.
+"""`pulse-console worker`, `workers`, `jobs …` and `orchestrator …`: the scriptable controls.
 
-They work the same whether a worker drives the client (the command is sent through the
-control table and its answer awaited: attached mode) or nobody does (this command takes the
-client's lock and acts alone: embedded mode — a started job then runs to its end before the
-command returns). Exit codes: 0 done, 2 refused (the reason on stderr), 1 failed.
+A control acts on the client's state in the database as the caller's login; a run it starts
+is deferred to the worker pool, and a stop or pause reaches whichever worker executes the
+run (attached mode). With no worker serving the client, the command acts alone (embedded
+mode): a started job runs here, to its end, before the command returns.
+Exit codes: 0 done, 2 refused (the reason on stderr), 1 failed.
 """
 
 from __future__ import annotations
@@ -41,17 +42,28 @@ def register(
     worker = sub.add_parser(
         "worker",
         parents=[common],
-        help="run the orchestrator headless (JSON-lines logs on stdout)",
-        description="Drive the client's jobs with no UI. Waits as a standby while another "
-        "process drives the client; SIGTERM stops the running job at a batch boundary and "
-        "exits 0.",
+        help="a worker of the pool, headless (JSON-lines logs on stdout)",
+        description="Run the clients' jobs as one worker of the pool (any number of workers, "
+        "on any machines, against one PostgreSQL). SIGTERM stops its runs at a batch "
+        "boundary (another worker resumes them) and exits 0.",
     )
     worker.add_argument("--name", help="worker name shown to consoles (default host:pid)")
     worker.add_argument(
-        "--poll-seconds",
-        type=float,
-        default=1.0,
-        help="how often a standby tries to take over (default 1)",
+        "--concurrency",
+        type=_positive,
+        help="runs at once in this worker, of different clients (default [pool] concurrency, 1)",
+    )
+    worker.add_argument(
+        "--clients",
+        nargs="+",
+        metavar="CLIENT",
+        help="serve only these clients (default: every client the login may see)",
+    )
+    worker.add_argument(
+        "--queues",
+        nargs="+",
+        metavar="SOURCE",
+        help="serve only these sources' runs: jira, github, azure_devops, aha (default all)",
     )
     worker.add_argument(
         "--serve", action="store_true", help="also serve the HTTP API (see `serve`)"
@@ -59,19 +71,25 @@ def register(
     add_server_options(worker)
     worker.set_defaults(handler=run_worker_command)
 
+    workers = sub.add_parser(
+        "workers",
+        parents=[common],
+        help="the pool's workers: name, host, heartbeat, concurrency, current runs",
+        description="List the workers of the pool that beat recently and the runs they hold.",
+    )
+    workers.add_argument("--json", action="store_true", help="machine-readable output")
+    workers.set_defaults(handler=run_workers_command)
+
     jobs = sub.add_parser(
         "jobs",
         parents=[common],
         help="list the client's jobs, or start/stop/pause/resume/set-active one",
-        description="Job controls; they go to the worker that drives the client when there "
-        "is one. Exit codes: 0 done, 2 refused (reason on stderr), 1 failed.",
+        description="Job controls; a started run goes to the worker pool, a stop or pause to "
+        "the worker that runs the job. Exit codes: 0 done, 2 refused (reason on stderr), 1 failed.",
     )
     jobs.add_argument("action", nargs="?", default="list", choices=JOB_ACTIONS)
     jobs.add_argument("job", nargs="?", help="job name: its integration's name, e.g. sandbox-jira")
     jobs.add_argument("--json", action="store_true", help="machine-readable output")
-    jobs.add_argument(
-        "--timeout", type=float, default=10.0, help="seconds to wait for a worker's answer"
-    )
     jobs.set_defaults(handler=run_jobs_command, light=quick_jobs_list)
 
     orch = sub.add_parser(
@@ -86,16 +104,25 @@ def register(
     orch.add_argument("key", nargs="?", help="setting key (for `set`)")
     orch.add_argument("value", nargs="?", help="setting value as JSON (for `set`)")
     orch.add_argument("--json", action="store_true", help="machine-readable output")
-    orch.add_argument(
-        "--timeout", type=float, default=10.0, help="seconds to wait for a worker's answer"
-    )
     orch.set_defaults(handler=run_orchestrator_command)
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 1 <= value <= 256:
+        raise argparse.ArgumentTypeError(f"must be between 1 and 256, not {value}")
+    return value
+
+
 def run_worker_command(args: argparse.Namespace, settings: Settings) -> int:
-    from pulse_console.engine.worker import configure_json_logging, run_worker
+    from pulse_console.engine.logformat import configure_json_logging
+    from pulse_console.engine.pool import PoolOptions, default_worker_name, run_pool
     from pulse_console.pipelines.registry import default_registry
     from storage import migrate
+    from storage.tenancy import require_client
 
     configure_json_logging(settings.logging.level)
     database = opener.open_for(settings, Action.RUN_ENGINE)
@@ -110,14 +137,30 @@ def run_worker_command(args: argparse.Namespace, settings: Settings) -> int:
             logging.getLogger("pulse.worker").info(
                 "serving the API", extra={"event": "serving", "url": server.url}
             )
-        return run_worker(
-            database,
+        registry = default_registry()
+        secret = _secret_lookup(database, settings)  # a bad key is said first, in one line
+        # --clients, or the one --client named (as before the pool), or every client
+        named = args.clients or ([args.client] if getattr(args, "client", None) else None)
+        clients = tuple(named) if named else None
+        with database.session() as session:
+            for name in clients or ():
+                require_client(session, name)  # a typo never creates a client
+        unknown = sorted(set(args.queues or ()) - set(registry))
+        if unknown:
+            known = ", ".join(registry)
+            print(
+                f"pulse-console: refused: no source {', '.join(unknown)}; sources: {known}",
+                file=sys.stderr,
+            )
+            return 2
+        options = PoolOptions.from_settings(
             settings,
-            default_registry(),
-            name=args.name,
-            poll_seconds=args.poll_seconds,
-            secret=_secret_lookup(database, settings),
+            args.name or default_worker_name(),
+            concurrency=args.concurrency,
+            clients=clients,
+            sources=tuple(args.queues) if args.queues else None,
         )
+        return run_pool(database, settings, registry, options, secret=secret)
     finally:
         if server is not None:
             server.stop()
@@ -219,7 +262,7 @@ def _with_service(
     read_only: bool = False,
     needs: Action = Action.CONTROL,
 ) -> int:
-    from pulse_console.engine.service import AttachedService, connect
+    from pulse_console.engine.service import PoolService, connect
     from pulse_console.pipelines.registry import default_registry
     from pulse_console.services import identity
     from storage.tenancy import require_client
@@ -228,15 +271,19 @@ def _with_service(
     try:
         with database.session() as session:
             require_client(session, settings.client)  # a typo never creates a client
+        registry = default_registry()
         if read_only:
-            service: Any = AttachedService(database, settings)
-            service.ensure_jobs(default_registry().order)  # integrations added just now
-            status = service.status()
+            service = PoolService(database, settings, registry)
+            try:
+                service.ensure_jobs(registry.order)  # integrations added just now
+                status = service.status()
+            finally:
+                service.close()
             _print_status(status, args.json, jobs_only=args.command_name == "jobs")
             return 0
         me = identity.current(database)  # a login that may not run the engine only attaches
         drive = identity.allows(me.role, Action.RUN_ENGINE)
-        service = connect(database, settings, default_registry(), timeout=args.timeout, drive=drive)
+        service = connect(database, settings, registry, drive=drive)
         try:
             result: ControlResult = call(service)
             return _report(result, args.json, service.mode)
@@ -244,6 +291,26 @@ def _with_service(
             service.close()
     finally:
         database.dispose()
+
+
+def run_workers_command(args: argparse.Namespace, settings: Settings) -> int:
+    from pulse_console.engine.pool_view import list_workers
+
+    database = opener.open_for(settings, Action.READ)
+    try:
+        workers = list_workers(database, settings.pool.stall_seconds)
+    finally:
+        database.dispose()
+    if args.json:
+        print(json.dumps([w.as_json() for w in workers], indent=2))
+        return 0
+    if not workers:
+        print("no workers: start one with `pulse-console worker` (or open the console)")
+    for w in workers:
+        beat = w.heartbeat.strftime("%H:%M:%S UTC") + (" STALLED" if w.stalled else "")
+        runs = ", ".join(f"{r.client}/{r.job} (run {r.run_id})" for r in w.runs) or "idle"
+        print(f"{w.name:<28} {w.host:<16} beat {beat:<22} x{w.concurrency:<3} {runs}")
+    return 0
 
 
 def run_jobs_command(args: argparse.Namespace, settings: Settings) -> int:

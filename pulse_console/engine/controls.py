@@ -1,8 +1,7 @@
-"""Operator controls: the vocabulary, when each is refused, their answers, and the control
-table that carries them across processes.
+"""Operator controls: the vocabulary, when each is refused, and their answers.
 
 `Control` names every job and orchestrator control once; its value is the orchestrator's
-method, the `control_commands.action` and the console's key-binding argument. `why_not` holds
+method and the console's key-binding argument. `why_not` holds
 the refusal rules and their wording: the orchestrator refuses with it, and the Jobs screen,
 the command palette and the CLI ask it before sending (they never re-derive the rules).
 
@@ -10,33 +9,21 @@ the command palette and the CLI ask it before sending (they never re-derive the 
 (done), `refused` (not allowed now; the message says why and what to do), or neither (it
 failed, e.g. no worker answered). The CLI maps them to exit codes 0, 2 and 1.
 
-Attached mode writes a `control_commands` row and NOTIFYs the worker that drives the client;
-the worker claims pending rows, executes them and writes the answer. A partial unique index
-allows one pending command per (client, job): a second request while one is pending is
-answered "already pending" instead of being queued twice. Orchestrator-wide commands use
-job NULL. A command nobody answered within the caller's timeout is marked `expired`.
+Every process acts itself, as its own login (engine/service.py): there is no control table
+any more; a stop or pause pending for a run is `jobs.cancel_intent` (one per job: a second
+request is answered "already pending").
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
-
-from sqlalchemy import func, select, text, update
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import Session
 
 # Re-exported: the vocabulary lives apart so the CLI parser can load it without SQLAlchemy.
 from pulse_console.engine.control_names import Control as Control
 from pulse_console.engine.control_names import missing_job as missing_job
 from pulse_console.engine.states import JobStatus
 from pulse_console.engine.store import JobView, unknown_job
-from storage.db import Database
-from storage.models import ControlCommand
-
-SET_SETTING = "set_setting"  # a control-table action that is not a `Control` (it has args)
 
 
 def why_not(
@@ -131,96 +118,3 @@ class ControlResult:
     @property
     def exit_code(self) -> int:
         return 0 if self.ok else 2 if self.refused else 1
-
-
-@dataclass(frozen=True)
-class PendingCommand:
-    id: int
-    job: str | None
-    action: str
-    args: dict[str, Any]
-    requested_by: str
-
-
-def submit(
-    session: Session,
-    client_id: int,
-    action: str,
-    job: str | None,
-    *,
-    actor: str,
-    args: dict[str, Any] | None = None,
-) -> tuple[int, bool]:
-    """Queue a command; returns (id, True) or (id of the one already pending, False)."""
-    stmt = (
-        insert(ControlCommand)
-        .values(client_id=client_id, job=job, action=action, args=args or {}, requested_by=actor)
-        .on_conflict_do_nothing(
-            index_elements=[ControlCommand.client_id, text("coalesce(job, '')")],
-            index_where=text("status = 'pending'"),
-        )
-        .returning(ControlCommand.id)
-    )
-    new_id = session.execute(stmt).scalar()
-    if new_id is not None:
-        return int(new_id), True
-    pending = session.execute(
-        select(ControlCommand.id).where(
-            ControlCommand.client_id == client_id,
-            func.coalesce(ControlCommand.job, "") == (job or ""),
-            ControlCommand.status == "pending",
-        )
-    ).scalar()
-    return int(pending or 0), False
-
-
-def claim(session: Session, client_id: int) -> list[PendingCommand]:
-    """Pending commands of a client, oldest first, locked for this transaction."""
-    rows = session.execute(
-        select(ControlCommand)
-        .where(ControlCommand.client_id == client_id, ControlCommand.status == "pending")
-        .order_by(ControlCommand.id)
-        .with_for_update(skip_locked=True)
-    ).scalars()
-    return [PendingCommand(r.id, r.job, r.action, dict(r.args), r.requested_by) for r in rows]
-
-
-def answer(session: Session, command_id: int, result: ControlResult) -> None:
-    session.execute(
-        update(ControlCommand)
-        .where(ControlCommand.id == command_id)
-        .values(
-            status="done" if result.ok else "refused" if result.refused else "failed",
-            ok=result.ok,
-            result=result.message,
-            handled_at=func.now(),
-        )
-    )
-
-
-def wait_for_answer(
-    database: Database, command_id: int, *, timeout: float, poll: float = 0.05
-) -> ControlResult | None:
-    """The answer to a command, or None (and the command expired) after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        with database.session() as session:
-            row = session.execute(
-                select(ControlCommand.status, ControlCommand.ok, ControlCommand.result).where(
-                    ControlCommand.id == command_id
-                )
-            ).one_or_none()
-            if row is not None and row.status != "pending":
-                if row.ok:
-                    return ControlResult.done(row.result or "")
-                if row.status == "refused":
-                    return ControlResult.refuse(row.result or "")
-                return ControlResult.fail(row.result or row.status)
-            if time.monotonic() >= deadline:
-                session.execute(
-                    update(ControlCommand)
-                    .where(ControlCommand.id == command_id, ControlCommand.status == "pending")
-                    .values(status="expired", handled_at=func.now())
-                )
-                return None
-        time.sleep(poll)

@@ -91,23 +91,9 @@ class Health:
     at: datetime
 
 
-@dataclass(frozen=True)
-class ControlAnswered:
-    """The orchestrator executed (or refused) an operator's control command."""
-
-    client: str
-    command_id: int | None
-    action: str
-    job: str | None
-    ok: bool
-    message: str
-    at: datetime
-
-
-Event = JobStatusChanged | JobProgress | LogRecord | RateLimitWait | Health | ControlAnswered
+Event = JobStatusChanged | JobProgress | LogRecord | RateLimitWait | Health
 EVENT_TYPES: dict[str, type[Any]] = {
-    cls.__name__: cls
-    for cls in (JobStatusChanged, JobProgress, LogRecord, RateLimitWait, Health, ControlAnswered)
+    cls.__name__: cls for cls in (JobStatusChanged, JobProgress, LogRecord, RateLimitWait, Health)
 }
 Subscriber = Callable[[Event], None]
 _TRUNCATABLE = ("message", "reason")

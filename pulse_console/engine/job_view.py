@@ -124,3 +124,13 @@ SELECT EXISTS (
      OR (NOT s.active AND s.status IN ('PENDING', 'FAILED'))
 )
 """
+
+
+# The pool workers that beat within %(stall)s seconds and serve %(client)s, oldest first
+# (engine/pool.live_workers and the light `jobs list` alike).
+LIVE_WORKERS_SQL = (
+    "SELECT name FROM pool_workers "
+    "WHERE heartbeat >= now() - make_interval(secs => %(stall)s) "
+    "AND (clients IS NULL OR cardinality(clients) = 0 OR %(client)s = ANY(clients)) "
+    "ORDER BY started_at, name"
+)

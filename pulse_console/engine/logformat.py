@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,3 +41,14 @@ class JsonLinesFormatter(logging.Formatter):
         if record.exc_info:
             data["exc"] = redact(self.formatException(record.exc_info))
         return json.dumps(data, default=str)
+
+
+def configure_json_logging(level: str) -> None:
+    """JSON lines on stdout for a headless process (the worker)."""
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(JsonLinesFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for noisy in ("procrastinate", "sqlalchemy", "httpx", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -1,9 +1,9 @@
-"""Events and control wake-ups across processes: PostgreSQL NOTIFY out, LISTEN in.
+"""Events across processes: PostgreSQL NOTIFY out, LISTEN in.
 
-Channel names and the advisory-lock key are derived from (schema, client id), so clients —
-and test schemas sharing one database — never hear each other. NOTIFY and LISTEN use their
-own dedicated autocommit connections (taken out of the engine's pool, so they keep its
-connection options such as a pinned search_path).
+Channel names are derived from (schema, client id), so clients — and test schemas sharing
+one database — never hear each other. NOTIFY and LISTEN use their own dedicated autocommit
+connections (taken out of the engine's pool, so they keep its connection options such as a
+pinned search_path): one NOTIFY connection per process, whatever the number of clients.
 """
 
 from __future__ import annotations
@@ -12,20 +12,24 @@ import contextlib
 import logging
 import queue
 import threading
+import zlib
 from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import text
 
 from pulse_console.engine.events import Event, encode
-from pulse_console.engine.lock_names import key_of
 from storage.db import Database
 
 _log = logging.getLogger(__name__)
 
 
+def key_of(schema: str, client_id: int) -> int:
+    """A positive 31-bit key for this (schema, client): the channel suffix."""
+    return zlib.crc32(f"{schema}:{client_id}".encode()) & 0x7FFFFFFF
+
+
 def client_key(database: Database, client_id: int) -> int:
-    """A positive 31-bit key for this (schema, client): lock id and channel suffix."""
     with database.engine.connect() as conn:
         schema = conn.execute(text("SELECT current_schema()")).scalar_one()
     return key_of(schema, client_id)
@@ -33,10 +37,6 @@ def client_key(database: Database, client_id: int) -> int:
 
 def events_channel(key: int) -> str:
     return f"pulse_events_{key}"
-
-
-def control_channel(key: int) -> str:
-    return f"pulse_control_{key}"
 
 
 def dedicated_connection(database: Database, application_name: str) -> Any:
@@ -58,18 +58,18 @@ def notify(database: Database, channel: str, payload: str = "") -> None:
 
 
 class NotifyPublisher:
-    """Sends events as NOTIFY from a background thread, so publishers never wait on I/O."""
+    """Sends events as NOTIFY from a background thread, so publishers never wait on I/O;
+    one connection for every channel (client) of the process."""
 
-    def __init__(self, database: Database, channel: str) -> None:
+    def __init__(self, database: Database) -> None:
         self.database = database
-        self.channel = channel
-        self._queue: queue.Queue[str | None] = queue.Queue(maxsize=10_000)
+        self._queue: queue.Queue[tuple[str, str] | None] = queue.Queue(maxsize=10_000)
         self._thread = threading.Thread(target=self._send_loop, name="notify", daemon=True)
         self._thread.start()
 
-    def publish(self, event: Event) -> None:
+    def publish(self, channel: str, event: Event) -> None:
         try:
-            self._queue.put_nowait(encode(event))
+            self._queue.put_nowait((channel, encode(event)))
         except queue.Full:
             _log.warning("event queue full: dropping %s", type(event).__name__)
         except ValueError as exc:
@@ -82,13 +82,13 @@ class NotifyPublisher:
     def _send_loop(self) -> None:
         conn: Any = None
         while True:
-            payload = self._queue.get()
-            if payload is None:
+            item = self._queue.get()
+            if item is None:
                 break
             try:
                 if conn is None:
                     conn = dedicated_connection(self.database, "pulse-notify")
-                conn.execute("SELECT pg_notify(%s, %s)", (self.channel, payload))
+                conn.execute("SELECT pg_notify(%s, %s)", item)
             except Exception as exc:
                 _log.warning("NOTIFY failed (%s); reconnecting", exc)
                 conn = None

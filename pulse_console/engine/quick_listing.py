@@ -3,7 +3,7 @@
 `jobs list` is the command operators run most; through the engine service it imports
 SQLAlchemy, the models and the orchestrator (most of a second). `read_listing` answers the
 same question with one connection and the statements the engine itself runs
-(`job_view.JOBS_SQL`, `lock_names.LEADER_SQL`), and answers None whenever the full path
+(`job_view.JOBS_SQL`, `job_view.LIVE_WORKERS_SQL`), and answers None whenever the full path
 has more to do or to say: the database does not answer or is too old, the client does not
 exist, a table is missing, or an integration is waiting for its job (`JOBS_BEHIND_SQL`: only
 the engine creates jobs). The caller then runs the full path, which reports or does it.
@@ -19,11 +19,11 @@ import psycopg
 from pulse_console.engine.job_view import (
     JOBS_BEHIND_SQL,
     JOBS_SQL,
+    LIVE_WORKERS_SQL,
     JobView,
     job_views,
     jobs_params,
 )
-from pulse_console.engine.lock_names import LEADER_SQL, LOCK_CLASS, key_of, leader_name
 
 MIN_SERVER_VERSION = 130000  # as storage.db checks
 
@@ -31,11 +31,13 @@ MIN_SERVER_VERSION = 130000  # as storage.db checks
 @dataclass(frozen=True)
 class Listing:
     client: str
-    leader: str | None  # who drives the client (None: nobody right now)
+    leader: str | None  # a pool worker that serves the client (None: nobody right now)
     jobs: list[JobView]
 
 
-def read_listing(conninfo: str, client: str, order: Sequence[str]) -> Listing | None:
+def read_listing(
+    conninfo: str, client: str, order: Sequence[str], stall_seconds: float = 30.0
+) -> Listing | None:
     """The client's jobs in chain order and who drives it, or None (use the full path)."""
     try:
         with psycopg.connect(conninfo, connect_timeout=10) as conn:
@@ -51,12 +53,9 @@ def read_listing(conninfo: str, client: str, order: Sequence[str]) -> Listing | 
             if behind is None or behind[0]:
                 return None
             jobs = job_views(conn.execute(JOBS_SQL, jobs_params(client_id)).fetchall())
-            schema = conn.execute("SELECT current_schema()").fetchone()
-            if schema is None or schema[0] is None:
-                return None
             holder = conn.execute(
-                LEADER_SQL, {"c": LOCK_CLASS, "k": key_of(schema[0], client_id)}
+                LIVE_WORKERS_SQL, {"stall": stall_seconds, "client": client}
             ).fetchone()
-            return Listing(client, leader_name(holder[0] if holder else None), jobs)
+            return Listing(client, str(holder[0]) if holder else None, jobs)
     except (psycopg.Error, ValueError, OSError):  # the full path says what is wrong
         return None

@@ -259,3 +259,14 @@ def close_open_runs(
         .returning(JobRun.id)
     ).scalars()
     return list(ids)
+
+
+def close_job_runs(session: Session, job_id: int, finished_at: datetime, error: str) -> list[int]:
+    """Mark the job's runs left RUNNING (their task is gone) as INTERRUPTED; returns ids."""
+    ids = session.execute(
+        update(JobRun)
+        .where(JobRun.job_id == job_id, JobRun.status == RunStatus.RUNNING)
+        .values(status=RunStatus.INTERRUPTED, finished_at=finished_at, error=error)
+        .returning(JobRun.id)
+    ).scalars()
+    return list(ids)

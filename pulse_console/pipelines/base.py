@@ -10,8 +10,8 @@ ends by returning a `RunResult` or raising:
 - `connectors.errors.RateLimited` — not a failure: the engine parks the job until `reset_at`
   and resumes it from the checkpoint;
 - `connectors.errors.Cancelled` — the operator stopped it; the checkpoint is consistent;
-- `storage.fencing.StaleLeader` — (raised by `commit_batch`) another orchestrator took the
-  client over: the run stops at once, having written nothing since;
+- `storage.fencing.StaleRun` — (raised by `commit_batch`) another worker took the run over
+  (this one stopped beating): the run stops at once, having written nothing since;
 - anything else — the run failed; the message is shown to the operator.
 """
 
@@ -78,8 +78,8 @@ class RunContext:
     secret: Callable[[str], str | None]
     clock: Callable[[], datetime]
     checkpoint: dict[str, Any] = field(default_factory=dict)
-    # The engine's leadership epoch: every batch commit checks it (None: a run outside the
-    # engine, which no other process can take over).
+    # The run's fence (storage/fencing.py): every batch commit checks it (None: a run outside
+    # the engine, which no other process can take over).
     fence: Fence | None = None
 
 

@@ -4,8 +4,8 @@ A source keeps one checkpoint row per scope (``jira:issues``, ``repo:<owner>/<na
 its integration. `commit_batch` writes a batch's rows (the source's ``load`` function), the
 payloads quarantined with it and the checkpoint that covers them in ONE transaction, so a
 crash at any instant leaves a checkpoint that describes exactly the committed rows. That
-transaction first checks the run's leadership fence (storage/fencing.py), so a run whose
-orchestrator was taken over raises `StaleLeader` instead of writing next to the new leader's.
+transaction first checks the run's fence (storage/fencing.py), so a run another worker took
+over raises `StaleRun` instead of writing next to the new run's.
 """
 
 from __future__ import annotations

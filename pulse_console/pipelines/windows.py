@@ -9,7 +9,7 @@ to ``concurrency`` of them in threads, each at most ``depth`` batches ahead of t
 What stays as with one chain:
 
 - **one writer**: the caller's thread commits every batch, through `commit_batch` (so the
-  leadership fence is checked with each one), together with *its window's* checkpoint row
+  run's fence is checked with each one), together with *its window's* checkpoint row
   (``<scope>:w<n>``); a window's batches arrive in their order, so each window resumes after
   its last committed batch whatever the others did. With `commit_window_groups` the writer
   takes every batch ready when it asks and commits them in ONE transaction with each of

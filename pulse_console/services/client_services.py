@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from connectors.base import ConnectionCheck
+from pulse_console.engine.pool_view import WorkerView, list_workers
 from pulse_console.metrics.settings import MetricsSettings
 from pulse_console.services import audit as audit_service
 from pulse_console.services import clients as clients_service
@@ -69,6 +70,7 @@ class ClientServices:
         self.metrics = MetricsServices(self)
         self.audit = AuditServices(self)
         self.clients = ClientsServices(self)
+        self.workers = WorkersServices(self)
 
     @property
     def database_label(self) -> str:
@@ -282,3 +284,9 @@ class AuditServices(_Area):
 class ClientsServices(_Area):
     def list_clients(self) -> list[ClientInfo]:
         return clients_service.list_clients(self._s.database)
+
+
+class WorkersServices(_Area):
+    def list_workers(self, stall_seconds: float = 30.0) -> list[WorkerView]:
+        """The pool's workers with their heartbeats and the runs (of visible clients) they hold."""
+        return list_workers(self._s.database, stall_seconds)

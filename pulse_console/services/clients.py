@@ -17,7 +17,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select, update
 
-from pulse_console.engine.leadership import current_leader
+from pulse_console.engine.pool import client_driver
 from pulse_console.inputs import check_name
 from pulse_console.services.log_files import JOB_LOG_PREFIX
 from storage.audit_context import acting
@@ -118,7 +118,7 @@ def remove_client(database: Database, name: str, *, actor: str) -> Removed:
 
 
 def _refuse_while_driven(database: Database, client_id: int, name: str, what: str) -> None:
-    leader = current_leader(database, client_id)
+    leader = client_driver(database, client_id, name)
     if leader is not None:
         raise ClientRefused(
             f"client {name!r} is driven by {leader}: stop that worker (or console) before it "

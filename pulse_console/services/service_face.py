@@ -2,9 +2,10 @@
 
 `ServiceFace` hands out, per request, the same objects the console and the CLI use: a
 client's `ClientServices` (logs, log files, integrations, health, settings), its engine
-service (`engine.service.AttachedService`: status, controls through the control table to
-the process that drives the client, and the LISTEN/NOTIFY event feed the attached console
-follows), its past runs, its metrics report, its operational counters, and tokens.
+service (`engine.service.PoolService`, attached: status, controls acted on as the caller's
+login — runs deferred to the worker pool, stops and pauses carried to the worker that runs
+the job — and the LISTEN/NOTIFY event feed the console follows), its past runs, its
+metrics report, its operational counters, and tokens.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from pulse_console.config import Settings
-from pulse_console.engine.service import AttachedService, EngineStatus
+from pulse_console.engine.service import EngineStatus, PoolService
 from pulse_console.engine.status import RunSummary, get_run, list_runs
 from pulse_console.metrics.settings import MetricsSettings
 from pulse_console.pipelines.registry import PipelineRegistry, default_registry
@@ -83,9 +84,9 @@ class ServiceFace:
             metrics_defaults=self._metrics_defaults(),
         )
 
-    def engine(self, client: str, actor: str) -> AttachedService:
+    def engine(self, client: str, actor: str) -> PoolService:
         """The client's engine as an attached process sees it (UnknownClient if none)."""
-        return AttachedService(self.database, self.settings, client=client, actor=actor)
+        return PoolService(self.database, self.settings, self.registry, client=client, actor=actor)
 
     def status(self, client: str, actor: str) -> EngineStatus:
         """The client's engine status, its jobs including those of integrations added

@@ -42,6 +42,7 @@ from pulse_console.tui.screens.logs import LogsScreen
 from pulse_console.tui.screens.metrics import MetricsScreen
 from pulse_console.tui.screens.runs import RunsScreen
 from pulse_console.tui.screens.settings import SettingsScreen
+from pulse_console.tui.screens.workers import WorkersScreen
 from pulse_console.tui.widgets.common.connection_banner import ConnectionBanner
 from pulse_console.tui.widgets.common.context_header import ContextHeader
 
@@ -66,6 +67,7 @@ class PulseApp(App[None]):
         "settings": SettingsScreen,
         "audit": AuditScreen,
         "clients": ClientsScreen,
+        "workers": WorkersScreen,
     }
     BINDINGS: ClassVar[list[BindingType]] = [
         *bindings_for("app"),

@@ -4,8 +4,8 @@ Read models are the engine's own: `service.status()` jobs and `engine.status` ru
 progress is the latest `JobProgress`/`RateLimitWait` event kept in memory; a control goes to
 `service.control` and a refusal raises `ControlRefused` with the engine's reason. Engine
 events arrive on the engine's threads and are queued (thread-safe) for the single `events()`
-consumer. An embedded service is driven in real time by `host(stop)`, which the app runs on
-its own asyncio loop.
+consumer. An embedded service serves its client's runs in-process with `host(stop)` (a pool
+worker of the console), which the app runs on its own asyncio loop.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from pulse_console.engine import events as engine_events
-from pulse_console.engine.service import AttachedService, EmbeddedService
+from pulse_console.engine.service import PoolService
 from pulse_console.engine.status import RunSummary, get_run, list_runs
 from pulse_console.services import connectivity
 from pulse_console.tui.ports import (
@@ -41,18 +41,6 @@ _CLOSED = object()
 _log = logging.getLogger("pulse.console")
 
 
-async def _drive(service: EmbeddedService, stop: asyncio.Event) -> bool:
-    """Host `service` until `stop` is set or it loses its lock (True); the host sets the
-    event it is given when the lock goes, so it gets one of its own."""
-    own = asyncio.Event()
-    relay = asyncio.ensure_future(stop.wait())
-    relay.add_done_callback(lambda _: own.set())
-    try:
-        return await service.host(own)
-    finally:
-        relay.cancel()
-
-
 def _budget(event: engine_events.JobProgress) -> RateBudget | None:
     if event.budget_remaining is None:
         return None
@@ -60,13 +48,13 @@ def _budget(event: engine_events.JobProgress) -> RateBudget | None:
 
 
 class EngineJobs:
-    """`JobsPort` over an `EmbeddedService` or an `AttachedService`."""
+    """`JobsPort` over a `PoolService` (embedded or attached)."""
 
     def __init__(
         self,
-        service: EmbeddedService | AttachedService,
+        service: PoolService,
         *,
-        reconnect: Callable[[], EmbeddedService | AttachedService] | None = None,
+        reconnect: Callable[[], PoolService] | None = None,
         retry_seconds: float = 1.0,
     ) -> None:
         self.service = service
@@ -84,8 +72,6 @@ class EngineJobs:
 
     @property
     def _database(self) -> Any:
-        if isinstance(self.service, EmbeddedService):
-            return self.service.orchestrator.database
         return self.service.database
 
     def jobs(self) -> list[JobView]:
@@ -174,8 +160,6 @@ class EngineJobs:
                         out.append(JobsChanged())
                 else:
                     out.append(JobsChanged())
-            elif isinstance(event, engine_events.ControlAnswered):
-                out.append(JobsChanged())
             elif isinstance(event, engine_events.Health):
                 changed = self._next_tick_at != event.next_tick_at
                 self._next_tick_at = event.next_tick_at
@@ -196,17 +180,22 @@ class EngineJobs:
     # --- lifetime ---------------------------------------------------------------------
 
     async def host(self, stop: asyncio.Event) -> None:
-        """Drive an embedded service in real time until `stop` is set (attached: just wait).
+        """Serve an embedded service's runs in real time until `stop` is set (attached: just
+        wait).
 
-        When the database drops, the embedded orchestrator loses its lock and stops; with a
-        `reconnect` factory the console connects afresh once the database answers (taking
-        the lock again, or attaching to whoever took it meanwhile) and carries on: the run
-        the drop cut short is closed INTERRUPTED and resumed from its checkpoint.
+        The console's pool worker rides out a short database drop (its pools reconnect);
+        when it gives up, with a `reconnect` factory the console connects afresh once the
+        database answers and serves again: the run the drop cut short is closed INTERRUPTED
+        and resumed from its checkpoint.
         """
-        while isinstance(self.service, EmbeddedService) and not stop.is_set():
-            lost = await _drive(self.service, stop)
-            if not lost or self._reconnect is None:
-                break
+        while self.service.mode == "embedded" and not stop.is_set():
+            try:
+                await self.service.serve(stop)  # rides out short drops by itself
+                if stop.is_set() or self._reconnect is None:
+                    break
+            except Exception as error:  # its worker gave up: the database is gone
+                if self._reconnect is None or not connectivity.is_connection_error(error):
+                    raise
             _log.warning("the engine lost its database connection: reconnecting")
             replacement = await self._connect_again(stop)
             if replacement is None:
@@ -214,19 +203,19 @@ class EngineJobs:
             await asyncio.to_thread(self._swap, replacement)
         await stop.wait()
 
-    async def _connect_again(self, stop: asyncio.Event) -> EmbeddedService | AttachedService | None:
+    async def _connect_again(self, stop: asyncio.Event) -> PoolService | None:
         assert self._reconnect is not None
         while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.retry_seconds)
             try:
                 return await asyncio.to_thread(self._reconnect)
             except Exception as error:
                 if not connectivity.is_connection_error(error):
                     raise
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self.retry_seconds)
         return None
 
-    def _swap(self, replacement: EmbeddedService | AttachedService) -> None:
+    def _swap(self, replacement: PoolService) -> None:
         """Put a fresh service in place of one whose connection died."""
         with self._lock:
             if self._closed:  # the console is leaving: keep nothing open

@@ -367,6 +367,7 @@ SCREENS: dict[str, str] = {
     "settings": "Settings",
     "audit": "Audit",
     "clients": "Clients",
+    "workers": "Workers",
 }
 
 

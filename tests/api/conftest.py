@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,10 +16,8 @@ import pytest
 from pulse_console.api.app import build_app
 from pulse_console.api.server import ApiServer
 from pulse_console.config import Settings
-from pulse_console.engine.leadership import Leadership
-from pulse_console.engine.orchestrator import Orchestrator
-from pulse_console.engine.runner import ThreadRunner
-from pulse_console.engine.service import EmbeddedService
+from pulse_console.engine.pool import live_workers
+from pulse_console.engine.service import connect
 from pulse_console.pipelines.registry import PipelineRegistry
 from pulse_console.services import api_tokens
 from pulse_console.services.service_face import ServiceFace
@@ -78,8 +77,8 @@ def api(database: Database, settings: Settings, tmp_path: Path) -> Iterator[Api]
 
 
 class Driver:
-    """An embedded orchestrator driving the client, hosted on a loop of its own thread (as
-    a console or a worker would): controls sent through the API reach it."""
+    """A console's pool worker serving the client, on a loop of its own thread (as a console
+    or a worker would): runs started through the API execute here."""
 
     def __init__(
         self,
@@ -88,33 +87,28 @@ class Driver:
         registry: PipelineRegistry,
         secret: Callable[[str], str | None] | None = None,
     ) -> None:
-        client_id = ensure_client_id(database)
-        self.leadership = Leadership(database, client_id, "test-driver")
-        assert self.leadership.try_acquire()
-        self.orchestrator = Orchestrator(
-            database,
-            settings,
-            registry,
-            client=CLIENT,
-            runner=ThreadRunner(),
-            worker_name=self.leadership.name,
-            secret=secret,
-            fence=self.leadership.fence,
+        ensure_client_id(database)
+        self.service = connect(
+            database, settings, registry, client=CLIENT, actor="test-driver", background=True
         )
-        self.orchestrator.ensure_jobs()
-        self.service = EmbeddedService(self.orchestrator, self.leadership, "test-driver")
+        self.orchestrator = self.service.orchestrator
+        self.service._secret = secret
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
         self._ready = threading.Event()
         self._thread = threading.Thread(target=asyncio.run, args=(self._main(),), daemon=True)
         self._thread.start()
         assert self._ready.wait(10)
+        deadline = time.monotonic() + 10
+        while not live_workers(database, CLIENT, settings.pool.stall_seconds):
+            assert time.monotonic() < deadline, "the driver's pool worker did not start"
+            time.sleep(0.05)
 
     async def _main(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
         self._ready.set()
-        await self.service.host(self._stop)
+        await self.service.serve(self._stop)
 
     def close(self) -> None:
         assert self._loop is not None and self._stop is not None

@@ -14,7 +14,7 @@ from pulse_console.api import progress
 from pulse_console.config import Settings
 from pulse_console.engine import runtime_settings
 from pulse_console.engine.controls import Control, why_not
-from pulse_console.engine.service import AttachedService
+from pulse_console.engine.service import PoolService
 from pulse_console.pipelines.registry import PipelineRegistry
 from storage.db import Database
 from storage.models import AuditLog, Setting
@@ -131,7 +131,7 @@ def test_orchestrator_status_controls_and_settings(
     with api.http("viewer") as http:
         status = http.get(api.path("/orchestrator")).json()
         settings = http.get(api.path("/orchestrator/settings")).json()
-    assert status["state"] == "paused" and status["leader"] == "test-driver"
+    assert status["state"] == "paused" and status["leader"].startswith("test-driver:")
     assert settings["orchestrator.paused"] is True
     with api.http("user") as http:
         tick = http.post(api.path("/orchestrator/start"))
@@ -163,7 +163,7 @@ def test_a_setting_written_with_nobody_driving_is_stored_for_the_next_driver(
     with database.session() as session:
         row = session.execute(select(Setting).where(Setting.key == "retry.enabled")).scalar_one()
         assert (row.value, row.updated_by) == (False, "api:admin")
-    attached = AttachedService(database, settings)
+    attached = PoolService(database, settings, PipelineRegistry())
     assert attached.status().settings["retry.enabled"] is False
 
 

@@ -6,7 +6,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from sqlalchemy import insert
 
@@ -124,3 +124,24 @@ class BatchLoader:
                 time.sleep(self.batch_seconds)
                 self.hold_after = None
         return RunResult(records=records, checkpoint={"next": self.batches})
+
+
+class ThreadDispatch:
+    """A `dispatch` for simulations that run a job on a thread of their own (as a pool worker
+    would): the run starts once the launching transaction commits (Orchestrator.run waits
+    for the client's launch lock), so a test can control it while it runs."""
+
+    def __init__(self) -> None:
+        self.orchestrator: Any = None
+        self._threads: list[threading.Thread] = []
+
+    def __call__(self, session: object, run: Any) -> int:
+        thread = threading.Thread(target=self.orchestrator.run, args=(run.run_id,), daemon=True)
+        self._threads.append(thread)
+        thread.start()
+        return 0  # no procrastinate task
+
+    def join(self, timeout: float) -> bool:
+        for thread in list(self._threads):
+            thread.join(timeout)
+        return not any(t.is_alive() for t in self._threads)

@@ -13,12 +13,11 @@ from pulse_console.engine import store
 from pulse_console.engine.clock import FakeClock
 from pulse_console.engine.events import JobStatusChanged, RateLimitWait
 from pulse_console.engine.orchestrator import Orchestrator, audit_actions
-from pulse_console.engine.runner import ThreadRunner
 from pulse_console.engine.states import IllegalTransition, JobStatus
 from storage.db import Database
 from storage.models import JobRun, LogEntry, WorkItem
 from tests.engine.conftest import T0, add_jobs
-from tests.engine.scripted import BatchLoader, Script, registry_of
+from tests.engine.scripted import BatchLoader, Script, ThreadDispatch, registry_of
 
 MIN = timedelta(minutes=1)
 
@@ -285,16 +284,16 @@ def test_force_stop_leaves_a_checkpoint_and_resume_completes_without_loss_or_dup
     loader = BatchLoader(batches=10, size=5, hold_after=4, batch_seconds=0.5)
     registry = registry_of({})
     registry.register("loader", lambda: loader)
-    orch = Orchestrator(
-        database, settings, registry, clock=clock, runner=ThreadRunner(), log_dir=False
-    )
+    threads = ThreadDispatch()
+    orch = Orchestrator(database, settings, registry, clock=clock, dispatch=threads, log_dir=False)
+    threads.orchestrator = orch
     assert orch.start("loader").ok
     assert loader.held.wait(10)
     first = orch.stop("loader")
     assert first.ok, first.message
     second = orch.pause("loader")
     assert second.refused and "already pending" in second.message
-    assert orch.runner.join(10)
+    assert threads.join(10)
     job = orch.jobs()[0]
     assert (job.status, job.status_reason) == (JobStatus.FAILED, "stopped by operator")
     with database.session() as session:
@@ -309,7 +308,7 @@ def test_force_stop_leaves_a_checkpoint_and_resume_completes_without_loss_or_dup
     assert orch.jobs()[0].status == JobStatus.FAILED
 
     assert orch.start("loader").ok
-    assert orch.runner.join(10)
+    assert threads.join(10)
     job = orch.jobs()[0]
     assert job.status == JobStatus.FINISHED
     with database.session() as session:
@@ -328,19 +327,19 @@ def test_pause_of_a_running_job_then_resume_from_the_checkpoint(
     loader = BatchLoader(batches=6, size=2, hold_after=2)
     registry = registry_of({})
     registry.register("loader", lambda: loader)
-    orch = Orchestrator(
-        database, settings, registry, clock=clock, runner=ThreadRunner(), log_dir=False
-    )
+    threads = ThreadDispatch()
+    orch = Orchestrator(database, settings, registry, clock=clock, dispatch=threads, log_dir=False)
+    threads.orchestrator = orch
     orch.step()
     assert loader.held.wait(10)
     assert orch.pause("loader").ok
-    assert orch.runner.join(10)
+    assert threads.join(10)
     assert orch.jobs()[0].status == JobStatus.PAUSED
     clock.advance(timedelta(hours=5))
     orch.step()
     assert orch.jobs()[0].status == JobStatus.PAUSED  # ticks never touch a paused job
     assert orch.resume("loader").ok
-    assert orch.runner.join(10)
+    assert threads.join(10)
     assert orch.jobs()[0].status == JobStatus.FINISHED
     assert [t for t, _ in runs(database)] == ["schedule", "resume"]
     with database.session() as session:

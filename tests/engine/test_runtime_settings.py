@@ -66,6 +66,7 @@ def test_log_retention_prunes_old_log_rows_and_files_alike(
 ) -> None:
     log_dir = tmp_path / "logs"
     orch = make(database, settings, clock, log_dir=log_dir)
+    log_dir.mkdir(parents=True, exist_ok=True)  # the first run makes it; none ran yet
     old_file = log_dir / "jobs-acme.jsonl.3"
     new_file = log_dir / "jobs-acme.jsonl.1"
     other_client = log_dir / "jobs-other.jsonl.3"

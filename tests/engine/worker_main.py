@@ -1,6 +1,8 @@
-"""A real `run_worker` process with scripted pipelines (for multi-process tests).
+"""A real pool worker process (`run_pool`) with scripted pipelines, for multi-process tests.
 
-usage: python -m tests.engine.worker_main URL CLIENT NAME BATCHES BATCH_SECONDS HEARTBEAT
+usage: python -m tests.engine.worker_main URL NAME BATCHES BATCH_SECONDS CONCURRENCY STALL
+
+Every job type the tests use runs a `SlowLoader` (`loader`, `first`, `second`).
 """
 
 from __future__ import annotations
@@ -12,11 +14,14 @@ from pathlib import Path
 from typing import ClassVar
 
 from pulse_console.config import Settings
-from pulse_console.engine.worker import configure_json_logging, run_worker
+from pulse_console.engine.logformat import configure_json_logging
+from pulse_console.engine.pool import PoolOptions, run_pool
 from pulse_console.pipelines.base import RunContext, RunResult
 from pulse_console.pipelines.registry import PipelineRegistry
 from storage.db import Database, make_engine
 from tests.engine.scripted import BatchLoader
+
+TYPES = ("loader", "first", "second")
 
 
 class SlowLoader:
@@ -40,22 +45,19 @@ class SlowLoader:
 
 
 def main() -> int:
-    url, client, name, batches, seconds, heartbeat = sys.argv[1:7]
+    url, name, batches, seconds, concurrency, stall = sys.argv[1:7]
     settings = Settings(
-        client=client, database_url=url, data_dir=Path(tempfile.mkdtemp(prefix="pulse-w-"))
+        database_url=url,
+        data_dir=Path(tempfile.mkdtemp(prefix="pulse-w-")),
+        pool={"tick_seconds": 0.3, "stall_seconds": float(stall)},
     )
-    database = Database(engine=make_engine(url), embedded=False)
+    database = Database(engine=make_engine(url, pool_size=2), embedded=False)
     registry = PipelineRegistry(order=())
-    registry.register("loader", lambda: SlowLoader(int(batches), float(seconds)))
+    for kind in TYPES:
+        registry.register(kind, lambda: SlowLoader(int(batches), float(seconds)))
     configure_json_logging("INFO")
-    return run_worker(
-        database,
-        settings,
-        registry,
-        name=name,
-        poll_seconds=1.0,
-        heartbeat_seconds=float(heartbeat),
-    )
+    options = PoolOptions.from_settings(settings, name, concurrency=int(concurrency))
+    return run_pool(database, settings, registry, options)
 
 
 if __name__ == "__main__":

@@ -58,13 +58,13 @@ def _refused(engine: Engine, statement: str) -> bool:
     return False
 
 
-CONTROL = (
-    "INSERT INTO control_commands (client_id, job, action, requested_by)"
-    " VALUES (1, 'jira', 'start', 'me')"
+CONTROL = "UPDATE jobs SET cancel_intent = 'stop', cancel_requested = true WHERE name = 'jira'"
+DEFER = (  # a run deferred to the pool (procrastinate's queue)
+    "SELECT procrastinate_defer_jobs_v1(ARRAY[ROW('acme.jira', 'pulse.run', 0, NULL, NULL,"
+    " '{}'::jsonb, NULL)::procrastinate_job_to_defer_v1])"
 )
 SET_SETTING = (
-    "INSERT INTO control_commands (client_id, action, args, requested_by)"
-    " VALUES (1, 'set_setting', '{\"key\": \"orchestrator.interval_minutes\"}', 'me')"
+    "INSERT INTO settings (client_id, key, value) VALUES (1, 'orchestrator.interval_minutes', '5')"
 )
 READ_SECRET = "SELECT * FROM secrets"
 EDIT_INTEGRATION = "UPDATE integrations SET base_url = 'https://evil.example' WHERE id = 1"
@@ -87,6 +87,7 @@ def test_a_viewer_reads_but_postgres_refuses_controls_secrets_and_integrations(
     with viewer.connect() as conn:
         assert conn.execute(text("SELECT name FROM jobs")).scalars().all() == ["jira"]
     assert _refused(viewer, CONTROL)
+    assert _refused(viewer, DEFER)
     assert _refused(viewer, READ_SECRET)
     assert _refused(viewer, EDIT_INTEGRATION)
     assert _refused(viewer, ADD_CLIENT)
@@ -97,6 +98,7 @@ def test_a_user_controls_jobs_but_postgres_refuses_integrations_and_settings(
 ) -> None:
     user = as_login["user"]
     assert not _refused(user, CONTROL)
+    assert not _refused(user, DEFER)
     assert _refused(user, SET_SETTING)  # orchestrator settings are admins'
     assert _refused(user, READ_SECRET)
     assert _refused(user, EDIT_INTEGRATION)
@@ -105,10 +107,10 @@ def test_a_user_controls_jobs_but_postgres_refuses_integrations_and_settings(
 
 def test_an_admin_may_do_everything(as_login: dict[str, Engine]) -> None:
     admin = as_login["admin"]
-    for statement in (CONTROL, READ_SECRET, EDIT_INTEGRATION, ADD_CLIENT):
+    for statement in (CONTROL, DEFER, READ_SECRET, EDIT_INTEGRATION, ADD_CLIENT):
         assert not _refused(admin, statement), statement
     with admin.begin() as conn:
-        conn.execute(text("UPDATE control_commands SET status = 'done'"))
+        conn.execute(text("UPDATE jobs SET cancel_intent = NULL"))
     assert not _refused(admin, SET_SETTING)
 
 
@@ -137,7 +139,9 @@ def test_the_cli_refuses_with_one_line_before_doing_anything(
     assert len(err.splitlines()) == 1 and err.endswith(needs), err
     assert "Traceback" not in err
     with as_login["admin"].connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM control_commands")).scalar() == 0
+        assert conn.execute(text("SELECT count(*) FROM procrastinate_jobs")).scalar() == 0
+        controls = "SELECT count(*) FROM audit_log WHERE action ~ '^(job|orchestrator)\\.'"
+        assert conn.execute(text(controls)).scalar() == 0
 
 
 def test_a_refusal_by_the_database_is_one_line_too(

@@ -1,6 +1,6 @@
 """The audit trail is kept by the database: hand-written SQL as another login is recorded
-with that login and the row before/after; the login cannot be forged, and a worker applying
-an operator's control command credits the operator."""
+with that login and the row before/after; the login cannot be forged, and every control
+(and the stop or pause a worker carries out) is credited to the login that asked for it."""
 
 from __future__ import annotations
 
@@ -12,10 +12,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from pulse_console.config import Settings
-from pulse_console.engine import controls
 from pulse_console.engine.clock import FakeClock
-from pulse_console.engine.host import OrchestratorHost
-from pulse_console.engine.leadership import Leadership
 from pulse_console.engine.orchestrator import Orchestrator
 from pulse_console.services import audit
 from pulse_console.services.audit import AuditQuery
@@ -199,74 +196,69 @@ def test_bookkeeping_columns_alone_leave_no_row(tenant: Engine, other: Login) ->
     )
 
 
+JOB = "INSERT INTO jobs (client_id, name, integration_id, status) VALUES (1, 'jira', 1, 'RUNNING')"
+
+
 @OWNER
 def test_the_login_column_cannot_be_forged(tenant: Engine, other: Login) -> None:
+    with tenant.begin() as conn:
+        conn.exec_driver_sql(JOB)
     with other.engine.begin() as conn:
         conn.exec_driver_sql(
             "INSERT INTO audit_log (client_id, actor, action, login)"
             " VALUES (1, 'someone', 'x', 'postgres')"
         )
         conn.exec_driver_sql(
-            "INSERT INTO control_commands (client_id, action, requested_by, requested_login)"
-            " VALUES (1, 'start', 'someone', 'postgres')"
+            "UPDATE jobs SET cancel_intent = 'stop', cancel_requested_login = 'postgres'"
         )
-        conn.exec_driver_sql("UPDATE control_commands SET requested_login = 'postgres'")
+        conn.exec_driver_sql("UPDATE jobs SET cancel_requested_login = 'postgres'")
     with tenant.connect() as conn:
         assert (
             conn.execute(text("SELECT login FROM audit_log WHERE action = 'x'")).scalar()
             == other.name
         )
-        assert (
-            conn.execute(text("SELECT requested_login FROM control_commands")).scalar()
-            == other.name
-        )
+        assert conn.execute(text("SELECT cancel_requested_login FROM jobs")).scalar() == other.name
 
 
 @OWNER
-def test_a_user_cannot_borrow_another_logins_command(tenant: Engine) -> None:
-    """Only a worker (a pulse_worker member, which admins are too, or a superuser) is
-    credited to a command's requester; a user naming a command id is still itself."""
+def test_an_admin_cannot_credit_another_login_with_a_request(tenant: Engine) -> None:
+    """Whoever asks for a stop or pause is stamped by the database (`session_user`); a
+    session naming a command id (the old worker path) is still itself."""
     with tenant.begin() as conn:
-        conn.exec_driver_sql(
-            "INSERT INTO control_commands (id, client_id, action, requested_by)"
-            " VALUES (99, 1, 'start', 'postgres')"
-        )
-    with scratch_login(tenant, "user", clients=(1,)) as user:
-        name = _login_of(user)
-        with user.begin() as conn:
+        conn.exec_driver_sql(JOB)
+        conn.exec_driver_sql("UPDATE jobs SET cancel_intent = 'pause'")  # the owner asked
+    with scratch_login(tenant, "admin", clients=(1,)) as admin:
+        name = _login_of(admin)
+        with admin.begin() as conn:
             conn.exec_driver_sql("SELECT set_config('pulse.command_id', '99', true)")
             conn.exec_driver_sql(
                 "INSERT INTO audit_log (client_id, actor, action) VALUES (1, 'me', 'borrowed')"
             )
+            conn.exec_driver_sql("UPDATE jobs SET cancel_intent = 'stop'")  # its own request
     with tenant.connect() as conn:
         assert conn.execute(text("SELECT login FROM audit_log WHERE actor = 'me'")).scalar() == name
+        assert conn.execute(text("SELECT cancel_requested_login FROM jobs")).scalar() == name
 
 
 @OWNER
-def test_a_control_applied_by_the_worker_is_credited_to_its_requester(
+def test_a_control_is_credited_to_the_login_that_asked_for_it(
     database: Database, tmp_path: Any
 ) -> None:
     settings = Settings(client="acme", data_dir=tmp_path / "data")
     clock = FakeClock(T0)
     scripts = {"jira_sync": Script(), "github_sync": Script()}
     add_jobs(database, "acme", list(scripts))
-    for script in scripts.values():
-        script.advance = clock.set
-    orch = Orchestrator(database, settings, registry_of(scripts), clock=clock, log_dir=False)
-    with scratch_login(database.engine, "admin", clients=(orch.client_id,)) as login:
+    with scratch_login(database.engine, "admin", clients=(1,)) as login:
         operator = _login_of(login)
-        with login.begin() as conn:
-            conn.exec_driver_sql(
-                f"INSERT INTO control_commands (client_id, action, job, requested_by)"
-                f" VALUES ({orch.client_id}, 'set_active', 'github_sync', 'ana@laptop')"
-            )
-            conn.exec_driver_sql(
-                f"INSERT INTO control_commands (client_id, action, args, requested_by)"
-                f" VALUES ({orch.client_id}, '{controls.SET_SETTING}',"
-                """ '{"key": "retry.max_attempts", "value": 1}', 'ana@laptop')"""
-            )
-        host = OrchestratorHost(orch, Leadership(database, orch.client_id, "w1"))
-        assert host.handle_controls() == 2
+        orch = Orchestrator(
+            Database(engine=login, embedded=False),
+            settings,
+            registry_of(scripts),
+            clock=clock,
+            log_dir=False,
+        )
+        assert orch.set_active("github_sync", actor="ana@laptop").ok
+        assert orch.set_setting("retry.max_attempts", 1, actor="ana@laptop").ok
         trail = audit.search(database, "acme", AuditQuery(who=operator))
     by_action = {entry.action: entry for entry in trail}
     control = by_action["job.set_active"]
@@ -275,8 +267,7 @@ def test_a_control_applied_by_the_worker_is_credited_to_its_requester(
     assert control.after == {"jira_sync": "FINISHED", "github_sync": "PENDING"}
     setting = by_action["settings.insert"]
     assert setting.after is not None and setting.after["value"] == 1
-    assert setting.details["operation"] == "control set_setting"
-    assert setting.actor == "ana@laptop"  # the requester's operator@host, not the worker's
+    assert {entry.login for entry in trail} == {operator}
 
 
 @OWNER
@@ -295,21 +286,20 @@ def test_a_process_that_names_its_operator_is_recorded_with_it(
 
 @OWNER
 def test_a_user_sending_a_control_is_stamped_with_its_login(tenant: Engine) -> None:
-    """A pulse_user (no admin, no worker) writes a control and its audit row under 0013's
-    row-level security; the definer trigger stamps both with the user's login."""
+    """A pulse_user (no admin, no worker) asks for a stop and writes its audit row under
+    row-level security; the database stamps both with the user's login."""
+    with tenant.begin() as conn:
+        conn.exec_driver_sql(JOB)
     with scratch_login(tenant, "user", clients=(1,)) as user:
         name = _login_of(user)
         with user.begin() as conn:
-            conn.exec_driver_sql(
-                "INSERT INTO control_commands (client_id, action, job, requested_by)"
-                " VALUES (1, 'start', 'jira_sync', 'ana@laptop')"
-            )
+            conn.exec_driver_sql("UPDATE jobs SET cancel_intent = 'stop' WHERE name = 'jira'")
             conn.exec_driver_sql(
                 "INSERT INTO audit_log (client_id, actor, action, target)"
-                " VALUES (1, 'me', 'job.start', 'jira_sync')"
+                " VALUES (1, 'me', 'job.stop', 'jira')"
             )
     with tenant.connect() as conn:
-        assert conn.execute(text("SELECT requested_login FROM control_commands")).scalar() == name
+        assert conn.execute(text("SELECT cancel_requested_login FROM jobs")).scalar() == name
         assert conn.execute(text("SELECT login FROM audit_log WHERE actor = 'me'")).scalar() == name
 
 

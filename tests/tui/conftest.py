@@ -16,7 +16,7 @@ from connectors.sandbox.credentials import DEMO_JIRA
 from pulse_console.config import Settings
 from pulse_console.demo import JIRA_NAME, Demo, start_demo
 from pulse_console.engine.controls import Control
-from pulse_console.engine.service import EmbeddedService, connect
+from pulse_console.engine.service import connect
 from pulse_console.pipelines.registry import default_registry
 from pulse_console.services.client_services import ClientServices
 from pulse_console.tui.app import PulseApp
@@ -91,7 +91,7 @@ def slow_demo(database: Database, tmp_path: Path, isolated_home: Path) -> Iterat
     asks dev-status only for issues with development data, so it makes few requests: each
     must be slow for the run to last.)"""
     scenario = tmp_path / "slow.toml"
-    scenario.write_text("[latency]\nfixed_ms = 200\n")
+    scenario.write_text("[latency]\nfixed_ms = 400\n")
     running = start_demo(database, tmp_path / "data", size="tiny", scenario=scenario)
     with database.session() as session:
         save_integration(
@@ -112,7 +112,7 @@ def engine_jobs(database: Database, tmp_path: Path, demo: Demo) -> EngineJobs:
     """The real engine, embedded, with its orchestrator paused: the test drives."""
     settings = Settings(client=demo.client, data_dir=tmp_path / "data")
     service = connect(database, settings, default_registry(), background=True, actor="test")
-    assert isinstance(service, EmbeddedService)
+    assert service.mode == "embedded"
     jobs = EngineJobs(service)
     jobs.control(Control.ORCHESTRATOR_PAUSE)
     return jobs

@@ -152,7 +152,7 @@ class _Run:
         if self.options.products and len(chosen) < len(self.options.products):
             self.ctx.log.warning("some configured Aha! products are not visible to the key")
         rows = [transform.project_row(self.tenant, p) for p in chosen]
-        # Through commit_batch (the state unchanged) so the leadership fence guards it too.
+        # Through commit_batch (the state unchanged) so the run's fence guards it too.
         commit_batch(
             self.checkpoint,
             state.to_json(),
