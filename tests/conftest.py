@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
+from connectors.http.gate import forget_gates
 from storage.db import Database
 from storage.testing import (
     fallback_note,
@@ -109,3 +110,11 @@ def tenant(engine: Engine) -> Engine:
     """A migrated schema with client 1 (`acme`) and its Jira integration 1."""
     seed_tenant(engine)
     return engine
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_gates() -> Iterator[None]:
+    """Each test is a process of its own for the accounts' shared rate gates: a back-off one
+    test earned never holds up the next."""
+    yield
+    forget_gates()

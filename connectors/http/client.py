@@ -36,7 +36,7 @@ from connectors.http.cancel import CancelCheck, CancelToken
 from connectors.http.clock import Clock, SystemClock
 from connectors.http.counters import CounterSet, HttpCounters
 from connectors.http.events import Observer, RateLimitWait, RetryScheduled
-from connectors.http.gate import RateGate
+from connectors.http.gate import PausedTooLong, RateGate
 from connectors.http.ratelimit import RateLimitInfo, parse_rate_limit
 from connectors.http.retry import IDEMPOTENT_METHODS, RateLimitPolicy, RetryPolicy
 
@@ -226,8 +226,8 @@ class HttpClient(Closing):
                 if wait is None:
                     wait = self.config.rate_limit.default_wait_seconds
                 reset_at = info.resolved_reset(now) or now + timedelta(seconds=wait)
-                if self.gate is not None:
-                    self.gate.back_off(reset_at)  # every chain of the account waits with us
+                if self.gate is not None:  # every chain of the account waits as long as we do
+                    self.gate.back_off(now + timedelta(seconds=wait))
                 if waits > self.config.rate_limit.max_consecutive_waits:
                     raise self._rate_limited(reset_at, wait, info.reason, persistent=True)
                 self.wait_for_rate_limit(reset_at, wait, info.reason, method, path)
@@ -325,8 +325,16 @@ class HttpClient(Closing):
         gate = self.gate
         if gate is None:
             return self._client.request(method, path, params=params, json=json)
-        while not gate.acquire(self.cancel, self.clock, method=method, path=path):
-            self._check_cancel()  # acquire gives up only when cancelled: this raises
+        max_wait = self.config.rate_limit.max_wait_seconds
+        try:
+            while not gate.acquire(
+                self.cancel, self.clock, method=method, path=path, max_wait=max_wait
+            ):
+                self._check_cancel()  # acquire gives up only when cancelled: this raises
+        except PausedTooLong as paused:
+            raise self._rate_limited(
+                paused.until, paused.seconds, "another request of this account was told to wait"
+            ) from None
         try:
             return self._client.request(method, path, params=params, json=json)
         finally:

@@ -46,6 +46,15 @@ _POLL_SECONDS = 0.25
 """How often a chain waiting on the gate looks at its cancel flag (without a CancelToken)."""
 
 
+class PausedTooLong(Exception):
+    """The account backs off for longer than the waiting request would sleep."""
+
+    def __init__(self, until: datetime, seconds: float) -> None:
+        super().__init__(f"backing off for {seconds:.0f} s")
+        self.until = until
+        self.seconds = seconds
+
+
 class RateGate:
     """An account's shared budget (thread-safe); see the module docstring."""
 
@@ -83,12 +92,13 @@ class RateGate:
         *,
         method: str = "GET",
         path: str = "/",
+        max_wait: float | None = None,
     ) -> bool:
         """Wait out a shared back-off and the request's lane pace, then take an in-flight
         slot; False when cancelled meanwhile (no slot taken). Every True is followed by one
         `release`. ``clock`` is the caller's (the one its back-off times were read with)."""
         clock = clock or SystemClock()
-        self.wait_turn(cancel, clock)
+        self.wait_turn(cancel, clock, max_wait=max_wait)
         pace = self._paces.get(self.lane_of(method, path))
         while pace is not None:
             with self._lock:  # check and record at once: two chains never take one place
@@ -107,8 +117,17 @@ class RateGate:
     def release(self) -> None:
         self._slots.release()
 
-    def wait_turn(self, cancel: CancelCheck | None = None, clock: Clock | None = None) -> float:
-        """Sleep while the account is backing off; → the seconds slept."""
+    def wait_turn(
+        self,
+        cancel: CancelCheck | None = None,
+        clock: Clock | None = None,
+        *,
+        max_wait: float | None = None,
+    ) -> float:
+        """Sleep while the account is backing off; → the seconds slept. A back-off longer
+        than ``max_wait`` (what the caller would sleep through) raises `PausedTooLong` at
+        once: one chain told to wait an hour parks the run, and the others with it, instead
+        of holding their threads for that hour."""
         clock = clock or SystemClock()
         slept = 0.0
         while True:
@@ -117,6 +136,8 @@ class RateGate:
             seconds = 0.0 if until is None else (until - clock.now()).total_seconds()
             if seconds <= 0 or (cancel is not None and cancel()):
                 return slept
+            if until is not None and max_wait is not None and seconds > max_wait:
+                raise PausedTooLong(until, seconds)
             slept += self._sleep(min(seconds, _POLL_SECONDS), cancel, clock)
 
     def _sleep(self, seconds: float, cancel: CancelCheck | None, clock: Clock) -> float:
@@ -171,3 +192,10 @@ def gate_for(*account: str, make: Callable[[], RateGate] = RateGate) -> RateGate
         if gate is None:
             gate = _gates[account] = make()
         return gate
+
+
+def forget_gates() -> None:
+    """Forget every account's gate and its back-off (for tests, each of which stands for a
+    process of its own; and for a test's "after the reset" step)."""
+    with _gates_lock:
+        _gates.clear()

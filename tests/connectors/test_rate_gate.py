@@ -58,6 +58,31 @@ def test_chains_sharing_a_gate_wait_for_one_anothers_back_off() -> None:
     assert clock.now() - start == timedelta(seconds=7)
 
 
+def test_a_back_off_longer_than_a_chain_would_wait_parks_that_chain_at_once() -> None:
+    clock = FakeClock()
+    gate = RateGate()
+    # One chain is told to wait 600 s: more than the 60 s it sleeps through, so it parks.
+    refused = Script([httpx.Response(429, headers={"Retry-After": "600"})])
+    parked = client(refused, gate, clock, RateLimitPolicy(max_wait_seconds=60))
+    waiting = client(
+        Script([httpx.Response(200)]), gate, clock, RateLimitPolicy(max_wait_seconds=60)
+    )
+    start = clock.now()
+    with pytest.raises(RateLimited):
+        parked.request("GET", "/a")
+    # The other chain of the account parks too, without sleeping and without asking.
+    with pytest.raises(RateLimited) as other:
+        waiting.request("GET", "/b")
+    assert other.value.reset_at == start + timedelta(seconds=600)
+    assert clock.now() == start
+    # A chain that would sleep through 600 s waits it out and then asks.
+    patient = client(
+        Script([httpx.Response(200)]), gate, clock, RateLimitPolicy(max_wait_seconds=900)
+    )
+    patient.request("GET", "/c")
+    assert clock.now() - start == timedelta(seconds=600)
+
+
 def test_every_429_of_the_account_is_counted() -> None:
     clock = FakeClock()
     gate = RateGate()

@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 
 from connectors.errors import BadPayload, RateLimited
 from connectors.http import RateLimitPolicy
+from connectors.http.gate import forget_gates
 from connectors.sandbox.azure_devops import AdoOrg
 from connectors.sandbox.faults import ErrorBursts, FaultScenario, RateLimit, Timeouts, Trigger
 from storage.testing import seed_tenant
@@ -58,6 +59,7 @@ def test_a_long_rate_limit_parks_the_run_and_the_next_one_resumes(engine: Engine
     partial = snapshot(engine)
     assert len(partial["work_items"]) > 0 and len(partial["pull_requests"]) < 12
     fresh = simulator(org)
+    forget_gates()  # the reset time has passed: the account's back-off with it
     pipeline(fresh.handle).run(make_ctx(engine, integration))  # after the reset
     assert snapshot(engine) == expected(org)
     assert fresh.calls.get("workitemsbatch", 0) <= 1, "committed work items are not re-read"

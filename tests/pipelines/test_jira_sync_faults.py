@@ -12,6 +12,7 @@ from sqlalchemy import text
 from connectors.errors import Cancelled, RateLimited, TransportError
 from connectors.http import RateLimitPolicy
 from connectors.http.cancel import CancelToken
+from connectors.http.gate import forget_gates
 from connectors.sandbox.credentials import DEMO_JIRA
 from connectors.sandbox.faults import ErrorBursts, FaultScenario, RateLimit, Timeouts, Trigger
 from connectors.sandbox.org import Org
@@ -77,7 +78,7 @@ def test_a_long_rate_limit_raises_rate_limited_and_the_next_run_resumes(
     database: Database,
 ) -> None:
     org = Org(7, "tiny")
-    scenario = FaultScenario(rate_limit=RateLimit(after_requests=18, window_seconds=600))
+    scenario = FaultScenario(rate_limit=RateLimit(after_requests=24, window_seconds=600))
     sandbox = Sandbox(org, scenario)
     secrets = add_integration(database, config=PAGE)
     pipeline = sandbox.pipeline(rate_limit=RateLimitPolicy(max_wait_seconds=60))
@@ -89,6 +90,7 @@ def test_a_long_rate_limit_raises_rate_limited_and_the_next_run_resumes(
     committed = table_counts(database)["work_items"]
     assert 0 < committed < org.spec.issues
 
+    forget_gates()  # the reset time has passed: the account's back-off with it
     result = sync(Sandbox(org), database, secrets)  # after the reset
     assert result.stats["mode"] == "full"
     assert stored(database) == expected(org)
