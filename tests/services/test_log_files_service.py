@@ -12,6 +12,7 @@ import pytest
 from pulse_console.services import audit, log_files
 from pulse_console.services.log_files import STRIDE, LogFile
 from storage.db import Database
+from storage.testing import seed_tenant
 
 NOW = datetime(2026, 1, 15, 9, 30, tzinfo=UTC)
 
@@ -52,6 +53,7 @@ def test_empty_file_has_no_lines(tmp_path: Path) -> None:
 def test_files_are_listed_exported_cleared_and_deleted_with_audit(
     database: Database, tmp_path: Path
 ) -> None:
+    seed_tenant(database.engine)  # client acme: audit rows name an existing client
     logs_dir = tmp_path / "logs"
     logs_dir.mkdir()
     write_lines(logs_dir / "pulse.log", 10)
@@ -95,6 +97,7 @@ def test_paths_outside_the_log_dir_are_refused(database: Database, tmp_path: Pat
 def test_another_clients_job_log_is_neither_listed_nor_touched(
     database: Database, tmp_path: Path
 ) -> None:
+    seed_tenant(database.engine)  # client acme: audit rows name an existing client
     logs_dir = tmp_path / "logs"
     logs_dir.mkdir()
     for name in (
