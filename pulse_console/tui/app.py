@@ -250,6 +250,8 @@ class PulseApp(App[None]):
             self.screen.reload()
 
     def _show_busy(self, label: str) -> None:
+        if not self.screen_stack:  # the watch's timer can fire while the app is closing
+            return
         for header in self.screen.query(ContextHeader):
             header.busy = label
 
