@@ -678,26 +678,17 @@ class Orchestrator:
                         self.client, name, active.run_id, until, outcome.error.source, now
                     )
                 )
-            elif outcome.kind in ("cancelled", "parked") and intent == "stop":
-                store.finish_run(
-                    session,
-                    active.run_id,
-                    RunStatus.CANCELLED,
-                    now,
-                    error=STOPPED_BY_OPERATOR,
-                    **counters,
+            elif outcome.kind in ("cancelled", "parked") and intent in ("stop", "pause"):
+                # An operator's stop fails the job, a pause parks it; both end the run CANCELLED.
+                status, reason = (
+                    (JobStatus.FAILED, STOPPED_BY_OPERATOR)
+                    if intent == "stop"
+                    else (JobStatus.PAUSED, PAUSED_BY_OPERATOR)
                 )
-                move(JobStatus.FAILED, STOPPED_BY_OPERATOR, cancel_requested=False)
-            elif outcome.kind in ("cancelled", "parked") and intent == "pause":
                 store.finish_run(
-                    session,
-                    active.run_id,
-                    RunStatus.CANCELLED,
-                    now,
-                    error=PAUSED_BY_OPERATOR,
-                    **counters,
+                    session, active.run_id, RunStatus.CANCELLED, now, error=reason, **counters
                 )
-                move(JobStatus.PAUSED, PAUSED_BY_OPERATOR, cancel_requested=False)
+                move(status, reason, cancel_requested=False)
             elif outcome.kind in ("cancelled", "parked") and intent == "shutdown":
                 reason = f"{INTERRUPTED}: worker shut down; resumes from its checkpoint"
                 store.finish_run(
