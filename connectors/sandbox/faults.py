@@ -51,6 +51,10 @@ class ErrorBursts(Trigger):
     length: int = Field(default=1, ge=1)
     status: int = Field(default=503, ge=500, le=599)
     retry_after: int | None = None
+    # A request (method and URL) that has failed this many times in a row is let through.
+    # Concurrent clients share the request count, so without it one request's retries can
+    # keep landing in later bursts; with it, a client that retries more often always wins.
+    per_request: int | None = Field(default=None, ge=1)
 
 
 class Timeouts(Trigger):
@@ -172,6 +176,7 @@ class FaultInjector:
         self._lock = threading.Lock()
         self._rng = random.Random(mix64(self.scenario.seed, STREAM_FAULTS, 0))
         self._burst_left = 0
+        self._failed_in_a_row: dict[tuple[str, str], int] = {}
         self._pending_mutations = sorted(self.scenario.mutations, key=lambda m: m.after_requests)
         rl = self.scenario.rate_limit
         self.budget = WindowBudget(rl.after_requests, rl.window_seconds, clock) if rl else None
@@ -207,7 +212,19 @@ class FaultInjector:
             elif burst_starts:
                 self._burst_left = s.errors.length - 1
                 error = s.errors.status
+            error = self._limit_streak(request, error)
             return _Plan(latency / 1000.0, timeout, reset, error, truncate, malform, echo)
+
+    def _limit_streak(self, request: httpx.Request, error: int | None) -> int | None:
+        cap = self.scenario.errors.per_request
+        if cap is None:
+            return error
+        key = (request.method, str(request.url))
+        streak = self._failed_in_a_row.pop(key, 0)
+        if error is None or streak >= cap:
+            return None
+        self._failed_in_a_row[key] = streak + 1
+        return error
 
     def run(
         self,

@@ -59,6 +59,18 @@ def test_error_bursts(small_org_readonly: Org) -> None:
     assert inj.counters.errors == 4
 
 
+def test_error_bursts_let_a_request_through_after_per_request_failures(
+    small_org_readonly: Org,
+) -> None:
+    # Every request is in a burst; one URL is still let through after two failures in a row.
+    sim, inj = _sim(small_org_readonly, {"errors": {"every": 1, "per_request": 2}})
+    with jira_client(sim) as client:
+        mine = [client.get("/rest/api/3/myself").status_code for _ in range(4)]
+        other = client.get("/rest/api/3/project/search").status_code
+    assert mine == [503, 503, 200, 503] and other == 503
+    assert inj.counters.errors == 4
+
+
 def test_timeouts_resets_and_latency_in_process(small_org_readonly: Org) -> None:
     slept: list[float] = []
     sim, inj = _sim(
