@@ -1,4 +1,4 @@
-"""short-text log search under row-level security: one checked window scan (issue 14)
+"""short-text log search under RLS: one checked window scan; a login's queries may go parallel
 
 Revision ID: 0026
 Revises: 0022
@@ -21,6 +21,13 @@ migration 0021), that the caller may read `p_client`: a client in
 `pulse_visible_client_ids()`, `pulse_all_clients`, or the table's owner; otherwise, and for
 a NULL client, it returns no row. Only pulse_viewer (so users and admins) and pulse_worker
 may call it: the roles that may SELECT log_entries.
+
+The policies call `pulse_visible_client_ids()` and `pulse_acting_role()`, which were
+PARALLEL UNSAFE (the default): any query that read a policed table was then planned without
+parallel workers for a login, where the owner's got them (the PR cycle's project scope: a
+Gather for the owner, none for a login). They are PARALLEL RESTRICTED now: evaluated by the
+leader only (in the policies they are InitPlans, whose values the workers receive), so
+what they read of the session (the role taken with SET ROLE) is the leader's own.
 """
 
 from collections.abc import Sequence
@@ -102,9 +109,16 @@ END $do$
 """
 
 
+_POLICY_FUNCTIONS = ("pulse_visible_client_ids()", "pulse_acting_role()")
+
+
 def upgrade() -> None:
     op.execute(_WINDOW)
+    for function in _POLICY_FUNCTIONS:
+        op.execute(f"ALTER FUNCTION {function} PARALLEL RESTRICTED")
 
 
 def downgrade() -> None:
+    for function in _POLICY_FUNCTIONS:
+        op.execute(f"ALTER FUNCTION {function} PARALLEL UNSAFE")
     op.execute(f"DROP FUNCTION IF EXISTS {_SIGNATURE}")
