@@ -1,4 +1,5 @@
-"""Clients (tenants): find-or-create, and removal that also clears the bulk fact tables.
+"""Clients (tenants): find-or-create, what a role may see, and removal that also clears the
+bulk fact tables.
 
 The bulk-loaded tables carry `client_id` without a foreign key (see models), so removing a
 client deletes their rows here explicitly, in one transaction with the client itself.
@@ -6,7 +7,7 @@ client deletes their rows here explicitly, in one transaction with the client it
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -65,6 +66,32 @@ def require_client(session: Session, name: str) -> int:
     if client_id is None:
         raise UnknownClient(name)
     return client_id
+
+
+class HiddenClient(LookupError):
+    """Row-level security hides the client from the session's role (or it does not exist)."""
+
+    def __str__(self) -> str:
+        return f"there is no client {self.args[0]!r} visible to this caller"
+
+
+# The WHERE names the client asked for; row-level security decides whether any of its
+# `client_members` rows shows, as it decides for every client table (migration 0013).
+_VISIBLE = text(
+    "SELECT c.id FROM clients c WHERE c.name = :name"
+    " AND EXISTS (SELECT 1 FROM client_members m WHERE m.client_id = c.id)"
+)
+
+
+def require_visible_client(session: Session, name: str) -> int:
+    """The id of client `name` when the session's role may see its rows; HiddenClient
+    otherwise. PostgreSQL answers: a role given a client (an API token's own role, a login
+    made its member) has its row in `client_members`, which row-level security shows only
+    to roles that may see that client. (Every client is visible in `clients` itself.)"""
+    client_id = session.execute(_VISIBLE, {"name": name}).scalar()
+    if client_id is None:
+        raise HiddenClient(name)
+    return int(client_id)
 
 
 def delete_client(session: Session, client_id: int) -> None:
