@@ -1,8 +1,9 @@
 """Clients (tenants): find-or-create, what a role may see, and removal that also clears the
-bulk fact tables.
+bulk fact tables and its API tokens' roles.
 
 The bulk-loaded tables carry `client_id` without a foreign key (see models), so removing a
-client deletes their rows here explicitly, in one transaction with the client itself.
+client deletes their rows here explicitly, in one transaction with the client itself; the
+PostgreSQL roles of its tokens (migration 0021) are dropped in that transaction too.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from sqlalchemy import delete, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from storage import logins
 from storage.models import (
+    ApiToken,
     Client,
     Deployment,
     PrComment,
@@ -95,6 +98,12 @@ def require_visible_client(session: Session, name: str) -> int:
 
 
 def delete_client(session: Session, client_id: int) -> None:
+    """Every row of the client, and the PostgreSQL roles of its API tokens (cluster-wide
+    objects no cascade reaches: left behind, they would outlive the client)."""
+    found = session.execute(select(ApiToken.db_role).where(ApiToken.client_id == client_id))
+    token_roles = [role for role in found.scalars() if role is not None]
     for model in _BULK_TABLES:
         session.execute(delete(model).where(model.client_id == client_id))
     session.execute(delete(Client).where(Client.id == client_id))
+    for role in token_roles:  # (a revoked token's is gone already: IF EXISTS)
+        logins.drop_token_role(session.connection(), role)
