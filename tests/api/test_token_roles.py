@@ -90,15 +90,18 @@ def test_a_token_of_one_client_gets_no_job_status_of_another_even_past_the_pytho
 ) -> None:
     other_clients_run(database)  # globex has a job, jira
     assert [j.name for j in api.face.status(OTHER, "t").jobs] == ["jira"]  # the login sees it
-    with api.http("admin") as http:
-        assert http.get(api.path("/jobs")).status_code == 200  # acme's own, as ever
-        refused = http.get(api.path("/jobs", OTHER))
-    assert refused.status_code == 404, refused.text
-    assert refused.json()["detail"] == "there is no client 'globex' visible to this caller"
-    for rest in ("/progress", "/jobs/jira/progress"):
-        with pytest.raises(InvalidStatus) as closed:
-            ws_connect(ws_url(api, rest, OTHER), additional_headers=bearer(api, "viewer"))
-        assert closed.value.response.status_code == 403
+    with api.http("other") as http:  # globex's own token: its status read, its feed started
+        assert [j["name"] for j in http.get(api.path("/jobs", OTHER)).json()] == ["jira"]
+    with ws_connect(ws_url(api, "/progress", OTHER), additional_headers=bearer(api, "other")):
+        with api.http("admin") as http:
+            assert http.get(api.path("/jobs")).status_code == 200  # acme's own, as ever
+            refused = http.get(api.path("/jobs", OTHER))
+        assert refused.status_code == 404, refused.text
+        assert refused.json()["detail"] == "there is no client 'globex' visible to this caller"
+        for rest in ("/progress", "/jobs/jira/progress"):
+            with pytest.raises(InvalidStatus) as closed:
+                ws_connect(ws_url(api, rest, OTHER), additional_headers=bearer(api, "viewer"))
+            assert closed.value.response.status_code == 403
 
 
 def test_a_socket_closes_once_its_token_is_revoked(api: Api, database: Database) -> None:
