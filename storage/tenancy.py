@@ -97,6 +97,13 @@ def require_visible_client(session: Session, name: str) -> int:
     return int(client_id)
 
 
+def lock_client_to_change(session: Session, client_id: int) -> bool:
+    """Lock the client's row for a rename or removal; False when PostgreSQL does not let
+    the session's role change it (migration 0024: only a client whose rows it may see)."""
+    locked = session.execute(select(Client.id).where(Client.id == client_id).with_for_update())
+    return locked.first() is not None
+
+
 def delete_client(session: Session, client_id: int) -> None:
     """Every row of the client, and the PostgreSQL roles of its API tokens (cluster-wide
     objects no cascade reaches: left behind, they would outlive the client)."""
