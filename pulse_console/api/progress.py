@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import threading
 import time
 from dataclasses import dataclass, field
@@ -231,9 +232,11 @@ async def _serve(websocket: WebSocket, client: str, job: str | None) -> None:
 
 async def _while_allowed(face: ServiceFace, client: str, every: float) -> None:
     """Return once PostgreSQL no longer lets the token's role (`face`) see the client; a
-    database that does not answer for a moment closes nobody's socket."""
+    database that does not answer for a moment closes nobody's socket. Each turn waits a
+    random part of `every` (at least half), so sockets opened together do not all ask at
+    once."""
     while True:
-        await asyncio.sleep(every)
+        await asyncio.sleep(every * random.uniform(0.5, 1.0))
         try:
             await run_in_threadpool(face.require_client, client)
         except (LookupError, ActingRoleGone):

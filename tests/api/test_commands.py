@@ -167,13 +167,14 @@ def test_serve_and_worker_serve_answer_until_sigterm(
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("serve", [["--serve"], []], ids=["serve-web", "web-implies-serve"])
 def test_worker_serve_web_answers_the_api_and_the_web_console_with_a_token(
-    url: str, database: Database, tmp_path: Path
+    url: str, database: Database, tmp_path: Path, serve: list[str]
 ) -> None:
     token, _ = api_tokens.create(database, "acme", "viewer", actor="t")
     options = ["--web", "--web-port", "0", *SERVE_OPTIONS, "--database-url", url]
     process = Process(
-        ["worker", "--serve", "--name", "w1", *options, "--client", "acme"],
+        ["worker", *serve, "--name", "w1", *options, "--client", "acme"],
         {"PULSE_DATA_DIR": str(tmp_path / "data")},
     )
     try:
