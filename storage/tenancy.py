@@ -99,8 +99,11 @@ def require_visible_client(session: Session, name: str) -> int:
 
 def lock_client_to_change(session: Session, client_id: int) -> bool:
     """Lock the client's row for a rename or removal; False when PostgreSQL does not let
-    the session's role change it (migration 0024: only a client whose rows it may see)."""
-    locked = session.execute(select(Client.id).where(Client.id == client_id).with_for_update())
+    the session's role change it (migration 0024: only a client whose rows it may see).
+    FOR NO KEY UPDATE: rows that refer to the client may still be written meanwhile."""
+    locked = session.execute(
+        select(Client.id).where(Client.id == client_id).with_for_update(key_share=True)
+    )
     return locked.first() is not None
 
 

@@ -6,9 +6,9 @@ and carries one role (viewer, user or admin); the API checks the role each endpo
 Each token has a PostgreSQL role of its own (`db_role`, made at `create`, dropped at
 `revoke` or when its client is removed, `storage.tenancy.delete_client`): the API runs a
 request's database work as that role, so PostgreSQL enforces the token's rights and client
-too (migration 0021). Creating and revoking a token leave an
-audit row; `authenticate` notes when a token was last used (at most once a minute, so a
-busy poller does not write on every request).
+too (migration 0021). Creating and revoking a token leave an audit row; `authenticate`
+notes when a token was last used (at most once a minute, so a busy poller does not write
+on every request).
 """
 
 from __future__ import annotations
