@@ -1,16 +1,20 @@
-"""Clients (tenants): find-or-create, and removal that also clears the bulk fact tables.
+"""Clients (tenants): find-or-create, what a role may see, and removal that also clears the
+bulk fact tables and its API tokens' roles.
 
 The bulk-loaded tables carry `client_id` without a foreign key (see models), so removing a
-client deletes their rows here explicitly, in one transaction with the client itself.
+client deletes their rows here explicitly, in one transaction with the client itself; the
+PostgreSQL roles of its tokens (migration 0021) are dropped in that transaction too.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from storage import logins
 from storage.models import (
+    ApiToken,
     Client,
     Deployment,
     PrComment,
@@ -67,7 +71,49 @@ def require_client(session: Session, name: str) -> int:
     return client_id
 
 
+class HiddenClient(LookupError):
+    """Row-level security hides the client from the session's role (or it does not exist)."""
+
+    def __str__(self) -> str:
+        return f"there is no client {self.args[0]!r} visible to this caller"
+
+
+# The WHERE names the client asked for; row-level security decides whether any of its
+# `client_members` rows shows, as it decides for every client table (migration 0013).
+_VISIBLE = text(
+    "SELECT c.id FROM clients c WHERE c.name = :name"
+    " AND EXISTS (SELECT 1 FROM client_members m WHERE m.client_id = c.id)"
+)
+
+
+def require_visible_client(session: Session, name: str) -> int:
+    """The id of client `name` when the session's role may see its rows; HiddenClient
+    otherwise. PostgreSQL answers: a role given a client (an API token's own role, a login
+    made its member) has its row in `client_members`, which row-level security shows only
+    to roles that may see that client. (Every client is visible in `clients` itself.)"""
+    client_id = session.execute(_VISIBLE, {"name": name}).scalar()
+    if client_id is None:
+        raise HiddenClient(name)
+    return int(client_id)
+
+
+def lock_client_to_change(session: Session, client_id: int) -> bool:
+    """Lock the client's row for a rename or removal; False when PostgreSQL does not let
+    the session's role change it (migration 0024: only a client whose rows it may see).
+    FOR NO KEY UPDATE: rows that refer to the client may still be written meanwhile."""
+    locked = session.execute(
+        select(Client.id).where(Client.id == client_id).with_for_update(key_share=True)
+    )
+    return locked.first() is not None
+
+
 def delete_client(session: Session, client_id: int) -> None:
+    """Every row of the client, and the PostgreSQL roles of its API tokens (cluster-wide
+    objects no cascade reaches: left behind, they would outlive the client)."""
+    found = session.execute(select(ApiToken.db_role).where(ApiToken.client_id == client_id))
+    token_roles = [role for role in found.scalars() if role is not None]
     for model in _BULK_TABLES:
         session.execute(delete(model).where(model.client_id == client_id))
     session.execute(delete(Client).where(Client.id == client_id))
+    for role in token_roles:  # (a revoked token's is gone already: IF EXISTS)
+        logins.drop_token_role(session.connection(), role)
