@@ -1,7 +1,7 @@
 """an admin renames or removes only a client it may see (issue 16)
 
 Revision ID: 0024
-Revises: 0022
+Revises: 0026
 
 `clients` had no row-level security (it has no `client_id`; every login reads every
 client's name), so an admin of one client could rename or remove another: the removal
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0024"
-down_revision: str | None = "0022"
+down_revision: str | None = "0026"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
