@@ -24,7 +24,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy pulse_console connectors storage
 
 unit: $(STAMP) browser
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2
 
 # The web console's browser test drives Debian's chromium: installed here when missing and
 # we may (root with apt-get); otherwise that one test is skipped and says why.

@@ -10,7 +10,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -100,8 +100,19 @@ def require_current(engine: Engine) -> None:
         raise SchemaBehind(f"{state.describe()}: run `pulse-console db upgrade` first")
 
 
+# Migrations create cluster-wide roles and grant memberships, which two sessions migrating
+# at once (two databases, or parallel test workers) would race on: they take turns.
+_MIGRATION_LOCK = 0x70756C7365  # "pulse"
+
+
+def hold_migration_lock(conn: Connection) -> None:
+    """Wait for, then hold until `conn`'s transaction ends, the server's migration turn."""
+    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
+
+
 def _run(engine: Engine, action: str, revision: str) -> None:
     config = _config()
     with engine.begin() as conn:
+        hold_migration_lock(conn)
         config.attributes["connection"] = conn
         getattr(command, action)(config, revision)

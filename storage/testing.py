@@ -78,6 +78,7 @@ def scratch_schema(url: str, *, migrated: bool = True) -> Iterator[Engine]:
     try:
         if migrated:
             with engine.begin() as conn:
+                migrate.hold_migration_lock(conn)
                 conn.exec_driver_sql(_schema_sql())
         yield engine
     finally:
