@@ -6,7 +6,7 @@ client deletes their rows here explicitly, in one transaction with the client it
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -65,6 +65,23 @@ def require_client(session: Session, name: str) -> int:
     if client_id is None:
         raise UnknownClient(name)
     return client_id
+
+
+# Row-level security's own rule (migration 0013): member clients, or all of them for
+# pulse_all_clients and the owner (the clients table itself is readable by every login).
+_VISIBLE = text(
+    "SELECT id, name FROM clients"
+    " WHERE id = ANY (pulse_visible_client_ids())"
+    " OR pg_has_role(current_user, 'pulse_all_clients', 'MEMBER')"
+    " OR pg_has_role(current_user, (SELECT relowner FROM pg_class"
+    "                               WHERE oid = 'clients'::regclass), 'MEMBER')"
+    " ORDER BY id"
+)
+
+
+def visible_clients(session: Session) -> list[tuple[int, str]]:
+    """(id, name) of the clients whose rows the login may see and write, by id."""
+    return [(int(i), str(n)) for i, n in session.execute(_VISIBLE).all()]
 
 
 def delete_client(session: Session, client_id: int) -> None:

@@ -47,7 +47,7 @@ from pulse_console.engine.orchestrator import Orchestrator
 from pulse_console.pipelines.registry import PipelineRegistry
 from storage.db import Database
 from storage.models import Client, PoolWorker
-from storage.tenancy import require_client
+from storage.tenancy import require_client, visible_clients
 
 _log = logging.getLogger("pulse.pool")
 SecretLookup = Callable[[str], str | None]
@@ -61,7 +61,7 @@ def default_worker_name() -> str:
 class PoolOptions:
     name: str
     concurrency: int = 1
-    clients: tuple[str, ...] | None = None  # None: every client the login may see
+    clients: tuple[str, ...] | None = None  # None: every client the login may see (RLS)
     sources: tuple[str, ...] | None = None  # the `--queues`: None, every source
     tick_seconds: float = 5.0
     stall_seconds: float = 30.0
@@ -159,8 +159,7 @@ class PoolProcess:
         with self.database.session() as session:
             if self.options.clients is not None:
                 return [(require_client(session, c), c) for c in self.options.clients]
-            rows = session.execute(select(Client.id, Client.name).order_by(Client.id)).all()
-            return [(int(i), str(n)) for i, n in rows]
+            return visible_clients(session)  # never a client the login cannot see
 
     def queue_names(self) -> list[str] | None:
         """procrastinate queues of this worker (None: all of them)."""
