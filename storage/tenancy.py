@@ -84,6 +84,33 @@ def visible_clients(session: Session) -> list[tuple[int, str]]:
     return [(int(i), str(n)) for i, n in session.execute(_VISIBLE).all()]
 
 
+class HiddenClient(UnknownClient):
+    """The client exists but the login is not one of its members."""
+
+    def __str__(self) -> str:
+        return (
+            f"this login may not see client {self.args[0]!r}: an admin lets it with "
+            f"`pulse-console user grant <login> --client {self.args[0]}`"
+        )
+
+
+def visible_named(session: Session, names: tuple[str, ...]) -> list[tuple[int, str]]:
+    """(id, name) of each named client, in that order; UnknownClient for a client that does
+    not exist, HiddenClient for one the login may not see."""
+    visible = {name: client_id for client_id, name in visible_clients(session)}
+    found = []
+    for name in names:
+        require_client(session, name)
+        if name not in visible:
+            raise HiddenClient(name)
+        found.append((visible[name], name))
+    return found
+
+
+def client_name(session: Session, client_id: int) -> str:
+    return str(session.execute(select(Client.name).where(Client.id == client_id)).scalar_one())
+
+
 def delete_client(session: Session, client_id: int) -> None:
     for model in _BULK_TABLES:
         session.execute(delete(model).where(model.client_id == client_id))
