@@ -132,9 +132,16 @@ def test_a_worker_s_procrastinate_operations_reach_only_its_clients(
     """Defer, fetch, retry, finish, cancel, stalled detection and periodic defers."""
     b_doing = defer(two_clients, B)
     b_todo = defer(two_clients, B)
-    with two_clients.begin() as conn:  # B's run held by a worker that vanished
+    with two_clients.begin() as conn:  # B's run held by a worker silent for an hour
+        silent = conn.execute(
+            text(
+                "INSERT INTO procrastinate_workers (last_heartbeat)"
+                " VALUES (now() - interval '1 hour') RETURNING id"
+            )
+        ).scalar_one()
         conn.execute(
-            text("UPDATE procrastinate_jobs SET status = 'doing' WHERE id = :i"), {"i": b_doing}
+            text("UPDATE procrastinate_jobs SET status = 'doing', worker_id = :w WHERE id = :i"),
+            {"i": b_doing, "w": silent},
         )
 
     async def operate(app: App) -> dict[str, object]:
@@ -149,6 +156,7 @@ def test_a_worker_s_procrastinate_operations_reach_only_its_clients(
         await manager.unregister_worker(worker)  # its task now looks stalled
         stalled = [j.id for j in await manager.get_stalled_jobs(seconds_since_heartbeat=0)]
         await manager.finish_job(again, Status.SUCCEEDED, delete_job=False)
+        pruned = await manager.prune_stalled_workers(seconds_since_heartbeat=60)
         stamp = int(time.time())
         periodic = await manager.defer_periodic_job(
             task(A, task_kwargs={"timestamp": stamp}), "tick", stamp
@@ -156,6 +164,7 @@ def test_a_worker_s_procrastinate_operations_reach_only_its_clients(
         return {
             "a": again.id,
             "stalled": stalled,
+            "pruned": pruned,
             "periodic": periodic,
             "cancel_b": await manager.cancel_job_by_id_async(b_todo, abort=True),
             "cancel_a": await manager.cancel_job_by_id_async(periodic or 0, abort=True),
@@ -163,7 +172,8 @@ def test_a_worker_s_procrastinate_operations_reach_only_its_clients(
         }
 
     done = as_login(worker_of_a, operate)
-    assert done["stalled"] == [done["a"]]  # not B's task of a vanished worker
+    assert done["stalled"] == [done["a"]]  # not B's task of a silent worker
+    assert done["pruned"] == [silent]  # heartbeats are everyone's: B's workers will see it
     assert done["periodic"] is not None and done["cancel_a"] is True
     assert done["cancel_b"] is False  # B's task is not there for this login
     assert done["status"] == Status.SUCCEEDED
@@ -177,10 +187,11 @@ def test_a_worker_s_procrastinate_operations_reach_only_its_clients(
     )
     with two_clients.connect() as conn:
         kept = conn.execute(
-            text("SELECT id, status::text FROM procrastinate_jobs WHERE client_id = :b"),
+            text("SELECT id, status::text, worker_id FROM procrastinate_jobs WHERE client_id = :b"),
             {"b": B},
         ).all()
-    assert sorted(kept) == [(b_doing, "doing"), (b_todo, "todo")]  # untouched
+    # untouched, but for the worker link that pruning the silent worker cleared
+    assert sorted(kept) == [(b_doing, "doing", None), (b_todo, "todo", None)]
 
 
 def test_a_viewer_reads_only_its_clients_tasks_events_and_periodic_defers(

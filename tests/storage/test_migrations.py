@@ -207,3 +207,29 @@ def test_upgrade_names_each_per_type_job_after_its_integration_with_its_runs_and
         assert conn.execute(text(jobs)).all() == [(1, "jira_sync", 10), (2, "github_sync", 12)]
         assert conn.execute(text(logs)).scalars().all() == ["jira_sync", "github_sync"]
         assert conn.execute(text("SELECT job_id FROM job_runs")).scalars().all() == [1]
+
+
+def test_upgrade_gives_each_task_its_client_and_drops_tasks_of_no_client(
+    empty_engine: Engine,
+) -> None:
+    migrate.upgrade(empty_engine, "0022")
+    with empty_engine.begin() as conn:
+        conn.execute(text("INSERT INTO clients (id, name) VALUES (1, 'a')"))
+        conn.execute(
+            text(
+                "INSERT INTO procrastinate_jobs (id, queue_name, task_name, lock) VALUES"
+                " (1, 'a.jira', 'pulse.run', 'client:1'), (2, 'x', 'pulse.run', 'client:99'),"
+                " (3, 'x', 'other', NULL), (4, 'x', 'other', 'client:1x')"
+            )
+        )
+    migrate.upgrade(empty_engine)
+    tasks = "SELECT id, client_id FROM procrastinate_jobs ORDER BY id"
+    with empty_engine.connect() as conn:
+        assert conn.execute(text(tasks)).all() == [(1, 1)]
+        events = conn.execute(text("SELECT job_id FROM procrastinate_events ORDER BY id"))
+        assert events.scalars().all() == [1]  # the removed tasks' events went with them
+    migrate.downgrade(empty_engine, "0022")
+    with empty_engine.connect() as conn:
+        assert conn.execute(text("SELECT id, lock FROM procrastinate_jobs")).all() == [
+            (1, "client:1")
+        ]
