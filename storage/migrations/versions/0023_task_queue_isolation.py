@@ -50,9 +50,10 @@ WHERE NOT EXISTS (SELECT 1 FROM clients c WHERE c.id = ({_CLIENT_OF_LOCK}))
 """
 
 # Runs as the caller (not SECURITY DEFINER): the task's own row-level security decides.
+# PARALLEL RESTRICTED (it only reads), so policing these tables keeps parallel plans.
 _FUNCTION = """
 CREATE FUNCTION pulse_task_visible(task bigint) RETURNS boolean
-LANGUAGE plpgsql VOLATILE
+LANGUAGE plpgsql VOLATILE PARALLEL RESTRICTED
 AS $$ BEGIN RETURN EXISTS (SELECT 1 FROM procrastinate_jobs WHERE id = task); END $$
 """
 _PIN_PATH = """
