@@ -1,7 +1,9 @@
-"""Clients (tenants): find-or-create, and removal that also clears the bulk fact tables.
+"""Clients (tenants): find-or-create, what a role may see, and removal that also clears the
+bulk fact tables and its API tokens' roles.
 
 The bulk-loaded tables carry `client_id` without a foreign key (see models), so removing a
-client deletes their rows here explicitly, in one transaction with the client itself.
+client deletes their rows here explicitly, in one transaction with the client itself; the
+PostgreSQL roles of its tokens (migration 0021) are dropped in that transaction too.
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ from sqlalchemy import delete, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from storage import logins
 from storage.models import (
+    ApiToken,
     Client,
     Deployment,
     PrComment,
@@ -67,9 +71,45 @@ def require_client(session: Session, name: str) -> int:
     return client_id
 
 
+class HiddenClient(LookupError):
+    """Row-level security hides the client from the session's role (or it does not exist)."""
+
+    def __str__(self) -> str:
+        return f"there is no client {self.args[0]!r} visible to this caller"
+
+
+# The WHERE names the client asked for; row-level security decides whether any of its
+# `client_members` rows shows, as it decides for every client table (migration 0013).
+_VISIBLE = text(
+    "SELECT c.id FROM clients c WHERE c.name = :name"
+    " AND EXISTS (SELECT 1 FROM client_members m WHERE m.client_id = c.id)"
+)
+
+
+def require_visible_client(session: Session, name: str) -> int:
+    """The id of client `name` when the session's role may see its rows; HiddenClient
+    otherwise. PostgreSQL answers: a role given a client (an API token's own role, a login
+    made its member) has its row in `client_members`, which row-level security shows only
+    to roles that may see that client. (Every client is visible in `clients` itself.)"""
+    client_id = session.execute(_VISIBLE, {"name": name}).scalar()
+    if client_id is None:
+        raise HiddenClient(name)
+    return int(client_id)
+
+
+def lock_client_to_change(session: Session, client_id: int) -> bool:
+    """Lock the client's row for a rename or removal; False when PostgreSQL does not let
+    the session's role change it (migration 0024: only a client whose rows it may see).
+    FOR NO KEY UPDATE: rows that refer to the client may still be written meanwhile."""
+    locked = session.execute(
+        select(Client.id).where(Client.id == client_id).with_for_update(key_share=True)
+    )
+    return locked.first() is not None
+
+
 # Row-level security's own rule (migration 0013): member clients, or all of them for
 # pulse_all_clients and the owner (the clients table itself is readable by every login).
-_VISIBLE = text(
+_MEMBER_CLIENTS = text(
     "SELECT id, name FROM clients"
     " WHERE id = ANY (pulse_visible_client_ids())"
     " OR pg_has_role(current_user, 'pulse_all_clients', 'MEMBER')"
@@ -81,11 +121,11 @@ _VISIBLE = text(
 
 def visible_clients(session: Session) -> list[tuple[int, str]]:
     """(id, name) of the clients whose rows the login may see and write, by id."""
-    return [(int(i), str(n)) for i, n in session.execute(_VISIBLE).all()]
+    return [(int(i), str(n)) for i, n in session.execute(_MEMBER_CLIENTS).all()]
 
 
-class HiddenClient(UnknownClient):
-    """The client exists but the login is not one of its members."""
+class NotAMember(UnknownClient):
+    """The client exists but the login is not one of its members (nor sees every client)."""
 
     def __str__(self) -> str:
         return (
@@ -96,13 +136,13 @@ class HiddenClient(UnknownClient):
 
 def visible_named(session: Session, names: tuple[str, ...]) -> list[tuple[int, str]]:
     """(id, name) of each named client, in that order; UnknownClient for a client that does
-    not exist, HiddenClient for one the login may not see."""
+    not exist, NotAMember for one the login may not see."""
     visible = {name: client_id for client_id, name in visible_clients(session)}
     found = []
     for name in names:
         require_client(session, name)
         if name not in visible:
-            raise HiddenClient(name)
+            raise NotAMember(name)
         found.append((visible[name], name))
     return found
 
@@ -112,6 +152,12 @@ def client_name(session: Session, client_id: int) -> str:
 
 
 def delete_client(session: Session, client_id: int) -> None:
+    """Every row of the client, and the PostgreSQL roles of its API tokens (cluster-wide
+    objects no cascade reaches: left behind, they would outlive the client)."""
+    found = session.execute(select(ApiToken.db_role).where(ApiToken.client_id == client_id))
+    token_roles = [role for role in found.scalars() if role is not None]
     for model in _BULK_TABLES:
         session.execute(delete(model).where(model.client_id == client_id))
     session.execute(delete(Client).where(Client.id == client_id))
+    for role in token_roles:  # (a revoked token's is gone already: IF EXISTS)
+        logins.drop_token_role(session.connection(), role)

@@ -17,18 +17,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, make_url
 
 from connectors.http.gate import forget_gates
-from storage.db import Database
+from storage.db import Database, make_engine
 from storage.testing import (
     fallback_note,
     find_test_server,
     reused_schema,
     scratch_login,
     scratch_schema,
+    search_path_of,
     seed_tenant,
 )
+from tests.tcp_proxy import TcpProxy
 
 # Snapshot and TUI tests must not depend on the developer's own setup.
 os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
@@ -118,3 +120,27 @@ def _fresh_rate_gates() -> Iterator[None]:
     test earned never holds up the next."""
     yield
     forget_gates()
+
+
+@pytest.fixture
+def proxy(pg_url: str) -> Iterator[TcpProxy]:
+    """A TCP proxy in front of the test server that the test can cut and restore."""
+    url = make_url(pg_url)
+    if not url.host:
+        pytest.skip("the proxy needs PostgreSQL on TCP, not a Unix socket")
+    running = TcpProxy((url.host, url.port or 5432))
+    try:
+        yield running
+    finally:
+        running.close()
+
+
+@pytest.fixture
+def proxied(pg_url: str, engine: Engine, proxy: TcpProxy) -> Iterator[Database]:
+    """The test's schema, reached through the proxy (as the server's own user)."""
+    url = make_url(pg_url).set(host="127.0.0.1", port=proxy.port)
+    through = make_engine(url, schema=search_path_of(engine), pool_size=2)
+    try:
+        yield Database(engine=through, embedded=False)
+    finally:
+        through.dispose()

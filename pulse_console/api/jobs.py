@@ -53,14 +53,9 @@ def answer(result: ControlResult, mode: str) -> schemas.ControlAnswer:
 async def list_jobs(request: Request, client: str, caller: Reads) -> list[schemas.Job]:
     """The client's jobs in chain order: status, reason, next run, and live progress."""
     hub = request.app.state.hub
-    status = await hub.status(client)  # an unknown client: 404 (UnknownClient)
-    progress = await hub.latest_progress(client)
-    jobs = []
-    for view in status.jobs:
-        data = view.as_json()
-        live = progress.get(view.name) if data["status"] == "RUNNING" else None
-        jobs.append(schemas.Job(**data, progress=live))
-    return jobs
+    status = await hub.status(client, caller)  # read as the token's role; unknown: 404
+    progress = hub.latest_progress(status)
+    return [schemas.Job(**view.as_json(), progress=progress.get(view.name)) for view in status.jobs]
 
 
 @router.post(

@@ -16,7 +16,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from pulse_console.commands import database as opener
-from pulse_console.commands.serve import add_server_options
+from pulse_console.commands.serve import add_server_options, add_web_options
 
 # Only the vocabulary at import: building the parser (`--version`, `--help`) loads no
 # database or engine code; each command imports what it runs.
@@ -69,6 +69,7 @@ def register(
         "--serve", action="store_true", help="also serve the HTTP API (see `serve`)"
     )
     add_server_options(worker)
+    add_web_options(worker, implies=" (and the API: implies --serve)")
     worker.set_defaults(handler=run_worker_command)
 
     workers = sub.add_parser(
@@ -126,17 +127,14 @@ def run_worker_command(args: argparse.Namespace, settings: Settings) -> int:
 
     configure_json_logging(settings.logging.level)
     database = opener.open_for(settings, Action.RUN_ENGINE)
-    server = None
+    serving = None
     try:
         if not database.embedded:
             migrate.require_current(database.engine)
-        if args.serve:  # the API answers for whoever drives: this worker once it leads
-            from pulse_console.commands.serve import start_server
-
-            server = start_server(database, settings, args)
-            logging.getLogger("pulse.worker").info(
-                "serving the API", extra={"event": "serving", "url": server.url}
-            )
+        if args.serve or args.web:  # the API answers for whoever drives the client
+            serving = _start_serving(database, settings, args)
+            if serving is None:
+                return 1
         registry = default_registry()
         secret = _secret_lookup(database, settings)  # a bad key is said first, in one line
         # --clients, or the one --client named (as before the pool), or every client
@@ -162,9 +160,30 @@ def run_worker_command(args: argparse.Namespace, settings: Settings) -> int:
         )
         return run_pool(database, settings, registry, options, secret=secret)
     finally:
-        if server is not None:
-            server.stop()
+        if serving is not None:
+            serving.stop()
         database.dispose()
+
+
+def _start_serving(database: Any, settings: Settings, args: argparse.Namespace) -> Any:
+    """`serve`'s API (and web console) inside the worker, its addresses logged; None (the
+    reason said in one line) when one cannot listen."""
+    from pulse_console.api.server import ServerFailed
+    from pulse_console.commands.serve import start_serving
+
+    try:
+        serving = start_serving(database, settings, args)
+    except (ServerFailed, OSError) as exc:
+        print(f"pulse-console: error: {exc}", file=sys.stderr)
+        return None
+    log = logging.getLogger("pulse.worker")
+    log.info("serving the API", extra={"event": "serving", "url": serving.api.url})
+    if serving.web is not None:
+        log.info(
+            "serving the web console (open /?token=<API token>)",
+            extra={"event": "serving_web", "url": serving.web.url},
+        )
+    return serving
 
 
 def _secret_lookup(database: Any, settings: Settings) -> Any:

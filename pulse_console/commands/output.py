@@ -41,6 +41,8 @@ class SafeStream:
         self.raw = raw
 
     def write(self, text: str) -> int:
+        if getattr(self.raw, "closed", False):  # a log handler outlived its stream: drop it
+            return 0
         return self.raw.write(terminal_safe(text))
 
     def __getattr__(self, name: str) -> Any:

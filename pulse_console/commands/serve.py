@@ -3,8 +3,10 @@
 `serve` answers for every client of the database; what a caller may see and do is its
 token's (one client, one role). Job and orchestrator controls go to the process that drives
 the client (a `worker`, or a console), as the CLI's attached controls do; run
-`worker --serve` to drive a client and serve the API from one process. SIGTERM/SIGINT stop
-the server after the requests in flight. Exit codes: 0 stopped, 1 failed, 2 refused.
+`worker --serve` to drive a client and serve the API from one process. `--web` (either
+command) also serves the console in a browser behind the same tokens. Both commands start
+and stop what they serve through `start_serving`. SIGTERM/SIGINT stop the server after the
+requests in flight. Exit codes: 0 stopped, 1 failed, 2 refused.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import json
 import signal
 import sys
 import threading
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pulse_console.commands import database as opener
@@ -39,6 +42,17 @@ def add_server_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_web_options(parser: argparse.ArgumentParser, *, implies: str = "") -> None:
+    parser.add_argument(
+        "--web",
+        action="store_true",
+        help="also serve the console in a browser (textual-serve), behind the API tokens" + implies,
+    )
+    parser.add_argument(
+        "--web-port", type=int, default=8788, help="the web console's port (default 8788)"
+    )
+
+
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
     serve = sub.add_parser(
         "serve",
@@ -49,14 +63,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         "for load balancers. Callers send `Authorization: Bearer <token>`.",
     )
     add_server_options(serve)
-    serve.add_argument(
-        "--web",
-        action="store_true",
-        help="also serve the console in a browser (textual-serve), behind the API tokens",
-    )
-    serve.add_argument(
-        "--web-port", type=int, default=8788, help="the web console's port (default 8788)"
-    )
+    add_web_options(serve)
     serve.set_defaults(handler=run_serve)
 
     token = sub.add_parser(
@@ -101,6 +108,36 @@ def start_web_console(
     return WebConsole(tokens, environment, args.host, args.web_port).start()
 
 
+@dataclass
+class Serving:
+    """What one process serves: the API, and with `--web` the console in a browser."""
+
+    api: ApiServer
+    web: WebConsole | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.api.running
+
+    def stop(self) -> None:
+        if self.web is not None:
+            self.web.stop()
+        self.api.stop()
+
+
+def start_serving(database: Database, settings: Settings, args: argparse.Namespace) -> Serving:
+    """The API over `database` and, with `args.web`, the web console beside it, both
+    listening (`ServerFailed` or OSError, in their one line, when one cannot)."""
+    server = start_server(database, settings, args)
+    if not getattr(args, "web", False):
+        return Serving(server)
+    try:
+        return Serving(server, start_web_console(server, settings, args))
+    except OSError:
+        server.stop()
+        raise
+
+
 def run_serve(args: argparse.Namespace, settings: Settings) -> int:
     from pulse_console.api.server import ServerFailed
     from storage import migrate
@@ -110,32 +147,24 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
         if not database.embedded:
             migrate.require_current(database.engine)
         try:
-            server = start_server(database, settings, args)
-        except ServerFailed as exc:
+            serving = start_serving(database, settings, args)
+        except (ServerFailed, OSError) as exc:
             print(f"pulse-console: error: {exc}", file=sys.stderr)
             return EXIT_FAILED
-        print(f"serving {server.url} (API docs at {server.url}/docs); Ctrl-C stops", flush=True)
-        web = None
-        if args.web:
-            try:
-                web = start_web_console(server, settings, args)
-            except OSError as exc:
-                server.stop()
-                print(f"pulse-console: error: {exc}", file=sys.stderr)
-                return EXIT_FAILED
-            print(f"web console at {web.url}/?token=<API token>", flush=True)
+        url = serving.api.url
+        print(f"serving {url} (API docs at {url}/docs); Ctrl-C stops", flush=True)
+        if serving.web is not None:
+            print(f"web console at {serving.web.url}/?token=<API token>", flush=True)
         stop = threading.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
         try:
             while not stop.wait(0.5):
-                if not server.running:
+                if not serving.running:
                     print("pulse-console: error: the API server stopped", file=sys.stderr)
                     return EXIT_FAILED
         finally:
-            if web is not None:
-                web.stop()
-            server.stop()
+            serving.stop()
         return EXIT_OK
     finally:
         database.dispose()

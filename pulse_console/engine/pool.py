@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from procrastinate import App, JobContext, PsycopgConnector
+from procrastinate.exceptions import ConnectorException
 from procrastinate.jobs import Status
 
 from pulse_console.config import Settings
@@ -48,6 +49,9 @@ from storage.tenancy import client_name, visible_clients, visible_named
 
 _log = logging.getLogger("pulse.pool")
 SecretLookup = Callable[[str], str | None]
+# How long a worker whose queue connection died waits before serving again (doubling).
+RESTART_FIRST_SECONDS = 0.5
+RESTART_MAX_SECONDS = 30.0
 
 
 def default_worker_name() -> str:
@@ -274,6 +278,8 @@ class PoolProcess:
             try:
                 await self._take_over_stalled()
                 await asyncio.to_thread(self.housekeeping)
+            except ConnectorException as exc:  # the database is away: said once per tick
+                _log.warning("pool housekeeping skipped: %s", exc.__cause__ or exc)
             except Exception:
                 _log.exception("pool housekeeping failed")
             await asyncio.sleep(self.options.tick_seconds)
@@ -281,43 +287,78 @@ class PoolProcess:
     # --- running ------------------------------------------------------------------------
 
     async def run(self, stop: asyncio.Event, *, wait: bool = True) -> None:
-        """Serve until `stop` is set (or, with `wait=False`, until the queues are empty)."""
-        opts = self.options
+        """Serve until `stop` is set (or, with `wait=False`, until the queues are empty).
+
+        A lost database ends procrastinate's worker with a ConnectorException; it is started
+        again once the server answers (its runs, if any, are taken over as stalled), so a
+        worker outlives an outage instead of exiting or serving nothing."""
         self._publisher = NotifyPublisher(self.database)
         await asyncio.to_thread(self._register)
-        beat = max(min(opts.stall_seconds / 3, 10.0), 0.2)
+        house: asyncio.Task[None] | None = None
+        stopped = asyncio.create_task(stop.wait())
         try:
             async with self.app.open_async():
-                options: dict[str, Any] = {
-                    "concurrency": opts.concurrency,
-                    "name": opts.name,
-                    "wait": wait,
-                    "install_signal_handlers": False,
-                    "update_heartbeat_interval": beat,
-                    "stalled_worker_timeout": opts.stall_seconds,
-                    "fetch_job_polling_interval": min(opts.tick_seconds, 5.0),
-                    "abort_job_polling_interval": min(opts.tick_seconds, 1.0),
-                    "delete_jobs": "never",  # its events time each run's wait in the queue
-                }
-                queues = self.queue_names()
-                if queues is not None:  # else every queue
-                    options["queues"] = queues
-                worker = asyncio.create_task(self.app.run_worker_async(**options))
-                house = asyncio.create_task(self._housekeeping_loop()) if wait else None
-                stopped = asyncio.create_task(stop.wait())
-                await asyncio.wait({worker, stopped}, return_when=asyncio.FIRST_COMPLETED)
-                if not worker.done():
-                    await asyncio.to_thread(self.shutdown_runs)
-                    worker.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await worker
-                for task in (house, stopped):
-                    if task is not None:
-                        task.cancel()
-                        with contextlib.suppress(asyncio.CancelledError):
-                            await task
+                if wait:
+                    house = asyncio.create_task(self._housekeeping_loop())
+                pause = RESTART_FIRST_SECONDS
+                while not await self._serve_once(stopped, wait=wait):
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(asyncio.shield(stopped), pause)
+                    if stop.is_set():
+                        break
+                    pause = min(pause * 2, RESTART_MAX_SECONDS)
         finally:
+            for task in (house, stopped):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             await asyncio.to_thread(self._close)
+
+    async def _serve_once(self, stopped: asyncio.Task[bool], *, wait: bool) -> bool:
+        """Run procrastinate's worker until `stopped` (True) or it ends; False when it ended
+        because the database went away (the caller starts it again)."""
+        opts = self.options
+        beat = max(min(opts.stall_seconds / 3, 10.0), 0.2)
+        options: dict[str, Any] = {
+            "concurrency": opts.concurrency,
+            "name": opts.name,
+            "wait": wait,
+            "install_signal_handlers": False,
+            "update_heartbeat_interval": beat,
+            "stalled_worker_timeout": opts.stall_seconds,
+            "fetch_job_polling_interval": min(opts.tick_seconds, 5.0),
+            "abort_job_polling_interval": min(opts.tick_seconds, 1.0),
+            "delete_jobs": "never",  # its events time each run's wait in the queue
+        }
+        queues = self.queue_names()
+        if queues is not None:  # else every queue
+            options["queues"] = queues
+        worker = asyncio.create_task(self.app.run_worker_async(**options))
+        await asyncio.wait({worker, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        if not worker.done():
+            await asyncio.to_thread(self.shutdown_runs)
+            worker.cancel()
+        try:
+            await worker
+        except asyncio.CancelledError:
+            return True
+        except ConnectorException as exc:
+            if stopped.done():
+                return True
+            _log.warning(
+                "the queue's database connection was lost (%s); serving again when it is back",
+                exc.__cause__ or exc,
+                extra={"event": "queue_lost", "worker": opts.name},
+            )
+            return False
+        if wait and not stopped.done():  # a side task (heartbeat, listener) failed: it stopped
+            _log.warning(
+                "the queue's worker stopped by itself; serving again",
+                extra={"event": "queue_lost", "worker": opts.name},
+            )
+            return False
+        return True
 
     def shutdown_runs(self, timeout: float = 30.0) -> None:
         """Stop this process's runs at their next batch boundary (left PENDING to resume)."""

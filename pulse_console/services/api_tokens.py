@@ -4,10 +4,11 @@ A token is `pulse_` and 32 random bytes (URL-safe base64); only its SHA-256 (hex
 in `api_tokens`, so a leaked table yields no usable token. Each token belongs to one client
 and carries one role (viewer, user or admin); the API checks the role each endpoint needs.
 Each token has a PostgreSQL role of its own (`db_role`, made at `create`, dropped at
-`revoke`): the API runs a request's database work as that role, so PostgreSQL enforces the
-token's rights and client too (migration 0021). Creating and revoking a token leave an
-audit row; `authenticate` notes when a token was last used (at most once a minute, so a
-busy poller does not write on every request).
+`revoke` or when its client is removed, `storage.tenancy.delete_client`): the API runs a
+request's database work as that role, so PostgreSQL enforces the token's rights and client
+too (migration 0021). Creating and revoking a token leave an audit row; `authenticate`
+notes when a token was last used (at most once a minute, so a busy poller does not write
+on every request).
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
 from pulse_console.engine.pool import client_driver
 from pulse_console.inputs import check_name
@@ -24,7 +25,12 @@ from storage.audit_context import acting
 from storage.db import Database
 from storage.identity import whoami
 from storage.models import Client, Integration, Job, WorkItem
-from storage.tenancy import delete_client, ensure_client, require_client
+from storage.tenancy import (
+    delete_client,
+    ensure_client,
+    lock_client_to_change,
+    require_client,
+)
 
 
 class ClientRefused(ValueError):
@@ -90,6 +96,7 @@ def rename_client(
     check_name("client", new_name)
     with acting(operation="client rename", actor=actor), database.session() as session:
         client_id = require_client(session, name)
+        _refuse_unless_changeable(session, client_id, name, "rename")
         if session.execute(select(Client.id).where(Client.name == new_name)).first():
             raise ClientRefused(f"client {new_name!r} already exists: choose another name")
         _refuse_while_driven(database, client_id, name, "renamed")
@@ -108,6 +115,7 @@ def remove_client(database: Database, name: str, *, actor: str) -> Removed:
     """Delete the client and everything of it (one transaction); refused while driven."""
     with acting(operation="client remove", actor=actor), database.session() as session:
         client_id = require_client(session, name)
+        _refuse_unless_changeable(session, client_id, name, "remove")
         _refuse_while_driven(database, client_id, name, "removed")
         counts = [
             session.execute(select(func.count()).where(model.client_id == client_id)).scalar_one()
@@ -115,6 +123,14 @@ def remove_client(database: Database, name: str, *, actor: str) -> Removed:
         ]
         delete_client(session, client_id)
     return Removed(name, int(counts[0]), int(counts[1]))
+
+
+def _refuse_unless_changeable(session: Session, client_id: int, name: str, what: str) -> None:
+    if not lock_client_to_change(session, client_id):  # PostgreSQL hides it from this login
+        raise ClientRefused(
+            f"client {name!r} is not one of this login's clients: only an admin of it (or the "
+            f"database's owner) may {what} it"
+        )
 
 
 def _refuse_while_driven(database: Database, client_id: int, name: str, what: str) -> None:

@@ -32,7 +32,15 @@ def ping(database: Database) -> str | None:
 
 
 def is_connection_error(error: BaseException) -> bool:
-    """The server is unreachable or closed our connection (not a bad query or constraint)."""
+    """The server is unreachable or closed our connection (not a bad query or constraint),
+    also when a library wrapped the driver's error (procrastinate's ConnectorException)."""
+    cause = error.__cause__
+    if cause is not None and cause is not error and _is_connection_error(cause):
+        return True
+    return _is_connection_error(error)
+
+
+def _is_connection_error(error: BaseException) -> bool:
     if isinstance(error, sa_exc.DBAPIError):
         if error.connection_invalidated:
             return True

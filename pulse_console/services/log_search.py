@@ -17,7 +17,10 @@ rows. A page is therefore found in two steps:
 A text without three letters or digits in a row (`x`, `qz`, `~`, `...`) gives the index
 nothing to look up: finding a rare one means reading every row (0.7 s on a million). Such a
 text is therefore looked for among the newest SHORT_SCAN_ROWS rows from the cursor only, and
-the page says so (`TextSearch.run` returns whether older rows were left unsearched). A text
+the page says so (`TextSearch.run` returns whether older rows were left unsearched). That
+window is searched by `pulse_log_window` (migration 0026), for the same reason and with the
+same check as `pulse_log_matches`: under row-level security the login's own query scanned
+the whole window where the owner's looks the text up in the trigram index. A text
 longer than MAX_TEXT characters is refused (`SearchRefused`): its cost grows with its length.
 """
 
@@ -26,9 +29,26 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, Connection, and_, column, func, or_, select, tuple_
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ColumnElement,
+    Connection,
+    DateTime,
+    Integer,
+    Text,
+    and_,
+    cast,
+    column,
+    func,
+    or_,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql import visitors
 from sqlalchemy.sql.expression import UnaryExpression
@@ -114,13 +134,53 @@ def key_order(source: Any, ascending: bool) -> list[UnaryExpression[Any]]:
     return [source.ts.desc(), source.id.desc()]
 
 
+Key = tuple[datetime, int]  # (ts, id) of a row: the keyset order
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """The filter of a search's candidate rows, as values (`pulse_log_window` takes them);
+    `after`/`before` are exclusive cursor keys."""
+
+    levels: frozenset[str] = frozenset()
+    job: str | None = None
+    run_id: int | None = None
+    after: Key | None = None
+    before: Key | None = None
+
+
+def _window(client_id: int | None, candidates: Candidates, text: str, limit: int) -> Any:
+    """The short-text window search of migration 0026 as a FROM item: matching rows with
+    `hit` true, then the window's edge row (`hit` false) when the window was full."""
+    c = candidates
+    stamp, big = DateTime(timezone=True), BigInteger()
+    after, before = c.after or (None, None), c.before or (None, None)
+    args = (
+        cast(client_id, big),
+        cast(sorted(c.levels) or None, ARRAY(Text)),
+        cast(c.job, Text),
+        cast(c.run_id, big),
+        cast(after[0], stamp),
+        cast(after[1], big),
+        cast(before[0], stamp),
+        cast(before[1], big),
+        cast(SHORT_SCAN_ROWS, Integer),
+        cast(limit, Integer),
+        cast(pattern(text), Text),
+    )
+    names = [column(c.name, c.type) for c in _TABLE if c.name not in ("client_id", "extra")]
+    return func.pulse_log_window(*args).table_valued(*names, column("hit", Boolean)).alias("w")
+
+
 @dataclass(frozen=True)
 class TextSearch:
     """Up to `limit` rows of client `client_id` matching `where` and containing `text`, in
-    key order (`where` holds the client condition too; `client_id` picks the index path)."""
+    key order (`where` holds the client condition too; `client_id` picks the index path;
+    `candidates` is `where` without the client, as values, for the short-text window)."""
 
     client_id: int | None
     where: Sequence[ColumnElement[bool]]
+    candidates: Candidates
     text: str
     ascending: bool
     limit: int
@@ -146,28 +206,17 @@ class TextSearch:
         return list(conn.execute(stmt).all()), False
 
     def _near_the_view(self, conn: Connection) -> tuple[list[Sequence[Any]], bool]:
-        """Matches among the SHORT_SCAN_ROWS candidates nearest the cursor: the window's far
-        edge is found on the key index first, then the range up to it is scanned once."""
-        order = key_order(_TABLE, self.ascending)
-        edge = conn.execute(
-            select(_TABLE.ts, _TABLE.id)
-            .where(and_(*self.where))
-            .order_by(*order)
-            .offset(SHORT_SCAN_ROWS - 1)
-            .limit(1)
-        ).first()
-        where = list(self.where)
-        if edge is not None:
-            key, bound = tuple_(_TABLE.ts, _TABLE.id), tuple_(edge.ts, edge.id)
-            where.append(key <= bound if self.ascending else key >= bound)
-        stmt = (
-            select(*row_columns(_TABLE, self.preview))
-            .where(and_(*where), contains(_TABLE.message, self.text))
-            .order_by(*order)
-            .limit(self.limit)
+        """Matches among the SHORT_SCAN_ROWS candidates nearest the cursor (the window's far
+        edge is found on the key index, then the range up to it is searched), as the
+        schema's owner searches them: `pulse_log_window`, migration 0026."""
+        found = _window(self.client_id, self.candidates, self.text, self.limit)
+        stmt = select(*row_columns(found.c, self.preview), found.c.hit).order_by(
+            *key_order(found.c, self.ascending)
         )
-        rows: list[Sequence[Any]] = list(conn.execute(stmt).all())
-        return rows, edge is not None and len(rows) < self.limit
+        rows = conn.execute(stmt).all()
+        hits: list[Sequence[Any]] = [row[:-1] for row in rows if row.hit]
+        window_full = any(not row.hit for row in rows)
+        return hits, window_full and len(hits) < self.limit
 
     def _probe(self, conn: Connection, rows: int) -> tuple[list[Sequence[Any]], bool]:
         """Matches among the first `rows` candidates, and whether there were that many.

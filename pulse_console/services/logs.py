@@ -181,8 +181,15 @@ def _page(
     partial = False
     with database.engine.connect() as conn:
         if flt.text:
+            candidates = log_search.Candidates(
+                flt.levels,
+                flt.job,
+                flt.run_id,
+                None if after is None else (after.ts, after.id),
+                None if before is None else (before.ts, before.id),
+            )
             search = log_search.TextSearch(
-                client_id, where, flt.text, ascending, limit, MESSAGE_PREVIEW
+                client_id, where, candidates, flt.text, ascending, limit, MESSAGE_PREVIEW
             )
             rows, partial = search.run(conn)
         else:

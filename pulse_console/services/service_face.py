@@ -24,7 +24,7 @@ from pulse_console.services.client_services import ClientServices
 from pulse_console.services.settings import ConsoleSettings
 from storage.db import Database
 from storage.secrets import SecretStore
-from storage.tenancy import require_client
+from storage.tenancy import require_client, require_visible_client
 
 
 class ServiceFace:
@@ -38,8 +38,10 @@ class ServiceFace:
         secrets: SecretStore | None = None,
         registry: PipelineRegistry | None = None,
         log_dir: Path | None = None,
+        role: str | None = None,
     ) -> None:
         self.database = database
+        self.role = role  # the token's PostgreSQL role this face acts as (None: the login)
         self.settings = settings
         self.secrets = secrets
         self.registry = registry or default_registry()
@@ -62,6 +64,7 @@ class ServiceFace:
                 secrets=self.secrets,
                 registry=self.registry,
                 log_dir=self.log_dir,
+                role=caller.db_role,
             )
             if len(self._acting) > 10_000:  # many tokens: forget them all, make them again
                 self._acting.clear()
@@ -69,9 +72,13 @@ class ServiceFace:
         return face
 
     def require_client(self, client: str) -> None:
-        """UnknownClient (its one line) unless `client` exists."""
+        """UnknownClient (its one line) unless `client` exists; acting as a token,
+        HiddenClient unless PostgreSQL lets the token's role see the client's rows."""
         with self.database.session() as session:
-            require_client(session, client)
+            if self.role is None:
+                require_client(session, client)
+            else:
+                require_visible_client(session, client)
 
     def client(self, client: str, actor: str) -> ClientServices:
         return ClientServices(
@@ -85,7 +92,10 @@ class ServiceFace:
         )
 
     def engine(self, client: str, actor: str) -> PoolService:
-        """The client's engine as an attached process sees it (UnknownClient if none)."""
+        """The client's engine as an attached process sees it (UnknownClient if none;
+        HiddenClient when acting as a token whose role may not see the client)."""
+        if self.role is not None:
+            self.require_client(client)
         return PoolService(self.database, self.settings, self.registry, client=client, actor=actor)
 
     def status(self, client: str, actor: str) -> EngineStatus:

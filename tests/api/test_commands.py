@@ -103,6 +103,8 @@ class Process:
         self.lines: list[str] = []
         self.found = threading.Event()
         self.url = ""
+        self.web_url = ""
+        self.web_found = threading.Event()
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self) -> None:
@@ -110,7 +112,10 @@ class Process:
         for line in self.proc.stdout:
             self.lines.append(line)
             match = re.search(r"http://127\.0\.0\.1:\d+", line)
-            if match and not self.found.is_set():
+            if match and "web console" in line:
+                self.web_url = match.group()
+                self.web_found.set()
+            elif match and not self.found.is_set():
                 self.url = match.group()
                 self.found.set()
 
@@ -156,6 +161,33 @@ def test_serve_and_worker_serve_answer_until_sigterm(
         ]
         assert [a.status_code for a in answers] == [200] * 20 + [429]  # --burst, --rate
         assert 90 <= int(answers[-1].headers["retry-after"]) <= 100  # 1 / 0.01 s
+    finally:
+        code = process.stop()
+    assert code == 0, "".join(process.lines)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("serve", [["--serve"], []], ids=["serve-web", "web-implies-serve"])
+def test_worker_serve_web_answers_the_api_and_the_web_console_with_a_token(
+    url: str, database: Database, tmp_path: Path, serve: list[str]
+) -> None:
+    token, _ = api_tokens.create(database, "acme", "viewer", actor="t")
+    options = ["--web", "--web-port", "0", *SERVE_OPTIONS, "--database-url", url]
+    process = Process(
+        ["worker", *serve, "--name", "w1", *options, "--client", "acme"],
+        {"PULSE_DATA_DIR": str(tmp_path / "data")},
+    )
+    try:
+        assert process.found.wait(60) and process.web_found.wait(60), "".join(process.lines)
+        jobs = f"{process.url}/api/v1/clients/acme/jobs"
+        assert httpx.get(jobs, timeout=10).status_code == 401  # no token
+        answer = httpx.get(jobs, headers={"Authorization": f"Bearer {token}"}, timeout=10)
+        assert answer.status_code == 200 and isinstance(answer.json(), list), answer.text
+        with httpx.Client(base_url=process.web_url, timeout=10, follow_redirects=True) as web:
+            assert web.get("/").status_code == 401  # the console's page needs the token too
+            opened = web.get("/", params={"token": token})  # kept in a cookie, then the page
+            assert opened.status_code == 200 and "<html" in opened.text.lower()
+            assert opened.history[0].status_code == 303 and "token" not in str(opened.url)
     finally:
         code = process.stop()
     assert code == 0, "".join(process.lines)

@@ -14,8 +14,10 @@ from pulse_console.api import progress
 from pulse_console.config import Settings
 from pulse_console.engine import runtime_settings
 from pulse_console.engine.controls import Control, why_not
-from pulse_console.engine.service import PoolService
+from pulse_console.engine.service import EngineStatus, PoolService
 from pulse_console.pipelines.registry import PipelineRegistry
+from pulse_console.services import api_tokens
+from pulse_console.services.service_face import ServiceFace
 from storage.db import Database
 from storage.models import AuditLog, Setting
 from tests.api.conftest import CLIENT, Api, Driver, ensure_client_id
@@ -41,8 +43,8 @@ def driven(api: Api, database: Database, settings: Settings) -> Iterator[Driver]
         driver.close()
 
 
-def status_of(api: Api, job: str) -> str:
-    with api.http("viewer") as http:
+def status_of(api: Api, job: str, token: str | None = None) -> str:
+    with api.http("viewer", token) as http:
         jobs = http.get(api.path("/jobs")).json()
     return str(next(j["status"] for j in jobs if j["name"] == job))
 
@@ -171,14 +173,23 @@ def test_many_pollers_share_one_status_read(
     api: Api, database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     add_jobs(database, CLIENT, ["loader"])
-    reads: list[str] = []
-    status = api.face.status
-    monkeypatch.setattr(api.face, "status", lambda *a: reads.append("read") or status(*a))
+    viewers = [api.tokens["viewer"]]  # pollers with tokens of their own, of one role
+    viewers += [api_tokens.create(database, CLIENT, "viewer", actor="t")[0] for _ in range(3)]
+    reads: list[str | None] = []
+    status = ServiceFace.status
+
+    def counted(face: ServiceFace, *args: str) -> EngineStatus:
+        reads.append(face.role)
+        return status(face, *args)
+
+    monkeypatch.setattr(ServiceFace, "status", counted)
     monkeypatch.setattr(progress, "STATUS_SECONDS", 60.0)
     with ThreadPoolExecutor(20) as pool:
-        answers = list(pool.map(lambda _: status_of(api, "loader"), range(40)))
+        answers = list(pool.map(lambda n: status_of(api, "loader", viewers[n % 4]), range(40)))
     assert answers == ["PENDING"] * 40
-    assert len(reads) == 1
+    assert len(reads) == 1 and reads[0] is not None  # once, as a token's own role
+    assert status_of(api, "loader", api.tokens["admin"]) == "PENDING"
+    assert len(reads) == 2  # another role reads for itself
 
 
 def test_an_engine_event_from_another_process_refreshes_the_jobs_list_at_once(

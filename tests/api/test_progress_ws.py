@@ -15,12 +15,12 @@ from pulse_console.config import Settings
 from pulse_console.engine import runtime_settings
 from pulse_console.pipelines.registry import PipelineRegistry
 from storage.db import Database
-from tests.api.conftest import Api, Driver, ensure_client_id
+from tests.api.conftest import CLIENT, Api, Driver, ensure_client_id
 from tests.pipelines.harness import INTEGRATION, Sandbox, add_integration, expected, stored
 
 
-def ws_url(api: Api, rest: str) -> str:
-    return api.url.replace("http://", "ws://") + api.path(rest)
+def ws_url(api: Api, rest: str, client: str = CLIENT) -> str:
+    return api.url.replace("http://", "ws://") + api.path(rest, client)
 
 
 def bearer(api: Api, role: str) -> dict[str, str]:

@@ -22,7 +22,7 @@ from pulse_console.config import Settings
 from pulse_console.engine.pool import PoolOptions, PoolProcess, make_app
 from pulse_console.engine.queue import TASK_RUN
 from storage.db import Database
-from storage.tenancy import HiddenClient
+from storage.tenancy import NotAMember
 from storage.testing import scratch_login
 from tests.engine.conftest import add_jobs
 from tests.engine.test_pool import registry, start, statuses
@@ -274,7 +274,7 @@ def test_a_pool_worker_without_clients_runs_only_its_login_s_clients(
         assert [name for _, name in process.clients] == ["acme"]
         asyncio.run(process.run(asyncio.Event(), wait=False))
         hidden = PoolOptions.from_settings(settings, "beta-too", clients=("acme", "beta"))
-        with pytest.raises(HiddenClient, match="user grant <login> --client beta"):
+        with pytest.raises(NotAMember, match="user grant <login> --client beta"):
             PoolProcess(database, settings, registry(), hidden)
     assert statuses(owner) == {("acme", "first"): "FINISHED", ("beta", "first"): "RUNNING"}
     with engine.connect() as conn:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import socket
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,39 +27,11 @@ from pulse_console.tui.dialogs.error import ErrorDialog
 from pulse_console.tui.engine_jobs import EngineJobs
 from pulse_console.tui.widgets.common.connection_banner import ConnectionBanner
 from storage.db import Database, make_engine
-from storage.testing import seed_tenant
+from storage.testing import search_path_of, seed_tenant
+from tests.tcp_proxy import TcpProxy
 from tests.tui.conftest import SnapApp, make_ctx
 from tests.tui.fakes import FakeJobs, seeded_jobs
-from tests.tui.tcp_proxy import TcpProxy
 from tests.tui.test_snapshots import SIZES, settle
-
-
-def schema_of(engine: Engine) -> str:
-    with engine.connect() as conn:
-        return str(conn.execute(text("SELECT current_schema()")).scalar_one())
-
-
-@pytest.fixture
-def proxy(pg_url: str) -> Iterator[TcpProxy]:
-    url = make_url(pg_url)
-    if not url.host:
-        pytest.skip("the proxy needs PostgreSQL on TCP, not a Unix socket")
-    running = TcpProxy((url.host, url.port or 5432))
-    try:
-        yield running
-    finally:
-        running.close()
-
-
-@pytest.fixture
-def proxied(pg_url: str, engine: Engine, proxy: TcpProxy) -> Iterator[Database]:
-    """The test's schema, reached through the proxy."""
-    url = make_url(pg_url).set(host="127.0.0.1", port=proxy.port)
-    through = make_engine(url, schema=schema_of(engine), pool_size=2)
-    try:
-        yield Database(engine=through, embedded=False)
-    finally:
-        through.dispose()
 
 
 async def wait_until(pilot: Any, check: Any, what: str, timeout: float = 15.0) -> None:
@@ -121,7 +92,7 @@ def closed_port_database(engine: Engine, pg_url: str) -> Database:
     with socket.create_server(("127.0.0.1", 0)) as probe:
         port = probe.getsockname()[1]
     url = make_url(pg_url).set(host="127.0.0.1", port=port)
-    return Database(engine=make_engine(url, schema=schema_of(engine)), embedded=False)
+    return Database(engine=make_engine(url, schema=search_path_of(engine)), embedded=False)
 
 
 @pytest.mark.parametrize("size", SIZES)

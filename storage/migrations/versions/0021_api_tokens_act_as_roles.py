@@ -70,22 +70,33 @@ $$
 
 
 # Every policy of the schema that names the login names the acting role instead (ALTER
-# POLICY: the tables' GRANTs, which later migrations narrowed, stay as they are).
+# POLICY: the tables' GRANTs, which later migrations narrowed, stay as they are). Only this
+# schema's catalog rows are read and deparsed, in the loop: the pg_policies view deparses
+# every policy of the database, and one of a schema another session is dropping fails
+# ("cache lookup failed for function").
 def _policies(old: str, new: str) -> str:
     return f"""
 DO $$
 DECLARE
     p record;
+    qual text;
+    with_check text;
 BEGIN
-    FOR p IN SELECT * FROM pg_policies WHERE schemaname = current_schema()
-             AND (qual LIKE '%{old}%' OR with_check LIKE '%{old}%') LOOP
-        IF p.qual IS NOT NULL THEN
-            EXECUTE format('ALTER POLICY %I ON %I USING (%s)', p.policyname, p.tablename,
-                           replace(p.qual, '{old}', '{new}'));
-        END IF;
-        IF p.with_check IS NOT NULL THEN
-            EXECUTE format('ALTER POLICY %I ON %I WITH CHECK (%s)', p.policyname, p.tablename,
-                           replace(p.with_check, '{old}', '{new}'));
+    FOR p IN SELECT pol.polname, pol.polrelid, pol.polqual, pol.polwithcheck, c.relname
+             FROM pg_policy pol JOIN pg_class c ON c.oid = pol.polrelid
+             WHERE c.relnamespace = (SELECT oid FROM pg_namespace
+                                     WHERE nspname = current_schema()) LOOP
+        qual := pg_get_expr(p.polqual, p.polrelid);
+        with_check := pg_get_expr(p.polwithcheck, p.polrelid);
+        IF qual LIKE '%{old}%' OR with_check LIKE '%{old}%' THEN
+            IF qual IS NOT NULL THEN
+                EXECUTE format('ALTER POLICY %I ON %I USING (%s)', p.polname, p.relname,
+                               replace(qual, '{old}', '{new}'));
+            END IF;
+            IF with_check IS NOT NULL THEN
+                EXECUTE format('ALTER POLICY %I ON %I WITH CHECK (%s)', p.polname, p.relname,
+                               replace(with_check, '{old}', '{new}'));
+            END IF;
         END IF;
     END LOOP;
 END $$
@@ -120,7 +131,9 @@ DECLARE
     f text;
 BEGIN
     FOREACH f IN ARRAY ARRAY[{functions}] LOOP
-        EXECUTE replace(pg_get_functiondef(f::regprocedure), '{old}', '{new}');
+        -- named in this schema: never another schema's function of the same signature
+        EXECUTE replace(pg_get_functiondef((quote_ident(current_schema()) || '.' || f)
+                                           ::regprocedure), '{old}', '{new}');
     END LOOP;
 END $$
 """

@@ -1,7 +1,7 @@
 """procrastinate's tables under the clients' row-level security (issue 17)
 
 Revision ID: 0023
-Revises: 0022
+Revises: 0024
 
 The pool's tasks (migration 0019) lived in procrastinate's tables with no row-level
 security: any login with the pool's grants read every client's tasks, and a worker started
@@ -37,7 +37,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0023"
-down_revision: str | None = "0022"
+down_revision: str | None = "0024"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
