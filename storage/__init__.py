@@ -13,6 +13,9 @@
   operators' logins (create with a SCRAM verifier, role, client membership). Roles and
   row-level security are migration 0013's; a later migration isolates a new client table
   with `SELECT pulse_isolate_by_client('table')`.
+- `task_queue.py`, `pool_workers.py`, `source_caps.py`, `fencing.py` — the worker pool's SQL:
+  procrastinate's tasks of runs (isolated by client, migration 0023), the workers' registry
+  and heartbeats, per-source caps, and the fence a run's writes pass.
 - `testing.py` — a PostgreSQL and a schema of its own for each test or benchmark, and
   scratch logins with a role (`scratch_login`).
 """

@@ -146,6 +146,12 @@ def ensure_database(admin_url: URL, name: str) -> None:
             conn.execute(f'CREATE DATABASE "{name}"')
 
 
+def search_path(engine: Engine) -> str:
+    """The engine's search_path (another client library on the same schema sets it too)."""
+    with engine.connect() as conn:
+        return str(conn.execute(text("SHOW search_path")).scalar_one())
+
+
 def check_server(engine: Engine) -> None:
     """Fail with one clear line if the server is unreachable or too old."""
     try:

@@ -107,6 +107,50 @@ def lock_client_to_change(session: Session, client_id: int) -> bool:
     return locked.first() is not None
 
 
+# Row-level security's own rule (migration 0013): member clients, or all of them for
+# pulse_all_clients and the owner (the clients table itself is readable by every login).
+_MEMBER_CLIENTS = text(
+    "SELECT id, name FROM clients"
+    " WHERE id = ANY (pulse_visible_client_ids())"
+    " OR pg_has_role(current_user, 'pulse_all_clients', 'MEMBER')"
+    " OR pg_has_role(current_user, (SELECT relowner FROM pg_class"
+    "                               WHERE oid = 'clients'::regclass), 'MEMBER')"
+    " ORDER BY id"
+)
+
+
+def visible_clients(session: Session) -> list[tuple[int, str]]:
+    """(id, name) of the clients whose rows the login may see and write, by id."""
+    return [(int(i), str(n)) for i, n in session.execute(_MEMBER_CLIENTS).all()]
+
+
+class NotAMember(UnknownClient):
+    """The client exists but the login is not one of its members (nor sees every client)."""
+
+    def __str__(self) -> str:
+        return (
+            f"this login may not see client {self.args[0]!r}: an admin lets it with "
+            f"`pulse-console user grant <login> --client {self.args[0]}`"
+        )
+
+
+def visible_named(session: Session, names: tuple[str, ...]) -> list[tuple[int, str]]:
+    """(id, name) of each named client, in that order; UnknownClient for a client that does
+    not exist, NotAMember for one the login may not see."""
+    visible = {name: client_id for client_id, name in visible_clients(session)}
+    found = []
+    for name in names:
+        require_client(session, name)
+        if name not in visible:
+            raise NotAMember(name)
+        found.append((visible[name], name))
+    return found
+
+
+def client_name(session: Session, client_id: int) -> str:
+    return str(session.execute(select(Client.name).where(Client.id == client_id)).scalar_one())
+
+
 def delete_client(session: Session, client_id: int) -> None:
     """Every row of the client, and the PostgreSQL roles of its API tokens (cluster-wide
     objects no cascade reaches: left behind, they would outlive the client)."""

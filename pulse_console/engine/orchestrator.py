@@ -348,8 +348,11 @@ class Orchestrator:
                 self._show_next_runs(jobs, now, policy, last_tick)
             if decision.start is not None and decision.trigger is not None:
                 _log.info("starting %s (%s: %s)", decision.start, decision.trigger, decision.why)
+                seen = next((j for j in jobs if j.name == decision.start), None)
                 try:
-                    self._launch(decision.start, decision.trigger, promote=decision.promote)
+                    self._launch(
+                        decision.start, decision.trigger, promote=decision.promote, seen=seen
+                    )
                 except (Busy, queue.AlreadyQueued) as exc:
                     return plan.Decision(why=str(exc))
             return decision
@@ -425,8 +428,12 @@ class Orchestrator:
             text("SELECT pg_advisory_xact_lock(:k, :c)"), {"k": _LAUNCH_LOCK, "c": self.client_id}
         )
 
-    def _launch(self, name: str, trigger: Trigger, *, promote: bool = False) -> None:
-        """Mark `name` RUNNING with a new run and defer its task, in one transaction."""
+    def _launch(
+        self, name: str, trigger: Trigger, *, promote: bool = False, seen: JobView | None = None
+    ) -> None:
+        """Mark `name` RUNNING with a new run and defer its task, in one transaction. A
+        schedule decision passes the job as it `seen` it: the launch is refused if the job
+        changed since (another worker ran it meanwhile, and it may have finished already)."""
         now = self.clock()
         with self._lock, self._writes() as session:
             self._launch_lock(session)
@@ -438,6 +445,11 @@ class Orchestrator:
             if running:
                 raise Busy(f"{running[0]} is running (one job runs at a time per client)")
             job = store.get_job(session, self.client_id, name, lock=True)
+            if seen is not None and (job.status, job.last_run_at) != (
+                seen.status,
+                seen.last_run_at,
+            ):
+                raise Busy(f"{name} ran since this decision (now {job.status})")
             first_status = job.status
             if promote and job.status != JobStatus.PENDING:
                 store.transition(

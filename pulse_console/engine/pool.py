@@ -30,14 +30,11 @@ import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from procrastinate import App, JobContext, PsycopgConnector
 from procrastinate.exceptions import ConnectorException
 from procrastinate.jobs import Status
-from sqlalchemy import delete, func, select, text, update
-from sqlalchemy.dialects.postgresql import insert
 
 from pulse_console.config import Settings
 from pulse_console.engine import queue
@@ -46,9 +43,9 @@ from pulse_console.engine.job_view import LIVE_WORKERS_SQL
 from pulse_console.engine.notify import NotifyPublisher, client_key, events_channel
 from pulse_console.engine.orchestrator import Orchestrator
 from pulse_console.pipelines.registry import PipelineRegistry
-from storage.db import Database
-from storage.models import Client, PoolWorker
-from storage.tenancy import require_client
+from storage import pool_workers, source_caps, task_queue
+from storage.db import Database, search_path
+from storage.tenancy import client_name, visible_clients, visible_named
 
 _log = logging.getLogger("pulse.pool")
 SecretLookup = Callable[[str], str | None]
@@ -65,7 +62,7 @@ def default_worker_name() -> str:
 class PoolOptions:
     name: str
     concurrency: int = 1
-    clients: tuple[str, ...] | None = None  # None: every client the login may see
+    clients: tuple[str, ...] | None = None  # None: every client the login may see (RLS)
     sources: tuple[str, ...] | None = None  # the `--queues`: None, every source
     tick_seconds: float = 5.0
     stall_seconds: float = 30.0
@@ -87,8 +84,7 @@ class PoolOptions:
 def make_app(database: Database, *, max_size: int = 3) -> App:
     """A procrastinate app on the database (same login, same schema) with a small pool."""
     url = database.engine.url.set(drivername="postgresql")
-    with database.engine.connect() as conn:
-        path = conn.execute(text("SHOW search_path")).scalar_one()
+    path = search_path(database.engine)
     connector = PsycopgConnector(
         conninfo=url.render_as_string(hide_password=False),
         min_size=1,
@@ -108,26 +104,9 @@ def live_workers(database: Database, client: str, stall_seconds: float) -> list[
 
 
 def client_driver(database: Database, client_id: int, client: str) -> str | None:
-    """Who drives the client now: a worker executing one of its runs, or a live worker
-    (a console's, or `worker --clients`) that names it; None when nobody does."""
+    """Who drives the client now (`storage.pool_workers.client_driver`)."""
     with database.engine.connect() as conn:
-        running = conn.execute(
-            text(
-                "SELECT coalesce(r.worker, 'a queued run') FROM job_runs r "
-                "WHERE r.client_id = :c AND r.status = 'RUNNING' LIMIT 1"
-            ),
-            {"c": client_id},
-        ).scalar()
-        if running is not None:
-            return str(running)
-        named = conn.execute(
-            text(
-                "SELECT name FROM pool_workers WHERE :n = ANY(clients) "
-                "AND heartbeat >= now() - interval '60 seconds' LIMIT 1"
-            ),
-            {"n": client},
-        ).scalar()
-    return None if named is None else str(named)
+        return pool_workers.client_driver(conn, client_id, client)
 
 
 class PoolProcess:
@@ -160,11 +139,10 @@ class PoolProcess:
     # --- what it serves -----------------------------------------------------------------
 
     def _clients(self) -> list[tuple[int, str]]:
-        with self.database.session() as session:
+        with self.database.session() as session:  # never a client the login cannot see
             if self.options.clients is not None:
-                return [(require_client(session, c), c) for c in self.options.clients]
-            rows = session.execute(select(Client.id, Client.name).order_by(Client.id)).all()
-            return [(int(i), str(n)) for i, n in rows]
+                return visible_named(session, self.options.clients)
+            return visible_clients(session)
 
     def queue_names(self) -> list[str] | None:
         """procrastinate queues of this worker (None: all of them)."""
@@ -179,9 +157,7 @@ class PoolProcess:
             if found is not None:
                 return found
             with self.database.session() as session:
-                name = session.execute(
-                    select(Client.name).where(Client.id == client_id)
-                ).scalar_one()
+                name = client_name(session, client_id)
             orch = Orchestrator(
                 self.database,
                 self.settings,
@@ -219,43 +195,13 @@ class PoolProcess:
         if not limits:
             return True
         with self.database.session() as session:
-            source = session.execute(
-                text(
-                    "SELECT i.type FROM job_runs r JOIN jobs j ON j.id = r.job_id "
-                    "LEFT JOIN integrations i ON i.id = j.integration_id WHERE r.id = :r"
-                ),
-                {"r": run_id},
-            ).scalar()
-            cap = limits.get(str(source))
-            if cap is None:
+            source = source_caps.run_source(session, run_id)
+            cap = None if source is None else limits.get(source)
+            if source is None or cap is None:
                 return True
-            session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:s))"), {"s": source})
-            busy = session.execute(
-                text(
-                    "SELECT count(*) FROM job_runs r JOIN jobs j ON j.id = r.job_id "
-                    "JOIN integrations i ON i.id = j.integration_id "
-                    "WHERE r.status = 'RUNNING' AND r.worker IS NOT NULL AND i.type = :s"
-                ),
-                {"s": source},
-            ).scalar_one()
-            if busy < cap:
-                session.execute(
-                    text("UPDATE job_runs SET worker = :w WHERE id = :r AND worker IS NULL"),
-                    {"w": self.options.name, "r": run_id},
-                )
+            if source_caps.take_slot(session, source, cap, run_id, self.options.name):
                 return True
-            again = session.execute(
-                text(
-                    "SELECT unnest(procrastinate_defer_jobs_v1(ARRAY[ROW(queue_name, task_name,"
-                    " priority, lock, NULL, args, now() + interval '1 second')"
-                    "::procrastinate_job_to_defer_v1])) FROM procrastinate_jobs j "
-                    "WHERE j.id = (SELECT task_id FROM job_runs WHERE id = :r)"
-                ),
-                {"r": run_id},
-            ).scalar()
-            session.execute(
-                text("UPDATE job_runs SET task_id = :t WHERE id = :r"), {"t": again, "r": run_id}
-            )
+            task_queue.defer_run_later(session, run_id, seconds=1.0)
         return False
 
     def _step(self, orch: Orchestrator) -> None:
@@ -270,37 +216,26 @@ class PoolProcess:
 
     def _register(self) -> None:
         opts = self.options
-        values = {
-            "name": opts.name,
-            "host": socket.gethostname(),
-            "pid": os.getpid(),
-            "concurrency": opts.concurrency,
-            "queues": list(opts.sources) if opts.sources is not None else None,
-            "clients": list(opts.clients) if opts.clients is not None else None,
-        }
-        stmt = insert(PoolWorker).values(**values)
         with self.database.session() as session:
-            session.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=[PoolWorker.name],
-                    set_={**values, "started_at": func.now(), "heartbeat": func.now()},
-                )
+            pool_workers.register(
+                session,
+                name=opts.name,
+                host=socket.gethostname(),
+                pid=os.getpid(),
+                concurrency=opts.concurrency,
+                queues=list(opts.sources) if opts.sources is not None else None,
+                clients=list(opts.clients) if opts.clients is not None else None,
             )
 
     def _unregister(self) -> None:
         with self.database.session() as session:
-            session.execute(delete(PoolWorker).where(PoolWorker.name == self.options.name))
+            pool_workers.unregister(session, self.options.name)
 
     def housekeeping(self) -> None:
         """One tick of this worker (blocking: run it on a thread)."""
-        forget = func.now() - timedelta(seconds=max(self.options.stall_seconds * 4, 60))
+        forget = max(self.options.stall_seconds * 4, 60)
         with self.database.session() as session:
-            session.execute(
-                update(PoolWorker)
-                .where(PoolWorker.name == self.options.name)
-                .values(heartbeat=func.now())
-            )
-            session.execute(delete(PoolWorker).where(PoolWorker.heartbeat < forget))
+            pool_workers.beat(session, self.options.name, forget_after=forget)
         for client_id, _ in self.clients:
             if self._stopping.is_set():
                 return
@@ -322,18 +257,7 @@ class PoolProcess:
         process exited between closing the run and telling procrastinate (a console closed
         mid-run), and their client lock would hold every later run of the client."""
         with self.database.engine.connect() as conn:
-            rows = conn.execute(
-                text(
-                    "SELECT p.id FROM procrastinate_jobs p JOIN job_runs r"
-                    " ON r.id = (p.args->>'run_id')::bigint"
-                    " WHERE p.status = 'doing' AND p.task_name = :task"
-                    " AND r.status <> 'RUNNING' AND r.finished_at < now() - interval '5 seconds'"
-                    " AND NOT EXISTS (SELECT 1 FROM job_runs o"
-                    "   WHERE o.task_id = p.id AND o.status = 'RUNNING')"
-                ),
-                {"task": queue.TASK_RUN},
-            ).scalars()
-            return [int(i) for i in rows]
+            return task_queue.closed_but_doing(conn, queue.TASK_RUN)
 
     async def _take_over_stalled(self) -> None:
         manager = self.app.job_manager

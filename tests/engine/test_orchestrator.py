@@ -381,3 +381,23 @@ def test_recover_resumes_jobs_left_running_by_a_dead_process(
     clock.advance(MIN)
     orch.step()
     assert runs(database) == [("schedule", "INTERRUPTED"), ("resume", "FINISHED")]
+
+
+def test_a_schedule_decision_taken_on_jobs_that_ran_meanwhile_launches_nothing(
+    database: Database, settings: Settings, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two workers decided, one after the other, to start the job the chain was just handed
+    to; the first one's run has already finished when the second one's launch comes (its
+    thread was slow): that launch sees the job changed and runs nothing."""
+    jira, github = Script(), Script()
+    orch = make(database, settings, clock, {"jira_sync": jira, "github_sync": github})
+    orch.step()  # jira runs and hands the chain to github
+    before = orch.jobs()  # what the slower worker decides on: github PENDING, due now
+    orch.step()  # the quicker worker: github runs and finishes
+    assert runs(database) == [("schedule", "FINISHED")] * 2
+    load = store.load_jobs
+    stale = iter([before])
+    monkeypatch.setattr(store, "load_jobs", lambda *a, **k: next(stale, None) or load(*a, **k))
+    decision = orch.step()  # decides on `before`, launches on what the database holds
+    assert decision.why == "github_sync ran since this decision (now FINISHED)"
+    assert runs(database) == [("schedule", "FINISHED")] * 2 and len(github.runs) == 1

@@ -1,5 +1,6 @@
-"""The worker pool across real processes: several workers, many clients, the CLI, SIGTERM,
-SIGKILL and SIGSTOP (a worker that hangs past the stall timeout and wakes up)."""
+"""The worker pool across real processes: several workers syncing many clients from the
+sandbox, the CLI, SIGTERM, SIGKILL and SIGSTOP (a worker that hangs past the stall timeout
+and wakes up); the last ones with scripted loaders whose batches take a known time."""
 
 from __future__ import annotations
 
@@ -12,17 +13,28 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 from sqlalchemy import Engine, func, select, text
 
+from connectors.sandbox.credentials import DEMO_JIRA
+from connectors.sandbox.faults import FaultInjector, FaultScenario
+from connectors.sandbox.jira import JiraSimulator
+from connectors.sandbox.org import Org
+from connectors.sandbox.server import SandboxServer
 from pulse_console.engine import runtime_settings
 from storage.checkpoints import load_checkpoint
 from storage.db import Database
+from storage.integrations import save_integration, secret_name
 from storage.models import JobRun, WorkItem
+from storage.secrets import KEY_ENV_VAR, open_secret_store
+from storage.tenancy import ensure_client
 from storage.testing import schema_url
 from tests.engine.conftest import add_jobs
+from tests.pipelines.harness import expected, stored
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,15 +55,27 @@ def dump(workers: list[WorkerProcess]) -> str:
 
 
 class WorkerProcess:
+    """A scripted worker (tests/engine/worker_main.py), or the `command` given."""
+
     def __init__(
-        self, url: str, name: str, batches: int, seconds: float, concurrency: int = 1
+        self,
+        url: str,
+        name: str,
+        batches: int = 0,
+        seconds: float = 0.0,
+        concurrency: int = 1,
+        *,
+        command: list[str] | None = None,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.name = name
         self.lines: list[str] = []
         extra = [str(batches), str(seconds), str(concurrency), str(STALL)]
+        scripted = ["-m", "tests.engine.worker_main", url, name, *extra]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.engine.worker_main", url, name, *extra],
+            [sys.executable, *(command or scripted)],
             cwd=ROOT,
+            env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -124,15 +148,75 @@ def holder(database: Database) -> str | None:
         ).scalar()
 
 
-def test_three_workers_run_twelve_clients_each_chain_in_order_one_run_at_a_time(
-    pg_url: str, engine: Engine, database: Database, workers: list[WorkerProcess]
+@dataclass(frozen=True)
+class Sandbox:
+    org: Org
+    url: str  # its Jira
+
+
+@pytest.fixture
+def sandboxes() -> Iterator[dict[str, Sandbox]]:
+    """Twelve tiny sandbox organisations (one per client, each its own seed) behind one
+    Jira simulator server, each mounted at /jira-<client>."""
+    orgs = {f"c{n:02d}": Org(n + 1, "tiny") for n in range(12)}
+    mounts = {
+        f"jira-{client}": JiraSimulator(org, DEMO_JIRA, FaultInjector(FaultScenario())).handle
+        for client, org in orgs.items()
+    }
+    with SandboxServer(mounts) as server:
+        urls = server.base_urls
+        yield {client: Sandbox(org, urls[f"jira-{client}"]) for client, org in orgs.items()}
+
+
+def seed_sandbox_clients(
+    database: Database, sandboxes: dict[str, Sandbox], data_dir: Path
+) -> dict[int, tuple[str, str]]:
+    """Each client: `jira-a` (its org's first project) before `jira-b` (the second) in its
+    chain, the sandbox's token in the secret store; → integration id: (client, project)."""
+    made: dict[int, tuple[str, str]] = {}
+    with database.session() as session:
+        for client, sandbox in sandboxes.items():
+            client_id = ensure_client(session, client)
+            for name, project in zip(("jira-a", "jira-b"), sandbox.org.projects, strict=False):
+                # no dev-status calls (one request per issue): the suite stays lean
+                config = {"email": DEMO_JIRA.email, "projects": [project.key], "windows": 1}
+                integration = save_integration(
+                    session,
+                    client_id=client_id,
+                    name=name,
+                    type="jira",
+                    base_url=sandbox.url,
+                    config={**config, "dev_status": False},
+                )
+                made[integration] = (client, project.key)
+    secrets = open_secret_store(database.engine, data_dir, allow_keyring=False)
+    with database.engine.connect() as conn:
+        owners = dict(conn.execute(text("SELECT id, client_id FROM integrations")).all())
+    for integration in made:
+        secrets.set(secret_name(owners[integration], integration), DEMO_JIRA.api_token)
+    return made
+
+
+def test_three_workers_sync_twelve_sandbox_clients_each_chain_in_order_one_run_at_a_time(
+    pg_url: str,
+    engine: Engine,
+    database: Database,
+    workers: list[WorkerProcess],
+    sandboxes: dict[str, Sandbox],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """`pulse-console worker` processes syncing Jira from the sandbox, data checked exactly."""
+    key = Fernet.generate_key().decode()
+    monkeypatch.setenv(KEY_ENV_VAR, key)
+    integrations = seed_sandbox_clients(database, sandboxes, tmp_path)
+    env = {**os.environ, KEY_ENV_VAR: key, "PULSE_POOL__TICK_SECONDS": "0.3"}
     url = schema_url(pg_url, engine)
-    clients = [f"c{n:02d}" for n in range(12)]
-    for client in clients:
-        add_jobs(database, client, ["first", "second"])
     for n in range(3):
-        workers.append(WorkerProcess(url, f"w{n}", batches=3, seconds=0.05, concurrency=2))
+        data = str(tmp_path / f"w{n}")
+        command = ["-m", "pulse_console.cli", "worker", "--database-url", url, "--data-dir", data]
+        command += ["--concurrency", "2", "--name", f"w{n}"]
+        workers.append(WorkerProcess(url, f"w{n}", command=command, env=env))
     wait_for(lambda: _finished(database) == 24, timeout=90, what="every client's chain")
     with database.engine.connect() as conn:
         runs = conn.execute(
@@ -142,25 +226,20 @@ def test_three_workers_run_twelve_clients_each_chain_in_order_one_run_at_a_time(
                 " ON c.id = r.client_id ORDER BY c.name, r.started_at"
             )
         ).all()
-        items = dict(
-            conn.execute(
-                text(
-                    "SELECT c.name, count(DISTINCT (w.integration_id, w.external_id))"
-                    " FROM work_items w JOIN clients c ON c.id = w.client_id GROUP BY c.name"
-                )
-            ).all()
-        )
     by_client: dict[str, list[tuple[str, object, object]]] = {}
     for client, job, status, _worker, started, finished in runs:
         assert status == "FINISHED", dump(workers)
         by_client.setdefault(client, []).append((job, started, finished))
-    assert sorted(by_client) == clients
+    assert sorted(by_client) == sorted(sandboxes)
     for client, chain in by_client.items():
-        assert [job for job, _, _ in chain] == ["first", "second"], client  # chain order
+        assert [job for job, _, _ in chain] == ["jira-a", "jira-b"], client  # chain order
         (_, _, first_end), (_, second_start, _) = chain
         assert first_end <= second_start, client  # never two runs of one client at once
-    assert items == {client: 30 for client in clients}  # 2 jobs x 3 batches x 5, exact
     assert len({row[3] for row in runs}) >= 2, dump(workers)  # the pool shared the work
+    for integration, (client, project) in integrations.items():  # exact, from its own org
+        want = replace(expected(sandboxes[client].org, {project}), links=set())
+        assert want.issues and want.transitions, client
+        assert stored(database, integration) == want, (client, integration)
 
 
 def _finished(database: Database) -> int:

@@ -2,7 +2,7 @@
 
 usage: python -m tests.engine.worker_main URL NAME BATCHES BATCH_SECONDS CONCURRENCY STALL
 
-Every job type the tests use runs a `SlowLoader` (`loader`, `first`, `second`).
+The job type the tests use (`loader`) runs a `SlowLoader`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pulse_console.pipelines.registry import PipelineRegistry
 from storage.db import Database, make_engine
 from tests.engine.scripted import BatchLoader
 
-TYPES = ("loader", "first", "second")
+TYPES = ("loader",)
 
 
 class SlowLoader:

@@ -181,16 +181,19 @@ def expected(org: Org, project_keys: set[str] | None = None) -> Snapshot:
     return Snapshot(issues, transitions, links)
 
 
-def stored(database: Database) -> Snapshot:
-    """What the database holds for the test integration (active issues only)."""
+def stored(database: Database, integration_id: int | None = None) -> Snapshot:
+    """What the database holds (active issues only), of one integration when given."""
+    of = {"i": integration_id}
+    mine = " AND (CAST(:i AS bigint) IS NULL OR w.integration_id = :i)"
     with database.engine.connect() as conn:
         issues = {
             r[0]: tuple(r[1:])
             for r in conn.execute(
                 text(
-                    "SELECT external_id, key, project_key, status, summary FROM work_items"
-                    " WHERE active"
-                )
+                    "SELECT external_id, key, project_key, status, summary FROM work_items w"
+                    " WHERE active" + mine
+                ),
+                of,
             )
         }
         transitions = {
@@ -199,8 +202,9 @@ def stored(database: Database) -> Snapshot:
                 text(
                     "SELECT w.external_id, t.external_id, t.item_index, t.field, t.from_value,"
                     " t.to_value FROM work_item_transitions t JOIN work_items w"
-                    " ON w.id = t.work_item_id WHERE w.active"
-                )
+                    " ON w.id = t.work_item_id WHERE w.active" + mine
+                ),
+                of,
             )
         }
         links = {
@@ -209,8 +213,9 @@ def stored(database: Database) -> Snapshot:
                 text(
                     "SELECT w.external_id, l.url, l.repository, l.pull_request_number"
                     " FROM work_item_links l JOIN work_items w ON w.id = l.work_item_id"
-                    " WHERE w.active AND l.kind = 'pull_request'"
-                )
+                    " WHERE w.active AND l.kind = 'pull_request'" + mine
+                ),
+                of,
             )
         }
     return Snapshot(issues, transitions, links)

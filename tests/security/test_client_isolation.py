@@ -31,6 +31,10 @@ def client_tables(conn: Connection) -> list[str]:
     )
 
 
+# Tables whose client_id is generated from another column: that column, and its value.
+DERIVED_CLIENT = {"procrastinate_jobs": ("lock", "'client:{}'")}
+
+
 def _fill_every_table(conn: Connection) -> None:
     """One row of client A and one of client B in every client table, whatever its columns:
     each table's NOT NULL columns without a default get a value of their type (foreign keys
@@ -46,9 +50,10 @@ def _fill_every_table(conn: Connection) -> None:
             ),
             {"t": table},
         ).all()
+        given, value = DERIVED_CLIENT.get(table, ("client_id", "{}"))
         for client in (A, B):
-            names = ["client_id"] + [c[0] for c in columns]
-            values = [str(client)] + [_value(c[2], client, c[0]) for c in columns]
+            names = [given] + [c[0] for c in columns]
+            values = [value.format(client)] + [_value(c[2], client, c[0]) for c in columns]
             conn.exec_driver_sql(
                 f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(values)})"
                 " ON CONFLICT DO NOTHING"

@@ -59,8 +59,8 @@ def _refused(engine: Engine, statement: str) -> bool:
 
 
 CONTROL = "UPDATE jobs SET cancel_intent = 'stop', cancel_requested = true WHERE name = 'jira'"
-DEFER = (  # a run deferred to the pool (procrastinate's queue)
-    "SELECT procrastinate_defer_jobs_v1(ARRAY[ROW('acme.jira', 'pulse.run', 0, NULL, NULL,"
+DEFER = (  # a run of client 1 deferred to the pool (procrastinate's queue)
+    "SELECT procrastinate_defer_jobs_v1(ARRAY[ROW('acme.jira', 'pulse.run', 0, 'client:1', NULL,"
     " '{}'::jsonb, NULL)::procrastinate_job_to_defer_v1])"
 )
 SET_SETTING = (

@@ -75,12 +75,13 @@ def test_contract_columns_are_present_with_their_names(engine: Engine) -> None:
 
 def test_every_table_carries_client_id(engine: Engine) -> None:
     """Except the bookkeeping of the pool itself: its workers serve many clients, and
-    procrastinate's own tables (a run's task names its client in its arguments)."""
+    procrastinate's tables other than its tasks (an event or a periodic defer belongs to
+    its task's client; a procrastinate worker row is only a heartbeat)."""
     inspector = inspect(engine)
     for table in inspector.get_table_names():
         if table in {"alembic_version", "clients", "pool_workers"}:
             continue
-        if table.startswith("procrastinate_"):
+        if table.startswith("procrastinate_") and table != "procrastinate_jobs":
             continue
         assert "client_id" in {c["name"] for c in inspector.get_columns(table)}, table
 
@@ -121,26 +122,29 @@ def test_reset_leaves_an_empty_schema_at_head(engine: Engine) -> None:
     assert migrate.status(engine).up_to_date
 
 
+def at_revision(engine: Engine, revision: str, *statements: str) -> None:
+    """Migrate an empty schema up to `revision` and run `statements` there (rows as that
+    revision's code wrote them), in one transaction."""
+    migrate.upgrade(engine, revision)
+    with engine.begin() as conn:
+        for statement in statements:
+            conn.execute(text(statement))
+
+
 def test_upgrade_renames_stored_secrets_to_ids_and_gives_them_their_client(
     empty_engine: Engine,
 ) -> None:
-    migrate.upgrade(empty_engine, "0006")
-    with empty_engine.begin() as conn:
-        conn.execute(text("INSERT INTO clients (id, name) VALUES (1, 'a'), (2, 'a:gh'), (3, 'b')"))
-        conn.execute(
-            text(
-                "INSERT INTO integrations (id, client_id, name, type, base_url, secret_ref) VALUES"
-                " (10, 1, 'gh:x', 'github', 'u', 'integration:a:gh:x'),"
-                " (11, 2, 'x', 'github', 'u', 'integration:a:gh:x'),"
-                " (12, 3, 'jira', 'jira', 'u', 'integration:b:jira')"
-            )
-        )
-        conn.execute(
-            text(
-                "INSERT INTO secrets (name, ciphertext) VALUES"
-                " ('integration:a:gh:x', 'x'), ('integration:b:jira', 'j')"
-            )
-        )
+    at_revision(
+        empty_engine,
+        "0006",
+        "INSERT INTO clients (id, name) VALUES (1, 'a'), (2, 'a:gh'), (3, 'b')",
+        "INSERT INTO integrations (id, client_id, name, type, base_url, secret_ref) VALUES"
+        " (10, 1, 'gh:x', 'github', 'u', 'integration:a:gh:x'),"
+        " (11, 2, 'x', 'github', 'u', 'integration:a:gh:x'),"
+        " (12, 3, 'jira', 'jira', 'u', 'integration:b:jira')",
+        "INSERT INTO secrets (name, ciphertext) VALUES"
+        " ('integration:a:gh:x', 'x'), ('integration:b:jira', 'j')",
+    )
     migrate.upgrade(empty_engine)
     with empty_engine.connect() as conn:
         secrets = conn.execute(text("SELECT name, client_id FROM secrets")).all()
@@ -158,35 +162,21 @@ def test_upgrade_renames_stored_secrets_to_ids_and_gives_them_their_client(
 def test_upgrade_names_each_per_type_job_after_its_integration_with_its_runs_and_logs(
     empty_engine: Engine,
 ) -> None:
-    migrate.upgrade(empty_engine, "0011")
-    with empty_engine.begin() as conn:
-        conn.execute(text("INSERT INTO clients (id, name) VALUES (1, 'a')"))
-        conn.execute(
-            text(
-                "INSERT INTO integrations (id, client_id, name, type, base_url) VALUES"
-                " (10, 1, 'jira-one', 'jira', 'u'), (11, 1, 'jira-two', 'jira', 'u'),"
-                " (12, 1, 'gh', 'github', 'u')"
-            )
-        )
-        conn.execute(
-            text(
-                "INSERT INTO jobs (id, client_id, name, integration_id) VALUES"
-                " (1, 1, 'jira_sync', 10), (2, 1, 'github_sync', NULL)"
-            )
-        )
-        conn.execute(
-            text(
-                "INSERT INTO job_runs (client_id, job_id, trigger, status) VALUES"
-                " (1, 1, 'schedule', 'FINISHED')"
-            )
-        )
-        conn.execute(
-            text(
-                "INSERT INTO log_entries (client_id, ts, level, job, logger, message) VALUES"
-                " (1, now(), 'INFO', 'jira_sync', 'l', 'm'), (1, now(), 'INFO', 'github_sync',"
-                " 'l', 'm')"
-            )
-        )
+    at_revision(
+        empty_engine,
+        "0011",
+        "INSERT INTO clients (id, name) VALUES (1, 'a')",
+        "INSERT INTO integrations (id, client_id, name, type, base_url) VALUES"
+        " (10, 1, 'jira-one', 'jira', 'u'), (11, 1, 'jira-two', 'jira', 'u'),"
+        " (12, 1, 'gh', 'github', 'u')",
+        "INSERT INTO jobs (id, client_id, name, integration_id) VALUES"
+        " (1, 1, 'jira_sync', 10), (2, 1, 'github_sync', NULL)",
+        "INSERT INTO job_runs (client_id, job_id, trigger, status) VALUES"
+        " (1, 1, 'schedule', 'FINISHED')",
+        "INSERT INTO log_entries (client_id, ts, level, job, logger, message) VALUES"
+        " (1, now(), 'INFO', 'jira_sync', 'l', 'm'), (1, now(), 'INFO', 'github_sync',"
+        " 'l', 'm')",
+    )
     jobs = "SELECT id, name, integration_id FROM jobs ORDER BY id"
     logs = "SELECT job FROM log_entries ORDER BY id"
     migrate.upgrade(empty_engine)
@@ -206,3 +196,27 @@ def test_upgrade_names_each_per_type_job_after_its_integration_with_its_runs_and
         assert conn.execute(text(jobs)).all() == [(1, "jira_sync", 10), (2, "github_sync", 12)]
         assert conn.execute(text(logs)).scalars().all() == ["jira_sync", "github_sync"]
         assert conn.execute(text("SELECT job_id FROM job_runs")).scalars().all() == [1]
+
+
+def test_upgrade_gives_each_task_its_client_and_drops_tasks_of_no_client(
+    empty_engine: Engine,
+) -> None:
+    at_revision(
+        empty_engine,
+        "0022",
+        "INSERT INTO clients (id, name) VALUES (1, 'a')",
+        "INSERT INTO procrastinate_jobs (id, queue_name, task_name, lock) VALUES"
+        " (1, 'a.jira', 'pulse.run', 'client:1'), (2, 'x', 'pulse.run', 'client:99'),"
+        " (3, 'x', 'other', NULL), (4, 'x', 'other', 'client:1x')",
+    )
+    migrate.upgrade(empty_engine)
+    tasks = "SELECT id, client_id FROM procrastinate_jobs ORDER BY id"
+    with empty_engine.connect() as conn:
+        assert conn.execute(text(tasks)).all() == [(1, 1)]
+        events = conn.execute(text("SELECT job_id FROM procrastinate_events ORDER BY id"))
+        assert events.scalars().all() == [1]  # the removed tasks' events went with them
+    migrate.downgrade(empty_engine, "0022")
+    with empty_engine.connect() as conn:
+        assert conn.execute(text("SELECT id, lock FROM procrastinate_jobs")).all() == [
+            (1, "client:1")
+        ]
