@@ -35,6 +35,16 @@ def stored_versions(
     return {r.external_id: (r.updated_at, r.key, r.active) for r in rows}
 
 
+def any_stored(conn: Connection, client_id: int, integration_id: int) -> bool:
+    """Whether the integration has any work item stored (active or not)."""
+    found = conn.execute(
+        select(WorkItem.id)
+        .where(WorkItem.client_id == client_id, WorkItem.integration_id == integration_id)
+        .limit(1)
+    ).first()
+    return found is not None
+
+
 def stored_dev_summaries(
     conn: Connection, client_id: int, integration_id: int, external_ids: Iterable[str]
 ) -> dict[str, str | None]:

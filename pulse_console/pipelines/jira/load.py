@@ -208,6 +208,11 @@ def stored_versions(
     return work_items.stored_versions(conn, t.client_id, t.integration_id, issue_ids)
 
 
+def any_stored(conn: Connection, t: Tenant) -> bool:
+    """Whether the integration has any work item stored (active or not)."""
+    return work_items.any_stored(conn, t.client_id, t.integration_id)
+
+
 def stored_dev_summaries(
     conn: Connection, t: Tenant, issue_ids: Iterable[str]
 ) -> dict[str, str | None]:
