@@ -154,8 +154,14 @@ def load_metadata(
     return counts
 
 
-def load_page(conn: Connection, t: Tenant, rows: PageRows) -> PageCounts:
-    """Work items, their transitions, dev-status links and the people they mention."""
+def load_page(
+    conn: Connection, t: Tenant, rows: PageRows, *, compare_versions: bool = True
+) -> PageCounts:
+    """Work items, their transitions, dev-status links and the people they mention.
+
+    ``compare_versions=False`` (a run that started with none of the integration's items
+    stored) sends every work item without first asking which stored versions are the same:
+    that probe finds nothing there, and costs the writer two round trips per page."""
     counts = PageCounts(issues=len(rows.items) + rows.skipped, skipped=rows.skipped)
     if not rows.items:
         return counts
@@ -163,7 +169,11 @@ def load_page(conn: Connection, t: Tenant, rows: PageRows) -> PageCounts:
     upsert(conn, SourceUser, list(rows.people.values()), update=[])
 
     items = upsert(
-        conn, WorkItem, list(rows.items.values()), return_ids=True, version=WORK_ITEM_VERSION
+        conn,
+        WorkItem,
+        list(rows.items.values()),
+        return_ids=True,
+        version=WORK_ITEM_VERSION if compare_versions else (),
     )
     counts.inserted, counts.updated, counts.unchanged = (
         items.inserted,

@@ -167,7 +167,8 @@ class _Run:
         self.field_names: dict[str, str] = {}
         self.planned_windows = False  # this run split a new full sync into windows
         # A full run into a table holding none of the integration's items (its first sync)
-        # has no stored development summaries to compare with: it does not look them up.
+        # has no stored development summaries or versions to compare with: it does not
+        # look them up.
         self.nothing_stored = False
         self.dev_pool = ThreadPoolExecutor(DEV_STATUS_CONCURRENCY, thread_name_prefix="jira-dev")
         # Pages being prepared at once: PREPARED_AHEAD per chain (its own pool, since a
@@ -615,7 +616,9 @@ class _Run:
     ) -> None:
         committed = commit_batches(
             saves,
-            lambda conn: load.load_page(conn, self.tenant, page),
+            lambda conn: load.load_page(
+                conn, self.tenant, page, compare_versions=not self.nothing_stored
+            ),
             rejected,
         )
         counts = committed.loaded
