@@ -1,14 +1,19 @@
-"""Bulk idempotent upsert: COPY into a temporary table, then INSERT … ON CONFLICT.
+"""Bulk idempotent upsert: one INSERT … SELECT FROM unnest(<one array per column>) … ON
+CONFLICT, or COPY into a temporary table first for big batches.
 
 Every pipeline loads through `upsert`. A row whose values did not change is not rewritten
 (`… DO UPDATE … WHERE (target) IS DISTINCT FROM (excluded)`), which keeps re-syncs cheap and
 leaves no dead tuples behind; the result says how many rows were inserted, updated and left
 unchanged. Statement-per-row inserts and `insert().values(<many dicts>)` are several times
-slower than COPY here, so neither is used.
+slower than COPY here, so neither is used. A page-sized batch goes as one statement whose
+parameters are the columns as arrays (binary): one round trip, where the temporary table
+took five (create, COPY, insert, ids, drop). Round trips are what a sync's writer waits for,
+and after each one it must win the GIL back from the fetching threads.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import weakref
@@ -121,12 +126,17 @@ def upsert(
         same: dict[tuple[Any, ...], int] = {}
         if version and not _new_tenants(conn, cur, table, key_cols, batch):
             probe = [*key_cols, *(c for c in version if c not in key_cols)]
-            with _temp_copy(cur, table, probe, batch) as temp:
-                same = _same_versions(cur, target_id, temp, key_cols, version)
+            same = _same_versions(cur, table, probe, key_cols, version, batch)
             batch = [r for r in batch if tuple(r[c] for c in key_cols) not in same]
         inserted = updated = 0
         ids: dict[tuple[Any, ...], int] | None = dict(same) if return_ids else None
-        if batch:
+        if batch and _unnests(table, columns, batch):
+            inserted, updated, found = _upsert_arrays(
+                cur, table, columns, key_cols, update_cols, batch, return_ids=ids is not None
+            )
+            if ids is not None:
+                ids.update(found)
+        elif batch:
             with _temp_copy(cur, table, columns, batch) as temp:
                 cur.execute(_upsert_statement(target_id, temp, columns, key_cols, update_cols))
                 counts = cur.fetchone()
@@ -197,25 +207,168 @@ def _temp_copy(
 
 def _same_versions(
     cur: Any,
-    target: sql.Identifier,
-    temp: sql.Identifier,
+    table: Table,
+    probe: list[str],
     key_cols: Sequence[str],
     version: Sequence[str],
+    batch: list[Mapping[str, Any]],
 ) -> dict[tuple[Any, ...], int]:
-    """Key → id of the rows in ``temp`` whose stored ``version`` columns are the same."""
-    keys = sql.SQL(", ").join(sql.SQL("s.{}").format(sql.Identifier(c)) for c in key_cols)
-    join = sql.SQL(" AND ").join(
-        sql.SQL("t.{0} = s.{0}").format(sql.Identifier(c)) for c in key_cols
-    )
+    """Key → id of the rows of ``batch`` whose stored ``version`` columns are the same
+    (their keys and versions sent as arrays: one round trip)."""
+    query = _same_versions_query(table, tuple(probe), tuple(key_cols), tuple(version))
+    cur.execute(query, _arrays(table, probe, batch))
+    return {tuple(row[:-1]): int(row[-1]) for row in cur.fetchall()}
+
+
+@functools.cache
+def _same_versions_query(
+    table: Table, probe: tuple[str, ...], key_cols: tuple[str, ...], version: tuple[str, ...]
+) -> str:
     stored = sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(c)) for c in version)
     given = sql.SQL(", ").join(sql.SQL("s.{}").format(sql.Identifier(c)) for c in version)
-    cur.execute(
+    return (
         sql.SQL(
-            "SELECT {keys}, t.id FROM {temp} s JOIN {target} t ON {join}"
+            "SELECT {keys}, t.id FROM {source} JOIN {target} t ON {join}"
             " WHERE ROW({stored}) IS NOT DISTINCT FROM ROW({given})"
-        ).format(keys=keys, temp=temp, target=target, join=join, stored=stored, given=given)
+        )
+        .format(
+            keys=_prefixed("s", key_cols),
+            source=_unnest(table, probe),
+            target=sql.Identifier(table.name),
+            join=_join(key_cols),
+            stored=stored,
+            given=given,
+        )
+        .as_string()
     )
-    return {tuple(row[:-1]): int(row[-1]) for row in cur.fetchall()}
+
+
+UNNEST_MAX_ROWS = 20_000
+"""Above this, COPY into a temporary table (its round trips no longer matter; its speed
+on big loads does)."""
+
+
+@functools.cache
+def _column_types(table: Table, columns: tuple[str, ...]) -> tuple[str, ...]:
+    """Each column's SQL type as compiled; VARCHAR(n) as TEXT (the insert still checks n)."""
+    compiled = [str(table.c[c].type.compile(dialect=_pg_dialect)) for c in columns]
+    return tuple("TEXT" if t.startswith("VARCHAR") else t for t in compiled)
+
+
+def _sql_types(table: Table, columns: Sequence[str]) -> tuple[str, ...]:
+    return _column_types(table, tuple(columns))
+
+
+def _unnests(table: Table, columns: Sequence[str], batch: list[Mapping[str, Any]]) -> bool:
+    """Whether ``batch`` goes as arrays: small enough, and no array column (unnest would
+    flatten it)."""
+    return len(batch) <= UNNEST_MAX_ROWS and not any(
+        t.endswith("]") for t in _sql_types(table, columns)
+    )
+
+
+def _unnest(table: Table, columns: tuple[str, ...]) -> sql.Composed:
+    """``unnest(%b::type[], …) AS s(columns)``: one binary array parameter per column."""
+    casts = sql.SQL(", ").join(sql.SQL("%b::" + t + "[]") for t in _column_types(table, columns))
+    return sql.SQL("unnest({}) AS s({})").format(
+        casts, sql.SQL(", ").join(map(sql.Identifier, columns))
+    )
+
+
+def _arrays(
+    table: Table, columns: Sequence[str], batch: Sequence[Mapping[str, Any]]
+) -> list[list[Any]]:
+    """The parameters of `_unnest`: one list per column."""
+    params: list[list[Any]] = []
+    for column, sql_type in zip(columns, _sql_types(table, columns), strict=True):
+        values = [row[column] for row in batch]
+        if sql_type == "JSONB":
+            values = [None if v is None else Jsonb(v, dumps=_encode_json) for v in values]
+        elif sql_type == "FLOAT":  # an array holds one type: 1 and 1.5 are both float8
+            values = [None if v is None else float(v) for v in values]
+        params.append(values)
+    return params
+
+
+def _prefixed(alias: str, columns: Sequence[str]) -> sql.Composed:
+    return sql.SQL(", ").join(sql.SQL(alias + ".{}").format(sql.Identifier(c)) for c in columns)
+
+
+def _join(key_cols: Sequence[str]) -> sql.Composed:
+    return sql.SQL(" AND ").join(
+        sql.SQL("t.{0} = s.{0}").format(sql.Identifier(c)) for c in key_cols
+    )
+
+
+def _upsert_arrays(
+    cur: Any,
+    table: Table,
+    columns: list[str],
+    key_cols: Sequence[str],
+    update_cols: list[str],
+    batch: list[Mapping[str, Any]],
+    *,
+    return_ids: bool,
+) -> tuple[int, int, dict[tuple[Any, ...], int]]:
+    """The upsert as one statement: (inserted, updated, key → id when ``return_ids``).
+
+    The ids come in the same round trip: the written rows' from RETURNING, the others' from
+    the rows the statement found (its snapshot predates its own insert)."""
+    query = _upsert_arrays_query(
+        table, tuple(columns), tuple(key_cols), tuple(update_cols), return_ids
+    )
+    cur.execute(query, _arrays(table, columns, batch))
+    if not return_ids:
+        counts = cur.fetchone()
+        assert counts is not None
+        return int(counts[0]), int(counts[1]), {}
+    inserted = updated = 0
+    ids: dict[tuple[Any, ...], int] = {}
+    for row in cur.fetchall():
+        if row[0] is True:
+            inserted += 1
+        elif row[0] is False:
+            updated += 1
+        ids[tuple(row[1:-1])] = int(row[-1])
+    return inserted, updated, ids
+
+
+@functools.cache
+def _upsert_arrays_query(
+    table: Table,
+    columns: tuple[str, ...],
+    key_cols: tuple[str, ...],
+    update_cols: tuple[str, ...],
+    return_ids: bool,
+) -> str:
+    target = sql.Identifier(table.name)
+    col_list = sql.SQL(", ").join(map(sql.Identifier, columns))
+    keys = sql.SQL(", ").join(map(sql.Identifier, key_cols))
+    returned = _prefixed("t", [*key_cols, "id"]) if return_ids else sql.SQL("1 AS _one")
+    written = sql.SQL(
+        "WITH s AS MATERIALIZED (SELECT * FROM {source}),"
+        " u AS (INSERT INTO {target} AS t ({cols}) SELECT {cols} FROM s"
+        " ON CONFLICT ({keys}) {action} RETURNING (xmax = 0) AS _inserted, {returned})"
+    ).format(
+        source=_unnest(table, columns),
+        target=target,
+        cols=col_list,
+        keys=keys,
+        action=_conflict_action(list(update_cols)),
+        returned=returned,
+    )
+    tail: sql.Composable
+    if not return_ids:
+        tail = sql.SQL(
+            " SELECT count(*) FILTER (WHERE _inserted), count(*) FILTER (WHERE NOT _inserted)"
+            " FROM u"
+        )
+    else:
+        tail = sql.SQL(
+            " SELECT _inserted, {keys}, id FROM u"
+            " UNION ALL SELECT NULL, {found}, t.id FROM s JOIN {target} t ON {join}"
+        ).format(keys=keys, found=_prefixed("s", key_cols), target=target, join=_join(key_cols))
+    return (written + tail).as_string()
 
 
 def _copy_rows(
@@ -226,8 +379,7 @@ def _copy_rows(
     batch: list[Mapping[str, Any]],
 ) -> None:
     """Binary COPY when every column type has a binary form (faster), else text COPY."""
-    compiled = [str(table.c[c].type.compile(dialect=_pg_dialect)) for c in columns]
-    compiled = ["TEXT" if t.startswith("VARCHAR") else t for t in compiled]
+    compiled = _sql_types(table, columns)
     binary = all(t in _BINARY_TYPES for t in compiled)
     jsonb = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, JSONB)]
     fmt = sql.SQL(" (FORMAT BINARY)") if binary else sql.SQL("")
@@ -282,20 +434,7 @@ def _upsert_statement(
 ) -> sql.Composed:
     col_list = sql.SQL(", ").join(map(sql.Identifier, columns))
     conflict = sql.SQL(", ").join(map(sql.Identifier, key_cols))
-    if update_cols:
-        assignments = sql.SQL(", ").join(
-            sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in update_cols
-        )
-        current = sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(c)) for c in update_cols)
-        incoming = sql.SQL(", ").join(
-            sql.SQL("EXCLUDED.{}").format(sql.Identifier(c)) for c in update_cols
-        )
-        # ROW(...) keeps a single-column comparison a row comparison too.
-        action = sql.SQL("DO UPDATE SET {} WHERE ROW({}) IS DISTINCT FROM ROW({})").format(
-            assignments, current, incoming
-        )
-    else:
-        action = sql.Composed([sql.SQL("DO NOTHING")])
+    action = _conflict_action(update_cols)
     return sql.SQL(
         "WITH upserted AS ("
         " INSERT INTO {target} AS t ({cols}) SELECT {cols} FROM {temp}"
@@ -304,6 +443,23 @@ def _upsert_statement(
         " SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted)"
         " FROM upserted"
     ).format(target=target, cols=col_list, temp=temp, conflict=conflict, action=action)
+
+
+def _conflict_action(update_cols: list[str]) -> sql.Composable:
+    """Update what changed (a row whose values are the same is not rewritten)."""
+    if not update_cols:
+        return sql.SQL("DO NOTHING")
+    assignments = sql.SQL(", ").join(
+        sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in update_cols
+    )
+    current = sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(c)) for c in update_cols)
+    incoming = sql.SQL(", ").join(
+        sql.SQL("EXCLUDED.{}").format(sql.Identifier(c)) for c in update_cols
+    )
+    # ROW(...) keeps a single-column comparison a row comparison too.
+    return sql.SQL("DO UPDATE SET {} WHERE ROW({}) IS DISTINCT FROM ROW({})").format(
+        assignments, current, incoming
+    )
 
 
 def _fetch_ids(
@@ -328,7 +484,7 @@ def fetch_ids(
     *,
     key: Sequence[str] | None = None,
 ) -> dict[tuple[Any, ...], int]:
-    """Map natural keys to row ids for rows loaded earlier (one query via a temp table)."""
+    """Map natural keys to row ids for rows loaded earlier (one query, keys as arrays)."""
     table: Table = target if isinstance(target, Table) else target.__table__  # type: ignore[assignment]
     key_cols = tuple(key) if key is not None else natural_key(table)
     rows = [{c: r[c] for c in key_cols} for r in key_rows]
@@ -336,20 +492,15 @@ def fetch_ids(
         return {}
     raw = conn.connection.driver_connection
     assert raw is not None
-    temp = sql.Identifier(f"_keys_{table.name}_{next(_temp_names)}")
-    col_list = sql.SQL(", ").join(map(sql.Identifier, key_cols))
+    query = sql.SQL("SELECT {}, t.id FROM {} JOIN {} t ON {}").format(
+        _prefixed("s", key_cols),
+        _unnest(table, key_cols),
+        sql.Identifier(table.name),
+        _join(key_cols),
+    )
     with raw.cursor() as cur:
-        cur.execute(
-            sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA").format(
-                temp, col_list, sql.Identifier(table.name)
-            )
-        )
-        with cur.copy(sql.SQL("COPY {} ({}) FROM STDIN").format(temp, col_list)) as copy:
-            for row in rows:
-                copy.write_row([row[c] for c in key_cols])
-        ids = _fetch_ids(cur, sql.Identifier(table.name), temp, key_cols)
-        cur.execute(sql.SQL("DROP TABLE {}").format(temp))
-    return ids
+        cur.execute(query, _arrays(table, key_cols, rows))
+        return {tuple(row[:-1]): int(row[-1]) for row in cur.fetchall()}
 
 
 def iter_batches(

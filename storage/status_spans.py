@@ -48,13 +48,21 @@ _INSERT = (
 def refresh_items(conn: Connection, work_item_ids: Sequence[int]) -> int:
     """Recompute the spans of these work items (after their rows or changelog changed).
 
-    Runs in the caller's transaction; returns the number of spans written."""
+    Runs in the caller's transaction; returns the number of spans written. The delete and
+    the insert go in one round trip (a pipeline): a sync refreshes every page it writes."""
     if not work_item_ids:
         return 0
+    raw = conn.connection.driver_connection
+    assert raw is not None
     ids = {"ids": list(work_item_ids)}
-    conn.execute(text("DELETE FROM work_item_status_spans WHERE work_item_id = ANY(:ids)"), ids)
-    scope = "w.id = ANY(:ids)"
-    return conn.execute(text(_INSERT + _SPANS_SELECT.format(scope=scope)), ids).rowcount
+    scope = "w.id = ANY(%(ids)s)"
+    with raw.cursor() as gone, raw.cursor() as spans:
+        with raw.pipeline():
+            gone.execute(
+                "DELETE FROM work_item_status_spans WHERE work_item_id = ANY(%(ids)s)", ids
+            )
+            spans.execute(_INSERT + _SPANS_SELECT.format(scope=scope), ids)
+        return int(spans.rowcount)
 
 
 def rebuild(conn: Connection, client_id: int | None = None) -> int:

@@ -11,9 +11,9 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from psycopg import sql
-from sqlalchemy import Connection, delete, select, text
+from sqlalchemy import Connection, select, text
 
-from storage.models import WorkItem, WorkItemLink
+from storage.models import WorkItem
 
 _temp_names = itertools.count()
 
@@ -33,6 +33,16 @@ def stored_versions(
         )
     )
     return {r.external_id: (r.updated_at, r.key, r.active) for r in rows}
+
+
+def any_stored(conn: Connection, client_id: int, integration_id: int) -> bool:
+    """Whether the integration has any work item stored (active or not)."""
+    found = conn.execute(
+        select(WorkItem.id)
+        .where(WorkItem.client_id == client_id, WorkItem.integration_id == integration_id)
+        .limit(1)
+    ).first()
+    return found is not None
 
 
 def stored_dev_summaries(
@@ -59,18 +69,15 @@ def remove_stale_links(
     no longer shows them: unlinked, deleted pull requests); returns how many went."""
     if not work_item_ids:
         return 0
-    stale = conn.execute(
-        select(WorkItemLink.id).where(
-            WorkItemLink.client_id == client_id,
-            WorkItemLink.work_item_id.in_(list(work_item_ids)),
-            WorkItemLink.evidence == evidence,
-        )
-    ).scalars()
-    doomed = [i for i in stale if i not in kept]
-    if not doomed:
-        return 0
-    conn.execute(delete(WorkItemLink).where(WorkItemLink.id.in_(doomed)))
-    return len(doomed)
+    # One statement (one round trip): the writer of a sync calls this for every page.
+    gone = conn.execute(
+        text(
+            "DELETE FROM work_item_links WHERE client_id = :c AND work_item_id = ANY(:items)"
+            " AND evidence = :evidence AND id <> ALL(:kept)"
+        ),
+        {"c": client_id, "items": list(work_item_ids), "evidence": evidence, "kept": list(kept)},
+    )
+    return int(gone.rowcount)
 
 
 def reconcile(

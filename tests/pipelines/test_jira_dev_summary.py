@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import text
 
 from connectors.sandbox.org import Org
+from pulse_console.pipelines.jira import load
+from storage import load as storage_load
 from storage.db import Database
 from tests.pipelines.harness import Sandbox, add_integration, expected, stored, sync
 
@@ -43,12 +46,24 @@ def test_links_are_complete_while_only_issues_with_pull_requests_cost_a_request(
 
 
 def test_a_full_resync_asks_again_only_for_the_issue_whose_summary_changed(
-    database: Database,
+    database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     org = Org(7, "tiny")
     sandbox = Sandbox(org)
     secrets = add_integration(database)
+    lookups: list[int] = []
+    real = load.stored_dev_summaries
+    monkeypatch.setattr(load, "stored_dev_summaries", lambda *a: lookups.append(1) or real(*a))
+    probes: list[int] = []
+    real_probe = storage_load._same_versions
+    monkeypatch.setattr(
+        storage_load, "_same_versions", lambda *a: probes.append(1) or real_probe(*a)
+    )
     sync(sandbox, database, secrets)
+    # The first sync found nothing stored: no summary nor stored version was looked up
+    # (the links and rows stored are the same: `expected` here, the harness's other tests).
+    assert lookups == [] and probes == []
+    assert stored(database).links == expected(org).links
     links = stored(database).links
     with database.engine.begin() as conn:
         changed = conn.execute(
@@ -61,6 +76,7 @@ def test_a_full_resync_asks_again_only_for_the_issue_whose_summary_changed(
 
     sync(sandbox, database, secrets, full=True)
 
+    assert lookups and probes  # a full resync compares with what its items hold
     assert sandbox.requests.count(DEV_STATUS) == 1
     assert stored(database).links == links
     with database.engine.connect() as conn:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Iterator
 
 import pytest
 
-from pulse_console.pipelines.windows import fetch_windows, window_scope
+from pulse_console.pipelines.windows import SWITCH_INTERVAL_SECONDS, fetch_windows, window_scope
 
 
 class Boom(Exception):
@@ -75,3 +76,23 @@ def test_no_chains_no_batches() -> None:
 
 def test_window_scopes() -> None:
     assert window_scope("jira:issues", 3) == "jira:issues:w3"
+
+
+def test_the_switch_interval_is_short_while_chains_run_and_restored_after() -> None:
+    """The writer wins the GIL back sooner after each database wait while chains parse;
+    nested runs keep it short until the last one leaves, even when it fails."""
+    before = sys.getswitchinterval()
+    seen: list[float] = []
+
+    def chain() -> Iterator[int]:
+        seen.append(sys.getswitchinterval())
+        yield 1
+
+    with fetch_windows([chain], concurrency=1) as outer:
+        list(outer)
+        with pytest.raises(Boom), fetch_windows([chain], concurrency=1) as inner:
+            list(inner)
+            raise Boom
+        seen.append(sys.getswitchinterval())
+    assert seen == [SWITCH_INTERVAL_SECONDS] * 3
+    assert sys.getswitchinterval() == before

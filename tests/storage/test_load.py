@@ -210,3 +210,32 @@ def test_any_sequence_of_loads_leaves_the_last_value_of_each_key(
     with tenant.connect() as conn:
         stored = dict(conn.execute(text("SELECT external_id, name FROM projects")).all())
     assert stored == expected
+
+
+@pytest.mark.parametrize("unnest_max_rows", [0, 20_000], ids=["copy", "arrays"])
+def test_both_ways_of_sending_a_batch_store_and_count_the_same(
+    tenant: Engine, monkeypatch: pytest.MonkeyPatch, unnest_max_rows: int
+) -> None:
+    """A page-sized batch goes as arrays in one statement, a big one through COPY and a
+    temporary table: same rows, counts and ids either way."""
+    monkeypatch.setattr(load_module, "UNNEST_MAX_ROWS", unnest_max_rows)
+    rows = issue_rows(40)
+    rows[3]["custom_fields"] = {"quote": 'a "b"\t{c}', "none": None, "n": 1.5}
+    rows[4]["summary"] = None
+    with tenant.begin() as conn:
+        first = upsert(conn, WorkItem, rows, return_ids=True)
+    assert (first.inserted, first.updated, first.unchanged) == (40, 0, 0)
+    changed = [dict(r, status="Done") if i % 4 == 0 else r for i, r in enumerate(rows)]
+    with tenant.begin() as conn:
+        again = upsert(conn, WorkItem, changed, return_ids=True)
+        plain = upsert(conn, WorkItem, changed)
+    assert (again.inserted, again.updated, again.unchanged) == (0, 10, 30)
+    assert (plain.inserted, plain.updated, plain.unchanged) == (0, 0, 40)
+    assert again.ids == first.ids and first.ids is not None and len(first.ids) == 40
+    query = "SELECT custom_fields, summary FROM work_items WHERE external_id IN ('10003', '10004')"
+    with tenant.connect() as conn:
+        stored = conn.execute(text(query + " ORDER BY external_id")).all()
+    assert [tuple(r) for r in stored] == [
+        (rows[3]["custom_fields"], "x" * 200),
+        (rows[4]["custom_fields"], None),
+    ]

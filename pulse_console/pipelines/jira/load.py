@@ -154,8 +154,14 @@ def load_metadata(
     return counts
 
 
-def load_page(conn: Connection, t: Tenant, rows: PageRows) -> PageCounts:
-    """Work items, their transitions, dev-status links and the people they mention."""
+def load_page(
+    conn: Connection, t: Tenant, rows: PageRows, *, compare_versions: bool = True
+) -> PageCounts:
+    """Work items, their transitions, dev-status links and the people they mention.
+
+    ``compare_versions=False`` (a run that started with none of the integration's items
+    stored) sends every work item without first asking which stored versions are the same:
+    that probe finds nothing there, and costs the writer two round trips per page."""
     counts = PageCounts(issues=len(rows.items) + rows.skipped, skipped=rows.skipped)
     if not rows.items:
         return counts
@@ -163,7 +169,11 @@ def load_page(conn: Connection, t: Tenant, rows: PageRows) -> PageCounts:
     upsert(conn, SourceUser, list(rows.people.values()), update=[])
 
     items = upsert(
-        conn, WorkItem, list(rows.items.values()), return_ids=True, version=WORK_ITEM_VERSION
+        conn,
+        WorkItem,
+        list(rows.items.values()),
+        return_ids=True,
+        version=WORK_ITEM_VERSION if compare_versions else (),
     )
     counts.inserted, counts.updated, counts.unchanged = (
         items.inserted,
@@ -206,6 +216,11 @@ def stored_versions(
 ) -> dict[str, tuple[datetime | None, str | None, bool]]:
     """``external_id → (updated_at, key, active)`` of the given issues already stored."""
     return work_items.stored_versions(conn, t.client_id, t.integration_id, issue_ids)
+
+
+def any_stored(conn: Connection, t: Tenant) -> bool:
+    """Whether the integration has any work item stored (active or not)."""
+    return work_items.any_stored(conn, t.client_id, t.integration_id)
 
 
 def stored_dev_summaries(

@@ -166,6 +166,10 @@ class _Run:
         self.dev_field: str | None = None
         self.field_names: dict[str, str] = {}
         self.planned_windows = False  # this run split a new full sync into windows
+        # A full run into a table holding none of the integration's items (its first sync)
+        # has no stored development summaries or versions to compare with: it does not
+        # look them up.
+        self.nothing_stored = False
         self.dev_pool = ThreadPoolExecutor(DEV_STATUS_CONCURRENCY, thread_name_prefix="jira-dev")
         # Pages being prepared at once: PREPARED_AHEAD per chain (its own pool, since a
         # page's preparation waits on dev-status calls in the dev pool).
@@ -341,6 +345,9 @@ class _Run:
             state.watermark = None
         state.run = run
         state.synced_projects = meta.project_keys
+        if full:
+            with self.ctx.database.engine.connect() as conn:
+                self.nothing_stored = not load.any_stored(conn, self.tenant)
         if run.windows is not None:
             return self._sync_windows(state, run, run.windows, meta)
         self.total = self.source.approximate_count(run.jql)
@@ -569,8 +576,10 @@ class _Run:
         readable field (Data Center, no dev tools connected) every issue is asked, as before.
         """
         dev_field = self.dev_field
-        with self.ctx.database.engine.connect() as conn:
-            stored = load.stored_dev_summaries(conn, self.tenant, [i.id for i in issues])
+        stored: dict[str, str | None] = {}
+        if not self.nothing_stored:
+            with self.ctx.database.engine.connect() as conn:
+                stored = load.stored_dev_summaries(conn, self.tenant, [i.id for i in issues])
         summaries: dict[str, str | None] = {}
         wanted: list[Issue] = []
         for issue in issues:
@@ -607,7 +616,9 @@ class _Run:
     ) -> None:
         committed = commit_batches(
             saves,
-            lambda conn: load.load_page(conn, self.tenant, page),
+            lambda conn: load.load_page(
+                conn, self.tenant, page, compare_versions=not self.nothing_stored
+            ),
             rejected,
         )
         counts = committed.loaded
