@@ -17,9 +17,10 @@ from tests.e2e.conftest import Console
 from tests.e2e.test_console_tmux import job_line
 from tests.e2e.tmux import TmuxTerminal, cooked, wait_gone
 
-# Slow only the per-issue dev-status calls: pages of 100 issues take a few seconds each, so
-# the signal lands mid-run, after the first pages are committed.
-SLOW_DEV_STATUS = {"paths": ["/rest/dev-status"], "latency": {"fixed_ms": 250}}
+# Slow only the per-issue dev-status calls (about 150 for the small demo, at most 8 in flight
+# on the account's gate): the sync lasts about 11 s, a page commits every few seconds, so
+# the signal lands mid-run, after the first pages are committed, even as pages load faster.
+SLOW_DEV_STATUS = {"paths": ["/rest/dev-status"], "latency": {"fixed_ms": 600}}
 EXIT_WITHIN = 8.0  # measured 1.9 to 2.7 s; slack for a loaded 2-core machine
 
 
