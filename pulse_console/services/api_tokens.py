@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -145,9 +147,25 @@ def authenticate(database: Database, token: str) -> Caller | None:
     return Caller(name=row[1], client=row[3], role=row[2], db_role=row[4])
 
 
+# Uses noted by this process, (engine, token id) -> monotonic time: a poller's token is looked
+# up every few seconds, and writing (or trying to write) its last use each time cost the API
+# a transaction per lookup.
+NOTE_EVERY_SECONDS = 60.0
+_noted: dict[tuple[int, int], float] = {}
+_noted_lock = threading.Lock()
+
+
 def _note_use(database: Database, token_id: int) -> None:
     """Remember when the token was used (at most once a minute); a login that may not
     write it (a read-only one serving the API) leaves it unnoted, never refused."""
+    key, now = (id(database.engine), token_id), time.monotonic()
+    with _noted_lock:
+        last = _noted.get(key)
+        if last is not None and now - last < NOTE_EVERY_SECONDS:
+            return
+        if len(_noted) > 10_000:  # many tokens: start again
+            _noted.clear()
+        _noted[key] = now
     try:
         with database.session() as session:
             session.execute(

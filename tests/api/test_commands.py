@@ -193,6 +193,18 @@ def test_worker_serve_web_answers_the_api_and_the_web_console_with_a_token(
     assert code == 0, "".join(process.lines)
 
 
+def test_a_token_used_again_within_the_minute_is_not_written_again(
+    tenant: Engine, database: Database
+) -> None:
+    token, _ = api_tokens.create(database, "acme", "viewer", name="busy", actor="t")
+    assert api_tokens.authenticate(database, token) is not None
+    assert api_tokens.list_tokens(database, "acme")[0].last_used_at is not None
+    with tenant.begin() as conn:
+        conn.execute(text("UPDATE api_tokens SET last_used_at = NULL"))
+    assert api_tokens.authenticate(database, token) is not None  # noted a moment ago
+    assert api_tokens.list_tokens(database, "acme")[0].last_used_at is None
+
+
 def test_a_token_notes_its_last_use_unless_the_login_may_not_write_it(
     pg_url: str, tenant: Engine, database: Database
 ) -> None:
