@@ -45,6 +45,10 @@ class SafeStream:
             return 0
         return self.raw.write(terminal_safe(text))
 
+    def flush(self) -> None:
+        if not getattr(self.raw, "closed", False):
+            self.raw.flush()
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self.raw, name)
 
