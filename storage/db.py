@@ -146,10 +146,13 @@ def ensure_database(admin_url: URL, name: str) -> None:
             conn.execute(f'CREATE DATABASE "{name}"')
 
 
-def search_path(engine: Engine) -> str:
-    """The engine's search_path (another client library on the same schema sets it too)."""
+def search_path_option(engine: Engine) -> str:
+    """libpq `options` that give another client library the engine's search_path. libpq
+    splits options at spaces, so the default `"$user", public` needs its space escaped."""
     with engine.connect() as conn:
-        return str(conn.execute(text("SHOW search_path")).scalar_one())
+        path = str(conn.execute(text("SHOW search_path")).scalar_one())
+    escaped = path.replace("\\", "\\\\").replace(" ", "\\ ")
+    return f"-csearch_path={escaped}"
 
 
 def check_server(engine: Engine) -> None:

@@ -44,7 +44,7 @@ from pulse_console.engine.notify import NotifyPublisher, client_key, events_chan
 from pulse_console.engine.orchestrator import Orchestrator
 from pulse_console.pipelines.registry import PipelineRegistry
 from storage import pool_workers, source_caps, task_queue
-from storage.db import Database, search_path
+from storage.db import Database, search_path_option
 from storage.tenancy import client_name, visible_clients, visible_named
 
 _log = logging.getLogger("pulse.pool")
@@ -84,12 +84,12 @@ class PoolOptions:
 def make_app(database: Database, *, max_size: int = 3) -> App:
     """A procrastinate app on the database (same login, same schema) with a small pool."""
     url = database.engine.url.set(drivername="postgresql")
-    path = search_path(database.engine)
+    options = search_path_option(database.engine)
     connector = PsycopgConnector(
         conninfo=url.render_as_string(hide_password=False),
         min_size=1,
         max_size=max_size,
-        kwargs={"options": f"-csearch_path={path}", "application_name": "pulse-pool"},
+        kwargs={"options": options, "application_name": "pulse-pool"},
     )
     return App(connector=connector)
 
@@ -302,9 +302,8 @@ class PoolProcess:
                     house = asyncio.create_task(self._housekeeping_loop())
                 pause = RESTART_FIRST_SECONDS
                 while not await self._serve_once(stopped, wait=wait):
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(asyncio.shield(stopped), pause)
-                    if stop.is_set():
+                    await asyncio.wait({stopped}, timeout=pause)
+                    if stopped.done():
                         break
                     pause = min(pause * 2, RESTART_MAX_SECONDS)
         finally:
