@@ -334,7 +334,15 @@ class PoolProcess:
         if queues is not None:  # else every queue
             options["queues"] = queues
         worker = asyncio.create_task(self.app.run_worker_async(**options))
-        await asyncio.wait({worker, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        try:
+            await asyncio.wait({worker, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:
+            # Cancelled from outside (the console quitting): procrastinate's worker ends
+            # (and unregisters) while its app is still open, not orphaned after it closed.
+            worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError, ConnectorException):
+                await worker
+            raise
         if not worker.done():
             await asyncio.to_thread(self.shutdown_runs)
             worker.cancel()
