@@ -449,7 +449,7 @@ def compare_as_login(
     engine: Engine, whole: MetricFilter, project: str, s: MetricsSettings, runs: int
 ) -> None:
     """Every query as the owner and as a viewer login of the client, their runs interleaved
-    so that a busy machine slows both alike."""
+    (the one going first taking turns) so that a busy machine slows both alike."""
     with scratch_login(engine, "viewer", clients=(C,)) as login:
         print(f"\n{'query (whole org / project)':52} {'owner':>9} {'login':>9} {'ratio':>6}")
         with engine.connect() as owner_conn, login.connect() as login_conn:
@@ -458,9 +458,14 @@ def compare_as_login(
                 theirs = {**screen_queries(login_conn, f, s), **single_queries(login_conn, f, s)}
                 for name, fn in mine.items():
                     theirs[name]()  # warm the login's plan cache too
-                    samples: list[tuple[float, float]] = [
-                        (timed(1, fn), timed(1, theirs[name])) for _ in range(runs)
-                    ]
+                    fn()  # and the owner's: each pair's first run then finds warm caches
+                    samples: list[tuple[float, float]] = []
+                    for n in range(runs):  # who goes first takes turns: neither is favoured
+                        if n % 2:
+                            theirs_s = timed(1, theirs[name])
+                            samples.append((timed(1, fn), theirs_s))
+                        else:
+                            samples.append((timed(1, fn), timed(1, theirs[name])))
                     a = statistics.median(x for x, _ in samples)
                     b = statistics.median(y for _, y in samples)
                     label = f"{name} ({scope})"[:52]

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, text
 
+from storage.visibility import visible_clients
+
 # Product role -> group role, strongest first (a login in several gets the strongest).
 GROUPS: dict[str, str] = {
     "admin": "pulse_admin",
@@ -37,10 +39,6 @@ _WHOAMI = text(
     WHERE r.rolname = current_user
     GROUP BY r.rolname, r.rolsuper
     """
-)
-
-_CLIENTS = text(
-    "SELECT name FROM clients WHERE :all OR id = ANY (pulse_visible_client_ids()) ORDER BY name"
 )
 
 
@@ -76,7 +74,7 @@ def whoami(engine: Engine | Connection) -> Identity:
     groups = set(row.groups)
     owner = bool(row.owner)
     all_clients = owner or ALL_CLIENTS in groups
-    clients = engine.execute(_CLIENTS, {"all": all_clients}).scalars().all()
+    clients = sorted(name for _, name in visible_clients(engine))
     return Identity(
         login=row.login,
         role=role_of(groups, owner=owner),

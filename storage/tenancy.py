@@ -26,6 +26,7 @@ from storage.models import (
     WorkItemStatusSpan,
     WorkItemTransition,
 )
+from storage.visibility import MAY_SEE, visible_clients
 
 # Children before parents, so foreign keys between fact tables never block a delete.
 _BULK_TABLES = (
@@ -78,19 +79,15 @@ class HiddenClient(LookupError):
         return f"there is no client {self.args[0]!r} visible to this caller"
 
 
-# The WHERE names the client asked for; row-level security decides whether any of its
-# `client_members` rows shows, as it decides for every client table (migration 0013).
-_VISIBLE = text(
-    "SELECT c.id FROM clients c WHERE c.name = :name"
-    " AND EXISTS (SELECT 1 FROM client_members m WHERE m.client_id = c.id)"
-)
+# The one visibility rule (`storage.visibility`) behind `require_visible_client` (the API,
+# acting as a token's role) and `visible_clients` (a worker choosing what it serves).
+_VISIBLE = text(f"SELECT c.id FROM clients c WHERE c.name = :name AND {MAY_SEE}")
 
 
 def require_visible_client(session: Session, name: str) -> int:
     """The id of client `name` when the session's role may see its rows; HiddenClient
-    otherwise. PostgreSQL answers: a role given a client (an API token's own role, a login
-    made its member) has its row in `client_members`, which row-level security shows only
-    to roles that may see that client. (Every client is visible in `clients` itself.)"""
+    otherwise (a role given a client: an API token's own role, a login made its member;
+    or one that sees every client)."""
     client_id = session.execute(_VISIBLE, {"name": name}).scalar()
     if client_id is None:
         raise HiddenClient(name)
@@ -105,23 +102,6 @@ def lock_client_to_change(session: Session, client_id: int) -> bool:
         select(Client.id).where(Client.id == client_id).with_for_update(key_share=True)
     )
     return locked.first() is not None
-
-
-# Row-level security's own rule (migration 0013): member clients, or all of them for
-# pulse_all_clients and the owner (the clients table itself is readable by every login).
-_MEMBER_CLIENTS = text(
-    "SELECT id, name FROM clients"
-    " WHERE id = ANY (pulse_visible_client_ids())"
-    " OR pg_has_role(current_user, 'pulse_all_clients', 'MEMBER')"
-    " OR pg_has_role(current_user, (SELECT relowner FROM pg_class"
-    "                               WHERE oid = 'clients'::regclass), 'MEMBER')"
-    " ORDER BY id"
-)
-
-
-def visible_clients(session: Session) -> list[tuple[int, str]]:
-    """(id, name) of the clients whose rows the login may see and write, by id."""
-    return [(int(i), str(n)) for i, n in session.execute(_MEMBER_CLIENTS).all()]
 
 
 class NotAMember(UnknownClient):

@@ -45,7 +45,8 @@ from pulse_console.engine.orchestrator import Orchestrator
 from pulse_console.pipelines.registry import PipelineRegistry
 from storage import pool_workers, source_caps, task_queue
 from storage.db import Database, search_path_option
-from storage.tenancy import client_name, visible_clients, visible_named
+from storage.tenancy import client_name, visible_named
+from storage.visibility import visible_clients
 
 _log = logging.getLogger("pulse.pool")
 SecretLookup = Callable[[str], str | None]

@@ -18,6 +18,7 @@ from pulse_console.metrics.flow_metrics import (
     completed_items,
     flow_overview,
     flow_summary,
+    on_timeline,
     throughput_per_week,
     time_in_steps,
     wip_per_day,
@@ -216,3 +217,33 @@ def test_a_steps_drill_down_adds_up_to_its_time_in_step(board: Connection) -> No
         assert sum(i.hours for i in items) == pytest.approx(step.hours)
     done = {i.key: i.visits for i in step_items(board, f, steps["Done"].step_id)}
     assert done["A-2"] == 2  # done, reopened, done again
+
+
+def timeline_keys(conn: Connection, f: MetricFilter) -> list[str]:
+    rows = on_timeline(conn, f, "keys AS (SELECT key FROM items) SELECT key FROM keys ORDER BY 1")
+    return [r[0] for r in rows]
+
+
+def test_a_done_item_is_in_the_timeline_only_if_its_status_changed_in_the_period(
+    conn: Connection, seed: Seeder
+) -> None:
+    """An item created before the period and Done now is read only when its status changed
+    since `since` — the same answer for the whole client (every change since `since`,
+    hashed) and for a project (each item's own changes looked up)."""
+    steps = seed.board()
+    seed.map_status("Closed", steps["Done"])
+    seed.item("C-1", "2024-02-01", [("2024-02-02", "Done")])  # Done, unchanged since: out
+    seed.item(
+        "C-2",
+        "2024-02-01",
+        [("2024-02-02", "Done"), ("2024-03-05", "In Progress"), ("2024-03-06", "Done")],
+    )  # reopened in the period
+    seed.item("C-3", "2024-02-01", [("2024-03-04", "Done")])  # Done exactly at `since`
+    seed.item("C-4", "2024-02-01", [("2024-02-02", "Done"), ("2024-03-18", "Closed")])  # at until
+    seed.item("C-5", "2024-03-05", [("2024-03-06", "Done")])  # created in the period
+    seed.item("C-6", "2024-02-01", [("2024-02-02", "In Progress")])  # not Done
+    seed.item("D-1", "2024-02-01", [("2024-03-05", "Done")])  # another project
+    expected = ["C-2", "C-3", "C-4", "C-5", "C-6"]
+    assert timeline_keys(conn, period(project="C")) == expected
+    assert timeline_keys(conn, period()) == [*expected, "D-1"]
+    assert timeline_keys(conn, period(issue_type="story")) == [*expected, "D-1"]
