@@ -8,8 +8,9 @@ follow it, and remembers each running job's latest `JobProgress` (the jobs list 
 It also keeps the client's engine status for the jobs list: read again when an event that
 changes jobs arrived since (a status change, a control answered, a heartbeat — not progress
 or log lines), or a control went through this API, and at least every
-`STATUS_SECONDS`, by one request while the others wait for it — so two hundred pollers
-cost the database a read or two a second, not two hundred.
+`STATUS_SECONDS`, by one read while the other polls of that moment are answered the list
+as it was (`cached_jobs`; up to `STALE_SECONDS` old, else they wait for the read) — so two
+hundred pollers cost the database a read or two a second, not two hundred, and none queues.
 A socket too slow to keep up loses events rather than slowing the others (a bounded queue
 per socket). The handshake needs a viewer token of the client (`Authorization: Bearer`);
 without one the socket is refused before it opens (HTTP 403).
@@ -20,15 +21,17 @@ client's token from another client's jobs: the status is read as the token's rol
 of one client and one role have roles made alike — one group, one client — so they share
 one read), and a socket opens only when the token's role may see the client's rows
 (`ServiceFace.require_client`). PostgreSQL puts no right on LISTEN (any login may listen
-on any channel), so the feed itself listens as the serving login, and each socket asks
-PostgreSQL again, as its token's role, every `TokenCache.seconds`: a socket whose token
-was revoked (its role dropped) or whose client was removed is closed (code 1008).
+on any channel), so the feed itself listens as the serving login, and each socket checks
+its token every `TokenCache.seconds` (a cache: no query unless the tokens table changed)
+and asks PostgreSQL again, as its token's role, when the tokens table changed: a socket
+whose token was revoked (its role dropped) or whose client was removed is closed (1008).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import random
 import threading
 import time
@@ -36,10 +39,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from pydantic import TypeAdapter
 from starlette.concurrency import run_in_threadpool
 
 from pulse_console.api import schemas
-from pulse_console.api.authz import authenticate, check
+from pulse_console.api.authz import TokenCache, authenticate, bearer, check
 from pulse_console.api.problems import Problem
 from pulse_console.engine import events
 from pulse_console.engine.service import EngineStatus
@@ -51,6 +55,7 @@ from pulse_console.services.service_face import ServiceFace
 router = APIRouter(tags=["progress"])
 QUEUE_SIZE = 1000
 STATUS_SECONDS = 1.0
+STALE_SECONDS = 5.0  # the oldest status a poll is answered from while it is read again
 _NO_CHANGE = (events.JobProgress, events.LogRecord)
 
 
@@ -72,6 +77,7 @@ class _Feed:
         self.sockets: set[_Socket] = set()
         self.progress: dict[str, events.JobProgress] = {}
         self.generation = 0  # bumped by events that change jobs: a status older is stale
+        self.progress_version = 0  # bumped whenever `progress` changes
         self._lock = threading.Lock()
         self.service = face.engine(client, "api")
         self.listener = self.service.subscribe(self._deliver)
@@ -84,24 +90,40 @@ class _Feed:
                 self.generation += 1
             if isinstance(event, events.JobProgress):
                 self.progress[event.job] = event
-            elif isinstance(event, events.JobStatusChanged) and event.status != "RUNNING":
-                self.progress.pop(event.job, None)
+                self.progress_version += 1
+            elif (
+                isinstance(event, events.JobStatusChanged)
+                and event.status != "RUNNING"
+                and self.progress.pop(event.job, None) is not None
+            ):
+                self.progress_version += 1
             sockets = list(self.sockets)
         payload = events.encode(event)
-        for socket in sockets:
-            if socket.job is None or socket.job == job:
-                self.loop.call_soon_threadsafe(socket.offer, payload)
+        chosen = [socket for socket in sockets if socket.job is None or socket.job == job]
+        if chosen:  # one wake-up of the server's loop an event, not one a socket
+            self.loop.call_soon_threadsafe(_offer, chosen, payload)
 
     def changed(self) -> None:
         with self._lock:
             self.generation += 1
 
-    def latest(self) -> dict[str, events.JobProgress]:
+    def latest(self) -> tuple[int, dict[str, events.JobProgress]]:
+        """The running jobs' latest progress, and its `progress_version`."""
         with self._lock:
-            return dict(self.progress)
+            return self.progress_version, dict(self.progress)
 
     def close(self) -> None:
         self.service.close()
+
+
+def _settled(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled():
+        task.exception()  # retrieved: the next poll past STALE_SECONDS meets it itself
+
+
+def _offer(sockets: list[_Socket], payload: str) -> None:
+    for socket in sockets:
+        socket.offer(payload)
 
 
 @dataclass(frozen=True)
@@ -111,6 +133,19 @@ class _Status:
     at: float
 
 
+@dataclass(frozen=True)
+class JobsBody:
+    """The jobs list as sent: its JSON bytes and their ETag."""
+
+    body: bytes
+    etag: str
+    status: EngineStatus  # what it was made of
+    progress_version: int
+
+
+_JOBS = TypeAdapter(list[schemas.Job])
+
+
 class ProgressHub:
     def __init__(self, face: ServiceFace) -> None:
         self.face = face
@@ -118,23 +153,18 @@ class ProgressHub:
         self._creating: dict[str, asyncio.Lock] = {}
         self._status: dict[tuple[str, str, str], _Status] = {}
         self._loading: dict[tuple[str, str, str], asyncio.Lock] = {}
+        self._bodies: dict[tuple[str, str, str], JobsBody] = {}
+        self._refreshing: dict[tuple[str, str, str], asyncio.Future[EngineStatus]] = {}
 
     async def status(self, client: str, caller: Caller) -> EngineStatus:
         """The client's engine status as `caller`'s token role reads it (HiddenClient when
         PostgreSQL hides the client from that role), fresh as described above."""
         key = (client, caller.client, caller.role)  # who reads alike (the module's doc)
-
-        def fresh() -> EngineStatus | None:
-            found, feed = self._status.get(key), self._feeds.get(client)
-            if found is None or feed is None or found.generation != feed.generation:
-                return None
-            return found.value if time.monotonic() - found.at < STATUS_SECONDS else None
-
-        cached = fresh()
+        cached = self._fresh(key)
         if cached is not None:
             return cached
         async with self._loading.setdefault(key, asyncio.Lock()):
-            cached = fresh()
+            cached = self._fresh(key)
             if cached is not None:
                 return cached
             face = self.face.acting(caller)
@@ -143,6 +173,62 @@ class ProgressHub:
             value = await run_in_threadpool(face.status, client, "api")
             self._status[key] = _Status(value, generation, started)
             return value
+
+    def _fresh(self, key: tuple[str, str, str]) -> EngineStatus | None:
+        found, feed = self._status.get(key), self._feeds.get(key[0])
+        if found is None or feed is None or found.generation != feed.generation:
+            return None
+        return found.value if time.monotonic() - found.at < STATUS_SECONDS else None
+
+    async def jobs(self, client: str, caller: Caller) -> JobsBody:
+        """The jobs list of `client` as `caller`'s token role reads it (`status`), with the
+        running jobs' latest progress, serialised once for every reader alike until the
+        status is read again or a progress event arrives: two hundred pollers cost one
+        serialisation a change, not one a request."""
+        status = await self.status(client, caller)
+        return self._body((client, caller.client, caller.role), status)
+
+    def cached_jobs(self, client: str, caller: Caller) -> JobsBody | None:
+        """What `jobs` answers, without a wait, when this process read the status for
+        `caller`'s token role in the last `STALE_SECONDS` (else None: ask `jobs`). A status
+        that is due to be read again (an event changed jobs, or `STATUS_SECONDS` passed)
+        is read once in the background, and answered meanwhile: the pollers of that
+        moment get the list as it was a moment ago instead of queueing behind the read."""
+        key = (client, caller.client, caller.role)
+        found, feed = self._status.get(key), self._feeds.get(client)
+        if found is None or feed is None:
+            return None
+        age = time.monotonic() - found.at
+        if age >= STALE_SECONDS:
+            return None
+        if found.generation != feed.generation or age >= STATUS_SECONDS:
+            self._refresh(key, caller)
+        return self._body(key, found.value)
+
+    def _refresh(self, key: tuple[str, str, str], caller: Caller) -> None:
+        task = self._refreshing.get(key)
+        if task is None or task.done():
+            task = asyncio.ensure_future(self.status(key[0], caller))
+            task.add_done_callback(_settled)  # a failed read: the route reads it again
+            self._refreshing[key] = task
+
+    def _body(self, key: tuple[str, str, str], status: EngineStatus) -> JobsBody:
+        """`status` with the latest progress, as JSON bytes (made again only when the
+        status or the progress changed since)."""
+        found, feed = self._bodies.get(key), self._feeds.get(key[0])
+        version = feed.progress_version if feed is not None else -1
+        if found is not None and found.status is status and found.progress_version == version:
+            return found
+        version, progress = self.latest_progress(status)
+        body = _JOBS.dump_json(
+            [
+                schemas.Job(**view.as_json(), progress=progress.get(view.name))
+                for view in status.jobs
+            ]
+        )
+        etag = f'"{hashlib.blake2b(body, digest_size=12).hexdigest()}"'
+        made = self._bodies[key] = JobsBody(body, etag, status, version)
+        return made
 
     def changed(self, client: str) -> None:
         """Something changed that no event may have said yet (a control just answered)."""
@@ -164,12 +250,13 @@ class ProgressHub:
                 self._feeds[client] = found
             return found
 
-    def latest_progress(self, status: EngineStatus) -> dict[str, schemas.Progress]:
-        """The latest progress of `status`'s running jobs (the jobs its reader may see)."""
+    def latest_progress(self, status: EngineStatus) -> tuple[int, dict[str, schemas.Progress]]:
+        """The latest progress of `status`'s running jobs (the jobs its reader may see),
+        and the feed's `progress_version` it is of."""
         feed = self._feeds.get(status.client)
-        latest = feed.latest() if feed is not None else {}
+        version, latest = feed.latest() if feed is not None else (-1, {})
         running = {job.name for job in status.jobs if job.status == "RUNNING"}
-        return {
+        return version, {
             job: schemas.Progress(**{k: getattr(e, k) for k in schemas.Progress.model_fields})
             for job, e in latest.items()
             if job in running
@@ -207,8 +294,9 @@ async def _serve(websocket: WebSocket, client: str, job: str | None) -> None:
         await websocket.close(code=1008)  # before accept: the handshake is refused (403)
         return
     receiving: asyncio.Future[Any] | None = None
-    every = websocket.app.state.tokens.seconds
-    allowed = asyncio.ensure_future(_while_allowed(hub.face.acting(caller), client, every))
+    tokens: TokenCache = websocket.app.state.tokens
+    token = bearer(websocket.headers.get("authorization")) or ""
+    allowed = asyncio.ensure_future(_while_allowed(tokens, token, hub.face.acting(caller), client))
     try:
         await websocket.accept()
         receiving = asyncio.ensure_future(_drain(websocket))
@@ -230,14 +318,23 @@ async def _serve(websocket: WebSocket, client: str, job: str | None) -> None:
         hub.detach(feed, socket)
 
 
-async def _while_allowed(face: ServiceFace, client: str, every: float) -> None:
-    """Return once PostgreSQL no longer lets the token's role (`face`) see the client; a
-    database that does not answer for a moment closes nobody's socket. Each turn waits a
-    random part of `every` (at least half), so sockets opened together do not all ask at
-    once."""
+async def _while_allowed(tokens: TokenCache, token: str, face: ServiceFace, client: str) -> None:
+    """Return once the token is revoked (`TokenCache`, asked every `tokens.seconds`) or
+    PostgreSQL no longer lets the token's role (`face`) see the client. PostgreSQL is asked
+    again when the tokens table changed (a token revoked, a client removed) and at least
+    every `tokens.ttl` seconds, not at every turn: fifty sockets cost no query a second.
+    A database that does not answer for a moment closes nobody's socket. Each turn waits a
+    random part of `tokens.seconds` (at least half), so sockets opened together do not
+    all ask at once."""
+    generation, asked = tokens.generation, time.monotonic()
     while True:
-        await asyncio.sleep(every * random.uniform(0.5, 1.0))
+        await asyncio.sleep(tokens.seconds * random.uniform(0.5, 1.0))
         try:
+            if await tokens.current(token) is None:
+                return
+            if tokens.generation == generation and time.monotonic() - asked < tokens.ttl:
+                continue
+            generation, asked = tokens.generation, time.monotonic()
             await run_in_threadpool(face.require_client, client)
         except (LookupError, ActingRoleGone):
             return

@@ -31,6 +31,10 @@ class ApiServer:
             # Longer than the 60 s idle timeout of common load balancers and pollers' gaps:
             # a kept-alive connection is never closed just as a client reuses it.
             timeout_keep_alive=75,
+            # Events are small JSON frames sent to every socket of a client: compressing
+            # each one for each socket cost the server more CPU than all the pollers' auth
+            # (py-spy under benchmarks/bench_api.py); localhost and LANs need no deflate.
+            ws_per_message_deflate=False,
         )
         self.server = uvicorn.Server(config)
         self.app = app

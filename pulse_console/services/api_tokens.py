@@ -147,6 +147,22 @@ def authenticate(database: Database, token: str) -> Caller | None:
     return Caller(name=row[1], client=row[3], role=row[2], db_role=row[4])
 
 
+def stamp(database: Database) -> tuple[int, int, int]:
+    """What changes whenever a token is created, revoked or removed (with its client):
+    (tokens, the highest id, revoked tokens). Ids only grow and a revoked token stays
+    revoked, so any of those changes one of the three. The API asks it once a second to
+    know whether the callers it remembers still stand (`api.authz.TokenCache`)."""
+    with database.session() as session:
+        row = session.execute(
+            select(
+                func.count(),
+                func.coalesce(func.max(ApiToken.id), 0),
+                func.count(ApiToken.revoked_at),
+            )
+        ).one()
+    return int(row[0]), int(row[1]), int(row[2])
+
+
 # Uses noted by this process, (engine, token id) -> monotonic time: a poller's token is looked
 # up every few seconds, and writing (or trying to write) its last use each time cost the API
 # a transaction per lookup.

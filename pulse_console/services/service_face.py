@@ -136,6 +136,9 @@ class ServiceFace:
     def authenticate(self, token: str) -> api_tokens.Caller | None:
         return api_tokens.authenticate(self.database, token)
 
+    def tokens_stamp(self) -> object:
+        return api_tokens.stamp(self.database)
+
     def record(
         self, client: str, actor: str, action: str, target: str, details: dict[str, Any]
     ) -> None:
