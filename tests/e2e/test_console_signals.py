@@ -17,10 +17,11 @@ from tests.e2e.conftest import Console
 from tests.e2e.test_console_tmux import job_line
 from tests.e2e.tmux import TmuxTerminal, cooked, wait_gone
 
-# Slow only the per-issue dev-status calls (about 150 for the small demo, at most 8 in flight
-# on the account's gate): the sync lasts about 11 s, a page commits every few seconds, so
-# the signal lands mid-run, after the first pages are committed, even as pages load faster.
-SLOW_DEV_STATUS = {"paths": ["/rest/dev-status"], "latency": {"fixed_ms": 600}}
+# Slow only the per-issue dev-status calls (about 150 for the small demo, up to 32 in flight
+# on the account's gate): the sync lasts several seconds, a page commits every second or two,
+# so the signal lands mid-run, after the first pages are committed; a cut run waits out at
+# most one call's latency before it exits.
+SLOW_DEV_STATUS = {"paths": ["/rest/dev-status"], "latency": {"fixed_ms": 1000}}
 EXIT_WITHIN = 8.0  # measured 1.9 to 2.7 s; slack for a loaded 2-core machine
 
 

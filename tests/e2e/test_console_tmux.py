@@ -151,9 +151,10 @@ def test_operator_adds_a_second_jira_and_shortens_the_interval(
         terminal.wait_for(lambda s: "│ Integrations │" in s and "sandbox-jira" in s, "Integrations")
         terminal.send("a")
         terminal.wait_for_text("Add integration")
-        # name, base URL, e-mail, projects (empty: all), then the token; Enter moves on and
-        # the cursor (at the focused field's caret) shows the move landed before typing on
-        for value in ("jira-two", jira_url, DEMO_JIRA.email, ""):
+        # name, base URL, e-mail, projects (empty: all), windows and requests in flight (empty:
+        # the defaults), then the token; Enter moves on and the cursor (at the focused field's
+        # caret) shows the move landed before typing on
+        for value in ("jira-two", jira_url, DEMO_JIRA.email, "", "", ""):
             terminal.type(value)
             terminal.wait_for_text(value)
             row = terminal.cursor()[1]

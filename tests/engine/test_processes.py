@@ -7,9 +7,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -70,7 +72,9 @@ class WorkerProcess:
     ) -> None:
         self.name = name
         self.lines: list[str] = []
-        extra = [str(batches), str(seconds), str(concurrency), str(STALL)]
+        # The scripted worker's data folder, removed by `stop` (a killed worker cannot).
+        self.data_dir = tempfile.mkdtemp(prefix="pulse-w-")
+        extra = [str(batches), str(seconds), str(concurrency), str(STALL), self.data_dir]
         scripted = ["-m", "tests.engine.worker_main", url, name, *extra]
         self.proc = subprocess.Popen(
             [sys.executable, *(command or scripted)],
@@ -100,6 +104,7 @@ class WorkerProcess:
             self.proc.send_signal(signal.SIGCONT)
             self.proc.kill()
         self.proc.wait(10)
+        shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
 @pytest.fixture

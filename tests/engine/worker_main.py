@@ -1,6 +1,6 @@
 """A real pool worker process (`run_pool`) with scripted pipelines, for multi-process tests.
 
-usage: python -m tests.engine.worker_main URL NAME BATCHES BATCH_SECONDS CONCURRENCY STALL
+usage: python -m tests.engine.worker_main URL NAME BATCHES BATCH_SECONDS CONCURRENCY STALL DATA_DIR
 
 The job type the tests use (`loader`) runs a `SlowLoader`.
 """
@@ -8,7 +8,6 @@ The job type the tests use (`loader`) runs a `SlowLoader`.
 from __future__ import annotations
 
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import ClassVar
@@ -45,10 +44,10 @@ class SlowLoader:
 
 
 def main() -> int:
-    url, name, batches, seconds, concurrency, stall = sys.argv[1:7]
+    url, name, batches, seconds, concurrency, stall, data_dir = sys.argv[1:8]
     settings = Settings(
         database_url=url,
-        data_dir=Path(tempfile.mkdtemp(prefix="pulse-w-")),
+        data_dir=Path(data_dir),
         pool={"tick_seconds": 0.3, "stall_seconds": float(stall)},
     )
     database = Database(engine=make_engine(url, pool_size=2), embedded=False)

@@ -71,8 +71,16 @@ class SnapApp(PulseApp):
 
     def on_mount(self) -> None:
         super().on_mount()
-        for widget in self.query("Input"):
-            widget.cursor_blink = False  # type: ignore[attr-defined]
+        self._no_blink()
+        # Forms and dialogs mount their inputs later, on screens of their own: a blinking
+        # cursor there made a shot depend on when it was taken (seen under load).
+        self.set_interval(0.05, self._no_blink)
+
+    def _no_blink(self) -> None:
+        for screen in self.screen_stack:
+            for widget in screen.query("Input"):
+                if widget.cursor_blink:  # type: ignore[attr-defined]
+                    widget.cursor_blink = False  # type: ignore[attr-defined]
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ from storage.tenancy import UnknownClient, ensure_client
 from tests.tui.conftest import make_ctx
 from tests.tui.fakes import NOW, FakeJobs, seeded_jobs
 from tests.tui.test_snapshots import SIZES, app_on, settle
+from tests.tui.workers import workers_done
 
 
 def seed_trail(database: Database) -> None:
@@ -60,7 +61,7 @@ def seed_trail(database: Database) -> None:
 
 async def loaded(pilot: Any) -> None:
     await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
+    await workers_done(pilot.app)
     await pilot.pause()
 
 

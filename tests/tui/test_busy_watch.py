@@ -11,6 +11,7 @@ from pulse_console.tui.widgets.common.context_header import ContextHeader
 from storage.db import Database
 from tests.tui.conftest import make_ctx
 from tests.tui.fakes import FakeJobs, seeded_jobs
+from tests.tui.workers import workers_done
 
 
 async def test_a_slow_load_spins_in_the_header_until_it_answers(
@@ -55,5 +56,5 @@ async def test_long_lived_workers_are_not_waits(database: Database, tmp_path: Pa
         assert "waiting 2s" in watch.tick(start + 62)
         slow.set()
         stop.set()
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         assert watch.tick(start + 63) == ""

@@ -7,6 +7,7 @@ from textual.widgets import DataTable
 from pulse_console.tui.app import PulseApp
 from pulse_console.tui.context import ConsoleContext
 from tests.tui.fakes import FakeJobs, seeded_jobs
+from tests.tui.workers import workers_done
 
 
 def column_keys(table: DataTable[object]) -> list[str]:
@@ -17,7 +18,7 @@ async def test_jobs_and_runs_tables_switch_column_sets_on_resize(ctx: ConsoleCon
     ctx.jobs = FakeJobs(seeded_jobs())
     app = PulseApp(ctx)
     async with app.run_test(size=(140, 30)) as pilot:
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         jobs = app.screen.query_one("#jobs", DataTable)
         assert "next_run" in column_keys(jobs) and jobs.row_count == 3
@@ -33,13 +34,13 @@ async def test_jobs_and_runs_tables_switch_column_sets_on_resize(ctx: ConsoleCon
 
         # A screen that was not showing during the resize fits itself when it comes back.
         app.switch_to("runs")
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         runs = app.screen.query_one("#runs", DataTable)
         assert "api" not in column_keys(runs) and runs.row_count == 1  # the selected job's
         await pilot.resize_terminal(140, 30)
         await pilot.pause()
         app.switch_to("jobs")
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         assert "next_run" in column_keys(jobs) and jobs.row_count == 3

@@ -20,11 +20,12 @@ from pulse_console.tui.screens.file_view import FileViewScreen
 from pulse_console.tui.screens.runs import RunsScreen
 from pulse_console.tui.widgets.common.context_header import ContextHeader
 from tests.tui.fakes import FakeJobs, running_progress, seeded_jobs
+from tests.tui.workers import workers_done
 
 
 async def settle(app: PulseApp, pilot: Pilot[None]) -> None:
     for _ in range(3):
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
 
 

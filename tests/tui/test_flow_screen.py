@@ -21,6 +21,7 @@ from storage.db import Database
 from storage.models import IssueTypeMapping, StatusMapping, WorkItem
 from storage.tenancy import ensure_client
 from tests.tui.conftest import make_ctx
+from tests.tui.workers import workers_done
 
 
 def add_items(database: Database, items: list[tuple[str | None, str]]) -> None:
@@ -66,7 +67,7 @@ async def open_tab(app: PulseApp, pilot: Pilot[None], tab: str) -> None:
 
 async def settle(app: PulseApp, pilot: Pilot[None]) -> None:
     for _ in range(3):
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
 
 

@@ -27,6 +27,7 @@ from storage.integrations import save_integration
 from storage.models import Integration
 from storage.tenancy import ensure_client
 from tests.tui.conftest import make_ctx
+from tests.tui.workers import workers_done
 
 JIRA_URL = "https://sandbox.atlassian.net"
 
@@ -57,7 +58,7 @@ def form_ctx(database: Database, tmp_path: Path, sandbox: httpx.MockTransport) -
 
 async def _open_form(app: PulseApp, pilot: Pilot[None], key: str) -> IntegrationForm:
     app.switch_to("integrations")
-    await app.workers.wait_for_complete()
+    await workers_done(app)
     await pilot.pause()
     await pilot.press(key)
     await pilot.pause()
@@ -67,7 +68,7 @@ async def _open_form(app: PulseApp, pilot: Pilot[None], key: str) -> Integration
 
 async def _settle(app: PulseApp, pilot: Pilot[None]) -> None:
     for _ in range(3):
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
 
 
@@ -168,6 +169,14 @@ async def test_editing_an_integration_changes_only_what_was_edited(
         assert projects.value == "ALP, BET"
         assert form.query_one("#jira-email", Input).value == DEMO_JIRA.email
         projects.value = "ALP"
+        windows = form.query_one("#jira-windows", Input)
+        assert windows.value == ""  # not stored: the sync's default
+        windows.value = "17"
+        form.query_one("#save", Button).press()
+        await _settle(app, pilot)
+        assert isinstance(app.screen, IntegrationForm), "out of bounds is not saved"
+        assert "from 1 to 16" in str(form.query_one("#jira-windows-error").render())
+        windows.value = "2"
         form.query_one("#save", Button).press()
         await _settle(app, pilot)
         assert not isinstance(app.screen, IntegrationForm)
@@ -176,6 +185,7 @@ async def test_editing_an_integration_changes_only_what_was_edited(
         "deployment": "cloud",
         "projects": ["ALP"],
         "page_size": 10,
+        "windows": 2,
     }
 
 
@@ -247,12 +257,13 @@ async def test_enter_in_a_text_field_moves_to_the_next_text_field_of_the_chosen_
     async with app.run_test(size=(100, 32)) as pilot:
         form = await _open_form(app, pilot, "a")
         visited = []
-        for _ in range(5):
+        for _ in range(7):
             focused = app.focused
             assert isinstance(focused, Input)
             visited.append(focused.id)
             await pilot.press("enter")
             await pilot.pause()
         # the type choice and the Data Center flag are skipped; Enter on the last stays
-        assert visited == ["name", "base_url", "jira-email", "jira-projects", "token"]
+        texts = ["jira-email", "jira-projects", "jira-windows", "jira-max_in_flight"]
+        assert visited == ["name", "base_url", *texts, "token"]
         assert isinstance(form, IntegrationForm) and app.screen is form

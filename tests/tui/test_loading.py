@@ -7,6 +7,7 @@ from pulse_console.tui.context import ConsoleContext
 from pulse_console.tui.dialogs.error import ErrorDialog
 from pulse_console.tui.widgets.common.status_line import StatusLine
 from tests.tui.fakes import FakeJobs
+from tests.tui.workers import workers_done
 
 
 class BrokenJobs(FakeJobs):
@@ -29,7 +30,7 @@ async def test_a_failed_first_load_says_so_instead_of_loading_forever(ctx: Conso
         assert "Failed: the engine's database did not answer" in status
         # Closing it reloads, which fails the same way: said in the status line, no new dialog.
         await pilot.press("escape")
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         for _ in range(10):
             await pilot.pause(0.05)
         assert app.screen is jobs_screen

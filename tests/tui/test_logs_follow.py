@@ -20,6 +20,7 @@ from storage.tenancy import ensure_client
 from tests.tui.conftest import make_ctx
 from tests.tui.fakes import NOW
 from tests.tui.test_snapshots import seed_logs
+from tests.tui.workers import workers_done
 
 
 def add_logs(database: Database, first: int, count: int) -> None:
@@ -46,7 +47,7 @@ def add_logs(database: Database, first: int, count: int) -> None:
 
 async def settle(app: PulseApp, pilot: Pilot[None]) -> None:
     for _ in range(4):
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
 
 

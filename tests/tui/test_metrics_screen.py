@@ -20,12 +20,13 @@ from pulse_console.tui.widgets.metrics.flow_table import FlowTable
 from tests.metrics.seed import CLIENT, Seeder
 from tests.tui.fakes import NOW
 from tests.tui.metrics_seed import seed_delivery
+from tests.tui.workers import workers_done
 
 
 async def ready(pilot: Any) -> None:
     for _ in range(3):
         await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
+        await workers_done(pilot.app)
     await pilot.pause()
 
 

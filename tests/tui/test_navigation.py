@@ -7,6 +7,7 @@ from pulse_console.tui.context import ConsoleContext
 from pulse_console.tui.keymap import SCREENS
 from tests.tui.fakes import FakeJobs, running_progress, seeded_jobs
 from tests.tui.test_snapshots import seed_logs
+from tests.tui.workers import workers_done
 
 
 async def test_every_screen_opens_by_name_and_escape_goes_back(ctx: ConsoleContext) -> None:
@@ -16,7 +17,7 @@ async def test_every_screen_opens_by_name_and_escape_goes_back(ctx: ConsoleConte
         for name in SCREENS:
             app.switch_to(name)
             await pilot.pause()
-            await app.workers.wait_for_complete()
+            await workers_done(app)
             await pilot.pause()
             assert app.current_mode == name
         await pilot.press("question_mark")
@@ -35,7 +36,7 @@ async def test_log_columns_follow_the_timestamp_toggle_and_the_width(
     async with app.run_test(size=(130, 32)) as pilot:
         app.switch_to("logs")
         await pilot.pause()
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         table = app.screen.query_one(DataTable)
 

@@ -15,6 +15,7 @@ from storage.db import Database
 from tests.tui.conftest import make_ctx
 from tests.tui.fakes import FakeJobs, seeded_jobs
 from tests.tui.test_connection_banner import wait_until
+from tests.tui.workers import workers_done
 
 PERIOD = 0.1
 
@@ -32,7 +33,7 @@ class QuickHealthApp(PulseApp):
 async def loads_while_idle(pilot: Pilot[None], screen: ListScreen[Any]) -> int:
     """Loads during ten poll periods, after a load still in flight has landed."""
     await pilot.pause(3 * PERIOD)
-    await pilot.app.workers.wait_for_complete()
+    await workers_done(pilot.app)
     before = screen.loads
     await pilot.pause(10 * PERIOD)
     return screen.loads - before

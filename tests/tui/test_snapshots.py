@@ -25,6 +25,7 @@ from storage.models import Job, JobRun, LogEntry, WorkItem
 from storage.tenancy import ensure_client
 from tests.tui.conftest import SnapApp, make_ctx
 from tests.tui.fakes import NOW, FakeJobs, running_progress, seeded_jobs
+from tests.tui.workers import workers_done
 
 SIZES = [(100, 32), (80, 24)]
 
@@ -40,7 +41,7 @@ async def settle(pilot: Any) -> None:
     stable = 0
     for _ in range(100):
         await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
+        await workers_done(pilot.app)
         await pilot.wait_for_scheduled_animations()
         await pilot.pause(0.05)
         current = pilot.app.export_screenshot()
