@@ -31,6 +31,19 @@ from sqlalchemy.orm import DeclarativeBase
 
 _temp_names = itertools.count()
 _encode_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
+class JsonText(str):
+    """A JSONB value already encoded as JSON text (e.g. by pydantic's serializer, in a fetch
+    thread, instead of a dict the writer would encode): written as is."""
+
+
+def _jsonb(value: Any) -> Jsonb:
+    if isinstance(value, JsonText):
+        return Jsonb(value, dumps=str)
+    return Jsonb(value, dumps=_encode_json)
+
+
 _pg_dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
 
 # SQL type (as compiled) -> the name psycopg's binary COPY wants; anything else goes as text.
@@ -283,7 +296,7 @@ def _arrays(
     for column, sql_type in zip(columns, _sql_types(table, columns), strict=True):
         values = [row[column] for row in batch]
         if sql_type == "JSONB":
-            values = [None if v is None else Jsonb(v, dumps=_encode_json) for v in values]
+            values = [None if v is None else _jsonb(v) for v in values]
         elif sql_type == "FLOAT":  # an array holds one type: 1 and 1.5 are both float8
             values = [None if v is None else float(v) for v in values]
         params.append(values)
@@ -391,7 +404,7 @@ def _copy_rows(
             values = [row[c] for c in columns]
             for i in jsonb:
                 if values[i] is not None:
-                    values[i] = Jsonb(values[i], dumps=_encode_json)
+                    values[i] = _jsonb(values[i])
             copy.write_row(values)
 
 

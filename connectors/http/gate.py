@@ -23,7 +23,14 @@ chain. `RateGate` is that account's budget:
   second per account — https://www.aha.io/api, "Rate limiting"; ``lane_of(method, path)``
   says which lane a request is in);
 - **counted**: ``limited`` is the number of 429s the account earned, ``waited`` the seconds
-  chains spent paused by the gate.
+  chains spent paused by the gate;
+- **adaptive** (optional): where the server publishes no concurrency limit and signals its
+  dynamic limits only with 429 + Retry-After (Jira Cloud: "limits are not published" and
+  "back off … for all requests" — https://developer.atlassian.com/cloud/jira/platform/rate-limiting/),
+  every 429 halves the requests sent at once (down to 1), and each full round of answered
+  requests at the lowered limit lets one more out again, up to ``max_in_flight``
+  (additive increase, multiplicative decrease: the account slows down as soon as the
+  server says so and speeds up only as fast as the server keeps answering).
 
 `gate_for` keeps one gate per account key (source, site, user) for the life of the process,
 so two clients of the same account (a run's chains, two runs at once) share one budget.
@@ -33,7 +40,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from connectors.http.budget import BudgetTracker, RequestBudget
 from connectors.http.cancel import CancelCheck, CancelToken
@@ -44,6 +51,11 @@ DEFAULT_MAX_IN_FLIGHT = 8
 
 _POLL_SECONDS = 0.25
 """How often a chain waiting on the gate looks at its cancel flag (without a CancelToken)."""
+
+
+_SAME_EPISODE = timedelta(seconds=1)
+"""A 429 whose back-off ends within this of the pause already set belongs to the same
+episode (requests that were out together): the adaptive limit is halved once for it."""
 
 
 class PausedTooLong(Exception):
@@ -65,10 +77,12 @@ class RateGate:
         per_minute: Mapping[str, int] | None = None,
         per_second: Mapping[str, int] | None = None,
         lane_of: Callable[[str, str], str] | None = None,
+        adaptive: bool = False,
     ) -> None:
         if max_in_flight < 1:
             raise ValueError("max_in_flight must be at least 1")
         self.max_in_flight = max_in_flight
+        self.adaptive = adaptive
         self.lane_of = lane_of or (lambda method, path: "all")
         minute, second = dict(per_minute or {}), dict(per_second or {})
         self._paces = {
@@ -77,8 +91,11 @@ class RateGate:
             )
             for lane in {*minute, *second}
         }
-        self._slots = threading.BoundedSemaphore(max_in_flight)
         self._lock = threading.Lock()
+        self._slot_freed = threading.Condition(self._lock)
+        self._in_flight = 0
+        self._limit = max_in_flight  # below max_in_flight after 429s when adaptive
+        self._answered = 0  # requests released since the limit last changed
         self._paused_until: datetime | None = None
         self._limited = 0
         self._waited = 0.0
@@ -109,13 +126,42 @@ class RateGate:
             if cancel is not None and cancel():
                 return False
             self._sleep(min(wait, _POLL_SECONDS), cancel, clock)
-        while not self._slots.acquire(timeout=_POLL_SECONDS):
+        while not self._take_slot():
             if cancel is not None and cancel():
                 return False
         return True
 
+    def _take_slot(self) -> bool:
+        """One in-flight slot, waiting up to `_POLL_SECONDS` for one to free."""
+        with self._slot_freed:
+            if self._in_flight >= self._limit:
+                self._slot_freed.wait(_POLL_SECONDS)
+                if self._in_flight >= self._limit:
+                    return False
+            self._in_flight += 1
+            return True
+
     def release(self) -> None:
-        self._slots.release()
+        with self._slot_freed:
+            self._in_flight -= 1
+            if self.adaptive and self._limit < self.max_in_flight:
+                self._answered += 1
+                if self._answered >= self._limit:  # a full round answered: one more at once
+                    self._limit += 1
+                    self._answered = 0
+            self._slot_freed.notify()
+
+    def set_max_in_flight(self, max_in_flight: int) -> None:
+        """Change the account's ceiling (a person's setting, read at the start of a run);
+        requests already out finish, later ones obey the new value."""
+        if max_in_flight < 1:
+            raise ValueError("max_in_flight must be at least 1")
+        with self._slot_freed:
+            slowed = self.adaptive and self._limit < self.max_in_flight
+            self.max_in_flight = max_in_flight
+            self._limit = min(self._limit, max_in_flight) if slowed else max_in_flight
+            self._answered = 0
+            self._slot_freed.notify_all()
 
     def wait_turn(
         self,
@@ -157,6 +203,11 @@ class RateGate:
         with self._lock:
             if limited:
                 self._limited += 1
+                if self.adaptive and (
+                    self._paused_until is None or until > self._paused_until + _SAME_EPISODE
+                ):  # the 429s of requests sent before the first one's answer: halved once
+                    self._limit = max(1, self._limit // 2)
+                    self._answered = 0
             if self._paused_until is None or until > self._paused_until:
                 self._paused_until = until
 
@@ -173,6 +224,13 @@ class RateGate:
         """Seconds chains spent paused by another chain's back-off."""
         with self._lock:
             return self._waited
+
+    @property
+    def in_flight_limit(self) -> int:
+        """Requests the account may send at once now (``max_in_flight`` unless adaptive and
+        slowed down by 429s)."""
+        with self._lock:
+            return self._limit
 
     @property
     def paused_until(self) -> datetime | None:

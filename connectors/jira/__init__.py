@@ -14,7 +14,13 @@ How a pipeline reads issues with complete changelogs, page by page::
 """
 
 from connectors.jira.changelogs import ChangelogBatch, sort_histories, split_embedded
-from connectors.jira.client import DEFAULT_SEARCH_FIELDS, Deployment, JiraClient
+from connectors.jira.client import (
+    DEFAULT_SEARCH_FIELDS,
+    JIRA_MAX_IN_FLIGHT,
+    Deployment,
+    JiraClient,
+    jira_gate,
+)
 from connectors.jira.jql import (
     project_clause,
     quote,
@@ -29,6 +35,7 @@ from connectors.validation import Rejected
 
 __all__ = [
     "DEFAULT_SEARCH_FIELDS",
+    "JIRA_MAX_IN_FLIGHT",
     "ChangelogBatch",
     "Deployment",
     "JiraClient",
@@ -36,6 +43,7 @@ __all__ = [
     "Rejected",
     "SearchPage",
     "format_jql_datetime",
+    "jira_gate",
     "parse_jira_datetime",
     "project_clause",
     "quote",

@@ -49,6 +49,12 @@ def _jira_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--project", action="append", default=[], help="project key to sync (repeat; default all)"
     )
+    parser.add_argument(
+        "--max-in-flight",
+        type=int,
+        metavar="N",
+        help="requests the account sends at once, 1-100 (default 32; halved on each 429)",
+    )
 
 
 def _jira_settings(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
@@ -59,6 +65,8 @@ def _jira_settings(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
         config["email"] = args.email
     if args.project:
         config["projects"] = [p.upper() for p in args.project]
+    if args.max_in_flight is not None:
+        config["max_in_flight"] = args.max_in_flight  # bounds: commands/sync.py, as --windows
     return _base_url(args), config
 
 

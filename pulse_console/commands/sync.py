@@ -50,6 +50,9 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
             + ("; several (one a line) are used in turn" if source.several_tokens else ""),
         )
         source.add_options(parser)
+        parser.add_argument(
+            "--windows", type=int, metavar="N", help="chains read at once, 1-16 (default 4)"
+        )
         parser.set_defaults(handler=run_integration_add, source=source.name)
     test = actions.add_parser("test", parents=[common], help="check an integration's credentials")
     test.add_argument("name")
@@ -68,6 +71,7 @@ def run_integration_add(
     args: argparse.Namespace, settings: Settings, *, stdin: TextIO | None = None
 ) -> int:
     from pulse_console.inputs import BadInput, check_name
+    from pulse_console.services.integration_fields import number_fields, number_problem
     from pulse_console.services.integrations import IntegrationDraft, check_connection
     from storage.integrations import record_connection_test, save_integration
     from storage.integrations import secret_name as integration_secret_name
@@ -88,6 +92,11 @@ def run_integration_add(
         base_url, config = source.settings(args)
     except UsageProblem as exc:
         return _fail(str(exc))
+    if args.windows is not None:
+        config["windows"] = args.windows
+    for spec in number_fields(source.name):
+        if problem := number_problem(spec, config.get(spec.key)):
+            return _fail(f"--{spec.key.replace('_', '-')} must be {problem}")
     token = "\n".join(tokens)
     draft = IntegrationDraft(
         args.name, source.name, base_url, config.get("email", ""), token, config=config

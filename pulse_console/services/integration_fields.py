@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from connectors.github import GITHUB_API
+from connectors.jira import JIRA_MAX_IN_FLIGHT
 from pulse_console.pipelines.registry import offered_types
 
-FieldKind = Literal["text", "list", "flag", "choice"]
+FieldKind = Literal["text", "list", "flag", "choice", "number"]
 FormValue = str | bool
 
 
@@ -32,6 +33,20 @@ class TypeField:
     commas_only: bool = False  # list items may hold spaces (Azure DevOps project names)
     on: Any = True  # a flag's stored value when ticked…
     off: Any = False  # …and when not
+    bounds: tuple[int, int] = (1, 1)  # a number's least and greatest value; empty: the default
+
+
+# Settings every type has; the bounds are those the pipelines' options enforce.
+WINDOWS = TypeField(
+    "windows", "Windows: chains read at once (1-16)", "number", "empty: 4", bounds=(1, 16)
+)
+MAX_IN_FLIGHT = TypeField(
+    "max_in_flight",
+    "Requests in flight at most (1-100; halved on each 429)",
+    "number",
+    f"empty: {JIRA_MAX_IN_FLIGHT}",
+    bounds=(1, 100),
+)
 
 
 @dataclass(frozen=True)
@@ -58,6 +73,8 @@ FORMS: dict[str, TypeForm] = {
                 off="cloud",
             ),
             TypeField("projects", "Projects to sync", "list", "ALP, BET (empty: all)", upper=True),
+            WINDOWS,
+            MAX_IN_FLIGHT,
         ),
     ),
     "github": TypeForm(
@@ -78,6 +95,7 @@ FORMS: dict[str, TypeForm] = {
                 "choice",
                 choices=("auto", "graphql", "actions", "off"),
             ),
+            WINDOWS,
         ),
     ),
     "azure_devops": TypeForm(
@@ -92,6 +110,16 @@ FORMS: dict[str, TypeForm] = {
                 "Fabrikam Fiber, Contoso Web (empty: all)",
                 commas_only=True,
             ),
+            WINDOWS,
+        ),
+    ),
+    "aha": TypeForm(
+        "Aha!",
+        base_url_hint="https://acme.aha.io",
+        token_hint="API key",
+        fields=(
+            TypeField("products", "Products to sync", "list", "PRJ1, 6776 (empty: all)"),
+            WINDOWS,
         ),
     ),
 }
@@ -121,6 +149,36 @@ def form_values(kind: str, config: dict[str, Any]) -> dict[str, FormValue]:
     return values
 
 
+_WHOLE = re.compile(r"[+-]?\d+")
+
+
+def number_fields(kind: str) -> tuple[TypeField, ...]:
+    """The type's whole-number settings (`integration add` takes each as `--key-name N`)."""
+    return tuple(s for s in FORMS[kind].fields if s.kind == "number") if kind in FORMS else ()
+
+
+def number_problem(spec: TypeField, value: Any) -> str | None:
+    """What ``value`` (stored, or as typed) must be to be ``spec``'s setting; None: it is.
+
+    Empty means the pipeline's default, so it is never a problem.
+    """
+    if value is None or value == "":
+        return None
+    low, high = spec.bounds
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        return f"a whole number from {low} to {high}"
+    return None
+
+
+def field_problems(kind: str, config: dict[str, Any]) -> dict[str, str]:
+    """Per-key problems of the type's number settings in ``config`` (as `to_config` made it)."""
+    problems: dict[str, str] = {}
+    for spec in number_fields(kind):
+        if problem := number_problem(spec, config.get(spec.key)):
+            problems[spec.key] = f"{problem[0].upper()}{problem[1:]} ({spec.hint})."
+    return problems
+
+
 def to_config(kind: str, values: dict[str, FormValue]) -> dict[str, Any]:
     """The stored config for what the form holds: only the type's own keys."""
     config: dict[str, Any] = {}
@@ -134,6 +192,10 @@ def to_config(kind: str, values: dict[str, FormValue]) -> dict[str, Any]:
             config[spec.key] = [v.upper() for v in items] if spec.upper else items
         elif spec.kind == "choice":
             config[spec.key] = str(value) if value in spec.choices else spec.choices[0]
+        elif spec.kind == "number":
+            text = str(value).strip()
+            # Not a number stays text, so `field_problems` names it instead of it being lost.
+            config[spec.key] = int(text) if _WHOLE.fullmatch(text) else (text or None)
         else:
             config[spec.key] = str(value).strip() or None
     return config

@@ -22,6 +22,7 @@ from pulse_console.inputs import SLUG_RULE, BadInput, check_base_url, is_slug
 from pulse_console.pipelines.context import IntegrationNotFound, find_integration
 from pulse_console.pipelines.registry import offered_types
 from pulse_console.services import audit
+from pulse_console.services.integration_fields import field_problems
 from storage.db import Database
 from storage.integrations import record_connection_test, save_integration, secret_name
 from storage.models import Integration, Repository
@@ -88,6 +89,7 @@ def validate(draft: IntegrationDraft) -> dict[str, str]:
         errors["email"] = "Jira Cloud signs in with e-mail and API token (or tick Data Center)."
     if draft.type == "github" and draft.config.get("patterns") and not draft.config.get("orgs"):
         errors["patterns"] = "Patterns pick repositories within an organisation: name one."
+    errors.update(field_problems(draft.type, draft.config))
     if draft.existing_id is None and not draft.token:
         errors["token"] = "A token is required for a new integration."
     elif draft.token is not None and draft.token != draft.token.strip():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 
@@ -53,3 +55,21 @@ class Script:
 
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self)
+
+
+class Concurrency:
+    """Counts the requests a handler holds at once; ``peak`` is the most seen."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.now = 0
+        self.peak = 0
+
+    def hold(self, seconds: float) -> None:
+        """One request, held ``seconds`` (so others sent meanwhile overlap it)."""
+        with self._lock:
+            self.now += 1
+            self.peak = max(self.peak, self.now)
+        time.sleep(seconds)
+        with self._lock:
+            self.now -= 1

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -20,7 +19,7 @@ from connectors.http import (
     Secret,
 )
 from connectors.http.gate import RateGate, gate_for
-from tests.connectors.fakes import FakeClock, Script
+from tests.connectors.fakes import Concurrency, FakeClock, Script
 
 BASE = "https://acme.atlassian.net"
 
@@ -100,16 +99,10 @@ def test_every_429_of_the_account_is_counted() -> None:
 
 def test_at_most_max_in_flight_requests_are_out_at_once() -> None:
     gate = RateGate(max_in_flight=2)
-    lock = threading.Lock()
-    state = {"now": 0, "peak": 0}
+    held = Concurrency()
 
     def handler(request: httpx.Request) -> httpx.Response:
-        with lock:
-            state["now"] += 1
-            state["peak"] = max(state["peak"], state["now"])
-        time.sleep(0.05)
-        with lock:
-            state["now"] -= 1
+        held.hold(0.05)
         return httpx.Response(200, json={})
 
     config = HttpConfig(base_url=BASE, source="jira")
@@ -121,7 +114,7 @@ def test_at_most_max_in_flight_requests_are_out_at_once() -> None:
         t.start()
     for t in threads:
         t.join()
-    assert state["peak"] == 2
+    assert held.peak == 2
 
 
 def test_a_chain_queued_for_a_slot_stops_when_cancelled() -> None:
@@ -170,3 +163,44 @@ def test_a_per_second_pace_is_shared_by_every_chain_of_the_account() -> None:
     assert clock.now() == start
     chains[1].request("GET", "/x")  # the fourth of the second waits for the next second
     assert timedelta(seconds=1) <= clock.now() - start < timedelta(seconds=1.3)
+
+
+def test_an_adaptive_gate_halves_on_a_429_and_creeps_back_after_answered_rounds() -> None:
+    gate = RateGate(max_in_flight=8, adaptive=True)
+    now = datetime.now(UTC)
+    gate.back_off(now + timedelta(seconds=2))
+    assert gate.in_flight_limit == 4
+    # The 429s of requests that were out with the first one: the same episode, halved once.
+    gate.back_off(now + timedelta(seconds=2, milliseconds=30))
+    assert gate.in_flight_limit == 4
+    gate.back_off(now + timedelta(seconds=10))  # a later episode halves again
+    assert gate.in_flight_limit == 2
+
+    assert gate.acquire() and gate.acquire()
+    assert not gate.acquire(cancel=lambda: True)  # the third waits: the limit holds
+    gate.release()
+    gate.release()  # one round of 2 answered: one more at once
+    assert gate.in_flight_limit == 3
+    for _ in range(3 + 4 + 5 + 6 + 7):
+        assert gate.acquire()
+        gate.release()
+    assert gate.in_flight_limit == 8  # back at the ceiling, never above
+    assert gate.limited == 3
+
+
+def test_a_fixed_gate_keeps_its_limit_through_429s() -> None:
+    gate = RateGate(max_in_flight=8)
+    gate.back_off(datetime.now(UTC) + timedelta(seconds=1))
+    assert gate.in_flight_limit == 8
+
+
+def test_a_changed_ceiling_takes_effect_on_the_accounts_gate() -> None:
+    from connectors.jira import jira_gate
+
+    gate = jira_gate("https://three.example", "ada@example.com", 32)
+    assert gate.adaptive and gate.in_flight_limit == 32
+    assert jira_gate("https://three.example", "ada@example.com", 5) is gate
+    assert gate.max_in_flight == gate.in_flight_limit == 5
+    gate.back_off(datetime.now(UTC) + timedelta(seconds=1))  # slowed to 2 by a 429 ...
+    jira_gate("https://three.example", "ada@example.com", 20)
+    assert (gate.max_in_flight, gate.in_flight_limit) == (20, 2)  # ... creeps back from there

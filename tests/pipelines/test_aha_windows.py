@@ -11,6 +11,8 @@ import pytest
 from sqlalchemy import text
 
 from connectors.aha import RATE_PER_MINUTE, RATE_PER_SECOND
+from connectors.aha.client import AHA_MAX_IN_FLIGHT
+from connectors.http.gate import RateGate
 from connectors.sandbox.aha import AhaOrg
 from connectors.sandbox.org import Org
 from pulse_console.pipelines.aha.options import AhaConfigError, AhaSyncOptions
@@ -75,9 +77,19 @@ def test_one_window_reads_one_product_at_a_time(database: Database) -> None:
 
 def test_windows_together_stay_under_both_limits(database: Database) -> None:
     """Four windows share one pace: the simulator (20/s, 300/min on the same fake clock)
-    never answers 429, and no second or minute carries more than Aha! allows."""
+    never answers 429, and no second or minute carries more than Aha! allows.
+
+    The gate paces a little further under the limits than the product's (`AHA_PACE`): the
+    windows' threads share one fake clock that jumps whenever one of them sleeps, so a
+    request paced at t can reach the simulator after another thread's sleep moved the clock
+    on; in real time that gap is microseconds. Four unshared paces would be four times over."""
     aha = AhaOrg(Org(7, "small"), features=3000)
-    sandbox = AhaSandbox(aha)
+    gate = RateGate(
+        AHA_MAX_IN_FLIGHT,
+        per_minute={"all": RATE_PER_MINUTE - 30},
+        per_second={"all": RATE_PER_SECOND - 5},
+    )
+    sandbox = AhaSandbox(aha, gate=gate)
     secrets = add_aha_integration(database, config={"page_size": 10, "windows": 4})
     sent: list[float] = []
     sandbox.before_request = lambda request: sent.append(sandbox.clock.monotonic())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 from connectors.jira.models import (
@@ -38,7 +39,8 @@ def test_real_issues_become_work_items_with_utc_times_and_named_custom_fields() 
     assert first["created_at"] == datetime(2020, 6, 12, 0, 13, 13, 360000, tzinfo=UTC)
     for row in rows:
         assert row["external_id"] and row["project_key"] and row["updated_at"].tzinfo is UTC
-        assert row["raw"]["id"] == row["external_id"] and "changelog" not in row["raw"]
+        raw = json.loads(row["raw"])
+        assert raw["id"] == row["external_id"] and "changelog" not in raw
         assert None not in row["custom_fields"].values()
         assert all(isinstance(k, str) for k in row["custom_fields"])
 

@@ -13,6 +13,7 @@ from connectors.jira import updated_ranges
 from connectors.sandbox.org import Org
 from pulse_console.pipelines.jira.state import SCOPE
 from storage.db import Database
+from tests.connectors.fakes import Concurrency
 from tests.pipelines.crash_trials import clear_synced_rows
 from tests.pipelines.harness import Sandbox, add_integration, expected, stored, sync
 from tests.pipelines.test_jira_sync_crash import Crash, assert_exactly_the_org
@@ -138,6 +139,8 @@ def test_updated_ranges_partition_the_clause() -> None:
         ({"windows": 0}, "windows must be between 1 and 16"),
         ({"windows": "many"}, "invalid Jira settings"),
         ({"window_issues": 10}, "window_issues must be at least page_size"),
+        ({"max_in_flight": 0}, "max_in_flight must be between 1 and 100"),
+        ({"max_in_flight": 101}, "max_in_flight must be between 1 and 100"),
     ],
 )
 def test_bad_window_settings_are_one_clear_error(config: dict[str, object], message: str) -> None:
@@ -147,3 +150,43 @@ def test_bad_window_settings_are_one_clear_error(config: dict[str, object], mess
     ref = IntegrationRef(1, "j", "jira", "https://x.atlassian.net", {"email": "a@b.c", **config})
     with pytest.raises(JiraConfigError, match=message):
         JiraSyncOptions.from_integration(ref)
+
+
+@pytest.mark.parametrize("max_in_flight", [1, 3])
+def test_the_integrations_max_in_flight_bounds_every_window_together(
+    database: Database, max_in_flight: int
+) -> None:
+    org = Org(7, "small")
+    sandbox = Sandbox(org)
+    config = {"page_size": 25, "windows": 4, "max_in_flight": max_in_flight}
+    secrets = add_integration(database, config=config)
+    held = Concurrency()
+    sandbox.before_request = lambda request: held.hold(0.02)  # overlapping requests
+
+    sync(sandbox, database, secrets)
+
+    assert stored(database) == expected(org)
+    assert held.peak == max_in_flight
+
+
+def test_the_window_counts_do_not_wait_for_the_users_listing(database: Database) -> None:
+    # The plan needs only the projects and the site's time zone: its counts are sent while
+    # the users (a listing of several pages on a real site) are still being fetched.
+    org = Org(7, "small")
+    sandbox = Sandbox(org)
+    secrets = add_integration(database, config={"page_size": 25, "windows": 4})
+    counted = threading.Event()
+    users_waited: list[bool] = []
+
+    def hook(request: httpx.Request) -> None:
+        if request.url.path.endswith("/search/approximate-count"):
+            counted.set()
+        elif request.url.path.endswith("/users/search"):
+            users_waited.append(counted.wait(timeout=5))  # held until a count was sent
+
+    sandbox.before_request = hook
+
+    sync(sandbox, database, secrets)
+
+    assert stored(database) == expected(org)
+    assert users_waited and all(users_waited)

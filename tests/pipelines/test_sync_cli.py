@@ -16,6 +16,8 @@ from connectors.sandbox.org import Org
 from connectors.sandbox.server import SandboxServer
 from pulse_console import cli
 from pulse_console.commands import database as opener
+from pulse_console.pipelines.base import IntegrationRef
+from pulse_console.pipelines.jira.options import JiraSyncOptions
 from storage.db import Database
 from tests.pipelines.github_support import snapshot, truth
 from tests.pipelines.harness import MemorySecrets, expected, stored
@@ -128,6 +130,30 @@ def test_add_test_and_sync_a_github_integration_from_the_command_line(
         config, ok = conn.execute(text("SELECT config::text, last_test_ok FROM integrations")).one()
     assert DEMO_GITHUB_TOKEN not in config and second not in config
     assert ok is False, "the CLI's test is remembered like the console's"
+
+
+def test_max_in_flight_and_windows_from_the_command_line_are_the_sync_s(
+    database: Database,
+    wired: MemorySecrets,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with SandboxServer({"jira": JiraSimulator(Org(7, "tiny"), DEMO_JIRA).handle}) as server:
+        add = ["integration", "add", "jira", "--name", "j", "--base-url", server.base_urls["jira"]]
+        add += ["--email", DEMO_JIRA.email, "--token-stdin", "--client", "acme"]
+        monkeypatch.setattr("sys.stdin", io.StringIO(DEMO_JIRA.api_token + "\n"))
+        assert cli.main([*add, "--max-in-flight", "0"]) == 1  # as other bad options
+        assert "--max-in-flight must be a whole number from 1 to 100" in capsys.readouterr().err
+        monkeypatch.setattr("sys.stdin", io.StringIO(DEMO_JIRA.api_token + "\n"))
+        assert cli.main([*add, "--windows", "17"]) == 1
+        assert "--windows must be a whole number from 1 to 16" in capsys.readouterr().err
+        monkeypatch.setattr("sys.stdin", io.StringIO(DEMO_JIRA.api_token + "\n"))
+        assert cli.main([*add, "--max-in-flight", "3", "--windows", "2"]) == 0
+    with database.engine.connect() as conn:
+        row = conn.execute(text("SELECT id, name, type, base_url, config FROM integrations")).one()
+    ref = IntegrationRef(row.id, row.name, row.type, row.base_url, row.config)
+    options = JiraSyncOptions.from_integration(ref)  # what the sync's gate and windows take
+    assert (options.max_in_flight, options.windows) == (3, 2)
 
 
 def test_a_jira_token_is_one_line(

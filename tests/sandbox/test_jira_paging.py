@@ -173,3 +173,36 @@ async def test_async_client_in_process(small_org_readonly: Org) -> None:
     ) as client:
         r = await client.get("https://sandbox.atlassian.net/rest/api/3/myself")
         assert r.status_code == 200
+
+
+def test_pages_served_again_are_the_same_bytes_as_fresh_until_the_org_changes() -> None:
+    # The simulator keeps each issue's encoded JSON per org version and site base: serving
+    # a walk again must give what a fresh simulator gives, before and after a change.
+    def pages(sim: JiraSimulator, base: str = "https://sandbox.atlassian.net") -> list[bytes]:
+        client = httpx.Client(
+            transport=httpx.MockTransport(sim.handle),
+            base_url=base,
+            auth=(DEMO_JIRA.email, DEMO_JIRA.api_token),
+        )
+        keys = ", ".join(p.key for p in sim.org.projects)
+        body = {"jql": f"project in ({keys}) ORDER BY key ASC", "fields": ["*navigable"]}
+        body |= {"expand": "changelog", "maxResults": 100, "nextPageToken": None}
+        out: list[bytes] = []
+        with client:
+            while True:
+                response = client.post("/rest/api/3/search/jql", json=body)
+                out.append(response.content)
+                page = response.json()
+                if page["isLast"]:
+                    return out
+                body["nextPageToken"] = page["nextPageToken"]
+
+    org, twin = Org(21, "small"), Org(21, "small")
+    served = JiraSimulator(org, DEMO_JIRA)
+    assert pages(served) == pages(served) == pages(JiraSimulator(twin, DEMO_JIRA))
+    other = "https://other.atlassian.net"
+    assert pages(served, other) == pages(JiraSimulator(twin, DEMO_JIRA), other)
+    plan = MutationPlan(create=5, update=40, move=5, delete=5)
+    org.apply(plan)
+    twin.apply(plan)
+    assert pages(served) == pages(JiraSimulator(twin, DEMO_JIRA))

@@ -12,8 +12,18 @@ from connectors.sandbox.credentials import DEMO_GITHUB_TOKEN, DEMO_JIRA
 from connectors.sandbox.github import GitHubSimulator
 from connectors.sandbox.jira import JiraSimulator
 from connectors.sandbox.org import Org
+from pulse_console.pipelines.aha.options import AhaSyncOptions
+from pulse_console.pipelines.azure_devops.options import AzureDevOpsSyncOptions
+from pulse_console.pipelines.base import IntegrationRef
+from pulse_console.pipelines.github.options import GitHubSyncConfig
+from pulse_console.pipelines.jira.options import JiraSyncOptions
 from pulse_console.services import audit, integrations
-from pulse_console.services.integration_fields import form_types, form_values, to_config
+from pulse_console.services.integration_fields import (
+    field_problems,
+    form_types,
+    form_values,
+    to_config,
+)
 from pulse_console.services.integrations import IntegrationDraft, ValidationFailed
 from storage.db import Database
 from storage.integrations import save_integration
@@ -41,6 +51,24 @@ def jira_transport() -> httpx.MockTransport:
         return sim.handle(request)
 
     return httpx.MockTransport(handle)
+
+
+OPTIONS = {
+    "jira": JiraSyncOptions,
+    "github": GitHubSyncConfig,
+    "azure_devops": AzureDevOpsSyncOptions,
+    "aha": AhaSyncOptions,
+}
+
+
+def options_of(kind: str, ref: IntegrationRef) -> JiraSyncOptions | GitHubSyncConfig | object:
+    """The options the type's sync builds from the stored integration."""
+    return OPTIONS[kind].from_integration(ref)  # type: ignore[attr-defined]
+
+
+def stored(config: dict[str, object]) -> dict[str, object]:
+    """What saving keeps of a form's config: an emptied setting is dropped (its default)."""
+    return {key: value for key, value in config.items() if value is not None}
 
 
 def draft(**changes: object) -> IntegrationDraft:
@@ -213,5 +241,30 @@ def test_an_azure_devops_draft_is_tested_with_its_pat() -> None:
 def test_the_form_stores_azure_devops_project_names_with_spaces() -> None:
     assert "azure_devops" in form_types()
     config = to_config("azure_devops", {"projects": "Fabrikam Fiber, Contoso Web"})
-    assert config == {"projects": ["Fabrikam Fiber", "Contoso Web"]}
-    assert form_values("azure_devops", config) == {"projects": "Fabrikam Fiber, Contoso Web"}
+    assert config == {"projects": ["Fabrikam Fiber", "Contoso Web"], "windows": None}
+    shown = form_values("azure_devops", config)
+    assert shown == {"projects": "Fabrikam Fiber, Contoso Web", "windows": ""}
+
+
+@pytest.mark.parametrize("kind", ["jira", "github", "azure_devops", "aha"])
+def test_every_type_s_windows_from_the_form_is_what_its_sync_reads(kind: str) -> None:
+    config = stored({**to_config(kind, {"windows": " 2 "}), "email": "ada@example.com"})
+    assert config["windows"] == 2
+    assert not field_problems(kind, config)
+    ref = IntegrationRef(1, "x", kind, "https://x.example", config)
+    assert options_of(kind, ref).windows == 2
+    for typed in ("0", "17", "four"):
+        problems = field_problems(kind, to_config(kind, {"windows": typed}))
+        assert problems == {"windows": "A whole number from 1 to 16 (empty: 4)."}
+    assert "windows" not in field_problems(kind, to_config(kind, {"windows": ""}))
+
+
+def test_jira_s_requests_in_flight_from_the_form_bound_its_gate() -> None:
+    values = {"email": "ada@example.com", "max_in_flight": "12"}
+    config = stored({**to_config("jira", values), "email": "ada@example.com"})
+    ref = IntegrationRef(1, "j", "jira", "https://x.example", config)
+    assert JiraSyncOptions.from_integration(ref).max_in_flight == 12
+    refused = draft(config=to_config("jira", {**values, "max_in_flight": "101"}))
+    assert integrations.validate(refused) == {
+        "max_in_flight": "A whole number from 1 to 100 (empty: 32)."
+    }

@@ -128,6 +128,7 @@ class JiraSimulator:
             ("GET", "/rest/dev-status/(?:latest|1\\.0)/issue/detail", self.dev_status_detail),
         ]
         self._routes: list[_Route] = [(m, re.compile(p + "$"), h) for m, p, h in routes]
+        self._issue_texts = render.IssueTexts()
 
     # ------------------------------------------------------------------ plumbing
     def handle(self, request: httpx.Request) -> httpx.Response:
@@ -359,14 +360,18 @@ class JiraSimulator:
         only_id = field_ids in ([], ["id"]) and "changelog" not in expand
         issues: list[str] = []
         cap = SEARCH_CHANGELOG_CAP if "changelog" in expand else None
+        shown = tuple(wanted or [])
+        now = self.org.version  # read before the issues: their texts are kept for it
         for sort_key in found:
-            issue = self.org.issue(Org.index_from_sort_key(sort_key))
-            if issue is None:  # deleted since the walk began: the page comes back shorter
-                continue
+            index = Org.index_from_sort_key(sort_key)
             if only_id:
-                issues.append(f'{{"id":"{issue.id}"}}')
+                issue = self.org.issue(index)
+                text = None if issue is None else f'{{"id":"{issue.id}"}}'
             else:
-                issues.append(renderer.issue_text(issue, wanted or [], cap))
+                text = self._issue_texts.text(renderer, now, index, shown, cap)
+            if text is None:  # deleted since the walk began: the page comes back shorter
+                continue
+            issues.append(text)
         tail: dict[str, Any] = {}
         if more:
             tail["nextPageToken"] = tokens.encode({"f": fp, "v": version, "k": found[-1]})

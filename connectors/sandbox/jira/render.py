@@ -326,6 +326,55 @@ class IssueRenderer:
         return out
 
 
+class IssueTexts:
+    """Search pages' issues as encoded JSON, kept while the org's version stays the same.
+
+    A search page (``expand=changelog``, ``fields=*navigable``) is mostly the same issues'
+    JSON again on every walk; an issue's JSON depends only on the org's state (the version:
+    every mutation, the fault scenarios' included, opens a new one, and the clock only moves
+    with it, org.py), the site base and the fields/changelog asked for. Serving a page is
+    then joining stored text. The payloads are unchanged: what search returns is described
+    at https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issue-search/#api-rest-api-3-search-jql-get
+    (API_NOTES §1.1). At most ``limit`` texts are kept (a large org's would not fit).
+    """
+
+    def __init__(self, limit: int = 20_000) -> None:
+        self.limit = limit
+        self._version = -1
+        self._texts: dict[tuple[object, ...], str] = {}
+
+    def text(
+        self,
+        renderer: IssueRenderer,
+        version: int,
+        index: int,
+        fields: tuple[str, ...],
+        changelog_cap: int | None,
+    ) -> str | None:
+        """``renderer.issue_text`` of the org's issue ``index`` at ``version`` (read before
+        the issue); None when it does not exist (any more). A kept text spares generating
+        the issue again (org.py keeps only the latest few thousand)."""
+        if version != self._version:
+            if version < self._version:  # read before a newer version: not kept
+                return self._render(renderer, index, fields, changelog_cap)
+            self._texts, self._version = {}, version
+        texts = self._texts  # this version's: a thread that opens a newer one swaps it
+        key = (renderer.base, fields, changelog_cap, index)
+        cached = texts.get(key)
+        if cached is None:
+            cached = self._render(renderer, index, fields, changelog_cap)
+            if cached is not None and len(texts) < self.limit:
+                texts[key] = cached
+        return cached
+
+    @staticmethod
+    def _render(
+        renderer: IssueRenderer, index: int, fields: tuple[str, ...], changelog_cap: int | None
+    ) -> str | None:
+        issue = renderer.org.issue(index)
+        return None if issue is None else renderer.issue_text(issue, list(fields), changelog_cap)
+
+
 def _dumps(value: object) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 

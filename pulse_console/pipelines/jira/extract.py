@@ -18,8 +18,7 @@ import httpx
 
 from connectors.errors import AuthError, BadPayload, NotFound
 from connectors.http import Secret
-from connectors.http.gate import gate_for
-from connectors.jira import JiraClient, SearchPage
+from connectors.jira import JiraClient, SearchPage, jira_gate
 from connectors.jira.changelogs import ChangelogBatch
 from connectors.jira.models import (
     DevStatusDetail,
@@ -79,7 +78,10 @@ def open_client(
     base_url = ctx.integration.base_url
     http: dict[str, Any] = {**http_options, "cancel": ctx.cancel}
     # The account's one rate budget, whatever number of windows and runs use it at once.
-    http.setdefault("gate", gate_for("jira", base_url, options.email or ctx.integration.name))
+    if "gate" not in http:
+        http["gate"] = jira_gate(
+            base_url, options.email or ctx.integration.name, options.max_in_flight
+        )
     if transport is not None:
         http["transport"] = transport
     if options.deployment == "data_center":

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from connectors.jira import JIRA_MAX_IN_FLIGHT
 from pulse_console.pipelines.base import IntegrationRef
 
 
@@ -41,6 +42,7 @@ class JiraSyncOptions:
     reconcile_page_size: int = 5000
     windows: int = 4
     window_issues: int = 2000
+    max_in_flight: int = JIRA_MAX_IN_FLIGHT
 
     @classmethod
     def from_integration(cls, ref: IntegrationRef) -> JiraSyncOptions:
@@ -65,6 +67,7 @@ class JiraSyncOptions:
                 reconcile_page_size=int(config.get("reconcile_page_size", 5000)),
                 windows=int(config.get("windows", 4)),
                 window_issues=int(config.get("window_issues", 2000)),
+                max_in_flight=int(config.get("max_in_flight", JIRA_MAX_IN_FLIGHT)),
             )
         except (TypeError, ValueError) as exc:
             raise JiraConfigError(
@@ -83,6 +86,10 @@ class JiraSyncOptions:
             raise JiraConfigError(f"integration {ref.name!r}: page_size must be between 1 and 100")
         if not 1 <= options.windows <= 16:
             raise JiraConfigError(f"integration {ref.name!r}: windows must be between 1 and 16")
+        if not 1 <= options.max_in_flight <= 100:
+            raise JiraConfigError(
+                f"integration {ref.name!r}: max_in_flight must be between 1 and 100"
+            )
         if options.window_issues < options.page_size:
             raise JiraConfigError(
                 f"integration {ref.name!r}: window_issues must be at least page_size"

@@ -69,11 +69,6 @@ AHEAD_PAGES = 2
 PREPARED_AHEAD = 2
 """Pages of one chain whose changelogs and dev-status are fetched while it searches on."""
 
-DEV_STATUS_CONCURRENCY = 8
-"""Independent calls sent at once: the dev-status calls of a page (one per issue), the
-metadata calls, the window plan's counts (the account's rate gate still bounds what all
-windows send together)."""
-
 
 class JiraSync:
     """The ``jira_sync`` pipeline (see the module docstring).
@@ -170,12 +165,17 @@ class _Run:
         # has no stored development summaries or versions to compare with: it does not
         # look them up.
         self.nothing_stored = False
-        self.dev_pool = ThreadPoolExecutor(DEV_STATUS_CONCURRENCY, thread_name_prefix="jira-dev")
+        # Independent calls sent at once: the dev-status calls of the pages being prepared
+        # (one per issue), the metadata calls, the window plan's counts; as many threads as
+        # the account may have requests out (its rate gate bounds all windows together).
+        self.dev_pool = ThreadPoolExecutor(options.max_in_flight, thread_name_prefix="jira-dev")
         # Pages being prepared at once: PREPARED_AHEAD per chain (its own pool, since a
         # page's preparation waits on dev-status calls in the dev pool).
         self.prepare_pool = ThreadPoolExecutor(
             PREPARED_AHEAD * options.windows, thread_name_prefix="jira-prepare"
         )
+        # The run's plan (the window counts), made while the rest of the metadata arrives.
+        self.plan_pool = ThreadPoolExecutor(1, thread_name_prefix="jira-plan")
         client.http.observer = self._on_http_event
 
     # -- the run -------------------------------------------------------------------------
@@ -184,12 +184,13 @@ class _Run:
         try:
             return self._execute()
         finally:
+            self.plan_pool.shutdown(wait=True, cancel_futures=True)
             self.prepare_pool.shutdown(wait=True, cancel_futures=True)
             self.dev_pool.shutdown(wait=True, cancel_futures=True)
 
     def _execute(self) -> RunResult:
         state = self._read_state()
-        meta = self._metadata(state)
+        meta, planned = self._metadata(state)
         self.dev_field = meta.dev_field
         self.field_names = meta.field_names
         keys = meta.project_keys
@@ -199,7 +200,7 @@ class _Run:
                 f"projects ({', '.join(self.options.projects) or 'all'}) exist.",
                 title="No projects",
             )
-        run = self._plan(state, meta)
+        run = planned.result() if planned else self._plan(state, keys, meta.time_zone)
         mode = run.mode
         first_sync = state.last_full_at is None
         seen = self._sync_issues(state, run, meta)
@@ -234,7 +235,11 @@ class _Run:
 
     # -- metadata ------------------------------------------------------------------------
 
-    def _metadata(self, state: SyncState) -> Metadata:
+    def _metadata(self, state: SyncState) -> tuple[Metadata, Future[RunState] | None]:
+        """The site's metadata (fetched again when stale, and committed); when fetched, the
+        run's plan too, started as soon as the projects and the time zone are known (its
+        window counts need nothing else) and handed back unfinished: only the metadata is
+        committed here, as before, so a failed plan still leaves it stored."""
         meta = state.metadata
         fresh = (
             meta is not None
@@ -245,7 +250,7 @@ class _Run:
             < timedelta(minutes=self.options.metadata_refresh_minutes)
         )
         if fresh and meta is not None:
-            return meta
+            return meta, None
         self._report("discovering", message="projects, statuses, fields and users")
         # Independent calls, sent at once (within the account's rate gate).
         pool = self.dev_pool
@@ -267,6 +272,10 @@ class _Run:
                     ", ".join(sorted(missing)),
                 )
             projects = [p for p in projects if p.key in wanted]
+        keys = sorted(p.key for p in projects)
+        time_zone = me.time_zone or "UTC"
+        # No plan without projects: the run stops on that once the metadata is stored.
+        planned = self.plan_pool.submit(self._plan, state, keys, time_zone) if keys else None
         statuses = asked_statuses.result()
         issue_types = asked_types.result()
         fields = asked_fields.result()
@@ -275,8 +284,8 @@ class _Run:
         user_rows = [r for r in (transform.user_row(t, u) for u in users) if r is not None]
         meta = Metadata(
             fetched_at=self.ctx.clock(),
-            time_zone=me.time_zone or "UTC",
-            project_keys=sorted(p.key for p in projects),
+            time_zone=time_zone,
+            project_keys=keys,
             field_names=transform.custom_field_names(fields),
             dev_field=development_field_id(fields),
         )
@@ -294,13 +303,13 @@ class _Run:
                 users=user_rows,
             ),
         ).loaded
-        return meta
+        return meta, planned
 
     # -- issues --------------------------------------------------------------------------
 
-    def _plan(self, state: SyncState, meta: Metadata) -> RunState:
-        """Resume the interrupted run, or start a full or incremental one."""
-        keys = meta.project_keys
+    def _plan(self, state: SyncState, keys: list[str], time_zone: str) -> RunState:
+        """Resume the interrupted run, or start a full or incremental one (of the projects
+        ``keys``, dates in the site's ``time_zone``)."""
         resumable = state.run is not None and not self.force_full
         if resumable and state.run is not None and state.synced_projects == keys:
             self.ctx.log.info(
@@ -316,7 +325,7 @@ class _Run:
                 self.source,
                 keys,
                 self.options.window_issues,
-                meta.time_zone,
+                time_zone,
                 map_each=self.dev_pool.map,  # the projects' counts at once
             )
             self.total = plan.total
@@ -331,7 +340,7 @@ class _Run:
             return RunState(mode="full", jql=sync_jql(keys), started_at=self.ctx.clock())
         assert state.watermark is not None
         since = state.watermark - timedelta(minutes=self.options.overlap_minutes)
-        jql = sync_jql(keys, since=since, tz=meta.time_zone)
+        jql = sync_jql(keys, since=since, tz=time_zone)
         return RunState(mode="incremental", jql=jql, started_at=self.ctx.clock())
 
     def _sync_issues(self, state: SyncState, run: RunState, meta: Metadata) -> set[str] | None:

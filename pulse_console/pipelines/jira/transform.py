@@ -22,6 +22,7 @@ from connectors.jira.models import (
     Status,
     User,
 )
+from storage.load import JsonText
 
 SOURCE = "jira"
 LINK_KIND_PULL_REQUEST = "pull_request"
@@ -130,7 +131,9 @@ def work_item_row(t: Tenant, issue: Issue, names: Mapping[str, str]) -> Row:
         for field_id, value in sorted(f.custom_fields().items())
         if value is not None
     }
-    raw = issue.model_dump(mode="json", by_alias=True, exclude={"changelog"})
+    # Encoded here, in the fetch thread, by pydantic's serializer in one pass (not a dict
+    # the writer would walk and encode again).
+    raw = JsonText(issue.model_dump_json(by_alias=True, exclude={"changelog"}))
     return t.stamp(
         {
             "source": SOURCE,

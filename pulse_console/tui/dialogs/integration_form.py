@@ -236,4 +236,8 @@ def _field(kind: str, spec: TypeField, value: FormValue) -> Iterator[Widget]:
         options = [(c, c) for c in spec.choices]
         yield from _labelled(spec.label, Select(options, value=value, id=ident, allow_blank=False))
     else:
-        yield from _labelled(spec.label, Input(str(value), placeholder=spec.hint, id=ident))
+        number = spec.kind == "number"
+        typed = Input(
+            str(value), placeholder=spec.hint, type="integer" if number else "text", id=ident
+        )
+        yield from _labelled(spec.label, typed)
