@@ -173,7 +173,7 @@ def main() -> int:
         "sandbox": "in process" if args.in_process else "own process (HTTP)",
         "cpu_ms_per_issue_median": round(statistics.median(cpu), 3),
         "cpu_ms_per_issue_min": min(cpu),
-        "issues_per_s_median": statistics.median(r["issues_per_s"] for r in runs),
+        "issues_per_s_median": round(statistics.median(r["issues_per_s"] for r in runs), 1),
         "digests": sorted({r["digest"] for r in runs}),
         "load_average": round(os.getloadavg()[0], 2),
     }

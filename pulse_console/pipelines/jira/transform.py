@@ -164,7 +164,7 @@ def work_item_row(t: Tenant, issue: Issue, names: Mapping[str, str]) -> Row:
     }
 
 
-_NO_CHANGELOG = frozenset({"changelog"})
+_NO_CHANGELOG: set[str] = {"changelog"}
 
 
 def people_of(issue: Issue, histories: Iterable[ChangeHistory]) -> list[User]:
