@@ -65,6 +65,25 @@ class HttpConfig:
     headers: Mapping[str, str] = field(default_factory=dict)
 
 
+HTTPX_MAX_CONNECTIONS = 100
+HTTPX_KEEPALIVE_CONNECTIONS = 20
+HTTPX_KEEPALIVE_EXPIRY = 5.0
+"""httpx's own defaults (``httpx.Client(limits=…)`` when none are given)."""
+
+
+def connection_limits(gate: RateGate | None) -> httpx.Limits:
+    """Connections kept open between requests: as many as the account's gate lets out at
+    once (httpx keeps 20 by default, so a gate of 32 closed and opened a dozen connections
+    on every round of requests), and never fewer than httpx's own defaults."""
+    in_flight = gate.max_in_flight if gate is not None else 0
+    keep = max(HTTPX_KEEPALIVE_CONNECTIONS, in_flight)
+    return httpx.Limits(
+        max_connections=max(HTTPX_MAX_CONNECTIONS, keep),
+        max_keepalive_connections=keep,
+        keepalive_expiry=HTTPX_KEEPALIVE_EXPIRY,
+    )
+
+
 class HttpClient(Closing):
     """A synchronous, thread-confined client (one per job / worker thread).
 
@@ -100,6 +119,7 @@ class HttpClient(Closing):
             headers=headers,
             transport=transport,
             follow_redirects=False,
+            limits=connection_limits(gate),
         )
         self._origin = self._client.base_url.copy_with(raw_path=b"/")
 

@@ -616,8 +616,14 @@ class JiraClient(Closing):
             raise ValueError(f"unknown dev-status data type {data_type!r}")
         path = "/rest/dev-status/latest/issue/detail"
         params = {"issueId": issue_id, "applicationType": application_type, "dataType": data_type}
-        data = self.http.get_json(path, params=params)
-        return validate_whole(_DEV_DETAIL, data, what="dev-status detail", source=path)
+        response = self.http.request("GET", path, params=params)
+        try:
+            # Straight from the body's bytes (one request per issue with pull requests).
+            return _DEV_DETAIL.validate_json(response.content)
+        except ValidationError:
+            # The old way, for its errors: not JSON, or JSON of a shape we do not know.
+            data = decode_json(response)
+            return validate_whole(_DEV_DETAIL, data, what="dev-status detail", source=path)
 
 
 # -- helpers -------------------------------------------------------------------------------

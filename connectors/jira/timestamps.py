@@ -7,7 +7,7 @@ from datetime import UTC, datetime, tzinfo
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from pydantic import BeforeValidator
+from pydantic import AfterValidator, AwareDatetime, Field, PlainValidator
 
 # Jira writes offsets without a colon (``+0000``, ``+0800``); Python 3.11's fromisoformat
 # accepts that, but we normalise explicitly so the accepted grammar is ours, not the stdlib's.
@@ -48,8 +48,21 @@ def parse_jira_datetime(value: Any) -> datetime:
     return parsed.astimezone(UTC)
 
 
-JiraDateTime = Annotated[datetime, BeforeValidator(parse_jira_datetime)]
-"""A pydantic field type for Jira timestamps (always aware UTC once parsed)."""
+def _as_utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+JiraDateTime = Annotated[
+    Annotated[AwareDatetime, AfterValidator(_as_utc)]
+    | Annotated[datetime, PlainValidator(parse_jira_datetime)],
+    Field(union_mode="left_to_right"),
+]
+"""A pydantic field type for Jira timestamps (always aware UTC once parsed).
+
+Parsed by pydantic itself (in Rust: ``…+0000``, ``…+08:00``, ``…Z``, epoch numbers; a
+timestamp without an offset is refused) and then put in UTC; only what it refuses goes
+through `parse_jira_datetime` (which refuses naive times too). Every history of every issue
+has one, and `parse_jira_datetime` as the only parser was a tenth of a sync's CPU."""
 
 
 def format_jql_datetime(moment: datetime, tz: tzinfo | str = UTC) -> str:

@@ -33,6 +33,9 @@ _HOP_BY_HOP = {
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # The listen backlog: a client opening its connections at once (a sync's 32 requests in
+    # flight) overflowed the default 5, and the kernel reset the connections it refused.
+    request_queue_size = 1024
     mounts: dict[str, Handler]
     stopping: threading.Event
 

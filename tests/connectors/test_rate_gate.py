@@ -18,6 +18,11 @@ from connectors.http import (
     RateLimitPolicy,
     Secret,
 )
+from connectors.http.client import (
+    HTTPX_KEEPALIVE_CONNECTIONS,
+    HTTPX_MAX_CONNECTIONS,
+    connection_limits,
+)
 from connectors.http.gate import RateGate, gate_for
 from tests.connectors.fakes import Concurrency, FakeClock, Script
 
@@ -204,3 +209,13 @@ def test_a_changed_ceiling_takes_effect_on_the_accounts_gate() -> None:
     gate.back_off(datetime.now(UTC) + timedelta(seconds=1))  # slowed to 2 by a 429 ...
     jira_gate("https://three.example", "ada@example.com", 20)
     assert (gate.max_in_flight, gate.in_flight_limit) == (20, 2)  # ... creeps back from there
+
+
+def test_a_client_keeps_as_many_connections_open_as_its_gate_lets_requests_out() -> None:
+    wide = connection_limits(RateGate(64))
+    assert wide.max_keepalive_connections == 64
+    assert (wide.max_connections or 0) >= 64
+    narrow = connection_limits(RateGate(2))
+    assert narrow.max_keepalive_connections == HTTPX_KEEPALIVE_CONNECTIONS
+    assert narrow.max_connections == HTTPX_MAX_CONNECTIONS
+    assert connection_limits(None).max_keepalive_connections == HTTPX_KEEPALIVE_CONNECTIONS

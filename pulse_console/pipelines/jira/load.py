@@ -106,16 +106,20 @@ class PageRows:
 def page_rows(t: Tenant, page: IssuePage, names: Mapping[str, str]) -> PageRows:
     """The rows of ``page`` (pure: no database)."""
     rows = PageRows(skipped=page.skipped)
+    people = rows.people
     for issue in page.issues:
         histories = page.histories.get(issue.id, [])
         for user in transform.people_of(issue, histories):
-            row = transform.user_row(t, user)
-            if row is not None:
-                rows.people.setdefault(row["external_id"], row)
-        rows.items[issue.id] = {
-            **transform.work_item_row(t, issue, names),
-            "dev_summary": page.dev_summaries.get(issue.id),
-        }
+            # Each person once per page (the first mention, as before): the same few
+            # people are the assignee, reporter and authors of most changes.
+            identity = user.identity
+            if identity and identity not in people:
+                row = transform.user_row(t, user)
+                if row is not None:
+                    people[identity] = row
+        row = transform.work_item_row(t, issue, names)
+        row["dev_summary"] = page.dev_summaries.get(issue.id)
+        rows.items[issue.id] = row
         rows.transitions[issue.id] = transform.transition_rows(t, _LATER, histories)
     for issue_id, detail in page.dev_status.items():
         if issue_id in rows.items:

@@ -45,6 +45,7 @@ from connectors.jira.models import DevStatusDetail, Issue
 from connectors.validation import Rejected
 from pulse_console.pipelines.base import Progress, RunContext, RunResult
 from pulse_console.pipelines.checkpoint import Checkpoint, commit_batch, commit_batches
+from pulse_console.pipelines.collection import fewer_collections
 from pulse_console.pipelines.jira import load, transform
 from pulse_console.pipelines.jira.extract import STOPPED, JiraExtract, JiraSyncError, open_client
 from pulse_console.pipelines.jira.load import IssuePage, PageCounts, PageRows
@@ -94,9 +95,12 @@ class JiraSync:
 
     def run(self, ctx: RunContext) -> RunResult:
         options = JiraSyncOptions.from_integration(ctx.integration)
-        with open_client(
-            ctx, options, transport=self.transport, http_options=self.http_options
-        ) as client:
+        with (
+            fewer_collections(),
+            open_client(
+                ctx, options, transport=self.transport, http_options=self.http_options
+            ) as client,
+        ):
             return _Run(ctx, options, client, force_full=self.full).execute()
 
 

@@ -126,33 +126,45 @@ def custom_field_names(fields: Iterable[FieldInfo]) -> dict[str, str]:
 
 def work_item_row(t: Tenant, issue: Issue, names: Mapping[str, str]) -> Row:
     f = issue.fields
+    extra = f.model_extra or {}
     custom = {
-        names.get(field_id, field_id): value
-        for field_id, value in sorted(f.custom_fields().items())
-        if value is not None
+        names.get(field_id, field_id): extra[field_id]
+        for field_id in sorted(extra)
+        if field_id.startswith("customfield_") and extra[field_id] is not None
     }
     # Encoded here, in the fetch thread, by pydantic's serializer in one pass (not a dict
     # the writer would walk and encode again).
-    raw = JsonText(issue.model_dump_json(by_alias=True, exclude={"changelog"}))
-    return t.stamp(
-        {
-            "source": SOURCE,
-            "external_id": issue.id,
-            "key": issue.key,
-            "project_key": f.project.key if f.project else _project_of(issue.key),
-            "type": f.issuetype.name if f.issuetype else None,
-            "status": f.status.name if f.status else None,
-            "priority": f.priority.name if f.priority else None,
-            "summary": f.summary,
-            "assignee": f.assignee.identity if f.assignee else None,
-            "created_at": f.created,
-            "updated_at": f.updated,
-            "resolved_at": f.resolutiondate,
-            "custom_fields": custom,
-            "raw": raw,
-            "active": True,
-        }
+    raw = JsonText(issue.model_dump_json(by_alias=True, exclude=_NO_CHANGELOG))
+    project, issuetype, status, priority, assignee = (
+        f.project,
+        f.issuetype,
+        f.status,
+        f.priority,
+        f.assignee,
     )
+    # A literal (not `Tenant.stamp`): a row per issue, and per change below.
+    return {
+        "client_id": t.client_id,
+        "integration_id": t.integration_id,
+        "source": SOURCE,
+        "external_id": issue.id,
+        "key": issue.key,
+        "project_key": project.key if project else _project_of(issue.key),
+        "type": issuetype.name if issuetype else None,
+        "status": status.name if status else None,
+        "priority": priority.name if priority else None,
+        "summary": f.summary,
+        "assignee": assignee.identity if assignee else None,
+        "created_at": f.created,
+        "updated_at": f.updated,
+        "resolved_at": f.resolutiondate,
+        "custom_fields": custom,
+        "raw": raw,
+        "active": True,
+    }
+
+
+_NO_CHANGELOG: set[str] = {"changelog"}
 
 
 def people_of(issue: Issue, histories: Iterable[ChangeHistory]) -> list[User]:
@@ -164,27 +176,29 @@ def people_of(issue: Issue, histories: Iterable[ChangeHistory]) -> list[User]:
 
 def transition_rows(t: Tenant, work_item_id: int, histories: Iterable[ChangeHistory]) -> list[Row]:
     """One row per changed field of every history (status, assignee and any other field)."""
+    client_id, integration_id = t.client_id, t.integration_id
     rows: list[Row] = []
     for history in histories:
         author = history.author.identity if history.author else None
-        for index, item in enumerate(history.items):
-            rows.append(
-                t.stamp(
-                    {
-                        "work_item_id": work_item_id,
-                        "external_id": history.id,
-                        "item_index": index,
-                        "field": item.field,
-                        "field_id": item.field_id,
-                        "from_value": item.from_string,
-                        "to_value": item.to_string,
-                        "from_id": item.from_,
-                        "to_id": item.to,
-                        "author": author,
-                        "changed_at": history.created,
-                    }
-                )
-            )
+        history_id, changed_at = history.id, history.created
+        rows.extend(
+            {
+                "client_id": client_id,
+                "integration_id": integration_id,
+                "work_item_id": work_item_id,
+                "external_id": history_id,
+                "item_index": index,
+                "field": item.field,
+                "field_id": item.field_id,
+                "from_value": item.from_string,
+                "to_value": item.to_string,
+                "from_id": item.from_,
+                "to_id": item.to,
+                "author": author,
+                "changed_at": changed_at,
+            }
+            for index, item in enumerate(history.items)
+        )
     return rows
 
 
