@@ -50,6 +50,7 @@ from pulse_console.pipelines.aha.options import AhaSyncOptions
 from pulse_console.pipelines.aha.state import SCOPE, RunState, SyncState, WindowState
 from pulse_console.pipelines.base import Progress, RunContext, RunResult
 from pulse_console.pipelines.checkpoint import Checkpoint, commit_batch
+from pulse_console.pipelines.collection import fewer_collections
 from pulse_console.pipelines.jira.transform import Row, Tenant
 from pulse_console.pipelines.progress import report
 from pulse_console.pipelines.windows import commit_windows, window_scope
@@ -87,7 +88,7 @@ class AhaSync:
     def run(self, ctx: RunContext) -> RunResult:
         options = AhaSyncOptions.from_integration(ctx.integration)
         client = open_client(ctx, transport=self.transport, http_options=self.http_options)
-        with client:
+        with fewer_collections(), client:
             return _Run(ctx, options, client, force_full=self.full).execute()
 
 

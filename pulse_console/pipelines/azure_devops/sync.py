@@ -64,6 +64,7 @@ from pulse_console.pipelines.azure_devops.transform import (
 )
 from pulse_console.pipelines.base import Progress, RunContext, RunResult
 from pulse_console.pipelines.checkpoint import Checkpoint, commit_batch
+from pulse_console.pipelines.collection import fewer_collections
 from pulse_console.pipelines.progress import report, stop_if_cancelled
 from pulse_console.pipelines.quarantine import RejectedItem
 from pulse_console.pipelines.windows import fetch_windows
@@ -136,7 +137,7 @@ class AzureDevOpsSync:
     def run(self, ctx: RunContext) -> RunResult:
         options = AzureDevOpsSyncOptions.from_integration(ctx.integration)
         http = HttpOptions(self.transport, self.clock, self.retry, self.rate_limit, self.gate)
-        with Source.open(ctx, http) as source:
+        with fewer_collections(), Source.open(ctx, http) as source:
             return _Run(self, ctx, options, source).run()
 
 

@@ -42,6 +42,7 @@ from connectors.http import Clock, HttpEvent, RateLimitPolicy, RateLimitWait, Re
 from connectors.validation import Rejected
 from pulse_console.pipelines.base import Progress, RunContext, RunResult
 from pulse_console.pipelines.checkpoint import Checkpoint, commit_batch
+from pulse_console.pipelines.collection import fewer_collections
 from pulse_console.pipelines.github import extract, transform
 from pulse_console.pipelines.github.load import (
     RepoTarget,
@@ -118,7 +119,7 @@ class GitHubSync:
 
     def run(self, ctx: RunContext) -> RunResult:
         cfg = GitHubSyncConfig.from_integration(ctx.integration)
-        with self.open_client(ctx, cfg) as client:
+        with fewer_collections(), self.open_client(ctx, cfg) as client:
             return _Run(self, ctx, cfg, client).run()
 
     def open_client(self, ctx: RunContext, cfg: GitHubSyncConfig) -> GitHubClient:
