@@ -237,7 +237,10 @@ def test_three_workers_sync_twelve_sandbox_clients_each_chain_in_order_one_run_a
         by_client.setdefault(client, []).append((job, started, finished))
     assert sorted(by_client) == sorted(sandboxes)
     for client, chain in by_client.items():
-        assert [job for job, _, _ in chain] == ["jira-a", "jira-b"], client  # chain order
+        # chain order; on failure, every run of the client with its worker and times (a job
+        # run twice was seen once under load: which workers ran it says where to look)
+        detail = [r for r in runs if r[0] == client]
+        assert [job for job, _, _ in chain] == ["jira-a", "jira-b"], (client, detail)
         (_, _, first_end), (_, second_start, _) = chain
         assert first_end <= second_start, client  # never two runs of one client at once
     assert len({row[3] for row in runs}) >= 2, dump(workers)  # the pool shared the work
