@@ -4,6 +4,7 @@ once, each with its own checkpoint; the settings take effect and a crash resumes
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -11,6 +12,7 @@ from sqlalchemy import text
 
 from connectors.jira import updated_ranges
 from connectors.sandbox.org import Org
+from pulse_console.pipelines.jira.plan import plan_windows
 from pulse_console.pipelines.jira.state import SCOPE
 from storage.db import Database
 from tests.connectors.fakes import Concurrency
@@ -198,3 +200,29 @@ def test_the_window_counts_do_not_wait_for_the_users_listing(database: Database)
 
     assert stored(database) == expected(org)
     assert users_waited and all(users_waited)
+
+
+class _Counts:
+    """A PlanSource whose projects hold the given issues, updated over January 2024."""
+
+    def __init__(self, counts: dict[str, int]) -> None:
+        self.counts = counts
+
+    def approximate_count(self, jql: str) -> int:
+        return next(n for key, n in self.counts.items() if f'"{key}"' in jql)
+
+    def updated_bound(self, clause: str, *, newest: bool) -> datetime | None:
+        return datetime(2024, 1, 31 if newest else 1, tzinfo=UTC)
+
+
+def test_the_largest_windows_are_fetched_first() -> None:
+    # Alphabetical order would leave the largest project (ZED) for last, one chain alone.
+    source = _Counts({"ANA": 300, "BOX": 900, "CAT": 450, "ZED": 2400})
+
+    plan = plan_windows(source, ["ANA", "BOX", "CAT", "ZED"], 1000, "UTC")
+
+    assert plan.total == 4050
+    # BOX (900), ZED's three ranges (about 800 each), CAT (450), ANA (300).
+    assert plan.clauses[0] == 'project in ("BOX")'
+    assert all('"ZED"' in c and "updated" in c for c in plan.clauses[1:4])
+    assert plan.clauses[4:] == ['project in ("CAT")', 'project in ("ANA")']

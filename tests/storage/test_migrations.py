@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -220,3 +221,71 @@ def test_upgrade_gives_each_task_its_client_and_drops_tasks_of_no_client(
         assert conn.execute(text("SELECT id, lock FROM procrastinate_jobs")).all() == [
             (1, "client:1")
         ]
+
+
+def _compression(conn: Any, table: str, column: str) -> str:
+    return str(
+        conn.execute(
+            text(
+                "SELECT attcompression FROM pg_attribute"
+                " WHERE attrelid = CAST(:table AS regclass) AND attname = :column"
+            ),
+            {"table": table, "column": column},
+        ).scalar_one()
+    )
+
+
+def test_large_json_columns_compress_new_values_with_lz4_and_downgrade_restores_the_default(
+    empty_engine: Engine,
+) -> None:
+    with empty_engine.connect() as conn:
+        has_lz4 = conn.execute(
+            text(
+                "SELECT 'lz4' = ANY(enumvals) FROM pg_settings"
+                " WHERE name = 'default_toast_compression'"
+            )
+        ).scalar_one()
+    if not has_lz4:
+        pytest.skip("this PostgreSQL server was built without lz4")
+    migrate.upgrade(empty_engine, "0027")
+    with empty_engine.connect() as conn:
+        assert _compression(conn, "work_items", "raw") == ""
+    migrate.upgrade(empty_engine)
+    payload = {"fields": {f"customfield_{n}": "x" * 40 + str(n) for n in range(200)}}
+    with empty_engine.begin() as conn:
+        for table, column in (("work_items", "raw"), ("work_items", "custom_fields")):
+            assert _compression(conn, table, column) == "l"
+        assert _compression(conn, "goals", "raw") == "l"
+        conn.execute(text("SET LOCAL default_toast_compression = pglz"))
+        conn.execute(text("INSERT INTO clients (name) VALUES ('c')"))
+        client = conn.execute(text("SELECT id FROM clients")).scalar_one()
+        conn.execute(
+            text(
+                "INSERT INTO integrations (client_id, name, type, base_url, config)"
+                " VALUES (:c, 'j', 'jira', 'https://x', '{}')"
+            ),
+            {"c": client},
+        )
+        integration = conn.execute(text("SELECT id FROM integrations")).scalar_one()
+        conn.execute(
+            text(
+                "INSERT INTO work_items (client_id, integration_id, source, external_id, key,"
+                " project_key, type, status, raw, custom_fields, active)"
+                " VALUES (:c, :i, 'jira', '1', 'A-1', 'A', 'Task', 'Open',"
+                " CAST(:raw AS jsonb), CAST(:raw AS jsonb), true)"
+            ),
+            {"c": client, "i": integration, "raw": json.dumps(payload)},
+        )
+        # The column's method wins over the session's default for new values.
+        methods = conn.execute(
+            text(
+                "SELECT pg_column_compression(raw), pg_column_compression(custom_fields)"
+                " FROM work_items"
+            )
+        ).one()
+        assert tuple(methods) == ("lz4", "lz4")
+        conn.execute(text("DELETE FROM work_items"))
+    migrate.downgrade(empty_engine, "0027")
+    with empty_engine.connect() as conn:
+        assert _compression(conn, "work_items", "raw") == ""
+        assert _compression(conn, "source_users", "raw") == ""

@@ -5,7 +5,9 @@ A ``nextPageToken`` chain is sequential: page n+1 needs page n's token. A full s
 windows, each its own chain (pipelines/windows.py): one per project, and a project of more
 than ``window_issues`` issues into ranges of ``updated`` of about that many issues each
 (from its oldest and newest ``updated``, evenly in time). Together the windows match exactly
-what the full JQL matches, each issue once (connectors/jira/jql.py `updated_ranges`).
+what the full JQL matches, each issue once (connectors/jira/jql.py `updated_ranges`). The
+windows are listed largest first (by their approximate issues), so the chains, which take
+them in that order, finish close together.
 
 Costs one approximate count per project (replacing the one count of the whole JQL when
 there is one project), plus two one-issue searches (oldest, newest) per large project.
@@ -69,4 +71,8 @@ def plan_windows(
         return updated_ranges(clause, oldest, newest, parts, tz), count
 
     planned = list(map_each(project, project_keys))
-    return WindowPlan([c for clauses, _ in planned for c in clauses], sum(n for _, n in planned))
+    # Largest windows first: the chains then finish close together, instead of one chain
+    # left alone with a big window that happened to come last.
+    sized = [(count / len(clauses), clause) for clauses, count in planned for clause in clauses]
+    sized.sort(key=lambda pair: -pair[0])
+    return WindowPlan([clause for _, clause in sized], sum(n for _, n in planned))

@@ -67,8 +67,11 @@ RECONCILE_FETCH_CHUNK = 100
 AHEAD_PAGES = 2
 """Pages one chain fetches ahead of the writer (who commits what is ready in one go)."""
 
-PREPARED_AHEAD = 2
-"""Pages of one chain whose changelogs and dev-status are fetched while it searches on."""
+PREPARED_AHEAD = 4
+"""Pages of one chain whose changelogs and dev-status are fetched while it searches on. A
+page's preparation (a changelog call, then its dev-status calls) takes two to three search
+round trips under a shared gate (measured at 150 ms latency, 4 windows: 0.68 s against a
+0.33 s search); with 2 the chains waited on it for a quarter of a search per page."""
 
 
 class JiraSync:
@@ -496,7 +499,8 @@ class _Run:
 
         Only the searches are a chain (page n+1 needs page n's token): a page's changelogs
         and dev-status are fetched in the prepare pool while the chain searches on, up to
-        ``PREPARED_AHEAD`` pages; pages are still handed over in their order."""
+        ``PREPARED_AHEAD`` pages; pages are still handed over in their order, each as soon as
+        it and those before it are ready (the chain waits only when that many are pending)."""
         restarted = False
         pending: deque[tuple[str, SearchPage, Future[_Prepared]]] = deque()
         try:
@@ -525,7 +529,9 @@ class _Run:
                 )
                 pending.append((jql, page, prepared))
                 watermark = _later(watermark, _newest_update(page.issues))
-                while pending and (len(pending) > PREPARED_AHEAD or page.is_last):
+                while pending and (
+                    pending[0][2].done() or len(pending) > PREPARED_AHEAD or page.is_last
+                ):
                     done_jql, done_page, ready = pending.popleft()
                     rows, rejected = ready.result()
                     yield _Fetched(done_jql, done_page, rows, [*done_page.rejected, *rejected])
