@@ -276,6 +276,14 @@ class Orchestrator:
             for job in store.load_jobs(session, self.client_id, retired=True):
                 if job.status != JobStatus.RUNNING or job.name in self._active:
                     continue
+                # Read again under the job's row lock: its run may have ended since the list
+                # was read (its end commits without the launch lock), and a job that just
+                # FINISHED must not be made PENDING and run again.
+                now_status = session.execute(
+                    select(Job.status).where(Job.id == job.id).with_for_update()
+                ).scalar()
+                if now_status != JobStatus.RUNNING:
+                    continue
                 runs = session.execute(
                     select(JobRun).where(
                         JobRun.job_id == job.id, JobRun.status == RunStatus.RUNNING

@@ -226,21 +226,27 @@ def test_three_workers_sync_twelve_sandbox_clients_each_chain_in_order_one_run_a
     with database.engine.connect() as conn:
         runs = conn.execute(
             text(
-                "SELECT c.name, j.name, r.status, r.worker, r.started_at, r.finished_at"
+                "SELECT c.name, j.name, r.status, r.worker, r.started_at, r.finished_at,"
+                " r.trigger, r.id"
                 " FROM job_runs r JOIN jobs j ON j.id = r.job_id JOIN clients c"
                 " ON c.id = r.client_id ORDER BY c.name, r.started_at"
             )
         ).all()
     by_client: dict[str, list[tuple[str, object, object]]] = {}
-    for client, job, status, _worker, started, finished in runs:
+    for client, job, status, _worker, started, finished, _trigger, _id in runs:
         assert status == "FINISHED", dump(workers)
         by_client.setdefault(client, []).append((job, started, finished))
     assert sorted(by_client) == sorted(sandboxes)
     for client, chain in by_client.items():
         # chain order; on failure, every run of the client with its worker and times (a job
         # run twice was seen once under load: which workers ran it says where to look)
-        detail = [r for r in runs if r[0] == client]
-        assert [job for job, _, _ in chain] == ["jira-a", "jira-b"], (client, detail)
+        detail = "\n".join(
+            f"run {r.id} {r[1]} {r.trigger} {r.status} by {r.worker}: {r.started_at:%T.%f}"
+            f" - {r.finished_at:%T.%f}"
+            for r in runs
+            if r[0] == client
+        )
+        assert [job for job, _, _ in chain] == ["jira-a", "jira-b"], f"{client}:\n{detail}"
         (_, _, first_end), (_, second_start, _) = chain
         assert first_end <= second_start, client  # never two runs of one client at once
     assert len({row[3] for row in runs}) >= 2, dump(workers)  # the pool shared the work
