@@ -36,25 +36,21 @@ LARGE_JSON = (
 """Columns holding a source's payloads, often over the TOAST threshold (~2 KB)."""
 
 
-def _set(method: str, *, only_with_lz4: bool) -> None:
-    """One statement (so it works in offline SQL too): a DO block that sets every column's
-    method, when the server has lz4 if ``only_with_lz4``."""
-    alters = "".join(
-        f"EXECUTE 'ALTER TABLE {table} ALTER COLUMN {column} SET COMPRESSION {method}'; "
+def _alters(method: str) -> str:
+    return "".join(
+        f"ALTER TABLE {table} ALTER COLUMN {column} SET COMPRESSION {method}; "
         for table, column in LARGE_JSON
     )
-    check = (
-        "IF EXISTS (SELECT 1 FROM pg_settings WHERE name = 'default_toast_compression'"
-        " AND 'lz4' = ANY(enumvals)) THEN "
-        if only_with_lz4
-        else "IF true THEN "
-    )
-    op.execute(f"DO $$ BEGIN {check}{alters}END IF; END $$")
 
 
 def upgrade() -> None:
-    _set("lz4", only_with_lz4=True)
+    # One DO block (offline SQL too): the server's lz4 support is checked where it runs.
+    op.execute(
+        "DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_settings"
+        " WHERE name = 'default_toast_compression' AND 'lz4' = ANY(enumvals))"
+        f" THEN {_alters('lz4')}END IF; END $$"
+    )
 
 
 def downgrade() -> None:
-    _set("default", only_with_lz4=False)
+    op.execute(_alters("default"))
