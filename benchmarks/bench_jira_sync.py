@@ -13,7 +13,10 @@ own process, or in process with ``--in-process``; 0 skips it): the sequential ra
 ceiling (the second of two walks; the first, "cold", also reported, fills the simulator's
 issue texts kept per org version, which the syncs then find) and the end-to-end full sync
 rate under that latency with 1 and with ``--windows`` windows (chains at once; default 4).
-The main run uses the integration's default windows. Unless ``--in-process``, the no-latency
+The main run uses the integration's default windows (in threads: its transport is in
+process). Served runs of more than one window run them in window processes
+(pipelines/jira/window_process.py): ``cpu_ms_per_issue`` is then this process's alone, and
+``window_process_peak_rss_mb`` their largest peak memory. Unless ``--in-process``, the no-latency
 pair is measured once more with the ``--size`` organisation served by a sandbox server in
 its own process on both sides (raw pages, and full syncs with 1 and 4 windows), so neither
 side pays the simulator's CPU the way no sync against a real Jira does
@@ -253,6 +256,8 @@ def _latency_runs(
             # Without the simulator's CPU when it is served by its own process.
             "cpu_ms_per_issue": round(1000 * cpu / max(issues, 1), 3),
             "peak_rss_mb": round(peak_rss_mb(), 1),
+            "window_processes": result.stats["window_processes"],
+            "window_process_peak_rss_mb": result.stats["window_process_peak_rss_mb"],
         }
         print(
             f"{latency_ms:g} ms latency,",

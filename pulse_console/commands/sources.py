@@ -55,6 +55,11 @@ def _jira_options(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="requests the account sends at once, 1-100 (default 32; halved on each 429)",
     )
+    parser.add_argument(
+        "--window-threads",
+        action="store_true",
+        help="run a full sync's windows in the sync's threads, not in window processes",
+    )
 
 
 def _jira_settings(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
@@ -67,6 +72,8 @@ def _jira_settings(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
         config["projects"] = [p.upper() for p in args.project]
     if args.max_in_flight is not None:
         config["max_in_flight"] = args.max_in_flight  # bounds: commands/sync.py, as --windows
+    if args.window_threads:
+        config["window_processes"] = False
     return _base_url(args), config
 
 

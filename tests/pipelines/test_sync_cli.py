@@ -148,12 +148,12 @@ def test_max_in_flight_and_windows_from_the_command_line_are_the_sync_s(
         assert cli.main([*add, "--windows", "17"]) == 1
         assert "--windows must be a whole number from 1 to 16" in capsys.readouterr().err
         monkeypatch.setattr("sys.stdin", io.StringIO(DEMO_JIRA.api_token + "\n"))
-        assert cli.main([*add, "--max-in-flight", "3", "--windows", "2"]) == 0
+        assert cli.main([*add, "--max-in-flight", "3", "--windows", "2", "--window-threads"]) == 0
     with database.engine.connect() as conn:
         row = conn.execute(text("SELECT id, name, type, base_url, config FROM integrations")).one()
     ref = IntegrationRef(row.id, row.name, row.type, row.base_url, row.config)
     options = JiraSyncOptions.from_integration(ref)  # what the sync's gate and windows take
-    assert (options.max_in_flight, options.windows) == (3, 2)
+    assert (options.max_in_flight, options.windows, options.window_processes) == (3, 2, False)
 
 
 def test_a_jira_token_is_one_line(

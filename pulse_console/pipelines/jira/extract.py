@@ -9,6 +9,7 @@ clear line and an intact checkpoint. Nothing here writes rows or checkpoints.
 from __future__ import annotations
 
 import functools
+import logging
 import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -16,7 +17,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from connectors.errors import AuthError, BadPayload, NotFound
+from connectors.errors import AuthError, BadPayload, Cancelled, NotFound
 from connectors.http import Secret
 from connectors.jira import JiraClient, SearchPage, jira_gate
 from connectors.jira.changelogs import ChangelogBatch
@@ -32,7 +33,6 @@ from connectors.jira.models import (
 from pulse_console.pipelines.base import RunContext
 from pulse_console.pipelines.context import token_secret_name
 from pulse_console.pipelines.jira.options import JiraSyncOptions
-from pulse_console.pipelines.progress import stop_if_cancelled
 from pulse_console.pipelines.quarantine import BadResponse, quarantine
 
 T = TypeVar("T")
@@ -66,6 +66,19 @@ def open_client(
     http_options: Mapping[str, Any],
 ) -> JiraClient:
     """A Jira client for the run's integration, with its stored token and the run's cancel."""
+    http: dict[str, Any] = {**http_options, "cancel": ctx.cancel}
+    # The account's one rate budget, whatever number of windows and runs use it at once.
+    if "gate" not in http:
+        http["gate"] = jira_gate(
+            ctx.integration.base_url, options.email or ctx.integration.name, options.max_in_flight
+        )
+    if transport is not None:
+        http["transport"] = transport
+    return client_for(ctx.integration.base_url, options, run_token(ctx), http)
+
+
+def run_token(ctx: RunContext) -> str:
+    """The run's integration token, or a `JiraSyncError` saying how to store one."""
     secret_name = token_secret_name(ctx)
     token = ctx.secret(secret_name)
     if not token:
@@ -75,15 +88,13 @@ def open_client(
             "… --token-stdin`, then run the sync again.",
             title="Jira token missing",
         )
-    base_url = ctx.integration.base_url
-    http: dict[str, Any] = {**http_options, "cancel": ctx.cancel}
-    # The account's one rate budget, whatever number of windows and runs use it at once.
-    if "gate" not in http:
-        http["gate"] = jira_gate(
-            base_url, options.email or ctx.integration.name, options.max_in_flight
-        )
-    if transport is not None:
-        http["transport"] = transport
+    return token
+
+
+def client_for(
+    base_url: str, options: JiraSyncOptions, token: str, http: Mapping[str, Any]
+) -> JiraClient:
+    """A Cloud or Data Center client (per ``options.deployment``) with the HTTP options."""
     if options.deployment == "data_center":
         return JiraClient.data_center(base_url, Secret(token), **http)
     return JiraClient.cloud(base_url, options.email or "", Secret(token), **http)
@@ -92,12 +103,32 @@ def open_client(
 class JiraExtract:
     """The run's Jira calls; ``quarantined`` counts the unreadable bodies kept meanwhile."""
 
-    def __init__(self, ctx: RunContext, options: JiraSyncOptions, client: JiraClient) -> None:
-        self.ctx = ctx
-        self.options = options
+    def __init__(
+        self,
+        client: JiraClient,
+        options: JiraSyncOptions,
+        *,
+        log: logging.Logger | logging.LoggerAdapter[logging.Logger],
+        cancelled: Callable[[], bool],
+        keep: Callable[[BadResponse], None],
+    ) -> None:
         self.client = client
+        self.options = options
+        self.log = log
+        self.cancelled = cancelled
+        self.keep = keep  # quarantines an unreadable body (its raw text, the error)
         self.quarantined = 0
         self._lock = threading.Lock()  # windows and dev-status calls run in several threads
+
+    @classmethod
+    def of_run(cls, ctx: RunContext, options: JiraSyncOptions, client: JiraClient) -> JiraExtract:
+        """The run's calls, logging to its log and quarantining into its database."""
+
+        def keep(bad: BadResponse) -> None:
+            with ctx.database.engine.begin() as conn:
+                quarantine(conn, ctx, [bad])
+
+        return cls(client, options, log=ctx.log, cancelled=lambda: ctx.cancel.cancelled, keep=keep)
 
     # -- metadata ----------------------------------------------------------------------------
 
@@ -122,7 +153,7 @@ class JiraExtract:
         try:
             return self.payload(lambda: list(self.client.iter_users()))
         except AuthError as exc:
-            self.ctx.log.warning("cannot list Jira users (%s); continuing without", exc.message)
+            self.log.warning("cannot list Jira users (%s); continuing without", exc.message)
             return []
 
     # -- issues ------------------------------------------------------------------------------
@@ -182,7 +213,8 @@ class JiraExtract:
         """
         merged: DevStatusDetail | None = None
         for application in self.options.dev_status_applications:
-            stop_if_cancelled(self.ctx, STOPPED)
+            if self.cancelled():
+                raise Cancelled(STOPPED)
             call = functools.partial(
                 self.client.dev_status_detail, issue.id, application, "pullrequest"
             )
@@ -215,11 +247,10 @@ class JiraExtract:
             try:
                 return call()
             except BadPayload as exc:
-                with self.ctx.database.engine.begin() as conn:
-                    quarantine(conn, self.ctx, [BadResponse.of(what, exc, external_id)])
+                self.keep(BadResponse.of(what, exc, external_id))
                 with self._lock:
                     self.quarantined += 1
-                self.ctx.log.warning(
+                self.log.warning(
                     "Jira sent an unreadable %s (attempt %d of %d); kept it in quarantine",
                     what,
                     attempt,

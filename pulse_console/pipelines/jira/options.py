@@ -27,6 +27,9 @@ class JiraSyncOptions:
     ``windows``: how many page chains a full sync runs at once (1: one chain, as before).
     Its JQL is split per project, and a project of more than ``window_issues`` issues by
     ``updated`` ranges of about that many issues; every chain has its own checkpoint.
+    ``window_processes``: run each of those chains in a process of its own (when the sync
+    talks HTTP to the server), so they do not take turns on one interpreter; false keeps
+    them in the sync's threads.
     """
 
     email: str | None = None
@@ -42,6 +45,7 @@ class JiraSyncOptions:
     reconcile_page_size: int = 5000
     windows: int = 4
     window_issues: int = 2000
+    window_processes: bool = True
     max_in_flight: int = JIRA_MAX_IN_FLIGHT
 
     @classmethod
@@ -67,6 +71,7 @@ class JiraSyncOptions:
                 reconcile_page_size=int(config.get("reconcile_page_size", 5000)),
                 windows=int(config.get("windows", 4)),
                 window_issues=int(config.get("window_issues", 2000)),
+                window_processes=bool(config.get("window_processes", True)),
                 max_in_flight=int(config.get("max_in_flight", JIRA_MAX_IN_FLIGHT)),
             )
         except (TypeError, ValueError) as exc:

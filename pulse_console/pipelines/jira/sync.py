@@ -13,8 +13,10 @@ One run:
    token). A crash at any instant resumes from the last committed page with the same JQL.
    Issues whose stored ``updated`` is unchanged are not fetched again on incremental runs.
    Only the searches wait for each other: a page's changelogs, dev-status and rows are
-   prepared in a pool while its chain searches on, and the writer commits every page ready
-   when it asks in one transaction (with the checkpoint of each window they belong to).
+   prepared in a pool while its chain searches on (pipelines/jira/pages.py), and the writer
+   commits every page ready when it asks in one transaction (with the checkpoint of each
+   window they belong to). A full run's windows run in window processes when the client
+   talks HTTP (pipelines/jira/window_process.py); this process then only writes.
 3. **reconciling** — every issue id the JQL still matches (id-only pages of up to 5,000);
    stored items missing from it are marked ``active = false`` (deleted, moved to an unsynced
    project, no longer visible), and ids the table lacks or holds inactive are fetched again.
@@ -27,9 +29,9 @@ validate is quarantined with its raw JSON while the sync goes on.
 from __future__ import annotations
 
 import time
-from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
@@ -38,21 +40,36 @@ import httpx
 from sqlalchemy import Connection
 
 from connectors.errors import RequestRejected
-from connectors.http import HttpEvent, RateLimitWait
+from connectors.http import HttpCounters, HttpEvent, RateLimitWait
+from connectors.http.gate import RateGate
 from connectors.jira import JiraClient, SearchPage, project_clause, sync_jql, window_jql
-from connectors.jira.development import NO_DEVELOPMENT, development_field_id, parse_dev_summary
-from connectors.jira.models import DevStatusDetail, Issue
+from connectors.jira.development import development_field_id
 from connectors.validation import Rejected
 from pulse_console.pipelines.base import Progress, RunContext, RunResult
 from pulse_console.pipelines.checkpoint import Checkpoint, commit_batch, commit_batches
 from pulse_console.pipelines.collection import fewer_collections
 from pulse_console.pipelines.jira import load, transform
-from pulse_console.pipelines.jira.extract import STOPPED, JiraExtract, JiraSyncError, open_client
-from pulse_console.pipelines.jira.load import IssuePage, PageCounts, PageRows
+from pulse_console.pipelines.jira.extract import (
+    STOPPED,
+    JiraExtract,
+    JiraSyncError,
+    open_client,
+    run_token,
+)
+from pulse_console.pipelines.jira.load import PageCounts, PageRows
 from pulse_console.pipelines.jira.options import JiraSyncOptions
+from pulse_console.pipelines.jira.pages import (
+    ChainSetup,
+    Fetched,
+    PageChains,
+    Version,
+    ids_of,
+    later,
+)
 from pulse_console.pipelines.jira.plan import plan_windows
 from pulse_console.pipelines.jira.state import SCOPE, Metadata, RunState, SyncState, WindowState
 from pulse_console.pipelines.jira.transform import Tenant
+from pulse_console.pipelines.jira.window_process import WindowProcesses, WindowSpec
 from pulse_console.pipelines.progress import report, stop_if_cancelled
 from pulse_console.pipelines.quarantine import BadResponse
 from pulse_console.pipelines.windows import (
@@ -66,12 +83,6 @@ RECONCILE_FETCH_CHUNK = 100
 
 AHEAD_PAGES = 2
 """Pages one chain fetches ahead of the writer (who commits what is ready in one go)."""
-
-PREPARED_AHEAD = 4
-"""Pages of one chain whose changelogs and dev-status are fetched while it searches on. A
-page's preparation (a changelog call, then its dev-status calls) takes two to three search
-round trips under a shared gate (measured at 150 ms latency, 4 windows: 0.68 s against a
-0.33 s search); with 2 the chains waited on it for a quarter of a search per page."""
 
 
 class JiraSync:
@@ -104,7 +115,9 @@ class JiraSync:
                 ctx, options, transport=self.transport, http_options=self.http_options
             ) as client,
         ):
-            return _Run(ctx, options, client, force_full=self.full).execute()
+            run = _Run(ctx, options, client, force_full=self.full)
+            run.transport, run.http_options = self.transport, self.http_options
+            return run.execute()
 
 
 @dataclass
@@ -116,36 +129,24 @@ class _Totals:
     flow_proposal: dict[str, int] = field(default_factory=dict)
 
 
-@dataclass
-class _Fetched:
-    """One search page, fetched with its changelogs and dev-status, ready to load."""
-
-    jql: str
-    page: SearchPage
-    prepared: PageRows
-    rejected: list[Rejected | BadResponse]
-
-
-_Prepared = tuple[PageRows, list[Rejected | BadResponse]]
-
-
-def _ids_of(page: SearchPage) -> list[str]:
-    """Issue ids of a page, the rejected ones included (they exist, only unreadable)."""
-    ids = [i.id for i in page.issues]
-    ids.extend(r.raw["id"] for r in page.rejected if isinstance(r.raw, dict) and "id" in r.raw)
-    return ids
-
-
-def _newest_update(issues: Sequence[Issue]) -> datetime | None:
-    return max((i.fields.updated for i in issues if i.fields.updated), default=None)
-
-
-def _later(a: datetime | None, b: datetime | None) -> datetime | None:
-    return max(a, b) if a is not None and b is not None else a or b
-
-
 def _earlier(a: datetime | None, b: datetime | None) -> datetime | None:
     return min(a, b) if a is not None and b is not None else a or b
+
+
+class _DatabaseLookup:
+    """The stored versions and development summaries, read from the run's database."""
+
+    def __init__(self, ctx: RunContext, tenant: Tenant) -> None:
+        self.ctx = ctx
+        self.tenant = tenant
+
+    def versions(self, issue_ids: list[str]) -> dict[str, Version]:
+        with self.ctx.database.engine.connect() as conn:
+            return load.stored_versions(conn, self.tenant, issue_ids)
+
+    def dev_summaries(self, issue_ids: list[str]) -> dict[str, str | None]:
+        with self.ctx.database.engine.connect() as conn:
+            return load.stored_dev_summaries(conn, self.tenant, issue_ids)
 
 
 class _Run:
@@ -157,7 +158,7 @@ class _Run:
         self.ctx = ctx
         self.options = options
         self.client = client
-        self.source = JiraExtract(ctx, options, client)
+        self.source = JiraExtract.of_run(ctx, options, client)
         self.checkpoint = Checkpoint(ctx, SCOPE)
         self.force_full = force_full
         self.tenant = Tenant(ctx.client_id, ctx.integration.id)
@@ -172,15 +173,17 @@ class _Run:
         # has no stored development summaries or versions to compare with: it does not
         # look them up.
         self.nothing_stored = False
-        # Independent calls sent at once: the dev-status calls of the pages being prepared
-        # (one per issue), the metadata calls, the window plan's counts; as many threads as
-        # the account may have requests out (its rate gate bounds all windows together).
-        self.dev_pool = ThreadPoolExecutor(options.max_in_flight, thread_name_prefix="jira-dev")
-        # Pages being prepared at once: PREPARED_AHEAD per chain (its own pool, since a
-        # page's preparation waits on dev-status calls in the dev pool).
-        self.prepare_pool = ThreadPoolExecutor(
-            PREPARED_AHEAD * options.windows, thread_name_prefix="jira-prepare"
-        )
+        # Independent calls sent at once: the metadata calls, the window plan's counts (the
+        # account's rate gate bounds them with everything else).
+        self.calls_pool = ThreadPoolExecutor(options.max_in_flight, thread_name_prefix="jira-calls")
+        self._chains: PageChains | None = None  # once the metadata is known
+        self.transport: httpx.BaseTransport | None = None  # the client's, when not HTTP
+        self.http_options: dict[str, Any] = {}
+        self.window_counters = HttpCounters()  # the requests of window processes
+        self._processes: WindowProcesses | None = None  # while they run
+        self.window_processes = 0  # how many the run started
+        self.window_peak_rss_mb = 0.0
+        self._early: Future[WindowProcesses] | None = None  # started before the plan
         # The run's plan (the window counts), made while the rest of the metadata arrives.
         self.plan_pool = ThreadPoolExecutor(1, thread_name_prefix="jira-plan")
         client.http.observer = self._on_http_event
@@ -192,11 +195,19 @@ class _Run:
             return self._execute()
         finally:
             self.plan_pool.shutdown(wait=True, cancel_futures=True)
-            self.prepare_pool.shutdown(wait=True, cancel_futures=True)
-            self.dev_pool.shutdown(wait=True, cancel_futures=True)
+            if self._early is not None:  # started for a full run that did not need them
+                early = self._early
+                if early.exception() is None:
+                    early.result().close()
+            if self._chains is not None:
+                self._chains.close()
+            self.calls_pool.shutdown(wait=True, cancel_futures=True)
 
     def _execute(self) -> RunResult:
         state = self._read_state()
+        if (self.force_full or state.watermark is None) and self._window_processes_apply():
+            # A full run is coming: its window processes start while the metadata arrives.
+            self._early = self.calls_pool.submit(self._new_processes)
         meta, planned = self._metadata(state)
         self.dev_field = meta.dev_field
         self.field_names = meta.field_names
@@ -260,7 +271,7 @@ class _Run:
             return meta, None
         self._report("discovering", message="projects, statuses, fields and users")
         # Independent calls, sent at once (within the account's rate gate).
-        pool = self.dev_pool
+        pool = self.calls_pool
         asked_me, asked_projects = (
             pool.submit(self.source.myself),
             pool.submit(self.source.projects),
@@ -333,7 +344,7 @@ class _Run:
                 keys,
                 self.options.window_issues,
                 time_zone,
-                map_each=self.dev_pool.map,  # the projects' counts at once
+                map_each=self.calls_pool.map,  # the projects' counts at once
             )
             self.total = plan.total
             self.planned_windows = True
@@ -366,10 +377,11 @@ class _Run:
                 self.nothing_stored = not load.any_stored(conn, self.tenant)
         if run.windows is not None:
             return self._sync_windows(state, run, run.windows, meta)
+        chains = self._page_chains()
         self.total = self.source.approximate_count(run.jql)
         self._report("issues", message=f"{run.mode} sync")
         # Page n+1 (search, changelogs, dev-status) is fetched while page n is loaded.
-        ahead = self._pages(
+        ahead = chains.pages(
             run.jql,
             run.page_token,
             state.watermark,
@@ -384,12 +396,11 @@ class _Run:
                 stop_if_cancelled(self.ctx, STOPPED)  # pages fetched ahead are fetched again
                 fetched = [f for _, f in group]
                 for f in fetched:
-                    page = f.page
                     run.jql = f.jql
-                    run.page_token = None if page.is_last else page.next_page_token
+                    run.page_token = f.next_page_token
                     run.pages += 1
-                    state.watermark = _later(state.watermark, _newest_update(page.issues))
-                    if page.is_last:
+                    state.watermark = later(state.watermark, f.newest)
+                    if f.is_last:
                         state.run = None
                         if full:
                             state.last_full_at = self.ctx.clock()
@@ -398,7 +409,7 @@ class _Run:
                 self._report("loading")
                 if seen is not None:
                     for f in fetched:
-                        seen.update(_ids_of(f.page))
+                        seen.update(f.ids)
         return seen
 
     def _sync_windows(
@@ -431,31 +442,29 @@ class _Run:
         seen: set[str] | None = set() if self.planned_windows else None
         self._report("issues", message=f"full sync in {len(windows)} windows")
 
-        def chain(index: int, window: WindowState) -> Iterator[tuple[WindowState, _Fetched]]:
+        def chain(index: int, window: WindowState) -> Iterator[tuple[WindowState, Fetched]]:
             if window.done:
                 return
-            clause = clauses[index]
-            pages = self._pages(
-                window.query or window.jql,
-                window.page_token,
-                window.newest,
-                lambda since: window_jql(clause, since, meta.time_zone),
-                skip_unchanged=False,
+            spec = WindowSpec(
+                clause=clauses[index],
+                time_zone=meta.time_zone,
+                query=window.query or window.jql,
+                page_token=window.page_token,
+                newest=window.newest,
             )
             progress = window
-            for fetched in pages:
-                page = fetched.page
+            for fetched in fetch(spec):
                 progress = WindowState(
                     jql=window.jql,
                     query=fetched.jql,
-                    page_token=None if page.is_last else page.next_page_token,
+                    page_token=fetched.next_page_token,
                     pages=progress.pages + 1,
-                    done=page.is_last,
-                    newest=_later(progress.newest, _newest_update(page.issues)),
+                    done=fetched.is_last,
+                    newest=later(progress.newest, fetched.newest),
                 )
                 yield progress, fetched
 
-        def commit(group: list[tuple[Checkpoint, int, tuple[WindowState, _Fetched]]]) -> None:
+        def commit(group: list[tuple[Checkpoint, int, tuple[WindowState, Fetched]]]) -> None:
             stop_if_cancelled(self.ctx, STOPPED)  # pages fetched ahead are fetched again
             # The pages ready at once, in one transaction with each window's latest state.
             saves: dict[int, tuple[Checkpoint, dict[str, Any]]] = {}
@@ -468,11 +477,13 @@ class _Run:
             self._report("loading")
             if seen is not None:
                 for f in fetched:
-                    seen.update(_ids_of(f.page))
+                    seen.update(f.ids)
 
-        commit_window_groups(
-            scopes, windows, chain, commit, concurrency=self.options.windows, name="jira-window"
-        )
+        chains = min(self.options.windows, sum(not w.done for w in windows))
+        with self._window_fetcher(chains) as fetch:
+            commit_window_groups(
+                scopes, windows, chain, commit, concurrency=max(1, chains), name="jira-window"
+            )
         # An issue updated during the run may have moved to a window already done: the next
         # incremental run looks again from the run's start at the latest.
         newest = _earlier(
@@ -484,143 +495,10 @@ class _Run:
         commit_batch(self.checkpoint, state.to_json(), lambda conn: None)
         return seen
 
-    def _pages(
-        self,
-        jql: str,
-        token: str | None,
-        watermark: datetime | None,
-        restart: Callable[[datetime | None], str],
-        *,
-        skip_unchanged: bool,
-    ) -> Iterator[_Fetched]:
-        """A chain's pages with what loading them needs; runs in a fetch thread, so it reads
-        only its arguments (the consumer owns the run and the state). ``restart(since)`` is
-        the query to continue with from ``since`` when Jira refuses a saved page token.
-
-        Only the searches are a chain (page n+1 needs page n's token): a page's changelogs
-        and dev-status are fetched in the prepare pool while the chain searches on, up to
-        ``PREPARED_AHEAD`` pages; pages are still handed over in their order, each as soon as
-        it and those before it are ready (the chain waits only when that many are pending)."""
-        restarted = False
-        pending: deque[tuple[str, SearchPage, Future[_Prepared]]] = deque()
-        try:
-            while True:
-                stop_if_cancelled(self.ctx, STOPPED)
-                try:
-                    page = self.source.search(jql, token, extra_fields=self._dev_fields())
-                except RequestRejected as exc:
-                    if token is None or exc.status != 400 or restarted:
-                        raise
-                    # A saved page token can expire; the watermark is still exact (pages are
-                    # fetched and committed oldest first), so continue from it afresh.
-                    restarted = True
-                    self.ctx.log.warning(
-                        "Jira refused the saved page token (%s); continuing from the watermark",
-                        exc.message,
-                    )
-                    since = watermark
-                    if since is not None:
-                        since -= timedelta(minutes=self.options.overlap_minutes)
-                    jql = restart(since)
-                    token = None
-                    continue
-                prepared = self.prepare_pool.submit(
-                    self._prepare, page.issues, skip_unchanged=skip_unchanged
-                )
-                pending.append((jql, page, prepared))
-                watermark = _later(watermark, _newest_update(page.issues))
-                while pending and (
-                    pending[0][2].done() or len(pending) > PREPARED_AHEAD or page.is_last
-                ):
-                    done_jql, done_page, ready = pending.popleft()
-                    rows, rejected = ready.result()
-                    yield _Fetched(done_jql, done_page, rows, [*done_page.rejected, *rejected])
-                if page.is_last:
-                    return
-                token = page.next_page_token
-        finally:
-            for _, _, left in pending:  # the consumer left early, or a request failed
-                left.cancel()
-            wait([f for _, _, f in pending])
-
-    def _prepare(self, issues: list[Issue], *, skip_unchanged: bool) -> _Prepared:
-        """Changelogs and dev-status for the issues that need loading."""
-        if skip_unchanged and issues:
-            with self.ctx.database.engine.connect() as conn:
-                stored = load.stored_versions(conn, self.tenant, [i.id for i in issues])
-            changed = [
-                i
-                for i in issues
-                if stored.get(i.id) != (i.fields.updated, i.key, True) or i.fields.updated is None
-            ]
-        else:
-            changed = list(issues)
-        skipped = len(issues) - len(changed)
-        if not changed:
-            return PageRows(skipped=skipped), []
-        self._report("changelogs")
-        batch = self.source.changelogs(changed)
-        rejected: list[Rejected | BadResponse] = list(batch.rejected)
-        dev: dict[str, DevStatusDetail] = {}
-        summaries: dict[str, str | None] = {}
-        if self.options.dev_status:
-            self._report("dev-status")
-            summaries, wanted = self._dev_status_plan(changed)
-            # One call per issue, several at once (within the account's rate gate).
-            details = self.dev_pool.map(self.source.dev_status, wanted)
-            for issue, detail in zip(wanted, details, strict=True):
-                if detail is None:
-                    summaries[issue.id] = None  # links kept as they were: ask again next time
-                else:
-                    dev[issue.id] = detail
-        page = IssuePage(
-            issues=changed,
-            histories=batch.histories,
-            dev_status=dev,
-            dev_summaries=summaries,
-            skipped=skipped,
-        )
-        # Rows are built here, in the page's fetch thread, so the one writer only writes.
-        return load.page_rows(self.tenant, page, self.field_names), rejected
-
-    def _dev_fields(self) -> tuple[str, ...]:
-        """The Development field, asked for with every issue page when dev-status is on."""
-        return (self.dev_field,) if self.dev_field and self.options.dev_status else ()
-
-    def _dev_status_plan(self, issues: list[Issue]) -> tuple[dict[str, str | None], list[Issue]]:
-        """The development summary to store per issue, and the issues whose links to fetch.
-
-        An issue's links are fetched only when its Development field shows pull requests (or
-        showed some before) and differs from the summary stored with its links; without a
-        readable field (Data Center, no dev tools connected) every issue is asked, as before.
-        """
-        dev_field = self.dev_field
-        stored: dict[str, str | None] = {}
-        if not self.nothing_stored:
-            with self.ctx.database.engine.connect() as conn:
-                stored = load.stored_dev_summaries(conn, self.tenant, [i.id for i in issues])
-        summaries: dict[str, str | None] = {}
-        wanted: list[Issue] = []
-        for issue in issues:
-            before = stored.get(issue.id)
-            value = issue.fields.custom_fields().get(dev_field) if dev_field else None
-            now = parse_dev_summary(value) if dev_field else None
-            if now is None:
-                summaries[issue.id] = None
-                wanted.append(issue)
-                continue
-            summaries[issue.id] = now.fingerprint
-            if now.fingerprint == before:
-                continue
-            known = issue.id not in stored or before == NO_DEVELOPMENT.fingerprint
-            if now.has_pull_requests or not known:
-                wanted.append(issue)
-        return summaries, wanted
-
     def _commit_pages(
         self,
         saves: Sequence[tuple[Checkpoint, dict[str, Any]]],
-        pages: Sequence[_Fetched],
+        pages: Sequence[Fetched],
     ) -> None:
         """Pages in one transaction with the checkpoint states that cover them."""
         page = PageRows.merged([f.prepared for f in pages])
@@ -654,11 +532,12 @@ class _Run:
 
     def _reconcile(self, state: SyncState, meta: Metadata, seen: set[str] | None) -> None:
         self._report("reconciling", message="comparing issue ids with the source")
+        chains = self._page_chains()
         jql = f"{project_clause(meta.project_keys)} ORDER BY id ASC"
         ids: list[str] = sorted(seen) if seen is not None else []
         if seen is None:
             for page in self._id_pages(jql):
-                ids.extend(_ids_of(page))
+                ids.extend(ids_of(page))
         state.last_reconciled_at = self.ctx.clock()
         deactivated, missing = commit_batch(
             self.checkpoint, state.to_json(), lambda conn: load.reconcile(conn, self.tenant, ids)
@@ -674,12 +553,12 @@ class _Run:
             token: str | None = None
             while True:
                 try:
-                    page = self.source.search(jql, token, extra_fields=self._dev_fields())
+                    page = self.source.search(jql, token, extra_fields=chains.dev_fields())
                 except RequestRejected as exc:
                     # JQL refuses ids deleted since the walk; the next run compares again.
                     self.ctx.log.warning("skipped refetching %d issue(s): %s", len(chunk), exc)
                     break
-                prepared, rejected = self._prepare(page.issues, skip_unchanged=False)
+                prepared, rejected = chains.prepare(page.issues, skip_unchanged=False)
                 self._commit_page(
                     [(self.checkpoint, state.to_json())],
                     prepared,
@@ -699,6 +578,90 @@ class _Run:
             if page.is_last or page.next_page_token is None:
                 return
             token = page.next_page_token
+
+    # -- page chains ---------------------------------------------------------------------
+
+    def _setup(self) -> ChainSetup:
+        return ChainSetup(
+            options=self.options,
+            tenant=self.tenant,
+            field_names=self.field_names,
+            dev_field=self.dev_field,
+            nothing_stored=self.nothing_stored,
+        )
+
+    def _page_chains(self) -> PageChains:
+        """The run's chains in this process (made once the metadata is known)."""
+        if self._chains is None:
+            self._chains = PageChains(
+                self._setup(),
+                self.source,
+                _DatabaseLookup(self.ctx, self.tenant),
+                cancelled=lambda: self.ctx.cancel.cancelled,
+                log=self.ctx.log,
+                report=lambda phase: self._report(phase),
+                chains=self.options.windows,
+            )
+        return self._chains
+
+    def _window_processes_apply(self) -> bool:
+        """Windows may run in processes: the integration allows it, it has windows, and
+        the client talks HTTP to a real server (a transport, a clock or a request budget
+        given to it belong to this process: no window process could share them)."""
+        http = self.http_options
+        in_process = self.transport is not None or "clock" in http or "budget" in http
+        return self.options.windows > 1 and self.options.window_processes and not in_process
+
+    def _new_processes(self) -> WindowProcesses:
+        """The run's window processes, forked (one per window at once)."""
+        return WindowProcesses(
+            self.options.windows,
+            base_url=self.ctx.integration.base_url,
+            token=run_token(self.ctx),
+            http_options=self.http_options,
+            gate=self.client.http.gate or RateGate(self.options.max_in_flight),
+            cancel=self.ctx.cancel,
+            lookup=_DatabaseLookup(self.ctx, self.tenant),
+            keep=self.source.keep,
+            log=self.ctx.log,
+            observer=self._on_http_event,
+        ).start()
+
+    def _take_processes(self) -> WindowProcesses:
+        early, self._early = self._early, None
+        return early.result() if early is not None else self._new_processes()
+
+    @contextmanager
+    def _window_fetcher(self, chains: int) -> Iterator[Callable[[WindowSpec], Iterator[Fetched]]]:
+        """Where the windows' chains run: each in a window process of its own when the
+        integration allows it and the client talks HTTP to a real server (its transport,
+        clock and request budget are this process's: no window process can share them),
+        else in this process's threads."""
+        if chains > 1 and self._window_processes_apply():
+            with self._take_processes() as processes:
+                processes.begin(self._setup())
+                self._processes = processes
+                self.window_processes = processes.count
+                try:
+                    yield processes.pages
+                finally:
+                    self._processes = None
+                    self.window_counters = processes.counters()
+                    self.window_peak_rss_mb = processes.peak_rss_mb()
+                    self.source.quarantined += processes.quarantined
+            return
+        page_chains = self._page_chains()
+
+        def pages(spec: WindowSpec) -> Iterator[Fetched]:
+            return page_chains.pages(
+                spec.query,
+                spec.page_token,
+                spec.newest,
+                spec.restart,
+                skip_unchanged=False,
+            )
+
+        yield pages
 
     # -- plumbing ------------------------------------------------------------------------
 
@@ -724,14 +687,20 @@ class _Run:
                 phase=phase,
                 done=done,
                 total=self.total,
-                api_calls=self.client.counters().requests,
+                api_calls=self._counters().requests,
                 message=text,
                 rate_limit_until=rate_limit_until,
             ),
         )
 
+    def _counters(self) -> HttpCounters:
+        """The run's requests: this process's and its window processes'."""
+        processes = self._processes
+        window = processes.counters() if processes is not None else self.window_counters
+        return self.client.counters() + window
+
     def _result(self, state: SyncState, mode: str, quality: dict[str, int]) -> RunResult:
-        counters = self.client.counters()
+        counters = self._counters()
         c = self.totals.counts
         c.quarantined += self.source.quarantined  # unreadable bodies, kept between pages
         self.source.quarantined = 0
@@ -746,6 +715,8 @@ class _Run:
             "rate_limit_seconds": round(counters.rate_limit_seconds, 1),
             "quality": quality,
             "flow_proposal": self.totals.flow_proposal,
+            "window_processes": self.window_processes,
+            "window_process_peak_rss_mb": round(self.window_peak_rss_mb, 1),
         }
         self._report("done", message=f"{mode} sync finished")
         return RunResult(
