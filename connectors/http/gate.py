@@ -22,6 +22,12 @@ chain. `RateGate` is that account's budget:
   being 1 point — the secondary-limit pages above; Aha!: 300 requests a minute and 20 a
   second per account — https://www.aha.io/api, "Rate limiting"; ``lane_of(method, path)``
   says which lane a request is in);
+- **the chains' own requests first** (optional): where ``first(method, path)`` says a
+  request is the one a chain waits on before it can go on (Jira: the next search page),
+  ``1/RESERVED_SHARE`` of the slots are kept for such requests: the others (a page's
+  per-issue calls, which pages fetched ahead absorb) never take the last ones, so a chain
+  never queues behind them (measured: 150 ms latency, 4 windows, 32 in flight: a search
+  waited 83 ms for a slot on average, a third of its round trip);
 - **counted**: ``limited`` is the number of 429s the account earned, ``waited`` the seconds
   chains spent paused by the gate;
 - **adaptive** (optional): where the server publishes no concurrency limit and signals its
@@ -53,6 +59,9 @@ _POLL_SECONDS = 0.25
 """How often a chain waiting on the gate looks at its cancel flag (without a CancelToken)."""
 
 
+RESERVED_SHARE = 8
+"""With ``first``, the other requests may hold all but ``limit // RESERVED_SHARE`` slots."""
+
 _SAME_EPISODE = timedelta(seconds=1)
 """A 429 whose back-off ends within this of the pause already set belongs to the same
 episode (requests that were out together): the adaptive limit is halved once for it."""
@@ -78,12 +87,14 @@ class RateGate:
         per_second: Mapping[str, int] | None = None,
         lane_of: Callable[[str, str], str] | None = None,
         adaptive: bool = False,
+        first: Callable[[str, str], bool] | None = None,
     ) -> None:
         if max_in_flight < 1:
             raise ValueError("max_in_flight must be at least 1")
         self.max_in_flight = max_in_flight
         self.adaptive = adaptive
         self.lane_of = lane_of or (lambda method, path: "all")
+        self.first = first
         minute, second = dict(per_minute or {}), dict(per_second or {})
         self._paces = {
             lane: BudgetTracker(
@@ -93,6 +104,8 @@ class RateGate:
         }
         self._lock = threading.Lock()
         self._slot_freed = threading.Condition(self._lock)
+        self._first_freed = threading.Condition(self._lock)  # for requests ``first``
+        self._first_waiting = 0
         self._in_flight = 0
         self._limit = max_in_flight  # below max_in_flight after 429s when adaptive
         self._answered = 0  # requests released since the limit last changed
@@ -126,30 +139,46 @@ class RateGate:
             if cancel is not None and cancel():
                 return False
             self._sleep(min(wait, _POLL_SECONDS), cancel, clock)
-        while not self._take_slot():
+        ahead = self.first is not None and self.first(method, path)
+        while not self._take_slot(ahead):
             if cancel is not None and cancel():
                 return False
         return True
 
-    def _take_slot(self) -> bool:
+    def _room(self, ahead: bool) -> bool:
+        """A slot free for a request (``ahead``: one a chain waits on)."""
+        reserved = 0 if ahead or self.first is None else self._limit // RESERVED_SHARE
+        return self._in_flight < self._limit - reserved
+
+    def _take_slot(self, ahead: bool = False) -> bool:
         """One in-flight slot, waiting up to `_POLL_SECONDS` for one to free."""
-        with self._slot_freed:
-            if self._in_flight >= self._limit:
-                self._slot_freed.wait(_POLL_SECONDS)
-                if self._in_flight >= self._limit:
+        with self._lock:
+            if not self._room(ahead):
+                if ahead:
+                    self._first_waiting += 1
+                    try:
+                        self._first_freed.wait(_POLL_SECONDS)
+                    finally:
+                        self._first_waiting -= 1
+                else:
+                    self._slot_freed.wait(_POLL_SECONDS)
+                if not self._room(ahead):
                     return False
             self._in_flight += 1
             return True
 
     def release(self) -> None:
-        with self._slot_freed:
+        with self._lock:
             self._in_flight -= 1
             if self.adaptive and self._limit < self.max_in_flight:
                 self._answered += 1
                 if self._answered >= self._limit:  # a full round answered: one more at once
                     self._limit += 1
                     self._answered = 0
-            self._slot_freed.notify()
+            if self._first_waiting:
+                self._first_freed.notify()
+            if self._room(False):
+                self._slot_freed.notify()
 
     def set_max_in_flight(self, max_in_flight: int) -> None:
         """Change the account's ceiling (a person's setting, read at the start of a run);
@@ -162,6 +191,7 @@ class RateGate:
             self._limit = min(self._limit, max_in_flight) if slowed else max_in_flight
             self._answered = 0
             self._slot_freed.notify_all()
+            self._first_freed.notify_all()
 
     def wait_turn(
         self,

@@ -53,7 +53,7 @@ def _jira_options(parser: argparse.ArgumentParser) -> None:
         "--max-in-flight",
         type=int,
         metavar="N",
-        help="requests the account sends at once, 1-100 (default 32; halved on each 429)",
+        help="requests the account sends at once, 1-100 (default 64; halved on each 429)",
     )
     parser.add_argument(
         "--window-threads",

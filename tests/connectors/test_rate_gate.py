@@ -219,3 +219,41 @@ def test_a_client_keeps_as_many_connections_open_as_its_gate_lets_requests_out()
     assert narrow.max_keepalive_connections == HTTPX_KEEPALIVE_CONNECTIONS
     assert narrow.max_connections == HTTPX_MAX_CONNECTIONS
     assert connection_limits(None).max_keepalive_connections == HTTPX_KEEPALIVE_CONNECTIONS
+
+
+def test_the_requests_a_chain_waits_on_keep_an_eighth_of_the_slots() -> None:
+    gate = RateGate(16, first=lambda method, path: path.endswith("/search/jql"))
+    others = [gate.acquire(path="/rest/dev-status/latest/issue/detail") for _ in range(14)]
+    assert all(others)  # 16 - 16 // 8: the others' share is full
+
+    refused = gate.acquire(cancel=lambda: True, path="/rest/dev-status/latest/issue/detail")
+    searches = [gate.acquire(cancel=lambda: True, path="/rest/api/3/search/jql") for _ in range(3)]
+
+    assert not refused
+    assert searches == [True, True, False]  # the reserved two, then the gate is full
+    gate.release()  # an answered search: its slot goes to the next search waiting first
+    assert not gate.acquire(cancel=lambda: True, path="/rest/dev-status/latest/issue/detail")
+    assert gate.acquire(cancel=lambda: True, path="/rest/api/3/search/jql")
+
+
+def test_a_waiting_search_gets_the_next_free_slot_before_the_other_requests() -> None:
+    gate = RateGate(8, first=lambda method, path: "search" in path)
+    assert all(gate.acquire(path="/search") for _ in range(8))
+    took: list[str] = []
+
+    def ask(path: str) -> None:
+        gate.acquire(path=path)
+        took.append(path)
+
+    waiting = [threading.Thread(target=ask, args=(p,)) for p in ("/dev", "/dev", "/search")]
+    for thread in waiting:
+        thread.start()
+    threading.Event().wait(0.05)  # all three queued
+    gate.release()
+    waiting[2].join(timeout=5)
+    assert took == ["/search"]
+    for _ in range(3):  # the others may hold 7 of the 8
+        gate.release()
+    for thread in waiting:
+        thread.join(timeout=5)
+    assert sorted(took) == ["/dev", "/dev", "/search"]

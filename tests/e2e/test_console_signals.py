@@ -17,7 +17,7 @@ from tests.e2e.conftest import Console
 from tests.e2e.test_console_tmux import job_line
 from tests.e2e.tmux import TmuxTerminal, cooked, wait_gone
 
-# Slow only the per-issue dev-status calls (about 150 for the small demo, up to 32 in flight
+# Slow only the per-issue dev-status calls (about 150 for the small demo, up to 64 in flight
 # on the account's gate): the sync lasts several seconds, a page commits every second or two,
 # so the signal lands mid-run, after the first pages are committed; a cut run waits out at
 # most one call's latency before it exits.

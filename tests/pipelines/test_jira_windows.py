@@ -108,7 +108,7 @@ def test_a_crash_resumes_every_window_where_it_was(database: Database, kill_at: 
 
     def die(request: httpx.Request) -> None:
         # From request `kill_at` on, at the first request after a window committed a page:
-        # with up to 32 requests in flight a loaded machine may send 50 before the writer's
+        # with up to 64 requests in flight a loaded machine may send 50 before the writer's
         # first commit, and a crash with nothing committed proves no resumption.
         if len(sandbox.requests) >= kill_at and committed_pages(database) > 0:
             raise Crash(f"killed at request {len(sandbox.requests)} (from {kill_at})")
