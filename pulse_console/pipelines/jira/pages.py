@@ -221,20 +221,26 @@ class PageChains:
         if not changed:
             return PageRows(skipped=skipped), []
         self.report("changelogs")
-        batch = self.source.changelogs(changed)
-        rejected: list[Rejected | BadResponse] = list(batch.rejected)
+        # The changelogs (one bulk call when some are truncated) and the dev-status calls
+        # need only the page: sent at once, a page is ready a round trip sooner.
+        histories = self.dev_pool.submit(self.source.changelogs, changed)
         dev: dict[str, DevStatusDetail] = {}
         summaries: dict[str, str | None] = {}
-        if self.options.dev_status:
-            self.report("dev-status")
-            summaries, wanted = self.dev_status_plan(changed)
-            # One call per issue, several at once (within the account's rate gate).
-            details = self.dev_pool.map(self.source.dev_status, wanted)
-            for issue, detail in zip(wanted, details, strict=True):
-                if detail is None:
-                    summaries[issue.id] = None  # links kept as they were: ask again next time
-                else:
-                    dev[issue.id] = detail
+        try:
+            if self.options.dev_status:
+                self.report("dev-status")
+                summaries, wanted = self.dev_status_plan(changed)
+                # One call per issue, several at once (within the account's rate gate).
+                details = self.dev_pool.map(self.source.dev_status, wanted)
+                for issue, detail in zip(wanted, details, strict=True):
+                    if detail is None:
+                        summaries[issue.id] = None  # links kept as they were: ask again
+                    else:
+                        dev[issue.id] = detail
+        finally:
+            wait([histories])  # its error, if any, is raised below (after the dev-status one)
+        batch = histories.result()
+        rejected: list[Rejected | BadResponse] = list(batch.rejected)
         page = IssuePage(
             issues=changed,
             histories=batch.histories,
