@@ -452,6 +452,9 @@ def _run_windows(data: Connection, chains: PageChains, stop: _ResettableCancel) 
         except BaseException as exc:  # raised in the sync, in order
             data.send(("fail", pack_error(exc), client.counters()))
         else:
+            # The window's cyclic garbage, which rarer collections let pile up, freed before
+            # the next window: else a process's memory grows with the windows it ran.
+            gc.collect()
             peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             data.send(("end", peak_mb, client.counters()))
 
