@@ -266,5 +266,5 @@ def test_jira_s_requests_in_flight_from_the_form_bound_its_gate() -> None:
     assert JiraSyncOptions.from_integration(ref).max_in_flight == 12
     refused = draft(config=to_config("jira", {**values, "max_in_flight": "101"}))
     assert integrations.validate(refused) == {
-        "max_in_flight": "A whole number from 1 to 100 (empty: 32)."
+        "max_in_flight": "A whole number from 1 to 100 (empty: 64)."
     }
