@@ -224,11 +224,9 @@ class WindowProcesses:
         finally:
             if not finished and worker.alive:  # the consumer left early: stop the chain
                 worker.link.notify("stop")
-                try:
+                with contextlib.suppress(JiraSyncError, Cancelled):  # it died meanwhile
                     while self._receive(worker)[0] == "page":
                         pass
-                except JiraSyncError:
-                    pass
             if worker.alive:
                 self._idle.put(worker)
 
