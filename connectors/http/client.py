@@ -39,6 +39,7 @@ from connectors.http.events import Observer, RateLimitWait, RetryScheduled
 from connectors.http.gate import PausedTooLong, RateGate
 from connectors.http.ratelimit import RateLimitInfo, parse_rate_limit
 from connectors.http.retry import IDEMPOTENT_METHODS, RateLimitPolicy, RetryPolicy
+from connectors.http.tls import tls_context
 
 log = logging.getLogger("connectors.http")
 
@@ -118,6 +119,7 @@ class HttpClient(Closing):
             timeout=config.timeout,
             headers=headers,
             transport=transport,
+            verify=tls_context(),
             follow_redirects=False,
             limits=connection_limits(gate),
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import ssl
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -33,6 +34,7 @@ from connectors.http import (
     RetryScheduled,
     Secret,
 )
+from connectors.http.tls import tls_context
 from tests.connectors.fakes import FakeClock, Script
 
 TOKEN = "tok-SUPER-secret-0123456789"
@@ -438,3 +440,20 @@ def test_secret_cannot_be_pickled() -> None:
 
     with pytest.raises(TypeError):
         pickle.dumps(Secret(TOKEN))
+
+
+def test_clients_share_one_verifying_tls_context() -> None:
+    """Every client of a process uses the one TLS context (building one parses the CA
+    bundle: ~40 ms each), and it still verifies servers' certificates and names."""
+    config = HttpConfig(
+        base_url=BASE, source="jira", auth=BasicAuth("a@example.com", Secret(TOKEN))
+    )
+    first, second = HttpClient(config), HttpClient(config)
+    try:
+        contexts = [c._client._transport._pool._ssl_context for c in (first, second)]  # type: ignore[attr-defined]
+        assert contexts[0] is contexts[1] is tls_context()
+        assert tls_context().verify_mode == ssl.CERT_REQUIRED
+        assert tls_context().check_hostname
+    finally:
+        first.close()
+        second.close()

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from multiprocessing import resource_tracker
 from multiprocessing.connection import Connection
+from types import ModuleType
 from typing import Any
 
 from connectors.errors import Cancelled
@@ -294,11 +295,37 @@ def _context() -> Any:
     pydantic models and transforms) imported: a window process is then a fork of it."""
     _start_resource_tracker()
     context = multiprocessing.get_context("forkserver")
-    # The main module too: else every window process imports it again (the CLI's is small,
-    # a benchmark's is not); run as ``__mp_main__``, its ``if __name__ == "__main__"``
-    # block stays unrun, as multiprocessing requires of every program that uses it.
-    context.set_forkserver_preload(["__main__", __name__])
+    context.set_forkserver_preload(["__main__", *_main_imports(), PRELOAD, __name__])
     return context
+
+
+PRELOAD = "pulse_console.pipelines.fork_preload"
+
+
+def _main_imports() -> list[str]:
+    """The modules the program's main module imported (named by its globals: modules, and
+    the modules of its functions and classes), for the fork server to import once.
+
+    Each window process runs the main module again as ``__mp_main__`` (multiprocessing's
+    spawn preparation; its ``if __name__ == "__main__"`` block stays unrun). Preloading
+    ``"__main__"`` is meant to do that once in the fork server, but CPython before 3.14
+    never hands the server the main module's path (python/cpython#98552, #137996), so
+    without these every window process imported them all itself: ~0.9 s of CPU each under a
+    benchmark's main module (py-spy), at the run's start, while the metadata arrives."""
+    main = sys.modules.get("__main__")
+    names: set[str] = set()
+    for value in list(vars(main).values()) if main is not None else []:
+        if isinstance(value, ModuleType):
+            names.add(value.__name__)
+            continue
+        try:
+            module = getattr(value, "__module__", None)
+        except Exception:  # an object whose attributes cannot be read: nothing to import
+            continue
+        if isinstance(module, str):
+            names.add(module)
+    names -= {"__main__", "__mp_main__", "builtins"}
+    return sorted(n for n in names if n in sys.modules)
 
 
 def _start_resource_tracker() -> None:
