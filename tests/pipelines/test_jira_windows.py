@@ -4,7 +4,9 @@ once, each with its own checkpoint; the settings take effect and a crash resumes
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 import pytest
@@ -226,3 +228,23 @@ def test_the_largest_windows_are_fetched_first() -> None:
     assert plan.clauses[0] == 'project in ("BOX")'
     assert all('"ZED"' in c and "updated" in c for c in plan.clauses[1:4])
     assert plan.clauses[4:] == ['project in ("CAT")', 'project in ("ANA")']
+
+
+def test_the_plan_asks_every_count_then_every_bound_in_two_steps() -> None:
+    """However many projects, a plan takes two round trips: the counts at once, then both
+    bounds of every large project at once (each step one ``map_each``)."""
+    source = _Counts({"ANA": 300, "BOX": 2500, "CAT": 450, "ZED": 2400})
+    steps: list[list[object]] = []
+
+    def map_each(call: Callable[[Any], Any], items: list[Any]) -> list[Any]:
+        steps.append(list(items))
+        return [call(item) for item in items]
+
+    plan = plan_windows(source, ["ANA", "BOX", "CAT", "ZED"], 1000, "UTC", map_each=map_each)
+
+    assert steps == [
+        ["ANA", "BOX", "CAT", "ZED"],
+        [("BOX", False), ("BOX", True), ("ZED", False), ("ZED", True)],
+    ]
+    assert len(plan.clauses) == 2 + 3 + 3
+    assert plan.total == 5650

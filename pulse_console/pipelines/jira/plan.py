@@ -10,7 +10,8 @@ windows are listed largest first (by their approximate issues), so the chains, w
 them in that order, finish close together.
 
 Costs one approximate count per project (replacing the one count of the whole JQL when
-there is one project), plus two one-issue searches (oldest, newest) per large project.
+there is one project), plus two one-issue searches (oldest, newest) per large project: the
+counts sent at once, then every bound at once (two round trips, however many projects).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from connectors.jira import project_clause, updated_ranges
 
@@ -53,26 +54,36 @@ def plan_windows(
     window_issues: int,
     tz: str,
     *,
-    map_each: Callable[[Callable[[str], Planned], list[str]], Iterable[Planned]] = map,
+    map_each: Callable[[Callable[[Any], Any], list[Any]], Iterable[Any]] = map,
 ) -> WindowPlan:
     """The windows of a full sync of ``project_keys`` (see the module docstring);
-    ``map_each`` plans the projects (e.g. a thread pool's ``map``: their calls at once)."""
+    ``map_each`` sends a step's calls (e.g. a thread pool's ``map``: at once). Two steps,
+    whatever the number of projects: every project's count, then both bounds of every
+    large project."""
+    clauses = {key: project_clause([key]) for key in project_keys}
 
-    def project(key: str) -> Planned:
-        clause = project_clause([key])
-        count = source.approximate_count(f"{clause} ORDER BY updated ASC, id ASC")
-        parts = math.ceil(count / window_issues) if count else 1
-        if parts <= 1:
-            return [clause], count
-        oldest = source.updated_bound(clause, newest=False)
-        newest = source.updated_bound(clause, newest=True)
-        if oldest is None or newest is None or newest <= oldest:
-            return [clause], count
-        return updated_ranges(clause, oldest, newest, parts, tz), count
+    def count(key: str) -> int:
+        return source.approximate_count(f"{clauses[key]} ORDER BY updated ASC, id ASC")
 
-    planned = list(map_each(project, project_keys))
+    counts = dict(zip(project_keys, map_each(count, project_keys), strict=True))
+    parts = {k: math.ceil(n / window_issues) if n else 1 for k, n in counts.items()}
+    large = [k for k in project_keys if parts[k] > 1]
+    ends = [(key, newest) for key in large for newest in (False, True)]
+
+    def bound(end: tuple[str, bool]) -> datetime | None:
+        return source.updated_bound(clauses[end[0]], newest=end[1])
+
+    found = dict(zip(ends, map_each(bound, ends), strict=True))
+    planned: list[Planned] = []
+    for key in project_keys:
+        oldest, newest = found.get((key, False)), found.get((key, True))
+        if parts[key] <= 1 or oldest is None or newest is None or newest <= oldest:
+            planned.append(([clauses[key]], counts[key]))
+        else:
+            ranges = updated_ranges(clauses[key], oldest, newest, parts[key], tz)
+            planned.append((ranges, counts[key]))
     # Largest windows first: the chains then finish close together, instead of one chain
     # left alone with a big window that happened to come last.
-    sized = [(count / len(clauses), clause) for clauses, count in planned for clause in clauses]
+    sized = [(n / len(windows), window) for windows, n in planned for window in windows]
     sized.sort(key=lambda pair: -pair[0])
-    return WindowPlan([clause for _, clause in sized], sum(n for _, n in planned))
+    return WindowPlan([window for _, window in sized], sum(n for _, n in planned))
