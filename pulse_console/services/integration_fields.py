@@ -75,6 +75,15 @@ FORMS: dict[str, TypeForm] = {
             TypeField("projects", "Projects to sync", "list", "ALP, BET (empty: all)", upper=True),
             WINDOWS,
             MAX_IN_FLIGHT,
+            # Stored as the CLI's --window-threads does: ticked turns window processes off;
+            # unticked stores nothing (the sync's default), like an empty number.
+            TypeField(
+                "window_processes",
+                "Windows in threads (no window processes)",
+                "flag",
+                on=False,
+                off=None,
+            ),
         ),
     ),
     "github": TypeForm(

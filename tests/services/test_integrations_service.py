@@ -19,6 +19,7 @@ from pulse_console.pipelines.github.options import GitHubSyncConfig
 from pulse_console.pipelines.jira.options import JiraSyncOptions
 from pulse_console.services import audit, integrations
 from pulse_console.services.integration_fields import (
+    FormValue,
     field_problems,
     form_types,
     form_values,
@@ -268,3 +269,15 @@ def test_jira_s_requests_in_flight_from_the_form_bound_its_gate() -> None:
     assert integrations.validate(refused) == {
         "max_in_flight": "A whole number from 1 to 100 (empty: 64)."
     }
+
+
+def test_jira_s_window_threads_flag_from_the_form_is_what_its_sync_reads() -> None:
+    """Ticked, the form stores what `integration add jira --window-threads` does, and the
+    sync's options keep the chains in threads; unticked, window processes (the default)."""
+    values: dict[str, FormValue] = {"email": "ada@example.com"}
+    for ticked, processes in ((True, False), (False, True)):
+        config = stored({**to_config("jira", {**values, "window_processes": ticked})})
+        assert config.get("window_processes") is (False if ticked else None)
+        assert form_values("jira", config)["window_processes"] is ticked
+        ref = IntegrationRef(1, "j", "jira", "https://x.example", config)
+        assert JiraSyncOptions.from_integration(ref).window_processes is processes
