@@ -21,7 +21,10 @@ pair is measured once more with the ``--size`` organisation served by a sandbox 
 its own process on both sides (raw pages, and full syncs with 1 and 4 windows), so neither
 side pays the simulator's CPU the way no sync against a real Jira does
 (``served_no_latency``; its ``vs_lower_ceiling`` is against the served raw-page ceiling and
-the load ceiling above). Works in scratch schemas it drops afterwards.
+the load ceiling above). Also reported, beside those: ``ceiling_load_path_issues_per_s``,
+the sync's whole writer path (work items with their transitions and status spans, a page a
+transaction) on the same issues: what one writer can take at most, whatever the fetching.
+Works in scratch schemas it drops afterwards.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from connectors.http import RetryPolicy, Secret
 from connectors.jira import JiraClient, sync_jql
+from connectors.jira.changelogs import split_embedded
 from connectors.sandbox.credentials import DEMO_JIRA
 from connectors.sandbox.faults import FaultInjector, FaultScenario, Latency
 from connectors.sandbox.jira import JiraSimulator
@@ -49,6 +53,7 @@ from connectors.sandbox.mutations import MutationPlan
 from connectors.sandbox.org import Org
 from connectors.sandbox.process import sandbox_process
 from pulse_console.pipelines.jira import transform
+from pulse_console.pipelines.jira.load import IssuePage, load_page, page_rows
 from pulse_console.pipelines.jira.sync import JiraSync
 from pulse_console.pipelines.jira.transform import Tenant
 from storage.db import Database
@@ -102,6 +107,30 @@ def load_ceiling(database: Database, issues: list[Any]) -> float:
         for i in range(0, len(rows), 100):
             upsert(conn, WorkItem, rows[i : i + 100], return_ids=True)
     return len(rows) / (time.perf_counter() - start)
+
+
+def load_path_ceiling(database: Database, issues: list[Any]) -> float:
+    """Issues/s of the sync's whole writer path on the same issues: `load.load_page` (the
+    people, work items, their transitions from the embedded changelogs, status spans), 100
+    issues a page and a transaction, into an integration of its own (empty). Not the goal's
+    load ceiling (work-item rows only, as the issue measured it): the one writer's bound."""
+    add_integration(database, name="load-path-ceiling")
+    with database.engine.connect() as conn:
+        client_id, integration_id = conn.execute(
+            text("SELECT client_id, id FROM integrations WHERE name = 'load-path-ceiling'")
+        ).one()
+    t = Tenant(client_id, integration_id)
+    batch, _ = split_embedded(issues)
+    histories = batch.finish().histories
+    pages = [
+        page_rows(t, IssuePage(issues[i : i + 100], histories), {})
+        for i in range(0, len(issues), 100)
+    ]
+    start = time.perf_counter()
+    for rows in pages:
+        with database.engine.begin() as conn:
+            load_page(conn, t, rows, compare_versions=False)
+    return len(issues) / (time.perf_counter() - start)
 
 
 def main() -> int:
@@ -178,6 +207,7 @@ def main() -> int:
         report["ceiling_raw_pages_issues_per_s"] = round(rate, 1)
         report["ceiling_raw_pages_requests"] = requests
         report["ceiling_load_rows_per_s"] = round(load_ceiling(database, sample), 1)
+        report["ceiling_load_path_issues_per_s"] = round(load_path_ceiling(database, sample), 1)
         lower = min(rate, report["ceiling_load_rows_per_s"])
         report["full_vs_lower_ceiling"] = round(report["full"]["issues_per_s"] / lower, 2)
     if not args.in_process:
@@ -186,6 +216,8 @@ def main() -> int:
         served = latency_scenario(url, args.seed, args.size, 0, 4, served=True)
         lower = min(served["ceiling_raw_pages_issues_per_s"], report["ceiling_load_rows_per_s"])
         served["lower_ceiling"] = lower
+        # For reading the figures, not the goal: the one writer's bound (see load_path_ceiling).
+        served["ceiling_load_path_issues_per_s"] = report["ceiling_load_path_issues_per_s"]
         for n in (1, 4):
             served[f"windows_{n}"]["vs_lower_ceiling"] = round(
                 served[f"windows_{n}"]["issues_per_s"] / lower, 2
