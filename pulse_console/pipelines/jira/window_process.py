@@ -295,7 +295,8 @@ def _context() -> Any:
     pydantic models and transforms) imported: a window process is then a fork of it."""
     _start_resource_tracker()
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["__main__", *_main_imports(), PRELOAD, __name__])
+    preload = ["__main__", *_main_imports(), PRELOAD, __name__]
+    context.set_forkserver_preload(list(dict.fromkeys(preload)))  # each once
     return context
 
 
