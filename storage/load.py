@@ -71,6 +71,9 @@ class UpsertResult:
     unchanged: int = 0
     duplicates: int = 0
     ids: dict[tuple[Any, ...], int] | None = None
+    new: frozenset[tuple[Any, ...]] | None = None
+    """With ``return_ids``: the keys of the rows this call inserted (None when a batch went
+    through COPY, which does not say)."""
 
     @property
     def written(self) -> int:
@@ -80,12 +83,16 @@ class UpsertResult:
         ids = None
         if self.ids is not None or other.ids is not None:
             ids = {**(self.ids or {}), **(other.ids or {})}
+        new = None
+        if self.new is not None and other.new is not None:
+            new = self.new | other.new
         return UpsertResult(
             self.inserted + other.inserted,
             self.updated + other.updated,
             self.unchanged + other.unchanged,
             self.duplicates + other.duplicates,
             ids,
+            new,
         )
 
 
@@ -112,7 +119,8 @@ def upsert(
     """Insert or update `rows` (dicts with the same keys) in `target` in one round of COPY.
 
     `key` defaults to the table's natural key; `update` defaults to every other column given.
-    With `return_ids`, the result maps each key tuple to the row's `id` (new or existing).
+    With `return_ids`, the result maps each key tuple to the row's `id` (new or existing),
+    and its `new` holds the keys of the rows this call inserted.
     `version` names columns that change whenever the source record does (Jira's `updated`,
     GitHub's `updatedAt`, plus what the pipeline derives outside them): rows whose stored
     version equals theirs are left out before COPY, so only their keys and versions cross the
@@ -125,7 +133,9 @@ def upsert(
     key_cols = tuple(key) if key is not None else natural_key(table)
     batch, duplicates = _dedupe(rows, key_cols)
     if not batch:
-        return UpsertResult(duplicates=duplicates, ids={} if return_ids else None)
+        if not return_ids:
+            return UpsertResult(duplicates=duplicates)
+        return UpsertResult(duplicates=duplicates, ids={}, new=frozenset())
     columns = list(batch[0].keys())
     _check_columns(table, columns, key_cols, batch)
     update_cols = [c for c in (update if update is not None else columns) if c not in key_cols]
@@ -144,13 +154,16 @@ def upsert(
             batch = [r for r in batch if tuple(r[c] for c in key_cols) not in same]
         inserted = updated = 0
         ids: dict[tuple[Any, ...], int] | None = dict(same) if return_ids else None
+        new: frozenset[tuple[Any, ...]] | None = frozenset() if return_ids else None
         if batch and _unnests(table, columns, batch):
-            inserted, updated, found = _upsert_arrays(
+            inserted, updated, found, new_keys = _upsert_arrays(
                 cur, table, columns, key_cols, update_cols, batch, return_ids=ids is not None
             )
             if ids is not None:
                 ids.update(found)
+                new = frozenset(new_keys)
         elif batch:
+            new = None
             with _temp_copy(cur, table, columns, batch) as temp:
                 cur.execute(_upsert_statement(target_id, temp, columns, key_cols, update_cols))
                 counts = cur.fetchone()
@@ -164,6 +177,7 @@ def upsert(
         unchanged=len(batch) + len(same) - inserted - updated,
         duplicates=duplicates,
         ids=ids,
+        new=new,
     )
 
 
@@ -323,8 +337,9 @@ def _upsert_arrays(
     batch: list[Mapping[str, Any]],
     *,
     return_ids: bool,
-) -> tuple[int, int, dict[tuple[Any, ...], int]]:
-    """The upsert as one statement: (inserted, updated, key → id when ``return_ids``).
+) -> tuple[int, int, dict[tuple[Any, ...], int], list[tuple[Any, ...]]]:
+    """The upsert as one statement: (inserted, updated, key → id and the inserted rows' keys
+    when ``return_ids``).
 
     The ids come in the same round trip: the written rows' from RETURNING, the others' from
     the rows the statement found (its snapshot predates its own insert)."""
@@ -335,16 +350,18 @@ def _upsert_arrays(
     if not return_ids:
         counts = cur.fetchone()
         assert counts is not None
-        return int(counts[0]), int(counts[1]), {}
-    inserted = updated = 0
+        return int(counts[0]), int(counts[1]), {}, []
+    updated = 0
     ids: dict[tuple[Any, ...], int] = {}
+    new: list[tuple[Any, ...]] = []
     for row in cur.fetchall():
+        key = tuple(row[1:-1])
         if row[0] is True:
-            inserted += 1
+            new.append(key)
         elif row[0] is False:
             updated += 1
-        ids[tuple(row[1:-1])] = int(row[-1])
-    return inserted, updated, ids
+        ids[key] = int(row[-1])
+    return len(new), updated, ids, new
 
 
 @functools.cache

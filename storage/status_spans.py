@@ -17,7 +17,9 @@ has one open visit in its current status.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import operator
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import Connection, text
 
@@ -63,6 +65,72 @@ def refresh_items(conn: Connection, work_item_ids: Sequence[int]) -> int:
             )
             spans.execute(_INSERT + _SPANS_SELECT.format(scope=scope), ids)
         return int(spans.rowcount)
+
+
+Row = dict[str, Any]
+
+_changed_at = operator.itemgetter("changed_at")
+
+
+def spans_of(item: Mapping[str, Any], transitions: Sequence[Mapping[str, Any]]) -> list[Row]:
+    """The spans of a work item whose stored changes will be exactly ``transitions`` (rows of
+    `work_item_transitions`, in the order they are inserted: their ids' order), by the
+    definition above. Pure, so a sync builds them where it builds the rows; `insert_new`
+    writes them. ``status`` is the name as given: `insert_new` lowers it with PostgreSQL's
+    ``lower()``, as the query does (Python's differs for some letters)."""
+    client_id = item["client_id"]
+    # sorted() is stable: changes at the same instant keep their insertion (id) order.
+    changes = sorted((x for x in transitions if x["field"] == "status"), key=_changed_at)
+    first = changes[0]["from_value"] if changes else None
+    spans: list[Row] = [
+        {
+            "client_id": client_id,
+            "seq": 0,
+            "status": item["status"] if first is None else first,
+            "entered_at": item["created_at"],
+            "left_at": changes[0]["changed_at"] if changes else None,
+        }
+    ]
+    for seq, change in enumerate(changes, start=1):
+        spans.append(
+            {
+                "client_id": client_id,
+                "seq": seq,
+                "status": change["to_value"],
+                "entered_at": change["changed_at"],
+                "left_at": changes[seq]["changed_at"] if seq < len(changes) else None,
+            }
+        )
+    return spans
+
+
+_INSERT_NEW = (
+    _INSERT + "SELECT c, w, s, lower(k), e, l FROM unnest(%b::bigint[], %b::bigint[], %b::int[],"
+    " %b::text[], %b::timestamptz[], %b::timestamptz[]) AS u(c, w, s, k, e, l)"
+)
+
+
+def insert_new(conn: Connection, spans: Mapping[int, Sequence[Mapping[str, Any]]]) -> int:
+    """Write `spans_of` rows of work items inserted in this transaction (work item id → its
+    spans): they have none stored, and their changes are the ones the spans were built from,
+    so nothing is read back (`refresh_items` re-reads the changelog). One round trip."""
+    columns: tuple[list[Any], ...] = ([], [], [], [], [], [])
+    c, w, s, k, e, left = columns
+    for work_item_id, rows in spans.items():
+        for row in rows:
+            c.append(row["client_id"])
+            w.append(work_item_id)
+            s.append(row["seq"])
+            k.append(row["status"])
+            e.append(row["entered_at"])
+            left.append(row["left_at"])
+    if not w:
+        return 0
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    with raw.cursor() as cur:
+        cur.execute(_INSERT_NEW, columns)
+        return int(cur.rowcount)
 
 
 def rebuild(conn: Connection, client_id: int | None = None) -> int:

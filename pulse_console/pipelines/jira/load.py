@@ -81,6 +81,10 @@ class PageRows:
     transitions: dict[str, list[Row]] = field(default_factory=dict)
     links: dict[str, list[Row]] = field(default_factory=dict)
     """The dev-status links of the issues whose links were fetched (maybe none)."""
+    spans: dict[str, list[Row]] = field(default_factory=dict)
+    """Each issue's status spans from its transitions above (`status_spans.spans_of`):
+    written as they are for an issue new to the database, whose changelog the page holds
+    whole; an issue stored before has its spans recomputed from what is stored."""
     skipped: int = 0
 
     @classmethod
@@ -98,6 +102,7 @@ class PageRows:
             for user_id, user in page.people.items():
                 out.people.setdefault(user_id, user)
             out.transitions.update(page.transitions)
+            out.spans.update(page.spans)
             out.links.update(page.links)
             out.skipped += page.skipped
         return out
@@ -120,7 +125,9 @@ def page_rows(t: Tenant, page: IssuePage, names: Mapping[str, str]) -> PageRows:
         row = transform.work_item_row(t, issue, names)
         row["dev_summary"] = page.dev_summaries.get(issue.id)
         rows.items[issue.id] = row
-        rows.transitions[issue.id] = transform.transition_rows(t, _LATER, histories)
+        transitions = transform.transition_rows(t, _LATER, histories)
+        rows.transitions[issue.id] = transitions
+        rows.spans[issue.id] = status_spans.spans_of(row, transitions)
     for issue_id, detail in page.dev_status.items():
         if issue_id in rows.items:
             rows.links[issue_id] = transform.link_rows(t.client_id, _LATER, detail)
@@ -193,8 +200,12 @@ def load_page(
             row["work_item_id"] = ids[issue_id]
         transitions.extend(issue_transitions)
     counts.transitions = upsert(conn, WorkItemTransition, transitions).written
-    # The flow metrics read these items' status timelines; refresh them with the rows.
-    status_spans.refresh_items(conn, list(ids.values()))
+    # The flow metrics read these items' status timelines: written with the rows. Items
+    # this page inserted (all of a first sync's) take the spans built with the rows; the
+    # others' are recomputed from what is stored (older changes may be there).
+    new = {key[2] for key in items.new} if items.new is not None else set()
+    status_spans.insert_new(conn, {ids[i]: rows.spans[i] for i in new if i in rows.spans})
+    status_spans.refresh_items(conn, [ids[i] for i in ids if i not in new or i not in rows.spans])
 
     if rows.links:
         links: list[Row] = []
